@@ -1,0 +1,44 @@
+import { createServer, type RequestListener, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface Listening {
+  server: Server
+  port: number
+  /** `http://localhost:<port>` — the form issuers use here (never 127.0.0.1). */
+  url: string
+  close(): Promise<void>
+}
+
+export interface ListenOptions {
+  /** 0 picks a free port (tests). */
+  port: number
+  host?: string
+  /** Most milliseconds a client may take to send request headers (slow-loris bound). Default 10000. */
+  headersTimeoutMs?: number
+  /** Most milliseconds for a whole request. Default 30000. */
+  requestTimeoutMs?: number
+}
+
+/**
+ * Starts an HTTP server before the handler exists, so that a test can learn the port first and then
+ * build an app whose issuer contains it: `const l = await listen({ port: 0 }); l.server.on('request', createApp({ issuer: l.url }))`.
+ */
+export async function listen(options: ListenOptions, handler?: RequestListener): Promise<Listening> {
+  const server = createServer(handler)
+  server.headersTimeout = options.headersTimeoutMs ?? 10_000
+  server.requestTimeout = options.requestTimeoutMs ?? 30_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port, options.host ?? 'localhost', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    server,
+    port,
+    url: `http://localhost:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    }),
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * One family of OAuth errors. Each carries the wire `error` code, the HTTP status and a public
+ * `error_description`. The `cause` is for logs only and is never sent on the wire.
+ */
+export interface OAuthErrorBody {
+  error: string
+  error_description?: string
+}
+
+export interface OAuthErrorOptions {
+  cause?: unknown
+}
+
+export class OAuthError extends Error {
+  readonly error: string
+  readonly status: number
+  readonly description: string
+
+  constructor(error: string, status: number, description: string, options: OAuthErrorOptions = {}) {
+    super(description, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'OAuthError'
+    this.error = error
+    this.status = status
+    this.description = description
+  }
+
+  /** The RFC 6749 §5.2 response body. */
+  toJSON(): OAuthErrorBody {
+    return { error: this.error, error_description: this.description }
+  }
+}
+
+/** RFC 6749 §5.2: a required parameter is missing, repeated or malformed. */
+export class InvalidRequestError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_request', 400, description, options)
+  }
+}
+
+/** RFC 6749 §5.2: client authentication failed (HTTP 401). */
+export class InvalidClientError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_client', 401, description, options)
+  }
+}
+
+/** RFC 6749 §5.2, RFC 7523 §3.1: the grant or assertion is invalid, expired, replayed or for someone else. */
+export class InvalidGrantError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_grant', 400, description, options)
+  }
+}
+
+/** RFC 6749 §5.2: this client may not use this grant type. */
+export class UnauthorizedClientError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('unauthorized_client', 400, description, options)
+  }
+}
+
+/** RFC 6749 §5.2: the grant type is not supported. */
+export class UnsupportedGrantTypeError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('unsupported_grant_type', 400, description, options)
+  }
+}
+
+/** RFC 6749 §5.2: the requested scope is invalid or exceeds what may be granted. */
+export class InvalidScopeError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_scope', 400, description, options)
+  }
+}
+
+/** RFC 8693 §2.2.2, RFC 8707 §2: the audience or resource is not acceptable. */
+export class InvalidTargetError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_target', 400, description, options)
+  }
+}
+
+/** JAG-ED:access_denied_error: a valid request that policy refuses. Retrying will not help. */
+export class AccessDeniedError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('access_denied', 400, description, options)
+  }
+}
+
+/** RFC 6750 §3.1: the bearer token is missing, malformed, expired or not for this resource (HTTP 401). */
+export class InvalidTokenError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_token', 401, description, options)
+  }
+}
+
+/** RFC 6750 §3.1: the token lacks the scope this request needs (HTTP 403). */
+export class InsufficientScopeError extends OAuthError {
+  readonly requiredScopes: readonly string[]
+  constructor(description: string, requiredScopes: readonly string[], options?: OAuthErrorOptions) {
+    super('insufficient_scope', 403, description, options)
+    this.requiredScopes = requiredScopes
+  }
+}
+
+/** RFC 6749 §5.2 (as extended by RFC 6749 §4.1.2.1): the server cannot serve the request right now. */
+export class TemporarilyUnavailableError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('temporarily_unavailable', 503, description, options)
+  }
+}
+
+/** An unexpected failure. Its description never includes the cause. */
+export class ServerError extends OAuthError {
+  constructor(options?: OAuthErrorOptions) {
+    super('server_error', 500, 'the server could not complete the request', options)
+  }
+}
+
+/** Returns the error as an OAuthError, wrapping anything else in a ServerError. */
+export function toOAuthError(error: unknown): OAuthError {
+  return error instanceof OAuthError ? error : new ServerError({ cause: error })
+}

@@ -1,0 +1,47 @@
+export {
+  ASYMMETRIC_ALGORITHMS,
+  CLIENT_ASSERTION_TYPE,
+  EXTENSION_ID,
+  GRANT_PROFILE,
+  GRANT_TYPE,
+  JWT_TYP,
+  METADATA,
+  TOKEN_RESPONSE_TYPE,
+  TOKEN_TYPE,
+  WELL_KNOWN,
+  type AsymmetricAlgorithm,
+  type GrantType,
+  type TokenType,
+} from './constants.ts'
+export {
+  AccessDeniedError,
+  InsufficientScopeError,
+  InvalidClientError,
+  InvalidGrantError,
+  InvalidRequestError,
+  InvalidScopeError,
+  InvalidTargetError,
+  InvalidTokenError,
+  OAuthError,
+  ServerError,
+  TemporarilyUnavailableError,
+  UnauthorizedClientError,
+  UnsupportedGrantTypeError,
+  toOAuthError,
+  type OAuthErrorBody,
+  type OAuthErrorOptions,
+} from './errors.ts'
+export { generateSigningKey, importSigningKey, publicJwks, type SigningKey } from './keys/signing-key.ts'
+export { assertTrustworthyUrl, remoteKeySet, type RemoteKeySetOptions } from './keys/remote-key-set.ts'
+export type { IdJagClaims } from './id-jag/id-jag-claims.ts'
+export { signIdJag, type SignIdJagOptions } from './id-jag/sign-id-jag.ts'
+export { verifyIdJag, type VerifyIdJagOptions } from './id-jag/verify-id-jag.ts'
+export type { AccessTokenClaims } from './access-token/access-token-claims.ts'
+export { signAccessToken, type SignAccessTokenOptions } from './access-token/sign-access-token.ts'
+export { verifyAccessToken, type VerifyAccessTokenOptions } from './access-token/verify-access-token.ts'
+export { signClientAssertion, type SignClientAssertionOptions } from './client-assertion/sign-client-assertion.ts'
+export { InMemoryReplayStore, type InMemoryReplayStoreOptions, type ReplayStore } from './replay-store.ts'
+export type { IssuerKeys } from './verify-jwt-strictly.ts'
+export { formatScope, intersectScopes, parseScope } from './scope.ts'
+export { inspectJwt } from './inspect-jwt.ts'
+export { redact } from './redact.ts'

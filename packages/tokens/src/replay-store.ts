@@ -1,0 +1,54 @@
+import { TemporarilyUnavailableError } from './errors.ts'
+
+/**
+ * Remembers which assertion ids were used (AS-23, SEC-05). An entry must live at least until the
+ * assertion's `exp`; an implementation that evicts live entries (an LRU cache) breaks replay detection.
+ */
+export interface ReplayStore {
+  /**
+   * Records `id` as used until `expiresAt`. Resolves `true` the first time and `false` for every
+   * later call while the entry lives. Atomic: of concurrent calls with one id, exactly one gets `true`.
+   */
+  markUsed(id: string, expiresAt: Date): Promise<boolean>
+}
+
+export interface InMemoryReplayStoreOptions {
+  /** Most live entries held; past it, new ids are refused (fail closed), never evicting a live one. Default 1,000,000. */
+  maxEntries?: number
+  now?: () => Date
+}
+
+/** A single-process ReplayStore. Expired entries are swept; live ones are never evicted. */
+export class InMemoryReplayStore implements ReplayStore {
+  readonly #entries = new Map<string, number>()
+  readonly #maxEntries: number
+  readonly #now: () => Date
+  #nextSweep = 0
+
+  constructor(options: InMemoryReplayStoreOptions = {}) {
+    this.#maxEntries = options.maxEntries ?? 1_000_000
+    this.#now = options.now ?? (() => new Date())
+  }
+
+  async markUsed(id: string, expiresAt: Date): Promise<boolean> {
+    const now = this.#now().getTime()
+    const known = this.#entries.get(id)
+    if (known !== undefined && known > now) return false
+    if (this.#entries.size >= this.#maxEntries || now >= this.#nextSweep) this.#sweep(now)
+    if (this.#entries.size >= this.#maxEntries) {
+      throw new TemporarilyUnavailableError('too many assertions are in flight; try again later')
+    }
+    this.#entries.set(id, expiresAt.getTime())
+    return true
+  }
+
+  /** Live entries (for tests and metrics). */
+  get size(): number {
+    return this.#entries.size
+  }
+
+  #sweep(now: number): void {
+    for (const [id, expiresAt] of this.#entries) if (expiresAt <= now) this.#entries.delete(id)
+    this.#nextSweep = now + 10_000
+  }
+}

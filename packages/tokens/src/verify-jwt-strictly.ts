@@ -1,0 +1,120 @@
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose'
+import { ASYMMETRIC_ALGORITHMS } from './constants.ts'
+import { TemporarilyUnavailableError, type OAuthError, type OAuthErrorOptions } from './errors.ts'
+
+/** Resolves a trusted issuer to the keys that may sign for it; `undefined` means "not trusted". */
+export type IssuerKeys = (issuer: string) => JWTVerifyGetKey | undefined
+
+export interface VerifyJwtStrictlyOptions {
+  /** The one `typ` this kind of JWT must carry (RFC 8725 §3.11); `application/` prefix and case are ignored. */
+  typ: string
+  /** Keys of trusted issuers only. */
+  issuerKeys: IssuerKeys
+  /** Allowed algorithms; defaults to every asymmetric one. Never `none`, never HMAC. */
+  algorithms?: readonly string[]
+  now: Date
+  /** Allowed clock skew in seconds. */
+  clockSkewSeconds: number
+  /** Longest acceptable `exp − iat` in seconds. */
+  maxLifetimeSeconds: number
+  /** Longest acceptable token in characters. */
+  maxLength: number
+  /** Builds the error thrown for any rejection (invalid_grant for assertions, invalid_token for access tokens). */
+  reject: (description: string, options?: OAuthErrorOptions) => OAuthError
+  /** A noun for error descriptions, e.g. "ID-JAG". */
+  label: string
+}
+
+export interface VerifiedJwt {
+  header: ProtectedHeaderParameters
+  claims: JWTPayload & { iss: string; exp: number; iat: number }
+}
+
+/** Headers that would let a token name its own verification key (RFC 8725 §3.10, CVE-2018-0114 and kin). */
+const KEY_BEARING_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
+
+/**
+ * The checks every JWT we accept shares: shape, explicit `typ`, algorithm allow-list, no
+ * self-declared keys, trusted `iss`, signature, and `exp`/`iat`/`nbf` with bounded skew and lifetime.
+ * Audience and the claims specific to one kind of JWT are left to the caller.
+ */
+export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictlyOptions): Promise<VerifiedJwt> {
+  const { reject, label } = options
+  if (token.length > options.maxLength) throw reject(`the ${label} is longer than ${options.maxLength} characters`)
+  const parts = token.split('.')
+  if (parts.length === 5) throw reject(`the ${label} is encrypted (JWE); only signed JWTs are accepted`)
+  if (parts.length !== 3 || parts.some((part) => part === '')) throw reject(`the ${label} is not a compact signed JWT`)
+
+  let header: ProtectedHeaderParameters
+  let unverified: JWTPayload
+  try {
+    header = decodeProtectedHeader(token)
+    unverified = decodeJwt(token)
+  } catch (cause) {
+    throw reject(`the ${label} is not a well-formed JWT`, { cause })
+  }
+
+  if (normaliseTyp(header.typ) !== normaliseTyp(options.typ)) {
+    throw reject(`the ${label} has typ "${String(header.typ)}"; expected "${options.typ}"`)
+  }
+  const algorithms = options.algorithms ?? ASYMMETRIC_ALGORITHMS
+  if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) {
+    throw reject(`the ${label} is signed with "${String(header.alg)}", which is not an allowed algorithm`)
+  }
+  for (const name of KEY_BEARING_HEADERS) {
+    if (name in header) throw reject(`the ${label} carries a "${name}" header; keys come only from the issuer's published JWKS`)
+  }
+  if (typeof unverified.iss !== 'string' || unverified.iss === '') throw reject(`the ${label} has no "iss" claim`)
+  const keys = options.issuerKeys(unverified.iss)
+  if (keys === undefined) throw reject(`the ${label} issuer "${unverified.iss}" is not trusted`)
+
+  let claims: JWTPayload
+  try {
+    ;({ payload: claims } = await jwtVerify(token, keys, {
+      algorithms: [...algorithms],
+      currentDate: options.now,
+      clockTolerance: options.clockSkewSeconds,
+      issuer: unverified.iss,
+    }))
+  } catch (cause) {
+    throw describeJoseFailure(cause, options)
+  }
+
+  const now = Math.floor(options.now.getTime() / 1000)
+  const skew = options.clockSkewSeconds
+  if (typeof claims.exp !== 'number') throw reject(`the ${label} has no "exp" claim`)
+  if (typeof claims.iat !== 'number') throw reject(`the ${label} has no "iat" claim`)
+  if (claims.exp + skew <= now) throw reject(`the ${label} expired at ${iso(claims.exp)}`)
+  if (claims.iat > now + skew) throw reject(`the ${label} was issued in the future (iat ${iso(claims.iat)})`)
+  if (claims.nbf !== undefined && claims.nbf > now + skew) throw reject(`the ${label} is not valid before ${iso(claims.nbf)}`)
+  if (claims.exp - claims.iat > options.maxLifetimeSeconds) {
+    throw reject(`the ${label} lives ${claims.exp - claims.iat} s; at most ${options.maxLifetimeSeconds} s is accepted`)
+  }
+  return { header, claims: claims as VerifiedJwt['claims'] }
+}
+
+function describeJoseFailure(cause: unknown, options: VerifyJwtStrictlyOptions): OAuthError {
+  const { reject, label } = options
+  if (cause instanceof joseErrors.JWSSignatureVerificationFailed) return reject(`the ${label} signature does not verify with the issuer's keys`, { cause })
+  if (cause instanceof joseErrors.JWKSNoMatchingKey) return reject(`no key of the ${label} issuer matches its "kid"`, { cause })
+  if (cause instanceof joseErrors.JWKSMultipleMatchingKeys) return reject(`the ${label} "kid" matches several issuer keys`, { cause })
+  if (cause instanceof joseErrors.JWTExpired) return reject(`the ${label} has expired`, { cause })
+  if (cause instanceof joseErrors.JWTClaimValidationFailed) return reject(`the ${label} claim "${cause.claim}" is invalid: ${cause.reason}`, { cause })
+  if (cause instanceof joseErrors.JWKSTimeout || cause instanceof joseErrors.JWKSInvalid || isFetchFailure(cause)) {
+    return new TemporarilyUnavailableError(`the keys of the ${label} issuer cannot be fetched right now; try again later`, { cause })
+  }
+  return reject(`the ${label} could not be verified`, { cause })
+}
+
+function isFetchFailure(cause: unknown): boolean {
+  return cause instanceof TypeError && /fetch/i.test(cause.message)
+    || (cause instanceof joseErrors.JOSEError && cause.code === 'ERR_JOSE_GENERIC' && /response/i.test(cause.message))
+}
+
+function normaliseTyp(typ: unknown): string {
+  return typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : ''
+}
+
+function iso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString()
+}
