@@ -20,7 +20,7 @@ export interface LoggerOptions {
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
 
 /** Field names whose values are credentials; they are replaced before a line is written. */
-const SECRET_FIELD = /(token|secret|assertion|password|authorization|cookie|code_verifier|^code$)/i
+const SECRET_FIELD = /(^|_)(token|secret|assertion|password|verifier)$|^(authorization|cookie|set-cookie|code)$/i
 
 /**
  * A one-line-per-event logger. Fields whose names look like credentials are redacted, because

@@ -57,7 +57,8 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
   if (normaliseTyp(header.typ) !== normaliseTyp(options.typ)) {
     throw reject(`the ${label} has typ "${String(header.typ)}"; expected "${options.typ}"`)
   }
-  const algorithms = options.algorithms ?? ASYMMETRIC_ALGORITHMS
+  // AS-14: a caller's list can narrow the asymmetric allow-list, never widen it (no `none`, no HMAC).
+  const algorithms = (options.algorithms ?? ASYMMETRIC_ALGORITHMS).filter((alg) => (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg))
   if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) {
     throw reject(`the ${label} is signed with "${String(header.alg)}", which is not an allowed algorithm`)
   }
@@ -99,6 +100,8 @@ function describeJoseFailure(cause: unknown, options: VerifyJwtStrictlyOptions):
   if (cause instanceof joseErrors.JWKSNoMatchingKey) return reject(`no key of the ${label} issuer matches its "kid"`, { cause })
   if (cause instanceof joseErrors.JWKSMultipleMatchingKeys) return reject(`the ${label} "kid" matches several issuer keys`, { cause })
   if (cause instanceof joseErrors.JWTExpired) return reject(`the ${label} has expired`, { cause })
+  if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'nbf') return reject(`the ${label} is not valid yet ("nbf" is in the future)`, { cause })
+  if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'iat' && cause.reason === 'check_failed') return reject(`the ${label} was issued in the future`, { cause })
   if (cause instanceof joseErrors.JWTClaimValidationFailed) return reject(`the ${label} claim "${cause.claim}" is invalid: ${cause.reason}`, { cause })
   if (cause instanceof joseErrors.JWKSTimeout || cause instanceof joseErrors.JWKSInvalid || isFetchFailure(cause)) {
     return new TemporarilyUnavailableError(`the keys of the ${label} issuer cannot be fetched right now; try again later`, { cause })

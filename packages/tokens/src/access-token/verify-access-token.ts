@@ -25,7 +25,7 @@ export interface VerifyAccessTokenOptions {
  *
  * Checks: `typ` = `at+jwt` (so ID-JAGs, ID tokens and client assertions are refused, RS-11); the
  * algorithm allow-list; `iss` is our authorization server and the signature verifies with its keys;
- * `aud` includes this resource; `exp`/`iat`/`nbf`; `sub` and `client_id` present.
+ * `aud` includes this resource; `exp`/`iat`/`nbf`; `sub`, `client_id` and `jti` present.
  *
  * Does NOT check scopes: the caller knows which scope an operation needs.
  *
@@ -49,6 +49,7 @@ export async function verifyAccessToken(token: string, options: VerifyAccessToke
   if (!aud.includes(options.audience)) throw reject(`the access token is not for this resource (${options.audience})`) // RS-09
   if (typeof claims.sub !== 'string' || claims.sub === '') throw reject('the access token has no "sub" claim')
   if (typeof claims.client_id !== 'string' || claims.client_id === '') throw reject('the access token has no "client_id" claim')
+  if (typeof claims.jti !== 'string' || claims.jti === '') throw reject('the access token has no "jti" claim') // RFC 9068 §2.2
   if (claims.scope !== undefined && typeof claims.scope !== 'string') throw reject('the access token "scope" claim must be a string')
   return claims as AccessTokenClaims
 }

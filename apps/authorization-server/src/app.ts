@@ -1,0 +1,34 @@
+import express, { type Express } from 'express'
+import { WELL_KNOWN, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
+import { createLogger, type Logger } from '@ema/server-kit'
+import type { AuthorizationServerConfig } from './config.ts'
+import { authorizationServerMetadata } from './authorization-server-metadata.ts'
+import { createProvider } from './create-provider.ts'
+
+export interface AuthorizationServerDeps {
+  now: () => Date
+  /** Signs access tokens; published at `/jwks`. */
+  signingKey: SigningKey
+  /** Trusted IdP issuer → its key set (AS-13, AS-16); `undefined` means not trusted. */
+  issuerKeys: IssuerKeys
+  /** Remembers redeemed ID-JAGs (AS-23). */
+  replayStore: ReplayStore
+  log?: Logger
+}
+
+/**
+ * The MCP authorization server as an express app, with no side effects (tests mount it on an
+ * ephemeral port). oidc-provider serves `/token`, `/jwks` and `/.well-known/openid-configuration`;
+ * this app adds `/.well-known/oauth-authorization-server` (RFC 8414) with the same content.
+ */
+export function createAuthorizationServerApp(config: AuthorizationServerConfig, deps: AuthorizationServerDeps): Express {
+  const log = deps.log ?? createLogger({ name: 'authorization-server', level: config.logLevel })
+  const provider = createProvider(config, { ...deps, log })
+  const providerHandler = provider.callback()
+
+  const app = express()
+  app.disable('x-powered-by')
+  app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadata(providerHandler)) // AS-01
+  app.use(providerHandler)
+  return app
+}

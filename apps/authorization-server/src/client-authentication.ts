@@ -1,0 +1,37 @@
+import type { Middleware } from 'koa'
+import type { KoaContextWithOIDC } from 'oidc-provider'
+import { InvalidClientError } from '@ema/tokens'
+import { oauthErrorResponse, type Logger } from '@ema/server-kit'
+
+/** Request members that carry client credentials (RFC 6749 §2.3, RFC 7523 §2.2). */
+const CREDENTIAL_PARAMETERS = ['client_id', 'client_secret', 'client_assertion'] as const
+
+/**
+ * AS-08: a token request with no client authentication at all is `invalid_client` (HTTP 401).
+ *
+ * RFC 6749 §5.2 lists "no client authentication included" under `invalid_client`, but
+ * oidc-provider 9 answers it with 400 `invalid_request` ("no client authentication mechanism
+ * provided"). This Koa middleware (installed with `provider.use`, a public API) turns exactly that
+ * case — a token request that failed with `invalid_request` before any client was identified and
+ * that carried no credentials at all — into the 401. Every other client authentication failure is
+ * already a 401 `invalid_client` from oidc-provider.
+ */
+export function requireClientAuthentication(log: Logger): Middleware<object, KoaContextWithOIDC> {
+  return async function requireClientAuthenticationMiddleware(ctx, next) {
+    await next()
+    const oidc = ctx.oidc as KoaContextWithOIDC['oidc'] | undefined
+    if (oidc?.route !== 'token' || ctx.status !== 400 || oidc.client !== undefined) return
+    const body: unknown = ctx.body
+    if (typeof body !== 'object' || body === null || (body as { error?: unknown }).error !== 'invalid_request') return
+    const form = oidc.body ?? {}
+    const presented = ctx.get('authorization') !== '' || CREDENTIAL_PARAMETERS.some((name) => form[name] !== undefined)
+    if (presented) return
+    const { status, headers, body: errorBody } = oauthErrorResponse(
+      new InvalidClientError('client authentication is required'),
+      { log },
+    )
+    ctx.status = status
+    ctx.set(headers)
+    ctx.body = errorBody
+  }
+}

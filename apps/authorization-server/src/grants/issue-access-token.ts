@@ -1,0 +1,50 @@
+import { formatScope, signAccessToken, TOKEN_RESPONSE_TYPE, type IdJagClaims, type SigningKey } from '@ema/tokens'
+import type { McpServer } from '../config.ts'
+import type { AuthenticatedClient } from './require-confidential-client.ts'
+
+export interface IssueAccessTokenOptions {
+  issuer: string
+  idJag: IdJagClaims
+  client: AuthenticatedClient
+  server: McpServer
+  scope: readonly string[]
+  lifetimeSeconds: number
+  now: Date
+  key: SigningKey
+}
+
+/** RFC 6749 §5.1 as profiled by AS-35 and AS-36. No `refresh_token` (AS-38). */
+export interface JwtBearerTokenResponse {
+  access_token: string
+  token_type: typeof TOKEN_RESPONSE_TYPE.BEARER
+  expires_in: number
+  scope: string
+  resource: string
+}
+
+/**
+ * AS-35 … AS-40: signs an RFC 9068 access token restricted to the one MCP server (AS-37), short-lived
+ * (AS-39), whose `sub` is the IdP's `sub` with the IdP recorded in `idp` (AS-40, docs/demo-world.md).
+ */
+export async function issueAccessToken(options: IssueAccessTokenOptions): Promise<JwtBearerTokenResponse> {
+  const scope = formatScope(options.scope)
+  const accessToken = await signAccessToken({
+    issuer: options.issuer,
+    subject: options.idJag.sub, // AS-40
+    audience: options.server.resource, // AS-37
+    clientId: options.client.clientId,
+    scope,
+    expiresInSeconds: options.lifetimeSeconds, // AS-39
+    now: options.now,
+    key: options.key,
+    extraClaims: { idp: options.idJag.iss },
+  })
+  // AS-36: the granted scope and resource are returned; AS-38: no refresh_token.
+  return {
+    access_token: accessToken,
+    token_type: TOKEN_RESPONSE_TYPE.BEARER,
+    expires_in: options.lifetimeSeconds,
+    scope,
+    resource: options.server.resource,
+  }
+}

@@ -1,0 +1,90 @@
+import type { TokenEndpointGrantContext } from 'oidc-provider'
+import { InvalidGrantError, redact, verifyIdJag, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
+import { oauthErrorResponse, type Logger } from '@ema/server-kit'
+import type { McpServer } from '../config.ts'
+import { grantScope } from './grant-scope.ts'
+import { issueAccessToken } from './issue-access-token.ts'
+import { readJwtBearerRequest } from './read-jwt-bearer-request.ts'
+import { requireConfidentialClient } from './require-confidential-client.ts'
+import { requireRegisteredResource } from './require-registered-resource.ts'
+import { requireSameClient } from './require-same-client.ts'
+
+/** The parameters oidc-provider passes to this grant (everything else is stripped before the handler). */
+export const JWT_BEARER_PARAMETERS = ['assertion', 'scope', 'resource'] as const
+
+export interface JwtBearerDeps {
+  /** This server's issuer: the required ID-JAG `aud` and the access token `iss`. */
+  issuer: string
+  /** Trusted IdPs and their key sets (AS-13, AS-16). */
+  issuerKeys: IssuerKeys
+  mcpServers: readonly McpServer[]
+  replayStore: ReplayStore
+  signingKey: SigningKey
+  now: () => Date
+  clockSkewSeconds: number
+  maxIdJagLifetimeSeconds: number
+  accessTokenLifetimeSeconds: number
+  log: Logger
+}
+
+/**
+ * The RFC 7523 jwt-bearer grant for ID-JAGs (EMA-S §5, JAG §4.4), registered with
+ * `provider.registerGrantType`. oidc-provider has parsed the form body, refused duplicated
+ * parameters and authenticated the client before this runs.
+ *
+ * Every refusal is one of our OAuthErrors, rendered here by server-kit's `oauthErrorResponse` so
+ * that the wire body is exactly `{ error, error_description }`.
+ */
+export function jwtBearerGrant(deps: JwtBearerDeps): (ctx: TokenEndpointGrantContext) => Promise<void> {
+  return async function handleJwtBearer(ctx) {
+    let log = deps.log.child({ grant: 'jwt-bearer', client_id: ctx.oidc.client.clientId })
+    try {
+      const response = await redeemIdJag(ctx, deps, (fields) => { log = log.child(fields) })
+      log.info('issued an access token', { resource: response.resource, scope: response.scope, expires_in: response.expires_in })
+      ctx.status = 200
+      ctx.set('cache-control', 'no-store') // AS-35
+      ctx.set('pragma', 'no-cache')
+      ctx.body = response
+    } catch (error) {
+      const { status, headers, body } = oauthErrorResponse(error, { log })
+      ctx.status = status
+      ctx.set(headers)
+      ctx.body = body
+    }
+  }
+}
+
+async function redeemIdJag(ctx: TokenEndpointGrantContext, deps: JwtBearerDeps, bind: (fields: Record<string, unknown>) => void) {
+  const now = deps.now()
+  const request = readJwtBearerRequest(ctx.oidc.params) // RFC 7523 §2.1, AS-07
+  bind({ id_jag: redact(request.assertion) })
+  const client = requireConfidentialClient(ctx.oidc.client) // AS-08, AS-09
+  const idJag = await verifyIdJag(request.assertion, { // AS-11 … AS-22
+    issuerKeys: deps.issuerKeys,
+    audience: deps.issuer,
+    now,
+    clockSkewSeconds: deps.clockSkewSeconds,
+    maxLifetimeSeconds: deps.maxIdJagLifetimeSeconds,
+  })
+  bind({ jti: idJag.jti, iss: idJag.iss, sub: idJag.sub })
+  requireSameClient(idJag, client) // AS-18
+  const server = requireRegisteredResource(idJag, request.resource, deps.mcpServers) // AS-24, AS-25, AS-32
+  const scope = grantScope(idJag, request.scope, server) // AS-26, AS-27
+  bind({ resource: server.resource, scope: scope.join(' ') })
+
+  // AS-23: single use, recorded only after every other check passed, so that a refused request
+  // cannot burn an ID-JAG. Kept until exp + skew: the longest time verifyIdJag would accept it.
+  const firstUse = await deps.replayStore.markUsed(`${idJag.iss} ${idJag.jti}`, new Date((idJag.exp + deps.clockSkewSeconds) * 1000))
+  if (!firstUse) throw new InvalidGrantError('this ID-JAG was already used')
+
+  return issueAccessToken({ // AS-35 … AS-40
+    issuer: deps.issuer,
+    idJag,
+    client,
+    server,
+    scope,
+    lifetimeSeconds: deps.accessTokenLifetimeSeconds,
+    now,
+    key: deps.signingKey,
+  })
+}

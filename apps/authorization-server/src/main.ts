@@ -1,0 +1,39 @@
+import { generateSigningKey, importSigningKey, InMemoryReplayStore, remoteKeySet, type IssuerKeys } from '@ema/tokens'
+import { createLogger, listen } from '@ema/server-kit'
+import type { JWTVerifyGetKey } from 'jose'
+import { loadConfig } from './config.ts'
+import { createAuthorizationServerApp } from './app.ts'
+
+const config = loadConfig(process.env)
+const log = createLogger({ name: 'authorization-server', level: config.logLevel })
+
+if (config.allowInsecureHttp) {
+  log.warn('!!! ALLOW_INSECURE_HTTP is ON: tokens and client secrets travel over plain HTTP. Local demos only. !!!')
+}
+
+const signingKey = config.signingKey !== undefined
+  ? await importSigningKey(config.signingKey, 'configured')
+  : await generateSigningKey('ES256')
+if (signingKey.source === 'ephemeral') {
+  log.warn('!!! No AS_SIGNING_KEY configured: using a freshly generated ES256 key. Every restart invalidates all issued access tokens. !!!', { kid: signingKey.kid })
+}
+
+// AS-13, AS-15, AS-16: one cached key set per trusted IdP, built once at start-up.
+const keySets = new Map<string, JWTVerifyGetKey>(
+  config.trustedIdps.map((idp) => [idp.issuer, remoteKeySet(idp.jwks_uri, { allowInsecureHttp: config.allowInsecureHttp })]),
+)
+const issuerKeys: IssuerKeys = (issuer) => keySets.get(issuer)
+
+const app = createAuthorizationServerApp(config, {
+  now: () => new Date(),
+  signingKey,
+  issuerKeys,
+  replayStore: new InMemoryReplayStore(),
+  log,
+})
+await listen({ port: config.port }, app)
+log.info(`MCP authorization server ready at ${config.issuer}`, {
+  trusted_idps: config.trustedIdps.map((idp) => idp.issuer),
+  mcp_servers: config.mcpServers.map((server) => server.resource),
+  clients: config.clients.map((client) => client.client_id),
+})

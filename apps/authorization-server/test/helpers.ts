@@ -1,0 +1,148 @@
+import { SignJWT, type JWTVerifyGetKey } from 'jose'
+import {
+  GRANT_TYPE, InMemoryReplayStore, JWT_TYP, generateSigningKey, publicJwks, remoteKeySet, signClientAssertion,
+  type SigningKey,
+} from '@ema/tokens'
+import { createLogger, listen, type Listening } from '@ema/server-kit'
+import { loadConfig, type AuthorizationServerConfig } from '../src/config.ts'
+import { createAuthorizationServerApp } from '../src/app.ts'
+
+export const RESOURCE = 'http://localhost:4003/mcp'
+export const CLIENT_ID = 'acme-agent-tasks'
+export const CLIENT_SECRET = 'acme-agent-as-secret'
+
+/** A stand-in IdP: a JWKS endpoint on an ephemeral port, and a signing key to mint ID-JAGs with. */
+export interface TestIdp {
+  issuer: string
+  jwksUri: string
+  key: SigningKey
+  close(): Promise<void>
+}
+
+/** Starts a JWKS server. `issuerPath` and `jwksPath` let it look like an IdP that is not ours. */
+export async function startIdp(options: { issuerPath?: string; jwksPath?: string } = {}): Promise<TestIdp> {
+  const key = await generateSigningKey('ES256')
+  const jwksPath = options.jwksPath ?? '/jwks'
+  const l = await listen({ port: 0 }, (req, res) => {
+    if (req.url === jwksPath) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks([key])))
+    } else {
+      res.writeHead(404).end()
+    }
+  })
+  return { issuer: l.url + (options.issuerPath ?? ''), jwksUri: l.url + jwksPath, key, close: () => l.close() }
+}
+
+export interface TestAs {
+  url: string
+  config: AuthorizationServerConfig
+  logs: string[]
+  close(): Promise<void>
+}
+
+/** Starts the authorization server on an ephemeral port, trusting the given IdPs. */
+export async function startAs(idps: TestIdp[], env: Record<string, string> = {}): Promise<TestAs> {
+  const l: Listening = await listen({ port: 0 })
+  const [first] = idps
+  const config = loadConfig({
+    AS_ISSUER: l.url,
+    IDP_ISSUER: first?.issuer,
+    RS_RESOURCE: RESOURCE,
+    ALLOW_INSECURE_HTTP: 'true',
+    TRUSTED_IDPS: JSON.stringify(idps.map((idp) => ({ issuer: idp.issuer, jwks_uri: idp.jwksUri }))),
+    ...env,
+  })
+  const keySets = new Map<string, JWTVerifyGetKey>(
+    config.trustedIdps.map((idp) => [idp.issuer, remoteKeySet(idp.jwks_uri, { allowInsecureHttp: true })]),
+  )
+  const logs: string[] = []
+  const app = createAuthorizationServerApp(config, {
+    now: () => new Date(),
+    signingKey: await generateSigningKey('ES256'),
+    issuerKeys: (issuer) => keySets.get(issuer),
+    replayStore: new InMemoryReplayStore(),
+    log: createLogger({ name: 'authorization-server', level: 'debug', write: (line) => logs.push(line) }),
+  })
+  l.server.on('request', app)
+  return { url: l.url, config, logs, close: () => l.close() }
+}
+
+export interface MintOptions {
+  /** Claims to set; `undefined` removes a default claim. */
+  claims?: Record<string, unknown>
+  header?: Record<string, unknown>
+  /** Sign with this key instead of the IdP's (its kid is still the IdP's unless header says otherwise). */
+  signWith?: SigningKey
+}
+
+/** Mints an ID-JAG as `idp` would for `as`, with overrides for the attack tests. */
+export async function mintIdJag(idp: TestIdp, as: TestAs, options: MintOptions = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000)
+  const claims: Record<string, unknown> = {
+    iss: idp.issuer,
+    sub: 'u-1001',
+    aud: as.url,
+    client_id: CLIENT_ID,
+    resource: RESOURCE,
+    scope: 'tasks.read tasks.write',
+    jti: crypto.randomUUID(),
+    iat: now,
+    exp: now + 300,
+    ...options.claims,
+  }
+  for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name]
+  const key = options.signWith ?? idp.key
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, kid: idp.key.kid, typ: JWT_TYP.ID_JAG, ...options.header } as { alg: string })
+    .sign(key.privateKey)
+}
+
+/** An unsigned JWT (`alg: none`). */
+export function unsignedJwt(header: Record<string, unknown>, claims: Record<string, unknown>): string {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  return `${b64({ alg: 'none', ...header })}.${b64(claims)}.`
+}
+
+export type ClientAuth =
+  | { method: 'client_secret_basic' | 'client_secret_post'; clientId?: string; secret?: string }
+  | { method: 'private_key_jwt'; clientId: string; key: SigningKey }
+  | { method: 'none' }
+
+export interface RedeemOptions {
+  auth?: ClientAuth
+  grantType?: string
+  scope?: string
+  resource?: string
+  /** Extra raw form pairs (to send duplicates). */
+  extra?: Array<[string, string]>
+}
+
+/** POSTs a jwt-bearer token request to the AS token endpoint. */
+export async function redeem(as: TestAs, assertion: string | undefined, options: RedeemOptions = {}): Promise<Response> {
+  const form = new URLSearchParams({ grant_type: options.grantType ?? GRANT_TYPE.JWT_BEARER })
+  if (assertion !== undefined) form.append('assertion', assertion)
+  if (options.scope !== undefined) form.append('scope', options.scope)
+  if (options.resource !== undefined) form.append('resource', options.resource)
+  for (const [name, value] of options.extra ?? []) form.append(name, value)
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
+  const auth = options.auth ?? { method: 'client_secret_basic' }
+  if (auth.method === 'client_secret_basic') {
+    const id = encodeURIComponent(auth.clientId ?? CLIENT_ID)
+    const secret = encodeURIComponent(auth.secret ?? CLIENT_SECRET)
+    headers.authorization = `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`
+  } else if (auth.method === 'client_secret_post') {
+    form.append('client_id', auth.clientId ?? CLIENT_ID)
+    form.append('client_secret', auth.secret ?? CLIENT_SECRET)
+  } else if (auth.method === 'private_key_jwt') {
+    form.append('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+    form.append('client_assertion', await signClientAssertion({ clientId: auth.clientId, audience: as.url, now: new Date(), key: auth.key }))
+  }
+  return fetch(`${as.url}/token`, { method: 'POST', headers, body: form })
+}
+
+/** Reads a refusal and checks it carries no token. */
+export async function readRefusal(res: Response): Promise<{ status: number; body: Record<string, unknown> }> {
+  const body = (await res.json()) as Record<string, unknown>
+  if ('access_token' in body) throw new Error('a refusal carried an access_token')
+  return { status: res.status, body }
+}

@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto'
+import { assertTrustworthyUrl } from '@ema/tokens'
+import type { JWK } from 'jose'
+import { z } from 'zod'
+
+/**
+ * Configuration of "Acme SSO", the mock enterprise IdP.
+ *
+ * Everything a fork must change lives in this file: the URLs (from the environment), the
+ * directory of users (`demoDirectory`), the registered clients (`demoClients`) and the
+ * administrator's policy (`demoPolicy`). Values are the defaults of docs/demo-world.md.
+ */
+
+/** A person in the enterprise directory. `sub` is opaque and stable (IDP-23, IDP-40). */
+export interface DirectoryUser {
+  username: string
+  /** Demo only: shown on the login page. A real IdP never stores or shows plain passwords. */
+  password: string
+  sub: string
+  name: string
+  email: string
+  groups: string[]
+}
+
+/** A client registered at the IdP (OIDC sign-in and ID-JAG requests). Wire names are kept. */
+export interface RegisteredClient {
+  client_id: string
+  client_secret?: string
+  /** oidc-provider enforces the registered method per client; the server supports all four (IDP-09). */
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
+  redirect_uris: string[]
+  /** Public keys for `private_key_jwt`. */
+  jwks?: { keys: JWK[] }
+  /**
+   * IDP-21: the identifier this client has at each MCP authorization server, keyed by that
+   * server's issuer. It goes into the ID-JAG's `client_id`.
+   */
+  clientIdAtAuthorizationServer: Record<string, string>
+}
+
+/** An MCP server (protected resource) and the scopes it defines. */
+export interface McpServer {
+  /** The resource identifier (RFC 8707, IDP-44). */
+  resource: string
+  /** A name for people, used in error descriptions and logs. */
+  name: string
+  scopes: string[]
+}
+
+/** IDP-14: an MCP authorization server (an allowed `audience`) and the MCP servers it governs. */
+export interface AuthorizationServer {
+  issuer: string
+  resources: McpServer[]
+}
+
+/** IDP-13, IDP-17: members of `group` may obtain at most `scopes` for `resource`. */
+export interface GroupPolicy {
+  group: string
+  resource: string
+  scopes: string[]
+}
+
+export interface IdpConfig {
+  /** The enterprise, named in policy refusals. Default "Acme". */
+  organizationName: string
+  /** This IdP's issuer identifier (IDP-39). Env `IDP_ISSUER`, default `http://localhost:4001`. */
+  issuer: string
+  /** Port to listen on. Env `IDP_PORT`, default: the port of the issuer URL. */
+  port: number
+  /** Plain http to loopback hosts is refused unless `ALLOW_INSECURE_HTTP=true`. */
+  allowInsecureHttp: boolean
+  /** Env `IDP_SIGNING_KEY`: a private JWK as JSON (ES256 recommended). Absent → generated at start-up. */
+  signingKeyJwk: JWK | undefined
+  /** Env `IDP_COOKIE_KEYS` (comma-separated). Absent → random keys, sessions die with the process. */
+  cookieKeys: string[]
+  cookieKeysSource: 'configured' | 'ephemeral'
+  /** IDP-34, IDP-48: lifetime of an ID-JAG. Default 300 s. */
+  idJagLifetimeSeconds: number
+  /** Clock skew tolerated when validating a subject ID token (IDP-05). Default 30 s. */
+  clockSkewSeconds: number
+  users: DirectoryUser[]
+  clients: RegisteredClient[]
+  authorizationServers: AuthorizationServer[]
+  policy: GroupPolicy[]
+}
+
+export type Env = Record<string, string | undefined>
+
+const DEFAULTS = {
+  IDP_ISSUER: 'http://localhost:4001',
+  AS_ISSUER: 'http://localhost:4002',
+  RS_RESOURCE: 'http://localhost:4003/mcp',
+  CLIENT_URL: 'http://localhost:3000',
+  ACME_AGENT_IDP_SECRET: 'acme-agent-idp-secret',
+} as const
+
+/** The users of Acme (docs/demo-world.md). A fork replaces this with its own directory. */
+export function demoDirectory(): DirectoryUser[] {
+  return [
+    { username: 'alice', password: 'alice-password', sub: 'u-1001', name: 'Alice Anderson', email: 'alice@acme.example', groups: ['engineering'] },
+    { username: 'bob', password: 'bob-password', sub: 'u-1002', name: 'Bob Brown', email: 'bob@acme.example', groups: ['sales'] },
+    { username: 'carol', password: 'carol-password', sub: 'u-1003', name: 'Carol Clark', email: 'carol@acme.example', groups: [] },
+  ]
+}
+
+/** The clients the enterprise registered (and pre-approved) at its IdP. */
+export function demoClients(urls: { clientUrl: string; asIssuer: string; acmeAgentSecret: string }): RegisteredClient[] {
+  return [
+    {
+      client_id: 'acme-agent',
+      client_secret: urls.acmeAgentSecret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: [`${urls.clientUrl}/callback`],
+      clientIdAtAuthorizationServer: { [urls.asIssuer]: 'acme-agent-tasks' }, // IDP-21
+    },
+  ]
+}
+
+/** IDP-14: the (audience, resource) pairs, and IDP-13/IDP-17: what each group may obtain. */
+export function demoPolicy(urls: { asIssuer: string; rsResource: string }): Pick<IdpConfig, 'authorizationServers' | 'policy'> {
+  return {
+    authorizationServers: [
+      { issuer: urls.asIssuer, resources: [{ resource: urls.rsResource, name: 'Tasks', scopes: ['tasks.read', 'tasks.write'] }] },
+    ],
+    policy: [
+      { group: 'engineering', resource: urls.rsResource, scopes: ['tasks.read', 'tasks.write'] },
+      { group: 'sales', resource: urls.rsResource, scopes: ['tasks.read'] },
+    ],
+  }
+}
+
+const Url = z.url({ protocol: /^https?$/ })
+const EnvSchema = z.object({
+  IDP_ISSUER: Url.default(DEFAULTS.IDP_ISSUER),
+  AS_ISSUER: Url.default(DEFAULTS.AS_ISSUER),
+  RS_RESOURCE: Url.default(DEFAULTS.RS_RESOURCE),
+  CLIENT_URL: Url.default(DEFAULTS.CLIENT_URL),
+  IDP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  ALLOW_INSECURE_HTTP: z.string().optional(),
+  ACME_AGENT_IDP_SECRET: z.string().min(1).default(DEFAULTS.ACME_AGENT_IDP_SECRET),
+  IDP_SIGNING_KEY: z.string().min(1).optional(),
+  IDP_COOKIE_KEYS: z.string().min(1).optional(),
+})
+
+/** Reads and validates configuration. Throws a TypeError naming the variable at fault. */
+export function loadConfig(env: Env): IdpConfig {
+  const parsed = EnvSchema.safeParse(env)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new TypeError(`invalid configuration ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'unknown'}`)
+  }
+  const e = parsed.data
+  const issuer = e.IDP_ISSUER.replace(/\/$/, '')
+  const asIssuer = e.AS_ISSUER.replace(/\/$/, '')
+  const clientUrl = e.CLIENT_URL.replace(/\/$/, '')
+  const allowInsecureHttp = e.ALLOW_INSECURE_HTTP === 'true'
+  for (const [name, value] of [['IDP_ISSUER', issuer], ['AS_ISSUER', asIssuer], ['RS_RESOURCE', e.RS_RESOURCE], ['CLIENT_URL', clientUrl]] as const) {
+    try {
+      assertTrustworthyUrl(new URL(value), allowInsecureHttp)
+    } catch (cause) {
+      throw new TypeError(`${name}=${value} is plain http: set ALLOW_INSECURE_HTTP=true for a local demo, or use https`, { cause })
+    }
+  }
+  const cookieKeys = e.IDP_COOKIE_KEYS?.split(',').map((k) => k.trim()).filter((k) => k !== '')
+  return {
+    organizationName: 'Acme',
+    issuer,
+    port: e.IDP_PORT ?? portOf(new URL(issuer)),
+    allowInsecureHttp,
+    signingKeyJwk: e.IDP_SIGNING_KEY === undefined ? undefined : parseJwk(e.IDP_SIGNING_KEY),
+    cookieKeys: cookieKeys !== undefined && cookieKeys.length > 0 ? cookieKeys : [randomBytes(32).toString('base64url')],
+    cookieKeysSource: cookieKeys !== undefined && cookieKeys.length > 0 ? 'configured' : 'ephemeral',
+    idJagLifetimeSeconds: 300,
+    clockSkewSeconds: 30,
+    users: demoDirectory(),
+    clients: demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET }),
+    ...demoPolicy({ asIssuer, rsResource: e.RS_RESOURCE }),
+  }
+}
+
+function portOf(url: URL): number {
+  if (url.port !== '') return Number(url.port)
+  return url.protocol === 'https:' ? 443 : 80
+}
+
+const PrivateJwk = z.looseObject({ kty: z.string(), d: z.string(), alg: z.string().optional() })
+
+function parseJwk(json: string): JWK {
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch (cause) {
+    throw new TypeError('IDP_SIGNING_KEY is not valid JSON; expected a private JWK', { cause })
+  }
+  const jwk = PrivateJwk.safeParse(value)
+  if (!jwk.success) throw new TypeError('IDP_SIGNING_KEY must be a private JWK (with "kty" and "d")')
+  return { alg: 'ES256', ...jwk.data }
+}

@@ -1,0 +1,113 @@
+import { GRANT_TYPE, METADATA, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
+import type { Logger } from '@ema/server-kit'
+import Provider, { type Account, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import type { IdpConfig, RegisteredClient } from './config.ts'
+import { tokenExchangeGrant } from './grants/token-exchange.ts'
+import { TOKEN_EXCHANGE_PARAMETERS } from './grants/token-exchange-request.ts'
+import { loadPreApprovedGrant } from './interactions/pre-approved-grant.ts'
+
+export interface CreateProviderDeps {
+  signingKey: SigningKey
+  now: () => Date
+  log: Logger
+}
+
+/** Where oidc-provider sends the browser when it needs the user (see interactions/sign-in.ts). */
+export function interactionPath(uid: string): string {
+  return `/interaction/${uid}`
+}
+
+/**
+ * The OpenID provider: authorization code + PKCE sign-in, ID tokens, discovery and JWKS are
+ * oidc-provider's; the RFC 8693 token exchange that issues ID-JAGs is ours (grants/token-exchange.ts).
+ */
+export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Provider {
+  const configuration: Configuration = {
+    clients: config.clients.map((client) => toClientMetadata(client, deps.signingKey)),
+    // IDP-38: the same key signs ID tokens and ID-JAGs, so /jwks publishes the key that verifies both.
+    jwks: { keys: [deps.signingKey.privateJwk] },
+    cookies: { keys: config.cookieKeys },
+    // IDP-09: the client authentication methods the token endpoint accepts. `none` exists only so that
+    // public clients can sign users in; they are refused at the token exchange (IDP-10).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    responseTypes: ['code'], // authorization code flow only: no implicit, no hybrid
+    pkce: { required: () => true }, // S256 is the only method oidc-provider 9 offers
+    claims: {
+      openid: ['sub', 'amr'], // amr: how the user signed in, carried into the ID-JAG (IDP-45)
+      profile: ['name', 'groups'],
+      email: ['email', 'email_verified'],
+    },
+    // Artifact lifetimes in seconds (oidc-provider asks for explicit values).
+    ttl: {
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      AccessToken: 3600,
+      Interaction: 600,
+      Session: 8 * 3600,
+      Grant: 8 * 3600,
+    },
+    // Put the scopes' claims (name, email, groups) in the ID token, not only at /me.
+    conformIdTokenClaims: false,
+    findAccount: (_ctx, sub) => findAccount(config, sub),
+    interactions: { url: (_ctx, interaction) => interactionPath(interaction.uid) },
+    // The enterprise pre-approved its clients: no consent screen.
+    loadExistingGrant: loadPreApprovedGrant,
+    features: {
+      devInteractions: { enabled: false },
+      resourceIndicators: { enabled: false },
+    },
+    // IDP-01: advertise that this IdP issues ID-JAGs via token exchange.
+    discovery: {
+      [METADATA.IDENTITY_CHAINING_REQUESTED_TOKEN_TYPES_SUPPORTED]: [TOKEN_TYPE.ID_JAG],
+    },
+  }
+  const provider = new Provider(config.issuer, configuration)
+  provider.use(missingClientAuthenticationIsInvalidClient)
+  // IDP-02: registering the grant also lists it in `grant_types_supported`.
+  provider.registerGrantType(
+    GRANT_TYPE.TOKEN_EXCHANGE,
+    (ctx) => tokenExchangeGrant(ctx, { config, signingKey: deps.signingKey, now: deps.now, log: deps.log }),
+    TOKEN_EXCHANGE_PARAMETERS,
+  )
+  return provider
+}
+
+function toClientMetadata(client: RegisteredClient, key: SigningKey): ClientMetadata {
+  const { clientIdAtAuthorizationServer: _mapping, ...metadata } = client
+  return {
+    ...metadata,
+    grant_types: [GRANT_TYPE.AUTHORIZATION_CODE, GRANT_TYPE.REFRESH_TOKEN, GRANT_TYPE.TOKEN_EXCHANGE],
+    response_types: ['code'],
+    id_token_signed_response_alg: key.alg,
+    require_auth_time: true, // so that auth_time can travel into the ID-JAG (IDP-45)
+  }
+}
+
+function findAccount(config: IdpConfig, sub: string): Account | undefined {
+  const user = config.users.find((candidate) => candidate.sub === sub)
+  if (user === undefined) return undefined
+  return {
+    accountId: user.sub,
+    claims: () => ({ sub: user.sub, name: user.name, email: user.email, email_verified: true, groups: user.groups }),
+  }
+}
+
+/**
+ * IDP-09, IDP-57: a token request with no client authentication at all is an RFC 6749 §5.2
+ * `invalid_client` (401). oidc-provider answers `invalid_request` (400) for that one case, so its
+ * answer is rewritten here, keeping its wire format. Wrong credentials are already 401 `invalid_client`.
+ */
+async function missingClientAuthenticationIsInvalidClient(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next()
+  const body: unknown = ctx.body
+  if (
+    ctx.oidc?.route === 'token'
+    && ctx.status === 400
+    && typeof body === 'object' && body !== null
+    && 'error' in body && body.error === 'invalid_request'
+    && 'error_description' in body && body.error_description === 'no client authentication mechanism provided'
+  ) {
+    ctx.status = 401
+    ctx.body = { error: 'invalid_client', error_description: 'client authentication is required to request an ID-JAG' }
+  }
+}

@@ -1,0 +1,146 @@
+import { oauthErrorResponse, type Logger } from '@ema/server-kit'
+import {
+  InvalidGrantError,
+  TOKEN_RESPONSE_TYPE,
+  TOKEN_TYPE,
+  UnauthorizedClientError,
+  formatScope,
+  signIdJag,
+  type SigningKey,
+} from '@ema/tokens'
+import type { TokenEndpointGrantContext } from 'oidc-provider'
+import type { DirectoryUser, IdpConfig, RegisteredClient } from '../config.ts'
+import { applyEnterprisePolicy } from './apply-enterprise-policy.ts'
+import { resolveTarget, type Target } from './resolve-target.ts'
+import { readTokenExchangeRequest } from './token-exchange-request.ts'
+import { verifySubjectToken, type SubjectTokenClaims } from './verify-subject-token.ts'
+
+export interface TokenExchangeDeps {
+  config: IdpConfig
+  signingKey: SigningKey
+  now: () => Date
+  log: Logger
+}
+
+/** The RFC 8693 §2.2.1 success response as profiled by JAG §4.3.4 (IDP-29 … IDP-35). */
+export interface IdJagTokenResponse {
+  issued_token_type: typeof TOKEN_TYPE.ID_JAG
+  access_token: string
+  token_type: typeof TOKEN_RESPONSE_TYPE.N_A
+  expires_in: number
+  scope: string
+}
+
+/**
+ * The token exchange grant (RFC 8693, JAG §4.3), registered with oidc-provider's
+ * `registerGrantType`. oidc-provider has already authenticated the client (IDP-09, IDP-57:
+ * a missing or wrong credential is a 401 `invalid_client` before we run). Every refusal here is an
+ * OAuthError rendered by server-kit's one error renderer, never a 500 for bad input (IDP-51).
+ */
+export async function tokenExchangeGrant(ctx: TokenEndpointGrantContext, deps: TokenExchangeDeps): Promise<void> {
+  try {
+    const response = await issueIdJag(ctx, deps)
+    ctx.status = 200
+    // IDP-28: no-store (oidc-provider sets it on /token too) and Pragma as in the JAG examples.
+    ctx.set('cache-control', 'no-store')
+    ctx.set('pragma', 'no-cache')
+    ctx.body = response
+  } catch (error) {
+    const rendered = oauthErrorResponse(error, { log: deps.log, usedAuthorizationHeader: ctx.get('authorization') !== '' })
+    ctx.status = rendered.status
+    ctx.set(rendered.headers)
+    ctx.body = rendered.body
+  }
+}
+
+/** The processing rules of JAG §4.3.3, in order. */
+async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDeps): Promise<IdJagTokenResponse> {
+  const { config } = deps
+  const now = deps.now()
+  const request = readTokenExchangeRequest(ctx.oidc.params) // RFC 8693 §2.1, IDP-04, IDP-12
+  const client = requireConfidentialClient(ctx, config) // IDP-09 (oidc-provider authenticated it), IDP-10
+  const subject = await verifySubjectToken(request.subject_token, { // IDP-05, IDP-06
+    issuer: config.issuer,
+    clientId: client.client_id,
+    keys: [deps.signingKey],
+    now,
+    clockSkewSeconds: config.clockSkewSeconds,
+  })
+  const user = requireDirectoryUser(subject, config.users) // IDP-05, IDP-23
+  const target = resolveTarget(request, config.authorizationServers) // IDP-03, IDP-14, IDP-15
+  const scopes = applyEnterprisePolicy({ // IDP-13, IDP-16, IDP-17
+    organizationName: config.organizationName,
+    user,
+    mcpServer: target.mcpServer,
+    requestedScope: request.scope,
+    policy: config.policy,
+  })
+  const clientIdAtAuthorizationServer = mapClientId(client, target) // IDP-21
+  const jti = crypto.randomUUID()
+  const scope = formatScope(scopes)
+  const idJag = await signIdJag({ // IDP-37 … IDP-48
+    issuer: config.issuer, // IDP-39
+    audience: target.authorizationServer.issuer, // IDP-41
+    subject: user.sub, // IDP-40
+    clientId: clientIdAtAuthorizationServer, // IDP-42
+    resource: target.mcpServer.resource, // IDP-44
+    scope, // IDP-19
+    jti, // IDP-43
+    expiresInSeconds: config.idJagLifetimeSeconds, // IDP-48
+    now,
+    key: deps.signingKey, // IDP-38
+    extraClaims: authenticationContext(subject), // IDP-45
+  })
+  deps.log.info('issued ID-JAG', {
+    jti,
+    sub: user.sub,
+    client_id: client.client_id,
+    ras_client_id: clientIdAtAuthorizationServer,
+    audience: target.authorizationServer.issuer,
+    resource: target.mcpServer.resource,
+    scope,
+  })
+  return {
+    issued_token_type: TOKEN_TYPE.ID_JAG, // IDP-29
+    access_token: idJag, // IDP-30
+    token_type: TOKEN_RESPONSE_TYPE.N_A, // IDP-31
+    expires_in: config.idJagLifetimeSeconds, // IDP-34
+    scope, // IDP-32: always sent, so a narrowed grant is visible
+    // IDP-35: no refresh_token.
+  }
+}
+
+/** IDP-10: only confidential clients may exchange tokens; public ones use the AS's own code flow. */
+function requireConfidentialClient(ctx: TokenEndpointGrantContext, config: IdpConfig): RegisteredClient {
+  const { client } = ctx.oidc
+  const registered = config.clients.find((candidate) => candidate.client_id === client.clientId)
+  if (registered === undefined || client.clientAuthMethod === 'none' || registered.token_endpoint_auth_method === 'none') {
+    throw new UnauthorizedClientError('public clients may not request ID-JAGs; use the authorization server\'s authorization code flow')
+  }
+  return registered
+}
+
+/** The subject must still be a user of the directory. */
+function requireDirectoryUser(subject: SubjectTokenClaims, users: readonly DirectoryUser[]): DirectoryUser {
+  const user = users.find((candidate) => candidate.sub === subject.sub)
+  if (user === undefined) throw new InvalidGrantError('the subject token names a user this IdP does not know')
+  return user
+}
+
+/** IDP-21: the ID-JAG carries the client's identifier at the authorization server, not ours. */
+function mapClientId(client: RegisteredClient, target: Target): string {
+  const clientId = client.clientIdAtAuthorizationServer[target.authorizationServer.issuer]
+  if (clientId === undefined) {
+    throw new UnauthorizedClientError(`client ${client.client_id} has no client_id registered at ${target.authorizationServer.issuer}`)
+  }
+  return clientId
+}
+
+/** IDP-45: carry how and when the user signed in, when the ID token says so. */
+function authenticationContext(subject: SubjectTokenClaims): Record<string, unknown> {
+  const claims: Record<string, unknown> = {}
+  if (subject.auth_time !== undefined) claims.auth_time = subject.auth_time
+  if (subject.acr !== undefined) claims.acr = subject.acr
+  if (subject.amr !== undefined) claims.amr = subject.amr
+  return claims
+}

@@ -1,0 +1,25 @@
+import { createLogger, listen } from '@ema/server-kit'
+import { generateSigningKey, importSigningKey } from '@ema/tokens'
+import { createIdpApp } from './app.ts'
+import { loadConfig } from './config.ts'
+
+// The only file that reads process.env.
+const log = createLogger({ name: 'idp' })
+const config = loadConfig(process.env)
+
+if (config.allowInsecureHttp) {
+  log.warn('ALLOW_INSECURE_HTTP is ON: ID tokens, ID-JAGs and client secrets travel over plain HTTP. Local demos only.')
+}
+const signingKey = config.signingKeyJwk === undefined
+  ? await generateSigningKey('ES256')
+  : await importSigningKey(config.signingKeyJwk, 'configured')
+if (signingKey.source === 'ephemeral') {
+  log.warn('!!! USING A FRESHLY GENERATED SIGNING KEY (set IDP_SIGNING_KEY to a private JWK). Every restart invalidates all issued ID tokens and ID-JAGs. !!!', { kid: signingKey.kid })
+}
+if (config.cookieKeysSource === 'ephemeral') {
+  log.warn('Using random cookie keys (set IDP_COOKIE_KEYS): sign-in sessions end when the IdP restarts.')
+}
+
+const app = createIdpApp(config, { signingKey, now: () => new Date(), log })
+await listen({ port: config.port }, app)
+log.info(`Acme SSO (IdP) ready at ${config.issuer}`, { kid: signingKey.kid })

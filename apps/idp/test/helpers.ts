@@ -1,0 +1,242 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { createLogger, listen, type Listening } from '@ema/server-kit'
+import { generateSigningKey, GRANT_TYPE, publicJwks, signClientAssertion, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
+import { createIdpApp } from '../src/app.ts'
+import { loadConfig, type IdpConfig, type RegisteredClient } from '../src/config.ts'
+
+export const AS_ISSUER = 'http://localhost:4902'
+export const RS_RESOURCE = 'http://localhost:4903/mcp'
+export const CLIENT_URL = 'http://localhost:4900'
+export const REDIRECT_URI = `${CLIENT_URL}/callback`
+
+export type ClientAuth =
+  | { method: 'client_secret_basic'; clientId: string; secret: string }
+  | { method: 'client_secret_post'; clientId: string; secret: string }
+  | { method: 'private_key_jwt'; clientId: string; key: SigningKey }
+  | { method: 'none'; clientId: string }
+
+export const ACME_AGENT: ClientAuth = { method: 'client_secret_basic', clientId: 'acme-agent', secret: 'acme-agent-idp-secret' }
+export const OTHER_APP: ClientAuth = { method: 'client_secret_basic', clientId: 'other-app', secret: 'other-app-secret' }
+export const PUBLIC_APP: ClientAuth = { method: 'none', clientId: 'public-app' }
+
+export interface TestIdp {
+  url: string
+  config: IdpConfig
+  signingKey: SigningKey
+  /** private_key_jwt client `jwt-client`. */
+  jwtClient: ClientAuth
+  /** Moves the IdP's token-exchange clock (not oidc-provider's). */
+  setClockOffsetSeconds(seconds: number): void
+  logs: string[]
+  close(): Promise<void>
+}
+
+/** Starts Acme SSO on an ephemeral port, with the demo world plus three test clients. */
+export async function startIdp(): Promise<TestIdp> {
+  const listening: Listening = await listen({ port: 0 })
+  const base = loadConfig({
+    IDP_ISSUER: listening.url,
+    AS_ISSUER,
+    RS_RESOURCE,
+    CLIENT_URL,
+    ALLOW_INSECURE_HTTP: 'true',
+  })
+  const jwtClientKey = await generateSigningKey('ES256')
+  const testClients: RegisteredClient[] = [
+    {
+      client_id: 'other-app',
+      client_secret: 'other-app-secret',
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: [REDIRECT_URI],
+      clientIdAtAuthorizationServer: { [AS_ISSUER]: 'other-app-at-as' },
+    },
+    {
+      client_id: 'jwt-client',
+      token_endpoint_auth_method: 'private_key_jwt',
+      redirect_uris: [REDIRECT_URI],
+      jwks: publicJwks([jwtClientKey]),
+      clientIdAtAuthorizationServer: { [AS_ISSUER]: 'jwt-client-at-as' },
+    },
+    {
+      client_id: 'public-app',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [REDIRECT_URI],
+      clientIdAtAuthorizationServer: { [AS_ISSUER]: 'public-app-at-as' },
+    },
+  ]
+  const config: IdpConfig = { ...base, clients: [...base.clients, ...testClients] }
+  const signingKey = await generateSigningKey('ES256')
+  let offsetSeconds = 0
+  const logs: string[] = []
+  const log = createLogger({ name: 'idp', write: (line) => logs.push(line) })
+  const app = createIdpApp(config, { signingKey, now: () => new Date(Date.now() + offsetSeconds * 1000), log })
+  listening.server.on('request', app)
+  return {
+    url: listening.url,
+    config,
+    signingKey,
+    jwtClient: { method: 'private_key_jwt', clientId: 'jwt-client', key: jwtClientKey },
+    setClockOffsetSeconds: (seconds) => { offsetSeconds = seconds },
+    logs,
+    close: () => listening.close(),
+  }
+}
+
+/** A minimal cookie jar: enough for oidc-provider's interaction and session cookies. */
+class CookieJar {
+  readonly #cookies = new Map<string, string>()
+  store(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';')
+      const eq = pair.indexOf('=')
+      const name = pair.slice(0, eq).trim()
+      const value = pair.slice(eq + 1).trim()
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.#cookies.delete(name)
+      else this.#cookies.set(name, value)
+    }
+  }
+  header(): string {
+    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ')
+  }
+}
+
+/** Adds client authentication to a token request. */
+export async function authenticate(idp: { url: string }, auth: ClientAuth | null, body: URLSearchParams, headers: Record<string, string>): Promise<void> {
+  if (auth === null) return
+  switch (auth.method) {
+    case 'client_secret_basic':
+      headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.secret)}`).toString('base64')}`
+      return
+    case 'client_secret_post':
+      body.set('client_id', auth.clientId)
+      body.set('client_secret', auth.secret)
+      return
+    case 'private_key_jwt':
+      body.set('client_id', auth.clientId)
+      body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+      body.set('client_assertion', await signClientAssertion({ clientId: auth.clientId, audience: idp.url, now: new Date(), key: auth.key }))
+      return
+    case 'none':
+      body.set('client_id', auth.clientId)
+  }
+}
+
+export interface SignInOptions {
+  client: ClientAuth
+  username: string
+  password: string
+  scope?: string
+}
+
+/**
+ * Signs a user in through real HTTP, as a browser and a client app would: GET /auth with PKCE,
+ * the login form, the redirects (cookies carried by hand), then the code at /token.
+ * @returns the ID token.
+ */
+export async function signIn(idp: { url: string }, options: SignInOptions): Promise<string> {
+  const jar = new CookieJar()
+  const verifier = randomBytes(32).toString('base64url')
+  const challenge = createHash('sha256').update(verifier).digest('base64url')
+  const state = randomBytes(8).toString('hex')
+  const auth = new URL('/auth', idp.url)
+  auth.search = new URLSearchParams({
+    client_id: options.client.clientId,
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    scope: options.scope ?? 'openid profile email',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state,
+    nonce: randomBytes(8).toString('hex'),
+  }).toString()
+
+  let location = await follow(auth.href, jar, { method: 'GET' })
+  // The login page.
+  const page = await fetch(location, { headers: { cookie: jar.header() }, redirect: 'manual' })
+  jar.store(page)
+  const html = await page.text()
+  if (page.status !== 200 || !html.includes('Sign in')) throw new Error(`expected the login page at ${location}, got ${page.status}`)
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1]
+  if (action === undefined) throw new Error('no login form on the page')
+  location = await follow(new URL(action, idp.url).href, jar, {
+    method: 'POST',
+    body: new URLSearchParams({ username: options.username, password: options.password }),
+  })
+  const callback = new URL(location)
+  if (`${callback.origin}${callback.pathname}` !== REDIRECT_URI) throw new Error(`sign-in did not reach the redirect URI: ${location}`)
+  if (callback.searchParams.get('state') !== state) throw new Error('state mismatch')
+  const code = callback.searchParams.get('code')
+  if (code === null) throw new Error(`no code in ${location}`)
+
+  const body = new URLSearchParams({ grant_type: GRANT_TYPE.AUTHORIZATION_CODE, code, redirect_uri: REDIRECT_URI, code_verifier: verifier })
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+  await authenticate(idp, options.client, body, headers)
+  const token = await fetch(new URL('/token', idp.url), { method: 'POST', headers, body })
+  const json: unknown = await token.json()
+  if (token.status !== 200 || typeof json !== 'object' || json === null || !('id_token' in json) || typeof json.id_token !== 'string') {
+    throw new Error(`code exchange failed: ${token.status} ${JSON.stringify(json)}`)
+  }
+  return json.id_token
+}
+
+/** Follows redirects on the IdP until one leaves it (the client's redirect URI) or lands on a page. */
+async function follow(url: string, jar: CookieJar, init: { method: string; body?: URLSearchParams }): Promise<string> {
+  let current = url
+  let request: { method: string; body?: URLSearchParams } = init
+  for (let hop = 0; hop < 10; hop++) {
+    const headers: Record<string, string> = { cookie: jar.header() }
+    if (request.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
+    const response = await fetch(current, { method: request.method, headers, body: request.body, redirect: 'manual' })
+    jar.store(response)
+    await response.arrayBuffer()
+    const location = response.headers.get('location')
+    if (response.status < 300 || response.status >= 400 || location === null) {
+      if (response.status === 200) return current
+      throw new Error(`unexpected ${response.status} at ${current}`)
+    }
+    const next = new URL(location, current)
+    if (next.href.startsWith(REDIRECT_URI)) return next.href
+    if (next.pathname.startsWith('/interaction/') && !next.pathname.endsWith('/login')) return next.href
+    current = next.href
+    request = { method: 'GET' }
+  }
+  throw new Error('too many redirects')
+}
+
+export interface ExchangeParams {
+  subject_token?: string
+  audience?: string
+  resource?: string
+  scope?: string
+  requested_token_type?: string
+  subject_token_type?: string
+  [name: string]: string | undefined
+}
+
+/** POSTs an RFC 8693 token exchange (ID token → ID-JAG) to the IdP's /token. */
+export async function exchange(idp: { url: string }, params: ExchangeParams, auth: ClientAuth | null = ACME_AGENT): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const body = new URLSearchParams({
+    grant_type: GRANT_TYPE.TOKEN_EXCHANGE,
+    requested_token_type: TOKEN_TYPE.ID_JAG,
+    subject_token_type: TOKEN_TYPE.ID_TOKEN,
+    audience: AS_ISSUER,
+    resource: RS_RESOURCE,
+  })
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined) body.delete(name)
+    else body.set(name, value)
+  }
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+  await authenticate(idp, auth, body, headers)
+  const response = await fetch(new URL('/token', idp.url), { method: 'POST', headers, body })
+  const json: unknown = await response.json()
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('token endpoint did not return a JSON object')
+  return { status: response.status, headers: response.headers, body: Object.fromEntries(Object.entries(json)) }
+}
+
+/** Reads a JSON object response body without casting. */
+export async function jsonObject(response: Response): Promise<Record<string, unknown>> {
+  const json: unknown = await response.json()
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('expected a JSON object')
+  return Object.fromEntries(Object.entries(json))
+}

@@ -1,0 +1,80 @@
+import { createLogger, type Logger } from '@ema/server-kit'
+import type { VerifyAccessTokenOptions } from '@ema/tokens'
+import express, { type ErrorRequestHandler } from 'express'
+import { requireBearerToken } from './bearer-token.ts'
+import type { ResourceServerConfig } from './config.ts'
+import { createMcpSessions } from './mcp-sessions.ts'
+import { protectedResourceMetadataPath, protectedResourceMetadataUrl, serveProtectedResourceMetadata } from './protected-resource-metadata.ts'
+import { requireAllowedOrigin } from './require-allowed-origin.ts'
+import { sendOAuthError } from './send-oauth-error.ts'
+import { createInMemoryTaskStore, type TaskStore } from './task-store.ts'
+import { createTasksServer } from './tasks-server.ts'
+import { requireToolScopes } from './tool-scopes.ts'
+
+export interface ResourceServerDeps {
+  now: () => Date
+  /** The MCP authorization server's keys, built once (`remoteKeySet(config.authorizationServer.jwksUri)`). */
+  authorizationServerKeys: VerifyAccessTokenOptions['keys']
+  /** Default: a logger that writes nothing. */
+  log?: Logger
+  /** Default: a fresh in-memory store. */
+  store?: TaskStore
+}
+
+/** The MCP server "Tasks" as an express app. No side effects: nothing listens, nothing is fetched. */
+export function createResourceServerApp(config: ResourceServerConfig, deps: ResourceServerDeps): express.Express {
+  const log = deps.log ?? createLogger({ name: 'resource-server', write: () => {} })
+  const resourceMetadata = protectedResourceMetadataUrl(config.resource)
+  const store = deps.store ?? createInMemoryTaskStore()
+  const sessions = createMcpSessions({
+    createServer: () => createTasksServer({ toolScopes: config.toolScopes, store, now: deps.now }),
+    log,
+  })
+
+  const app = express()
+  app.disable('x-powered-by')
+
+  // RS-01 … RS-04, RS-16: protected resource metadata at the path-inserted well-known URL.
+  app.get(protectedResourceMetadataPath(config.resource), serveProtectedResourceMetadata(config))
+
+  // The MCP endpoint (Streamable HTTP): each step refuses or passes on, in this order.
+  app.all(
+    config.mcpPath,
+    allowOnly(['GET', 'POST', 'DELETE']),
+    requireAllowedOrigin(config.allowedOrigins), //        DNS-rebinding protection → 403
+    express.json({ limit: '256kb' }),
+    express.urlencoded({ extended: false, limit: '16kb' }), // only to find a form-body access_token (RS-12)
+    requireBearerToken(config, { now: deps.now, authorizationServerKeys: deps.authorizationServerKeys, log }), // RS-05 … RS-12 → 400/401/503
+    sessions.requireOwnSession, //                          RS-19 → 404
+    requireToolScopes(config.toolScopes), //                RS-07 → 403
+    sessions.handleMcpRequest,
+  )
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found', error_description: 'no such endpoint' })
+  })
+
+  app.use(((error, _req, res, _next) => {
+    if (isBodyParserError(error)) {
+      const status = error.type === 'entity.too.large' ? 413 : 400
+      res.status(status).json({ jsonrpc: '2.0', error: { code: -32700, message: `Parse error: ${error.type}` }, id: null })
+      return
+    }
+    // The one place a refusal becomes a response (RS-05 … RS-08); never an HTML stack page.
+    sendOAuthError(res, error, { resourceMetadata, scope: config.scopesSupported.join(' '), log })
+  }) satisfies ErrorRequestHandler)
+
+  return app
+}
+
+function allowOnly(methods: readonly string[]): express.RequestHandler {
+  return (req, res, next) => {
+    if (methods.includes(req.method)) return next()
+    res.status(405).set('allow', methods.join(', ')).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed' }, id: null })
+  }
+}
+
+function isBodyParserError(error: unknown): error is { type: string; status: number } {
+  return typeof error === 'object' && error !== null && typeof (error as { type?: unknown }).type === 'string'
+    && typeof (error as { status?: unknown }).status === 'number' && String((error as { type: string }).type).startsWith('entity.')
+}

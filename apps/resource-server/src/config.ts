@@ -1,0 +1,113 @@
+import { z } from 'zod'
+
+/**
+ * Everything a fork of this MCP server changes lives here: who we are (the resource identifier),
+ * which authorization server we trust, which scopes we speak, and which tool needs which scope.
+ * Defaults follow docs/demo-world.md so that `npm start` works with no setup.
+ */
+export interface ResourceServerConfig {
+  /** RS-02, RS-16: our canonical resource identifier, e.g. `http://localhost:4003/mcp` (RS_RESOURCE). */
+  resource: string
+  /** The port to listen on: RS_PORT, else the port of `resource`. */
+  port: number
+  /** The path of the MCP endpoint, taken from `resource`, e.g. `/mcp`. */
+  mcpPath: string
+  /** The MCP authorization server whose access tokens we accept (AS_ISSUER, RS-01, RS-10). */
+  authorizationServer: { issuer: string; jwksUri: string }
+  /** RS-04, RS-14: the scopes we advertise and name in challenges (never `offline_access`). */
+  scopesSupported: readonly string[]
+  /** RS-04: a human-readable name for the protected resource metadata. */
+  resourceName: string
+  /** RS-07: the scope each tool needs; `null` means "any valid token". */
+  toolScopes: Readonly<Record<string, string | null>>
+  /** DNS-rebinding protection: the `Origin` values allowed on the MCP endpoint. Requests without `Origin` pass. */
+  allowedOrigins: readonly string[]
+  /** Plain-http URLs are refused unless this is true (ALLOW_INSECURE_HTTP=true). Local demos only. */
+  allowInsecureHttp: boolean
+}
+
+/** The tools of the MCP server "Tasks" and the scope each one needs (RS-07). */
+export const TASKS_TOOL_SCOPES = {
+  whoami: null,
+  list_tasks: 'tasks.read',
+  add_task: 'tasks.write',
+} as const satisfies Record<string, string | null>
+
+const Env = z.object({
+  RS_RESOURCE: z.string().min(1).default('http://localhost:4003/mcp'),
+  RS_PORT: z.string().regex(/^\d+$/, 'RS_PORT must be a port number').optional(),
+  AS_ISSUER: z.string().min(1).default('http://localhost:4002'),
+  AS_JWKS_URI: z.string().min(1).optional(),
+  CLIENT_URL: z.string().min(1).default('http://localhost:3000'),
+  /** Comma-separated list; replaces the default allow-list when set. */
+  RS_ALLOWED_ORIGINS: z.string().optional(),
+  ALLOW_INSECURE_HTTP: z.string().optional(),
+})
+
+/** Builds the typed configuration from environment variables (only `main.ts` passes `process.env`). */
+export function loadConfig(env: Record<string, string | undefined> = {}): ResourceServerConfig {
+  const parsed = Env.safeParse(env)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new TypeError(`invalid configuration: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim())
+  }
+  const e = parsed.data
+  const allowInsecureHttp = e.ALLOW_INSECURE_HTTP === 'true'
+
+  const resourceUrl = canonicalResource(e.RS_RESOURCE, allowInsecureHttp)
+  parseUrl('AS_ISSUER', e.AS_ISSUER, allowInsecureHttp)
+  const jwksUri = parseUrl('AS_JWKS_URI', e.AS_JWKS_URI ?? `${e.AS_ISSUER.replace(/\/$/, '')}/jwks`, allowInsecureHttp)
+  const clientUrl = parseUrl('CLIENT_URL', e.CLIENT_URL, allowInsecureHttp)
+
+  const allowedOrigins = e.RS_ALLOWED_ORIGINS === undefined
+    ? [...new Set([clientUrl.origin, 'http://localhost:3000'])]
+    : e.RS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== '')
+
+  const port = e.RS_PORT !== undefined ? Number(e.RS_PORT) : defaultPort(resourceUrl)
+  return {
+    resource: resourceHref(resourceUrl),
+    port,
+    mcpPath: resourceUrl.pathname === '' ? '/' : resourceUrl.pathname,
+    // Issuers are compared exactly (RS-10), so AS_ISSUER is kept as written, not re-serialised.
+    authorizationServer: { issuer: e.AS_ISSUER, jwksUri: jwksUri.href },
+    scopesSupported: ['tasks.read', 'tasks.write'],
+    resourceName: 'Tasks',
+    toolScopes: TASKS_TOOL_SCOPES,
+    allowedOrigins,
+    allowInsecureHttp,
+  }
+}
+
+/**
+ * RS-16: lowercase scheme and host (URL parsing does that, so an uppercase RS_RESOURCE is accepted),
+ * no fragment, no query, and no trailing slash unless it is the whole path.
+ */
+function canonicalResource(value: string, allowInsecureHttp: boolean): URL {
+  const url = parseUrl('RS_RESOURCE', value, allowInsecureHttp)
+  if (url.hash !== '' || value.includes('#')) throw new TypeError('RS_RESOURCE must not have a fragment (RFC 8707 §2)')
+  if (url.search !== '') throw new TypeError('RS_RESOURCE must not have a query: it is also the MCP endpoint path')
+  if (url.pathname.length > 1 && url.pathname.endsWith('/')) url.pathname = url.pathname.replace(/\/+$/, '')
+  return url
+}
+
+/** `http://host:port/mcp`, or `http://host:port` when the resource is the origin itself. */
+function resourceHref(url: URL): string {
+  return url.pathname === '/' ? url.origin : url.href
+}
+
+function parseUrl(name: string, value: string, allowInsecureHttp: boolean): URL {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new TypeError(`${name} is not a URL: ${value}`)
+  }
+  if (url.protocol === 'https:') return url
+  if (url.protocol === 'http:' && allowInsecureHttp) return url
+  throw new TypeError(`${name} (${value}) must be https; plain http needs ALLOW_INSECURE_HTTP=true (local demos only)`)
+}
+
+function defaultPort(url: URL): number {
+  if (url.port !== '') return Number(url.port)
+  return url.protocol === 'https:' ? 443 : 80
+}

@@ -1,0 +1,31 @@
+import { remoteKeySet, type VerifyAccessTokenOptions } from '@ema/tokens'
+import { createLogger, listen } from '@ema/server-kit'
+import { createResourceServerApp } from './app.ts'
+import { loadConfig, type ResourceServerConfig } from './config.ts'
+import { protectedResourceMetadataUrl } from './protected-resource-metadata.ts'
+
+const log = createLogger({ name: 'resource-server' })
+
+let config: ResourceServerConfig
+let authorizationServerKeys: VerifyAccessTokenOptions['keys']
+try {
+  config = loadConfig(process.env)
+  // The authorization server's keys: one cached, rate-limited remote key set for the whole process.
+  authorizationServerKeys = remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: config.allowInsecureHttp })
+} catch (error) {
+  log.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+}
+
+if (config.allowInsecureHttp) {
+  log.warn('ALLOW_INSECURE_HTTP is ON: access tokens travel over plain HTTP and the AS keys are fetched over plain HTTP. Local demos only.')
+}
+
+const app = createResourceServerApp(config, { now: () => new Date(), authorizationServerKeys, log })
+
+await listen({ port: config.port }, app)
+log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {
+  as_issuer: config.authorizationServer.issuer,
+  as_jwks_uri: config.authorizationServer.jwksUri,
+  protected_resource_metadata: protectedResourceMetadataUrl(config.resource),
+})

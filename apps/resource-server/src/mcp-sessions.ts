@@ -1,0 +1,100 @@
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
+import type { Logger } from '@ema/server-kit'
+import type { RequestHandler, Response } from 'express'
+import type { AuthenticatedRequest } from './bearer-token.ts'
+import { principalOf, samePrincipal, type Principal } from './principal.ts'
+
+interface McpSession {
+  transport: StreamableHTTPServerTransport
+  /** RS-19: the principal whose token created the session. */
+  principal: Principal
+}
+
+export interface McpSessionsOptions {
+  /** Builds the MCP server for a new session, e.g. `createTasksServer`. */
+  createServer: () => { connect(transport: StreamableHTTPServerTransport): Promise<void> }
+  log: Logger
+}
+
+export interface McpSessions {
+  /** RS-19: a request naming a session must name one that exists and belongs to this principal. */
+  requireOwnSession: RequestHandler
+  /** Hands the request to its session's transport, or opens a session for an `initialize` request. */
+  handleMcpRequest: RequestHandler
+  /** How many sessions are open (for logs and tests). */
+  readonly size: number
+}
+
+const SESSION_HEADER = 'mcp-session-id'
+
+/**
+ * Stateful Streamable HTTP sessions, each bound to the principal (`client_id`, `iss`, `sub`) of the
+ * token that created it (RS-19, MCP-A/25-11 §Session Hijacking). Session ids are random UUIDs.
+ * DELETE with the session id ends a session (the SDK transport handles it).
+ */
+export function createMcpSessions(options: McpSessionsOptions): McpSessions {
+  const sessions = new Map<string, McpSession>()
+  const { log } = options
+
+  const requireOwnSession: RequestHandler = (req: AuthenticatedRequest, res, next) => {
+    const sessionId = req.header(SESSION_HEADER)
+    if (sessionId === undefined) {
+      next()
+      return
+    }
+    const session = sessions.get(sessionId)
+    // RS-19: another principal's session is answered exactly like an unknown one, so a leaked id
+    // neither works nor confirms that it exists.
+    if (session === undefined || req.auth === undefined || !samePrincipal(session.principal, principalOf(req.auth))) {
+      if (session !== undefined) log.warn('refused: session used with another principal\'s token', { session: sessionId })
+      sessionNotFound(res)
+      return
+    }
+    next()
+  }
+
+  const handleMcpRequest: RequestHandler = async (req: AuthenticatedRequest, res) => {
+    const sessionId = req.header(SESSION_HEADER)
+    if (sessionId !== undefined) {
+      const session = sessions.get(sessionId)
+      if (session === undefined) return sessionNotFound(res) // closed between the guard and here
+      await session.transport.handleRequest(req, res, req.body)
+      return
+    }
+    if (req.method !== 'POST' || !isInitializeRequest(req.body) || req.auth === undefined) {
+      res.status(400).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: no valid session id; start a session with initialize' }, id: null })
+      return
+    }
+    const principal = principalOf(req.auth)
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => crypto.randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, { transport, principal }) // RS-19: bound at creation
+        log.info('MCP session opened', { session: id, client_id: principal.client_id, iss: principal.iss, sub: principal.sub })
+      },
+      onsessionclosed: (id) => {
+        sessions.delete(id)
+        log.info('MCP session ended', { session: id })
+      },
+    })
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId)
+    }
+    await options.createServer().connect(transport)
+    await transport.handleRequest(req, res, req.body)
+  }
+
+  return {
+    requireOwnSession,
+    handleMcpRequest,
+    get size() {
+      return sessions.size
+    },
+  }
+}
+
+/** The Streamable HTTP answer for an unknown session: 404, so the client starts a new one. */
+function sessionNotFound(res: Response): void {
+  res.status(404).json({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null })
+}

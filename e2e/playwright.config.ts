@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs'
+import { defineConfig } from '@playwright/test'
+
+// The browser: $CHROMIUM_PATH, else the machine's Chromium (Debian package `chromium`), else
+// Playwright's own download (`npx playwright install chromium`) where that is possible.
+const executablePath = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p))
+
+// Every role on its own port, away from the `npm start` defaults so the two can run side by side.
+const base = Number(process.env.E2E_BASE_PORT ?? 5100)
+export const urls = {
+  client: `http://localhost:${base}`,
+  idp: `http://localhost:${base + 1}`,
+  as: `http://localhost:${base + 2}`,
+  rs: `http://localhost:${base + 3}/mcp`,
+}
+const env = {
+  IDP_ISSUER: urls.idp,
+  AS_ISSUER: urls.as,
+  RS_RESOURCE: urls.rs,
+  CLIENT_URL: urls.client,
+  ALLOW_INSECURE_HTTP: 'true',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+}
+const role = (folder: string, readyUrl: string) => ({
+  command: 'node src/main.ts',
+  cwd: `../apps/${folder}`,
+  url: readyUrl,
+  env,
+  reuseExistingServer: false,
+  timeout: 30_000,
+  stdout: 'pipe' as const,
+  stderr: 'pipe' as const,
+})
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  use: {
+    baseURL: urls.client,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      ...(executablePath ? { executablePath } : {}),
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  webServer: [
+    role('idp', `${urls.idp}/.well-known/openid-configuration`),
+    role('authorization-server', `${urls.as}/.well-known/oauth-authorization-server`),
+    role('resource-server', `${urls.rs.replace('/mcp', '')}/.well-known/oauth-protected-resource/mcp`),
+    role('client', `${urls.client}/`),
+  ],
+})
