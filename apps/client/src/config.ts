@@ -1,0 +1,111 @@
+/**
+ * Configuration of the MCP client app "Acme Agent".
+ *
+ * Everything a fork must change lives in {@link loadConfig}: the IdP it signs users in with, the MCP
+ * server it is configured to use, and the client's two registrations (one at the IdP, one at the MCP
+ * authorization server, IDP-21). Defaults are the demo world of `docs/demo-world.md`.
+ */
+
+/** RFC 6749 §2.3.1 client authentication methods this app supports with a client secret. */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number]
+
+/** One registration of this client at one authorization server. */
+export interface ClientRegistration {
+  clientId: string
+  clientSecret: string
+  /** Default `client_secret_basic`. */
+  authMethod: ClientAuthMethod
+}
+
+export interface ClientConfig {
+  /** Where this app is reachable, e.g. `http://localhost:3000`. The redirect URI is `${clientUrl}/callback`. */
+  clientUrl: string
+  /** Port to listen on, taken from {@link clientUrl}. */
+  port: number
+  /** The enterprise IdP ("Acme SSO") the organisation configured (CL-10: IdP discovery is out of scope). */
+  idpIssuer: string
+  /** The MCP server the agent is configured with: its RFC 9728 resource identifier (CL-03, CL-21). */
+  mcpServerUrl: string
+  /**
+   * The MCP authorization server issuer we expect protected resource metadata to name. Optional
+   * cross-check: when set, discovery refuses any other authorization server.
+   */
+  expectedAuthorizationServer: string | undefined
+  /** Registration at the IdP (used for SSO and for the token exchange, CL-27). */
+  idpClient: ClientRegistration
+  /** Registration at the MCP authorization server (used for the jwt-bearer grant, CL-37). */
+  authorizationServerClient: ClientRegistration
+  /** Scopes requested for the MCP server (CL-22, CL-40). */
+  scope: string
+  /** Scopes requested at sign-in. */
+  signInScope: string
+  /** Plain `http:` URLs are refused unless this is true (CL-48). Local demos only. */
+  allowInsecureHttp: boolean
+  /** Secret used to sign the session cookie. */
+  sessionSecret: string
+}
+
+export type Env = Record<string, string | undefined>
+
+/** Reads configuration from environment variables, with the demo world's defaults. Throws on invalid values. */
+export function loadConfig(env: Env): ClientConfig {
+  const allowInsecureHttp = env.ALLOW_INSECURE_HTTP === 'true'
+
+  // ---- what a fork edits: URLs ------------------------------------------------------------
+  const clientUrl = readUrl(env, 'CLIENT_URL', 'http://localhost:3000', allowInsecureHttp)
+  const idpIssuer = readUrl(env, 'IDP_ISSUER', 'http://localhost:4001', allowInsecureHttp)
+  const mcpServerUrl = readUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', allowInsecureHttp)
+  const expectedAuthorizationServer = env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp)
+
+  // ---- what a fork edits: the client's two registrations (IDP-21) ------------------------
+  const idpClient: ClientRegistration = {
+    clientId: env.IDP_CLIENT_ID ?? 'acme-agent',
+    clientSecret: env.IDP_CLIENT_SECRET ?? 'acme-agent-idp-secret',
+    authMethod: readAuthMethod(env, 'IDP_CLIENT_AUTH_METHOD'),
+  }
+  const authorizationServerClient: ClientRegistration = {
+    clientId: env.AS_CLIENT_ID ?? 'acme-agent-tasks',
+    clientSecret: env.AS_CLIENT_SECRET ?? 'acme-agent-as-secret',
+    authMethod: readAuthMethod(env, 'AS_CLIENT_AUTH_METHOD'),
+  }
+
+  const port = Number(new URL(clientUrl).port || (new URL(clientUrl).protocol === 'https:' ? 443 : 80))
+  return {
+    clientUrl,
+    port: env.CLIENT_PORT === undefined ? port : Number(env.CLIENT_PORT),
+    idpIssuer,
+    mcpServerUrl,
+    expectedAuthorizationServer,
+    idpClient,
+    authorizationServerClient,
+    scope: env.CLIENT_SCOPE ?? 'tasks.read tasks.write',
+    signInScope: env.CLIENT_SIGN_IN_SCOPE ?? 'openid profile',
+    allowInsecureHttp,
+    // A random per-process secret is fine for in-memory sessions: they die with the process anyway.
+    sessionSecret: env.CLIENT_SESSION_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),
+  }
+}
+
+function readUrl(env: Env, name: string, fallback: string, allowInsecureHttp: boolean): string {
+  const raw = env[name] ?? fallback
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new Error(`${name} is not a URL: ${raw}`)
+  }
+  // CL-50: no userinfo, no fragment.
+  if (url.username !== '' || url.password !== '' || url.hash !== '') throw new Error(`${name} must not contain userinfo or a fragment`)
+  // CL-48: https only, unless the loud demo switch is on.
+  if (url.protocol === 'http:' && !allowInsecureHttp) throw new Error(`${name} is http (${raw}); set ALLOW_INSECURE_HTTP=true for a local demo`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an https URL`)
+  // Issuers are compared exactly, so keep the configured string (minus a trailing slash on a bare origin).
+  return raw.endsWith('/') && url.pathname === '/' ? raw.slice(0, -1) : raw
+}
+
+function readAuthMethod(env: Env, name: string): ClientAuthMethod {
+  const raw = env[name] ?? 'client_secret_basic'
+  if (!(CLIENT_AUTH_METHODS as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${CLIENT_AUTH_METHODS.join(', ')}`)
+  return raw as ClientAuthMethod
+}

@@ -1,0 +1,122 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js'
+import { EXTENSION_ID, parseScope } from '@ema/tokens'
+import { asFlowError, FlowError } from './flow-error.ts'
+import type { Step, StepRecorder } from './step.ts'
+import { parseBearerChallenge } from './www-authenticate.ts'
+
+export interface ConnectMcpOptions {
+  mcpServerUrl: string
+  /** Supplies the Bearer token and re-acquires it on 401 / 403 (e.g. `IdJagOAuthClientProvider`). */
+  authProvider: OAuthClientProvider
+  fetch: typeof fetch
+  /** Shown in messages, e.g. "Tasks". */
+  serverName?: string
+  record?: StepRecorder
+}
+
+/** A connected MCP client, kept per browser session on the server. */
+export interface McpConnection {
+  client: Client
+  tools: Tool[]
+  serverName: string
+  /** The last 401/403 challenge the MCP server sent, for explaining a refusal in plain words. */
+  lastChallenge(): { status: number; header: string | null } | undefined
+  close(): Promise<void>
+}
+
+/**
+ * Connects to the MCP server over Streamable HTTP with the SDK's `Client`, declaring the
+ * Enterprise-Managed Authorization extension (CL-12), and lists its tools. The transport sends
+ * `Authorization: Bearer` from the auth provider on every request (CL-42), and only tokens from the
+ * MCP authorization server (CL-43).
+ * @throws {FlowError} when the MCP server refuses the token or the connection fails.
+ */
+export async function connectMcp(options: ConnectMcpOptions): Promise<McpConnection> {
+  const record = options.record ?? (() => {})
+  const serverName = options.serverName ?? 'MCP'
+  let lastChallenge: { status: number; header: string | null } | undefined
+  // Remember the last refusal's challenge: the SDK's error only carries the status.
+  const observingFetch: typeof fetch = async (input, init) => {
+    const response = await options.fetch(input, init)
+    if (response.status === 401 || response.status === 403) lastChallenge = { status: response.status, header: response.headers.get('www-authenticate') }
+    return response
+  }
+  const step: Step = {
+    title: `Connect to the ${serverName} MCP server and list tools (Streamable HTTP, Bearer)`,
+    status: 'ok',
+    request: { method: 'POST', url: options.mcpServerUrl, headers: { authorization: 'Bearer (access token)' }, params: { method: 'initialize, tools/list' } },
+  }
+  const transport = new StreamableHTTPClientTransport(new URL(options.mcpServerUrl), { authProvider: options.authProvider, fetch: observingFetch })
+  const client = new Client(
+    { name: 'acme-agent', version: '0.1.0' },
+    // CL-12: declare the extension; the ext-auth spec defines no settings object.
+    { capabilities: { extensions: { [EXTENSION_ID]: {} } } },
+  )
+  try {
+    await client.connect(transport)
+    const { tools } = await client.listTools()
+    const server = client.getServerVersion()
+    step.response = { status: 200, body: { serverInfo: server, tools: tools.map((tool) => tool.name) } }
+    record(step)
+    return { client, tools, serverName, lastChallenge: () => lastChallenge, close: () => client.close() }
+  } catch (error) {
+    record({ ...step, status: 'error', response: lastChallenge === undefined ? undefined : { status: lastChallenge.status, body: { 'WWW-Authenticate': lastChallenge.header } } })
+    await client.close().catch(() => {})
+    throw explainMcpError(error, lastChallenge, serverName, 'the connection', undefined)
+  }
+}
+
+/** Calls one tool and records the step. A refusal becomes a {@link FlowError} with the wire error code. */
+export async function callMcpTool(
+  connection: McpConnection,
+  name: string,
+  args: Record<string, unknown>,
+  options: { record?: StepRecorder; grantedScope?: string | undefined } = {},
+): Promise<CallToolResult> {
+  const record = options.record ?? (() => {})
+  const step: Step = { title: `Call tool ${name}`, status: 'ok', request: { method: 'POST', url: 'tools/call', params: { name, arguments: JSON.stringify(args) } } }
+  const before = connection.lastChallenge()
+  try {
+    const result = (await connection.client.callTool({ name, arguments: args })) as CallToolResult
+    step.response = { status: 200, body: { isError: result.isError ?? false } }
+    record(step)
+    return result
+  } catch (error) {
+    const challenge = connection.lastChallenge()
+    const fresh = challenge !== before ? challenge : undefined
+    record({ ...step, status: 'error', response: fresh === undefined ? undefined : { status: fresh.status, body: { 'WWW-Authenticate': fresh.header } } })
+    throw explainMcpError(error, fresh, connection.serverName, name, options.grantedScope)
+  }
+}
+
+/**
+ * Maps an MCP server refusal to plain words with its OAuth code: 403 `insufficient_scope` (RFC 6750
+ * §3.1, CL-46: the SDK already retried once with a fresh token), 401 `invalid_token`.
+ */
+export function explainMcpError(
+  error: unknown,
+  challenge: { status: number; header: string | null } | undefined,
+  serverName: string,
+  what: string,
+  grantedScope: string | undefined,
+): FlowError {
+  if (error instanceof FlowError) return error // e.g. the IdP refused the step-up exchange
+  const status = challenge?.status ?? (typeof (error as { code?: unknown })?.code === 'number' ? (error as { code: number }).code : undefined)
+  const bearer = parseBearerChallenge(challenge?.header ?? null)
+  if (status === 403 && (bearer?.error === 'insufficient_scope' || bearer === undefined)) {
+    const required = parseScope(bearer?.scope)
+    const granted = parseScope(grantedScope)
+    const missing = required.filter((scope) => !granted.includes(scope))
+    const lacks = (missing.length > 0 ? missing : required).join(' ') || 'the required scope'
+    return new FlowError('insufficient_scope', `The ${serverName} server refused ${what}: your token lacks ${lacks}`, { status, description: bearer?.error_description, cause: error })
+  }
+  if (status === 401 || status === 403) {
+    const code = bearer?.error ?? (status === 401 ? 'invalid_token' : 'access_denied')
+    return new FlowError(code, `The ${serverName} server refused ${what} (HTTP ${status}): ${bearer?.error_description ?? 'the access token was not accepted'}`, { status, description: bearer?.error_description, cause: error })
+  }
+  const flowError = asFlowError(error)
+  return new FlowError(flowError.error, `The ${serverName} server could not complete ${what}: ${flowError.message}`, { cause: error })
+}

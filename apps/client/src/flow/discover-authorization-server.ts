@@ -1,0 +1,105 @@
+import { assertTrustworthyUrl, GRANT_PROFILE, GRANT_TYPE, METADATA, WELL_KNOWN } from '@ema/tokens'
+import { z } from 'zod'
+import { asFlowError, FlowError } from './flow-error.ts'
+import { safeBody, type Step, type StepRecorder } from './step.ts'
+
+/** RFC 8414 §2 metadata: the members this client uses; others pass through. */
+export const AuthorizationServerMetadata = z.looseObject({
+  issuer: z.string().min(1),
+  token_endpoint: z.string().min(1),
+  grant_types_supported: z.array(z.string()).optional(),
+  token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
+  [METADATA.AUTHORIZATION_GRANT_PROFILES_SUPPORTED]: z.array(z.string()).optional(),
+})
+export type AuthorizationServerMetadata = z.infer<typeof AuthorizationServerMetadata>
+
+export interface DiscoverAuthorizationServerOptions {
+  /** The authorization server URL chosen from protected resource metadata (CL-01). */
+  authorizationServer: string
+  fetch: typeof fetch
+  allowInsecureHttp: boolean
+  record?: StepRecorder
+}
+
+/** The plain-words refusal of CL-06/CL-07. */
+export const NO_ID_JAG_PROFILE = 'the authorization server does not advertise the ID-JAG grant profile'
+
+/**
+ * Fetches the MCP authorization server's metadata and checks that it supports this profile:
+ * - CL-04: RFC 8414 well-known URLs first, then OpenID Connect Discovery, in the MCP order;
+ * - CL-05: `issuer` must be identical to the URL the metadata was derived from;
+ * - CL-06: `authorization_grant_profiles_supported` must contain the ID-JAG grant profile;
+ * - CL-07: `grant_types_supported` must contain jwt-bearer.
+ *
+ * Does NOT fall back to the interactive flow when the profile is missing (CL-09): it stops with
+ * {@link NO_ID_JAG_PROFILE}, because this agent has no interactive MCP authorization.
+ * @throws {FlowError}
+ */
+export async function discoverAuthorizationServer(options: DiscoverAuthorizationServerOptions): Promise<AuthorizationServerMetadata> {
+  const record = options.record ?? (() => {})
+  const step: Step = { title: 'Authorization server metadata (RFC 8414)', status: 'ok', notes: [] }
+  try {
+    for (const metadataUrl of metadataCandidates(options.authorizationServer)) {
+      const url = new URL(metadataUrl)
+      assertTrustworthyUrl(url, options.allowInsecureHttp) // CL-48
+      step.request = { method: 'GET', url: url.href }
+      let response: Response
+      try {
+        response = await options.fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual' })
+      } catch (cause) {
+        throw new FlowError('network_error', `Could not reach ${url.origin}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+      }
+      const body: unknown = await response.json().catch(() => undefined)
+      step.response = { status: response.status, body: safeBody(body) }
+      if (response.status === 404) {
+        step.notes!.push(`${url.href} answered 404; trying the next well-known URL (CL-04)`)
+        continue
+      }
+      if (!response.ok) throw new FlowError('invalid_authorization_server_metadata', `The authorization server's metadata at ${url.href} answered HTTP ${response.status}`, { status: response.status })
+      const parsed = AuthorizationServerMetadata.safeParse(body)
+      if (!parsed.success) throw new FlowError('invalid_authorization_server_metadata', `The authorization server's metadata at ${url.href} is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+      const metadata = parsed.data
+      // CL-05 (RFC 8414 §3.3): the issuer must be the URL we derived the metadata URL from.
+      if (metadata.issuer !== options.authorizationServer) {
+        throw new FlowError('invalid_authorization_server_metadata', `The authorization server metadata names the issuer "${metadata.issuer}", but it was fetched for "${options.authorizationServer}", so it was refused`)
+      }
+      requireIdJagProfile(metadata)
+      assertTrustworthyUrl(new URL(metadata.token_endpoint), options.allowInsecureHttp) // CL-48
+      step.notes!.push('issuer matches (CL-05)', `advertises ${GRANT_PROFILE.ID_JAG} (CL-06) and the jwt-bearer grant (CL-07)`)
+      record(step)
+      return metadata
+    }
+    throw new FlowError('invalid_authorization_server_metadata', `The authorization server ${options.authorizationServer} publishes no metadata`)
+  } catch (error) {
+    record({ ...step, status: 'error' })
+    throw asFlowError(error)
+  }
+}
+
+/** CL-06, CL-07. */
+function requireIdJagProfile(metadata: AuthorizationServerMetadata): void {
+  const profiles = metadata[METADATA.AUTHORIZATION_GRANT_PROFILES_SUPPORTED] ?? []
+  const grants = metadata.grant_types_supported ?? []
+  if (!profiles.includes(GRANT_PROFILE.ID_JAG) || !grants.includes(GRANT_TYPE.JWT_BEARER)) {
+    throw new FlowError('unsupported_grant_profile', `${capitalise(NO_ID_JAG_PROFILE)} (${GRANT_PROFILE.ID_JAG} with the jwt-bearer grant), so this agent cannot use Enterprise-Managed Authorization with it`)
+  }
+}
+
+/**
+ * CL-04: the MCP order. For an issuer with a path: RFC 8414 path-inserted, OIDC path-inserted,
+ * OIDC path-appended. For one without: RFC 8414, then OIDC.
+ */
+export function metadataCandidates(issuer: string): string[] {
+  const url = new URL(issuer)
+  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')
+  if (path === '') return [`${url.origin}${WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER}`, `${url.origin}${WELL_KNOWN.OPENID_CONFIGURATION}`]
+  return [
+    `${url.origin}${WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER}${path}`,
+    `${url.origin}${WELL_KNOWN.OPENID_CONFIGURATION}${path}`,
+    `${url.origin}${path}${WELL_KNOWN.OPENID_CONFIGURATION}`,
+  ]
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}

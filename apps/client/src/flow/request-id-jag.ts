@@ -1,0 +1,101 @@
+import { GRANT_TYPE, TOKEN_RESPONSE_TYPE, TOKEN_TYPE } from '@ema/tokens'
+import { z } from 'zod'
+import type { ClientRegistration } from '../config.ts'
+import { asFlowError, FlowError } from './flow-error.ts'
+import { postTokenRequest, throwIfTokenError } from './post-token-request.ts'
+import { decodedToken, safeBody, type Step, type StepRecorder } from './step.ts'
+
+/** JAG §4.3.4: the token exchange response carrying an ID-JAG. */
+export const IdJagResponse = z.looseObject({
+  access_token: z.string().min(1),
+  issued_token_type: z.string(),
+  token_type: z.string(),
+  expires_in: z.number().optional(),
+  scope: z.string().optional(),
+  refresh_token: z.string().optional(),
+})
+
+export interface RequestIdJagOptions {
+  /** The IdP's token endpoint (from its discovery document). */
+  tokenEndpoint: string
+  /** The ID token from sign-in (CL-24). */
+  subjectToken: string
+  /** The MCP authorization server's issuer (CL-20). */
+  audience: string
+  /** The MCP server's resource identifier (CL-21). */
+  resource: string
+  /** Space-separated MCP server scopes (CL-22); omitted when empty. */
+  scope?: string | undefined
+  /** The client's registration at the IdP (CL-27). */
+  client: ClientRegistration
+  fetch: typeof fetch
+  allowInsecureHttp: boolean
+  record?: StepRecorder
+  /** Shown on the page, e.g. "Acme SSO". */
+  idpName?: string
+}
+
+export interface IdJag {
+  /** The ID-JAG itself (a credential: never log it or put it in a URL, CL-34). */
+  idJag: string
+  /** The granted scope: the response's `scope`, or the requested one when absent (CL-31). */
+  scope: string | undefined
+  expiresIn: number | undefined
+}
+
+/**
+ * Asks the enterprise IdP for an ID-JAG with an RFC 8693 token exchange (CL-17…CL-25, CL-27):
+ * `grant_type` token-exchange, `requested_token_type` id-jag, `audience` = the MCP authorization
+ * server's issuer, `resource` = the MCP server, `scope`, `subject_token` = the ID token,
+ * `subject_token_type` id_token; authenticated as the IdP registration says. No `actor_token` (CL-26).
+ *
+ * Checks the response (CL-30): `issued_token_type` id-jag, `token_type` N_A, an ID-JAG in
+ * `access_token`, and no `refresh_token`.
+ *
+ * Does NOT verify the ID-JAG's signature: the client is not its audience (CL-32). The page decodes it
+ * for display only.
+ * @throws {FlowError} carrying the IdP's `error` code (`access_denied`, `invalid_grant`, …; CL-35).
+ */
+export async function requestIdJag(options: RequestIdJagOptions): Promise<IdJag> {
+  const record = options.record ?? (() => {})
+  const idpName = options.idpName ?? 'The IdP'
+  const step: Step = { title: `Token exchange at ${options.idpName ?? 'the IdP'} (RFC 8693)`, status: 'ok' }
+  try {
+    const params = new URLSearchParams({
+      grant_type: GRANT_TYPE.TOKEN_EXCHANGE, // CL-18
+      requested_token_type: TOKEN_TYPE.ID_JAG, // CL-19
+      audience: options.audience, // CL-20
+      resource: options.resource, // CL-21
+    })
+    if (options.scope !== undefined && options.scope !== '') params.set('scope', options.scope) // CL-22
+    params.set('subject_token', options.subjectToken) // CL-24
+    params.set('subject_token_type', TOKEN_TYPE.ID_TOKEN) // CL-25
+
+    // CL-17, CL-27: POST, form-encoded, client-authenticated.
+    const result = await postTokenRequest({ tokenEndpoint: options.tokenEndpoint, params, client: options.client, fetch: options.fetch, allowInsecureHttp: options.allowInsecureHttp })
+    step.request = result.request
+    step.response = { status: result.status, body: safeBody(result.body) }
+    throwIfTokenError(result, idpName, 'an ID-JAG') // CL-35
+
+    const parsed = IdJagResponse.safeParse(result.body)
+    if (!parsed.success) throw new FlowError('invalid_response', `${idpName} returned a malformed token exchange response: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+    const response = parsed.data
+    // CL-30: exactly an ID-JAG, typed N_A, and no refresh token.
+    if (response.issued_token_type !== TOKEN_TYPE.ID_JAG) {
+      throw new FlowError('invalid_response', `${idpName} issued a token of type "${response.issued_token_type}" instead of an ID-JAG (${TOKEN_TYPE.ID_JAG}), so it was refused`)
+    }
+    if (response.token_type.toUpperCase() !== TOKEN_RESPONSE_TYPE.N_A) {
+      throw new FlowError('invalid_response', `${idpName} returned token_type "${response.token_type}" instead of N_A, so the response was refused`)
+    }
+    if (response.refresh_token !== undefined) {
+      throw new FlowError('invalid_response', `${idpName} returned a refresh token with the ID-JAG, which this profile does not expect, so the response was refused`)
+    }
+    step.tokens = decodedToken('ID-JAG', response.access_token)
+    step.notes = [response.scope === undefined ? 'no scope in the response: the requested scope was granted (CL-31)' : `granted scope: ${response.scope}`]
+    record(step)
+    return { idJag: response.access_token, scope: response.scope ?? options.scope, expiresIn: response.expires_in }
+  } catch (error) {
+    record({ ...step, status: 'error' })
+    throw asFlowError(error)
+  }
+}

@@ -1,0 +1,87 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Tool } from '@modelcontextprotocol/sdk/types.js'
+import type { McpConnection } from './flow/connect-mcp.ts'
+import type { Step } from './flow/step.ts'
+
+/** The signed-in user, from the ID token (and userinfo when the ID token lacks the profile claims). */
+export interface SignedInUser {
+  sub: string
+  name: string | undefined
+  username: string | undefined
+}
+
+/** What one browser's session holds. Everything stays on the server: the browser only has the id (CL-34). */
+export interface Session {
+  id: string
+  /** Between the redirect to the IdP and the callback (CL-14, CL-15). */
+  pendingSignIn?: { state: string; nonce: string; codeVerifier: string }
+  user?: SignedInUser
+  /** The ID token: the subject token of the exchange (CL-24). Never sent to the browser or the MCP server (CL-43). */
+  idToken?: string
+  steps: Step[]
+  error?: { code: string; message: string }
+  /** The connected MCP client (CL-12) and its tools. */
+  mcp?: McpConnection
+  tools?: Tool[]
+  grantedScope?: string | undefined
+  toolResult?: { tool: string; text: string }
+  /** Serialises chain runs per session. */
+  busy?: boolean
+}
+
+export const SESSION_COOKIE = 'acme_agent_session'
+
+/**
+ * In-memory server-side sessions keyed by a random id; the cookie carries `<id>.<hmac>`.
+ * Sessions die with the process: fine for a demo and a starter; swap for a shared store to scale out.
+ */
+export class SessionStore {
+  readonly #sessions = new Map<string, Session>()
+  readonly #secret: string
+
+  constructor(secret: string) {
+    this.#secret = secret
+  }
+
+  /** The session named by a cookie value, if the signature is valid and it still exists. */
+  fromCookie(cookieValue: string | undefined): Session | undefined {
+    if (cookieValue === undefined) return undefined
+    const dot = cookieValue.lastIndexOf('.')
+    if (dot <= 0) return undefined
+    const id = cookieValue.slice(0, dot)
+    const expected = Buffer.from(this.#sign(id))
+    const given = Buffer.from(cookieValue.slice(dot + 1))
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined
+    return this.#sessions.get(id)
+  }
+
+  create(): Session {
+    const session: Session = { id: randomBytes(24).toString('base64url'), steps: [] }
+    this.#sessions.set(session.id, session)
+    return session
+  }
+
+  cookieValue(session: Session): string {
+    return `${session.id}.${this.#sign(session.id)}`
+  }
+
+  async destroy(session: Session): Promise<void> {
+    this.#sessions.delete(session.id)
+    await session.mcp?.close().catch(() => {})
+  }
+
+  #sign(id: string): string {
+    return createHmac('sha256', this.#secret).update(id).digest('base64url')
+  }
+}
+
+/** Reads one cookie from a `Cookie` header. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq === -1) continue
+    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim())
+  }
+  return undefined
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { loadConfig } from '../src/config.ts'
+
+describe('loadConfig', () => {
+  test('defaults follow the demo world', () => {
+    const config = loadConfig({ ALLOW_INSECURE_HTTP: 'true' })
+    assert.equal(config.clientUrl, 'http://localhost:3000')
+    assert.equal(config.port, 3000)
+    assert.equal(config.idpIssuer, 'http://localhost:4001')
+    assert.equal(config.mcpServerUrl, 'http://localhost:4003/mcp')
+    assert.equal(config.expectedAuthorizationServer, 'http://localhost:4002')
+    assert.deepEqual(config.idpClient, { clientId: 'acme-agent', clientSecret: 'acme-agent-idp-secret', authMethod: 'client_secret_basic' })
+    assert.deepEqual(config.authorizationServerClient, { clientId: 'acme-agent-tasks', clientSecret: 'acme-agent-as-secret', authMethod: 'client_secret_basic' })
+    assert.equal(config.scope, 'tasks.read tasks.write')
+  })
+
+  test('CL-48 refuses http URLs unless ALLOW_INSECURE_HTTP=true', () => {
+    assert.throws(() => loadConfig({}), /ALLOW_INSECURE_HTTP/)
+    assert.doesNotThrow(() => loadConfig({ CLIENT_URL: 'https://agent.example', IDP_ISSUER: 'https://idp.example', RS_RESOURCE: 'https://tasks.example/mcp', AS_ISSUER: 'https://as.example' }))
+  })
+
+  test('CL-50 refuses URLs with userinfo or a fragment', () => {
+    assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', IDP_ISSUER: 'http://user:pw@localhost:4001' }), /userinfo/)
+    assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', RS_RESOURCE: 'http://localhost:4003/mcp#x' }), /fragment/)
+  })
+
+  test('takes the port from CLIENT_URL and accepts client_secret_post', () => {
+    const config = loadConfig({ ALLOW_INSECURE_HTTP: 'true', CLIENT_URL: 'http://localhost:3999', AS_CLIENT_AUTH_METHOD: 'client_secret_post' })
+    assert.equal(config.port, 3999)
+    assert.equal(config.authorizationServerClient.authMethod, 'client_secret_post')
+    assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', IDP_CLIENT_AUTH_METHOD: 'none' }), /must be one of/)
+  })
+})
