@@ -28,7 +28,7 @@ async function callTool(page: Page, tool: string, title?: string): Promise<void>
 
 test('alice signs in, the chain runs, and whoami, add_task and list_tasks work (CL-17, CL-36, AS-37, RS-10)', async ({ page }) => {
   await signIn(page, 'alice', 'alice-password')
-  await expect(page.getByText('Alice Anderson')).toBeVisible()
+  await expect(page.getByTestId('user')).toHaveText('Signed in as Alice Anderson (alice)')
   await connect(page)
 
   const steps = page.getByTestId('step')

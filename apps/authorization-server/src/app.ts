@@ -1,8 +1,8 @@
 import express, { type Express } from 'express'
 import { WELL_KNOWN, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
 import { createLogger, type Logger } from '@ema/server-kit'
+import { authorizationServerMetadataRoute } from '@ema/provider-kit'
 import type { AuthorizationServerConfig } from './config.ts'
-import { authorizationServerMetadata } from './authorization-server-metadata.ts'
 import { createProvider } from './create-provider.ts'
 
 export interface AuthorizationServerDeps {
@@ -28,7 +28,7 @@ export function createAuthorizationServerApp(config: AuthorizationServerConfig, 
 
   const app = express()
   app.disable('x-powered-by')
-  app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadata(providerHandler)) // AS-01
+  app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler)) // AS-01
   app.use(providerHandler)
   return app
 }

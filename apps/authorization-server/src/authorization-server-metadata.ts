@@ -1,5 +1,4 @@
-import type { RequestHandler } from 'express'
-import { GRANT_PROFILE, METADATA, WELL_KNOWN } from '@ema/tokens'
+import { GRANT_PROFILE, METADATA } from '@ema/tokens'
 
 /**
  * AS-01 … AS-05: the metadata members oidc-provider does not know, merged into its discovery
@@ -12,15 +11,3 @@ import { GRANT_PROFILE, METADATA, WELL_KNOWN } from '@ema/tokens'
 export const AUTHORIZATION_SERVER_METADATA = {
   [METADATA.AUTHORIZATION_GRANT_PROFILES_SUPPORTED]: [GRANT_PROFILE.ID_JAG], // AS-02
 } as const
-
-/**
- * AS-01: RFC 8414 metadata at `/.well-known/oauth-authorization-server`, with the same content as
- * oidc-provider's OIDC Discovery document at `/.well-known/openid-configuration`: the request is
- * handed to the provider as a request for its discovery route, so there is one source of truth.
- */
-export function authorizationServerMetadata(provider: RequestHandler): RequestHandler {
-  return function serveAuthorizationServerMetadata(req, res, next) {
-    req.url = WELL_KNOWN.OPENID_CONFIGURATION
-    provider(req, res, next)
-  }
-}

@@ -3,7 +3,7 @@ import { GRANT_TYPE, type IssuerKeys, type ReplayStore, type SigningKey } from '
 import type { Logger } from '@ema/server-kit'
 import type { AuthorizationServerConfig, RegisteredClient } from './config.ts'
 import { AUTHORIZATION_SERVER_METADATA } from './authorization-server-metadata.ts'
-import { requireClientAuthentication } from './client-authentication.ts'
+import { requireClientAuthentication } from '@ema/provider-kit'
 import { JWT_BEARER_PARAMETERS, jwtBearerGrant } from './grants/jwt-bearer.ts'
 
 export interface CreateProviderDeps {

@@ -1,4 +1,5 @@
 import type { Logger } from '@ema/server-kit'
+import { authorizationServerMetadataRoute } from '@ema/provider-kit'
 import { WELL_KNOWN, type SigningKey } from '@ema/tokens'
 import express, { type Express } from 'express'
 import type { IdpConfig } from './config.ts'
@@ -25,13 +26,10 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): Express {
   // The login page oidc-provider sends the browser to. Before oidc-provider's own routes.
   app.use(signInRoutes(provider, config, deps.log))
 
-  // IDP-01, IDP-02: RFC 8414 metadata, the same document as OIDC discovery.
-  app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, (req, _res, next) => {
-    req.url = WELL_KNOWN.OPENID_CONFIGURATION
-    next()
-  })
-
-  // /auth, /token, /jwks, /me, discovery … (oidc-provider).
-  app.use(provider.callback())
+  // /auth, /token, /jwks, /me, discovery … (oidc-provider), and the same discovery document as
+  // RFC 8414 metadata (IDP-01, IDP-02).
+  const providerHandler = provider.callback()
+  app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler))
+  app.use(providerHandler)
   return app
 }

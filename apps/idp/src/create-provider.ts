@@ -1,6 +1,7 @@
 import { GRANT_TYPE, METADATA, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
 import type { Logger } from '@ema/server-kit'
-import Provider, { type Account, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import { requireClientAuthentication } from '@ema/provider-kit'
+import Provider, { type Account, type ClientMetadata, type Configuration } from 'oidc-provider'
 import type { IdpConfig, RegisteredClient } from './config.ts'
 import { tokenExchangeGrant } from './grants/token-exchange.ts'
 import { TOKEN_EXCHANGE_PARAMETERS } from './grants/token-exchange-request.ts'
@@ -34,7 +35,7 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
     pkce: { required: () => true }, // S256 is the only method oidc-provider 9 offers
     claims: {
       openid: ['sub', 'amr'], // amr: how the user signed in, carried into the ID-JAG (IDP-45)
-      profile: ['name', 'groups'],
+      profile: ['name', 'preferred_username', 'groups'],
       email: ['email', 'email_verified'],
     },
     // Artifact lifetimes in seconds (oidc-provider asks for explicit values).
@@ -62,7 +63,7 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
     },
   }
   const provider = new Provider(config.issuer, configuration)
-  provider.use(missingClientAuthenticationIsInvalidClient)
+  provider.use(requireClientAuthentication(deps.log)) // IDP-09, IDP-57
   // IDP-02: registering the grant also lists it in `grant_types_supported`.
   provider.registerGrantType(
     GRANT_TYPE.TOKEN_EXCHANGE,
@@ -88,26 +89,6 @@ function findAccount(config: IdpConfig, sub: string): Account | undefined {
   if (user === undefined) return undefined
   return {
     accountId: user.sub,
-    claims: () => ({ sub: user.sub, name: user.name, email: user.email, email_verified: true, groups: user.groups }),
-  }
-}
-
-/**
- * IDP-09, IDP-57: a token request with no client authentication at all is an RFC 6749 §5.2
- * `invalid_client` (401). oidc-provider answers `invalid_request` (400) for that one case, so its
- * answer is rewritten here, keeping its wire format. Wrong credentials are already 401 `invalid_client`.
- */
-async function missingClientAuthenticationIsInvalidClient(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-  await next()
-  const body: unknown = ctx.body
-  if (
-    ctx.oidc?.route === 'token'
-    && ctx.status === 400
-    && typeof body === 'object' && body !== null
-    && 'error' in body && body.error === 'invalid_request'
-    && 'error_description' in body && body.error_description === 'no client authentication mechanism provided'
-  ) {
-    ctx.status = 401
-    ctx.body = { error: 'invalid_client', error_description: 'client authentication is required to request an ID-JAG' }
+    claims: () => ({ sub: user.sub, name: user.name, preferred_username: user.username, email: user.email, email_verified: true, groups: user.groups }),
   }
 }

@@ -1,6 +1,7 @@
 import type { TokenEndpointGrantContext } from 'oidc-provider'
 import { InvalidGrantError, redact, verifyIdJag, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
-import { oauthErrorResponse, type Logger } from '@ema/server-kit'
+import { respondToGrant } from '@ema/provider-kit'
+import type { Logger } from '@ema/server-kit'
 import type { McpServer } from '../config.ts'
 import { grantScope } from './grant-scope.ts'
 import { issueAccessToken } from './issue-access-token.ts'
@@ -32,25 +33,17 @@ export interface JwtBearerDeps {
  * `provider.registerGrantType`. oidc-provider has parsed the form body, refused duplicated
  * parameters and authenticated the client before this runs.
  *
- * Every refusal is one of our OAuthErrors, rendered here by server-kit's `oauthErrorResponse` so
- * that the wire body is exactly `{ error, error_description }`.
+ * Every refusal is one of our OAuthErrors, rendered by provider-kit's `respondToGrant` so that the
+ * wire body is exactly `{ error, error_description }`.
  */
 export function jwtBearerGrant(deps: JwtBearerDeps): (ctx: TokenEndpointGrantContext) => Promise<void> {
   return async function handleJwtBearer(ctx) {
     let log = deps.log.child({ grant: 'jwt-bearer', client_id: ctx.oidc.client.clientId })
-    try {
+    await respondToGrant(ctx, () => log, async () => {
       const response = await redeemIdJag(ctx, deps, (fields) => { log = log.child(fields) })
       log.info('issued an access token', { resource: response.resource, scope: response.scope, expires_in: response.expires_in })
-      ctx.status = 200
-      ctx.set('cache-control', 'no-store') // AS-35
-      ctx.set('pragma', 'no-cache')
-      ctx.body = response
-    } catch (error) {
-      const { status, headers, body } = oauthErrorResponse(error, { log })
-      ctx.status = status
-      ctx.set(headers)
-      ctx.body = body
-    }
+      return response // AS-35: 200, no-store
+    })
   }
 }
 

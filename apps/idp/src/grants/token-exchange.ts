@@ -1,4 +1,5 @@
-import { oauthErrorResponse, type Logger } from '@ema/server-kit'
+import { respondToGrant } from '@ema/provider-kit'
+import type { Logger } from '@ema/server-kit'
 import {
   InvalidGrantError,
   TOKEN_RESPONSE_TYPE,
@@ -38,19 +39,8 @@ export interface IdJagTokenResponse {
  * OAuthError rendered by server-kit's one error renderer, never a 500 for bad input (IDP-51).
  */
 export async function tokenExchangeGrant(ctx: TokenEndpointGrantContext, deps: TokenExchangeDeps): Promise<void> {
-  try {
-    const response = await issueIdJag(ctx, deps)
-    ctx.status = 200
-    // IDP-28: no-store (oidc-provider sets it on /token too) and Pragma as in the JAG examples.
-    ctx.set('cache-control', 'no-store')
-    ctx.set('pragma', 'no-cache')
-    ctx.body = response
-  } catch (error) {
-    const rendered = oauthErrorResponse(error, { log: deps.log, usedAuthorizationHeader: ctx.get('authorization') !== '' })
-    ctx.status = rendered.status
-    ctx.set(rendered.headers)
-    ctx.body = rendered.body
-  }
+  // IDP-28: 200 JSON with no-store and Pragma, as in the JAG examples; refusals as RFC 6749 §5.2.
+  await respondToGrant(ctx, () => deps.log, () => issueIdJag(ctx, deps))
 }
 
 /** The processing rules of JAG §4.3.3, in order. */

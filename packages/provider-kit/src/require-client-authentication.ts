@@ -7,13 +7,14 @@ import { oauthErrorResponse, type Logger } from '@ema/server-kit'
 const CREDENTIAL_PARAMETERS = ['client_id', 'client_secret', 'client_assertion'] as const
 
 /**
- * AS-08: a token request with no client authentication at all is `invalid_client` (HTTP 401).
+ * A token request with no client authentication at all is `invalid_client`, HTTP 401
+ * (RFC 6749 §5.2; IDP-09, IDP-57, AS-08).
  *
- * RFC 6749 §5.2 lists "no client authentication included" under `invalid_client`, but
- * oidc-provider 9 answers it with 400 `invalid_request` ("no client authentication mechanism
- * provided"). This Koa middleware (installed with `provider.use`, a public API) turns exactly that
- * case — a token request that failed with `invalid_request` before any client was identified and
- * that carried no credentials at all — into the 401. Every other client authentication failure is
+ * oidc-provider 9 answers that one case with 400 `invalid_request`. This Koa middleware (install it
+ * with `provider.use`, a public API) turns exactly that case — a token request refused with
+ * `invalid_request` before any client was identified, which carried no credentials at all — into
+ * the 401. It looks at what was presented, not at oidc-provider's wording, so an upgrade that
+ * rephrases the message does not silently undo it. Every other client authentication failure is
  * already a 401 `invalid_client` from oidc-provider.
  */
 export function requireClientAuthentication(log: Logger): Middleware<object, KoaContextWithOIDC> {
@@ -26,10 +27,7 @@ export function requireClientAuthentication(log: Logger): Middleware<object, Koa
     const form = oidc.body ?? {}
     const presented = ctx.get('authorization') !== '' || CREDENTIAL_PARAMETERS.some((name) => form[name] !== undefined)
     if (presented) return
-    const { status, headers, body: errorBody } = oauthErrorResponse(
-      new InvalidClientError('client authentication is required'),
-      { log },
-    )
+    const { status, headers, body: errorBody } = oauthErrorResponse(new InvalidClientError('client authentication is required'), { log })
     ctx.status = status
     ctx.set(headers)
     ctx.body = errorBody

@@ -1,0 +1,3 @@
+export { authorizationServerMetadataRoute } from './authorization-server-metadata-route.ts'
+export { requireClientAuthentication } from './require-client-authentication.ts'
+export { respondToGrant } from './respond-to-grant.ts'
