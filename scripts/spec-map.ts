@@ -22,13 +22,25 @@ const workspaces = ['packages', 'apps'].flatMap((top) => readdirSync(join(root, 
 const sources = workspaces.flatMap((ws) => walk(join(ws, 'src')))
 const tests = [...workspaces.flatMap((ws) => walk(join(ws, 'test'))), ...walk(join(root, 'e2e', 'tests'))]
 
+const RANGE = /\b(CL|IDP|AS|RS|OBO|SEC)-(\d{2})\s*(?:…|\.\.\.|–|to)\s*(CL|IDP|AS|RS|OBO|SEC)-(\d{2})\b/g
+
+/** The IDs a text names, with ranges such as "IDP-28 … IDP-35" expanded. */
+function idsIn(text: string): string[] {
+  const ids = new Set([...text.matchAll(ID)].map((m) => m[0]))
+  for (const [, from, a, to, b] of text.matchAll(RANGE)) {
+    if (from !== to) continue
+    for (let n = Number(a); n <= Number(b) && n - Number(a) < 50; n++) ids.add(`${from}-${String(n).padStart(2, '0')}`)
+  }
+  return [...ids]
+}
+
 const enforced = new Map<string, Set<string>>()
 for (const file of sources) {
   readFileSync(file, 'utf8').split('\n').forEach((line, index) => {
-    for (const match of line.matchAll(ID)) {
-      const set = enforced.get(match[0]) ?? new Set<string>()
+    for (const id of idsIn(line)) {
+      const set = enforced.get(id) ?? new Set<string>()
       set.add(`${relative(root, file)}:${index + 1}`)
-      enforced.set(match[0], set)
+      enforced.set(id, set)
     }
   })
 }
@@ -39,10 +51,10 @@ for (const file of tests) {
   const text = readFileSync(file, 'utf8')
   for (const match of text.matchAll(TITLE)) {
     const title = match[2]!
-    for (const id of title.matchAll(ID)) {
-      const set = proven.get(id[0]) ?? new Set<string>()
+    for (const id of idsIn(title)) {
+      const set = proven.get(id) ?? new Set<string>()
       set.add(`${relative(root, file)}: “${title}”`)
-      proven.set(id[0], set)
+      proven.set(id, set)
     }
   }
 }

@@ -12,12 +12,26 @@ import type { LogLevel } from '@ema/server-kit'
  * `process.env`.
  */
 
-/** A trusted IdP (AS-16): the ID-JAG `iss` it uses and where its signing keys are published. */
+/**
+ * A trusted IdP (AS-16): the ID-JAG `iss` it uses, where its signing keys are published, how its
+ * users become ours (AS-19) and which client relationships it may vouch for (AS-16).
+ */
 export interface TrustedIdp {
   /** Compared exactly with the ID-JAG `iss`. */
   issuer: string
   /** Its JWKS, fetched over https (plain http only to loopback with allowInsecureHttp; AS-15). */
   jwks_uri: string
+  /**
+   * AS-19, AS-40: a short alias, unique among the trusted IdPs and without `|`, that scopes this
+   * IdP's subjects: the access token `sub` is `<subject_namespace>|<ID-JAG sub>`, so the same `sub`
+   * from two IdPs never names the same user here.
+   */
+  subject_namespace: string
+  /**
+   * AS-16: the clients registered here (their `client_id` at this server) that this IdP may issue
+   * ID-JAGs for. An ID-JAG from this IdP naming any other client is refused.
+   */
+  client_ids: string[]
 }
 
 /** A client registered at this authorization server (its id here, not at the IdP: IDP-21). */
@@ -63,6 +77,7 @@ export interface AuthorizationServerConfig {
 /** The demo-world defaults (docs/demo-world.md). */
 export const DEFAULTS = {
   IDP_ISSUER: 'http://localhost:4001',
+  IDP_SUBJECT_NAMESPACE: 'acme',
   AS_ISSUER: 'http://localhost:4002',
   RS_RESOURCE: 'http://localhost:4003/mcp',
   RS_SCOPES: ['tasks.read', 'tasks.write'],
@@ -74,7 +89,17 @@ export const DEFAULTS = {
 } as const
 
 const Url = z.string().url()
-const TrustedIdps = z.array(z.object({ issuer: Url, jwks_uri: Url }).strict()).min(1)
+/** AS-19: `|` separates the namespace from the IdP's `sub`, so it may not occur in the namespace. */
+const SubjectNamespace = z.string().min(1).max(100).regex(/^[^|\s]+$/, 'subject_namespace must not contain "|" or whitespace')
+const TrustedIdps = z.array(
+  z.object({
+    issuer: Url,
+    jwks_uri: Url,
+    subject_namespace: SubjectNamespace.optional(),
+    client_ids: z.array(z.string().min(1), { error: 'client_ids is required: the clients registered here that this IdP may vouch for (AS-16)' })
+      .min(1, 'client_ids must name at least one registered client (AS-16)'),
+  }).strict(),
+).min(1)
 const Jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) })
 const Clients = z.array(
   z.object({
@@ -99,12 +124,18 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
   const idpIssuer = env.IDP_ISSUER ?? DEFAULTS.IDP_ISSUER
   const resource = env.RS_RESOURCE ?? DEFAULTS.RS_RESOURCE
 
-  const trustedIdps = env.TRUSTED_IDPS !== undefined
-    ? parse(TrustedIdps, parseJson(env.TRUSTED_IDPS, 'TRUSTED_IDPS'), 'TRUSTED_IDPS')
-    : [{ issuer: idpIssuer, jwks_uri: `${idpIssuer}/jwks` }]
+  const trustedIdps: TrustedIdp[] = env.TRUSTED_IDPS !== undefined
+    ? parse(TrustedIdps, parseJson(env.TRUSTED_IDPS, 'TRUSTED_IDPS'), 'TRUSTED_IDPS').map((idp) => ({
+      issuer: idp.issuer,
+      jwks_uri: idp.jwks_uri,
+      subject_namespace: idp.subject_namespace ?? idp.issuer, // AS-19: the issuer itself is unique
+      client_ids: idp.client_ids,
+    }))
+    : [{ issuer: idpIssuer, jwks_uri: `${idpIssuer.replace(/\/$/, "")}/jwks`, subject_namespace: DEFAULTS.IDP_SUBJECT_NAMESPACE, client_ids: [DEFAULTS.CLIENT_ID] }]
   const clients: RegisteredClient[] = env.CLIENTS !== undefined
     ? parse(Clients, parseJson(env.CLIENTS, 'CLIENTS'), 'CLIENTS') as RegisteredClient[]
     : [{ client_id: DEFAULTS.CLIENT_ID, client_secret: DEFAULTS.CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' }]
+  requireDistinctTrustedIdps(trustedIdps, clients, env.TRUSTED_IDPS !== undefined)
   const mcpServers = env.MCP_SERVERS !== undefined
     ? parse(McpServers, parseJson(env.MCP_SERVERS, 'MCP_SERVERS'), 'MCP_SERVERS')
     : [{ resource, scopes: [...DEFAULTS.RS_SCOPES] }]
@@ -140,6 +171,34 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
       ? parse(PrivateJwk, parseJson(env.AS_SIGNING_KEY, 'AS_SIGNING_KEY'), 'AS_SIGNING_KEY') as JWK
       : undefined,
     logLevel: parse(z.enum(['debug', 'info', 'warn', 'error']), env.LOG_LEVEL ?? 'info', 'LOG_LEVEL'),
+  }
+}
+
+/**
+ * AS-16, AS-19: each trusted IdP is recognised once, maps its users into a namespace of its own and
+ * vouches only for clients registered here.
+ */
+function requireDistinctTrustedIdps(trustedIdps: readonly TrustedIdp[], clients: readonly RegisteredClient[], fromEnv: boolean): void {
+  const where = fromEnv ? 'TRUSTED_IDPS' : 'the default trusted IdP (IDP_ISSUER)'
+  const issuers = new Set<string>()
+  const namespaces = new Map<string, string>()
+  const registered = new Set(clients.map((client) => client.client_id))
+  for (const idp of trustedIdps) {
+    if (issuers.has(idp.issuer)) throw new TypeError(`invalid TRUSTED_IDPS: issuer ${idp.issuer} is listed twice`)
+    issuers.add(idp.issuer)
+    // AS-19: the namespace is what keeps two IdPs' users apart; it must be a valid, unique alias.
+    parse(SubjectNamespace, idp.subject_namespace, `${where} subject_namespace of ${idp.issuer}`)
+    const holder = namespaces.get(idp.subject_namespace)
+    if (holder !== undefined) {
+      throw new TypeError(`invalid TRUSTED_IDPS: subject_namespace "${idp.subject_namespace}" is used by both ${holder} and ${idp.issuer}; each trusted IdP needs its own`)
+    }
+    namespaces.set(idp.subject_namespace, idp.issuer)
+    // AS-16: an IdP can only be bound to client relationships that exist here.
+    for (const clientId of idp.client_ids) {
+      if (!registered.has(clientId)) {
+        throw new TypeError(`invalid ${where}: client_ids of ${idp.issuer} names "${clientId}", which is not a client registered in CLIENTS${fromEnv ? '' : '; set TRUSTED_IDPS to choose its client_ids'}`)
+      }
+    }
   }
 }
 

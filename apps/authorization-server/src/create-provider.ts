@@ -57,6 +57,7 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
     jwtBearerGrant({
       issuer: config.issuer,
       issuerKeys: deps.issuerKeys,
+      trustedIdps: config.trustedIdps,
       mcpServers: config.mcpServers,
       replayStore: deps.replayStore,
       signingKey: deps.signingKey,

@@ -1,10 +1,17 @@
 import { generateSigningKey, importSigningKey, InMemoryReplayStore, remoteKeySet, type IssuerKeys } from '@ema/tokens'
 import { createLogger, listen } from '@ema/server-kit'
 import type { JWTVerifyGetKey } from 'jose'
-import { loadConfig } from './config.ts'
+import { loadConfig, type AuthorizationServerConfig } from './config.ts'
 import { createAuthorizationServerApp } from './app.ts'
 
-const config = loadConfig(process.env)
+let config: AuthorizationServerConfig
+try {
+  config = loadConfig(process.env)
+} catch (error) {
+  // A configuration mistake is reported as one line, not a stack trace.
+  createLogger({ name: 'authorization-server' }).error(`cannot start: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+}
 const log = createLogger({ name: 'authorization-server', level: config.logLevel })
 
 if (config.allowInsecureHttp) {

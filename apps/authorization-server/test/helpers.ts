@@ -16,11 +16,22 @@ export interface TestIdp {
   issuer: string
   jwksUri: string
   key: SigningKey
+  /** Its TRUSTED_IDPS `subject_namespace`; absent → the config default (the issuer). */
+  subjectNamespace?: string
+  /** Its TRUSTED_IDPS `client_ids`; absent → every client registered at the AS under test. */
+  clientIds?: string[]
   close(): Promise<void>
 }
 
+export interface StartIdpOptions {
+  issuerPath?: string
+  jwksPath?: string
+  subjectNamespace?: string
+  clientIds?: string[]
+}
+
 /** Starts a JWKS server. `issuerPath` and `jwksPath` let it look like an IdP that is not ours. */
-export async function startIdp(options: { issuerPath?: string; jwksPath?: string } = {}): Promise<TestIdp> {
+export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> {
   const key = await generateSigningKey('ES256')
   const jwksPath = options.jwksPath ?? '/jwks'
   const l = await listen({ port: 0 }, (req, res) => {
@@ -30,7 +41,14 @@ export async function startIdp(options: { issuerPath?: string; jwksPath?: string
       res.writeHead(404).end()
     }
   })
-  return { issuer: l.url + (options.issuerPath ?? ''), jwksUri: l.url + jwksPath, key, close: () => l.close() }
+  return {
+    issuer: l.url + (options.issuerPath ?? ''),
+    jwksUri: l.url + jwksPath,
+    key,
+    ...(options.subjectNamespace === undefined ? {} : { subjectNamespace: options.subjectNamespace }),
+    ...(options.clientIds === undefined ? {} : { clientIds: options.clientIds }),
+    close: () => l.close(),
+  }
 }
 
 export interface TestAs {
@@ -44,12 +62,18 @@ export interface TestAs {
 export async function startAs(idps: TestIdp[], env: Record<string, string> = {}): Promise<TestAs> {
   const l: Listening = await listen({ port: 0 })
   const [first] = idps
+  const registered = env.CLIENTS === undefined ? [CLIENT_ID] : (JSON.parse(env.CLIENTS) as Array<{ client_id: string }>).map((client) => client.client_id)
   const config = loadConfig({
     AS_ISSUER: l.url,
     IDP_ISSUER: first?.issuer,
     RS_RESOURCE: RESOURCE,
     ALLOW_INSECURE_HTTP: 'true',
-    TRUSTED_IDPS: JSON.stringify(idps.map((idp) => ({ issuer: idp.issuer, jwks_uri: idp.jwksUri }))),
+    TRUSTED_IDPS: JSON.stringify(idps.map((idp) => ({
+      issuer: idp.issuer,
+      jwks_uri: idp.jwksUri,
+      ...(idp.subjectNamespace === undefined ? {} : { subject_namespace: idp.subjectNamespace }),
+      client_ids: idp.clientIds ?? registered,
+    }))),
     ...env,
   })
   const keySets = new Map<string, JWTVerifyGetKey>(
@@ -138,6 +162,11 @@ export async function redeem(as: TestAs, assertion: string | undefined, options:
     form.append('client_assertion', await signClientAssertion({ clientId: auth.clientId, audience: as.url, now: new Date(), key: auth.key }))
   }
   return fetch(`${as.url}/token`, { method: 'POST', headers, body: form })
+}
+
+/** The claims of a JWT, unverified (for tests that already trust the token). */
+export function decodeClaims(jwt: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
 }
 
 /** Reads a refusal and checks it carries no token. */

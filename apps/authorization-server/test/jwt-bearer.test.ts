@@ -2,12 +2,12 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import { generateSigningKey, JWT_TYP } from '@ema/tokens'
-import { CLIENT_ID, mintIdJag, readRefusal, redeem, RESOURCE, startAs, startIdp, unsignedJwt, type TestAs, type TestIdp } from './helpers.ts'
+import { CLIENT_ID, CLIENT_SECRET, decodeClaims, mintIdJag, readRefusal, redeem, RESOURCE, startAs, startIdp, unsignedJwt, type TestAs, type TestIdp } from './helpers.ts'
 
 let idp: TestIdp
 let as: TestAs
 before(async () => {
-  idp = await startIdp()
+  idp = await startIdp({ subjectNamespace: 'acme' })
   as = await startAs([idp])
 })
 after(async () => {
@@ -50,10 +50,11 @@ describe('successful response', () => {
       typ: JWT_TYP.ACCESS_TOKEN,
     })
     assert.equal(payload.aud, RESOURCE)
-    assert.equal(payload.sub, 'u-1001') // AS-40
+    assert.equal(payload.sub, 'acme|u-1001') // AS-19, AS-40: our identifier for the user
     assert.equal(payload.client_id, CLIENT_ID)
     assert.equal(payload.scope, 'tasks.read tasks.write')
     assert.equal(payload.idp, idp.issuer)
+    assert.equal(payload.idp_sub, 'u-1001')
     assert.equal((payload.exp ?? 0) - (payload.iat ?? 0), 600)
   })
 
@@ -256,6 +257,7 @@ describe('trusting another IdP (AS-16)', () => {
       const body = (await res.json()) as { access_token: string }
       const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
       assert.equal(claims.idp, other.issuer)
+      assert.equal(claims.sub, `${other.issuer}|u-1001`) // AS-19: subject_namespace defaults to the issuer
       assert.equal((await redeem(both, await mintIdJag(idp, both))).status, 200)
       // The keys stay bound to their issuer: the other IdP cannot sign for ours.
       const forged = await mintIdJag(idp, both, { signWith: other.key, header: { kid: other.key.kid } })
@@ -265,6 +267,62 @@ describe('trusting another IdP (AS-16)', () => {
     } finally {
       await both.close()
       await other.close()
+    }
+  })
+})
+
+describe('local subjects and client relationships (AS-16, AS-19, AS-40)', () => {
+  test('AS-19 AS-40 the same sub from two trusted IdPs becomes two different subjects', async () => {
+    const partner = await startIdp({ issuerPath: '/tenant/42', subjectNamespace: 'partner' })
+    const both = await startAs([idp, partner])
+    try {
+      const fromAcme = await redeem(both, await mintIdJag(idp, both, { claims: { sub: 'u-1001' } }))
+      const fromPartner = await redeem(both, await mintIdJag(partner, both, { claims: { sub: 'u-1001' } }))
+      assert.equal(fromAcme.status, 200)
+      assert.equal(fromPartner.status, 200)
+      const acmeClaims = decodeClaims(((await fromAcme.json()) as { access_token: string }).access_token)
+      const partnerClaims = decodeClaims(((await fromPartner.json()) as { access_token: string }).access_token)
+      assert.notEqual(acmeClaims.sub, partnerClaims.sub)
+      assert.deepEqual([acmeClaims.sub, acmeClaims.idp, acmeClaims.idp_sub], ['acme|u-1001', idp.issuer, 'u-1001'])
+      assert.deepEqual([partnerClaims.sub, partnerClaims.idp, partnerClaims.idp_sub], ['partner|u-1001', partner.issuer, 'u-1001'])
+    } finally {
+      await both.close()
+      await partner.close()
+    }
+  })
+
+  test('AS-16 an IdP may not vouch for a client outside its client_ids', async () => {
+    const PARTNER_CLIENT = 'partner-agent'
+    const partner = await startIdp({ issuerPath: '/tenant/42', subjectNamespace: 'partner', clientIds: [PARTNER_CLIENT] })
+    const acme = await startIdp({ subjectNamespace: 'acme', clientIds: [CLIENT_ID] })
+    const both = await startAs([acme, partner], {
+      CLIENTS: JSON.stringify([
+        { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
+        { client_id: PARTNER_CLIENT, client_secret: 'partner-secret', token_endpoint_auth_method: 'client_secret_basic' },
+      ]),
+    })
+    try {
+      // The partner IdP is trusted, but only for partner-agent: it cannot speak for acme-agent-tasks.
+      const jti = crypto.randomUUID()
+      const assertion = await mintIdJag(partner, both, { claims: { client_id: CLIENT_ID, jti } })
+      const refusal = await readRefusal(await redeem(both, assertion))
+      assert.equal(refusal.status, 400)
+      assert.deepEqual(refusal.body, {
+        error: 'invalid_grant',
+        error_description: `issuer ${partner.issuer} may not vouch for client ${CLIENT_ID} at this authorization server`,
+      })
+      // The refusal came before the replay store (AS-23): the partner's iss + jti is still unused.
+      const partnerAuth = { method: 'client_secret_basic', clientId: PARTNER_CLIENT, secret: 'partner-secret' } as const
+      const legitimate = await mintIdJag(partner, both, { claims: { client_id: PARTNER_CLIENT, jti } })
+      assert.equal((await redeem(both, legitimate, { auth: partnerAuth })).status, 200)
+      // Nor can acme speak for partner-agent; each still vouches for its own client.
+      const crossed = await mintIdJag(acme, both, { claims: { client_id: PARTNER_CLIENT } })
+      assert.equal((await readRefusal(await redeem(both, crossed, { auth: partnerAuth }))).body.error, 'invalid_grant')
+      assert.equal((await redeem(both, await mintIdJag(acme, both))).status, 200)
+    } finally {
+      await both.close()
+      await partner.close()
+      await acme.close()
     }
   })
 })

@@ -1,9 +1,10 @@
 import type { Logger } from '@ema/server-kit'
 import { authorizationServerMetadataRoute } from '@ema/provider-kit'
 import { WELL_KNOWN, type SigningKey } from '@ema/tokens'
-import express, { type Express } from 'express'
+import express, { type ErrorRequestHandler, type Express } from 'express'
 import type { IdpConfig } from './config.ts'
 import { createProvider } from './create-provider.ts'
+import { renderSignInErrorPage } from './interactions/login-page.ts'
 import { signInRoutes } from './interactions/sign-in.ts'
 
 export interface IdpDeps {
@@ -31,5 +32,31 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): Express {
   const providerHandler = provider.callback()
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler))
   app.use(providerHandler)
+  app.use(signInErrors(deps.log))
   return app
+}
+
+/**
+ * Errors from the sign-in pages (an unknown or expired interaction, a session that is gone): a page
+ * that says what happened, with the status oidc-provider chose for a client error, and never a
+ * stack trace. The details go to the log.
+ */
+function signInErrors(log: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    const status = statusOf(error)
+    const description = typeof error === 'object' && error !== null && 'error_description' in error && typeof error.error_description === 'string'
+      ? error.error_description
+      : status < 500 ? 'the request was not valid' : 'something went wrong on our side'
+    if (status >= 500) log.error('sign-in failed', { error: error instanceof Error ? error : String(error) })
+    else log.info('sign-in refused', { status, reason: description })
+    if (res.headersSent) return
+    res.status(status).type('html').set('cache-control', 'no-store').send(renderSignInErrorPage({ status, message: description }))
+  }
+}
+
+function statusOf(error: unknown): number {
+  const candidate = typeof error === 'object' && error !== null
+    ? ('statusCode' in error ? error.statusCode : 'status' in error ? error.status : undefined)
+    : undefined
+  return typeof candidate === 'number' && candidate >= 400 && candidate < 600 ? candidate : 500
 }

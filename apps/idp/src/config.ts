@@ -150,8 +150,13 @@ export function loadConfig(env: Env): IdpConfig {
     throw new TypeError(`invalid configuration ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'unknown'}`)
   }
   const e = parsed.data
-  const issuer = e.IDP_ISSUER.replace(/\/$/, '')
-  const asIssuer = e.AS_ISSUER.replace(/\/$/, '')
+  // Issuer identifiers are compared exactly (RFC 8414 §3.3), so they are kept exactly as configured:
+  // AS_ISSUER must be the authorization server's `issuer` to the byte, trailing slash and all (IDP-03).
+  const issuer = e.IDP_ISSUER
+  if (issuer.endsWith('/')) {
+    throw new TypeError(`IDP_ISSUER=${issuer} ends with "/": oidc-provider serves its endpoints below the issuer, so give it without the trailing slash`)
+  }
+  const asIssuer = e.AS_ISSUER
   const clientUrl = e.CLIENT_URL.replace(/\/$/, '')
   const allowInsecureHttp = e.ALLOW_INSECURE_HTTP === 'true'
   for (const [name, value] of [['IDP_ISSUER', issuer], ['AS_ISSUER', asIssuer], ['RS_RESOURCE', e.RS_RESOURCE], ['CLIENT_URL', clientUrl]] as const) {

@@ -5,6 +5,7 @@ import Provider, { type Account, type ClientMetadata, type Configuration } from 
 import type { IdpConfig, RegisteredClient } from './config.ts'
 import { tokenExchangeGrant } from './grants/token-exchange.ts'
 import { TOKEN_EXCHANGE_PARAMETERS } from './grants/token-exchange-request.ts'
+import { ID_TOKEN_LIFETIME_SECONDS } from './grants/verify-subject-token.ts'
 import { loadPreApprovedGrant } from './interactions/pre-approved-grant.ts'
 
 export interface CreateProviderDeps {
@@ -41,7 +42,7 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
     // Artifact lifetimes in seconds (oidc-provider asks for explicit values).
     ttl: {
       AuthorizationCode: 60,
-      IdToken: 3600,
+      IdToken: ID_TOKEN_LIFETIME_SECONDS,
       AccessToken: 3600,
       Interaction: 600,
       Session: 8 * 3600,

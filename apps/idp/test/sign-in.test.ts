@@ -57,3 +57,11 @@ test('sign-in: PKCE is required', async () => {
   assert.equal(location.searchParams.get('error'), 'invalid_request')
   assert.match(location.searchParams.get('error_description') ?? '', /PKCE/)
 })
+
+test('an unknown interaction gets a plain error page, never a stack trace', async () => {
+  const res = await fetch(`${idp.url}/interaction/does-not-exist`)
+  assert.ok(res.status >= 400 && res.status < 500, String(res.status))
+  const html = await res.text()
+  assert.match(html, /Sign-in cannot continue \(HTTP \d{3}\)/)
+  assert.doesNotMatch(html, /at [\w.<>]+ \(|node_modules|Error:/)
+})

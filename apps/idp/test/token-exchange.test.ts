@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { JWT_TYP, TOKEN_TYPE, verifyIdJag } from '@ema/tokens'
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import { ACME_AGENT, AS_ISSUER, OTHER_APP, PUBLIC_APP, RS_RESOURCE, exchange, signIn, startIdp, type TestIdp } from './helpers.ts'
 
 let idp: TestIdp
@@ -95,6 +95,12 @@ test('IDP-16 IDP-17 IDP-19 IDP-32 bob asking for tasks.read tasks.write gets onl
   assert.equal(payload.sub, 'u-1002')
 })
 
+test('IDP-16 a request naming only scopes the MCP server does not define is invalid_scope', async () => {
+  const res = await exchange(idp, { subject_token: aliceIdToken, scope: 'calendar.read files.write' })
+  assertRefused(res, 400, 'invalid_scope')
+  assert.match(String(res.body.error_description), /defines none of the requested scopes "calendar.read files.write"/)
+})
+
 test('IDP-16 a scope the MCP server does not define is narrowed out', async () => {
   const res = await exchange(idp, { subject_token: aliceIdToken, scope: 'tasks.read admin.everything' })
   assert.equal(res.status, 200)
@@ -176,6 +182,32 @@ test('IDP-05 refuses an ID-JAG presented as the subject token', async () => {
   assert.ok(typeof issued.body.access_token === 'string')
   assertRefused(await exchange(idp, { subject_token: issued.body.access_token }), 400, 'invalid_grant')
 })
+
+/** A token signed with the IdP's own key that looks like alice's ID token except for `change`. */
+async function forgedWithIdpKey(change: { typ?: string; iatOffset?: number; lifetime?: number }): Promise<string> {
+  const now = Math.floor(Date.now() / 1000) + (change.iatOffset ?? 0)
+  return new SignJWT({ sub: 'u-1001', aud: ACME_AGENT.clientId })
+    .setProtectedHeader({ alg: 'ES256', kid: idp.signingKey.kid, ...(change.typ === undefined ? {} : { typ: change.typ }) })
+    .setIssuer(idp.config.issuer).setIssuedAt(now).setExpirationTime(now + (change.lifetime ?? 600))
+    .sign(idp.signingKey.privateKey)
+}
+
+test('IDP-05 a well-formed ID token signed with the IdP key is accepted (control for the cases below)', async () => {
+  const res = await exchange(idp, { subject_token: await forgedWithIdpKey({}) })
+  assert.equal(res.status, 200)
+})
+
+for (const [name, change, description] of [
+  ['a logout token (typ logout+jwt)', { typ: 'logout+jwt' }, /subject token has typ "logout\+jwt"/],
+  ['an iat a year in the future', { iatOffset: 365 * 86400 }, /subject token (was issued in the future|claim "iat")/],
+  ['a ten-year lifetime', { lifetime: 10 * 365 * 86400 }, /subject token lives \d+ s; at most 3600 s/],
+] as const) {
+  test(`IDP-05 refuses as subject token ${name}, though signed with the IdP key`, async () => {
+    const res = await exchange(idp, { subject_token: await forgedWithIdpKey(change) })
+    assertRefused(res, 400, 'invalid_grant')
+    assert.match(String(res.body.error_description), description)
+  })
+}
 
 test('IDP-03 IDP-54 an unknown audience is invalid_target', async () => {
   assertRefused(await exchange(idp, { subject_token: aliceIdToken, audience: 'http://localhost:9999' }), 400, 'invalid_target')

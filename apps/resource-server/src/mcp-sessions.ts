@@ -1,3 +1,4 @@
+import { redact } from '@ema/tokens'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
 import type { Logger } from '@ema/server-kit'
@@ -47,7 +48,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     // RS-19: another principal's session is answered exactly like an unknown one, so a leaked id
     // neither works nor confirms that it exists.
     if (session === undefined || req.auth === undefined || !samePrincipal(session.principal, principalOf(req.auth))) {
-      if (session !== undefined) log.warn('refused: session used with another principal\'s token', { session: sessionId })
+      if (session !== undefined) log.warn('refused: session used with another principal\'s token', { session: redact(sessionId) })
       sessionNotFound(res)
       return
     }
@@ -71,11 +72,11 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       sessionIdGenerator: () => crypto.randomUUID(),
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, principal }) // RS-19: bound at creation
-        log.info('MCP session opened', { session: id, client_id: principal.client_id, iss: principal.iss, sub: principal.sub })
+        log.info('MCP session opened', { session: redact(id), client_id: principal.client_id, iss: principal.iss, sub: principal.sub })
       },
       onsessionclosed: (id) => {
         sessions.delete(id)
-        log.info('MCP session ended', { session: id })
+        log.info('MCP session ended', { session: redact(id) })
       },
     })
     transport.onclose = () => {

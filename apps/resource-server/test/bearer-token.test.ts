@@ -66,6 +66,20 @@ test('RS-08 RS-09 a garbage token: 401 invalid_token', async () => {
   await assertInvalidToken(await postMcp(rs.resource, INITIALIZE, { authorization: 'Bearer not-a-jwt' }))
 })
 
+for (const [name, typ] of [['CR LF', 'at+jwt\r\nSet-Cookie: x=1'], ['non-ASCII', 'at+jwt\u0100'], ['quote and backslash', 'a"b\\c']] as const) {
+  test(`RS-05 RS-08 a token whose typ holds ${name} gets a JSON 401 with a valid challenge, never an HTML error`, async () => {
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const token = `${b64({ alg: 'ES256', typ })}.${b64({ iss: 'x' })}.${b64('sig')}`
+    const res = await postMcp(rs.resource, INITIALIZE, { authorization: `Bearer ${token}` })
+    assert.equal(res.status, 401)
+    assert.match(res.headers.get('content-type') ?? '', /application\/json/)
+    const challenge = res.headers.get('www-authenticate') ?? ''
+    assert.match(challenge, /^Bearer error="invalid_token", /)
+    assert.ok(/^[\x20-\x7e]*$/.test(challenge), challenge)
+    assert.equal(((await res.json()) as { error: string }).error, 'invalid_token')
+  })
+}
+
 test('RS-08 a malformed Authorization header ("Bearer a b"): 400 invalid_request', async () => {
   const res = await postMcp(rs.resource, INITIALIZE, { authorization: 'Bearer a b' })
   assert.equal(res.status, 400)

@@ -33,7 +33,7 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
     if (ORDER[level] < min) return
     const safe = redactFields({ ...bound, ...fields })
     const extra = Object.keys(safe).length === 0 ? '' : ' ' + JSON.stringify(safe)
-    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${options.name}] ${message}${extra}`)
+    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${options.name}] ${escapeControl(message)}${extra}`)
   }
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -42,6 +42,11 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
     error: (m, f) => emit('error', m, f),
     child: (fields) => createLogger(options, { ...bound, ...fields }),
   }
+}
+
+/** One event, one line: control characters (CR, LF …) in a message cannot forge further lines. */
+function escapeControl(message: string): string {
+  return message.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 function redactFields(fields: LogFields): LogFields {

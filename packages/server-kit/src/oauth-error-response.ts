@@ -1,4 +1,4 @@
-import { InsufficientScopeError, InvalidClientError, InvalidTokenError, toOAuthError, type OAuthErrorBody } from '@ema/tokens'
+import { InsufficientScopeError, InvalidClientError, InvalidRequestError, InvalidTokenError, toOAuthError, type OAuthErrorBody } from '@ema/tokens'
 import type { Logger } from './logger.ts'
 
 export interface OAuthErrorResponse {
@@ -12,6 +12,11 @@ export interface OAuthErrorResponseOptions {
   resourceMetadata?: string
   /** For errors at a protected resource: the scopes to name in the challenge (RS-06, RS-07). */
   scope?: string
+  /**
+   * At a protected resource: whether the request carried any credentials. Without any, the challenge
+   * names no `error` (RFC 6750 §3.1), only `resource_metadata` and `scope` (RS-05, RS-06). Default true.
+   */
+  credentialsPresented?: boolean
   /** Whether the client authenticated with the Authorization header (RFC 6749 §5.2 `invalid_client`). */
   usedAuthorizationHeader?: boolean
   log?: Logger
@@ -26,11 +31,15 @@ export interface OAuthErrorResponseOptions {
 export function oauthErrorResponse(error: unknown, options: OAuthErrorResponseOptions = {}): OAuthErrorResponse {
   const oauth = toOAuthError(error)
   const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache', 'content-type': 'application/json' }
-  if (oauth instanceof InvalidTokenError || oauth instanceof InsufficientScopeError) {
-    const params = [`error="${oauth.error}"`, `error_description="${quote(oauth.description)}"`]
-    const scope = oauth instanceof InsufficientScopeError ? oauth.requiredScopes.join(' ') : options.scope
-    if (scope) params.push(`scope="${quote(scope)}"`)
-    if (options.resourceMetadata) params.push(`resource_metadata="${quote(options.resourceMetadata)}"`)
+  const atResource = options.resourceMetadata !== undefined
+  if (oauth instanceof InvalidTokenError || oauth instanceof InsufficientScopeError || (atResource && oauth instanceof InvalidRequestError)) {
+    // RFC 6750 §3, RFC 9728 §5.1: the Bearer challenge.
+    const scope = oauth instanceof InsufficientScopeError ? oauth.requiredScopes.join(' ') : oauth instanceof InvalidTokenError ? options.scope : undefined
+    const scopeParam = scope ? [`scope="${quote(scope)}"`] : []
+    const metadataParam = options.resourceMetadata ? [`resource_metadata="${quote(options.resourceMetadata)}"`] : []
+    const params = oauth instanceof InvalidTokenError && options.credentialsPresented === false
+      ? [...metadataParam, ...scopeParam] // as in the MCP authorization spec's example 401
+      : [`error="${oauth.error}"`, `error_description="${quote(oauth.description)}"`, ...scopeParam, ...metadataParam]
     headers['www-authenticate'] = `Bearer ${params.join(', ')}`
   } else if (oauth instanceof InvalidClientError && options.usedAuthorizationHeader) {
     headers['www-authenticate'] = 'Basic realm="token endpoint"'
@@ -43,6 +52,11 @@ export function oauthErrorResponse(error: unknown, options: OAuthErrorResponseOp
   return { status: oauth.status, headers, body: oauth.toJSON() }
 }
 
+/**
+ * RFC 6750 §3: `error_description` and `scope` in `WWW-Authenticate` may hold only %x20-21 /
+ * %x23-5B / %x5D-7E. Anything else (quotes, backslashes, control characters, non-ASCII) would either
+ * break the header or make Node refuse to send it, so it becomes `'` or `?`.
+ */
 function quote(value: string): string {
-  return value.replace(/["\\]/g, "'")
+  return value.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')
 }

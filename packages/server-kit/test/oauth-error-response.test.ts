@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { InsufficientScopeError, InvalidClientError, InvalidGrantError, InvalidTokenError } from '@ema/tokens'
+import { InsufficientScopeError, InvalidClientError, InvalidGrantError, InvalidRequestError, InvalidTokenError } from '@ema/tokens'
 import { createLogger, oauthErrorResponse } from '../src/index.ts'
 
 test('RFC 6749 §5.2 an OAuthError becomes its status, code and description with no-store', () => {
@@ -40,4 +40,26 @@ test('IDP-57 invalid_client is a 401 with a Basic challenge when the Authorizati
   const response = oauthErrorResponse(new InvalidClientError('client authentication failed'), { usedAuthorizationHeader: true })
   assert.equal(response.status, 401)
   assert.equal(response.headers['www-authenticate'], 'Basic realm="token endpoint"')
+})
+
+test('RS-05 RS-06 without any credentials the challenge names no error (RFC 6750 §3.1)', () => {
+  const response = oauthErrorResponse(new InvalidTokenError('this resource needs an access token'), {
+    resourceMetadata: 'http://rs/prm', scope: 'tasks.read', credentialsPresented: false,
+  })
+  assert.equal(response.status, 401)
+  assert.equal(response.headers['www-authenticate'], 'Bearer resource_metadata="http://rs/prm", scope="tasks.read"')
+  assert.equal(response.body.error, 'invalid_token')
+})
+
+test('RS-08 RS-12 invalid_request at a protected resource carries a Bearer challenge too', () => {
+  const response = oauthErrorResponse(new InvalidRequestError('tokens belong in the Authorization header'), { resourceMetadata: 'http://rs/prm', scope: 'tasks.read' })
+  assert.equal(response.status, 400)
+  assert.equal(response.headers['www-authenticate'], 'Bearer error="invalid_request", error_description="tokens belong in the Authorization header", resource_metadata="http://rs/prm"')
+})
+
+test('RS-05 a description with control or non-ASCII characters cannot break the header', () => {
+  const response = oauthErrorResponse(new InvalidTokenError('typ "a\r\nSet-Cookie: x=1" \u0100 \\'), { resourceMetadata: 'http://rs/prm' })
+  const header = response.headers['www-authenticate']!
+  assert.ok(/^[\x20-\x7e]*$/.test(header), header)
+  assert.match(header, /error_description="typ 'a\?\?Set-Cookie: x=1' \? '"/)
 })

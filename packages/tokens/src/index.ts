@@ -36,6 +36,7 @@ export { assertTrustworthyUrl, remoteKeySet, type RemoteKeySetOptions } from './
 export type { IdJagClaims } from './id-jag/id-jag-claims.ts'
 export { signIdJag, type SignIdJagOptions } from './id-jag/sign-id-jag.ts'
 export { verifyIdJag, type VerifyIdJagOptions } from './id-jag/verify-id-jag.ts'
+export { verifyIdToken, type IdTokenClaims, type VerifyIdTokenOptions } from './id-token/verify-id-token.ts'
 export type { AccessTokenClaims } from './access-token/access-token-claims.ts'
 export { signAccessToken, type SignAccessTokenOptions } from './access-token/sign-access-token.ts'
 export { verifyAccessToken, type VerifyAccessTokenOptions } from './access-token/verify-access-token.ts'

@@ -8,6 +8,8 @@ export type IssuerKeys = (issuer: string) => JWTVerifyGetKey | undefined
 export interface VerifyJwtStrictlyOptions {
   /** The one `typ` this kind of JWT must carry (RFC 8725 §3.11); `application/` prefix and case are ignored. */
   typ: string
+  /** For JWT kinds whose specification defines no type (OIDC ID tokens): an absent `typ` is accepted too. */
+  typMayBeAbsent?: boolean
   /** Keys of trusted issuers only. */
   issuerKeys: IssuerKeys
   /** Allowed algorithms; defaults to every asymmetric one. Never `none`, never HMAC. */
@@ -54,20 +56,21 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
     throw reject(`the ${label} is not a well-formed JWT`, { cause })
   }
 
-  if (normaliseTyp(header.typ) !== normaliseTyp(options.typ)) {
-    throw reject(`the ${label} has typ "${String(header.typ)}"; expected "${options.typ}"`)
+  const typAccepted = normaliseTyp(header.typ) === normaliseTyp(options.typ) || (options.typMayBeAbsent === true && header.typ === undefined)
+  if (!typAccepted) {
+    throw reject(`the ${label} has typ ${show(header.typ)}; expected "${options.typ}"`)
   }
   // AS-14: a caller's list can narrow the asymmetric allow-list, never widen it (no `none`, no HMAC).
   const algorithms = (options.algorithms ?? ASYMMETRIC_ALGORITHMS).filter((alg) => (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg))
   if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) {
-    throw reject(`the ${label} is signed with "${String(header.alg)}", which is not an allowed algorithm`)
+    throw reject(`the ${label} is signed with ${show(header.alg)}, which is not an allowed algorithm`)
   }
   for (const name of KEY_BEARING_HEADERS) {
     if (name in header) throw reject(`the ${label} carries a "${name}" header; keys come only from the issuer's published JWKS`)
   }
   if (typeof unverified.iss !== 'string' || unverified.iss === '') throw reject(`the ${label} has no "iss" claim`)
   const keys = options.issuerKeys(unverified.iss)
-  if (keys === undefined) throw reject(`the ${label} issuer "${unverified.iss}" is not trusted`)
+  if (keys === undefined) throw reject(`the ${label} issuer ${show(unverified.iss)} is not trusted`)
 
   let claims: JWTPayload
   try {
@@ -112,6 +115,18 @@ function describeJoseFailure(cause: unknown, options: VerifyJwtStrictlyOptions):
 function isFetchFailure(cause: unknown): boolean {
   return cause instanceof TypeError && /fetch/i.test(cause.message)
     || (cause instanceof joseErrors.JOSEError && cause.code === 'ERR_JOSE_GENERIC' && /response/i.test(cause.message))
+}
+
+/**
+ * A value taken from an unverified token, made safe to repeat in an error description: quoted,
+ * printable ASCII only, at most 64 characters. Descriptions end up in JSON bodies, logs and
+ * `WWW-Authenticate` headers, so attacker-chosen bytes must never pass through raw.
+ */
+function show(value: unknown): string {
+  if (value === undefined) return '(none)'
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+  const printable = text.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'")
+  return `"${printable.length > 64 ? printable.slice(0, 61) + '...' : printable}"`
 }
 
 function normaliseTyp(typ: unknown): string {

@@ -158,7 +158,7 @@ describe('verifyIdJag', () => {
 
     test('AS-14 rejects a header without alg', async () => {
       const token = `${b64url({ typ: 'oauth-id-jag+jwt', kid: idpKey.kid })}.${b64url(goodClaims())}.${b64url('x')}`
-      await assertInvalidGrant(verifyIdJag(token, options()), /"undefined", which is not an allowed algorithm/)
+      await assertInvalidGrant(verifyIdJag(token, options()), /signed with \(none\), which is not an allowed algorithm/)
     })
 
     for (const alg of ['HS256', 'HS384', 'HS512']) {
@@ -388,3 +388,15 @@ describe('verifyIdJag', () => {
   })
 })
 
+
+test('RS-05 RS-08 values from an unverified token are never repeated raw in a description', async () => {
+  const { verifyIdJag: verify } = await import('../src/index.ts')
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const hostile = `${b64({ alg: 'ES256', typ: 'at+jwt\r\nSet-Cookie: x=1\u0100"\\' + 'A'.repeat(200) })}.${b64({ iss: 'x' })}.${b64('sig')}`
+  const { createLocalJWKSet } = await import('jose')
+  const error = await verify(hostile, { issuerKeys: () => createLocalJWKSet({ keys: [] }), audience: 'https://as.example', now: new Date() }).then(
+    () => assert.fail('accepted'), (e: unknown) => e as Error & { description: string })
+  assert.match(error.description, /^the ID-JAG has typ "at\+jwt\?\?Set-Cookie: x=1\?'' ?A+\.\.\."; expected/)
+  assert.ok(/^[\x20-\x7e]*$/.test(error.description), error.description)
+  assert.ok(error.description.length < 160)
+})

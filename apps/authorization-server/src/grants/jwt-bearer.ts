@@ -2,13 +2,15 @@ import type { TokenEndpointGrantContext } from 'oidc-provider'
 import { InvalidGrantError, redact, verifyIdJag, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
 import { respondToGrant } from '@ema/provider-kit'
 import type { Logger } from '@ema/server-kit'
-import type { McpServer } from '../config.ts'
+import type { McpServer, TrustedIdp } from '../config.ts'
 import { grantScope } from './grant-scope.ts'
 import { issueAccessToken } from './issue-access-token.ts'
 import { readJwtBearerRequest } from './read-jwt-bearer-request.ts'
 import { requireConfidentialClient } from './require-confidential-client.ts'
 import { requireRegisteredResource } from './require-registered-resource.ts'
 import { requireSameClient } from './require-same-client.ts'
+import { requireTrustedClientRelationship } from './require-trusted-client-relationship.ts'
+import { resolveLocalSubject } from './resolve-local-subject.ts'
 
 /** The parameters oidc-provider passes to this grant (everything else is stripped before the handler). */
 export const JWT_BEARER_PARAMETERS = ['assertion', 'scope', 'resource'] as const
@@ -18,6 +20,8 @@ export interface JwtBearerDeps {
   issuer: string
   /** Trusted IdPs and their key sets (AS-13, AS-16). */
   issuerKeys: IssuerKeys
+  /** The trusted IdPs: their client relationships (AS-16) and subject namespaces (AS-19). */
+  trustedIdps: readonly TrustedIdp[]
   mcpServers: readonly McpServer[]
   replayStore: ReplayStore
   signingKey: SigningKey
@@ -61,6 +65,9 @@ async function redeemIdJag(ctx: TokenEndpointGrantContext, deps: JwtBearerDeps, 
   })
   bind({ jti: idJag.jti, iss: idJag.iss, sub: idJag.sub })
   requireSameClient(idJag, client) // AS-18
+  const idp = requireTrustedClientRelationship(idJag, client, deps.trustedIdps) // AS-16
+  const subject = resolveLocalSubject(idJag, idp) // AS-19, AS-40
+  bind({ local_sub: subject.sub })
   const server = requireRegisteredResource(idJag, request.resource, deps.mcpServers) // AS-24, AS-25, AS-32
   const scope = grantScope(idJag, request.scope, server) // AS-26, AS-27
   bind({ resource: server.resource, scope: scope.join(' ') })
@@ -72,7 +79,7 @@ async function redeemIdJag(ctx: TokenEndpointGrantContext, deps: JwtBearerDeps, 
 
   return issueAccessToken({ // AS-35 … AS-40
     issuer: deps.issuer,
-    idJag,
+    subject,
     client,
     server,
     scope,

@@ -1,4 +1,4 @@
-import { AccessDeniedError, formatScope, intersectScopes, parseScope } from '@ema/tokens'
+import { AccessDeniedError, InvalidScopeError, formatScope, intersectScopes, parseScope } from '@ema/tokens'
 import type { DirectoryUser, GroupPolicy, McpServer } from '../config.ts'
 
 export interface ApplyEnterprisePolicyOptions {
@@ -16,6 +16,7 @@ export interface ApplyEnterprisePolicyOptions {
  * server ∩ what the MCP server defines. Requested scopes outside that are narrowed away (IDP-16 MAY).
  *
  * @returns the granted scopes, never empty.
+ * @throws {InvalidScopeError} when every requested scope is unknown to the MCP server (RFC 6749 §5.2).
  * @throws {AccessDeniedError} when nothing may be granted (IDP-55).
  */
 export function applyEnterprisePolicy(options: ApplyEnterprisePolicyOptions): string[] {
@@ -28,6 +29,11 @@ export function applyEnterprisePolicy(options: ApplyEnterprisePolicyOptions): st
   // IDP-17: the intersection of the user's role, the request and what the MCP server defines.
   const granted = intersectScopes(requested.length > 0 ? requested : mcpServer.scopes, allowedByGroups, mcpServer.scopes)
   if (granted.length > 0) return granted
+
+  // RFC 6749 §5.2: scopes the MCP server does not define are a malformed request, not a policy refusal.
+  if (requested.length > 0 && intersectScopes(requested, mcpServer.scopes).length === 0) {
+    throw new InvalidScopeError(`${mcpServer.resource} defines none of the requested scopes "${formatScope(requested)}"; it defines "${formatScope(mcpServer.scopes)}"`)
+  }
 
   if (allowedByGroups.length === 0) {
     throw new AccessDeniedError(`${options.organizationName} policy does not allow ${user.username} to use ${mcpServer.resource}`)

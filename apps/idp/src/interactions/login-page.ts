@@ -63,6 +63,23 @@ export function renderLoginPage(options: LoginPageOptions): string {
 </html>`
 }
 
+/**
+ * The page shown when sign-in cannot go on (an expired or unknown interaction, a bad form post):
+ * the status, a sentence a person can act on, and no stack trace or internals.
+ */
+export function renderSignInErrorPage(options: { status: number; message: string }): string {
+  return `<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8"><title>Acme SSO: sign-in cannot continue</title>
+    <style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b2330}</style></head>
+  <body>
+    <h1>Acme SSO</h1>
+    <p role="alert">Sign-in cannot continue (HTTP ${options.status}): ${escapeHtml(options.message)}</p>
+    <p>Go back to the application and start signing in again.</p>
+  </body>
+</html>`
+}
+
 function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
