@@ -1,7 +1,7 @@
 import express, { type Express } from 'express'
 import { WELL_KNOWN, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
 import { createLogger, type Logger } from '@ema/server-kit'
-import { authorizationServerMetadataRoute } from '@ema/provider-kit'
+import { authorizationServerMetadataRoute, requirePost } from '@ema/provider-kit'
 import type { AuthorizationServerConfig } from './config.ts'
 import { createProvider } from './create-provider.ts'
 
@@ -29,6 +29,10 @@ export function createAuthorizationServerApp(config: AuthorizationServerConfig, 
   const app = express()
   app.disable('x-powered-by')
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler)) // AS-01
+  app.all(TOKEN_PATH, requirePost(log)) // AS-07
   app.use(providerHandler)
   return app
 }
+
+/** oidc-provider's default `routes.token`. */
+const TOKEN_PATH = '/token'

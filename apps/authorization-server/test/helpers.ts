@@ -58,8 +58,13 @@ export interface TestAs {
   close(): Promise<void>
 }
 
+export interface StartAsOptions {
+  /** The authorization server's clock (default: the real one); the negative suites freeze it for the skew edges. */
+  now?: () => Date
+}
+
 /** Starts the authorization server on an ephemeral port, trusting the given IdPs. */
-export async function startAs(idps: TestIdp[], env: Record<string, string> = {}): Promise<TestAs> {
+export async function startAs(idps: TestIdp[], env: Record<string, string> = {}, options: StartAsOptions = {}): Promise<TestAs> {
   const l: Listening = await listen({ port: 0 })
   const [first] = idps
   const registered = env.CLIENTS === undefined ? [CLIENT_ID] : (JSON.parse(env.CLIENTS) as Array<{ client_id: string }>).map((client) => client.client_id)
@@ -81,7 +86,7 @@ export async function startAs(idps: TestIdp[], env: Record<string, string> = {})
   )
   const logs: string[] = []
   const app = createAuthorizationServerApp(config, {
-    now: () => new Date(),
+    now: options.now ?? (() => new Date()),
     signingKey: await generateSigningKey('ES256'),
     issuerKeys: (issuer) => keySets.get(issuer),
     replayStore: new InMemoryReplayStore(),
@@ -97,11 +102,13 @@ export interface MintOptions {
   header?: Record<string, unknown>
   /** Sign with this key instead of the IdP's (its kid is still the IdP's unless header says otherwise). */
   signWith?: SigningKey
+  /** The "now" (seconds since the epoch) that the default `iat` and `exp` are relative to. Default: the real clock. */
+  now?: number
 }
 
 /** Mints an ID-JAG as `idp` would for `as`, with overrides for the attack tests. */
 export async function mintIdJag(idp: TestIdp, as: TestAs, options: MintOptions = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000)
+  const now = options.now ?? Math.floor(Date.now() / 1000)
   const claims: Record<string, unknown> = {
     iss: idp.issuer,
     sub: 'u-1001',

@@ -238,12 +238,21 @@ describe('scope (AS-26, AS-27)', () => {
     assert.equal(claims.scope, 'tasks.read')
   })
 
-  test('AS-27 rejects a requested scope outside the ID-JAG with invalid_scope', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { scope: 'tasks.read' } }), 'invalid_scope', { scope: 'tasks.read tasks.write' })
+  test('AS-27 AS-35 a request wider than the ID-JAG is narrowed to it, and scope says so', async () => {
+    const res = await redeem(as, await mintIdJag(idp, as, { claims: { scope: 'tasks.read' } }), { scope: 'tasks.read tasks.write' })
+    assert.equal(res.status, 200)
+    const body = (await res.json()) as { scope: string; access_token: string }
+    assert.equal(body.scope, 'tasks.read')
+    const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
+    assert.equal(claims.scope, 'tasks.read')
+  })
+
+  test('AS-27 refuses with invalid_scope a request of which the ID-JAG grants nothing', async () => {
+    await expectRefusal(await mintIdJag(idp, as, { claims: { scope: 'tasks.read' } }), ['invalid_scope', /none of the requested scopes "tasks.write"/], { scope: 'tasks.write' })
   })
 
   test('AS-27 rejects an ID-JAG that grants no scope with invalid_scope', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { scope: undefined } }), ['invalid_scope', /no scope/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { scope: undefined } }), ['invalid_scope', /grants no scope/])
   })
 })
 

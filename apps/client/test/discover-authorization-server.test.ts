@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { GRANT_PROFILE, GRANT_TYPE } from '@ema/tokens'
-import { discoverAuthorizationServer, metadataCandidates } from '../src/flow/discover-authorization-server.ts'
+import { discoverAuthorizationServer, metadataCandidates, PROFILE_NOT_ADVERTISED_NOTE } from '../src/flow/discover-authorization-server.ts'
+import type { Step } from '../src/flow/step.ts'
 import { FlowError } from '../src/flow/flow-error.ts'
 import { startFakeServer, type FakeServer } from './support/fake-server.ts'
 
@@ -67,6 +68,22 @@ describe('discoverAuthorizationServer', () => {
       assert.match(error.message, /the authorization server does not advertise the ID-JAG grant profile/i)
       return true
     })
+  })
+
+  test('CL-06 CL-07 accepts jwt-bearer alone when authorization_grant_profiles_supported is absent, and says so in the step', async () => {
+    const { authorization_grant_profiles_supported: _absent, ...withoutProfiles } = good()
+    documents = { '/.well-known/oauth-authorization-server': withoutProfiles }
+    const steps: Step[] = []
+    const metadata = await discoverAuthorizationServer({ authorizationServer: as.url, fetch, allowInsecureHttp: true, record: (step) => steps.push(step) })
+    assert.equal(metadata.token_endpoint, `${as.url}/token`)
+    assert.equal(steps.length, 1)
+    assert.equal(steps[0]!.status, 'ok')
+    assert.ok(steps[0]!.notes?.includes(PROFILE_NOT_ADVERTISED_NOTE))
+  })
+
+  test('CL-06 CL-07 stops when neither the ID-JAG grant profile nor jwt-bearer is advertised', async () => {
+    documents = { '/.well-known/oauth-authorization-server': { issuer: as.url, token_endpoint: `${as.url}/token`, grant_types_supported: ['authorization_code'] } }
+    await assert.rejects(discover(), /does not advertise the ID-JAG grant profile/i)
   })
 
   test('CL-07 stops when grant_types_supported lacks jwt-bearer', async () => {

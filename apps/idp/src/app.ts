@@ -1,5 +1,5 @@
 import type { Logger } from '@ema/server-kit'
-import { authorizationServerMetadataRoute } from '@ema/provider-kit'
+import { authorizationServerMetadataRoute, requirePost } from '@ema/provider-kit'
 import { WELL_KNOWN, type SigningKey } from '@ema/tokens'
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import type { IdpConfig } from './config.ts'
@@ -31,6 +31,7 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): Express {
   // RFC 8414 metadata (IDP-01, IDP-02).
   const providerHandler = provider.callback()
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler))
+  app.all('/token', requirePost(deps.log)) // RFC 6749 §3.2: the token endpoint is POST only
   app.use(providerHandler)
   app.use(signInErrors(deps.log))
   return app

@@ -31,8 +31,13 @@ export interface TestIdp {
   close(): Promise<void>
 }
 
+export interface StartIdpOptions {
+  /** The token exchange's clock (default: the real one); the negative suite freezes it for the skew edges. */
+  now?: () => Date
+}
+
 /** Starts Acme SSO on an ephemeral port, with the demo world plus three test clients. */
-export async function startIdp(): Promise<TestIdp> {
+export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> {
   const listening: Listening = await listen({ port: 0 })
   const base = loadConfig({
     IDP_ISSUER: listening.url,
@@ -69,7 +74,8 @@ export async function startIdp(): Promise<TestIdp> {
   let offsetSeconds = 0
   const logs: string[] = []
   const log = createLogger({ name: 'idp', write: (line) => logs.push(line) })
-  const app = createIdpApp(config, { signingKey, now: () => new Date(Date.now() + offsetSeconds * 1000), log })
+  const clock = options.now ?? (() => new Date())
+  const app = createIdpApp(config, { signingKey, now: () => new Date(clock().getTime() + offsetSeconds * 1000), log })
   listening.server.on('request', app)
   return {
     url: listening.url,

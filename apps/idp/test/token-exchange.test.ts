@@ -251,3 +251,14 @@ test('IDP-12 an actor_token is refused with invalid_request', async () => {
   assertRefused(res, 400, 'invalid_request')
   assert.match(String(res.body.error_description), /actor_token/)
 })
+
+for (const method of ['GET', 'PUT', 'DELETE']) {
+  test(`IDP-51 ${method} at the token endpoint is a JSON 405 invalid_request, never a token (RFC 6749 §3.2)`, async () => {
+    const res = await fetch(`${idp.url}/token?grant_type=${encodeURIComponent(TOKEN_TYPE.ID_JAG)}`, { method })
+    assert.equal(res.status, 405)
+    assert.equal(res.headers.get('allow'), 'POST')
+    const body = await res.json() as Record<string, unknown>
+    assert.equal(body.error, 'invalid_request')
+    assert.equal(body.access_token, undefined)
+  })
+}

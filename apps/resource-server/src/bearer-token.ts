@@ -68,6 +68,12 @@ function hasAccessTokenParameter(value: unknown): boolean {
 
 /** RS-05: no header (or another scheme) → 401 without an error code; a malformed Bearer value → 400 (RS-08). */
 function readAuthorizationHeader(req: Request): string {
+  // RS-08, RFC 9110 §5.3: Authorization is a singleton field. Node keeps only the first of several
+  // and drops the rest, so "which credential did we check?" would depend on the order a proxy
+  // wrote them in. Two or more are a malformed request, whatever they carry.
+  if (countHeader(req.rawHeaders, 'authorization') > 1) {
+    throw new InvalidRequestError('the request carries more than one Authorization header')
+  }
   const header = req.headers.authorization
   if (header === undefined || header.trim() === '') {
     throw new NoBearerTokenError('this resource needs an access token in the Authorization header (Bearer)')
@@ -80,6 +86,13 @@ function readAuthorizationHeader(req: Request): string {
     throw new InvalidRequestError('the Authorization header is not of the form "Bearer <token>"')
   }
   return match[1]
+}
+
+/** How many times the field `name` (lower case) appears in Node's `rawHeaders` (name, value, name, value …). */
+function countHeader(rawHeaders: readonly string[], name: string): number {
+  let count = 0
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) count++
+  return count
 }
 
 /** The shape the MCP SDK passes to tool handlers as `extra.authInfo`. */

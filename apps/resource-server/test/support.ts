@@ -61,11 +61,12 @@ export interface RunningResourceServer {
 export async function startResourceServer(
   as: FakeAuthorizationServer & { audience?: string },
   env: Record<string, string> = {},
+  options: { now?: () => Date } = {},
 ): Promise<RunningResourceServer> {
   const l: Listening = await listen({ port: 0 })
   const config = loadConfig({ RS_RESOURCE: `${l.url}/mcp`, AS_ISSUER: as.issuer, ALLOW_INSECURE_HTTP: 'true', ...env })
   const authorizationServerKeys = remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: true })
-  l.server.on('request', createResourceServerApp(config, { now: () => new Date(), authorizationServerKeys }))
+  l.server.on('request', createResourceServerApp(config, { now: options.now ?? (() => new Date()), authorizationServerKeys }))
   as.audience = config.resource
   return { config, resource: config.resource, url: l.url, close: () => l.close() }
 }

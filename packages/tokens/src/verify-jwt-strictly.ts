@@ -1,4 +1,4 @@
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose'
+import { base64url, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose'
 import { ASYMMETRIC_ALGORITHMS } from './constants.ts'
 import { TemporarilyUnavailableError, type OAuthError, type OAuthErrorOptions } from './errors.ts'
 
@@ -36,8 +36,9 @@ export interface VerifiedJwt {
 const KEY_BEARING_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
 
 /**
- * The checks every JWT we accept shares: shape, explicit `typ`, algorithm allow-list, no
- * self-declared keys, trusted `iss`, signature, and `exp`/`iat`/`nbf` with bounded skew and lifetime.
+ * The checks every JWT we accept shares: shape, unique member names in header and claims (AS-33),
+ * no nesting (`cty`, AS-31), explicit `typ`, algorithm allow-list, no self-declared keys, trusted
+ * `iss`, signature, and `exp`/`iat`/`nbf` with bounded skew and lifetime and `exp` after `iat`.
  * Audience and the claims specific to one kind of JWT are left to the caller.
  */
 export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictlyOptions): Promise<VerifiedJwt> {
@@ -55,6 +56,16 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
   } catch (cause) {
     throw reject(`the ${label} is not a well-formed JWT`, { cause })
   }
+  // AS-33 (RFC 7519 §4, RFC 7515 §4): member names in the header and the claims set MUST be unique.
+  // RFC 7519 lets a parser keep the last duplicate instead, but then what we verify and what the
+  // IdP (or an intermediary with another parser) meant can differ, so any duplicate is refused.
+  for (const [where, part] of [['header', parts[0]], ['claims set', parts[1]]] as const) {
+    const duplicate = findDuplicateMemberName(new TextDecoder().decode(base64url.decode(part ?? '')))
+    if (duplicate !== undefined) throw reject(`the ${label} ${where} repeats the member ${show(duplicate)}`)
+  }
+  // AS-31, RFC 7519 §7.2 step 8: `cty` announces a nested JWT. Only a single, unencrypted JWS is
+  // accepted, so a declared nesting is refused rather than its outer payload read as claims.
+  if (header.cty !== undefined) throw reject(`the ${label} declares content type ${show(header.cty)}; nested JWTs are not accepted`)
 
   const typAccepted = normaliseTyp(header.typ) === normaliseTyp(options.typ) || (options.typMayBeAbsent === true && header.typ === undefined)
   if (!typAccepted) {
@@ -88,6 +99,8 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
   const skew = options.clockSkewSeconds
   if (typeof claims.exp !== 'number') throw reject(`the ${label} has no "exp" claim`)
   if (typeof claims.iat !== 'number') throw reject(`the ${label} has no "iat" claim`)
+  // AS-21, AS-33: a token that expires no later than it was issued was never valid.
+  if (claims.exp <= claims.iat) throw reject(`the ${label} expires (${iso(claims.exp)}) no later than it was issued (${iso(claims.iat)})`)
   if (claims.exp + skew <= now) throw reject(`the ${label} expired at ${iso(claims.exp)}`)
   if (claims.iat > now + skew) throw reject(`the ${label} was issued in the future (iat ${iso(claims.iat)})`)
   if (claims.nbf !== undefined && claims.nbf > now + skew) throw reject(`the ${label} is not valid before ${iso(claims.nbf)}`)
@@ -95,6 +108,45 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
     throw reject(`the ${label} lives ${claims.exp - claims.iat} s; at most ${options.maxLifetimeSeconds} s is accepted`)
   }
   return { header, claims: claims as VerifiedJwt['claims'] }
+}
+
+/**
+ * The first member name that appears twice in one JSON object of `text`, at any depth. `text` has
+ * already been parsed successfully by jose, so this scanner only tracks strings, objects and arrays.
+ * Names are compared after unescaping (`"sc\u006fpe"` is `"scope"`).
+ */
+function findDuplicateMemberName(text: string): string | undefined {
+  const objects: Array<Set<string> | undefined> = [] // one entry per open object (a Set) or array (undefined)
+  let expectingName = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === '"') {
+      let end = i + 1
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1
+      const names = objects.at(-1)
+      if (expectingName && names !== undefined) {
+        const name = JSON.parse(text.slice(i, end + 1)) as string
+        if (names.has(name)) return name
+        names.add(name)
+      }
+      expectingName = false
+      i = end
+    } else if (c === '{') {
+      objects.push(new Set())
+      expectingName = true
+    } else if (c === '[') {
+      objects.push(undefined)
+      expectingName = false
+    } else if (c === '}' || c === ']') {
+      objects.pop()
+      expectingName = false
+    } else if (c === ',') {
+      expectingName = objects.at(-1) !== undefined
+    } else if (c === ':') {
+      expectingName = false
+    }
+  }
+  return undefined
 }
 
 function describeJoseFailure(cause: unknown, options: VerifyJwtStrictlyOptions): OAuthError {

@@ -5,9 +5,12 @@ import type { McpServer } from '../config.ts'
  * AS-26, AS-27: the scopes to issue.
  *
  * - AS-26: every scope the ID-JAG grants MUST be registered for the MCP server; otherwise `invalid_grant`.
- * - AS-27 (ambiguity 2, read as intended): issued = ID-JAG scopes ∩ requested scopes (if a `scope`
- *   parameter was sent) ∩ registered scopes. Asking for a scope the ID-JAG does not grant is
- *   `invalid_scope` (RFC 6749 §5.2); so is an empty result.
+ * - AS-27 (ambiguity 2, read as intended; EMA-S §7.2.1 "issue the intersection"): issued = ID-JAG
+ *   scopes ∩ requested scopes (if a `scope` parameter was sent) ∩ registered scopes. A request wider
+ *   than the ID-JAG is narrowed, not refused (RFC 6749 §3.3: the server MAY partially ignore the
+ *   requested scope, and then names what it issued in `scope`, AS-35). This is what lets a client
+ *   that asked the IdP for more than policy allowed, and re-asks here, still get what was granted.
+ *   Only an empty result is `invalid_scope` (RFC 6749 §5.2).
  */
 export function grantScope(idJag: IdJagClaims, requestedScope: string | undefined, server: McpServer): string[] {
   const granted = parseScope(idJag.scope)
@@ -16,17 +19,12 @@ export function grantScope(idJag: IdJagClaims, requestedScope: string | undefine
     // AS-26: a mismatch with the registered scopes MUST be rejected with invalid_grant.
     throw new InvalidGrantError(`the ID-JAG grants scopes that ${server.resource} does not define: ${unregistered.join(' ')}`)
   }
+  if (granted.length === 0) throw new InvalidScopeError('the ID-JAG grants no scope, so no scope can be issued')
 
-  let issued = intersectScopes(granted, server.scopes)
-  if (requestedScope !== undefined) {
-    const requested = parseScope(requestedScope)
-    const beyond = requested.filter((scope) => !granted.includes(scope))
-    if (beyond.length > 0) {
-      // AS-27: never issue more than the ID-JAG grants.
-      throw new InvalidScopeError(`the requested scopes are not granted by the ID-JAG: ${beyond.join(' ')}`)
-    }
-    issued = intersectScopes(issued, requested)
+  // AS-27: never more than the ID-JAG grants, narrowed to the request when there is one.
+  const issued = requestedScope === undefined ? intersectScopes(granted, server.scopes) : intersectScopes(granted, server.scopes, parseScope(requestedScope))
+  if (issued.length === 0) {
+    throw new InvalidScopeError(`none of the requested scopes "${requestedScope ?? ''}" is granted by the ID-JAG ("${granted.join(' ')}")`)
   }
-  if (issued.length === 0) throw new InvalidScopeError('no scope can be granted')
   return issued
 }

@@ -24,12 +24,19 @@ export interface DiscoverAuthorizationServerOptions {
 /** The plain-words refusal of CL-06/CL-07. */
 export const NO_ID_JAG_PROFILE = 'the authorization server does not advertise the ID-JAG grant profile'
 
+/** The step note when CL-06's profile list is absent but CL-07's jwt-bearer grant is listed. */
+export const PROFILE_NOT_ADVERTISED_NOTE =
+  `no ${METADATA.AUTHORIZATION_GRANT_PROFILES_SUPPORTED} in the metadata, so ${GRANT_PROFILE.ID_JAG} is not confirmed (CL-06 is a MAY); ` +
+  `trying the ID-JAG flow because grant_types_supported lists the jwt-bearer grant (CL-07)`
+
 /**
  * Fetches the MCP authorization server's metadata and checks that it supports this profile:
  * - CL-04: RFC 8414 well-known URLs first, then OpenID Connect Discovery, in the MCP order;
  * - CL-05: `issuer` must be identical to the URL the metadata was derived from;
- * - CL-06: `authorization_grant_profiles_supported` must contain the ID-JAG grant profile;
- * - CL-07: `grant_types_supported` must contain jwt-bearer.
+ * - CL-07: `grant_types_supported` must contain jwt-bearer, always;
+ * - CL-06 (a MAY): if `authorization_grant_profiles_supported` is published it must contain the
+ *   ID-JAG grant profile; if it is absent, jwt-bearer alone is accepted and the step says so
+ *   ({@link PROFILE_NOT_ADVERTISED_NOTE}), because RFC 8414 servers that predate JAG §7.2 cannot list it.
  *
  * Does NOT fall back to the interactive flow when the profile is missing (CL-09): it stops with
  * {@link NO_ID_JAG_PROFILE}, because this agent has no interactive MCP authorization.
@@ -63,9 +70,9 @@ export async function discoverAuthorizationServer(options: DiscoverAuthorization
       if (metadata.issuer !== options.authorizationServer) {
         throw new FlowError('invalid_authorization_server_metadata', `The authorization server metadata names the issuer "${metadata.issuer}", but it was fetched for "${options.authorizationServer}", so it was refused`)
       }
-      requireIdJagProfile(metadata)
+      const profileNote = requireIdJagProfile(metadata)
       assertTrustworthyUrl(new URL(metadata.token_endpoint), options.allowInsecureHttp) // CL-48
-      step.notes!.push('issuer matches (CL-05)', `advertises ${GRANT_PROFILE.ID_JAG} (CL-06) and the jwt-bearer grant (CL-07)`)
+      step.notes!.push('issuer matches (CL-05)', profileNote)
       record(step)
       return metadata
     }
@@ -76,13 +83,20 @@ export async function discoverAuthorizationServer(options: DiscoverAuthorization
   }
 }
 
-/** CL-06, CL-07. */
-function requireIdJagProfile(metadata: AuthorizationServerMetadata): void {
-  const profiles = metadata[METADATA.AUTHORIZATION_GRANT_PROFILES_SUPPORTED] ?? []
+/**
+ * CL-06, CL-07: refuses unless jwt-bearer is listed and the profile list, when published, names the
+ * ID-JAG profile. Returns the step note saying which evidence was accepted.
+ */
+function requireIdJagProfile(metadata: AuthorizationServerMetadata): string {
+  const profiles = metadata[METADATA.AUTHORIZATION_GRANT_PROFILES_SUPPORTED]
   const grants = metadata.grant_types_supported ?? []
-  if (!profiles.includes(GRANT_PROFILE.ID_JAG) || !grants.includes(GRANT_TYPE.JWT_BEARER)) {
-    throw new FlowError('unsupported_grant_profile', `${capitalise(NO_ID_JAG_PROFILE)} (${GRANT_PROFILE.ID_JAG} with the jwt-bearer grant), so this agent cannot use Enterprise-Managed Authorization with it`)
-  }
+  const refuse = () => new FlowError('unsupported_grant_profile', `${capitalise(NO_ID_JAG_PROFILE)} (${GRANT_PROFILE.ID_JAG} with the jwt-bearer grant), so this agent cannot use Enterprise-Managed Authorization with it`)
+  // CL-07: the jwt-bearer grant must be listed, whatever the profile list says (JAG §7.2).
+  if (!grants.includes(GRANT_TYPE.JWT_BEARER)) throw refuse()
+  // CL-06: a published profile list that omits ID-JAG is a clear "no".
+  if (profiles !== undefined && !profiles.includes(GRANT_PROFILE.ID_JAG)) throw refuse()
+  if (profiles === undefined) return PROFILE_NOT_ADVERTISED_NOTE // CL-06 is a MAY: jwt-bearer alone (CL-07) is enough to try
+  return `advertises ${GRANT_PROFILE.ID_JAG} (CL-06) and the jwt-bearer grant (CL-07)`
 }
 
 /**

@@ -1,14 +1,13 @@
 import { assertTrustworthyUrl } from '@ema/tokens'
 import { z } from 'zod'
-import type { ClientRegistration } from '../config.ts'
-import { applyClientAuthentication } from './client-authentication.ts'
+import { applyClientAuthentication, type TokenEndpointClient } from './client-authentication.ts'
 import { FlowError } from './flow-error.ts'
 import { safeHeaders, safeParams, type Step } from './step.ts'
 
 export interface PostTokenRequestOptions {
   tokenEndpoint: string
   params: URLSearchParams
-  client: ClientRegistration
+  client: TokenEndpointClient
   fetch: typeof fetch
   allowInsecureHttp: boolean
 }

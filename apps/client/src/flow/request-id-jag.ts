@@ -1,6 +1,6 @@
 import { GRANT_TYPE, TOKEN_RESPONSE_TYPE, TOKEN_TYPE } from '@ema/tokens'
 import { z } from 'zod'
-import type { ClientRegistration } from '../config.ts'
+import type { TokenEndpointClient } from './client-authentication.ts'
 import { asFlowError, FlowError } from './flow-error.ts'
 import { postTokenRequest, throwIfTokenError } from './post-token-request.ts'
 import { decodedToken, safeBody, type Step, type StepRecorder } from './step.ts'
@@ -26,8 +26,8 @@ export interface RequestIdJagOptions {
   resource: string
   /** Space-separated MCP server scopes (CL-22); omitted when empty. */
   scope?: string | undefined
-  /** The client's registration at the IdP (CL-27). */
-  client: ClientRegistration
+  /** The client's registration at the IdP (CL-27), or a public identification where the IdP requires no authentication. */
+  client: TokenEndpointClient
   fetch: typeof fetch
   allowInsecureHttp: boolean
   record?: StepRecorder
