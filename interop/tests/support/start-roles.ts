@@ -16,6 +16,8 @@ export const urls = {
 export interface RunningRoles {
   /** Stops every role this call started (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>
+  /** Everything the roles wrote to stdout and stderr so far, prefixed by role. */
+  output(): string
 }
 
 interface Role {
@@ -48,6 +50,7 @@ export async function startRoles(extraEnv: Record<string, string> = {}): Promise
     ...extraEnv,
   }
   const children: ChildProcess[] = []
+  const outputs = new Map<string, string[]>()
   const stop = async (): Promise<void> => {
     await Promise.all(children.map((child) => stopChild(child)))
   }
@@ -57,6 +60,7 @@ export async function startRoles(extraEnv: Record<string, string> = {}): Promise
       const child = spawn(process.execPath, ['src/main.ts'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
       children.push(child)
       const output: string[] = []
+      outputs.set(role.folder, output)
       child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()))
       child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()))
       await waitUntilReady(role, child, output)
@@ -65,7 +69,7 @@ export async function startRoles(extraEnv: Record<string, string> = {}): Promise
     await stop()
     throw error
   }
-  return { stop }
+  return { stop, output: () => [...outputs].map(([folder, lines]) => lines.join('').replace(/^/gm, `${folder} | `)).join('\n') }
 }
 
 async function waitUntilReady(role: Role, child: ChildProcess, output: string[]): Promise<void> {

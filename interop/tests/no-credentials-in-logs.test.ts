@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { signIn } from './support/sign-in.ts'
+import { startRoles, urls, type RunningRoles } from './support/start-roles.ts'
+
+// SEC-05, CL-34 and the house rule "never log a token, secret or assertion in full": run the whole
+// chain and its main refusals against the three roles started as processes with LOG_LEVEL=debug, then
+// search everything they wrote for every credential that crossed the wire.
+
+const IDP_SECRET = 'acme-agent-idp-secret'
+const AS_SECRET = 'acme-agent-as-secret'
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`
+const form = (params: Record<string, string>) => new URLSearchParams(params)
+
+let roles: RunningRoles
+before(async () => {
+  roles = await startRoles({ LOG_LEVEL: 'debug' })
+})
+after(async () => {
+  await roles.stop()
+})
+
+async function postForm(url: string, params: Record<string, string>, authorization: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: form(params) })
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+}
+
+async function exchange(idToken: string, secret = IDP_SECRET) {
+  return postForm(`${urls.idp}/token`, {
+    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+    requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
+    subject_token: idToken,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+    audience: urls.as,
+    resource: urls.rs,
+  }, basic('acme-agent', secret))
+}
+
+async function redeem(idJag: string, secret = AS_SECRET) {
+  return postForm(`${urls.as}/token`, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: idJag, resource: urls.rs }, basic('acme-agent-tasks', secret))
+}
+
+async function mcp(token: string, body: unknown, sessionId?: string): Promise<Response> {
+  return fetch(urls.rs, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+      ...(sessionId === undefined ? {} : { 'mcp-session-id': sessionId }),
+    },
+    body: JSON.stringify(body),
+  })
+}
+
+test('SEC-05 CL-34 no role logs a token, assertion, secret or password during the whole chain and its refusals', async () => {
+  const credentials: Record<string, string> = { IDP_SECRET, AS_SECRET, 'alice-password': 'alice-password', 'carol-password': 'carol-password' }
+
+  const idToken = await signIn({ idp: urls.idp, clientUrl: urls.client, clientId: 'acme-agent', clientSecret: IDP_SECRET, authMethod: 'client_secret_basic', username: 'alice', password: 'alice-password' })
+  credentials['ID token'] = idToken
+  const issued = await exchange(idToken)
+  assert.equal(issued.status, 200)
+  const idJag = String(issued.body.access_token)
+  credentials['ID-JAG'] = idJag
+  const redeemed = await redeem(idJag)
+  assert.equal(redeemed.status, 200)
+  const accessToken = String(redeemed.body.access_token)
+  credentials['access token'] = accessToken
+
+  const init = await mcp(accessToken, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'log-test', version: '1' } } })
+  assert.equal(init.status, 200)
+  const sessionId = init.headers.get('mcp-session-id') ?? ''
+  await init.body?.cancel()
+  credentials['MCP session id'] = sessionId
+  const call = await mcp(accessToken, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } }, sessionId)
+  assert.equal(call.status, 200)
+  await call.body?.cancel()
+
+  // Refusals log their reasons: a replayed ID-JAG, wrong secrets, policy, a bad bearer token.
+  assert.equal((await redeem(idJag)).status, 400)
+  assert.equal((await redeem(String((await exchange(idToken)).body.access_token), 'wrong-as-secret')).status, 401)
+  assert.equal((await exchange(idToken, 'wrong-idp-secret')).status, 401)
+  const carolIdToken = await signIn({ idp: urls.idp, clientUrl: urls.client, clientId: 'acme-agent', clientSecret: IDP_SECRET, authMethod: 'client_secret_basic', username: 'carol', password: 'carol-password' })
+  credentials['carol ID token'] = carolIdToken
+  assert.equal((await exchange(carolIdToken)).status, 400)
+  assert.equal((await mcp(idJag, { jsonrpc: '2.0', id: 3, method: 'tools/list' })).status, 401)
+  assert.equal((await mcp(`${accessToken}x`, { jsonrpc: '2.0', id: 4, method: 'tools/list' })).status, 401)
+
+  await new Promise((resolve) => setTimeout(resolve, 200)) // let the last lines arrive
+  const logs = roles.output()
+  assert.ok(logs.split('\n').length > 20, `expected debug logs from the roles, got:\n${logs}`)
+  assert.match(logs, /issued ID-JAG/)
+  assert.match(logs, /already used/)
+  for (const [name, value] of Object.entries(credentials)) {
+    assert.ok(value.length >= 8, `${name} is too short to search for`)
+    assert.ok(!logs.includes(value), `the logs contain the ${name} in full`)
+    const signature = value.split('.')[2]
+    if (signature !== undefined) assert.ok(!logs.includes(signature), `the logs contain the signature of the ${name}`)
+  }
+  assert.doesNotMatch(logs, /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}/, 'the logs contain something shaped like a JWT')
+})
