@@ -1,7 +1,7 @@
 import express, { type Express } from 'express'
 import { WELL_KNOWN, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
 import { createLogger, type Logger } from '@ema/server-kit'
-import { authorizationServerMetadataRoute, requirePost } from '@ema/provider-kit'
+import { authorizationServerMetadataRoute, rateLimitTokenEndpoint, requirePost } from '@ema/provider-kit'
 import type { AuthorizationServerConfig } from './config.ts'
 import { createProvider } from './create-provider.ts'
 
@@ -30,6 +30,8 @@ export function createAuthorizationServerApp(config: AuthorizationServerConfig, 
   app.disable('x-powered-by')
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler)) // AS-01
   app.all(TOKEN_PATH, requirePost(log)) // AS-07
+  // SEC-07: per-client rate limit, before oidc-provider does any work (decision 0010).
+  app.post(TOKEN_PATH, rateLimitTokenEndpoint({ perMinute: config.tokenRateLimitPerMinute, now: deps.now, log }))
   app.use(providerHandler)
   return app
 }

@@ -69,6 +69,8 @@ export interface AuthorizationServerConfig {
   clockSkewSeconds: number
   /** Longest accepted ID-JAG lifetime, `exp − iat` (AS-21). */
   maxIdJagLifetimeSeconds: number
+  /** SEC-07: token requests per client (or per address) per minute; over it → 429. `0` = no limit. */
+  tokenRateLimitPerMinute: number
   /** The private JWK that signs access tokens; absent → main.ts generates one (loud warning). */
   signingKey?: JWK
   logLevel: LogLevel
@@ -86,6 +88,7 @@ export const DEFAULTS = {
   ACCESS_TOKEN_LIFETIME_SECONDS: 600,
   CLOCK_SKEW_SECONDS: 30,
   MAX_ID_JAG_LIFETIME_SECONDS: 600,
+  TOKEN_RATE_LIMIT_PER_MINUTE: 600,
 } as const
 
 const Url = z.string().url()
@@ -167,6 +170,9 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
     maxIdJagLifetimeSeconds: env.MAX_ID_JAG_LIFETIME_SECONDS !== undefined
       ? parse(PositiveInt, env.MAX_ID_JAG_LIFETIME_SECONDS, 'MAX_ID_JAG_LIFETIME_SECONDS')
       : DEFAULTS.MAX_ID_JAG_LIFETIME_SECONDS,
+    tokenRateLimitPerMinute: env.TOKEN_RATE_LIMIT_PER_MINUTE !== undefined
+      ? parse(z.coerce.number().int().min(0), env.TOKEN_RATE_LIMIT_PER_MINUTE, 'TOKEN_RATE_LIMIT_PER_MINUTE')
+      : DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE,
     signingKey: env.AS_SIGNING_KEY !== undefined
       ? parse(PrivateJwk, parseJson(env.AS_SIGNING_KEY, 'AS_SIGNING_KEY'), 'AS_SIGNING_KEY') as JWK
       : undefined,

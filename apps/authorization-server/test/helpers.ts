@@ -1,7 +1,7 @@
 import { SignJWT, type JWTVerifyGetKey } from 'jose'
 import {
   GRANT_TYPE, InMemoryReplayStore, JWT_TYP, generateSigningKey, publicJwks, remoteKeySet, signClientAssertion,
-  type SigningKey,
+  type RemoteKeySetOptions, type ReplayStore, type SigningKey,
 } from '@ema/tokens'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { loadConfig, type AuthorizationServerConfig } from '../src/config.ts'
@@ -61,6 +61,10 @@ export interface TestAs {
 export interface StartAsOptions {
   /** The authorization server's clock (default: the real one); the negative suites freeze it for the skew edges. */
   now?: () => Date
+  /** Options for every trusted IdP's remote key set (the fault suite shortens cooldown and timeout). */
+  keySetOptions?: Omit<RemoteKeySetOptions, 'allowInsecureHttp'>
+  /** Default: a fresh InMemoryReplayStore. */
+  replayStore?: ReplayStore
 }
 
 /** Starts the authorization server on an ephemeral port, trusting the given IdPs. */
@@ -82,14 +86,14 @@ export async function startAs(idps: TestIdp[], env: Record<string, string> = {},
     ...env,
   })
   const keySets = new Map<string, JWTVerifyGetKey>(
-    config.trustedIdps.map((idp) => [idp.issuer, remoteKeySet(idp.jwks_uri, { allowInsecureHttp: true })]),
+    config.trustedIdps.map((idp) => [idp.issuer, remoteKeySet(idp.jwks_uri, { ...options.keySetOptions, allowInsecureHttp: true })]),
   )
   const logs: string[] = []
   const app = createAuthorizationServerApp(config, {
     now: options.now ?? (() => new Date()),
     signingKey: await generateSigningKey('ES256'),
     issuerKeys: (issuer) => keySets.get(issuer),
-    replayStore: new InMemoryReplayStore(),
+    replayStore: options.replayStore ?? new InMemoryReplayStore(),
     log: createLogger({ name: 'authorization-server', level: 'debug', write: (line) => logs.push(line) }),
   })
   l.server.on('request', app)
@@ -181,4 +185,76 @@ export async function readRefusal(res: Response): Promise<{ status: number; body
   const body = (await res.json()) as Record<string, unknown>
   if ('access_token' in body) throw new Error('a refusal carried an access_token')
   return { status: res.status, body }
+}
+
+/** How a FaultyIdp's JWKS endpoint answers right now. */
+export type JwksBehaviour =
+  | 'serve' //        200 with the published keys
+  | 'reset' //        drops the connection without an answer
+  | 'slow' //         answers only after `slowMs`
+  | 'html' //         200 text/html (a captive portal, a login page)
+  | 'invalid-json' // 200 application/json that does not parse
+  | 'not-a-jwks' //   200 JSON without a `keys` array
+  | 'error' //        500
+
+/** A stand-in IdP whose JWKS endpoint a test can break, slow down, count and rotate. */
+export interface FaultyIdp extends TestIdp {
+  /** What the JWKS endpoint does with the next request. */
+  behaviour: JwksBehaviour
+  /** How long 'slow' waits before answering. Default 5000 ms. */
+  slowMs: number
+  /** The keys the JWKS endpoint publishes (default: just `key`). Mint with `key`, which `rotate` replaces. */
+  published: SigningKey[]
+  /** JWKS requests received so far. */
+  readonly jwksRequests: number
+  /** Generates a new signing key; `keepOld` publishes old and new together, otherwise only the new one. */
+  rotate(options?: { keepOld?: boolean }): Promise<SigningKey>
+}
+
+/** Starts a FaultyIdp on an ephemeral port. */
+export async function startFaultyIdp(): Promise<FaultyIdp> {
+  const timers = new Set<NodeJS.Timeout>()
+  let jwksRequests = 0
+  const key = await generateSigningKey('ES256')
+  const l = await listen({ port: 0 }, (req, res) => {
+    if (req.url !== '/jwks') {
+      res.writeHead(404).end()
+      return
+    }
+    jwksRequests++
+    const json = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(idp.published)))
+    switch (idp.behaviour) {
+      case 'serve': return json()
+      case 'reset': return req.socket.destroy()
+      case 'slow': {
+        const timer = setTimeout(() => { timers.delete(timer); if (!res.destroyed) json() }, idp.slowMs)
+        timers.add(timer)
+        return
+      }
+      case 'html': return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Sign in</title><h1>Sign in</h1>')
+      case 'invalid-json': return res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [')
+      case 'not-a-jwks': return res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world"}')
+      case 'error': return res.writeHead(500, { 'content-type': 'text/plain' }).end('oops')
+    }
+  })
+  const idp: FaultyIdp = {
+    issuer: l.url,
+    jwksUri: `${l.url}/jwks`,
+    key,
+    behaviour: 'serve',
+    slowMs: 5000,
+    published: [key],
+    get jwksRequests() { return jwksRequests },
+    async rotate(options = {}) {
+      const next = await generateSigningKey('ES256')
+      idp.published = options.keepOld === true ? [...idp.published, next] : [next]
+      idp.key = next
+      return next
+    },
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer)
+      await l.close()
+    },
+  }
+  return idp
 }

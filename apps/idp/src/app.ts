@@ -1,5 +1,5 @@
 import type { Logger } from '@ema/server-kit'
-import { authorizationServerMetadataRoute, requirePost } from '@ema/provider-kit'
+import { authorizationServerMetadataRoute, rateLimitTokenEndpoint, requirePost } from '@ema/provider-kit'
 import { WELL_KNOWN, type SigningKey } from '@ema/tokens'
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import type { IdpConfig } from './config.ts'
@@ -32,6 +32,8 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): Express {
   const providerHandler = provider.callback()
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler))
   app.all('/token', requirePost(deps.log)) // RFC 6749 §3.2: the token endpoint is POST only
+  // IDP-27, SEC-07: per-client rate limit, before oidc-provider does any work (decision 0010).
+  app.post('/token', rateLimitTokenEndpoint({ perMinute: config.tokenRateLimitPerMinute, now: deps.now, log: deps.log }))
   app.use(providerHandler)
   app.use(signInErrors(deps.log))
   return app

@@ -78,6 +78,11 @@ export interface IdpConfig {
   idJagLifetimeSeconds: number
   /** Clock skew tolerated when validating a subject ID token (IDP-05). Default 30 s. */
   clockSkewSeconds: number
+  /**
+   * IDP-27, SEC-07: token requests per client (or per address) per minute; over it → 429.
+   * Env `TOKEN_RATE_LIMIT_PER_MINUTE`, default 600; `0` switches the limit off.
+   */
+  tokenRateLimitPerMinute: number
   users: DirectoryUser[]
   clients: RegisteredClient[]
   authorizationServers: AuthorizationServer[]
@@ -92,6 +97,7 @@ const DEFAULTS = {
   RS_RESOURCE: 'http://localhost:4003/mcp',
   CLIENT_URL: 'http://localhost:3000',
   ACME_AGENT_IDP_SECRET: 'acme-agent-idp-secret',
+  TOKEN_RATE_LIMIT_PER_MINUTE: 600,
 } as const
 
 /** The users of Acme (docs/demo-world.md). A fork replaces this with its own directory. */
@@ -140,6 +146,7 @@ const EnvSchema = z.object({
   ACME_AGENT_IDP_SECRET: z.string().min(1).default(DEFAULTS.ACME_AGENT_IDP_SECRET),
   IDP_SIGNING_KEY: z.string().min(1).optional(),
   IDP_COOKIE_KEYS: z.string().min(1).optional(),
+  TOKEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE),
 })
 
 /** Reads and validates configuration. Throws a TypeError naming the variable at fault. */
@@ -177,6 +184,7 @@ export function loadConfig(env: Env): IdpConfig {
     cookieKeysSource: cookieKeys !== undefined && cookieKeys.length > 0 ? 'configured' : 'ephemeral',
     idJagLifetimeSeconds: 300,
     clockSkewSeconds: 30,
+    tokenRateLimitPerMinute: e.TOKEN_RATE_LIMIT_PER_MINUTE,
     users: demoDirectory(),
     clients: demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET }),
     ...demoPolicy({ asIssuer, rsResource: e.RS_RESOURCE }),

@@ -5,6 +5,7 @@ import { requireBearerToken } from './bearer-token.ts'
 import type { ResourceServerConfig } from './config.ts'
 import { createMcpSessions } from './mcp-sessions.ts'
 import { protectedResourceMetadataPath, protectedResourceMetadataUrl, serveProtectedResourceMetadata } from './protected-resource-metadata.ts'
+import { requireAllowedHost } from './require-allowed-host.ts'
 import { requireAllowedOrigin } from './require-allowed-origin.ts'
 import { sendOAuthError } from './send-oauth-error.ts'
 import { createInMemoryTaskStore, type TaskStore } from './task-store.ts'
@@ -41,6 +42,7 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
   app.all(
     config.mcpPath,
     allowOnly(['GET', 'POST', 'DELETE']),
+    requireAllowedHost(config.allowedHosts, new URL(config.resource).protocol === 'https:' ? 'https:' : 'http:'), // DNS rebinding → 403
     requireAllowedOrigin(config.allowedOrigins), //        DNS-rebinding protection → 403
     express.json({ limit: '256kb' }),
     express.urlencoded({ extended: false, limit: '16kb' }), // only to find a form-body access_token (RS-12)
@@ -56,8 +58,9 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
 
   app.use(((error, _req, res, _next) => {
     if (isBodyParserError(error)) {
-      const status = error.type === 'entity.too.large' ? 413 : 400
-      res.status(status).json({ jsonrpc: '2.0', error: { code: -32700, message: `Parse error: ${error.type}` }, id: null })
+      // Body limits (256 KB JSON, 16 KB form): 413, 415 or 400 as body-parser says, always as JSON-RPC.
+      const code = error.type === 'entity.parse.failed' ? -32700 : -32600
+      res.status(error.status).json({ jsonrpc: '2.0', error: { code, message: `Invalid request body: ${error.type}` }, id: null })
       return
     }
     // The one place a refusal becomes a response (RS-05 … RS-08); never an HTML stack page.
@@ -74,7 +77,13 @@ function allowOnly(methods: readonly string[]): express.RequestHandler {
   }
 }
 
+/**
+ * A client-side failure reported by body-parser (`entity.too.large`, `entity.parse.failed`,
+ * `encoding.unsupported`, `charset.unsupported`, `request.aborted`, `parameters.too.many` …): a
+ * 4xx with a `type`. Only `entity.*` used to count, so an unknown Content-Encoding was a 500.
+ */
 function isBodyParserError(error: unknown): error is { type: string; status: number } {
-  return typeof error === 'object' && error !== null && typeof (error as { type?: unknown }).type === 'string'
-    && typeof (error as { status?: unknown }).status === 'number' && String((error as { type: string }).type).startsWith('entity.')
+  if (typeof error !== 'object' || error === null) return false
+  const { type, status } = error as { type?: unknown; status?: unknown }
+  return typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500
 }

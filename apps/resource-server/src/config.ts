@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { allowedHostsFor, canonicalHost } from './require-allowed-host.ts'
 
 /**
  * Everything a fork of this MCP server changes lives here: who we are (the resource identifier),
@@ -22,6 +23,11 @@ export interface ResourceServerConfig {
   toolScopes: Readonly<Record<string, string | null>>
   /** DNS-rebinding protection: the `Origin` values allowed on the MCP endpoint. Requests without `Origin` pass. */
   allowedOrigins: readonly string[]
+  /**
+   * DNS-rebinding protection: the `Host` values allowed on the MCP endpoint: the resource's own
+   * `host[:port]` (and its loopback aliases when it is on loopback) plus RS_ALLOWED_HOSTS.
+   */
+  allowedHosts: readonly string[]
   /** Plain-http URLs are refused unless this is true (ALLOW_INSECURE_HTTP=true). Local demos only. */
   allowInsecureHttp: boolean
 }
@@ -41,6 +47,8 @@ const Env = z.object({
   CLIENT_URL: z.string().min(1).default('http://localhost:3000'),
   /** Comma-separated list; replaces the default allow-list when set. */
   RS_ALLOWED_ORIGINS: z.string().optional(),
+  /** Comma-separated `host[:port]` list, added to the resource's own host (e.g. a proxy's public name). */
+  RS_ALLOWED_HOSTS: z.string().optional(),
   ALLOW_INSECURE_HTTP: z.string().optional(),
 })
 
@@ -63,6 +71,12 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
     ? [...new Set([clientUrl.origin, 'http://localhost:3000'])]
     : e.RS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== '')
 
+  const extraHosts = (e.RS_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '')
+  for (const host of extraHosts) {
+    if (canonicalHost(host, 'https:') === undefined) throw new TypeError(`RS_ALLOWED_HOSTS: "${host}" is not a host[:port]`)
+  }
+  const allowedHosts = allowedHostsFor(resourceUrl, extraHosts)
+
   const port = e.RS_PORT !== undefined ? Number(e.RS_PORT) : defaultPort(resourceUrl)
   return {
     resource: resourceHref(resourceUrl),
@@ -74,6 +88,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
     resourceName: 'Tasks',
     toolScopes: TASKS_TOOL_SCOPES,
     allowedOrigins,
+    allowedHosts,
     allowInsecureHttp,
   }
 }

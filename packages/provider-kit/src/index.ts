@@ -1,4 +1,5 @@
 export { authorizationServerMetadataRoute } from './authorization-server-metadata-route.ts'
+export { rateLimitTokenEndpoint, type RateLimitTokenEndpointOptions } from './rate-limit-token-endpoint.ts'
 export { requireClientAuthentication } from './require-client-authentication.ts'
 export { requirePost } from './require-post.ts'
 export { respondToGrant } from './respond-to-grant.ts'

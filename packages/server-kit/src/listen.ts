@@ -17,6 +17,11 @@ export interface ListenOptions {
   headersTimeoutMs?: number
   /** Most milliseconds for a whole request. Default 30000. */
   requestTimeoutMs?: number
+  /**
+   * How often Node checks the two timeouts above. Node's default (30 s) lets a slow-loris client hold
+   * a socket up to 30 s past `headersTimeoutMs`; the default here is min(1000, headersTimeoutMs).
+   */
+  connectionsCheckingIntervalMs?: number
 }
 
 /**
@@ -24,9 +29,14 @@ export interface ListenOptions {
  * build an app whose issuer contains it: `const l = await listen({ port: 0 }); l.server.on('request', createApp({ issuer: l.url }))`.
  */
 export async function listen(options: ListenOptions, handler?: RequestListener): Promise<Listening> {
-  const server = createServer(handler)
-  server.headersTimeout = options.headersTimeoutMs ?? 10_000
-  server.requestTimeout = options.requestTimeoutMs ?? 30_000
+  const headersTimeout = options.headersTimeoutMs ?? 10_000
+  // SEC-07: bounded slow clients. Node enforces both timeouts only on its connections-checking
+  // interval, which is fixed at creation, so all three are passed here rather than set afterwards.
+  const server = createServer({
+    headersTimeout,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? Math.min(1000, headersTimeout),
+  }, handler)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port, options.host ?? 'localhost', () => resolve())
