@@ -47,10 +47,16 @@ for (const file of sources) {
 
 const proven = new Map<string, Set<string>>()
 const TITLE = /\b(?:test|it)\(\s*(['"`])(.+?)\1/g
+// Table-driven suites build titles from rows: `{ id: 'AS-17', attack: 'an aud array …' }` becomes the
+// test `AS-17 refuses an aud array …`, so a row counts as a title.
+const TABLE_ROW = /\bid:\s*(['"`])([^'"`]+)\1.*?\battack:\s*(['"`])(.+?)\3/g
 for (const file of tests) {
   const text = readFileSync(file, 'utf8')
-  for (const match of text.matchAll(TITLE)) {
-    const title = match[2]!
+  const titles = [
+    ...[...text.matchAll(TITLE)].map((match) => match[2]!),
+    ...[...text.matchAll(TABLE_ROW)].map((match) => `${match[2]!} refuses ${match[4]!}`),
+  ]
+  for (const title of titles) {
     for (const id of idsIn(title)) {
       const set = proven.get(id) ?? new Set<string>()
       set.add(`${relative(root, file)}: “${title}”`)

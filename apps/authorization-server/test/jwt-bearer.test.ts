@@ -29,7 +29,7 @@ async function expectRefusal(assertion: string, expected: string | [error: strin
 const now = () => Math.floor(Date.now() / 1000)
 
 describe('successful response', () => {
-  test('AS-35 AS-36 AS-37 redeems an ID-JAG for an RFC 9068 access token restricted to the MCP server', async () => {
+  test('AS-35 AS-36 AS-37 AS-39 redeems an ID-JAG for a short-lived RFC 9068 access token restricted to the MCP server', async () => {
     const res = await redeem(as, await mintIdJag(idp, as))
     assert.equal(res.status, 200)
     assert.equal(res.headers.get('cache-control'), 'no-store') // AS-35

@@ -185,7 +185,7 @@ export function loadConfig(env: Env): IdpConfig {
     idJagLifetimeSeconds: 300,
     clockSkewSeconds: 30,
     tokenRateLimitPerMinute: e.TOKEN_RATE_LIMIT_PER_MINUTE,
-    users: demoDirectory(),
+    users: requireUniqueSubjects(demoDirectory()),
     clients: demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET }),
     ...demoPolicy({ asIssuer, rsResource: e.RS_RESOURCE }),
   }
@@ -208,4 +208,19 @@ function parseJwk(json: string): JWK {
   const jwk = PrivateJwk.safeParse(value)
   if (!jwk.success) throw new TypeError('IDP_SIGNING_KEY must be a private JWK (with "kty" and "d")')
   return { alg: 'ES256', ...jwk.data }
+}
+
+/**
+ * IDP-23: `sub` must be unique within this issuer, and a username must name one person. A directory
+ * that breaks either is a configuration error, not something to discover at sign-in.
+ */
+export function requireUniqueSubjects(users: DirectoryUser[]): DirectoryUser[] {
+  for (const key of ['sub', 'username'] as const) {
+    const seen = new Set<string>()
+    for (const user of users) {
+      if (seen.has(user[key])) throw new TypeError(`the directory lists ${key} "${user[key]}" twice; each ${key} must name one user (IDP-23)`)
+      seen.add(user[key])
+    }
+  }
+  return users
 }

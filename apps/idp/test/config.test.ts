@@ -28,3 +28,13 @@ test('SEC-01 plain http URLs are refused unless ALLOW_INSECURE_HTTP=true, and th
   assert.equal(loadConfig({ ...BASE, IDP_ISSUER: 'http://localhost:4001', ALLOW_INSECURE_HTTP: 'true' }).issuer, 'http://localhost:4001')
   assert.throws(() => loadConfig({ ...BASE, IDP_ISSUER: 'http://idp.example', ALLOW_INSECURE_HTTP: 'true' }), /plain http/)
 })
+
+test('IDP-23 a directory with a repeated sub or username is refused at start-up', async () => {
+  const { requireUniqueSubjects } = await import('../src/config.ts')
+  const alice = { username: 'alice', password: 'p', sub: 'u-1', name: 'Alice', email: 'a@x', groups: [] }
+  assert.deepEqual(requireUniqueSubjects([alice, { ...alice, username: 'bob', sub: 'u-2' }]).length, 2)
+  assert.throws(() => requireUniqueSubjects([alice, { ...alice, username: 'alice2' }]), /sub "u-1" twice/)
+  assert.throws(() => requireUniqueSubjects([alice, { ...alice, sub: 'u-2' }]), /username "alice" twice/)
+  const subs = loadConfig(BASE).users.map((user) => user.sub)
+  assert.equal(new Set(subs).size, subs.length)
+})
