@@ -224,6 +224,17 @@ describe('resource (AS-24, AS-25)', () => {
   })
 })
 
+describe('sender-constrained ID-JAGs (AS-29)', () => {
+  test('AS-29 SEC-20 refuses an ID-JAG bound to a key (cnf) when no DPoP proof can be validated, and does not burn it', async () => {
+    const jti = crypto.randomUUID()
+    const bound = await mintIdJag(idp, as, { claims: { jti, cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } } })
+    await expectRefusal(bound, ['invalid_grant', /bound to a key \("cnf"\)/])
+    // The refusal happened before the replay store: the same jti, unbound, is still redeemable.
+    const res = await redeem(as, await mintIdJag(idp, as, { claims: { jti } }))
+    assert.equal(res.status, 200)
+  })
+})
+
 describe('scope (AS-26, AS-27)', () => {
   test('AS-26 rejects an ID-JAG granting a scope the MCP server does not define', async () => {
     await expectRefusal(await mintIdJag(idp, as, { claims: { scope: 'tasks.read admin.all' } }), ['invalid_grant', /admin\.all/])

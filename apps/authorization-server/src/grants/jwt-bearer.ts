@@ -9,6 +9,7 @@ import { readJwtBearerRequest } from './read-jwt-bearer-request.ts'
 import { requireConfidentialClient } from './require-confidential-client.ts'
 import { requireRegisteredResource } from './require-registered-resource.ts'
 import { requireSameClient } from './require-same-client.ts'
+import { requireUnboundIdJag } from './require-unbound-id-jag.ts'
 import { requireTrustedClientRelationship } from './require-trusted-client-relationship.ts'
 import { resolveLocalSubject } from './resolve-local-subject.ts'
 
@@ -65,6 +66,7 @@ async function redeemIdJag(ctx: TokenEndpointGrantContext, deps: JwtBearerDeps, 
   })
   bind({ jti: idJag.jti, iss: idJag.iss, sub: idJag.sub })
   requireSameClient(idJag, client) // AS-18
+  requireUnboundIdJag(idJag) // AS-29 (b): key-bound ID-JAGs need DPoP, which is not offered here
   const idp = requireTrustedClientRelationship(idJag, client, deps.trustedIdps) // AS-16
   const subject = resolveLocalSubject(idJag, idp) // AS-19, AS-40
   bind({ local_sub: subject.sub })
