@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { CONFORMANCE_SCENARIO, parseConformanceContext } from '../src/cli/conformance-context.ts'
+import { CONFORMANCE_SCENARIO, parseConformanceContext } from '../src/conformance/conformance-context.ts'
 
 const context = {
   name: CONFORMANCE_SCENARIO,

@@ -1,6 +1,6 @@
 // Headless entry for the MCP conformance suite (`conformance client --command ...`): the suite appends
 // the MCP server URL as the last argument and passes the scenario context in the environment.
-// Like main.ts, this is an entry file: the only file under src/cli/ that reads process.env.
+// Like main.ts, this is an entry file: the only file under src/conformance/ that reads process.env.
 import { assertTrustworthyUrl } from '@ema/tokens'
 import { asFlowError } from '../flow/flow-error.ts'
 import { parseConformanceContext } from './conformance-context.ts'
@@ -15,7 +15,7 @@ const allowInsecureHttp = true
 
 try {
   const mcpServerUrl = process.argv.at(-1)
-  if (mcpServerUrl === undefined || process.argv.length < 3) throw new Error('usage: node src/cli/conformance-client.ts <mcp-server-url>')
+  if (mcpServerUrl === undefined || process.argv.length < 3) throw new Error('usage: node src/conformance/main.ts <mcp-server-url>')
   const context = parseConformanceContext(process.env.MCP_CONFORMANCE_CONTEXT, process.env.MCP_CONFORMANCE_SCENARIO)
   for (const url of [mcpServerUrl, context.idp_token_endpoint]) assertTrustworthyUrl(new URL(url), allowInsecureHttp)
   log('allowInsecureHttp is ON for loopback hosts only: tokens and client secrets travel over plain http to localhost.')
