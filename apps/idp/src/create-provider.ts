@@ -47,6 +47,9 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
       Interaction: 600,
       Session: 8 * 3600,
       Grant: 8 * 3600,
+      // Issued with offline_access (prompt=consent), and accepted as a token exchange subject token
+      // (IDP-04, IDP-07); it cannot outlive the Grant it stands for.
+      RefreshToken: 8 * 3600,
     },
     // Put the scopes' claims (name, email, groups) in the ID token, not only at /me.
     conformIdTokenClaims: false,

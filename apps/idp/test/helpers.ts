@@ -132,6 +132,15 @@ export interface SignInOptions {
   username: string
   password: string
   scope?: string
+  /** The OIDC `prompt` parameter; `consent` is what lets `offline_access` through (OIDC Core §11). */
+  prompt?: string
+}
+
+/** The tokens of a code exchange at /token. */
+export interface SignInTokens {
+  id_token: string
+  /** Present when the sign-in asked for `offline_access` (with `prompt=consent`). */
+  refresh_token?: string
 }
 
 /**
@@ -140,6 +149,20 @@ export interface SignInOptions {
  * @returns the ID token.
  */
 export async function signIn(idp: { url: string }, options: SignInOptions): Promise<string> {
+  return (await signInForTokens(idp, options)).id_token
+}
+
+/**
+ * Signs a user in, as `signIn`, and returns the ID token and, with `scope` including
+ * `offline_access` and `prompt: 'consent'`, the refresh token.
+ */
+export async function signInWithRefreshToken(idp: { url: string }, options: Omit<SignInOptions, 'prompt'>): Promise<{ idToken: string; refreshToken: string }> {
+  const tokens = await signInForTokens(idp, { ...options, scope: options.scope ?? 'openid profile email offline_access', prompt: 'consent' })
+  if (tokens.refresh_token === undefined) throw new Error('the code exchange returned no refresh_token')
+  return { idToken: tokens.id_token, refreshToken: tokens.refresh_token }
+}
+
+async function signInForTokens(idp: { url: string }, options: SignInOptions): Promise<SignInTokens> {
   const jar = new CookieJar()
   const verifier = randomBytes(32).toString('base64url')
   const challenge = createHash('sha256').update(verifier).digest('base64url')
@@ -154,6 +177,7 @@ export async function signIn(idp: { url: string }, options: SignInOptions): Prom
     code_challenge_method: 'S256',
     state,
     nonce: randomBytes(8).toString('hex'),
+    ...(options.prompt === undefined ? {} : { prompt: options.prompt }),
   }).toString()
 
   let location = await follow(auth.href, jar, { method: 'GET' })
@@ -168,6 +192,8 @@ export async function signIn(idp: { url: string }, options: SignInOptions): Prom
     method: 'POST',
     body: new URLSearchParams({ username: options.username, password: options.password }),
   })
+  // With prompt=consent a consent interaction follows the login; the IdP completes it on GET.
+  if (new URL(location).pathname.startsWith('/interaction/')) location = await follow(location, jar, { method: 'GET' })
   const callback = new URL(location)
   if (`${callback.origin}${callback.pathname}` !== REDIRECT_URI) throw new Error(`sign-in did not reach the redirect URI: ${location}`)
   if (callback.searchParams.get('state') !== state) throw new Error('state mismatch')
@@ -182,7 +208,8 @@ export async function signIn(idp: { url: string }, options: SignInOptions): Prom
   if (token.status !== 200 || typeof json !== 'object' || json === null || !('id_token' in json) || typeof json.id_token !== 'string') {
     throw new Error(`code exchange failed: ${token.status} ${JSON.stringify(json)}`)
   }
-  return json.id_token
+  const refreshToken = 'refresh_token' in json && typeof json.refresh_token === 'string' ? json.refresh_token : undefined
+  return { id_token: json.id_token, ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }) }
 }
 
 /** Follows redirects on the IdP until one leaves it (the client's redirect URI) or lands on a page. */

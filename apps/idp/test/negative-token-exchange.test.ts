@@ -243,7 +243,7 @@ table('missing and unsupported parameters (IDP-04, IDP-12, IDP-29, RFC 8693 §2.
   { id: 'IDP-29', attack: 'requested_token_type id-jag in upper case', params: { requested_token_type: TOKEN_TYPE.ID_JAG.toUpperCase() }, error: 'invalid_request' },
   { id: 'IDP-04', attack: 'no subject_token_type', params: { subject_token_type: undefined }, error: 'invalid_request' },
   { id: 'IDP-04', attack: 'subject_token_type access_token', params: { subject_token_type: TOKEN_TYPE.ACCESS_TOKEN }, error: 'invalid_request' },
-  { id: 'IDP-04', attack: 'subject_token_type refresh_token', params: { subject_token_type: TOKEN_TYPE.REFRESH_TOKEN }, error: 'invalid_request' },
+  { id: 'IDP-07', attack: 'an ID token presented as subject_token_type refresh_token', params: { subject_token_type: TOKEN_TYPE.REFRESH_TOKEN }, error: 'invalid_grant' },
   { id: 'IDP-04', attack: 'subject_token_type id-jag', params: { subject_token_type: TOKEN_TYPE.ID_JAG }, error: 'invalid_request' },
   { id: 'IDP-04', attack: 'subject_token_type jwt', params: { subject_token_type: 'urn:ietf:params:oauth:token-type:jwt' }, error: 'invalid_request' },
   { id: 'IDP-04', attack: 'subject_token_type "id_token" without the URN', params: { subject_token_type: 'id_token' }, error: 'invalid_request' },

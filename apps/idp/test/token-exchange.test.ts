@@ -232,7 +232,7 @@ test('IDP-29 a requested_token_type other than ID-JAG is invalid_request', async
   assert.match(String(res.body.error_description), /requested_token_type/)
 })
 
-test('IDP-04 a subject_token_type other than ID token is invalid_request', async () => {
+test('IDP-04 a subject_token_type other than an ID token or a refresh token (SAML 2) is invalid_request', async () => {
   const res = await exchange(idp, { subject_token: aliceIdToken, subject_token_type: TOKEN_TYPE.SAML2 })
   assertRefused(res, 400, 'invalid_request')
   assert.match(String(res.body.error_description), /subject_token_type/)

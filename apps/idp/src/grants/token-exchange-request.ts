@@ -2,18 +2,20 @@ import { GRANT_TYPE, InvalidRequestError, TOKEN_TYPE } from '@ema/tokens'
 import { z } from 'zod'
 
 /**
- * The RFC 8693 §2.1 token exchange request as profiled by JAG §4.3 (ID token in, ID-JAG out).
- * Wire names are kept.
+ * The RFC 8693 §2.1 token exchange request as profiled by JAG §4.3 (ID token or refresh token in,
+ * ID-JAG out). Wire names are kept.
  */
 export const TokenExchangeRequest = z.object({
   grant_type: z.literal(GRANT_TYPE.TOKEN_EXCHANGE),
-  // JAG §4.3: this IdP issues only ID-JAGs.
+  // JAG §4.3, CL-19: this IdP issues only ID-JAGs, whatever the subject token.
   requested_token_type: z.literal(TOKEN_TYPE.ID_JAG, {
     error: `requested_token_type must be ${TOKEN_TYPE.ID_JAG}; this IdP exchanges tokens only for ID-JAGs`,
   }),
-  // IDP-04: ID tokens are the identity assertions accepted here (no SAML, no refresh tokens).
-  subject_token_type: z.literal(TOKEN_TYPE.ID_TOKEN, {
-    error: `subject_token_type must be ${TOKEN_TYPE.ID_TOKEN}; only ID tokens issued by this IdP are accepted`,
+  // IDP-04, CL-25: ID tokens are the identity assertions accepted here (no SAML); this IdP's own
+  // refresh tokens are accepted too (IDP-07, CL-24, CL-45). The type must match the token: an ID
+  // token presented as a refresh token, or the reverse, fails its verifier.
+  subject_token_type: z.enum([TOKEN_TYPE.ID_TOKEN, TOKEN_TYPE.REFRESH_TOKEN], {
+    error: `subject_token_type must be ${TOKEN_TYPE.ID_TOKEN} or ${TOKEN_TYPE.REFRESH_TOKEN}; only ID tokens and refresh tokens issued by this IdP are accepted`,
   }),
   subject_token: z.string({ error: 'subject_token is required' }).min(1, 'subject_token is required'),
   // IDP-03: the authorization server's issuer identifier.

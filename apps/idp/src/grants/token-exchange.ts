@@ -13,8 +13,9 @@ import type { TokenEndpointGrantContext } from 'oidc-provider'
 import type { DirectoryUser, IdpConfig, RegisteredClient } from '../config.ts'
 import { applyEnterprisePolicy } from './apply-enterprise-policy.ts'
 import { resolveTarget, type Target } from './resolve-target.ts'
-import { readTokenExchangeRequest } from './token-exchange-request.ts'
-import { verifySubjectToken, type SubjectTokenClaims } from './verify-subject-token.ts'
+import { readTokenExchangeRequest, type TokenExchangeRequest } from './token-exchange-request.ts'
+import { verifySubjectRefreshToken, type SubjectRefreshTokenClaims } from './verify-subject-refresh-token.ts'
+import { verifySubjectToken } from './verify-subject-token.ts'
 
 export interface TokenExchangeDeps {
   config: IdpConfig
@@ -43,20 +44,15 @@ export async function tokenExchangeGrant(ctx: TokenEndpointGrantContext, deps: T
   await respondToGrant(ctx, () => deps.log, () => issueIdJag(ctx, deps))
 }
 
-/** The processing rules of JAG §4.3.3, in order. */
+/** The processing rules of JAG §4.3.3, in order; the subject token is an ID token or a refresh token (IDP-04). */
 async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDeps): Promise<IdJagTokenResponse> {
   const { config } = deps
   const now = deps.now()
   const request = readTokenExchangeRequest(ctx.oidc.params) // RFC 8693 §2.1, IDP-04, IDP-12
   const client = requireConfidentialClient(ctx, config) // IDP-09 (oidc-provider authenticated it), IDP-10
-  const subject = await verifySubjectToken(request.subject_token, { // IDP-05, IDP-06
-    issuer: config.issuer,
-    clientId: client.client_id,
-    keys: [deps.signingKey],
-    now,
-    clockSkewSeconds: config.clockSkewSeconds,
-  })
-  const user = requireDirectoryUser(subject, config.users) // IDP-05, IDP-23
+  const subject = await verifySubject(ctx, request, client, deps, now) // IDP-05, IDP-06, IDP-07
+  // IDP-05, IDP-23; IDP-08: the ID-JAG's subject claims come from the current directory record.
+  const user = requireDirectoryUser(subject, config.users)
   const target = resolveTarget(request, config.authorizationServers) // IDP-03, IDP-14, IDP-15
   const scopes = applyEnterprisePolicy({ // IDP-13, IDP-16, IDP-17
     organizationName: config.organizationName,
@@ -110,8 +106,34 @@ function requireConfidentialClient(ctx: TokenEndpointGrantContext, config: IdpCo
   return registered
 }
 
-/** The subject must still be a user of the directory. */
-function requireDirectoryUser(subject: SubjectTokenClaims, users: readonly DirectoryUser[]): DirectoryUser {
+/** The claims of the subject token that the grant uses, whichever kind it is. */
+type SubjectClaims = SubjectRefreshTokenClaims
+
+/** Verifies the subject token with the verifier for its `subject_token_type` (IDP-04, CL-25). */
+async function verifySubject(
+  ctx: TokenEndpointGrantContext,
+  request: TokenExchangeRequest,
+  client: RegisteredClient,
+  deps: TokenExchangeDeps,
+  now: Date,
+): Promise<SubjectClaims> {
+  switch (request.subject_token_type) {
+    case TOKEN_TYPE.ID_TOKEN:
+      return verifySubjectToken(request.subject_token, { // IDP-05, IDP-06
+        issuer: deps.config.issuer,
+        clientId: client.client_id,
+        keys: [deps.signingKey],
+        now,
+        clockSkewSeconds: deps.config.clockSkewSeconds,
+      })
+    case TOKEN_TYPE.REFRESH_TOKEN:
+      // IDP-07: validated as for a refresh_token grant, but neither consumed nor rotated.
+      return verifySubjectRefreshToken(request.subject_token, { provider: ctx.oidc.provider, clientId: client.client_id })
+  }
+}
+
+/** The subject must still be a user of the directory (for a refresh token: its account still exists, IDP-07). */
+function requireDirectoryUser(subject: SubjectClaims, users: readonly DirectoryUser[]): DirectoryUser {
   const user = users.find((candidate) => candidate.sub === subject.sub)
   if (user === undefined) throw new InvalidGrantError('the subject token names a user this IdP does not know')
   return user
@@ -126,8 +148,8 @@ function mapClientId(client: RegisteredClient, target: Target): string {
   return clientId
 }
 
-/** IDP-45: carry how and when the user signed in, when the ID token says so. */
-function authenticationContext(subject: SubjectTokenClaims): Record<string, unknown> {
+/** IDP-45: carry how and when the user signed in, when the subject token says so. */
+function authenticationContext(subject: SubjectClaims): Record<string, unknown> {
   const claims: Record<string, unknown> = {}
   if (subject.auth_time !== undefined) claims.auth_time = subject.auth_time
   if (subject.acr !== undefined) claims.acr = subject.acr
