@@ -122,7 +122,7 @@ async function verifySubject(
       return verifySubjectToken(request.subject_token, { // IDP-05, IDP-06
         issuer: deps.config.issuer,
         clientId: client.client_id,
-        keys: [deps.signingKey],
+        key: deps.signingKey,
         now,
         clockSkewSeconds: deps.config.clockSkewSeconds,
       })

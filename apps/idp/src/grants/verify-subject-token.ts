@@ -1,5 +1,5 @@
 import { publicJwks, verifyIdToken, type IdTokenClaims, type SigningKey } from '@ema/tokens'
-import { createLocalJWKSet } from 'jose'
+import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose'
 
 /** How long this IdP's ID tokens live (oidc-provider `ttl.IdToken`); a longer-lived one is refused. */
 export const ID_TOKEN_LIFETIME_SECONDS = 3600
@@ -9,8 +9,8 @@ export interface VerifySubjectTokenOptions {
   issuer: string
   /** The client that authenticated this request; the ID token's `aud` must be it (IDP-06). */
   clientId: string
-  /** This IdP's signing keys (the ones oidc-provider signs ID tokens with). */
-  keys: readonly SigningKey[]
+  /** This IdP's signing key (the one oidc-provider signs ID tokens with). */
+  key: SigningKey
   now: Date
   clockSkewSeconds: number
 }
@@ -31,12 +31,23 @@ export type SubjectTokenClaims = IdTokenClaims
 export async function verifySubjectToken(subjectToken: string, options: VerifySubjectTokenOptions): Promise<SubjectTokenClaims> {
   return verifyIdToken(subjectToken, {
     issuer: options.issuer,
-    keys: createLocalJWKSet(publicJwks(options.keys)),
-    algorithms: [...new Set(options.keys.map((key) => key.alg))],
+    keys: keySetOf(options.key),
+    algorithms: [options.key.alg],
     audience: options.clientId, // IDP-06
     now: options.now,
     clockSkewSeconds: options.clockSkewSeconds,
     maxLifetimeSeconds: ID_TOKEN_LIFETIME_SECONDS,
     label: 'subject token',
   })
+}
+
+/** The key set for a signing key, built once per key rather than once per token exchange. */
+const keySets = new WeakMap<SigningKey, JWTVerifyGetKey>()
+function keySetOf(key: SigningKey): JWTVerifyGetKey {
+  let keySet = keySets.get(key)
+  if (keySet === undefined) {
+    keySet = createLocalJWKSet(publicJwks([key]))
+    keySets.set(key, keySet)
+  }
+  return keySet
 }
