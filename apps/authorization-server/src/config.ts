@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { JWK } from 'jose'
 import type { LogLevel } from '@ema/server-kit'
+import { parsePublicJwks } from '@ema/tokens'
 
 /**
  * Configuration of the MCP authorization server.
@@ -85,6 +86,8 @@ export const DEFAULTS = {
   RS_SCOPES: ['tasks.read', 'tasks.write'],
   CLIENT_ID: 'acme-agent-tasks',
   CLIENT_SECRET: 'acme-agent-as-secret',
+  /** The "Acme Agent CLI", registered by default only when AGENT_CLI_JWKS gives its public keys. */
+  AGENT_CLI_CLIENT_ID: 'acme-agent-cli-tasks',
   ACCESS_TOKEN_LIFETIME_SECONDS: 600,
   CLOCK_SKEW_SECONDS: 30,
   MAX_ID_JAG_LIFETIME_SECONDS: 600,
@@ -126,6 +129,14 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
   const issuer = parse(Url, env.AS_ISSUER ?? DEFAULTS.AS_ISSUER, 'AS_ISSUER')
   const idpIssuer = env.IDP_ISSUER ?? DEFAULTS.IDP_ISSUER
   const resource = env.RS_RESOURCE ?? DEFAULTS.RS_RESOURCE
+  // The agent CLI's public keys (docs/demo-world.md). Checked whenever set, even if CLIENTS replaces
+  // the defaults, so a private key in it never goes unnoticed (CL-49).
+  const agentCliJwks = env.AGENT_CLI_JWKS === undefined || env.AGENT_CLI_JWKS.trim() === '' ? undefined : parsePublicJwks(env.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS')
+  // Explicit CLIENTS / TRUSTED_IDPS are taken as given: the CLI joins only the demo defaults.
+  const agentCli: RegisteredClient | undefined = agentCliJwks !== undefined && env.CLIENTS === undefined
+    // AS-08, AS-10: a program on a user's machine authenticates with a key pair, not a shared secret.
+    ? { client_id: DEFAULTS.AGENT_CLI_CLIENT_ID, token_endpoint_auth_method: 'private_key_jwt', jwks: agentCliJwks }
+    : undefined
 
   const trustedIdps: TrustedIdp[] = env.TRUSTED_IDPS !== undefined
     ? parse(TrustedIdps, parseJson(env.TRUSTED_IDPS, 'TRUSTED_IDPS'), 'TRUSTED_IDPS').map((idp) => ({
@@ -134,10 +145,19 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
       subject_namespace: idp.subject_namespace ?? idp.issuer, // AS-19: the issuer itself is unique
       client_ids: idp.client_ids,
     }))
-    : [{ issuer: idpIssuer, jwks_uri: `${idpIssuer.replace(/\/$/, "")}/jwks`, subject_namespace: DEFAULTS.IDP_SUBJECT_NAMESPACE, client_ids: [DEFAULTS.CLIENT_ID] }]
+    : [{
+      issuer: idpIssuer,
+      jwks_uri: `${idpIssuer.replace(/\/$/, "")}/jwks`,
+      subject_namespace: DEFAULTS.IDP_SUBJECT_NAMESPACE,
+      // AS-16: the demo IdP vouches for the demo clients, the CLI included when it is registered.
+      client_ids: agentCli === undefined ? [DEFAULTS.CLIENT_ID] : [DEFAULTS.CLIENT_ID, agentCli.client_id],
+    }]
   const clients: RegisteredClient[] = env.CLIENTS !== undefined
     ? parse(Clients, parseJson(env.CLIENTS, 'CLIENTS'), 'CLIENTS') as RegisteredClient[]
-    : [{ client_id: DEFAULTS.CLIENT_ID, client_secret: DEFAULTS.CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' }]
+    : [
+      { client_id: DEFAULTS.CLIENT_ID, client_secret: DEFAULTS.CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
+      ...(agentCli === undefined ? [] : [agentCli]),
+    ]
   requireDistinctTrustedIdps(trustedIdps, clients, env.TRUSTED_IDPS !== undefined)
   const mcpServers = env.MCP_SERVERS !== undefined
     ? parse(McpServers, parseJson(env.MCP_SERVERS, 'MCP_SERVERS'), 'MCP_SERVERS')

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { generateSigningKey, publicJwks } from '@ema/tokens'
 import { loadConfig } from '../src/config.ts'
 
 test('config defaults follow the demo world', () => {
@@ -97,4 +98,72 @@ test('AS-16 AS-19 main.ts reports a configuration error in one line and exits 1'
   const output = run.stdout + run.stderr
   assert.match(output, /cannot start: invalid TRUSTED_IDPS: client_ids of https:\/\/idp\.example names "ghost-agent"/)
   assert.doesNotMatch(output, /\n\s+at /) // no stack trace
+})
+
+/** The agent CLI's public JWK Set, as `npm start` passes it in AGENT_CLI_JWKS. */
+async function agentCliJwks(): Promise<{ keys: Array<Record<string, unknown>> }> {
+  return publicJwks([await generateSigningKey('ES256')])
+}
+
+test('AS-16 without AGENT_CLI_JWKS (unset or empty) the defaults register only acme-agent-tasks', () => {
+  for (const value of [undefined, '', ' ']) {
+    const config = loadConfig({ ALLOW_INSECURE_HTTP: 'true', ...(value === undefined ? {} : { AGENT_CLI_JWKS: value }) })
+    assert.deepEqual(config.clients.map((client) => client.client_id), ['acme-agent-tasks'])
+    assert.deepEqual(config.trustedIdps[0]?.client_ids, ['acme-agent-tasks'])
+  }
+})
+
+test('AS-08 AS-10 AS-16 AGENT_CLI_JWKS adds acme-agent-cli-tasks (private_key_jwt) to the default clients and to the default IdP\'s client_ids', async () => {
+  const jwks = await agentCliJwks()
+  const config = loadConfig({ ALLOW_INSECURE_HTTP: 'true', AGENT_CLI_JWKS: JSON.stringify(jwks) })
+  assert.deepEqual(config.clients, [
+    { client_id: 'acme-agent-tasks', client_secret: 'acme-agent-as-secret', token_endpoint_auth_method: 'client_secret_basic' },
+    { client_id: 'acme-agent-cli-tasks', token_endpoint_auth_method: 'private_key_jwt', jwks },
+  ])
+  assert.deepEqual(config.trustedIdps[0]?.client_ids, ['acme-agent-tasks', 'acme-agent-cli-tasks']) // AS-16
+})
+
+test('AS-16 AGENT_CLI_JWKS adds nothing to an explicit CLIENTS or TRUSTED_IDPS', async () => {
+  const AGENT_CLI_JWKS = JSON.stringify(await agentCliJwks())
+  const clients = JSON.stringify([{ client_id: 'acme-agent-tasks', client_secret: 's', token_endpoint_auth_method: 'client_secret_basic' }])
+  // CLIENTS given: no CLI client, and the default IdP vouches for acme-agent-tasks only.
+  const withClients = loadConfig({ ...secure, IDP_ISSUER: 'https://idp.example', CLIENTS: clients, AGENT_CLI_JWKS })
+  assert.deepEqual(withClients.clients.map((client) => client.client_id), ['acme-agent-tasks'])
+  assert.deepEqual(withClients.trustedIdps[0]?.client_ids, ['acme-agent-tasks'])
+  // TRUSTED_IDPS given: the CLI is registered (default CLIENTS), but only the configured client_ids are trusted.
+  const withIdps = loadConfig({ ...trusting({ issuer: 'https://idp.example', jwks_uri: 'https://idp.example/jwks', client_ids: ['acme-agent-tasks'] }), AGENT_CLI_JWKS })
+  assert.deepEqual(withIdps.clients.map((client) => client.client_id), ['acme-agent-tasks', 'acme-agent-cli-tasks'])
+  assert.deepEqual(withIdps.trustedIdps[0]?.client_ids, ['acme-agent-tasks'])
+})
+
+test('CL-49 an invalid AGENT_CLI_JWKS is refused at start-up with a message naming it', async () => {
+  const [key] = (await agentCliJwks()).keys
+  const privateJwk = (await generateSigningKey('ES256')).privateJwk
+  const refused: Array<[string, RegExp]> = [
+    ['not json', /^AGENT_CLI_JWKS is not valid JSON/],
+    [JSON.stringify({ keys: [privateJwk] }), /^AGENT_CLI_JWKS must hold public keys only, but key 0 has the private member "d"/],
+    [JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'x', alg: 'HS256' }] }), /private member "k"/],
+    [JSON.stringify({ keys: [] }), /^invalid AGENT_CLI_JWKS at keys: it holds no keys/],
+    [JSON.stringify(key), /^invalid AGENT_CLI_JWKS at keys/], // a bare JWK, not a set
+    [JSON.stringify({ keys: [{ ...key, kid: undefined }] }), /^invalid AGENT_CLI_JWKS at keys\.0\.kid/],
+    [JSON.stringify({ keys: [{ ...key, alg: 'ES384' }] }), /^invalid AGENT_CLI_JWKS at keys\.0\.alg/],
+    [JSON.stringify({ keys: [{ ...key, y: key?.x }] }), /^invalid AGENT_CLI_JWKS: key 0 is not a valid P-256 public key/],
+    [JSON.stringify({ keys: [key, key] }), /^invalid AGENT_CLI_JWKS: kid ".+" is used twice/],
+  ]
+  for (const [value, message] of refused) {
+    assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', AGENT_CLI_JWKS: value }), { name: 'TypeError', message }, value)
+    // … even when CLIENTS replaces the defaults and the keys would not be used.
+    assert.throws(() => loadConfig({ ...secure, CLIENTS: '[]', AGENT_CLI_JWKS: value }), { name: 'TypeError', message }, value)
+  }
+})
+
+test('CL-49 main.ts refuses to start with a private key in AGENT_CLI_JWKS, in one line naming it', async () => {
+  const privateJwk = (await generateSigningKey('ES256')).privateJwk
+  const env = { ...process.env, ALLOW_INSECURE_HTTP: 'true', AGENT_CLI_JWKS: JSON.stringify({ keys: [privateJwk] }) }
+  const run = spawnSync(process.execPath, ['src/main.ts'], { cwd: fileURLToPath(new URL('..', import.meta.url)), env, encoding: 'utf8', timeout: 10_000 })
+  assert.equal(run.status, 1)
+  const output = run.stdout + run.stderr
+  assert.match(output, /cannot start: AGENT_CLI_JWKS must hold public keys only/)
+  assert.doesNotMatch(output, /\n\s+at /)
+  assert.doesNotMatch(output, new RegExp(String(privateJwk.d)))
 })

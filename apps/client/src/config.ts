@@ -6,23 +6,33 @@
  * authorization server, IDP-21). Defaults are the demo world of `docs/demo-world.md`.
  */
 
-/** RFC 6749 §2.3.1 client authentication methods this app supports with a client secret. */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const
+import type { JWK } from 'jose'
+
+/**
+ * Token endpoint client authentication methods this app supports (RFC 7591 §2 names): the two
+ * shared-secret methods of RFC 6749 §2.3.1 and `private_key_jwt` (RFC 7523 §2.2, CL-28).
+ */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number]
 
-/** One registration of this client at one authorization server. */
+/**
+ * One registration of this client at one authorization server: its `client_id` there and the
+ * credentials it holds. A registration may hold a secret, a private key, or both; which method is
+ * used at each token endpoint is chosen from the server's metadata (see
+ * `flow/choose-client-auth-method.ts`), unless {@link authMethod} pins the registered one.
+ */
 export interface ClientRegistration {
   clientId: string
-  clientSecret: string
-  /** Default `client_secret_basic`. */
-  authMethod: ClientAuthMethod
+  /** The shared secret, for `client_secret_basic` / `client_secret_post`. */
+  clientSecret?: string | undefined
+  /** A private JWK with `alg` (and ideally `kid`), for `private_key_jwt`. Never log it. */
+  privateJwk?: JWK | undefined
+  /** The `token_endpoint_auth_method` the server registered (RFC 7591 §2); unset = choose from metadata. */
+  authMethod?: ClientAuthMethod | undefined
 }
 
-export interface ClientConfig {
-  /** Where this app is reachable, e.g. `http://localhost:3000`. The redirect URI is `${clientUrl}/callback`. */
-  clientUrl: string
-  /** Port to listen on, taken from {@link clientUrl}. */
-  port: number
+/** What the web app and the agent CLI both configure: the IdP, the MCP server and the two registrations. */
+export interface ChainConfig {
   /** The enterprise IdP ("Acme SSO") the organisation configured (CL-10: IdP discovery is out of scope). */
   idpIssuer: string
   /** The MCP server the agent is configured with: its RFC 9728 resource identifier (CL-03, CL-21). */
@@ -42,6 +52,14 @@ export interface ClientConfig {
   signInScope: string
   /** Plain `http:` URLs are refused unless this is true (CL-48). Local demos only. */
   allowInsecureHttp: boolean
+}
+
+/** The web app's configuration: the chain's, plus where it listens and its session cookie. */
+export interface ClientConfig extends ChainConfig {
+  /** Where this app is reachable, e.g. `http://localhost:3000`. The redirect URI is `${clientUrl}/callback`. */
+  clientUrl: string
+  /** Port to listen on, taken from {@link clientUrl}. */
+  port: number
   /** Secret used to sign the session cookie. */
   sessionSecret: string
 }
@@ -59,16 +77,8 @@ export function loadConfig(env: Env): ClientConfig {
   const expectedAuthorizationServer = env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp)
 
   // ---- what a fork edits: the client's two registrations (IDP-21) ------------------------
-  const idpClient: ClientRegistration = {
-    clientId: env.IDP_CLIENT_ID ?? 'acme-agent',
-    clientSecret: env.IDP_CLIENT_SECRET ?? 'acme-agent-idp-secret',
-    authMethod: readAuthMethod(env, 'IDP_CLIENT_AUTH_METHOD'),
-  }
-  const authorizationServerClient: ClientRegistration = {
-    clientId: env.AS_CLIENT_ID ?? 'acme-agent-tasks',
-    clientSecret: env.AS_CLIENT_SECRET ?? 'acme-agent-as-secret',
-    authMethod: readAuthMethod(env, 'AS_CLIENT_AUTH_METHOD'),
-  }
+  const idpClient = readRegistration(env, 'IDP_CLIENT', { clientId: 'acme-agent', clientSecret: 'acme-agent-idp-secret' })
+  const authorizationServerClient = readRegistration(env, 'AS_CLIENT', { clientId: 'acme-agent-tasks', clientSecret: 'acme-agent-as-secret' })
 
   const port = Number(new URL(clientUrl).port || (new URL(clientUrl).protocol === 'https:' ? 443 : 80))
   return {
@@ -87,7 +97,7 @@ export function loadConfig(env: Env): ClientConfig {
   }
 }
 
-function readUrl(env: Env, name: string, fallback: string, allowInsecureHttp: boolean): string {
+export function readUrl(env: Env, name: string, fallback: string, allowInsecureHttp: boolean): string {
   const raw = env[name] ?? fallback
   let url: URL
   try {
@@ -104,8 +114,36 @@ function readUrl(env: Env, name: string, fallback: string, allowInsecureHttp: bo
   return raw.endsWith('/') && url.pathname === '/' ? raw.slice(0, -1) : raw
 }
 
-function readAuthMethod(env: Env, name: string): ClientAuthMethod {
-  const raw = env[name] ?? 'client_secret_basic'
+/**
+ * One registration from `<prefix>_ID`, `<prefix>_SECRET`, `<prefix>_PRIVATE_JWK` (a private JWK as
+ * JSON) and `<prefix>_AUTH_METHOD`. A private key without a secret drops the demo secret.
+ */
+export function readRegistration(env: Env, prefix: string, defaults: { clientId: string; clientSecret: string }): ClientRegistration {
+  const privateJwk = readPrivateJwk(env, `${prefix}_PRIVATE_JWK`)
+  const clientSecret = env[`${prefix}_SECRET`] ?? (privateJwk === undefined ? defaults.clientSecret : undefined)
+  const authMethod = readAuthMethod(env, `${prefix}_AUTH_METHOD`)
+  if (authMethod === 'private_key_jwt' && privateJwk === undefined) throw new Error(`${prefix}_AUTH_METHOD is private_key_jwt, but ${prefix}_PRIVATE_JWK is not set`)
+  if (authMethod !== undefined && authMethod !== 'private_key_jwt' && clientSecret === undefined) throw new Error(`${prefix}_AUTH_METHOD is ${authMethod}, but ${prefix}_SECRET is not set`)
+  return { clientId: env[`${prefix}_ID`] ?? defaults.clientId, clientSecret, privateJwk, authMethod }
+}
+
+function readAuthMethod(env: Env, name: string): ClientAuthMethod | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined // chosen from the server's metadata
   if (!(CLIENT_AUTH_METHODS as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${CLIENT_AUTH_METHODS.join(', ')}`)
   return raw as ClientAuthMethod
+}
+
+function readPrivateJwk(env: Env, name: string): JWK | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined
+  let jwk: unknown
+  try {
+    jwk = JSON.parse(raw)
+  } catch {
+    throw new Error(`${name} is not JSON: it must be a private JWK`)
+  }
+  if (typeof jwk !== 'object' || jwk === null || typeof (jwk as JWK).d !== 'string') throw new Error(`${name} must be a private JWK (with "d")`)
+  if (typeof (jwk as JWK).alg !== 'string') throw new Error(`${name} must name its signing algorithm in "alg" (e.g. ES256)`)
+  return jwk as JWK
 }

@@ -25,7 +25,7 @@ export async function connectToTasks(session: Session, config: ClientConfig, dep
     expectedAuthorizationServer: config.expectedAuthorizationServer,
     subjectToken: idToken,
     idpName: 'Acme SSO',
-    idpTokenEndpoint: () => deps.signIn.tokenEndpoint(),
+    idp: () => deps.signIn.tokenEndpoint(),
     idpClient: config.idpClient,
     authorizationServerClient: config.authorizationServerClient,
     scope: config.scope,

@@ -1,16 +1,12 @@
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js'
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
-import { GRANT_TYPE } from '@ema/tokens'
+import { formatScope, GRANT_TYPE, parseScope } from '@ema/tokens'
+import type { ClientRegistration } from './config.ts'
 import { applyClientAuthentication } from './flow/client-authentication.ts'
 import { jwtBearerParams } from './flow/redeem-id-jag.ts'
 
-/** A client registration at the MCP authorization server. */
-export interface IdJagClientRegistration {
-  clientId: string
-  clientSecret: string
-  /** Default `client_secret_basic`. */
-  authMethod?: 'client_secret_basic' | 'client_secret_post'
-}
+/** A client registration at the MCP authorization server (a secret, a private key, or both). */
+export type IdJagClientRegistration = ClientRegistration
 
 export interface IdJagOAuthClientProviderOptions {
   /** The MCP authorization server's issuer; the registration below is bound to it. */
@@ -44,8 +40,12 @@ export interface IdJagOAuthClientProviderOptions {
  * - holds the access token for one user and one MCP server (`tokens()`, `saveTokens()`);
  * - returns the pre-registered client for the MCP authorization server (`clientInformation()`),
  *   stamped with that server's issuer, so the SDK never presents it elsewhere;
- * - authenticates token requests as the registration says (`addClientAuthentication`,
- *   `client_secret_basic` or `client_secret_post`);
+ * - authenticates token requests with the method chosen from the registration and the server's
+ *   metadata (`addClientAuthentication`: `private_key_jwt`, `client_secret_basic` or
+ *   `client_secret_post`; CL-28, CL-37);
+ * - on 403 `insufficient_scope`, asks for the union of the scopes it requested before and the
+ *   challenged ones (CL-46, MCP 2026-07 step-up), once per challenge: the SDK stops when the same
+ *   challenge comes back;
  * - implements `prepareTokenRequest(scope)` by asking the `requestIdJag` callback for a fresh ID-JAG
  *   and returning the jwt-bearer parameters (`grant_type`, `assertion`, `resource`, `scope`). So when
  *   the MCP server answers 401 (or 403 `insufficient_scope`), the SDK's own `auth()` re-acquires a
@@ -56,16 +56,19 @@ export interface IdJagOAuthClientProviderOptions {
  * - sign the user in or talk to the IdP itself: the `requestIdJag` callback owns that;
  * - interactive authorization (`redirectToAuthorization`, `codeVerifier` throw), dynamic client
  *   registration, or the CL-09 fallback to the authorization-code flow;
- * - refresh tokens (the profile issues none), DPoP (CL-29, CL-41), or `private_key_jwt` (CL-28);
+ * - refresh tokens (the profile issues none), or DPoP (CL-29, CL-41);
  * - verify the access token (it is opaque to the client).
  */
 export class IdJagOAuthClientProvider implements OAuthClientProvider {
   readonly #options: IdJagOAuthClientProviderOptions
   #tokens: OAuthTokens | undefined
   #discoveryState: OAuthDiscoveryState | undefined
+  /** Every scope asked for so far: a step-up adds to it, never replaces it (CL-46). */
+  #requestedScope: string | undefined
 
   constructor(options: IdJagOAuthClientProviderOptions) {
     this.#options = options
+    this.#requestedScope = options.scope
     this.#tokens = options.tokens
     this.#discoveryState = options.discoveryState
   }
@@ -80,17 +83,15 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
       client_name: 'Acme Agent',
       redirect_uris: [],
       grant_types: [GRANT_TYPE.JWT_BEARER],
-      token_endpoint_auth_method: this.#options.client.authMethod ?? 'client_secret_basic',
-      ...(this.#options.scope === undefined ? {} : { scope: this.#options.scope }),
+      token_endpoint_auth_method: this.#options.client.authMethod ?? (this.#options.client.privateJwk === undefined ? 'client_secret_basic' : 'private_key_jwt'),
+      // The SDK (1.x) passes this, not the challenged scope, to prepareTokenRequest: so it is the union so far.
+      ...(this.#requestedScope === undefined ? {} : { scope: this.#requestedScope }),
     }
   }
 
   clientInformation(): OAuthClientInformationMixed {
-    return {
-      client_id: this.#options.client.clientId,
-      client_secret: this.#options.client.clientSecret,
-      issuer: this.#options.authorizationServer,
-    }
+    const { clientId, clientSecret } = this.#options.client
+    return { client_id: clientId, ...(clientSecret === undefined ? {} : { client_secret: clientSecret }), issuer: this.#options.authorizationServer }
   }
 
   tokens(): OAuthTokens | undefined {
@@ -105,17 +106,46 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
   /**
    * Gets a fresh ID-JAG from the callback and returns the RFC 7523 jwt-bearer parameters. The SDK adds
    * `resource` again (same value) and client authentication, then POSTs to the token endpoint.
+   *
+   * `scope` is what the SDK asks for: the challenged scope after a 401/403, else the configured one.
+   * CL-46 (26-07): request the union of what was requested before and what the challenge names, so
+   * a step-up for `tasks.write` does not drop `tasks.read`.
    */
   async prepareTokenRequest(scope?: string): Promise<URLSearchParams> {
-    const requested = scope ?? this.#options.scope
+    this.noteInsufficientScope(scope)
+    const requested = this.#requestedScope
     const idJag = await this.#options.requestIdJag({ scope: requested })
     return jwtBearerParams(idJag, this.#options.resource, requested)
   }
 
-  /** CL-37: authenticate with the credentials registered at the MCP authorization server. */
-  addClientAuthentication = (headers: Headers, params: URLSearchParams): void => {
-    const { clientId, clientSecret, authMethod } = this.#options.client
-    applyClientAuthentication({ clientId, clientSecret, authMethod: authMethod ?? 'client_secret_basic' }, headers, params)
+  /**
+   * CL-46: the MCP server answered 403 `insufficient_scope` naming `challenged`; the next token request
+   * asks for the union. Called by whoever sees the response (the SDK 1.x does not pass the challenged
+   * scope to {@link prepareTokenRequest}).
+   */
+  noteInsufficientScope(challenged: string | undefined): void {
+    const union = [...new Set([...parseScope(this.#requestedScope), ...parseScope(challenged)])]
+    this.#requestedScope = union.length === 0 ? undefined : formatScope(union)
+  }
+
+  /** The scopes asked for so far (the configured ones plus every step-up, CL-46). */
+  get requestedScope(): string | undefined {
+    return this.#requestedScope
+  }
+
+  /** CL-28, CL-37: authenticate with the method chosen from the registration and the server's metadata. */
+  addClientAuthentication = async (headers: Headers, params: URLSearchParams, url: string | URL, metadata?: { issuer?: string; token_endpoint_auth_methods_supported?: string[] }): Promise<void> => {
+    await applyClientAuthentication(
+      this.#options.client,
+      {
+        name: 'the MCP authorization server',
+        tokenEndpoint: String(url),
+        issuer: metadata?.issuer ?? this.#options.authorizationServer,
+        authMethodsSupported: metadata?.token_endpoint_auth_methods_supported,
+      },
+      headers,
+      params,
+    )
   }
 
   invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {

@@ -10,8 +10,8 @@ describe('loadConfig', () => {
     assert.equal(config.idpIssuer, 'http://localhost:4001')
     assert.equal(config.mcpServerUrl, 'http://localhost:4003/mcp')
     assert.equal(config.expectedAuthorizationServer, 'http://localhost:4002')
-    assert.deepEqual(config.idpClient, { clientId: 'acme-agent', clientSecret: 'acme-agent-idp-secret', authMethod: 'client_secret_basic' })
-    assert.deepEqual(config.authorizationServerClient, { clientId: 'acme-agent-tasks', clientSecret: 'acme-agent-as-secret', authMethod: 'client_secret_basic' })
+    assert.deepEqual(config.idpClient, { clientId: 'acme-agent', clientSecret: 'acme-agent-idp-secret', privateJwk: undefined, authMethod: undefined })
+    assert.deepEqual(config.authorizationServerClient, { clientId: 'acme-agent-tasks', clientSecret: 'acme-agent-as-secret', privateJwk: undefined, authMethod: undefined })
     assert.equal(config.scope, 'tasks.read tasks.write')
   })
 
@@ -30,5 +30,18 @@ describe('loadConfig', () => {
     assert.equal(config.port, 3999)
     assert.equal(config.authorizationServerClient.authMethod, 'client_secret_post')
     assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', IDP_CLIENT_AUTH_METHOD: 'none' }), /must be one of/)
+  })
+
+  test('CL-28 a private JWK per registration: the demo secret is dropped, and a pinned method needs its credential', () => {
+    const jwk = JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd', alg: 'ES256' })
+    const config = loadConfig({ ALLOW_INSECURE_HTTP: 'true', AS_CLIENT_ID: 'acme-agent-cli-tasks', AS_CLIENT_PRIVATE_JWK: jwk })
+    assert.equal(config.authorizationServerClient.clientId, 'acme-agent-cli-tasks')
+    assert.equal(config.authorizationServerClient.privateJwk?.d, 'd')
+    assert.equal(config.authorizationServerClient.clientSecret, undefined)
+    assert.equal(config.idpClient.clientSecret, 'acme-agent-idp-secret') // the other leg is untouched
+    assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', AS_CLIENT_PRIVATE_JWK: '{not json' }), /AS_CLIENT_PRIVATE_JWK is not JSON/)
+    assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', AS_CLIENT_PRIVATE_JWK: JSON.stringify({ kty: 'EC', x: 'x', alg: 'ES256' }) }), /private JWK/)
+    assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', IDP_CLIENT_PRIVATE_JWK: JSON.stringify({ kty: 'EC', d: 'd' }) }), /"alg"/)
+    assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', IDP_CLIENT_AUTH_METHOD: 'private_key_jwt' }), /IDP_CLIENT_PRIVATE_JWK is not set/)
   })
 })

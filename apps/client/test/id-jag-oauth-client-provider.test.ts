@@ -27,12 +27,37 @@ function provider(overrides: Partial<IdJagOAuthClientProviderOptions> = {}) {
 describe('IdJagOAuthClientProvider', () => {
   test('CL-36 CL-39 CL-40 prepareTokenRequest returns jwt-bearer params with a fresh ID-JAG each time (CL-44)', async () => {
     const { instance, requests } = provider()
-    const first = await instance.prepareTokenRequest('tasks.read')
-    assert.deepEqual(Object.fromEntries(first), { grant_type: GRANT_TYPE.JWT_BEARER, assertion: 'id-jag-1', resource: RESOURCE, scope: 'tasks.read' })
+    const first = await instance.prepareTokenRequest()
+    assert.deepEqual(Object.fromEntries(first), { grant_type: GRANT_TYPE.JWT_BEARER, assertion: 'id-jag-1', resource: RESOURCE, scope: 'tasks.read tasks.write' })
     const second = await instance.prepareTokenRequest()
     assert.equal(second.get('assertion'), 'id-jag-2')
     assert.equal(second.get('scope'), 'tasks.read tasks.write')
-    assert.deepEqual(requests, [{ scope: 'tasks.read' }, { scope: 'tasks.read tasks.write' }])
+    assert.deepEqual(requests, [{ scope: 'tasks.read tasks.write' }, { scope: 'tasks.read tasks.write' }])
+  })
+
+  test('CL-46 a step-up requests the union of the scopes asked for before and the challenged ones, and keeps it', async () => {
+    const { instance, requests } = provider({ scope: 'tasks.read' })
+    const stepUp = await instance.prepareTokenRequest('tasks.write') // the SDK passes the 403 challenge's scope
+    assert.equal(stepUp.get('scope'), 'tasks.read tasks.write')
+    await instance.prepareTokenRequest() // a later 401 re-acquisition keeps the stepped-up scope
+    await instance.prepareTokenRequest('tasks.read') // a challenge naming a held scope narrows nothing
+    assert.deepEqual(requests, [{ scope: 'tasks.read tasks.write' }, { scope: 'tasks.read tasks.write' }, { scope: 'tasks.read tasks.write' }])
+    assert.equal(instance.requestedScope, 'tasks.read tasks.write')
+  })
+
+  test('CL-46 a 403 insufficient_scope seen on the wire widens clientMetadata.scope, which SDK 1.x passes to prepareTokenRequest', async () => {
+    const { instance, requests } = provider({ scope: 'tasks.read' })
+    instance.noteInsufficientScope('tasks.write')
+    assert.equal(instance.clientMetadata.scope, 'tasks.read tasks.write')
+    await instance.prepareTokenRequest(instance.clientMetadata.scope)
+    assert.deepEqual(requests, [{ scope: 'tasks.read tasks.write' }])
+  })
+
+  test('CL-40 no configured and no challenged scope: no scope parameter', async () => {
+    const { instance, requests } = provider({ scope: undefined })
+    const params = await instance.prepareTokenRequest()
+    assert.equal(params.has('scope'), false)
+    assert.deepEqual(requests, [{ scope: undefined }])
   })
 
   test('CL-37 clientInformation is the registration at the MCP authorization server, bound to its issuer', () => {

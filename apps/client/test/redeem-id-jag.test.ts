@@ -27,7 +27,7 @@ describe('redeemIdJag', () => {
   after(() => as.close())
 
   const redeem = (client = asClient) =>
-    redeemIdJag({ tokenEndpoint: `${as.url}/token`, idJag: ID_JAG, resource: 'http://localhost:4003/mcp', scope: 'tasks.read', client, fetch, allowInsecureHttp: true })
+    redeemIdJag({ tokenEndpoint: `${as.url}/token`, idJag: ID_JAG, resource: 'http://localhost:4003/mcp', scope: 'tasks.read', client, authMethodsSupported: ['client_secret_basic', 'client_secret_post'], fetch, allowInsecureHttp: true })
 
   test('CL-36 CL-39 CL-40 sends grant_type jwt-bearer, exactly one assertion, resource and scope', async () => {
     const tokens = await redeem()

@@ -35,6 +35,7 @@ describe('requestIdJag', () => {
       resource: 'http://localhost:4003/mcp',
       scope: 'tasks.read tasks.write',
       client,
+      authMethodsSupported: ['client_secret_basic', 'client_secret_post'],
       fetch,
       allowInsecureHttp: true,
       idpName: 'Acme SSO',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { assertTrustworthyUrl } from '@ema/tokens'
+import { assertTrustworthyUrl, parsePublicJwks } from '@ema/tokens'
 import type { JWK } from 'jose'
 import { z } from 'zod'
 
@@ -28,6 +28,13 @@ export interface RegisteredClient {
   client_secret?: string
   /** oidc-provider enforces the registered method per client; the server supports all four (IDP-09). */
   token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
+  /** For `private_key_jwt`: the one JWS algorithm its client assertions may use (RFC 7591 §2). */
+  token_endpoint_auth_signing_alg?: 'ES256'
+  /**
+   * OIDC Registration §2, default `web`. A `native` client may register `http` loopback redirect URIs,
+   * and oidc-provider then accepts them on any port (RFC 8252 §7.3).
+   */
+  application_type?: 'web' | 'native'
   redirect_uris: string[]
   /** Public keys for `private_key_jwt`. */
   jwks?: { keys: JWK[] }
@@ -109,9 +116,15 @@ export function demoDirectory(): DirectoryUser[] {
   ]
 }
 
-/** The clients the enterprise registered (and pre-approved) at its IdP. */
-export function demoClients(urls: { clientUrl: string; asIssuer: string; acmeAgentSecret: string }): RegisteredClient[] {
-  return [
+/** The redirect URI of the agent CLI: the loopback interface, any port (RFC 8252 §7.3). */
+export const AGENT_CLI_REDIRECT_URI = 'http://127.0.0.1/callback'
+
+/**
+ * The clients the enterprise registered (and pre-approved) at its IdP: the web app "Acme Agent",
+ * and, when its public keys are configured, the headless "Acme Agent CLI".
+ */
+export function demoClients(urls: { clientUrl: string; asIssuer: string; acmeAgentSecret: string; agentCliJwks?: { keys: JWK[] } | undefined }): RegisteredClient[] {
+  const clients: RegisteredClient[] = [
     {
       client_id: 'acme-agent',
       client_secret: urls.acmeAgentSecret,
@@ -120,6 +133,23 @@ export function demoClients(urls: { clientUrl: string; asIssuer: string; acmeAge
       clientIdAtAuthorizationServer: { [urls.asIssuer]: 'acme-agent-tasks' }, // IDP-21
     },
   ]
+  if (urls.agentCliJwks !== undefined) {
+    clients.push({
+      client_id: 'acme-agent-cli',
+      // CL-28, CL-49: a program on a user's machine holds no shared secret; it proves itself with a
+      // key pair (RFC 7523 §2.2), the private half of which never leaves that machine.
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: urls.agentCliJwks,
+      // RFC 8252 §7.3: the system browser returns to a loopback listener on a port chosen at run
+      // time. Plain http is right here (RFC 8252 §8.3: the request never leaves the machine), so this
+      // does not depend on ALLOW_INSECURE_HTTP.
+      application_type: 'native',
+      redirect_uris: [AGENT_CLI_REDIRECT_URI],
+      clientIdAtAuthorizationServer: { [urls.asIssuer]: 'acme-agent-cli-tasks' }, // IDP-21
+    })
+  }
+  return clients
 }
 
 /** IDP-14: the (audience, resource) pairs, and IDP-13/IDP-17: what each group may obtain. */
@@ -147,6 +177,7 @@ const EnvSchema = z.object({
   IDP_SIGNING_KEY: z.string().min(1).optional(),
   IDP_COOKIE_KEYS: z.string().min(1).optional(),
   TOKEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE),
+  AGENT_CLI_JWKS: z.string().optional(),
 })
 
 /** Reads and validates configuration. Throws a TypeError naming the variable at fault. */
@@ -173,6 +204,8 @@ export function loadConfig(env: Env): IdpConfig {
       throw new TypeError(`${name}=${value} is plain http: set ALLOW_INSECURE_HTTP=true for a local demo, or use https`, { cause })
     }
   }
+  // Env `AGENT_CLI_JWKS`: the public keys of the "Acme Agent CLI". Absent or empty → it is not registered.
+  const agentCliJwks = e.AGENT_CLI_JWKS === undefined || e.AGENT_CLI_JWKS.trim() === '' ? undefined : parsePublicJwks(e.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS')
   const cookieKeys = e.IDP_COOKIE_KEYS?.split(',').map((k) => k.trim()).filter((k) => k !== '')
   return {
     organizationName: 'Acme',
@@ -186,7 +219,7 @@ export function loadConfig(env: Env): IdpConfig {
     clockSkewSeconds: 30,
     tokenRateLimitPerMinute: e.TOKEN_RATE_LIMIT_PER_MINUTE,
     users: requireUniqueSubjects(demoDirectory()),
-    clients: demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET }),
+    clients: demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET, agentCliJwks }),
     ...demoPolicy({ asIssuer, rsResource: e.RS_RESOURCE }),
   }
 }

@@ -1,11 +1,18 @@
 import { createLogger, listen } from '@ema/server-kit'
 import { generateSigningKey, importSigningKey } from '@ema/tokens'
 import { createIdpApp } from './app.ts'
-import { loadConfig } from './config.ts'
+import { loadConfig, type IdpConfig } from './config.ts'
 
 // The only file that reads process.env.
 const log = createLogger({ name: 'idp' })
-const config = loadConfig(process.env)
+let config: IdpConfig
+try {
+  config = loadConfig(process.env)
+} catch (error) {
+  // A configuration mistake (for example an AGENT_CLI_JWKS holding a private key) is one line, not a stack trace.
+  log.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+}
 
 if (config.allowInsecureHttp) {
   log.warn('ALLOW_INSECURE_HTTP is ON: ID tokens, ID-JAGs and client secrets travel over plain HTTP. Local demos only.')
@@ -22,4 +29,4 @@ if (config.cookieKeysSource === 'ephemeral') {
 
 const app = createIdpApp(config, { signingKey, now: () => new Date(), log })
 await listen({ port: config.port }, app)
-log.info(`Acme SSO (IdP) ready at ${config.issuer}`, { kid: signingKey.kid })
+log.info(`Acme SSO (IdP) ready at ${config.issuer}`, { kid: signingKey.kid, clients: config.clients.map((client) => client.client_id) })

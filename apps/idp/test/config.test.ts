@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { generateSigningKey, publicJwks } from '@ema/tokens'
 import { loadConfig } from '../src/config.ts'
 import { resolveTarget } from '../src/grants/resolve-target.ts'
 
@@ -37,4 +40,63 @@ test('IDP-23 a directory with a repeated sub or username is refused at start-up'
   assert.throws(() => requireUniqueSubjects([alice, { ...alice, sub: 'u-2' }]), /username "alice" twice/)
   const subs = loadConfig(BASE).users.map((user) => user.sub)
   assert.equal(new Set(subs).size, subs.length)
+})
+
+/** A public JWK Set as `npm start` passes it in AGENT_CLI_JWKS. */
+async function agentCliJwks(): Promise<{ keys: Array<Record<string, unknown>> }> {
+  return publicJwks([await generateSigningKey('ES256')])
+}
+
+test('IDP-21 without AGENT_CLI_JWKS (unset or empty) the agent CLI is not registered', () => {
+  for (const env of [BASE, { ...BASE, AGENT_CLI_JWKS: '' }, { ...BASE, AGENT_CLI_JWKS: '  ' }]) {
+    assert.deepEqual(loadConfig(env).clients.map((client) => client.client_id), ['acme-agent'])
+  }
+})
+
+test('IDP-21 CL-28 AGENT_CLI_JWKS registers acme-agent-cli: private_key_jwt, native, loopback redirect, acme-agent-cli-tasks at the AS', async () => {
+  const jwks = await agentCliJwks()
+  const config = loadConfig({ ...BASE, AGENT_CLI_JWKS: JSON.stringify(jwks) })
+  assert.deepEqual(config.clients.map((client) => client.client_id), ['acme-agent', 'acme-agent-cli'])
+  assert.deepEqual(config.clients[1], {
+    client_id: 'acme-agent-cli',
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    jwks,
+    application_type: 'native',
+    redirect_uris: ['http://127.0.0.1/callback'],
+    clientIdAtAuthorizationServer: { 'https://auth.chat.example/': 'acme-agent-cli-tasks' },
+  })
+})
+
+test('CL-49 an invalid AGENT_CLI_JWKS is refused at start-up with a message naming it', async () => {
+  const [key] = (await agentCliJwks()).keys
+  const privateJwk = (await generateSigningKey('ES256')).privateJwk
+  const refused: Array<[string, RegExp]> = [
+    ['not json', /^AGENT_CLI_JWKS is not valid JSON/],
+    [JSON.stringify({ keys: [privateJwk] }), /^AGENT_CLI_JWKS must hold public keys only, but key 0 has the private member "d"/],
+    [JSON.stringify({ keys: [key, { ...key, kid: 'second', d: 'AAAA' }] }), /^AGENT_CLI_JWKS must hold public keys only, but key 1 has the private member "d"/],
+    [JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'x', alg: 'HS256' }] }), /private member "k"/],
+    [JSON.stringify({ keys: [] }), /^invalid AGENT_CLI_JWKS at keys: it holds no keys/],
+    [JSON.stringify({}), /^invalid AGENT_CLI_JWKS at keys/],
+    [JSON.stringify(key), /^invalid AGENT_CLI_JWKS at keys/], // a bare JWK, not a set
+    [JSON.stringify({ keys: [{ ...key, kid: undefined }] }), /^invalid AGENT_CLI_JWKS at keys\.0\.kid/],
+    [JSON.stringify({ keys: [{ ...key, alg: 'RS256' }] }), /^invalid AGENT_CLI_JWKS at keys\.0\.alg/],
+    [JSON.stringify({ keys: [{ ...key, crv: 'P-384' }] }), /^invalid AGENT_CLI_JWKS at keys\.0\.crv/],
+    [JSON.stringify({ keys: [{ ...key, y: key?.x }] }), /^invalid AGENT_CLI_JWKS: key 0 is not a valid P-256 public key/],
+    [JSON.stringify({ keys: [key, key] }), /^invalid AGENT_CLI_JWKS: kid ".+" is used twice/],
+  ]
+  for (const [value, message] of refused) {
+    assert.throws(() => loadConfig({ ...BASE, AGENT_CLI_JWKS: value }), { name: 'TypeError', message }, value)
+  }
+})
+
+test('CL-49 main.ts refuses to start with a private key in AGENT_CLI_JWKS, in one line naming it', async () => {
+  const privateJwk = (await generateSigningKey('ES256')).privateJwk
+  const env = { ...process.env, ...BASE, AGENT_CLI_JWKS: JSON.stringify({ keys: [privateJwk] }) }
+  const run = spawnSync(process.execPath, ['src/main.ts'], { cwd: fileURLToPath(new URL('..', import.meta.url)), env, encoding: 'utf8', timeout: 10_000 })
+  assert.equal(run.status, 1)
+  const output = run.stdout + run.stderr
+  assert.match(output, /cannot start: AGENT_CLI_JWKS must hold public keys only/)
+  assert.doesNotMatch(output, /\n\s+at /) // no stack trace
+  assert.doesNotMatch(output, new RegExp(String(privateJwk.d))) // and never echoes the private key
 })

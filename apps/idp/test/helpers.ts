@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { generateSigningKey, GRANT_TYPE, publicJwks, signClientAssertion, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
 import { createIdpApp } from '../src/app.ts'
-import { loadConfig, type IdpConfig, type RegisteredClient } from '../src/config.ts'
+import { loadConfig, type Env, type IdpConfig, type RegisteredClient } from '../src/config.ts'
 
 export const AS_ISSUER = 'http://localhost:4902'
 export const RS_RESOURCE = 'http://localhost:4903/mcp'
@@ -34,6 +34,8 @@ export interface TestIdp {
 export interface StartIdpOptions {
   /** The token exchange's clock (default: the real one); the negative suite freezes it for the skew edges. */
   now?: () => Date
+  /** More environment for loadConfig (for example AGENT_CLI_JWKS). */
+  env?: Env
 }
 
 /** Starts Acme SSO on an ephemeral port, with the demo world plus three test clients. */
@@ -45,6 +47,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     RS_RESOURCE,
     CLIENT_URL,
     ALLOW_INSECURE_HTTP: 'true',
+    ...options.env,
   })
   const jwtClientKey = await generateSigningKey('ES256')
   const testClients: RegisteredClient[] = [
@@ -134,6 +137,8 @@ export interface SignInOptions {
   scope?: string
   /** The OIDC `prompt` parameter; `consent` is what lets `offline_access` through (OIDC Core §11). */
   prompt?: string
+  /** Default REDIRECT_URI (the web client's). */
+  redirectUri?: string
 }
 
 /** The tokens of a code exchange at /token. */
@@ -167,11 +172,12 @@ async function signInForTokens(idp: { url: string }, options: SignInOptions): Pr
   const verifier = randomBytes(32).toString('base64url')
   const challenge = createHash('sha256').update(verifier).digest('base64url')
   const state = randomBytes(8).toString('hex')
+  const redirectUri = options.redirectUri ?? REDIRECT_URI
   const auth = new URL('/auth', idp.url)
   auth.search = new URLSearchParams({
     client_id: options.client.clientId,
     response_type: 'code',
-    redirect_uri: REDIRECT_URI,
+    redirect_uri: redirectUri,
     scope: options.scope ?? 'openid profile email',
     code_challenge: challenge,
     code_challenge_method: 'S256',
@@ -180,7 +186,7 @@ async function signInForTokens(idp: { url: string }, options: SignInOptions): Pr
     ...(options.prompt === undefined ? {} : { prompt: options.prompt }),
   }).toString()
 
-  let location = await follow(auth.href, jar, { method: 'GET' })
+  let location = await follow(auth.href, jar, { method: 'GET' }, redirectUri)
   // The login page.
   const page = await fetch(location, { headers: { cookie: jar.header() }, redirect: 'manual' })
   jar.store(page)
@@ -191,16 +197,16 @@ async function signInForTokens(idp: { url: string }, options: SignInOptions): Pr
   location = await follow(new URL(action, idp.url).href, jar, {
     method: 'POST',
     body: new URLSearchParams({ username: options.username, password: options.password }),
-  })
-  // With prompt=consent a consent interaction follows the login; the IdP completes it on GET.
-  if (new URL(location).pathname.startsWith('/interaction/')) location = await follow(location, jar, { method: 'GET' })
+  }, redirectUri)
+  // With prompt=consent, or for a native client, a consent interaction follows the login; the IdP completes it on GET.
+  if (new URL(location).pathname.startsWith('/interaction/')) location = await follow(location, jar, { method: 'GET' }, redirectUri)
   const callback = new URL(location)
-  if (`${callback.origin}${callback.pathname}` !== REDIRECT_URI) throw new Error(`sign-in did not reach the redirect URI: ${location}`)
+  if (`${callback.origin}${callback.pathname}` !== redirectUri) throw new Error(`sign-in did not reach the redirect URI: ${location}`)
   if (callback.searchParams.get('state') !== state) throw new Error('state mismatch')
   const code = callback.searchParams.get('code')
   if (code === null) throw new Error(`no code in ${location}`)
 
-  const body = new URLSearchParams({ grant_type: GRANT_TYPE.AUTHORIZATION_CODE, code, redirect_uri: REDIRECT_URI, code_verifier: verifier })
+  const body = new URLSearchParams({ grant_type: GRANT_TYPE.AUTHORIZATION_CODE, code, redirect_uri: redirectUri, code_verifier: verifier })
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
   await authenticate(idp, options.client, body, headers)
   const token = await fetch(new URL('/token', idp.url), { method: 'POST', headers, body })
@@ -213,7 +219,7 @@ async function signInForTokens(idp: { url: string }, options: SignInOptions): Pr
 }
 
 /** Follows redirects on the IdP until one leaves it (the client's redirect URI) or lands on a page. */
-async function follow(url: string, jar: CookieJar, init: { method: string; body?: URLSearchParams }): Promise<string> {
+async function follow(url: string, jar: CookieJar, init: { method: string; body?: URLSearchParams }, redirectUri: string): Promise<string> {
   let current = url
   let request: { method: string; body?: URLSearchParams } = init
   for (let hop = 0; hop < 10; hop++) {
@@ -228,7 +234,7 @@ async function follow(url: string, jar: CookieJar, init: { method: string; body?
       throw new Error(`unexpected ${response.status} at ${current}`)
     }
     const next = new URL(location, current)
-    if (next.href.startsWith(REDIRECT_URI)) return next.href
+    if (next.href.startsWith(redirectUri)) return next.href
     if (next.pathname.startsWith('/interaction/') && !next.pathname.endsWith('/login')) return next.href
     current = next.href
     request = { method: 'GET' }

@@ -23,7 +23,6 @@ export interface SignInOptions {
  */
 export async function signIn(options: SignInOptions): Promise<string> {
   const redirectUri = `${options.clientUrl}/callback`
-  const jar = new CookieJar()
   const verifier = randomBytes(32).toString('base64url')
   const state = randomBytes(8).toString('hex')
   const authorize = new URL('/auth', options.idp)
@@ -38,17 +37,7 @@ export async function signIn(options: SignInOptions): Promise<string> {
     nonce: randomBytes(8).toString('hex'),
   }).toString()
 
-  const loginPage = await follow(authorize.href, { method: 'GET' }, jar, redirectUri)
-  const page = await fetch(loginPage, { headers: { cookie: jar.header() }, redirect: 'manual' })
-  jar.store(page)
-  const html = await page.text()
-  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1]
-  if (page.status !== 200 || action === undefined) throw new Error(`expected the login form at ${loginPage}, got ${page.status}`)
-  const callback = new URL(await follow(new URL(action, loginPage).href, {
-    method: 'POST',
-    body: new URLSearchParams({ username: options.username, password: options.password }),
-  }, jar, redirectUri))
-  if (`${callback.origin}${callback.pathname}` !== redirectUri) throw new Error(`sign-in did not reach the redirect URI: ${callback.href}`)
+  const callback = await logInAtIdp(authorize.href, redirectUri, options)
   if (callback.searchParams.get('state') !== state) throw new Error('state mismatch')
   const code = callback.searchParams.get('code')
   if (code === null) throw new Error(`no code in ${callback.href}`)
@@ -67,6 +56,27 @@ export async function signIn(options: SignInOptions): Promise<string> {
     throw new Error(`code exchange failed: ${response.status} ${JSON.stringify(json)}`)
   }
   return json.id_token
+}
+
+/**
+ * What a browser does between an authorization URL and the client's redirect URI: the IdP's
+ * redirects, its login form posted with the user's password, and the redirects after it (cookies
+ * carried by hand). Returns the redirect URI with the response parameters, without requesting it.
+ */
+export async function logInAtIdp(authorizationUrl: string, redirectUri: string, user: { username: string; password: string }): Promise<URL> {
+  const jar = new CookieJar()
+  const loginPage = await follow(authorizationUrl, { method: 'GET' }, jar, redirectUri)
+  const page = await fetch(loginPage, { headers: { cookie: jar.header() }, redirect: 'manual' })
+  jar.store(page)
+  const html = await page.text()
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1]
+  if (page.status !== 200 || action === undefined) throw new Error(`expected the login form at ${loginPage}, got ${page.status}`)
+  const callback = new URL(await follow(new URL(action, loginPage).href, {
+    method: 'POST',
+    body: new URLSearchParams({ username: user.username, password: user.password }),
+  }, jar, redirectUri))
+  if (`${callback.origin}${callback.pathname}` !== redirectUri) throw new Error(`sign-in did not reach the redirect URI: ${callback.href}`)
+  return callback
 }
 
 /**

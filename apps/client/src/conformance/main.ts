@@ -4,7 +4,7 @@
 import { assertTrustworthyUrl } from '@ema/tokens'
 import { asFlowError } from '../flow/flow-error.ts'
 import { parseConformanceContext } from './conformance-context.ts'
-import { formatStepLine } from './format-step-line.ts'
+import { formatStepLine } from '../flow/format-step-line.ts'
 import { runConformanceFlow } from './run-conformance-flow.ts'
 
 const log = (line: string) => process.stderr.write(`[conformance-client] ${line}\n`)

@@ -49,7 +49,7 @@ export async function runConformanceFlow(options: RunConformanceFlowOptions): Pr
     mcpServerUrl: options.mcpServerUrl,
     subjectToken: context.idp_id_token,
     idpName: 'Conformance IdP',
-    idpTokenEndpoint: context.idp_token_endpoint,
+    idp: { tokenEndpoint: context.idp_token_endpoint },
     idpClient,
     authorizationServerClient,
     serverName: 'conformance',

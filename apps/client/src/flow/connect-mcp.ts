@@ -15,6 +15,8 @@ export interface ConnectMcpOptions {
   /** Shown in messages, e.g. "Tasks". */
   serverName?: string
   record?: StepRecorder
+  /** Told about every 403 `insufficient_scope` challenge before the SDK steps up (CL-46). */
+  onInsufficientScope?: (challengedScope: string | undefined) => void
 }
 
 /** A connected MCP client, kept per browser session on the server. */
@@ -41,7 +43,11 @@ export async function connectMcp(options: ConnectMcpOptions): Promise<McpConnect
   // Remember the last refusal's challenge: the SDK's error only carries the status.
   const observingFetch: typeof fetch = async (input, init) => {
     const response = await options.fetch(input, init)
-    if (response.status === 401 || response.status === 403) lastChallenge = { status: response.status, header: response.headers.get('www-authenticate') }
+    if (response.status === 401 || response.status === 403) {
+      lastChallenge = { status: response.status, header: response.headers.get('www-authenticate') }
+      const bearer = parseBearerChallenge(lastChallenge.header)
+      if (response.status === 403 && bearer?.error === 'insufficient_scope') options.onInsufficientScope?.(bearer.scope) // CL-46
+    }
     return response
   }
   const step: Step = {

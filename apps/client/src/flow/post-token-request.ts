@@ -1,6 +1,6 @@
 import { assertTrustworthyUrl } from '@ema/tokens'
 import { z } from 'zod'
-import { applyClientAuthentication, type TokenEndpointClient } from './client-authentication.ts'
+import { type AppliedClientAuthentication, applyClientAuthentication, type TokenEndpointClient } from './client-authentication.ts'
 import { FlowError } from './flow-error.ts'
 import { safeHeaders, safeParams, type Step } from './step.ts'
 
@@ -8,6 +8,12 @@ export interface PostTokenRequestOptions {
   tokenEndpoint: string
   params: URLSearchParams
   client: TokenEndpointClient
+  /** Who the server is, for messages and the method choice (e.g. "Acme SSO"). */
+  serverName: string
+  /** The server's issuer: the audience of a `private_key_jwt` assertion. */
+  issuer?: string | undefined
+  /** Its metadata's `token_endpoint_auth_methods_supported` (RFC 8414 §2). */
+  authMethodsSupported?: readonly string[] | undefined
   fetch: typeof fetch
   allowInsecureHttp: boolean
 }
@@ -17,6 +23,8 @@ export interface TokenEndpointResult {
   body: unknown
   /** The request as the page shows it, credentials redacted. */
   request: NonNullable<Step['request']>
+  /** The client authentication method used, and why (a step note). */
+  clientAuthentication: AppliedClientAuthentication
 }
 
 /** RFC 6749 §5.2 error response. */
@@ -34,7 +42,8 @@ export async function postTokenRequest(options: PostTokenRequestOptions): Promis
   assertTrustworthyUrl(url, options.allowInsecureHttp) // CL-48
   const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' })
   const params = new URLSearchParams(options.params)
-  applyClientAuthentication(options.client, headers, params)
+  const target = { name: options.serverName, tokenEndpoint: options.tokenEndpoint, issuer: options.issuer, authMethodsSupported: options.authMethodsSupported }
+  const clientAuthentication = await applyClientAuthentication(options.client, target, headers, params)
   const request = { method: 'POST', url: url.href, headers: safeHeaders(headers), params: safeParams(params) }
   let response: Response
   try {
@@ -50,7 +59,7 @@ export async function postTokenRequest(options: PostTokenRequestOptions): Promis
   } catch {
     // not JSON: keep the text for the error message
   }
-  return { status: response.status, body, request }
+  return { status: response.status, body, request, clientAuthentication }
 }
 
 /** Throws a {@link FlowError} for a non-2xx token response, naming the wire error code. */

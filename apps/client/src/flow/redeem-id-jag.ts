@@ -35,6 +35,10 @@ export interface RedeemIdJagOptions {
   scope?: string | undefined
   /** The client's registration at the MCP authorization server: the `client_id` in the ID-JAG (CL-37). */
   client: ClientRegistration
+  /** The authorization server's issuer: the audience of a `private_key_jwt` assertion (CL-28). */
+  issuer?: string | undefined
+  /** Its metadata's `token_endpoint_auth_methods_supported`, to choose the method (CL-28, CL-37). */
+  authMethodsSupported?: readonly string[] | undefined
   fetch: typeof fetch
   allowInsecureHttp: boolean
   record?: StepRecorder
@@ -55,8 +59,18 @@ export async function redeemIdJag(options: RedeemIdJagOptions): Promise<AccessTo
   try {
     const params = jwtBearerParams(options.idJag, options.resource, options.scope)
     // CL-37: authenticate as the client_id the IdP put in the ID-JAG.
-    const result = await postTokenRequest({ tokenEndpoint: options.tokenEndpoint, params, client: options.client, fetch: options.fetch, allowInsecureHttp: options.allowInsecureHttp })
+    const result = await postTokenRequest({
+      tokenEndpoint: options.tokenEndpoint,
+      params,
+      client: options.client,
+      serverName: 'the MCP authorization server',
+      issuer: options.issuer,
+      authMethodsSupported: options.authMethodsSupported,
+      fetch: options.fetch,
+      allowInsecureHttp: options.allowInsecureHttp,
+    })
     step.request = result.request
+    step.notes = [`client authentication ${result.clientAuthentication.reason} (CL-28, CL-37)`]
     step.response = { status: result.status, body: safeBody(result.body) }
     throwIfTokenError(result, 'The MCP authorization server', 'an access token')
     const parsed = AccessTokenResponse.safeParse(result.body)

@@ -18,8 +18,13 @@ export const IdJagResponse = z.looseObject({
 export interface RequestIdJagOptions {
   /** The IdP's token endpoint (from its discovery document). */
   tokenEndpoint: string
-  /** The ID token from sign-in (CL-24). */
+  /** The ID token from sign-in (CL-24), or the IdP refresh token when {@link subjectTokenType} says so (CL-45). */
   subjectToken: string
+  /**
+   * `id_token` (default, CL-25) or `refresh_token`: CL-45 lets a client whose ID token expired
+   * present its IdP refresh token directly, where the IdP accepts it (IDP-04, IDP-07).
+   */
+  subjectTokenType?: 'id_token' | 'refresh_token'
   /** The MCP authorization server's issuer (CL-20). */
   audience: string
   /** The MCP server's resource identifier (CL-21). */
@@ -28,6 +33,10 @@ export interface RequestIdJagOptions {
   scope?: string | undefined
   /** The client's registration at the IdP (CL-27), or a public identification where the IdP requires no authentication. */
   client: TokenEndpointClient
+  /** The IdP's issuer: the audience of a `private_key_jwt` assertion (CL-28). */
+  issuer?: string | undefined
+  /** The IdP metadata's `token_endpoint_auth_methods_supported`, to choose the method (CL-27, CL-28). */
+  authMethodsSupported?: readonly string[] | undefined
   fetch: typeof fetch
   allowInsecureHttp: boolean
   record?: StepRecorder
@@ -47,7 +56,8 @@ export interface IdJag {
  * Asks the enterprise IdP for an ID-JAG with an RFC 8693 token exchange (CL-17…CL-25, CL-27):
  * `grant_type` token-exchange, `requested_token_type` id-jag, `audience` = the MCP authorization
  * server's issuer, `resource` = the MCP server, `scope`, `subject_token` = the ID token,
- * `subject_token_type` id_token; authenticated as the IdP registration says. No `actor_token` (CL-26).
+ * `subject_token_type` id_token (or refresh_token, CL-45); authenticated with the method chosen from the
+ * registration and the IdP's metadata (CL-27, CL-28). No `actor_token` (CL-26).
  *
  * Checks the response (CL-30): `issued_token_type` id-jag, `token_type` N_A, an ID-JAG in
  * `access_token`, and no `refresh_token`.
@@ -59,7 +69,7 @@ export interface IdJag {
 export async function requestIdJag(options: RequestIdJagOptions): Promise<IdJag> {
   const record = options.record ?? (() => {})
   const idpName = options.idpName ?? 'The IdP'
-  const step: Step = { title: `Token exchange at ${options.idpName ?? 'the IdP'} (RFC 8693)`, status: 'ok' }
+  const step: Step & { notes: string[] } = { title: `Token exchange at ${options.idpName ?? 'the IdP'} (RFC 8693)`, status: 'ok', notes: [] }
   try {
     const params = new URLSearchParams({
       grant_type: GRANT_TYPE.TOKEN_EXCHANGE, // CL-18
@@ -69,11 +79,21 @@ export async function requestIdJag(options: RequestIdJagOptions): Promise<IdJag>
     })
     if (options.scope !== undefined && options.scope !== '') params.set('scope', options.scope) // CL-22
     params.set('subject_token', options.subjectToken) // CL-24
-    params.set('subject_token_type', TOKEN_TYPE.ID_TOKEN) // CL-25
+    params.set('subject_token_type', options.subjectTokenType === 'refresh_token' ? TOKEN_TYPE.REFRESH_TOKEN : TOKEN_TYPE.ID_TOKEN) // CL-25, CL-45
 
     // CL-17, CL-27: POST, form-encoded, client-authenticated.
-    const result = await postTokenRequest({ tokenEndpoint: options.tokenEndpoint, params, client: options.client, fetch: options.fetch, allowInsecureHttp: options.allowInsecureHttp })
+    const result = await postTokenRequest({
+      tokenEndpoint: options.tokenEndpoint,
+      params,
+      client: options.client,
+      serverName: options.idpName ?? 'the IdP',
+      issuer: options.issuer,
+      authMethodsSupported: options.authMethodsSupported,
+      fetch: options.fetch,
+      allowInsecureHttp: options.allowInsecureHttp,
+    })
     step.request = result.request
+    step.notes = [`client authentication ${result.clientAuthentication.reason} (CL-27, CL-28)`]
     step.response = { status: result.status, body: safeBody(result.body) }
     throwIfTokenError(result, idpName, 'an ID-JAG') // CL-35
 
@@ -91,7 +111,7 @@ export async function requestIdJag(options: RequestIdJagOptions): Promise<IdJag>
       throw new FlowError('invalid_response', `${idpName} returned a refresh token with the ID-JAG, which this profile does not expect, so the response was refused`)
     }
     step.tokens = decodedToken('ID-JAG', response.access_token)
-    step.notes = [response.scope === undefined ? 'no scope in the response: the requested scope was granted (CL-31)' : `granted scope: ${response.scope}`]
+    step.notes.push(response.scope === undefined ? 'no scope in the response: the requested scope was granted (CL-31)' : `granted scope: ${response.scope}`)
     record(step)
     return { idJag: response.access_token, scope: response.scope ?? options.scope, expiresIn: response.expires_in }
   } catch (error) {

@@ -15,18 +15,26 @@ export interface RunChainOptions {
   mcpServerUrl: string
   /** If set, the authorization server the protected resource metadata must name (configuration cross-check). */
   expectedAuthorizationServer?: string | undefined
-  /** The signed-in user's ID token, the subject token of the token exchange (CL-24). */
+  /** The signed-in user's ID token, the subject token of the token exchange (CL-24); or the IdP refresh token (CL-45). */
   subjectToken: string
+  /** Default `id_token`; `refresh_token` where the IdP accepts one as the subject token (CL-45, IDP-04). */
+  subjectTokenType?: 'id_token' | 'refresh_token'
   /** The IdP's name in messages, e.g. "Acme SSO". */
   idpName: string
   /** The IdP's token endpoint, or how to look it up; looked up after discovery, right before the token exchange. */
-  idpTokenEndpoint: string | (() => Promise<string>)
+  idp: IdpTokenEndpoint | (() => Promise<IdpTokenEndpoint>)
   /** The client's identification at the IdP for the token exchange (CL-27). */
   idpClient: TokenEndpointClient
   /** The client's registration at the MCP authorization server: the `client_id` the IdP puts in the ID-JAG (CL-37). */
   authorizationServerClient: ClientRegistration
   /** Configured scopes, used when the 401 challenge names none; if absent, the PRM's `scopes_supported` (CL-22). */
   scope?: string | undefined
+  /**
+   * Scopes the operator asked for explicitly for this run (least privilege), ahead of the challenge's:
+   * CL-22's order is for a client that knows no better. A tool that needs more is then reached by
+   * the step-up (CL-46), which adds the challenged scopes to these.
+   */
+  pinnedScope?: string | undefined
   /** Shown in messages, e.g. "Tasks". */
   serverName: string
   fetch: typeof fetch
@@ -34,11 +42,41 @@ export interface RunChainOptions {
   allowInsecureHttp: boolean
   /** Receives every step of the chain. */
   record: StepRecorder
+  /**
+   * An access token kept from an earlier run (the headless agent keeps one between runs). Used
+   * instead of steps 3 and 4 when it was issued by the authorization server just discovered, for
+   * this resource, and is not about to expire; otherwise the exchange runs again (CL-44).
+   */
+  cachedAccessToken?: CachedAccessToken | undefined
   /** Called once the access token is issued, before the MCP connection is opened. */
-  onAccessToken?: (grant: { accessToken: AccessTokenResponse; grantedScope: string | undefined }) => void | Promise<void>
-  /** Told about every token set the MCP SDK re-acquires later (RFC 7523 jwt-bearer, CL-44). */
-  onTokens?: (tokens: OAuthTokens, authorizationServer: AuthorizationServerMetadata) => void
+  onAccessToken?: (grant: { accessToken: AccessTokenResponse; grantedScope: string | undefined; authorizationServer: string; resource: string }) => void | Promise<void>
+  /** Told about every token set the MCP SDK re-acquires later (RFC 7523 jwt-bearer, CL-44; a step-up, CL-46). */
+  onTokens?: (tokens: OAuthTokens, authorizationServer: AuthorizationServerMetadata, resource: string) => void
 }
+
+/** Where the IdP takes the token exchange, and what its metadata says about client authentication. */
+export interface IdpTokenEndpoint {
+  tokenEndpoint: string
+  /** The IdP's issuer: the audience of a `private_key_jwt` assertion (CL-28). */
+  issuer?: string | undefined
+  /** Its discovery document's `token_endpoint_auth_methods_supported`. */
+  authMethodsSupported?: readonly string[] | undefined
+}
+
+/** An access token from an earlier run, with what it is bound to. */
+export interface CachedAccessToken {
+  accessToken: AccessTokenResponse
+  grantedScope: string | undefined
+  /** The issuer of the authorization server that issued it. */
+  authorizationServer: string
+  /** The resource it was issued for. */
+  resource: string
+  /** When it expires (epoch ms), from `expires_in` at issue time. */
+  expiresAt: number
+}
+
+/** A cached token with less than this left is not reused: it could expire mid-request. */
+export const ACCESS_TOKEN_EXPIRY_MARGIN_MS = 30_000
 
 export interface ChainResult {
   /** The open MCP connection with its tool list; the caller closes it. */
@@ -47,9 +85,12 @@ export interface ChainResult {
   authorizationServer: AuthorizationServerMetadata
   /** The scope requested from the IdP (CL-22). */
   scope: string | undefined
-  idJag: IdJag
-  /** The access token redeemed for the ID-JAG (not any later re-acquisition). */
+  /** The ID-JAG obtained in this run; undefined when a cached access token was reused. */
+  idJag: IdJag | undefined
+  /** The access token redeemed for the ID-JAG, or the cached one (not any later re-acquisition). */
   accessToken: AccessTokenResponse
+  /** True when {@link RunChainOptions.cachedAccessToken} was used instead of steps 3 and 4. */
+  reusedCachedToken: boolean
   /** The scope granted with {@link accessToken}: its `scope`, else the ID-JAG's (CL-31). */
   grantedScope: string | undefined
 }
@@ -73,32 +114,50 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
   const resource = protectedResource.metadata.resource
   // CL-22: the challenge's scope first, else the configured scopes, else PRM scopes_supported, else none.
   const supported = protectedResource.metadata.scopes_supported
-  const scope = protectedResource.challengedScope ?? options.scope ?? (supported === undefined ? undefined : formatScope(supported))
+  const scope = options.pinnedScope ?? protectedResource.challengedScope ?? options.scope ?? (supported === undefined ? undefined : formatScope(supported))
 
-  const idpTokenEndpoint = typeof options.idpTokenEndpoint === 'string' ? options.idpTokenEndpoint : await options.idpTokenEndpoint()
+  const idp = typeof options.idp === 'function' ? await options.idp() : options.idp
   const askIdpForIdJag = async (requestedScope: string | undefined) =>
     requestIdJag({
       ...common,
       idpName: options.idpName,
-      tokenEndpoint: idpTokenEndpoint,
+      tokenEndpoint: idp.tokenEndpoint,
+      issuer: idp.issuer,
+      authMethodsSupported: idp.authMethodsSupported, // CL-27, CL-28: the method is chosen per leg
       subjectToken: options.subjectToken, // CL-24
+      subjectTokenType: options.subjectTokenType, // CL-45
       audience: authorizationServer.issuer, // CL-20: the RAS issuer from its verified metadata
       resource, // CL-21
       scope: requestedScope,
       client: options.idpClient,
     })
 
-  const idJag = await askIdpForIdJag(scope)
-  const accessToken = await redeemIdJag({
-    ...common,
-    tokenEndpoint: authorizationServer.token_endpoint,
-    idJag: idJag.idJag,
-    resource, // CL-39
-    scope: idJag.scope, // CL-40
-    client: options.authorizationServerClient,
-  })
-  const grantedScope = accessToken.scope ?? idJag.scope
-  await options.onAccessToken?.({ accessToken, grantedScope })
+  const reusable = usableCachedToken(options.cachedAccessToken, authorizationServer.issuer, resource)
+  let idJag: IdJag | undefined
+  let accessToken: AccessTokenResponse
+  let grantedScope: string | undefined
+  if (reusable !== undefined) {
+    ;({ accessToken, grantedScope } = reusable)
+    record({
+      title: 'Access token kept from an earlier run (no exchange needed)',
+      status: 'ok',
+      notes: [`issued by ${reusable.authorizationServer} for ${reusable.resource}; expires in ${Math.round((reusable.expiresAt - Date.now()) / 1000)} s; granted scope: ${grantedScope ?? '(none)'}`],
+    })
+  } else {
+    idJag = await askIdpForIdJag(scope)
+    accessToken = await redeemIdJag({
+      ...common,
+      tokenEndpoint: authorizationServer.token_endpoint,
+      idJag: idJag.idJag,
+      resource, // CL-39
+      scope: idJag.scope, // CL-40
+      client: options.authorizationServerClient,
+      issuer: authorizationServer.issuer,
+      authMethodsSupported: authorizationServer.token_endpoint_auth_methods_supported, // CL-28, CL-37
+    })
+    grantedScope = accessToken.scope ?? idJag.scope
+    await options.onAccessToken?.({ accessToken, grantedScope, authorizationServer: authorizationServer.issuer, resource })
+  }
 
   const { onTokens } = options
   const authProvider = new IdJagOAuthClientProvider({
@@ -116,9 +175,26 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
     },
     // CL-44: every re-acquisition (on 401) starts from a fresh ID-JAG, never a stale token.
     requestIdJag: async ({ scope: requestedScope }) => (await askIdpForIdJag(requestedScope)).idJag,
-    ...(onTokens === undefined ? {} : { onTokens: (tokens: OAuthTokens) => onTokens(tokens, authorizationServer) }),
+    ...(onTokens === undefined ? {} : { onTokens: (tokens: OAuthTokens) => onTokens(tokens, authorizationServer, resource) }),
   })
 
-  const connection = await connectMcp({ ...common, mcpServerUrl: options.mcpServerUrl, authProvider, serverName: options.serverName })
-  return { connection, protectedResource, authorizationServer, scope, idJag, accessToken, grantedScope }
+  const connection = await connectMcp({
+    ...common,
+    mcpServerUrl: options.mcpServerUrl,
+    authProvider,
+    serverName: options.serverName,
+    onInsufficientScope: (challenged) => authProvider.noteInsufficientScope(challenged), // CL-46: ask for the union
+  })
+  return { connection, protectedResource, authorizationServer, scope, idJag, accessToken, grantedScope, reusedCachedToken: reusable !== undefined }
+}
+
+/**
+ * The cached token, if it may be sent: CL-43, only a token from the authorization server this
+ * resource names now, for this resource; and only while it has more than the margin left.
+ */
+function usableCachedToken(cached: CachedAccessToken | undefined, issuer: string, resource: string): CachedAccessToken | undefined {
+  if (cached === undefined) return undefined
+  if (cached.authorizationServer !== issuer || cached.resource !== resource) return undefined
+  if (cached.expiresAt - Date.now() < ACCESS_TOKEN_EXPIRY_MARGIN_MS) return undefined
+  return cached
 }

@@ -30,7 +30,9 @@ export function signInRoutes(provider: Provider, config: IdpConfig, log: Logger)
         res.type('html').send(renderLoginPage({ action: `/interaction/${interaction.uid}/login`, clientId: clientIdOf(interaction.params), users: config.users }))
         return
       }
-      // Every client is pre-approved, so consent should never be prompted; complete it if it is.
+      // Every client is pre-approved, so consent is never asked of the user. oidc-provider still
+      // prompts for it after every login of a `native` client (its `native_client_prompt` check: the
+      // agent CLI), and when `prompt=consent` is sent for `offline_access`; complete it here.
       const grant = new provider.Grant({ clientId: clientIdOf(interaction.params), accountId: interaction.session?.accountId })
       const details = interaction.prompt.details
       if (Array.isArray(details.missingOIDCScope)) grant.addOIDCScope(details.missingOIDCScope.filter(isString))

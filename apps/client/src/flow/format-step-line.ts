@@ -1,4 +1,4 @@
-import type { Step } from '../flow/step.ts'
+import type { Step } from './step.ts'
 
 /**
  * One step as one log line: status, title, request method and URL, response status, notes.

@@ -1,0 +1,75 @@
+/**
+ * Configuration of the headless agent CLI ("Acme Agent CLI", `npm run agent`).
+ *
+ * The CLI is its own client, registered apart from the web app (docs/demo-world.md): `acme-agent-cli`
+ * at the IdP, `acme-agent-cli-tasks` at the MCP authorization server (IDP-21). It is confidential:
+ * it authenticates with `private_key_jwt` at both (CL-28), with a key pair made for this checkout
+ * by `npm start` (CL-49: no private key ships in the repository). It signs the user in through the
+ * system browser with a loopback redirect (RFC 8252 §7.3).
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { JWK } from 'jose'
+import { type ChainConfig, type Env, readRegistration, readUrl } from '../config.ts'
+
+/** `signInScope` here asks for `offline_access`: the IdP refresh token kept for later runs (CL-45). */
+export interface AgentConfig extends ChainConfig {
+  /** Where the signed-in state (IdP refresh token, ID token, access token) is kept between runs. */
+  stateFile: string
+  /** The loopback address the sign-in redirect comes back to (RFC 8252 §7.3: an IP literal, not "localhost"). */
+  loopbackHost: string
+  /** How long `login` waits for the browser, in ms. */
+  loginTimeoutMs: number
+}
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url))
+/** Where `npm start` writes this checkout's CLI key pair (scripts/start.ts). */
+export const DEFAULT_KEY_FILE = path.join(repoRoot, '.demo', 'agent-cli-key.json')
+export const DEFAULT_STATE_FILE = path.join(repoRoot, '.demo', 'agent-cli-state.json')
+
+/** Reads the CLI's configuration from the environment, with the demo world's defaults. Throws on invalid values. */
+export function loadAgentConfig(env: Env): AgentConfig {
+  const allowInsecureHttp = env.ALLOW_INSECURE_HTTP === 'true'
+  const idpIssuer = readUrl(env, 'IDP_ISSUER', 'http://localhost:4001', allowInsecureHttp)
+  const mcpServerUrl = readUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', allowInsecureHttp)
+  const expectedAuthorizationServer = env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp)
+
+  // One key pair serves both registrations unless a registration is given its own (<prefix>_PRIVATE_JWK).
+  const keyFile = env.AGENT_CLI_KEY_FILE ?? DEFAULT_KEY_FILE
+  const withKey = (prefix: string): Env => env[`${prefix}_PRIVATE_JWK`] !== undefined || env[`${prefix}_SECRET`] !== undefined
+    ? env
+    : { ...env, [`${prefix}_PRIVATE_JWK`]: JSON.stringify(readKeyFile(keyFile)) }
+  const idpClient = readRegistration(withKey('AGENT_IDP_CLIENT'), 'AGENT_IDP_CLIENT', { clientId: 'acme-agent-cli', clientSecret: '' })
+  const authorizationServerClient = readRegistration(withKey('AGENT_AS_CLIENT'), 'AGENT_AS_CLIENT', { clientId: 'acme-agent-cli-tasks', clientSecret: '' })
+
+  const loginTimeoutSeconds = Number(env.AGENT_LOGIN_TIMEOUT_SECONDS ?? 300)
+  if (!Number.isFinite(loginTimeoutSeconds) || loginTimeoutSeconds <= 0) throw new Error('AGENT_LOGIN_TIMEOUT_SECONDS must be a positive number')
+  return {
+    idpIssuer,
+    mcpServerUrl,
+    expectedAuthorizationServer,
+    idpClient,
+    authorizationServerClient,
+    scope: env.AGENT_SCOPE ?? 'tasks.read tasks.write',
+    signInScope: env.AGENT_SIGN_IN_SCOPE ?? 'openid profile offline_access',
+    stateFile: env.AGENT_STATE_FILE ?? DEFAULT_STATE_FILE,
+    loopbackHost: '127.0.0.1',
+    loginTimeoutMs: loginTimeoutSeconds * 1000,
+    allowInsecureHttp,
+  }
+}
+
+function readKeyFile(file: string): JWK {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    throw new Error(`The agent's private key ${file} does not exist. \`npm start\` creates it (and registers its public half at the IdP and the authorization server); or set AGENT_CLI_KEY_FILE`)
+  }
+  try {
+    return JSON.parse(text) as JWK
+  } catch {
+    throw new Error(`The agent's private key ${file} is not a JSON JWK`)
+  }
+}

@@ -1,0 +1,91 @@
+import { FlowError } from '../flow/flow-error.ts'
+import { type ChainResult, runChain } from '../flow/run-chain.ts'
+import type { StepRecorder } from '../flow/step.ts'
+import type { AgentConfig } from './agent-config.ts'
+import { type AgentState, writeAgentState } from './agent-state.ts'
+import { discoverIdp, idpTokenEndpoint } from '../discover-idp.ts'
+
+/** An ID token with less than this left is not presented: the IdP could see it expired. */
+export const ID_TOKEN_EXPIRY_MARGIN_MS = 60_000
+
+/** The subject token of the token exchange, and why it was chosen. */
+export interface SubjectTokenChoice {
+  token: string
+  type: 'id_token' | 'refresh_token'
+  reason: string
+}
+
+/**
+ * CL-45: the ID token while it is fresh (CL-24); once it has expired, the IdP refresh token presented
+ * directly as the subject token (the IdP accepts it: IDP-04, IDP-07); with neither, sign in again.
+ * @throws {FlowError} `login_required`
+ */
+export function chooseSubjectToken(state: AgentState, now: number): SubjectTokenChoice {
+  if (state.idToken !== undefined && state.idTokenExpiresAt !== undefined && state.idTokenExpiresAt - now > ID_TOKEN_EXPIRY_MARGIN_MS) {
+    return { token: state.idToken, type: 'id_token', reason: 'the ID token from sign-in is still valid (CL-24)' }
+  }
+  if (state.refreshToken !== undefined) {
+    return { token: state.refreshToken, type: 'refresh_token', reason: 'the ID token has expired, so the IdP refresh token is the subject token (CL-45)' }
+  }
+  throw new FlowError('login_required', 'Your sign-in has expired and no IdP refresh token was kept; sign in again: npm run agent -- login')
+}
+
+export interface ConnectDeps {
+  /** `--scope`: ask for exactly these on a fresh exchange (least privilege); a step-up adds to them (CL-46). */
+  pinnedScope?: string | undefined
+  fetch: typeof fetch
+  record: StepRecorder
+  now?: () => number
+}
+
+/**
+ * Runs the whole chain as the signed-in user of `state`, without a login: reuses the kept access
+ * token while it is valid; otherwise a fresh ID-JAG from the ID token or the IdP refresh token
+ * (CL-44, CL-45) and a fresh access token. Every token the chain obtains, including the SDK's
+ * re-acquisitions after a 401 or a step-up (CL-46), is written back to the state file.
+ */
+export async function connectAsSignedInUser(config: AgentConfig, state: AgentState, deps: ConnectDeps): Promise<ChainResult> {
+  const now = deps.now ?? Date.now
+  if (state.idpIssuer !== config.idpIssuer || state.clientId !== config.idpClient.clientId) {
+    throw new FlowError('login_required', `The kept sign-in is for ${state.clientId} at ${state.idpIssuer}, not ${config.idpClient.clientId} at ${config.idpIssuer}; sign in again: npm run agent -- login`)
+  }
+  const subject = chooseSubjectToken(state, now())
+  let saved = state
+  const save = (accessToken: NonNullable<AgentState['accessToken']>): void => {
+    saved = { ...saved, accessToken }
+    writeAgentState(config.stateFile, saved)
+  }
+  try {
+    return await runChain({
+      mcpServerUrl: config.mcpServerUrl,
+      expectedAuthorizationServer: config.expectedAuthorizationServer,
+      subjectToken: subject.token,
+      subjectTokenType: subject.type,
+      idpName: 'Acme SSO',
+      idp: async () => {
+        deps.record({ title: 'Subject token for the token exchange', status: 'ok', notes: [subject.reason] })
+        return idpTokenEndpoint(await discoverIdp(config, deps.fetch))
+      },
+      idpClient: config.idpClient,
+      authorizationServerClient: config.authorizationServerClient,
+      scope: config.scope,
+      pinnedScope: deps.pinnedScope,
+      serverName: 'Tasks',
+      fetch: deps.fetch,
+      allowInsecureHttp: config.allowInsecureHttp,
+      record: deps.record,
+      cachedAccessToken: state.accessToken === undefined ? undefined : { accessToken: state.accessToken.token, grantedScope: state.accessToken.grantedScope, authorizationServer: state.accessToken.authorizationServer, resource: state.accessToken.resource, expiresAt: state.accessToken.expiresAt },
+      onAccessToken: ({ accessToken, grantedScope, authorizationServer, resource }) =>
+        save({ token: accessToken, grantedScope, authorizationServer, resource, expiresAt: now() + (accessToken.expires_in ?? 0) * 1000 }),
+      onTokens: (tokens, authorizationServer, resource) => {
+        deps.record({ title: 'Access token re-acquired by the MCP SDK (RFC 7523 jwt-bearer, fresh ID-JAG)', status: 'ok', notes: [`granted scope: ${tokens.scope ?? '(as requested)'}`] })
+        save({ token: tokens, grantedScope: tokens.scope, authorizationServer: authorizationServer.issuer, resource, expiresAt: now() + (tokens.expires_in ?? 0) * 1000 })
+      },
+    })
+  } catch (error) {
+    if (error instanceof FlowError && error.error === 'invalid_grant' && subject.type === 'refresh_token') {
+      throw new FlowError('login_required', `Acme SSO no longer accepts the kept refresh token (${error.message}); sign in again: npm run agent -- login`, { cause: error })
+    }
+    throw error
+  }
+}

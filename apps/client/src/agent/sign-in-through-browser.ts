@@ -1,0 +1,91 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import * as oidc from 'openid-client'
+import { discoverIdp } from '../discover-idp.ts'
+import { FlowError } from '../flow/flow-error.ts'
+import { redeemSignInResponse, type SignInResult } from '../redeem-sign-in-response.ts'
+import type { AgentConfig } from './agent-config.ts'
+
+export interface BrowserSignInDeps {
+  fetch: typeof fetch
+  /** Shows the user the sign-in URL (prints it, and may open the system browser). */
+  openUrl: (url: string) => void
+}
+
+export type BrowserSignInResult = SignInResult
+
+/**
+ * Signs the user in through the system browser, for an agent without a web server of its own
+ * (RFC 8252, OAuth for native apps): the authorization code flow with PKCE S256, `state` and `nonce`
+ * (CL-13…CL-15), redirecting to a one-shot listener on a loopback IP literal and an ephemeral port
+ * (RFC 8252 §7.3; the IdP registers the client as native so that any port matches).
+ *
+ * Asks for `offline_access` with `prompt=consent`, so that the IdP issues a refresh token the agent
+ * keeps for later runs (CL-45). The code is redeemed with the agent's own client authentication
+ * (`private_key_jwt`, CL-28).
+ *
+ * Does NOT open a browser itself: `deps.openUrl` does. Gives up after `config.loginTimeoutMs`.
+ * @throws {FlowError} when the IdP refuses, the response fails a check, or the wait times out.
+ */
+export async function signInThroughBrowser(config: AgentConfig, deps: BrowserSignInDeps): Promise<BrowserSignInResult> {
+  let deliver: (url: URL, res: ServerResponse) => void = () => {}
+  const callback = new Promise<{ url: URL; res: ServerResponse }>((resolve) => {
+    deliver = (url, res) => resolve({ url, res })
+  })
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', `http://${config.loopbackHost}`)
+    if (req.method !== 'GET' || url.pathname !== '/callback') {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: this listener only takes the sign-in redirect at /callback.\n')
+      return
+    }
+    deliver(new URL(`${redirectUri}${url.search}`), res)
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, config.loopbackHost, resolve)
+  })
+  const { port } = server.address() as AddressInfo
+  const redirectUri = `http://${config.loopbackHost}:${port}/callback`
+  let timer: NodeJS.Timeout | undefined
+  try {
+    const idp = await discoverIdp(config, deps.fetch, redirectUri)
+    const codeVerifier = oidc.randomPKCECodeVerifier() // CL-15
+    const state = oidc.randomState() // CL-14
+    const nonce = oidc.randomNonce() // CL-14
+    const authorizationUrl = oidc.buildAuthorizationUrl(idp, {
+      redirect_uri: redirectUri,
+      scope: config.signInScope,
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      // The IdP issues a refresh token for offline_access only with consent asked; login shows the
+      // password page even when a browser session exists, so the user sees who signs in.
+      prompt: 'login consent',
+    })
+    deps.openUrl(authorizationUrl.href)
+
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new FlowError('login_timeout', `No sign-in came back within ${Math.round(config.loginTimeoutMs / 1000)} s; run the command again`)), config.loginTimeoutMs)
+    })
+    const { url, res } = await Promise.race([callback, timeout])
+    try {
+      const result = await redeemSignInResponse(idp, url, { state, nonce, codeVerifier }) // CL-14, CL-15
+      respond(res, 200, `Signed in as ${result.user.username ?? result.user.sub}. You can close this window and return to the terminal.`)
+      return result
+    } catch (error) {
+      respond(res, 400, `Sign-in failed: ${error instanceof Error ? error.message : String(error)}`)
+      throw error
+    }
+  } finally {
+    clearTimeout(timer)
+    server.closeAllConnections()
+    server.close()
+  }
+}
+
+function respond(res: ServerResponse, status: number, message: string): void {
+  const escaped = message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+  res.end(`<!doctype html><meta charset="utf-8"><title>Acme Agent CLI</title><p>${escaped}</p>\n`)
+}
