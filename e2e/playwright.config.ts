@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs'
+import { createHash, generateKeyPairSync } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from '@playwright/test'
 
 // The browser: $CHROMIUM_PATH, else the machine's Chromium (Debian package `chromium`), else
@@ -13,7 +15,26 @@ export const urls = {
   as: `http://localhost:${base + 2}`,
   rs: `http://localhost:${base + 3}/mcp`,
 }
+
+/**
+ * The agent CLI's key pair for these tests, as `npm start` makes one: the private JWK in a file the
+ * CLI reads (git-ignored .demo/), the public JWK Set for the IdP and the authorization server. Made
+ * once and then read, because Playwright evaluates this file in the runner and again in each worker.
+ */
+export const agentCliKeyFile = fileURLToPath(new URL('../.demo/e2e-agent-cli-key.json', import.meta.url))
+function agentCliJwks(): string {
+  if (!existsSync(agentCliKeyFile)) {
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
+    const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url') // RFC 7638
+    mkdirSync(new URL('../.demo/', import.meta.url), { recursive: true, mode: 0o700 })
+    writeFileSync(agentCliKeyFile, JSON.stringify({ ...jwk, kid, alg: 'ES256' }), { mode: 0o600 })
+  }
+  const { d: _d, ...publicJwk } = JSON.parse(readFileSync(agentCliKeyFile, 'utf8')) as Record<string, string>
+  return JSON.stringify({ keys: [{ ...publicJwk, use: 'sig' }] })
+}
+
 const env = {
+  AGENT_CLI_JWKS: agentCliJwks(),
   IDP_ISSUER: urls.idp,
   AS_ISSUER: urls.as,
   RS_RESOURCE: urls.rs,

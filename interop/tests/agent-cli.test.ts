@@ -154,6 +154,19 @@ describe('the agent CLI, signed in once as alice', () => {
     assert.equal(whoami(run).subject, 'acme|u-1001')
     assert.match(run.stderr, /Access token kept from an earlier run/)
     assert.equal(count(run.stderr, /Token exchange at/), 0)
+    assert.equal(count(run.stderr, /Subject token for the token exchange/), 0) // no IdP round trip at all
+  })
+
+  test('CL-44 a kept access token the MCP server refuses (401) is replaced in the same run from a fresh ID-JAG', async () => {
+    editState(stateFile, (state) => {
+      const token = state.accessToken!.token.access_token
+      state.accessToken!.token.access_token = `${token.slice(0, -4)}AAAA` // a broken signature, still "unexpired"
+    })
+    const run = await runAgent(['call', 'whoami'], { stateFile })
+    assert.equal(run.code, 0, run.stderr)
+    assert.equal(whoami(run).subject, 'acme|u-1001')
+    assert.equal(count(run.stderr, /re-acquired by the MCP SDK/), 1)
+    assert.ok(!readState(stateFile).accessToken?.token.access_token.endsWith('AAAA')) // the new token is kept
   })
 
   test('CL-44 an expired access token makes the agent run the exchange again with a fresh ID-JAG', async () => {

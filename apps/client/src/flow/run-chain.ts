@@ -116,9 +116,12 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
   const supported = protectedResource.metadata.scopes_supported
   const scope = options.pinnedScope ?? protectedResource.challengedScope ?? options.scope ?? (supported === undefined ? undefined : formatScope(supported))
 
-  const idp = typeof options.idp === 'function' ? await options.idp() : options.idp
-  const askIdpForIdJag = async (requestedScope: string | undefined) =>
-    requestIdJag({
+  // Looked up only when an ID-JAG is needed: a reused access token needs no IdP at all.
+  let idpLookup: Promise<IdpTokenEndpoint> | undefined
+  const lookUpIdp = (): Promise<IdpTokenEndpoint> => (idpLookup ??= typeof options.idp === 'function' ? options.idp() : Promise.resolve(options.idp))
+  const askIdpForIdJag = async (requestedScope: string | undefined) => {
+    const idp = await lookUpIdp()
+    return requestIdJag({
       ...common,
       idpName: options.idpName,
       tokenEndpoint: idp.tokenEndpoint,
@@ -131,6 +134,7 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
       scope: requestedScope,
       client: options.idpClient,
     })
+  }
 
   const reusable = usableCachedToken(options.cachedAccessToken, authorizationServer.issuer, resource)
   let idJag: IdJag | undefined

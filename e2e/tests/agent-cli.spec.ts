@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { expect, test } from '@playwright/test'
+import { agentCliKeyFile, urls } from '../playwright.config.ts'
+
+// The headless agent CLI's one interactive moment in a real browser: `agent login` prints the IdP's
+// sign-in URL, the user signs in in Chromium, and the IdP redirects to the CLI's one-shot listener
+// on 127.0.0.1 (RFC 8252 §7.3). After that the CLI runs the chain with no browser at all.
+
+const AGENT_MAIN = fileURLToPath(new URL('../../apps/client/src/agent/main.ts', import.meta.url))
+
+interface Agent {
+  /** Resolves with the first sign-in URL the CLI prints. */
+  signInUrl: Promise<string>
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>
+}
+
+function runAgent(args: string[], stateFile: string): Agent {
+  const child = spawn(process.execPath, [AGENT_MAIN, ...args], {
+    env: {
+      ...process.env,
+      IDP_ISSUER: urls.idp,
+      AS_ISSUER: urls.as,
+      RS_RESOURCE: urls.rs,
+      ALLOW_INSECURE_HTTP: 'true',
+      AGENT_CLI_KEY_FILE: agentCliKeyFile,
+      AGENT_STATE_FILE: stateFile,
+      AGENT_OPEN_BROWSER: 'false', // the test is the browser
+      AGENT_LOGIN_TIMEOUT_SECONDS: '30',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  let found: (url: string) => void = () => {}
+  const signInUrl = new Promise<string>((resolve) => (found = resolve))
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+    const url = /(http:\/\/\S+\/auth\?\S+)/.exec(stderr)?.[1]
+    if (url !== undefined) found(url)
+  })
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+  return { signInUrl, done }
+}
+
+test('the agent CLI signs alice in through Chromium with a loopback redirect, then calls whoami with no browser (CL-13, CL-15, CL-28, CL-45)', async ({ page }) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'e2e-agent-'))
+  const stateFile = path.join(dir, 'state.json')
+  try {
+    const login = runAgent(['login'], stateFile)
+    const signInUrl = await Promise.race([login.signInUrl, login.done.then((run) => Promise.reject(new Error(`agent login ended early:\n${run.stderr}`)))])
+    expect(new URL(signInUrl).searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/)
+    expect(new URL(signInUrl).searchParams.get('code_challenge_method')).toBe('S256') // CL-15
+
+    await page.goto(signInUrl)
+    await expect(page.getByRole('heading', { name: /Acme SSO/ })).toBeVisible()
+    await page.getByLabel('Username').fill('alice')
+    await page.getByLabel('Password').fill('alice-password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    // The CLI's loopback listener answers the redirect.
+    await expect(page.getByText('Signed in as alice. You can close this window')).toBeVisible()
+    const loggedIn = await login.done
+    expect(loggedIn.code, loggedIn.stderr).toBe(0)
+    expect(loggedIn.stdout).toContain('Kept the IdP refresh token')
+
+    const call = await runAgent(['call', 'whoami'], stateFile).done
+    expect(call.code, call.stderr).toBe(0)
+    const me = JSON.parse(call.stdout) as { subject: string; client_id: string }
+    expect(me.subject).toBe('acme|u-1001')
+    expect(me.client_id).toBe('acme-agent-cli-tasks')
+    expect(call.stderr).toMatch(/Access token from the MCP authorization server.*client authentication private_key_jwt/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
