@@ -27,7 +27,11 @@ function agentCliJwks(): string {
     const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
     const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url') // RFC 7638
     mkdirSync(new URL('../.demo/', import.meta.url), { recursive: true, mode: 0o700 })
-    writeFileSync(agentCliKeyFile, JSON.stringify({ ...jwk, kid, alg: 'ES256' }), { mode: 0o600 })
+    try {
+      writeFileSync(agentCliKeyFile, JSON.stringify({ ...jwk, kid, alg: 'ES256' }), { mode: 0o600, flag: 'wx' })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error // another Playwright process wrote it first
+    }
   }
   const { d: _d, ...publicJwk } = JSON.parse(readFileSync(agentCliKeyFile, 'utf8')) as Record<string, string>
   return JSON.stringify({ keys: [{ ...publicJwk, use: 'sig' }] })

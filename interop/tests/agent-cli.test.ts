@@ -145,7 +145,10 @@ describe('the agent CLI, signed in once as alice', () => {
     assert.match(run.stderr, /\[ok\] Token exchange at Acme SSO.*client authentication private_key_jwt/)
     assert.match(run.stderr, /\[ok\] Access token from the MCP authorization server.*client authentication private_key_jwt/)
     assert.match(run.stderr, /the ID token from sign-in is still valid \(CL-24\)/)
-    assert.equal(readState(stateFile).accessToken?.grantedScope, 'tasks.read tasks.write')
+    const state = readState(stateFile)
+    assert.equal(state.accessToken?.grantedScope, 'tasks.read tasks.write')
+    // CL-34: no credential in the output of a run that obtained them all.
+    for (const token of [state.refreshToken!, state.idToken!, state.accessToken!.token.access_token]) assert.equal(`${run.stdout}${run.stderr}`.includes(token), false)
   })
 
   test('a kept access token is reused until it expires: no token exchange', async () => {
@@ -195,13 +198,12 @@ describe('the agent CLI, signed in once as alice', () => {
   })
 
   test('CL-46 on 403 insufficient_scope the agent asks once for the union of its scopes and the challenged ones', async () => {
-    editState(stateFile, (state) => {
-      delete state.accessToken
-    })
+    assert.equal(readState(stateFile).accessToken?.grantedScope, 'tasks.read tasks.write') // kept, but broader than --scope
     // --scope: least privilege on the first exchange, so the token lacks tasks.write.
     const run = await runAgent(['call', '--scope', 'tasks.read', 'add_task', JSON.stringify({ title: 'Ship the CLI' })], { stateFile })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /Ship the CLI/)
+    assert.equal(count(run.stderr, /Access token kept from an earlier run/), 0) // the broader kept token is not sent
     assert.match(run.stderr, /Token exchange at Acme SSO.*granted scope: tasks\.read\)/) // the first token: tasks.read only
     assert.equal(count(run.stderr, /re-acquired by the MCP SDK.*granted scope: tasks\.read tasks\.write/), 1, run.stderr)
     assert.equal(readState(stateFile).accessToken?.grantedScope, 'tasks.read tasks.write') // the union, kept
@@ -240,10 +242,10 @@ describe('the agent CLI refusing', () => {
     const run = await runAgent(['call', 'add_task', JSON.stringify({ title: 'x' })], { stateFile })
     assert.equal(run.code, 1)
     assert.match(run.stderr, /Refused \(insufficient_scope\): .*lacks tasks\.write/)
-    assert.ok(count(run.stderr, /re-acquired by the MCP SDK/) <= 1) // "limit retries"
+    assert.equal(count(run.stderr, /re-acquired by the MCP SDK/), 1, run.stderr) // one step-up, then the refusal (CL-46: limit retries)
   })
 
-  test('IDP-06 an ID token issued to another client is refused before any request, naming the reason', async () => {
+  test('login --id-token refuses an ID token issued to another client before any request, naming why the IdP would (IDP-06)', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'ES256' })).toString('base64url')
     const payload = Buffer.from(JSON.stringify({ sub: 'u-1001', aud: 'acme-agent', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url')
     const run = await runAgent(['login', '--id-token'], { stateFile: path.join(workDir, 'other.json'), stdin: `${header}.${payload}.sig` })

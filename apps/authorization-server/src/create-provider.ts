@@ -3,7 +3,7 @@ import { GRANT_TYPE, type IssuerKeys, type ReplayStore, type SigningKey } from '
 import type { Logger } from '@ema/server-kit'
 import type { AuthorizationServerConfig, RegisteredClient } from './config.ts'
 import { AUTHORIZATION_SERVER_METADATA } from './authorization-server-metadata.ts'
-import { requireClientAuthentication } from '@ema/provider-kit'
+import { assertClientAssertionAudience, requireClientAuthentication } from '@ema/provider-kit'
 import { JWT_BEARER_PARAMETERS, jwtBearerGrant } from './grants/jwt-bearer.ts'
 
 export interface CreateProviderDeps {
@@ -29,6 +29,10 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
     // Confidential server-side clients only: no browser may call the token endpoint cross-origin.
     clientBasedCORS: () => false,
     clientAuthMethods: [...CLIENT_AUTH_METHODS],
+    // AS-08, AS-10, SEC-07: a private_key_jwt client assertion's `aud` must be exactly this server's issuer,
+    // as one string (RFC 7523bis, decision 0013); oidc-provider alone would also take the token endpoint
+    // URL or an array.
+    assertJwtClientAuthClaimsAndHeader: assertClientAssertionAudience,
     // `/jwks` publishes the public half of the key that signs our access tokens.
     jwks: { keys: [deps.signingKey.privateJwk as NonNullable<Configuration['jwks']>['keys'][number]] },
     // No authorization endpoint flows: `none` keeps authorization_code and implicit out of

@@ -41,6 +41,32 @@ test('AS-08 AS-10 accepts private_key_jwt', async () => {
   assert.equal(typeof body.access_token, 'string')
 })
 
+test('AS-08 AS-10 SEC-07 accepts a private_key_jwt client assertion whose aud is exactly the issuer', async () => {
+  const assertion = await mintIdJag(idp, as, { claims: { client_id: PKJWT_CLIENT } })
+  const res = await redeem(as, assertion, { auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: clientKey, aud: as.url } })
+  assert.equal(res.status, 200)
+  const body = (await res.json()) as Record<string, unknown>
+  assert.equal(typeof body.access_token, 'string')
+})
+
+test('AS-08 AS-10 SEC-07 refuses a private_key_jwt client assertion whose aud is the token endpoint URL with 401 invalid_client (RFC 7523bis)', async () => {
+  const assertion = await mintIdJag(idp, as, { claims: { client_id: PKJWT_CLIENT } })
+  const res = await redeem(as, assertion, { auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: clientKey, aud: `${as.url}/token` } })
+  const { status, body } = await readRefusal(res)
+  assert.equal(status, 401)
+  assert.deepEqual(body, { error: 'invalid_client', error_description: `client assertion aud must be exactly the issuer identifier "${as.url}"` })
+})
+
+test('AS-08 AS-10 SEC-07 refuses an array client assertion aud, even one holding the issuer, with 401 invalid_client (RFC 7523bis)', async () => {
+  for (const aud of [[as.url], [as.url, `${as.url}/token`]]) {
+    const assertion = await mintIdJag(idp, as, { claims: { client_id: PKJWT_CLIENT } })
+    const res = await redeem(as, assertion, { auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: clientKey, aud } })
+    const { status, body } = await readRefusal(res)
+    assert.equal(status, 401, JSON.stringify(aud))
+    assert.deepEqual(body, { error: 'invalid_client', error_description: `client assertion aud must be exactly the issuer identifier "${as.url}" as a single string, not an array` })
+  }
+})
+
 test('AS-08 refuses private_key_jwt signed with a key the client did not register', async () => {
   const assertion = await mintIdJag(idp, as, { claims: { client_id: PKJWT_CLIENT } })
   const res = await redeem(as, assertion, { auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: await generateSigningKey('ES256') } })

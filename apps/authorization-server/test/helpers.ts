@@ -140,7 +140,8 @@ export function unsignedJwt(header: Record<string, unknown>, claims: Record<stri
 
 export type ClientAuth =
   | { method: 'client_secret_basic' | 'client_secret_post'; clientId?: string; secret?: string }
-  | { method: 'private_key_jwt'; clientId: string; key: SigningKey }
+  /** `aud`: the client assertion's audience; default this server's issuer (the only one it accepts, AS-08). */
+  | { method: 'private_key_jwt'; clientId: string; key: SigningKey; aud?: string | string[] }
   | { method: 'none' }
 
 export interface RedeemOptions {
@@ -170,9 +171,25 @@ export async function redeem(as: TestAs, assertion: string | undefined, options:
     form.append('client_secret', auth.secret ?? CLIENT_SECRET)
   } else if (auth.method === 'private_key_jwt') {
     form.append('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
-    form.append('client_assertion', await signClientAssertion({ clientId: auth.clientId, audience: as.url, now: new Date(), key: auth.key }))
+    form.append('client_assertion', auth.aud === undefined
+      ? await signClientAssertion({ clientId: auth.clientId, audience: as.url, now: new Date(), key: auth.key })
+      : await clientAssertionWithAud(auth.clientId, auth.key, auth.aud))
   }
   return fetch(`${as.url}/token`, { method: 'POST', headers, body: form })
+}
+
+/** A client assertion as `signClientAssertion` makes it, but with any `aud`, an array included. */
+async function clientAssertionWithAud(clientId: string, key: SigningKey, aud: string | string[]): Promise<string> {
+  const now = Math.floor(Date.now() / 1000)
+  return new SignJWT({})
+    .setProtectedHeader({ alg: key.alg, kid: key.kid })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(aud)
+    .setJti(crypto.randomUUID())
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
+    .sign(key.privateKey)
 }
 
 /** The claims of a JWT, unverified (for tests that already trust the token). */

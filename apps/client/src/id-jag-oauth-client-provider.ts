@@ -3,7 +3,14 @@ import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } fr
 import { formatScope, GRANT_TYPE, parseScope } from '@ema/tokens'
 import type { ClientRegistration } from './config.ts'
 import { applyClientAuthentication } from './flow/client-authentication.ts'
+import { FlowError } from './flow/flow-error.ts'
 import { jwtBearerParams } from './flow/redeem-id-jag.ts'
+
+/**
+ * CL-46 "limit retries": step-ups per connection. One is what a policy change needs; a second covers
+ * a tool whose challenge names scopes one at a time. A server asking again after that is refused.
+ */
+export const MAX_STEP_UPS = 2
 
 /** A client registration at the MCP authorization server (a secret, a private key, or both). */
 export type IdJagClientRegistration = ClientRegistration
@@ -65,6 +72,10 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
   #discoveryState: OAuthDiscoveryState | undefined
   /** Every scope asked for so far: a step-up adds to it, never replaces it (CL-46). */
   #requestedScope: string | undefined
+  /** Set by a 403 `insufficient_scope` (the challenged scope), until the step-up it causes. */
+  #pendingStepUp: string | undefined
+  /** Step-ups made on this connection (CL-46: limit retries). */
+  #stepUps = 0
 
   constructor(options: IdJagOAuthClientProviderOptions) {
     this.#options = options
@@ -107,12 +118,21 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
    * Gets a fresh ID-JAG from the callback and returns the RFC 7523 jwt-bearer parameters. The SDK adds
    * `resource` again (same value) and client authentication, then POSTs to the token endpoint.
    *
-   * `scope` is what the SDK asks for: the challenged scope after a 401/403, else the configured one.
-   * CL-46 (26-07): request the union of what was requested before and what the challenge names, so
-   * a step-up for `tasks.write` does not drop `tasks.read`.
+   * `scope` is what the SDK passes: in SDK 1.x always `clientMetadata.scope`, i.e. the union so far.
+   * After a 403 {@link noteInsufficientScope} this is a step-up (CL-46): refused with
+   * `insufficient_scope` once {@link MAX_STEP_UPS} step-ups have been made, whatever the SDK would
+   * do next (the limit is ours, not a library default).
    */
   async prepareTokenRequest(scope?: string): Promise<URLSearchParams> {
-    this.noteInsufficientScope(scope)
+    this.#widen(scope)
+    if (this.#pendingStepUp !== undefined) {
+      const challenged = this.#pendingStepUp
+      this.#pendingStepUp = undefined
+      if (this.#stepUps >= MAX_STEP_UPS) {
+        throw new FlowError('insufficient_scope', `The MCP server still asks for more scope (${challenged ?? 'unnamed'}) after ${MAX_STEP_UPS} step-up(s) to "${this.#requestedScope ?? ''}", so this client stopped asking (CL-46); the IdP's policy does not grant it`)
+      }
+      this.#stepUps += 1
+    }
     const requested = this.#requestedScope
     const idJag = await this.#options.requestIdJag({ scope: requested })
     return jwtBearerParams(idJag, this.#options.resource, requested)
@@ -120,11 +140,17 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
 
   /**
    * CL-46: the MCP server answered 403 `insufficient_scope` naming `challenged`; the next token request
-   * asks for the union. Called by whoever sees the response (the SDK 1.x does not pass the challenged
-   * scope to {@link prepareTokenRequest}).
+   * is a step-up that asks for the union of everything requested so far and `challenged`. Called by
+   * whoever sees the response (`connectMcp`), because SDK 1.x does not pass the challenged scope to
+   * {@link prepareTokenRequest}.
    */
   noteInsufficientScope(challenged: string | undefined): void {
-    const union = [...new Set([...parseScope(this.#requestedScope), ...parseScope(challenged)])]
+    this.#widen(challenged)
+    this.#pendingStepUp = challenged ?? ''
+  }
+
+  #widen(scope: string | undefined): void {
+    const union = [...new Set([...parseScope(this.#requestedScope), ...parseScope(scope)])]
     this.#requestedScope = union.length === 0 ? undefined : formatScope(union)
   }
 

@@ -80,6 +80,7 @@ describe('chooseClientAuthMethod (CL-27, CL-28, CL-37)', () => {
     { name: 'a secret only, server lists only private_key_jwt: refused', client: secret, supported: ['private_key_jwt'], refused: /supports only private_key_jwt/ },
     { name: 'pinned post, server lists post: post, even with a key', client: { ...both, authMethod: 'client_secret_post' }, supported: ['private_key_jwt', 'client_secret_post'], method: 'client_secret_post' },
     { name: 'pinned private_key_jwt, server lists only basic: refused', client: { ...both, authMethod: 'private_key_jwt' }, supported: ['client_secret_basic'], refused: /registered at Test AS for private_key_jwt, but Test AS supports only client_secret_basic/ },
+    { name: 'pinned private_key_jwt, metadata lists no methods: the registration wins over the RFC 8414 default', client: { ...keyOnly, authMethod: 'private_key_jwt' }, supported: undefined, method: 'private_key_jwt' },
     { name: 'pinned private_key_jwt without a key: refused', client: { ...secret, authMethod: 'private_key_jwt' }, supported: ['private_key_jwt'], refused: /holds no private key/ },
     { name: 'no credential at all: refused', client: { clientId: 'c' }, supported: ['client_secret_basic'], refused: /holds no credential/ },
   ]

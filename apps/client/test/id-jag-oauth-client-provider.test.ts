@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
 import { GRANT_TYPE } from '@ema/tokens'
-import { IdJagOAuthClientProvider, type IdJagOAuthClientProviderOptions } from '../src/id-jag-oauth-client-provider.ts'
+import { FlowError } from '../src/flow/flow-error.ts'
+import { IdJagOAuthClientProvider, type IdJagOAuthClientProviderOptions, MAX_STEP_UPS } from '../src/id-jag-oauth-client-provider.ts'
 import { decodeBasic, startFakeServer, type FakeServer } from './support/fake-server.ts'
 
 const RESOURCE = 'http://localhost:4003/mcp'
@@ -37,12 +38,29 @@ describe('IdJagOAuthClientProvider', () => {
 
   test('CL-46 a step-up requests the union of the scopes asked for before and the challenged ones, and keeps it', async () => {
     const { instance, requests } = provider({ scope: 'tasks.read' })
-    const stepUp = await instance.prepareTokenRequest('tasks.write') // the SDK passes the 403 challenge's scope
+    instance.noteInsufficientScope('tasks.write') // connectMcp saw 403 insufficient_scope, scope="tasks.write"
+    const stepUp = await instance.prepareTokenRequest(instance.clientMetadata.scope) // what SDK 1.x passes
     assert.equal(stepUp.get('scope'), 'tasks.read tasks.write')
-    await instance.prepareTokenRequest() // a later 401 re-acquisition keeps the stepped-up scope
-    await instance.prepareTokenRequest('tasks.read') // a challenge naming a held scope narrows nothing
+    await instance.prepareTokenRequest(instance.clientMetadata.scope) // a later 401 re-acquisition keeps the stepped-up scope
+    instance.noteInsufficientScope('tasks.read') // a challenge naming a held scope narrows nothing
+    await instance.prepareTokenRequest(instance.clientMetadata.scope)
     assert.deepEqual(requests, [{ scope: 'tasks.read tasks.write' }, { scope: 'tasks.read tasks.write' }, { scope: 'tasks.read tasks.write' }])
     assert.equal(instance.requestedScope, 'tasks.read tasks.write')
+  })
+
+  test('CL-46 limit retries: after MAX_STEP_UPS step-ups the next one is refused with insufficient_scope and no ID-JAG is requested', async () => {
+    const { instance, requests } = provider({ scope: 'tasks.read' })
+    for (let i = 0; i < MAX_STEP_UPS; i++) {
+      instance.noteInsufficientScope('tasks.write')
+      await instance.prepareTokenRequest(instance.clientMetadata.scope)
+    }
+    instance.noteInsufficientScope('tasks.write')
+    await assert.rejects(instance.prepareTokenRequest(instance.clientMetadata.scope), (error: unknown) =>
+      error instanceof FlowError && error.error === 'insufficient_scope' && /after 2 step-up/.test(error.message))
+    assert.equal(requests.length, MAX_STEP_UPS)
+    // A plain 401 re-acquisition (no 403 noted) is not a step-up and still works.
+    await instance.prepareTokenRequest(instance.clientMetadata.scope)
+    assert.equal(requests.length, MAX_STEP_UPS + 1)
   })
 
   test('CL-46 a 403 insufficient_scope seen on the wire widens clientMetadata.scope, which SDK 1.x passes to prepareTokenRequest', async () => {

@@ -1,6 +1,6 @@
 import { GRANT_TYPE, METADATA, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
 import type { Logger } from '@ema/server-kit'
-import { requireClientAuthentication } from '@ema/provider-kit'
+import { assertClientAssertionAudience, requireClientAuthentication } from '@ema/provider-kit'
 import Provider, { type Account, type ClientMetadata, type Configuration } from 'oidc-provider'
 import type { IdpConfig, RegisteredClient } from './config.ts'
 import { tokenExchangeGrant } from './grants/token-exchange.ts'
@@ -32,6 +32,9 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
     // IDP-09: the client authentication methods the token endpoint accepts. `none` exists only so that
     // public clients can sign users in; they are refused at the token exchange (IDP-10).
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    // IDP-09: a private_key_jwt client assertion's `aud` must be exactly this IdP's issuer, as one string
+    // (RFC 7523bis, decision 0013); oidc-provider alone would also take the token endpoint URL or an array.
+    assertJwtClientAuthClaimsAndHeader: assertClientAssertionAudience,
     responseTypes: ['code'], // authorization code flow only: no implicit, no hybrid
     pkce: { required: () => true }, // S256 is the only method oidc-provider 9 offers
     claims: {

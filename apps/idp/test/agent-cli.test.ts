@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, test } from 'node:test'
-import { CLIENT_ASSERTION_TYPE, generateSigningKey, GRANT_TYPE, publicJwks, signClientAssertion, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
-import { decodeJwt } from 'jose'
+import { CLIENT_ASSERTION_TYPE, generateSigningKey, GRANT_TYPE, publicJwks, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
+import { decodeJwt, SignJWT } from 'jose'
 import { ACME_AGENT, AS_ISSUER, RS_RESOURCE, exchange, signIn, signInWithRefreshToken, startIdp, type ClientAuth, type TestIdp } from './helpers.ts'
 
 // The "Acme Agent CLI": a confidential native client that authenticates with private_key_jwt
@@ -80,21 +80,57 @@ test('IDP-06 acme-agent-cli may not exchange an ID token issued to acme-agent', 
   assertRefused(await exchange(idp, { subject_token: webIdToken }, cli), 400, 'invalid_grant')
 })
 
-test('IDP-09 acme-agent-cli accepts the token endpoint URL as the client assertion aud, as well as the issuer', async () => {
-  const idToken = await signIn(idp, { client: cli, username: 'alice', password: 'alice-password', redirectUri: loopbackRedirectUri(61_000) })
+/**
+ * A token exchange by acme-agent-cli whose private_key_jwt client assertion carries `aud` as given
+ * (a string or an array), signed with the CLI's registered key: only the audience can be wrong.
+ */
+async function exchangeWithAssertionAud(subjectToken: string, aud: string | string[]): Promise<{ status: number; body: Record<string, unknown> }> {
+  const now = Math.floor(Date.now() / 1000)
+  const clientAssertion = await new SignJWT({})
+    .setProtectedHeader({ alg: cliKey.alg, kid: cliKey.kid })
+    .setIssuer(CLI_CLIENT_ID)
+    .setSubject(CLI_CLIENT_ID)
+    .setAudience(aud)
+    .setJti(crypto.randomUUID())
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
+    .sign(cliKey.privateKey)
   const body = new URLSearchParams({
     grant_type: GRANT_TYPE.TOKEN_EXCHANGE,
     requested_token_type: TOKEN_TYPE.ID_JAG,
     subject_token_type: TOKEN_TYPE.ID_TOKEN,
-    subject_token: idToken,
+    subject_token: subjectToken,
     audience: AS_ISSUER,
     resource: RS_RESOURCE,
     client_id: CLI_CLIENT_ID,
     client_assertion_type: CLIENT_ASSERTION_TYPE.JWT_BEARER,
-    client_assertion: await signClientAssertion({ clientId: CLI_CLIENT_ID, audience: `${idp.url}/token`, now: new Date(), key: cliKey }),
+    client_assertion: clientAssertion,
   })
-  const res = await fetch(new URL('/token', idp.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })
-  assert.equal(res.status, 200, await res.clone().text())
+  const res = await fetch(new URL('/token', idp.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body })
+  return { status: res.status, body: await res.json() as Record<string, unknown> }
+}
+
+test('IDP-09 acme-agent-cli is refused 401 invalid_client for a client assertion whose aud is the token endpoint URL (RFC 7523bis)', async () => {
+  const idToken = await signIn(idp, { client: cli, username: 'alice', password: 'alice-password', redirectUri: loopbackRedirectUri(61_000) })
+  const res = await exchangeWithAssertionAud(idToken, `${idp.url}/token`)
+  assertRefused(res, 401, 'invalid_client')
+  assert.deepEqual(res.body, { error: 'invalid_client', error_description: `client assertion aud must be exactly the issuer identifier "${idp.url}"` })
+})
+
+test('IDP-09 acme-agent-cli is refused 401 invalid_client for an array client assertion aud, even one holding the issuer (RFC 7523bis)', async () => {
+  const idToken = await signIn(idp, { client: cli, username: 'alice', password: 'alice-password', redirectUri: loopbackRedirectUri(61_001) })
+  for (const aud of [[idp.url], [idp.url, `${idp.url}/token`]]) {
+    const res = await exchangeWithAssertionAud(idToken, aud)
+    assertRefused(res, 401, 'invalid_client')
+    assert.deepEqual(res.body, { error: 'invalid_client', error_description: `client assertion aud must be exactly the issuer identifier "${idp.url}" as a single string, not an array` }, JSON.stringify(aud))
+  }
+})
+
+test('IDP-09 acme-agent-cli is accepted with exactly the issuer as its client assertion aud', async () => {
+  const idToken = await signIn(idp, { client: cli, username: 'alice', password: 'alice-password', redirectUri: loopbackRedirectUri(61_002) })
+  const res = await exchangeWithAssertionAud(idToken, idp.url)
+  assert.equal(res.status, 200, JSON.stringify(res.body))
+  assert.equal(res.body.issued_token_type, TOKEN_TYPE.ID_JAG)
 })
 
 test('IDP-09 acme-agent-cli with client_secret_basic is refused 401 invalid_client', async () => {

@@ -44,9 +44,11 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
     allowOnly(['GET', 'POST', 'DELETE']),
     requireAllowedHost(config.allowedHosts, new URL(config.resource).protocol === 'https:' ? 'https:' : 'http:'), // DNS rebinding → 403
     requireAllowedOrigin(config.allowedOrigins), //        DNS-rebinding protection → 403
-    express.json({ limit: '256kb' }),
     express.urlencoded({ extended: false, limit: '16kb' }), // only to find a form-body access_token (RS-12)
     requireBearerToken(config, { now: deps.now, authorizationServerKeys: deps.authorizationServerKeys, log }), // RS-05 … RS-12 → 400/401/503
+    // JSON is parsed only for an authenticated caller: a request without a valid token gets its 401
+    // challenge whatever its body holds (RFC 6750 §3), and an unauthenticated body is never read.
+    express.json({ limit: '256kb' }),
     sessions.requireOwnSession, //                          RS-19 → 404
     requireToolScopes(config.toolScopes), //                RS-07 → 403
     sessions.handleMcpRequest,

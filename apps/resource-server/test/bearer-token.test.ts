@@ -163,6 +163,26 @@ test('RS-08 malformed JSON is a 400 parse error, never a 500', async () => {
   assert.equal(body.error.code, -32700)
 })
 
+test('RS-05 no token and a body that is not JSON: the 401 Bearer challenge, not a JSON-RPC parse error (RFC 6750 §3)', async () => {
+  const res = await fetch(rs.resource, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: '{not json',
+  })
+  assert.equal(res.status, 401)
+  assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer .*resource_metadata="[^"]+"/)
+})
+
+test('RS-05 no token and a JSON body over the 256 KB limit: 401 at once, the body is never read', async () => {
+  const res = await fetch(rs.resource, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { pad: 'x'.repeat(300_000) } }),
+  })
+  assert.equal(res.status, 401)
+  assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /)
+})
+
 test('RS-10 when the authorization server keys cannot be fetched: 503 temporarily_unavailable', async () => {
   const dead = await listen({ port: 0 })
   const deadUrl = dead.url

@@ -51,8 +51,8 @@ test('RS-05 RS-08 random Authorization headers, content types and bodies at /mcp
     fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', ''),
     async (authorization, body, contentType) => {
       const res = await post(authorization?.replace(/[^\x20-\x7e]/g, '?'), body, contentType)
-      // None of these carries a valid token. A body that is not JSON-RPC may be refused before the
-      // bearer check (400, JSON-RPC error object); every 401/403 is a Bearer challenge.
+      // None of these carries a valid token, so the bearer check refuses each one before any JSON is
+      // parsed; only a form body is read first (RS-12). Every 401/403 is a Bearer challenge.
       const text = await res.text()
       assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}: ${text.slice(0, 200)}`)
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/, text.slice(0, 200))
@@ -60,6 +60,7 @@ test('RS-05 RS-08 random Authorization headers, content types and bodies at /mcp
       assert.ok(typeof parsed.error === 'string' || (typeof parsed.error === 'object' && parsed.error !== null), text)
       assert.equal(parsed.access_token, undefined)
       if (res.status === 401 || res.status === 403) assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /)
+      if (contentType !== 'application/x-www-form-urlencoded') assert.ok(typeof parsed.error === 'string', `an OAuth error from the bearer check, not a JSON-RPC one: ${text.slice(0, 200)}`)
     },
   ), { numRuns: FUZZ_RUNS })
 })

@@ -1,3 +1,4 @@
+export { assertClientAssertionAudience, type ClientAssertionAudienceContext } from './assert-client-assertion-audience.ts'
 export { authorizationServerMetadataRoute } from './authorization-server-metadata-route.ts'
 export { rateLimitTokenEndpoint, type RateLimitTokenEndpointOptions } from './rate-limit-token-endpoint.ts'
 export { requireClientAuthentication } from './require-client-authentication.ts'

@@ -185,6 +185,8 @@ function normaliseTyp(typ: unknown): string {
   return typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : ''
 }
 
+/** A NumericDate for a description. One beyond what a Date can hold (±8.64e12 s) is shown as the number. */
 function iso(seconds: number): string {
-  return new Date(seconds * 1000).toISOString()
+  const date = new Date(seconds * 1000)
+  return Number.isNaN(date.getTime()) ? `${seconds} (beyond any date)` : date.toISOString()
 }

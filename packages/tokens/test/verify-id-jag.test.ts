@@ -307,6 +307,11 @@ describe('verifyIdJag', () => {
     test('AS-21 rejects an iat in the future beyond the skew', async () => {
       await assertInvalidGrant(verifyIdJag(await craft({ iat: T + 120, exp: T + 300 }), options()), /issued in the future/)
     })
+    test('AS-20 AS-21 times beyond what a Date holds are refused as invalid_grant, never a RangeError (found by fuzzing)', async () => {
+      await assertInvalidGrant(verifyIdJag(await craft({ iat: 8_640_000_000_001, exp: 8_640_000_000_300 }), options()), /issued in the future \(iat 8640000000001 \(beyond any date\)\)/)
+      await assertInvalidGrant(verifyIdJag(await craft({ iat: T, exp: 1e15 }), options()), /lives|beyond any date/)
+      await assertInvalidGrant(verifyIdJag(await craft({ iat: -1e15, exp: -1e15 + 60 }), options()), /expired/) // jose refuses this one first
+    })
     test('AS-21 accepts an iat in the future within the skew', async () => {
       const claims = await verifyIdJag(await craft({ iat: T + 20, exp: T + 300 }), options())
       assert.equal(claims.iat, T + 20)

@@ -64,12 +64,19 @@ function readKeyFile(file: string): JWK {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
-  } catch {
-    throw new Error(`The agent's private key ${file} does not exist. \`npm start\` creates it (and registers its public half at the IdP and the authorization server); or set AGENT_CLI_KEY_FILE`)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`The agent's private key ${file} does not exist. \`npm start\` creates it (and registers its public half at the IdP and the authorization server); or set AGENT_CLI_KEY_FILE`)
+    }
+    throw new Error(`The agent's private key ${file} cannot be read: ${(error as Error).message}`)
   }
+  let jwk: unknown
   try {
-    return JSON.parse(text) as JWK
+    jwk = JSON.parse(text)
   } catch {
     throw new Error(`The agent's private key ${file} is not a JSON JWK`)
   }
+  if (typeof jwk !== 'object' || jwk === null || typeof (jwk as JWK).d !== 'string') throw new Error(`The agent's key file ${file} holds no private JWK (with "d")`)
+  if (typeof (jwk as JWK).alg !== 'string') throw new Error(`The agent's private key ${file} names no signing algorithm in "alg" (e.g. ES256)`)
+  return jwk as JWK
 }

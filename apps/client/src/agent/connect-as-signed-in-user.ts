@@ -2,7 +2,7 @@ import { FlowError } from '../flow/flow-error.ts'
 import { type ChainResult, runChain } from '../flow/run-chain.ts'
 import type { StepRecorder } from '../flow/step.ts'
 import type { AgentConfig } from './agent-config.ts'
-import { type AgentState, writeAgentState } from './agent-state.ts'
+import { type AgentState, keepAccessToken } from './agent-state.ts'
 import { discoverIdp, idpTokenEndpoint } from '../discover-idp.ts'
 
 /** An ID token with less than this left is not presented: the IdP could see it expired. */
@@ -50,42 +50,41 @@ export async function connectAsSignedInUser(config: AgentConfig, state: AgentSta
     throw new FlowError('login_required', `The kept sign-in is for ${state.clientId} at ${state.idpIssuer}, not ${config.idpClient.clientId} at ${config.idpIssuer}; sign in again: npm run agent -- login`)
   }
   const subject = chooseSubjectToken(state, now())
-  let saved = state
-  const save = (accessToken: NonNullable<AgentState['accessToken']>): void => {
-    saved = { ...saved, accessToken }
-    writeAgentState(config.stateFile, saved)
+  const clientId = config.authorizationServerClient.clientId
+  const keep = (accessToken: NonNullable<AgentState['accessToken']>): void => {
+    if (!keepAccessToken(config.stateFile, state, accessToken)) deps.record({ title: 'New access token not kept', status: 'ok', notes: ['the kept sign-in changed meanwhile (a logout or another login)'] })
   }
-  try {
-    return await runChain({
-      mcpServerUrl: config.mcpServerUrl,
-      expectedAuthorizationServer: config.expectedAuthorizationServer,
-      subjectToken: subject.token,
-      subjectTokenType: subject.type,
-      idpName: 'Acme SSO',
-      idp: async () => {
-        deps.record({ title: 'Subject token for the token exchange', status: 'ok', notes: [subject.reason] })
-        return idpTokenEndpoint(await discoverIdp(config, deps.fetch))
-      },
-      idpClient: config.idpClient,
-      authorizationServerClient: config.authorizationServerClient,
-      scope: config.scope,
-      pinnedScope: deps.pinnedScope,
-      serverName: 'Tasks',
-      fetch: deps.fetch,
-      allowInsecureHttp: config.allowInsecureHttp,
-      record: deps.record,
-      cachedAccessToken: state.accessToken === undefined ? undefined : { accessToken: state.accessToken.token, grantedScope: state.accessToken.grantedScope, authorizationServer: state.accessToken.authorizationServer, resource: state.accessToken.resource, expiresAt: state.accessToken.expiresAt },
-      onAccessToken: ({ accessToken, grantedScope, authorizationServer, resource }) =>
-        save({ token: accessToken, grantedScope, authorizationServer, resource, expiresAt: now() + (accessToken.expires_in ?? 0) * 1000 }),
-      onTokens: (tokens, authorizationServer, resource) => {
-        deps.record({ title: 'Access token re-acquired by the MCP SDK (RFC 7523 jwt-bearer, fresh ID-JAG)', status: 'ok', notes: [`granted scope: ${tokens.scope ?? '(as requested)'}`] })
-        save({ token: tokens, grantedScope: tokens.scope, authorizationServer: authorizationServer.issuer, resource, expiresAt: now() + (tokens.expires_in ?? 0) * 1000 })
-      },
-    })
-  } catch (error) {
-    if (error instanceof FlowError && error.error === 'invalid_grant' && subject.type === 'refresh_token') {
-      throw new FlowError('login_required', `Acme SSO no longer accepts the kept refresh token (${error.message}); sign in again: npm run agent -- login`, { cause: error })
-    }
-    throw error
-  }
+  const kept = state.accessToken
+  return runChain({
+    mcpServerUrl: config.mcpServerUrl,
+    expectedAuthorizationServer: config.expectedAuthorizationServer,
+    subjectToken: subject.token,
+    subjectTokenType: subject.type,
+    idpName: 'Acme SSO',
+    idp: async () => {
+      deps.record({ title: 'Subject token for the token exchange', status: 'ok', notes: [subject.reason] })
+      return idpTokenEndpoint(await discoverIdp(config, deps.fetch))
+    },
+    idpClient: config.idpClient,
+    authorizationServerClient: config.authorizationServerClient,
+    scope: config.scope,
+    pinnedScope: deps.pinnedScope,
+    serverName: 'Tasks',
+    fetch: deps.fetch,
+    allowInsecureHttp: config.allowInsecureHttp,
+    record: deps.record,
+    cachedAccessToken: kept === undefined ? undefined : { ...kept, accessToken: kept.token, grantedScope: kept.grantedScope },
+    now,
+    onAccessToken: ({ accessToken, grantedScope, authorizationServer, resource }) =>
+      keep({ token: accessToken, grantedScope, authorizationServer, resource, clientId, expiresAt: now() + (accessToken.expires_in ?? 0) * 1000 }),
+    onTokens: (tokens, authorizationServer, resource) => {
+      deps.record({ title: 'Access token re-acquired by the MCP SDK (RFC 7523 jwt-bearer, fresh ID-JAG)', status: 'ok', notes: [`granted scope: ${tokens.scope ?? '(as requested)'}`] })
+      keep({ token: tokens, grantedScope: tokens.scope, authorizationServer: authorizationServer.issuer, resource, clientId, expiresAt: now() + (tokens.expires_in ?? 0) * 1000 })
+    },
+    // CL-45: the IdP refusing the kept refresh token (expired, revoked, IdP restarted) needs a new
+    // sign-in; any other refusal, and every refusal from the authorization server, is passed on as is.
+    explainIdpRefusal: (error) => error.error === 'invalid_grant' && subject.type === 'refresh_token'
+      ? new FlowError('login_required', `Acme SSO no longer accepts the kept refresh token (${error.message}); sign in again: npm run agent -- login`, { cause: error })
+      : error,
+  })
 }

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 
 /**
- * Asks the desktop to open a URL in the default browser (`open` on macOS, `start` on Windows,
- * `xdg-open` elsewhere). Best effort: the caller has printed the URL already, so a machine without
+ * Asks the desktop to open a URL in the default browser (`open` on macOS, the URL handler of
+ * `rundll32` on Windows, `xdg-open` elsewhere). Best effort: the caller has printed the URL already, so a machine without
  * a desktop loses nothing. The URL is passed as one argument, never through a shell string.
  */
 export function openBrowser(url: string): void {

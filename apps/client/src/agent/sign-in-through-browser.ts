@@ -1,10 +1,9 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import * as oidc from 'openid-client'
 import { discoverIdp } from '../discover-idp.ts'
 import { FlowError } from '../flow/flow-error.ts'
 import { redeemSignInResponse, type SignInResult } from '../redeem-sign-in-response.ts'
 import type { AgentConfig } from './agent-config.ts'
+import { answerBrowser, listenForCallback } from './loopback-listener.ts'
 
 export interface BrowserSignInDeps {
   fetch: typeof fetch
@@ -28,32 +27,15 @@ export type BrowserSignInResult = SignInResult
  * @throws {FlowError} when the IdP refuses, the response fails a check, or the wait times out.
  */
 export async function signInThroughBrowser(config: AgentConfig, deps: BrowserSignInDeps): Promise<BrowserSignInResult> {
-  let deliver: (url: URL, res: ServerResponse) => void = () => {}
-  const callback = new Promise<{ url: URL; res: ServerResponse }>((resolve) => {
-    deliver = (url, res) => resolve({ url, res })
-  })
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', `http://${config.loopbackHost}`)
-    if (req.method !== 'GET' || url.pathname !== '/callback') {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: this listener only takes the sign-in redirect at /callback.\n')
-      return
-    }
-    deliver(new URL(`${redirectUri}${url.search}`), res)
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, config.loopbackHost, resolve)
-  })
-  const { port } = server.address() as AddressInfo
-  const redirectUri = `http://${config.loopbackHost}:${port}/callback`
+  const codeVerifier = oidc.randomPKCECodeVerifier() // CL-15
+  const state = oidc.randomState() // CL-14
+  const nonce = oidc.randomNonce() // CL-14
+  const listener = await listenForCallback(config.loopbackHost, state)
   let timer: NodeJS.Timeout | undefined
   try {
-    const idp = await discoverIdp(config, deps.fetch, redirectUri)
-    const codeVerifier = oidc.randomPKCECodeVerifier() // CL-15
-    const state = oidc.randomState() // CL-14
-    const nonce = oidc.randomNonce() // CL-14
+    const idp = await discoverIdp(config, deps.fetch, listener.redirectUri)
     const authorizationUrl = oidc.buildAuthorizationUrl(idp, {
-      redirect_uri: redirectUri,
+      redirect_uri: listener.redirectUri,
       scope: config.signInScope,
       code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
@@ -68,24 +50,17 @@ export async function signInThroughBrowser(config: AgentConfig, deps: BrowserSig
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new FlowError('login_timeout', `No sign-in came back within ${Math.round(config.loginTimeoutMs / 1000)} s; run the command again`)), config.loginTimeoutMs)
     })
-    const { url, res } = await Promise.race([callback, timeout])
+    const { url, res } = await Promise.race([listener.callback, timeout])
     try {
       const result = await redeemSignInResponse(idp, url, { state, nonce, codeVerifier }) // CL-14, CL-15
-      respond(res, 200, `Signed in as ${result.user.username ?? result.user.sub}. You can close this window and return to the terminal.`)
+      await answerBrowser(res, 200, `Signed in as ${result.user.username ?? result.user.sub}. You can close this window and return to the terminal.`)
       return result
     } catch (error) {
-      respond(res, 400, `Sign-in failed: ${error instanceof Error ? error.message : String(error)}`)
+      await answerBrowser(res, 400, `Sign-in failed: ${error instanceof Error ? error.message : String(error)}`)
       throw error
     }
   } finally {
     clearTimeout(timer)
-    server.closeAllConnections()
-    server.close()
+    listener.close()
   }
-}
-
-function respond(res: ServerResponse, status: number, message: string): void {
-  const escaped = message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
-  res.end(`<!doctype html><meta charset="utf-8"><title>Acme Agent CLI</title><p>${escaped}</p>\n`)
 }

@@ -24,8 +24,9 @@ export interface ClientAuthChoice {
 /**
  * Chooses how to authenticate at one token endpoint, from the client's registration there and the
  * server's metadata (CL-27, CL-28, CL-37):
- * - a registration that pins `authMethod` (the server registered it) uses exactly that, and it is
- *   refused up front when the server's metadata does not list it;
+ * - a registration that pins `authMethod` (the server registered it) uses exactly that; it is
+ *   refused up front when the server's metadata publishes a list without it, and used as is when
+ *   the metadata publishes none;
  * - otherwise the strongest method the registration holds a credential for and the server lists:
  *   `private_key_jwt` first (CL-28 SHOULD: strong client authentication), then
  *   `client_secret_basic`, then `client_secret_post`.
@@ -45,8 +46,11 @@ export function chooseClientAuthMethod(client: ClientRegistration, server: Token
     if (!held.includes(client.authMethod)) {
       throw new FlowError('unsupported_client_authentication', `This client is registered at ${server.name} for ${client.authMethod}, but holds no ${client.authMethod === 'private_key_jwt' ? 'private key' : 'client secret'} for it; check its configuration`)
     }
-    if (!supported.includes(client.authMethod)) {
-      throw new FlowError('unsupported_client_authentication', `This client is registered at ${server.name} for ${client.authMethod}, but ${server.name} supports only ${supported.join(', ')} (${source})`)
+    // The registration is the better evidence when the metadata is silent: RFC 8414's default only
+    // says what a server supports at the least, not what it registered this client for.
+    if (listed === undefined) return { method: client.authMethod, reason: `${client.authMethod}: the registered method (the metadata lists no methods)` }
+    if (!listed.includes(client.authMethod)) {
+      throw new FlowError('unsupported_client_authentication', `This client is registered at ${server.name} for ${client.authMethod}, but ${server.name} supports only ${listed.join(', ')} (${source})`)
     }
     return { method: client.authMethod, reason: `${client.authMethod}: the registered method, ${source}` }
   }

@@ -3,10 +3,12 @@ import { formatScope } from '@ema/tokens'
 import type { ClientRegistration } from '../config.ts'
 import { IdJagOAuthClientProvider } from '../id-jag-oauth-client-provider.ts'
 import type { TokenEndpointClient } from './client-authentication.ts'
+import { FlowError } from './flow-error.ts'
 import { connectMcp, type McpConnection } from './connect-mcp.ts'
 import { type AuthorizationServerMetadata, discoverAuthorizationServer } from './discover-authorization-server.ts'
 import { discoverProtectedResource, type ProtectedResource } from './discover-protected-resource.ts'
 import { type AccessTokenResponse, redeemIdJag } from './redeem-id-jag.ts'
+import { type CachedAccessToken, usableCachedToken } from './usable-cached-token.ts'
 import { type IdJag, requestIdJag } from './request-id-jag.ts'
 import type { StepRecorder } from './step.ts'
 
@@ -48,6 +50,13 @@ export interface RunChainOptions {
    * this resource, and is not about to expire; otherwise the exchange runs again (CL-44).
    */
   cachedAccessToken?: CachedAccessToken | undefined
+  /**
+   * Rewrites a refusal from the IdP's token exchange before it is thrown, e.g. to say that a kept
+   * refresh token needs a new sign-in. Refusals from other steps are not passed here.
+   */
+  explainIdpRefusal?: (error: FlowError) => FlowError
+  /** The clock, in epoch ms (tests); default `Date.now`. */
+  now?: () => number
   /** Called once the access token is issued, before the MCP connection is opened. */
   onAccessToken?: (grant: { accessToken: AccessTokenResponse; grantedScope: string | undefined; authorizationServer: string; resource: string }) => void | Promise<void>
   /** Told about every token set the MCP SDK re-acquires later (RFC 7523 jwt-bearer, CL-44; a step-up, CL-46). */
@@ -62,21 +71,6 @@ export interface IdpTokenEndpoint {
   /** Its discovery document's `token_endpoint_auth_methods_supported`. */
   authMethodsSupported?: readonly string[] | undefined
 }
-
-/** An access token from an earlier run, with what it is bound to. */
-export interface CachedAccessToken {
-  accessToken: AccessTokenResponse
-  grantedScope: string | undefined
-  /** The issuer of the authorization server that issued it. */
-  authorizationServer: string
-  /** The resource it was issued for. */
-  resource: string
-  /** When it expires (epoch ms), from `expires_in` at issue time. */
-  expiresAt: number
-}
-
-/** A cached token with less than this left is not reused: it could expire mid-request. */
-export const ACCESS_TOKEN_EXPIRY_MARGIN_MS = 30_000
 
 export interface ChainResult {
   /** The open MCP connection with its tool list; the caller closes it. */
@@ -120,6 +114,13 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
   let idpLookup: Promise<IdpTokenEndpoint> | undefined
   const lookUpIdp = (): Promise<IdpTokenEndpoint> => (idpLookup ??= typeof options.idp === 'function' ? options.idp() : Promise.resolve(options.idp))
   const askIdpForIdJag = async (requestedScope: string | undefined) => {
+    try {
+      return await exchangeAtIdp(requestedScope)
+    } catch (error) {
+      throw error instanceof FlowError && options.explainIdpRefusal !== undefined ? options.explainIdpRefusal(error) : error
+    }
+  }
+  const exchangeAtIdp = async (requestedScope: string | undefined) => {
     const idp = await lookUpIdp()
     return requestIdJag({
       ...common,
@@ -136,7 +137,14 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
     })
   }
 
-  const reusable = usableCachedToken(options.cachedAccessToken, authorizationServer.issuer, resource)
+  const now = options.now ?? Date.now
+  const reusable = usableCachedToken(options.cachedAccessToken, {
+    issuer: authorizationServer.issuer,
+    resource,
+    clientId: options.authorizationServerClient.clientId,
+    pinnedScope: options.pinnedScope,
+    now: now(),
+  })
   let idJag: IdJag | undefined
   let accessToken: AccessTokenResponse
   let grantedScope: string | undefined
@@ -145,7 +153,7 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
     record({
       title: 'Access token kept from an earlier run (no exchange needed)',
       status: 'ok',
-      notes: [`issued by ${reusable.authorizationServer} for ${reusable.resource}; expires in ${Math.round((reusable.expiresAt - Date.now()) / 1000)} s; granted scope: ${grantedScope ?? '(none)'}`],
+      notes: [`issued by ${reusable.authorizationServer} for ${reusable.resource}; expires in ${Math.round((reusable.expiresAt - now()) / 1000)} s; granted scope: ${grantedScope ?? '(none)'}`],
     })
   } else {
     idJag = await askIdpForIdJag(scope)
@@ -190,15 +198,4 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
     onInsufficientScope: (challenged) => authProvider.noteInsufficientScope(challenged), // CL-46: ask for the union
   })
   return { connection, protectedResource, authorizationServer, scope, idJag, accessToken, grantedScope, reusedCachedToken: reusable !== undefined }
-}
-
-/**
- * The cached token, if it may be sent: CL-43, only a token from the authorization server this
- * resource names now, for this resource; and only while it has more than the margin left.
- */
-function usableCachedToken(cached: CachedAccessToken | undefined, issuer: string, resource: string): CachedAccessToken | undefined {
-  if (cached === undefined) return undefined
-  if (cached.authorizationServer !== issuer || cached.resource !== resource) return undefined
-  if (cached.expiresAt - Date.now() < ACCESS_TOKEN_EXPIRY_MARGIN_MS) return undefined
-  return cached
 }
