@@ -50,9 +50,9 @@ export interface IdJagOAuthClientProviderOptions {
  * - authenticates token requests with the method chosen from the registration and the server's
  *   metadata (`addClientAuthentication`: `private_key_jwt`, `client_secret_basic` or
  *   `client_secret_post`; CL-28, CL-37);
- * - on 403 `insufficient_scope`, asks for the union of the scopes it requested before and the
- *   challenged ones (CL-46, MCP 2026-07 step-up), once per challenge: the SDK stops when the same
- *   challenge comes back;
+ * - on 403 `insufficient_scope` (reported by `connectMcp` through {@link noteInsufficientScope}),
+ *   asks for the union of the scopes it requested before and the challenged ones (CL-46, MCP 2026-07
+ *   step-up), at most {@link MAX_STEP_UPS} times per connection;
  * - implements `prepareTokenRequest(scope)` by asking the `requestIdJag` callback for a fresh ID-JAG
  *   and returning the jwt-bearer parameters (`grant_type`, `assertion`, `resource`, `scope`). So when
  *   the MCP server answers 401 (or 403 `insufficient_scope`), the SDK's own `auth()` re-acquires a

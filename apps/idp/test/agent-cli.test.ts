@@ -71,7 +71,7 @@ test('IDP-04 IDP-07 IDP-21 acme-agent-cli exchanges its own refresh token (offli
   assert.equal(payload.client_id, 'acme-agent-cli-tasks') // IDP-21
   assert.equal(payload.sub, 'u-1002')
   assert.equal(payload.scope, 'tasks.read') // IDP-17: sales may only read
-  // IDP-07: the web client's refresh-token relationship is not the CLI's, and the reverse.
+  // IDP-07: the CLI's refresh token is bound to the CLI; the web client cannot present it.
   assertRefused(await exchange(idp, { subject_token: refreshToken, subject_token_type: TOKEN_TYPE.REFRESH_TOKEN }, ACME_AGENT), 400, 'invalid_grant')
 })
 
