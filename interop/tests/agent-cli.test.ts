@@ -209,6 +209,19 @@ describe('the agent CLI, signed in once as alice', () => {
     assert.equal(readState(stateFile).accessToken?.grantedScope, 'tasks.read tasks.write') // the union, kept
   })
 
+  test('CL-45 a kept ID token the IdP refuses (invalid_grant) asks for a new sign-in, naming why', async () => {
+    const brokenFile = path.join(workDir, 'broken-id-token.json')
+    writeFileSync(brokenFile, readFileSync(stateFile, 'utf8'))
+    editState(brokenFile, (state) => {
+      state.idToken = `${state.idToken!.slice(0, -4)}AAAA` // a broken signature, still "unexpired"
+      state.idTokenExpiresAt = Date.now() + 10 * 60_000 // so that it, not the refresh token, is the subject
+      delete state.accessToken
+    })
+    const run = await runAgent(['call', 'whoami'], { stateFile: brokenFile })
+    assert.equal(run.code, 1)
+    assert.match(run.stderr, /Refused \(login_required\): Acme SSO no longer accepts the kept ID token \(.*\); sign in again: npm run agent -- login/)
+  })
+
   test('login --id-token takes an ID token from stdin; without a refresh token it asks for a login once that expires', async () => {
     const idTokenFile = path.join(workDir, 'from-id-token.json')
     const { idToken } = readState(stateFile)

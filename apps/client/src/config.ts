@@ -6,6 +6,7 @@
  * authorization server, IDP-21). Defaults are the demo world of `docs/demo-world.md`.
  */
 
+import { type LogLevel, parseLogLevel } from '@ema/server-kit'
 import type { JWK } from 'jose'
 
 /**
@@ -62,6 +63,8 @@ export interface ClientConfig extends ChainConfig {
   port: number
   /** Secret used to sign the session cookie. */
   sessionSecret: string
+  /** LOG_LEVEL: `debug`, `info` (default), `warn` or `error`. */
+  logLevel: LogLevel
 }
 
 export type Env = Record<string, string | undefined>
@@ -94,6 +97,7 @@ export function loadConfig(env: Env): ClientConfig {
     allowInsecureHttp,
     // A random per-process secret is fine for in-memory sessions: they die with the process anyway.
     sessionSecret: env.CLIENT_SESSION_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),
+    logLevel: parseLogLevel(env.LOG_LEVEL),
   }
 }
 

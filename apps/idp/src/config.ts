@@ -1,3 +1,4 @@
+import { type LogLevel, parseLogLevel } from '@ema/server-kit'
 import { randomBytes } from 'node:crypto'
 import { assertTrustworthyUrl, parsePublicJwks } from '@ema/tokens'
 import type { JWK } from 'jose'
@@ -76,6 +77,8 @@ export interface IdpConfig {
   port: number
   /** Plain http to loopback hosts is refused unless `ALLOW_INSECURE_HTTP=true`. */
   allowInsecureHttp: boolean
+  /** Env `LOG_LEVEL`: `debug`, `info` (default), `warn` or `error`. */
+  logLevel: LogLevel
   /** Env `IDP_SIGNING_KEY`: a private JWK as JSON (ES256 recommended). Absent → generated at start-up. */
   signingKeyJwk: JWK | undefined
   /** Env `IDP_COOKIE_KEYS` (comma-separated). Absent → random keys, sessions die with the process. */
@@ -212,6 +215,7 @@ export function loadConfig(env: Env): IdpConfig {
     issuer,
     port: e.IDP_PORT ?? portOf(new URL(issuer)),
     allowInsecureHttp,
+    logLevel: parseLogLevel(env.LOG_LEVEL),
     signingKeyJwk: e.IDP_SIGNING_KEY === undefined ? undefined : parseJwk(e.IDP_SIGNING_KEY),
     cookieKeys: cookieKeys !== undefined && cookieKeys.length > 0 ? cookieKeys : [randomBytes(32).toString('base64url')],
     cookieKeysSource: cookieKeys !== undefined && cookieKeys.length > 0 ? 'configured' : 'ephemeral',

@@ -4,15 +4,15 @@ import { createIdpApp } from './app.ts'
 import { loadConfig, type IdpConfig } from './config.ts'
 
 // The only file that reads process.env.
-const log = createLogger({ name: 'idp' })
 let config: IdpConfig
 try {
   config = loadConfig(process.env)
 } catch (error) {
   // A configuration mistake (for example an AGENT_CLI_JWKS holding a private key) is one line, not a stack trace.
-  log.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`)
+  createLogger({ name: 'idp' }).error(`cannot start: ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)
 }
+const log = createLogger({ name: 'idp', level: config.logLevel })
 
 if (config.allowInsecureHttp) {
   log.warn('ALLOW_INSECURE_HTTP is ON: ID tokens, ID-JAGs and client secrets travel over plain HTTP. Local demos only.')

@@ -93,7 +93,7 @@ test('CL-49 an invalid AGENT_CLI_JWKS is refused at start-up with a message nami
 test('CL-49 main.ts refuses to start with a private key in AGENT_CLI_JWKS, in one line naming it', async () => {
   const privateJwk = (await generateSigningKey('ES256')).privateJwk
   const env = { ...process.env, ...BASE, AGENT_CLI_JWKS: JSON.stringify({ keys: [privateJwk] }) }
-  const run = spawnSync(process.execPath, ['src/main.ts'], { cwd: fileURLToPath(new URL('..', import.meta.url)), env, encoding: 'utf8', timeout: 10_000 })
+  const run = spawnSync(process.execPath, ['src/main.ts'], { cwd: fileURLToPath(new URL('..', import.meta.url)), env, encoding: 'utf8', timeout: 30_000 })
   assert.equal(run.status, 1)
   const output = run.stdout + run.stderr
   assert.match(output, /cannot start: AGENT_CLI_JWKS must hold public keys only/)

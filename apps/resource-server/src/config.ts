@@ -1,3 +1,4 @@
+import { type LogLevel, parseLogLevel } from '@ema/server-kit'
 import { z } from 'zod'
 import { allowedHostsFor, canonicalHost } from './require-allowed-host.ts'
 
@@ -30,6 +31,8 @@ export interface ResourceServerConfig {
   allowedHosts: readonly string[]
   /** Plain-http URLs are refused unless this is true (ALLOW_INSECURE_HTTP=true). Local demos only. */
   allowInsecureHttp: boolean
+  /** LOG_LEVEL: `debug`, `info` (default), `warn` or `error`. */
+  logLevel: LogLevel
 }
 
 /** The tools of the MCP server "Tasks" and the scope each one needs (RS-07). */
@@ -90,6 +93,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
     allowedOrigins,
     allowedHosts,
     allowInsecureHttp,
+    logLevel: parseLogLevel(env.LOG_LEVEL),
   }
 }
 

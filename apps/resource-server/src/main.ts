@@ -4,8 +4,6 @@ import { createResourceServerApp } from './app.ts'
 import { loadConfig, type ResourceServerConfig } from './config.ts'
 import { protectedResourceMetadataUrl } from './protected-resource-metadata.ts'
 
-const log = createLogger({ name: 'resource-server' })
-
 let config: ResourceServerConfig
 let authorizationServerKeys: VerifyAccessTokenOptions['keys']
 try {
@@ -13,9 +11,10 @@ try {
   // The authorization server's keys: one cached, rate-limited remote key set for the whole process.
   authorizationServerKeys = remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: config.allowInsecureHttp })
 } catch (error) {
-  log.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`)
+  createLogger({ name: 'resource-server' }).error(`cannot start: ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)
 }
+const log = createLogger({ name: 'resource-server', level: config.logLevel })
 
 if (config.allowInsecureHttp) {
   log.warn('ALLOW_INSECURE_HTTP is ON: access tokens travel over plain HTTP and the AS keys are fetched over plain HTTP. Local demos only.')

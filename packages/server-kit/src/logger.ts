@@ -19,6 +19,13 @@ export interface LoggerOptions {
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
 
+/** Reads a log level from configuration (e.g. `LOG_LEVEL`); unset means `info`. Throws naming `name` otherwise. */
+export function parseLogLevel(raw: string | undefined, name = 'LOG_LEVEL'): LogLevel {
+  if (raw === undefined || raw === '') return 'info'
+  if (!Object.hasOwn(ORDER, raw)) throw new TypeError(`${name} must be one of ${Object.keys(ORDER).join(', ')}, got "${raw.slice(0, 32)}"`)
+  return raw as LogLevel
+}
+
 /** Field names whose values are credentials; they are replaced before a line is written. */
 const SECRET_FIELD = /(^|_)(token|secret|assertion|password|verifier)$|^(authorization|cookie|set-cookie|code)$/i
 

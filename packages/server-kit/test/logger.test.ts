@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createLogger } from '../src/index.ts'
+import { createLogger, parseLogLevel } from '../src/index.ts'
 
 function capture() {
   const lines: string[] = []
@@ -35,4 +35,12 @@ test('lines below the level are dropped and child loggers keep their bound field
   log.child({ role: 'idp' }).warn('shown')
   assert.equal(lines.length, 1)
   assert.match(lines[0]!, /WARN .*\[test\] shown {"role":"idp"}/)
+})
+
+test('parseLogLevel: unset is info; a known level is taken; anything else is refused naming the variable', () => {
+  assert.equal(parseLogLevel(undefined), 'info')
+  assert.equal(parseLogLevel(''), 'info')
+  assert.equal(parseLogLevel('warn'), 'warn')
+  assert.throws(() => parseLogLevel('verbose'), /LOG_LEVEL must be one of debug, info, warn, error, got "verbose"/)
+  assert.throws(() => parseLogLevel('toString'), /LOG_LEVEL must be one of/) // not an inherited property name
 })

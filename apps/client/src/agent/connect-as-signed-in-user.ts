@@ -81,10 +81,11 @@ export async function connectAsSignedInUser(config: AgentConfig, state: AgentSta
       deps.record({ title: 'Access token re-acquired by the MCP SDK (RFC 7523 jwt-bearer, fresh ID-JAG)', status: 'ok', notes: [`granted scope: ${tokens.scope ?? '(as requested)'}`] })
       keep({ token: tokens, grantedScope: tokens.scope, authorizationServer: authorizationServer.issuer, resource, clientId, expiresAt: now() + (tokens.expires_in ?? 0) * 1000 })
     },
-    // CL-45: the IdP refusing the kept refresh token (expired, revoked, IdP restarted) needs a new
-    // sign-in; any other refusal, and every refusal from the authorization server, is passed on as is.
-    explainIdpRefusal: (error) => error.error === 'invalid_grant' && subject.type === 'refresh_token'
-      ? new FlowError('login_required', `Acme SSO no longer accepts the kept refresh token (${error.message}); sign in again: npm run agent -- login`, { cause: error })
+    // CL-45: the IdP refusing the kept subject token (expired, revoked, or the IdP restarted with new
+    // keys) needs a new sign-in; any other refusal, and every refusal from the authorization server,
+    // is passed on as is.
+    explainIdpRefusal: (error) => error.error === 'invalid_grant'
+      ? new FlowError('login_required', `Acme SSO no longer accepts the kept ${subject.type === 'refresh_token' ? 'refresh token' : 'ID token'} (${error.message}); sign in again: npm run agent -- login`, { cause: error })
       : error,
   })
 }

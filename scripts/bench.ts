@@ -1,0 +1,429 @@
+/**
+ * `npm run bench`: throughput and latency of the token path and of the MCP endpoint, each next to a
+ * baseline of the same server measured in the same run (docs/benchmarks.md). Starts the IdP, the
+ * authorization server and the MCP server as their own processes on ports BENCH_BASE_PORT+1 … +3
+ * (default 5301-5303; +0 is only the client URL in the IdP's redirect URI), signs alice in over
+ * HTTP, loads each operation for BENCH_SECONDS at BENCH_CONCURRENCY after a warm-up, prints a
+ * table, and stops the roles (also on an error or Ctrl-C). Exits 1 if any request failed.
+ * Figures are printed, never asserted.
+ */
+import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto'
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { runSlice, summarize, type LoadResult, type Operation, type Slice } from './bench/load.ts'
+import { callTool, headers, openSession, type McpSession } from './bench/mcp.ts'
+import { hasExited, startRoles, stopRole, type RoleSpec, type RunningRole } from './bench/roles.ts'
+import { basic, signIn } from './bench/sign-in.ts'
+
+// ---- settings ---------------------------------------------------------------------------------
+
+/** A number from the environment, or the default; anything outside [min, max] stops the run. */
+function setting(name: string, fallback: number, min: number, max: number, integer: boolean): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw.trim() === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    console.error(`${name}=${raw}: expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`)
+    process.exit(2)
+  }
+  return value
+}
+
+// At most 60 s: the redemption pool is minted before it is used, and an ID-JAG lives 300 s.
+const SECONDS = setting('BENCH_SECONDS', 5, 0.5, 60, false)
+const CONCURRENCY = setting('BENCH_CONCURRENCY', 8, 1, 256, true)
+const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 1, 0, 10, false)
+const BASE_PORT = setting('BENCH_BASE_PORT', 5300, 1024, 65532, true)
+/** Pool of pre-minted ID-JAGs = this × the measured exchange rate × (warm-up + timed seconds). */
+const POOL_FACTOR = 2
+
+const urls = {
+  client: `http://localhost:${BASE_PORT}`,
+  idp: `http://localhost:${BASE_PORT + 1}`,
+  as: `http://localhost:${BASE_PORT + 2}`,
+  rs: `http://localhost:${BASE_PORT + 3}/mcp`,
+}
+const PRM_URL = `http://localhost:${BASE_PORT + 3}/.well-known/oauth-protected-resource/mcp`
+const SCOPE = 'tasks.read tasks.write'
+/** Demo world (docs/demo-world.md): the client at the IdP and at the AS, and the user. */
+const IDP_CLIENT = { id: 'acme-agent', secret: 'acme-agent-idp-secret' }
+const AS_CLIENT = { id: 'acme-agent-tasks', secret: 'acme-agent-as-secret' }
+const USER = { username: 'alice', password: 'alice-password', localSub: 'acme|u-1001' }
+
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  IDP_ISSUER: urls.idp,
+  AS_ISSUER: urls.as,
+  RS_RESOURCE: urls.rs,
+  CLIENT_URL: urls.client,
+  ALLOW_INSECURE_HTTP: 'true',
+  LOG_LEVEL: 'warn',
+  // Both servers' per-client token endpoint limit (600/min by default) would refuse most of the load.
+  TOKEN_RATE_LIMIT_PER_MINUTE: '0',
+}
+// Every role listens on the port of its own URL unless told otherwise.
+for (const name of ['IDP_PORT', 'AS_PORT', 'RS_PORT', 'CLIENT_PORT']) delete env[name]
+
+const ROLES: RoleSpec[] = [
+  { name: 'idp', folder: 'idp', port: BASE_PORT + 1, readyUrl: `${urls.idp}/.well-known/openid-configuration` },
+  { name: 'as', folder: 'authorization-server', port: BASE_PORT + 2, readyUrl: `${urls.as}/.well-known/oauth-authorization-server` },
+  { name: 'mcp', folder: 'resource-server', port: BASE_PORT + 3, readyUrl: PRM_URL },
+]
+
+// ---- the roles' lifetime ----------------------------------------------------------------------
+
+const running: RunningRole[] = []
+let stopping = false
+/** A role that exited while the benchmark was running; checked after every row. */
+let died: RunningRole | undefined
+
+async function stopAll(): Promise<void> {
+  stopping = true
+  await Promise.all(running.map((role) => stopRole(role)))
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return
+    console.error(`\n${signal}: stopping the roles`)
+    void stopAll().finally(() => process.exit(130))
+  })
+}
+// The last resort (an uncaught error, process.exit elsewhere): no role outlives the benchmark.
+process.on('exit', () => {
+  for (const role of running) if (!hasExited(role.child)) role.child.kill('SIGKILL')
+})
+
+function assertAllAlive(): void {
+  if (died !== undefined) throw new Error(`${died.spec.name} exited (${died.child.exitCode ?? died.child.signalCode}) during the run:\n${died.output()}`)
+}
+
+// ---- the requests -----------------------------------------------------------------------------
+
+async function getOk(url: string): Promise<void> {
+  const response = await fetch(url)
+  await response.arrayBuffer()
+  if (response.status !== 200) throw new Error(`GET ${url}: ${response.status}`)
+}
+
+async function postForm(url: string, authorization: string, form: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
+    body: new URLSearchParams(form),
+  })
+  return { status: response.status, json: await response.json() as Record<string, unknown> }
+}
+
+/** RFC 8693 at the IdP: ID token → ID-JAG. */
+async function exchange(idToken: string): Promise<string> {
+  const { status, json } = await postForm(`${urls.idp}/token`, basic(IDP_CLIENT.id, IDP_CLIENT.secret), {
+    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+    requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
+    audience: urls.as,
+    resource: urls.rs,
+    scope: SCOPE,
+    subject_token: idToken,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+  })
+  if (status !== 200 || typeof json['access_token'] !== 'string' || json['issued_token_type'] !== 'urn:ietf:params:oauth:token-type:id-jag') {
+    throw new Error(`token exchange: ${status} ${JSON.stringify(json)}`)
+  }
+  return json['access_token']
+}
+
+/** RFC 7523 at the AS: ID-JAG → access token. */
+async function redeem(idJag: string): Promise<string> {
+  const { status, json } = await postForm(`${urls.as}/token`, basic(AS_CLIENT.id, AS_CLIENT.secret), {
+    grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    assertion: idJag,
+    resource: urls.rs,
+    scope: SCOPE,
+  })
+  if (status !== 200 || typeof json['access_token'] !== 'string' || json['token_type'] !== 'Bearer') {
+    throw new Error(`jwt-bearer: ${status} ${JSON.stringify(json)}`)
+  }
+  return json['access_token']
+}
+
+/** whoami must answer for alice, as the AS names her. */
+async function whoami(accessToken: string, session: McpSession): Promise<void> {
+  const who = await callTool(urls.rs, accessToken, session, 'whoami')
+  if (who['subject'] !== USER.localSub) throw new Error(`whoami: subject ${JSON.stringify(who['subject'])}, expected ${USER.localSub}`)
+}
+
+/** The same tools/call with no token: a 401 with a Bearer challenge, before any JSON is parsed. */
+async function refused(): Promise<void> {
+  const response = await fetch(urls.rs, {
+    method: 'POST',
+    headers: headers(undefined),
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }),
+  })
+  await response.arrayBuffer()
+  if (response.status !== 401 || response.headers.get('www-authenticate')?.startsWith('Bearer') !== true) {
+    throw new Error(`no token: ${response.status}, expected 401 with a Bearer challenge`)
+  }
+}
+
+// ---- rows and the report ----------------------------------------------------------------------
+
+/** One row to measure: an operation, the roles that serve it, and its baseline if it has one. */
+interface RowSpec {
+  name: string
+  /** The roles whose CPU is shown (the process that answers; both for the chain). */
+  serving: readonly string[]
+  operation: Operation
+  /** The baseline row's name; the ratio is this row's requests/s over that one's. */
+  baseline?: string
+  isBaseline?: boolean
+  /** See runSlice: false stops this row's workers (its token pool ran out). */
+  hasWork?: () => boolean
+}
+
+interface Row extends RowSpec {
+  result: LoadResult
+  /** CPU seconds the serving process(es) used during the timed part, one per process; undefined off Linux. */
+  serverCpuSeconds: (number | undefined)[]
+  /** CPU seconds every role used during the timed part, by role name (to show who else worked). */
+  cpuByRole: Map<string, number | undefined>
+  /** CPU seconds this process (the load generator) used during the timed part. */
+  benchCpuSeconds: number
+}
+
+const rows: Row[] = []
+
+/** The timed part of each row is run as this many slices, the rows of a group taking turns. */
+const ROUNDS = Math.max(1, Math.round(SECONDS))
+
+/**
+ * Measures a group of rows that share a server: each gets a warm-up, then its SECONDS of load in
+ * ROUNDS slices, the rows taking turns (baseline, operation, operation, baseline, …). Whatever else
+ * the machine does then weighs on a row and on its baseline alike, so their ratio stays meaningful
+ * on a shared machine where two back-to-back runs of SECONDS each would not be.
+ */
+async function measureGroup(specs: readonly RowSpec[]): Promise<void> {
+  for (const spec of specs) {
+    if (WARMUP_SECONDS > 0) await runSlice(spec.operation, WARMUP_SECONDS, CONCURRENCY, spec.hasWork)
+  }
+  const slices = specs.map((): Slice[] => [])
+  const cpu = specs.map(() => new Map<string, number | undefined>(running.map((role) => [role.spec.name, 0])))
+  const benchCpu = specs.map(() => 0)
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, spec] of specs.entries()) {
+      const before = new Map(running.map((role) => [role.spec.name, role.cpuSeconds()]))
+      const benchBefore = process.cpuUsage()
+      slices[i]!.push(await runSlice(spec.operation, SECONDS / ROUNDS, CONCURRENCY, spec.hasWork))
+      const used = process.cpuUsage(benchBefore)
+      benchCpu[i]! += (used.user + used.system) / 1e6
+      for (const role of running) {
+        const start = before.get(role.spec.name)
+        const end = role.cpuSeconds()
+        const sum = cpu[i]!.get(role.spec.name)
+        cpu[i]!.set(role.spec.name, start === undefined || end === undefined || sum === undefined ? undefined : sum + end - start)
+      }
+      assertAllAlive()
+    }
+  }
+  for (const [i, spec] of specs.entries()) {
+    const result = summarize(slices[i]!)
+    const cpuByRole = cpu[i]!
+    rows.push({ ...spec, result, cpuByRole, serverCpuSeconds: spec.serving.map((role) => cpuByRole.get(role)), benchCpuSeconds: benchCpu[i]! })
+    console.log(`  ${spec.name}: ${Math.round(result.perSecond)} req/s, ${result.errors} errors`)
+  }
+}
+
+function ms(value: number): string {
+  if (Number.isNaN(value)) return '—'
+  return value < 10 ? value.toFixed(2) : value.toFixed(1)
+}
+
+function ratio(row: Row): string {
+  if (row.isBaseline === true) return 'baseline'
+  const base = rows.find((candidate) => candidate.name === row.baseline)
+  if (base === undefined || base.result.perSecond === 0) return '—'
+  return `${(row.result.perSecond / base.result.perSecond).toFixed(2)}×`
+}
+
+/** CPU use over the timed part as a percentage of one core, per process joined by "+". */
+function cpuPercent(seconds: readonly (number | undefined)[], wallSeconds: number): string {
+  return seconds.map((value) => (value === undefined ? '—' : String(Math.round((value / wallSeconds) * 100)))).join('+')
+}
+
+/** Server CPU milliseconds per answered request (all serving processes together). */
+function cpuPerRequest(row: Row): string {
+  if (row.serverCpuSeconds.some((value) => value === undefined) || row.result.ok === 0) return '—'
+  const total = row.serverCpuSeconds.reduce<number>((sum, value) => sum + (value ?? 0), 0)
+  return ms((total * 1000) / row.result.ok)
+}
+
+function printTable(): void {
+  const header = ['operation', 'server', 'req/s', 'vs base', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'ok', 'errors', 'srv CPU%', 'srv CPU ms/req', 'bench CPU%']
+  const lines = rows.map((row) => [
+    row.name,
+    row.serving.join('→'),
+    row.result.perSecond.toFixed(row.result.perSecond < 100 ? 1 : 0),
+    ratio(row),
+    ms(row.result.p50),
+    ms(row.result.p90),
+    ms(row.result.p99),
+    ms(row.result.max),
+    String(row.result.ok),
+    String(row.result.errors),
+    cpuPercent(row.serverCpuSeconds, row.result.elapsedSeconds),
+    cpuPerRequest(row),
+    cpuPercent([row.benchCpuSeconds], row.result.elapsedSeconds),
+  ])
+  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)))
+  const format = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')
+  console.log(format(header))
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '))
+  for (const line of lines) console.log(format(line))
+}
+
+/**
+ * A yardstick for reading the table: how long one ES256 signature and one verification take with
+ * node:crypto in this process (one core, synchronously, on a token-sized input). The servers sign
+ * and verify through jose, which adds its own work around the same operations.
+ */
+function es256Yardstick(seconds: number): { signMs: number; verifyMs: number } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const input = Buffer.from(randomBytes(450).toString('base64url'))
+  const signature = sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' })
+  const time = (operation: () => void): number => {
+    let count = 0
+    const start = performance.now()
+    const end = start + seconds * 1000
+    while (performance.now() < end) {
+      operation()
+      count++
+    }
+    return (performance.now() - start) / count
+  }
+  return {
+    signMs: time(() => sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' })),
+    verifyMs: time(() => {
+      if (!verify('sha256', input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)) throw new Error('ES256 yardstick: verification failed')
+    }),
+  }
+}
+
+const EXCHANGE = 'token exchange → ID-JAG'
+const REDEEM = 'jwt-bearer: ID-JAG → access token'
+const WHOAMI = 'MCP tools/call whoami (Bearer)'
+
+// ---- the run ----------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const cpu = cpus()
+  console.log('MCP Enterprise-Managed Authorization: benchmark (npm run bench, docs/benchmarks.md)')
+  console.log(`date         ${new Date().toISOString()}`)
+  console.log(`node         ${process.version} (V8 ${process.versions.v8}), ${process.platform} ${release()} ${process.arch}`)
+  console.log(`cpu          ${cpu[0]?.model.trim() ?? 'unknown'} × ${cpu.length} (available parallelism ${availableParallelism()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`)
+  console.log(`load average ${loadavg().map((value) => value.toFixed(2)).join(' ')} (1, 5, 15 min) at start`)
+  const es256 = es256Yardstick(0.5)
+  console.log(`es256        node:crypto here, one core: sign ${es256.signMs.toFixed(3)} ms, verify ${es256.verifyMs.toFixed(3)} ms`)
+  console.log(`settings     ${SECONDS} s per row (${ROUNDS} slices, taking turns with the rows of the same server) after ${WARMUP_SECONDS} s warm-up, concurrency ${CONCURRENCY} (closed loop, keep-alive)`)
+  console.log(`roles        idp ${urls.idp}, as ${urls.as}, mcp ${urls.rs}; LOG_LEVEL=warn, TOKEN_RATE_LIMIT_PER_MINUTE=0`)
+  console.log('')
+
+  await startRoles(ROLES, env, (role) => {
+    running.push(role)
+    role.child.once('exit', () => {
+      if (stopping) return
+      died ??= role
+      console.error(`\n${role.spec.name} exited (${role.child.exitCode ?? role.child.signalCode})`)
+    })
+  })
+
+  // One of each, unmeasured: fail fast with a clear message, and let the AS fetch the IdP's keys
+  // and the MCP server the AS's keys (both cache them) before anything is timed.
+  const idToken = await signIn({
+    idp: urls.idp,
+    redirectUri: `${urls.client}/callback`,
+    clientId: IDP_CLIENT.id,
+    clientSecret: IDP_CLIENT.secret,
+    username: USER.username,
+    password: USER.password,
+  })
+  const firstToken = await redeem(await exchange(idToken))
+  await whoami(firstToken, await openSession(urls.rs, firstToken))
+  await refused()
+  console.log(`signed in as ${USER.username}; exchange, redemption and whoami answered once. Measuring:`)
+
+  const BASE_A = 'A  GET openid-configuration'
+  const BASE_B = 'B  GET oauth-authorization-server'
+  const BASE_C = 'C  GET protected resource metadata'
+
+  // The IdP.
+  console.log('idp:')
+  await measureGroup([
+    { name: BASE_A, serving: ['idp'], isBaseline: true, operation: () => getOk(`${urls.idp}/.well-known/openid-configuration`) },
+    { name: EXCHANGE, serving: ['idp'], baseline: BASE_A, operation: () => exchange(idToken).then(() => undefined) },
+  ])
+
+  // The AS. Every redemption needs an ID-JAG nobody has redeemed (AS-23, single-use jti), so a
+  // pool is minted first, outside the timed part; the pair is measured too, as a client meets it.
+  const exchangeRate = rows.find((row) => row.name === EXCHANGE)?.result.perSecond ?? 0
+  const poolSize = Math.min(200_000, Math.max(500, Math.ceil(exchangeRate * POOL_FACTOR * (WARMUP_SECONDS + SECONDS))))
+  const pool: string[] = []
+  const mintStart = performance.now()
+  let claimed = 0
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (claimed < poolSize) {
+      claimed++
+      pool.push(await exchange(idToken))
+    }
+  }))
+  const mintSeconds = (performance.now() - mintStart) / 1000
+  console.log(`as (after minting ${pool.length} ID-JAGs for the redemption row in ${mintSeconds.toFixed(1)} s):`)
+  let used = 0
+  await measureGroup([
+    { name: BASE_B, serving: ['as'], isBaseline: true, operation: () => getOk(`${urls.as}/.well-known/oauth-authorization-server`) },
+    { name: REDEEM, serving: ['as'], baseline: BASE_B, operation: () => redeem(pool[used++]!).then(() => undefined), hasWork: () => used < pool.length },
+    { name: 'chain: exchange, then redeem', serving: ['idp', 'as'], operation: () => exchange(idToken).then(redeem).then(() => undefined) },
+  ])
+
+  // The MCP server: one session per worker, all with one fresh access token (it lives 600 s).
+  const accessToken = await redeem(await exchange(idToken))
+  const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(urls.rs, accessToken)))
+  console.log('mcp:')
+  await measureGroup([
+    { name: BASE_C, serving: ['mcp'], isBaseline: true, operation: () => getOk(PRM_URL) },
+    { name: WHOAMI, serving: ['mcp'], baseline: BASE_C, operation: (worker) => whoami(accessToken, sessions[worker]!) },
+    { name: 'MCP POST without token → 401', serving: ['mcp'], baseline: BASE_C, operation: () => refused() },
+  ])
+
+  console.log('')
+  printTable()
+  console.log('')
+  console.log('req/s and latencies count only requests that got the expected answer (200 with a token or')
+  console.log('a tool result; 401 for the refusal); vs base = req/s over the same server\'s baseline row.')
+  console.log('srv CPU% / bench CPU%: CPU time of the serving process(es) (idp+as for the chain) / of this')
+  console.log('load generator over the timed part, 100 = one core. srv CPU ms/req: the serving processes\'')
+  console.log('CPU time per answered request, which depends less than req/s on what else the machine runs.')
+  console.log('The chain row has no baseline: it spans two servers.')
+  // The AS verifies ID-JAGs with the IdP's keys and the MCP server access tokens with the AS's keys,
+  // both from a cached remote JWK Set: if that cache missed, the key owner would work during the row.
+  const idleness = (rowName: string, role: string): string => {
+    const row = rows.find((candidate) => candidate.name === rowName)
+    const seconds = row?.cpuByRole.get(role)
+    return row === undefined || seconds === undefined ? '—' : `${((seconds / row.result.elapsedSeconds) * 100).toFixed(1)}%`
+  }
+  console.log(`Key owners' CPU while others verify with their cached JWKS: idp during jwt-bearer ${idleness(REDEEM, 'idp')}, as during tools/call ${idleness(WHOAMI, 'as')}.`)
+  const redeemRow = rows.find((row) => row.name === REDEEM)
+  console.log(`The redemption row used a pool of ${pool.length} pre-minted ID-JAGs (${mintSeconds.toFixed(1)} s to mint)${redeemRow?.result.endedEarly === true ? `; IT RAN OUT: measured over ${redeemRow.result.elapsedSeconds.toFixed(1)} s only` : ''}.`)
+  console.log(`load average ${loadavg().map((value) => value.toFixed(2)).join(' ')} (1, 5, 15 min) at the end`)
+  const failed = rows.filter((row) => row.result.errors > 0)
+  for (const row of failed) console.log(`ERRORS in "${row.name}": ${row.result.errors}, the first: ${row.result.firstError ?? '?'}`)
+  return failed.length === 0 ? 0 : 1
+}
+
+let code = 1
+try {
+  code = await main()
+} catch (error) {
+  if (!stopping) console.error(`\nbenchmark failed: ${error instanceof Error ? error.message : String(error)}`)
+} finally {
+  await stopAll()
+}
+process.exit(code)
