@@ -12,8 +12,18 @@ import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { runSlice, summarize, type LoadResult, type Operation, type Slice } from './bench/load.ts'
 import { callTool, headers, openSession, type McpSession } from './bench/mcp.ts'
-import { hasExited, startRoles, stopRole, type RoleSpec, type RunningRole } from './bench/roles.ts'
-import { basic, signIn } from './bench/sign-in.ts'
+import {
+  basicAuthorization as basic,
+  clientSecretBasic,
+  demoWorldEnv,
+  demoWorldRoles,
+  demoWorldUrls,
+  PortInUseError,
+  protectedResourceMetadataUrl,
+  signInAtIdp,
+  startRoles,
+  type RunningRole,
+} from '@ema/demo-kit'
 
 // ---- settings ---------------------------------------------------------------------------------
 
@@ -37,38 +47,20 @@ const BASE_PORT = setting('BENCH_BASE_PORT', 5300, 1024, 65532, true)
 /** Pool of pre-minted ID-JAGs = this × the measured exchange rate × (warm-up + timed seconds). */
 const POOL_FACTOR = 2
 
-const urls = {
-  client: `http://localhost:${BASE_PORT}`,
-  idp: `http://localhost:${BASE_PORT + 1}`,
-  as: `http://localhost:${BASE_PORT + 2}`,
-  rs: `http://localhost:${BASE_PORT + 3}/mcp`,
-}
-const PRM_URL = `http://localhost:${BASE_PORT + 3}/.well-known/oauth-protected-resource/mcp`
+const urls = demoWorldUrls(BASE_PORT)
+const PRM_URL = protectedResourceMetadataUrl(urls.rs)
 const SCOPE = 'tasks.read tasks.write'
 /** Demo world (docs/demo-world.md): the client at the IdP and at the AS, and the user. */
 const IDP_CLIENT = { id: 'acme-agent', secret: 'acme-agent-idp-secret' }
 const AS_CLIENT = { id: 'acme-agent-tasks', secret: 'acme-agent-as-secret' }
 const USER = { username: 'alice', password: 'alice-password', localSub: 'acme|u-1001' }
 
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  IDP_ISSUER: urls.idp,
-  AS_ISSUER: urls.as,
-  RS_RESOURCE: urls.rs,
-  CLIENT_URL: urls.client,
-  ALLOW_INSECURE_HTTP: 'true',
-  LOG_LEVEL: 'warn',
-  // Both servers' per-client token endpoint limit (600/min by default) would refuse most of the load.
-  TOKEN_RATE_LIMIT_PER_MINUTE: '0',
-}
-// Every role listens on the port of its own URL unless told otherwise.
-for (const name of ['IDP_PORT', 'AS_PORT', 'RS_PORT', 'CLIENT_PORT']) delete env[name]
-
-const ROLES: RoleSpec[] = [
-  { name: 'idp', folder: 'idp', port: BASE_PORT + 1, readyUrl: `${urls.idp}/.well-known/openid-configuration` },
-  { name: 'as', folder: 'authorization-server', port: BASE_PORT + 2, readyUrl: `${urls.as}/.well-known/oauth-authorization-server` },
-  { name: 'mcp', folder: 'resource-server', port: BASE_PORT + 3, readyUrl: PRM_URL },
-]
+// Both servers' per-client token endpoint limit (600/min by default) would refuse most of the load.
+const env = demoWorldEnv(urls, { TOKEN_RATE_LIMIT_PER_MINUTE: '0' })
+/** The IdP ("idp"), the AS ("as") and the MCP server ("mcp"), each on the port of its own URL. */
+const ROLES = demoWorldRoles(urls)
+/** What a role's error message shows of its output: the last 64 KiB. */
+const OUTPUT_TAIL = 64 * 1024
 
 // ---- the roles' lifetime ----------------------------------------------------------------------
 
@@ -79,7 +71,7 @@ let died: RunningRole | undefined
 
 async function stopAll(): Promise<void> {
   stopping = true
-  await Promise.all(running.map((role) => stopRole(role)))
+  await Promise.all(running.map((role) => role.stop()))
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -91,7 +83,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 // The last resort (an uncaught error, process.exit elsewhere): no role outlives the benchmark.
 process.on('exit', () => {
-  for (const role of running) if (!hasExited(role.child)) role.child.kill('SIGKILL')
+  for (const role of running) if (!role.hasExited()) role.child.kill('SIGKILL')
 })
 
 function assertAllAlive(): void {
@@ -326,22 +318,30 @@ async function main(): Promise<number> {
   console.log(`roles        idp ${urls.idp}, as ${urls.as}, mcp ${urls.rs}; LOG_LEVEL=warn, TOKEN_RATE_LIMIT_PER_MINUTE=0`)
   console.log('')
 
-  await startRoles(ROLES, env, (role) => {
-    running.push(role)
-    role.child.once('exit', () => {
-      if (stopping) return
-      died ??= role
-      console.error(`\n${role.spec.name} exited (${role.child.exitCode ?? role.child.signalCode})`)
-    })
+  await startRoles(ROLES, {
+    env,
+    outputLimit: OUTPUT_TAIL,
+    started: (role) => {
+      running.push(role)
+      role.child.once('exit', () => {
+        if (stopping || role.stopRequested()) return
+        died ??= role
+        console.error(`\n${role.spec.name} exited (${role.child.exitCode ?? role.child.signalCode})`)
+      })
+    },
+  }).catch((error: unknown) => {
+    // Otherwise another server on the port would answer the ready check while ours dies of EADDRINUSE.
+    if (error instanceof PortInUseError) throw new Error(`${error.message}; set BENCH_BASE_PORT to move the benchmark's ports`)
+    throw error
   })
 
   // One of each, unmeasured: fail fast with a clear message, and let the AS fetch the IdP's keys
   // and the MCP server the AS's keys (both cache them) before anything is timed.
-  const idToken = await signIn({
+  const { id_token: idToken } = await signInAtIdp({
     idp: urls.idp,
     redirectUri: `${urls.client}/callback`,
     clientId: IDP_CLIENT.id,
-    clientSecret: IDP_CLIENT.secret,
+    clientAuth: clientSecretBasic(IDP_CLIENT.id, IDP_CLIENT.secret),
     username: USER.username,
     password: USER.password,
   })

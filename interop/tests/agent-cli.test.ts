@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { logInAtIdp } from './support/sign-in.ts'
+import { logInAtIdp } from '@ema/demo-kit'
 import { startRoles, urls, type RunningRoles } from './support/start-roles.ts'
 
 // The headless agent CLI (apps/client/src/agent) run as its own process against our IdP,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { signIn } from './support/sign-in.ts'
+import { basicAuthorization as basic, clientSecretBasic, signInAtIdp } from '@ema/demo-kit'
 import { startRoles, urls, type RunningRoles } from './support/start-roles.ts'
 
 // SEC-05, CL-34 and the house rule "never log a token, secret or assertion in full": run the whole
@@ -9,8 +9,11 @@ import { startRoles, urls, type RunningRoles } from './support/start-roles.ts'
 
 const IDP_SECRET = 'acme-agent-idp-secret'
 const AS_SECRET = 'acme-agent-as-secret'
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`
 const form = (params: Record<string, string>) => new URLSearchParams(params)
+/** Signs a user in at the IdP as acme-agent (client_secret_basic) and returns the ID token. */
+const idTokenOf = async (username: string, password: string) => (await signInAtIdp({
+  idp: urls.idp, clientId: 'acme-agent', redirectUri: `${urls.client}/callback`, clientAuth: clientSecretBasic('acme-agent', IDP_SECRET), username, password,
+})).id_token
 
 let roles: RunningRoles
 before(async () => {
@@ -57,7 +60,7 @@ async function mcp(token: string, body: unknown, sessionId?: string): Promise<Re
 test('SEC-05 CL-34 no role logs a token, assertion, secret or password during the whole chain and its refusals', async () => {
   const credentials: Record<string, string> = { IDP_SECRET, AS_SECRET, 'alice-password': 'alice-password', 'carol-password': 'carol-password' }
 
-  const idToken = await signIn({ idp: urls.idp, clientUrl: urls.client, clientId: 'acme-agent', clientSecret: IDP_SECRET, authMethod: 'client_secret_basic', username: 'alice', password: 'alice-password' })
+  const idToken = await idTokenOf('alice', 'alice-password')
   credentials['ID token'] = idToken
   const issued = await exchange(idToken)
   assert.equal(issued.status, 200)
@@ -81,7 +84,7 @@ test('SEC-05 CL-34 no role logs a token, assertion, secret or password during th
   assert.equal((await redeem(idJag)).status, 400)
   assert.equal((await redeem(String((await exchange(idToken)).body.access_token), 'wrong-as-secret')).status, 401)
   assert.equal((await exchange(idToken, 'wrong-idp-secret')).status, 401)
-  const carolIdToken = await signIn({ idp: urls.idp, clientUrl: urls.client, clientId: 'acme-agent', clientSecret: IDP_SECRET, authMethod: 'client_secret_basic', username: 'carol', password: 'carol-password' })
+  const carolIdToken = await idTokenOf('carol', 'carol-password')
   credentials['carol ID token'] = carolIdToken
   assert.equal((await exchange(carolIdToken)).status, 400)
   assert.equal((await mcp(idJag, { jsonrpc: '2.0', id: 3, method: 'tools/list' })).status, 401)

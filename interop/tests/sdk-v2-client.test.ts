@@ -9,9 +9,9 @@ import {
   Client,
   isCallToolResult,
 } from '@modelcontextprotocol/client'
+import { clientSecretBasic, signInAtIdp } from '@ema/demo-kit'
 import { connectWithCrossAppAccess, type CrossAppAccessOptions } from './support/connect-with-cross-app-access.ts'
 import { recordRequests, type RequestRecorder } from './support/record-requests.ts'
-import { signIn } from './support/sign-in.ts'
 import { startRoles, urls, type RunningRoles } from './support/start-roles.ts'
 
 // docs/demo-world.md, unchanged: acme-agent is registered at the IdP with client_secret_basic. The SDK's
@@ -48,7 +48,8 @@ async function tokenEndpointOf(metadataUrl: string): Promise<string> {
 }
 
 async function idTokenOf(user: { username: string; password: string }): Promise<string> {
-  return signIn({ idp: urls.idp, clientUrl: urls.client, ...IDP_CLIENT, authMethod: 'client_secret_basic', ...user })
+  const clientAuth = clientSecretBasic(IDP_CLIENT.clientId, IDP_CLIENT.clientSecret)
+  return (await signInAtIdp({ idp: urls.idp, clientId: IDP_CLIENT.clientId, redirectUri: `${urls.client}/callback`, clientAuth, ...user })).id_token
 }
 
 async function sessionOf(user: { username: string; password: string }, extra: Partial<CrossAppAccessOptions> = {}) {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { basicAuthorization, signInAtIdp } from '@ema/demo-kit'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { generateSigningKey, GRANT_TYPE, publicJwks, signClientAssertion, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
 import { createIdpApp } from '../src/app.ts'
@@ -91,30 +91,12 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   }
 }
 
-/** A minimal cookie jar: enough for oidc-provider's interaction and session cookies. */
-class CookieJar {
-  readonly #cookies = new Map<string, string>()
-  store(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';')
-      const eq = pair.indexOf('=')
-      const name = pair.slice(0, eq).trim()
-      const value = pair.slice(eq + 1).trim()
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.#cookies.delete(name)
-      else this.#cookies.set(name, value)
-    }
-  }
-  header(): string {
-    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ')
-  }
-}
-
 /** Adds client authentication to a token request. */
 export async function authenticate(idp: { url: string }, auth: ClientAuth | null, body: URLSearchParams, headers: Record<string, string>): Promise<void> {
   if (auth === null) return
   switch (auth.method) {
     case 'client_secret_basic':
-      headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.secret)}`).toString('base64')}`
+      headers.authorization = basicAuthorization(auth.clientId, auth.secret)
       return
     case 'client_secret_post':
       body.set('client_id', auth.clientId)
@@ -167,79 +149,18 @@ export async function signInWithRefreshToken(idp: { url: string }, options: Omit
   return { idToken: tokens.id_token, refreshToken: tokens.refresh_token }
 }
 
-async function signInForTokens(idp: { url: string }, options: SignInOptions): Promise<SignInTokens> {
-  const jar = new CookieJar()
-  const verifier = randomBytes(32).toString('base64url')
-  const challenge = createHash('sha256').update(verifier).digest('base64url')
-  const state = randomBytes(8).toString('hex')
-  const redirectUri = options.redirectUri ?? REDIRECT_URI
-  const auth = new URL('/auth', idp.url)
-  auth.search = new URLSearchParams({
-    client_id: options.client.clientId,
-    response_type: 'code',
-    redirect_uri: redirectUri,
-    scope: options.scope ?? 'openid profile email',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    state,
-    nonce: randomBytes(8).toString('hex'),
-    ...(options.prompt === undefined ? {} : { prompt: options.prompt }),
-  }).toString()
-
-  let location = await follow(auth.href, jar, { method: 'GET' }, redirectUri)
-  // The login page.
-  const page = await fetch(location, { headers: { cookie: jar.header() }, redirect: 'manual' })
-  jar.store(page)
-  const html = await page.text()
-  if (page.status !== 200 || !html.includes('Sign in')) throw new Error(`expected the login page at ${location}, got ${page.status}`)
-  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1]
-  if (action === undefined) throw new Error('no login form on the page')
-  location = await follow(new URL(action, idp.url).href, jar, {
-    method: 'POST',
-    body: new URLSearchParams({ username: options.username, password: options.password }),
-  }, redirectUri)
-  // With prompt=consent, or for a native client, a consent interaction follows the login; the IdP completes it on GET.
-  if (new URL(location).pathname.startsWith('/interaction/')) location = await follow(location, jar, { method: 'GET' }, redirectUri)
-  const callback = new URL(location)
-  if (`${callback.origin}${callback.pathname}` !== redirectUri) throw new Error(`sign-in did not reach the redirect URI: ${location}`)
-  if (callback.searchParams.get('state') !== state) throw new Error('state mismatch')
-  const code = callback.searchParams.get('code')
-  if (code === null) throw new Error(`no code in ${location}`)
-
-  const body = new URLSearchParams({ grant_type: GRANT_TYPE.AUTHORIZATION_CODE, code, redirect_uri: redirectUri, code_verifier: verifier })
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-  await authenticate(idp, options.client, body, headers)
-  const token = await fetch(new URL('/token', idp.url), { method: 'POST', headers, body })
-  const json: unknown = await token.json()
-  if (token.status !== 200 || typeof json !== 'object' || json === null || !('id_token' in json) || typeof json.id_token !== 'string') {
-    throw new Error(`code exchange failed: ${token.status} ${JSON.stringify(json)}`)
-  }
-  const refreshToken = 'refresh_token' in json && typeof json.refresh_token === 'string' ? json.refresh_token : undefined
-  return { id_token: json.id_token, ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }) }
-}
-
-/** Follows redirects on the IdP until one leaves it (the client's redirect URI) or lands on a page. */
-async function follow(url: string, jar: CookieJar, init: { method: string; body?: URLSearchParams }, redirectUri: string): Promise<string> {
-  let current = url
-  let request: { method: string; body?: URLSearchParams } = init
-  for (let hop = 0; hop < 10; hop++) {
-    const headers: Record<string, string> = { cookie: jar.header() }
-    if (request.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
-    const response = await fetch(current, { method: request.method, headers, body: request.body, redirect: 'manual' })
-    jar.store(response)
-    await response.arrayBuffer()
-    const location = response.headers.get('location')
-    if (response.status < 300 || response.status >= 400 || location === null) {
-      if (response.status === 200) return current
-      throw new Error(`unexpected ${response.status} at ${current}`)
-    }
-    const next = new URL(location, current)
-    if (next.href.startsWith(redirectUri)) return next.href
-    if (next.pathname.startsWith('/interaction/') && !next.pathname.endsWith('/login')) return next.href
-    current = next.href
-    request = { method: 'GET' }
-  }
-  throw new Error('too many redirects')
+/** The browser part and the code exchange are @ema/demo-kit's; the client authenticates as `authenticate` does. */
+function signInForTokens(idp: { url: string }, options: SignInOptions): Promise<SignInTokens> {
+  return signInAtIdp({
+    idp: idp.url,
+    clientId: options.client.clientId,
+    redirectUri: options.redirectUri ?? REDIRECT_URI,
+    scope: options.scope,
+    prompt: options.prompt,
+    username: options.username,
+    password: options.password,
+    clientAuth: (headers, body) => authenticate(idp, options.client, body, headers),
+  })
 }
 
 export interface ExchangeParams {

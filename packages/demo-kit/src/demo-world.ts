@@ -1,0 +1,65 @@
+import { fileURLToPath } from 'node:url'
+import type { RoleSpec } from './start-roles.ts'
+
+/** The four URLs every role derives its configuration from (docs/demo-world.md). */
+export interface DemoWorldUrls {
+  /** The client app; the IdP's redirect URI for acme-agent is `${client}/callback`. */
+  client: string
+  idp: string
+  as: string
+  /** The MCP server's resource URL. */
+  rs: string
+}
+
+/** The demo world on four consecutive ports: the client on `basePort`, then the IdP, the AS and the MCP server. */
+export function demoWorldUrls(basePort: number): DemoWorldUrls {
+  return {
+    client: `http://localhost:${basePort}`,
+    idp: `http://localhost:${basePort + 1}`,
+    as: `http://localhost:${basePort + 2}`,
+    rs: `http://localhost:${basePort + 3}/mcp`,
+  }
+}
+
+/** RFC 9728 §3.1: the protected resource metadata URL of a resource (the well-known part before its path). */
+export function protectedResourceMetadataUrl(resource: string): string {
+  const url = new URL(resource)
+  return `${url.origin}/.well-known/oauth-protected-resource${url.pathname === '/' ? '' : url.pathname}`
+}
+
+/** The absolute folder of `apps/<folder>` in this repository. */
+export function appFolder(folder: string): string {
+  return fileURLToPath(new URL(`../../../apps/${folder}/`, import.meta.url))
+}
+
+/**
+ * The environment that puts the roles at `urls`: `base` (default: this process's environment)
+ * without IDP_PORT, AS_PORT, RS_PORT and CLIENT_PORT (every role listens on the port of its own
+ * URL), plus the URLs, ALLOW_INSECURE_HTTP=true, LOG_LEVEL=warn, then `extra`.
+ */
+export function demoWorldEnv(urls: DemoWorldUrls, extra: Record<string, string> = {}, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    IDP_ISSUER: urls.idp,
+    AS_ISSUER: urls.as,
+    RS_RESOURCE: urls.rs,
+    CLIENT_URL: urls.client,
+    ALLOW_INSECURE_HTTP: 'true',
+    LOG_LEVEL: 'warn',
+  }
+  for (const name of ['IDP_PORT', 'AS_PORT', 'RS_PORT', 'CLIENT_PORT']) delete env[name]
+  return { ...env, ...extra }
+}
+
+/**
+ * The IdP ("idp"), the authorization server ("as") and the MCP server ("mcp") at `urls`, each
+ * ready once its metadata answers: OpenID configuration, RFC 8414 and RFC 9728 metadata.
+ */
+export function demoWorldRoles(urls: DemoWorldUrls): RoleSpec[] {
+  const port = (url: string) => (new URL(url).port === '' ? undefined : Number(new URL(url).port))
+  return [
+    { name: 'idp', cwd: appFolder('idp'), port: port(urls.idp), readyUrl: `${urls.idp}/.well-known/openid-configuration` },
+    { name: 'as', cwd: appFolder('authorization-server'), port: port(urls.as), readyUrl: `${urls.as}/.well-known/oauth-authorization-server` },
+    { name: 'mcp', cwd: appFolder('resource-server'), port: port(urls.rs), readyUrl: protectedResourceMetadataUrl(urls.rs) },
+  ]
+}

@@ -1,0 +1,7 @@
+export { basicAuthorization, clientSecretBasic, clientSecretPost, type ClientAuthentication } from './client-auth.ts'
+export { CookieJar } from './cookie-jar.ts'
+export { appFolder, demoWorldEnv, demoWorldRoles, demoWorldUrls, protectedResourceMetadataUrl, type DemoWorldUrls } from './demo-world.ts'
+export { logInAtIdp, type User } from './log-in-at-idp.ts'
+export { cpuSecondsOf } from './process-cpu.ts'
+export { signInAtIdp, type SignInAtIdpOptions, type SignInTokens } from './sign-in-at-idp.ts'
+export { PortInUseError, startRoles, type RoleSpec, type RunningRole, type RunningRoles, type StartRolesOptions } from './start-roles.ts'
