@@ -56,7 +56,7 @@ const AS_CLIENT = { id: 'acme-agent-tasks', secret: 'acme-agent-as-secret' }
 const USER = { username: 'alice', password: 'alice-password', localSub: 'acme|u-1001' }
 
 // Both servers' per-client token endpoint limit (600/min by default) would refuse most of the load.
-const env = demoWorldEnv(urls, { TOKEN_RATE_LIMIT_PER_MINUTE: '0' })
+const env = demoWorldEnv(process.env, urls, { TOKEN_RATE_LIMIT_PER_MINUTE: '0' })
 /** The IdP ("idp"), the AS ("as") and the MCP server ("mcp"), each on the port of its own URL. */
 const ROLES = demoWorldRoles(urls)
 /** What a role's error message shows of its output: the last 64 KiB. */

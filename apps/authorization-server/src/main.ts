@@ -1,17 +1,10 @@
 import { generateSigningKey, importSigningKey, InMemoryReplayStore, remoteKeySet, type IssuerKeys } from '@ema/tokens'
-import { createLogger, listen } from '@ema/server-kit'
+import { createLogger, listen, startOrExit } from '@ema/server-kit'
 import type { JWTVerifyGetKey } from 'jose'
 import { loadConfig, type AuthorizationServerConfig } from './config.ts'
 import { createAuthorizationServerApp } from './app.ts'
 
-let config: AuthorizationServerConfig
-try {
-  config = loadConfig(process.env)
-} catch (error) {
-  // A configuration mistake is reported as one line, not a stack trace.
-  createLogger({ name: 'authorization-server' }).error(`cannot start: ${error instanceof Error ? error.message : String(error)}`)
-  process.exit(1)
-}
+const config: AuthorizationServerConfig = startOrExit('authorization-server', () => loadConfig(process.env))
 const log = createLogger({ name: 'authorization-server', level: config.logLevel })
 
 if (config.allowInsecureHttp) {

@@ -75,9 +75,7 @@ export function loadConfig(env: Env): ClientConfig {
 
   // ---- what a fork edits: URLs ------------------------------------------------------------
   const clientUrl = readUrl(env, 'CLIENT_URL', 'http://localhost:3000', allowInsecureHttp)
-  const idpIssuer = readUrl(env, 'IDP_ISSUER', 'http://localhost:4001', allowInsecureHttp)
-  const mcpServerUrl = readUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', allowInsecureHttp)
-  const expectedAuthorizationServer = env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp)
+  const urls = readChainUrls(env, allowInsecureHttp)
 
   // ---- what a fork edits: the client's two registrations (IDP-21) ------------------------
   const idpClient = readRegistration(env, 'IDP_CLIENT', { clientId: 'acme-agent', clientSecret: 'acme-agent-idp-secret' })
@@ -87,9 +85,7 @@ export function loadConfig(env: Env): ClientConfig {
   return {
     clientUrl,
     port: env.CLIENT_PORT === undefined ? port : Number(env.CLIENT_PORT),
-    idpIssuer,
-    mcpServerUrl,
-    expectedAuthorizationServer,
+    ...urls,
     idpClient,
     authorizationServerClient,
     scope: env.CLIENT_SCOPE ?? 'tasks.read tasks.write',
@@ -98,6 +94,16 @@ export function loadConfig(env: Env): ClientConfig {
     // A random per-process secret is fine for in-memory sessions: they die with the process anyway.
     sessionSecret: env.CLIENT_SESSION_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),
     logLevel: parseLogLevel(env.LOG_LEVEL),
+  }
+}
+
+/** The URLs the web app and the agent share (CL-10, CL-03), with the demo world's defaults. */
+export function readChainUrls(env: Env, allowInsecureHttp: boolean): Pick<ChainConfig, 'idpIssuer' | 'mcpServerUrl' | 'expectedAuthorizationServer'> {
+  return {
+    idpIssuer: readUrl(env, 'IDP_ISSUER', 'http://localhost:4001', allowInsecureHttp),
+    mcpServerUrl: readUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', allowInsecureHttp),
+    // Set to empty to accept whatever authorization server the protected resource metadata names.
+    expectedAuthorizationServer: env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp),
   }
 }
 

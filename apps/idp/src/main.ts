@@ -1,17 +1,11 @@
-import { createLogger, listen } from '@ema/server-kit'
+import { createLogger, listen, startOrExit } from '@ema/server-kit'
 import { generateSigningKey, importSigningKey } from '@ema/tokens'
 import { createIdpApp } from './app.ts'
 import { loadConfig, type IdpConfig } from './config.ts'
 
 // The only file that reads process.env.
-let config: IdpConfig
-try {
-  config = loadConfig(process.env)
-} catch (error) {
-  // A configuration mistake (for example an AGENT_CLI_JWKS holding a private key) is one line, not a stack trace.
-  createLogger({ name: 'idp' }).error(`cannot start: ${error instanceof Error ? error.message : String(error)}`)
-  process.exit(1)
-}
+// A configuration mistake (for example an AGENT_CLI_JWKS holding a private key) is one line, not a stack trace.
+const config: IdpConfig = startOrExit('idp', () => loadConfig(process.env))
 const log = createLogger({ name: 'idp', level: config.logLevel })
 
 if (config.allowInsecureHttp) {

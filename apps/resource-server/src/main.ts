@@ -1,19 +1,14 @@
 import { remoteKeySet, type VerifyAccessTokenOptions } from '@ema/tokens'
-import { createLogger, listen } from '@ema/server-kit'
+import { createLogger, listen, startOrExit } from '@ema/server-kit'
 import { createResourceServerApp } from './app.ts'
 import { loadConfig, type ResourceServerConfig } from './config.ts'
 import { protectedResourceMetadataUrl } from './protected-resource-metadata.ts'
 
-let config: ResourceServerConfig
-let authorizationServerKeys: VerifyAccessTokenOptions['keys']
-try {
-  config = loadConfig(process.env)
+const { config, authorizationServerKeys } = startOrExit('resource-server', (): { config: ResourceServerConfig; authorizationServerKeys: VerifyAccessTokenOptions['keys'] } => {
+  const config = loadConfig(process.env)
   // The authorization server's keys: one cached, rate-limited remote key set for the whole process.
-  authorizationServerKeys = remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: config.allowInsecureHttp })
-} catch (error) {
-  createLogger({ name: 'resource-server' }).error(`cannot start: ${error instanceof Error ? error.message : String(error)}`)
-  process.exit(1)
-}
+  return { config, authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: config.allowInsecureHttp }) }
+})
 const log = createLogger({ name: 'resource-server', level: config.logLevel })
 
 if (config.allowInsecureHttp) {

@@ -17,5 +17,5 @@ export const urls = demoWorldUrls(5200)
  * @param extraEnv added to every role's environment.
  */
 export function startRoles(extraEnv: Record<string, string> = {}): Promise<RunningRoles> {
-  return startDemoRoles(demoWorldRoles(urls), { env: demoWorldEnv(urls, extraEnv) })
+  return startDemoRoles(demoWorldRoles(urls), { env: demoWorldEnv(process.env, urls, extraEnv) })
 }

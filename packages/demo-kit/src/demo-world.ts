@@ -33,11 +33,11 @@ export function appFolder(folder: string): string {
 }
 
 /**
- * The environment that puts the roles at `urls`: `base` (default: this process's environment)
+ * The environment that puts the roles at `urls`: `base` (the caller passes its own environment)
  * without IDP_PORT, AS_PORT, RS_PORT and CLIENT_PORT (every role listens on the port of its own
  * URL), plus the URLs, ALLOW_INSECURE_HTTP=true, LOG_LEVEL=warn, then `extra`.
  */
-export function demoWorldEnv(urls: DemoWorldUrls, extra: Record<string, string> = {}, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function demoWorldEnv(base: NodeJS.ProcessEnv, urls: DemoWorldUrls, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...base,
     IDP_ISSUER: urls.idp,

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { JWK } from 'jose'
-import { type ChainConfig, type Env, readRegistration, readUrl } from '../config.ts'
+import { type ChainConfig, type Env, readChainUrls, readRegistration } from '../config.ts'
 
 /** `signInScope` here asks for `offline_access`: the IdP refresh token kept for later runs (CL-45). */
 export interface AgentConfig extends ChainConfig {
@@ -31,9 +31,7 @@ export const DEFAULT_STATE_FILE = path.join(repoRoot, '.demo', 'agent-cli-state.
 /** Reads the CLI's configuration from the environment, with the demo world's defaults. Throws on invalid values. */
 export function loadAgentConfig(env: Env): AgentConfig {
   const allowInsecureHttp = env.ALLOW_INSECURE_HTTP === 'true'
-  const idpIssuer = readUrl(env, 'IDP_ISSUER', 'http://localhost:4001', allowInsecureHttp)
-  const mcpServerUrl = readUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', allowInsecureHttp)
-  const expectedAuthorizationServer = env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp)
+  const urls = readChainUrls(env, allowInsecureHttp)
 
   // One key pair serves both registrations unless a registration is given its own (<prefix>_PRIVATE_JWK).
   const keyFile = env.AGENT_CLI_KEY_FILE ?? DEFAULT_KEY_FILE
@@ -46,9 +44,7 @@ export function loadAgentConfig(env: Env): AgentConfig {
   const loginTimeoutSeconds = Number(env.AGENT_LOGIN_TIMEOUT_SECONDS ?? 300)
   if (!Number.isFinite(loginTimeoutSeconds) || loginTimeoutSeconds <= 0) throw new Error('AGENT_LOGIN_TIMEOUT_SECONDS must be a positive number')
   return {
-    idpIssuer,
-    mcpServerUrl,
-    expectedAuthorizationServer,
+    ...urls,
     idpClient,
     authorizationServerClient,
     scope: env.AGENT_SCOPE ?? 'tasks.read tasks.write',
