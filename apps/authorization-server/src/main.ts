@@ -18,9 +18,13 @@ if (signingKey.source === 'ephemeral') {
   log.warn('!!! No AS_SIGNING_KEY configured: using a freshly generated ES256 key. Every restart invalidates all issued access tokens. !!!', { kid: signingKey.kid })
 }
 
-// AS-13, AS-15, AS-16: one cached key set per trusted IdP, built once at start-up.
+// AS-13, AS-15, AS-16: one cached key set per trusted IdP, built once at start-up. During a JWKS
+// outage the last good set keeps serving for an hour (decision 0014); the first use is logged.
 const keySets = new Map<string, JWTVerifyGetKey>(
-  config.trustedIdps.map((idp) => [idp.issuer, remoteKeySet(idp.jwks_uri, { allowInsecureHttp: config.allowInsecureHttp })]),
+  config.trustedIdps.map((idp) => [idp.issuer, remoteKeySet(idp.jwks_uri, {
+    allowInsecureHttp: config.allowInsecureHttp,
+    onStaleKeys: (cause, ageMs) => log.warn('the IdP JWKS cannot be fetched; using the last good keys', { idp: idp.issuer, jwks_uri: idp.jwks_uri, age_s: Math.round(ageMs / 1000), cause: cause instanceof Error ? cause.message : String(cause) }),
+  })]),
 )
 const issuerKeys: IssuerKeys = (issuer) => keySets.get(issuer)
 

@@ -14,7 +14,7 @@ after(async () => {
   for (const close of closers.reverse()) await close()
 })
 
-async function world(keySetOptions: { cooldownMs?: number; timeoutMs?: number; cacheMaxAgeMs?: number } = {}, replayStore?: InMemoryReplayStore): Promise<{ idp: FaultyIdp; as: TestAs }> {
+async function world(keySetOptions: { cooldownMs?: number; timeoutMs?: number; cacheMaxAgeMs?: number; staleIfErrorMs?: number } = {}, replayStore?: InMemoryReplayStore): Promise<{ idp: FaultyIdp; as: TestAs }> {
   const idp = await startFaultyIdp()
   // No rate limit here (SEC-07 has its own suite): these tests count JWKS fetches and replays.
   const as = await startAs([idp], { TOKEN_RATE_LIMIT_PER_MINUTE: '0' }, { keySetOptions, ...(replayStore === undefined ? {} : { replayStore }) })
@@ -104,12 +104,47 @@ describe('JWKS faults (AS-15, SEC-04)', () => {
     assert.ok(Date.now() - started < 2000, `answered after ${Date.now() - started} ms`)
   })
 
-  test('AS-15 known limitation: once the cache is older than cacheMaxAge, a down JWKS endpoint → 503 (no stale keys served)', { timeout: 5000 }, async () => {
+  test('AS-15 a JWKS outage after the cache went stale: the last good keys keep serving within staleIfErrorMs (decision 0014)', { timeout: 5000 }, async () => {
     const { idp, as } = await world({ cacheMaxAgeMs: 100, cooldownMs: 0 })
     assert.equal((await redeem(as, await mintIdJag(idp, as))).status, 200)
     await new Promise((resolve) => setTimeout(resolve, 150))
+    for (const behaviour of ['reset', 'html', 'error'] as const) {
+      idp.behaviour = behaviour
+      const res = await redeem(as, await mintIdJag(idp, as))
+      assert.equal(res.status, 200, `${behaviour}: ${await res.clone().text()}`)
+    }
+  })
+
+  test('AS-15 beyond staleIfErrorMs the outage is 503 again; staleIfErrorMs 0 turns the fallback off', { timeout: 5000 }, async () => {
+    for (const staleIfErrorMs of [100, 0]) {
+      const { idp, as } = await world({ cacheMaxAgeMs: 50, cooldownMs: 0, staleIfErrorMs })
+      assert.equal((await redeem(as, await mintIdJag(idp, as))).status, 200)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      idp.behaviour = 'reset'
+      await assertTemporarilyUnavailable(await redeem(as, await mintIdJag(idp, as)))
+    }
+  })
+
+  test('AS-15 during an outage, an ID-JAG signed with a key the last good set lacks is 503 (a rotation we cannot see), not invalid_grant', { timeout: 5000 }, async () => {
+    const { idp, as } = await world({ cacheMaxAgeMs: 50, cooldownMs: 0 })
+    assert.equal((await redeem(as, await mintIdJag(idp, as))).status, 200)
+    await idp.rotate()
+    await new Promise((resolve) => setTimeout(resolve, 100))
     idp.behaviour = 'reset'
     await assertTemporarilyUnavailable(await redeem(as, await mintIdJag(idp, as)))
+  })
+
+  test('AS-15 during an outage a forged ID-JAG is still refused: the last good keys verify, they do not wave through', { timeout: 5000 }, async () => {
+    const { idp, as } = await world({ cacheMaxAgeMs: 50, cooldownMs: 0 })
+    assert.equal((await redeem(as, await mintIdJag(idp, as))).status, 200)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    idp.behaviour = 'reset'
+    const genuine = await mintIdJag(idp, as)
+    const [header, payload] = genuine.split('.')
+    const forged = `${header}.${payload}.${Buffer.alloc(64, 1).toString('base64url')}`
+    const { status, body } = await readRefusal(await redeem(as, forged))
+    assert.equal(status, 400)
+    assert.equal(body.error, 'invalid_grant')
   })
 
   test('AS-15 the AS recovers by itself once the JWKS endpoint is back', { timeout: 5000 }, async () => {

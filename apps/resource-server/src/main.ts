@@ -7,7 +7,14 @@ import { protectedResourceMetadataUrl } from './protected-resource-metadata.ts'
 const { config, authorizationServerKeys } = startOrExit('resource-server', (): { config: ResourceServerConfig; authorizationServerKeys: VerifyAccessTokenOptions['keys'] } => {
   const config = loadConfig(process.env)
   // The authorization server's keys: one cached, rate-limited remote key set for the whole process.
-  return { config, authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: config.allowInsecureHttp }) }
+  // During a JWKS outage the last good set keeps serving for an hour (decision 0014).
+  return {
+    config,
+    authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, {
+      allowInsecureHttp: config.allowInsecureHttp,
+      onStaleKeys: (cause, ageMs) => log.warn('the authorization server JWKS cannot be fetched; using the last good keys', { jwks_uri: config.authorizationServer.jwksUri, age_s: Math.round(ageMs / 1000), cause: cause instanceof Error ? cause.message : String(cause) }),
+    }),
+  }
 })
 const log = createLogger({ name: 'resource-server', level: config.logLevel })
 

@@ -1,6 +1,7 @@
 import { base64url, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose'
 import { ASYMMETRIC_ALGORITHMS } from './constants.ts'
 import { TemporarilyUnavailableError, type OAuthError, type OAuthErrorOptions } from './errors.ts'
+import { isKeySetOutage } from './keys/remote-key-set.ts'
 
 /** Resolves a trusted issuer to the keys that may sign for it; `undefined` means "not trusted". */
 export type IssuerKeys = (issuer: string) => JWTVerifyGetKey | undefined
@@ -158,15 +159,10 @@ function describeJoseFailure(cause: unknown, options: VerifyJwtStrictlyOptions):
   if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'nbf') return reject(`the ${label} is not valid yet ("nbf" is in the future)`, { cause })
   if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'iat' && cause.reason === 'check_failed') return reject(`the ${label} was issued in the future`, { cause })
   if (cause instanceof joseErrors.JWTClaimValidationFailed) return reject(`the ${label} claim "${cause.claim}" is invalid: ${cause.reason}`, { cause })
-  if (cause instanceof joseErrors.JWKSTimeout || cause instanceof joseErrors.JWKSInvalid || isFetchFailure(cause)) {
+  if (isKeySetOutage(cause)) {
     return new TemporarilyUnavailableError(`the keys of the ${label} issuer cannot be fetched right now; try again later`, { cause })
   }
   return reject(`the ${label} could not be verified`, { cause })
-}
-
-function isFetchFailure(cause: unknown): boolean {
-  return cause instanceof TypeError && /fetch/i.test(cause.message)
-    || (cause instanceof joseErrors.JOSEError && cause.code === 'ERR_JOSE_GENERIC' && /response/i.test(cause.message))
 }
 
 /**

@@ -138,6 +138,38 @@ describe('remoteKeySet', () => {
     assert.ok(fetches <= 2, `expected at most one refetch, saw ${fetches} fetches`)
   })
 
+  test('AS-15 stale-if-error: after the cache went stale, an outage is served from the last good set, told once per outage, and ends after staleIfErrorMs', async () => {
+    let down = false
+    const { server, url } = await listen((_req, res) => {
+      if (down) res.writeHead(500).end('down')
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks([key])))
+    })
+    servers.push(server)
+    let clock = Date.now()
+    const told: number[] = []
+    const keys = remoteKeySet(url, { allowInsecureHttp: true, cacheMaxAgeMs: 1, cooldownMs: 0, staleIfErrorMs: 60_000, now: () => clock, onStaleKeys: (_cause, age) => told.push(age) })
+    const verify = async () => {
+      const now = new Date()
+      const idJag = await signIdJag({ issuer: IDP, audience: AS, subject: 'u', clientId: 'c', now, key })
+      return verifyIdJag(idJag, { issuerKeys: () => keys, audience: AS, now })
+    }
+    assert.equal((await verify()).sub, 'u')
+    await new Promise((resolve) => setTimeout(resolve, 5)) // past cacheMaxAge: every call refetches
+    down = true
+    clock += 30_000
+    assert.equal((await verify()).sub, 'u') // served stale
+    assert.equal((await verify()).sub, 'u')
+    assert.deepEqual(told, [30_000]) // once per outage
+    clock += 31_000 // the last good set is now 61 s old
+    await assertTemporarilyUnavailable(verify())
+    down = false
+    assert.equal((await verify()).sub, 'u') // recovered: a fresh set, and a new outage would be told again
+    down = true
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    assert.equal((await verify()).sub, 'u')
+    assert.equal(told.length, 2)
+  })
+
   test('AS-15 a JWKS server stopped before the first fetch gives temporarily_unavailable (503)', async () => {
     const { server, url } = await listen((_req, res) => res.end('{}'))
     await close(server)
