@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { runAgentCli, type RunningAgentCli } from '@ema/demo-kit'
 import { expect, test } from '@playwright/test'
 import { agentCliKeyFile, urls } from '../playwright.config.ts'
 
@@ -10,16 +9,8 @@ import { agentCliKeyFile, urls } from '../playwright.config.ts'
 // sign-in URL, the user signs in in Chromium, and the IdP redirects to the CLI's one-shot listener
 // on 127.0.0.1 (RFC 8252 §7.3). After that the CLI runs the chain with no browser at all.
 
-const AGENT_MAIN = fileURLToPath(new URL('../../apps/client/src/agent/main.ts', import.meta.url))
-
-interface Agent {
-  /** Resolves with the first sign-in URL the CLI prints. */
-  signInUrl: Promise<string>
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>
-}
-
-function runAgent(args: string[], stateFile: string): Agent {
-  const child = spawn(process.execPath, [AGENT_MAIN, ...args], {
+function runAgent(args: string[], stateFile: string): RunningAgentCli {
+  return runAgentCli(args, {
     env: {
       ...process.env,
       IDP_ISSUER: urls.idp,
@@ -31,20 +22,7 @@ function runAgent(args: string[], stateFile: string): Agent {
       AGENT_OPEN_BROWSER: 'false', // the test is the browser
       AGENT_LOGIN_TIMEOUT_SECONDS: '30',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let stdout = ''
-  let stderr = ''
-  let found: (url: string) => void = () => {}
-  const signInUrl = new Promise<string>((resolve) => (found = resolve))
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-    const url = /(http:\/\/\S+\/auth\?\S+)/.exec(stderr)?.[1]
-    if (url !== undefined) found(url)
-  })
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
-  return { signInUrl, done }
 }
 
 test('the agent CLI signs alice in through Chromium with a loopback redirect, then calls whoami with no browser (CL-13, CL-15, CL-28, CL-45)', async ({ page }) => {

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { createHash, generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { logInAtIdp } from '@ema/demo-kit'
+import { type AgentCliRun, logInAtIdp, runAgentCli } from '@ema/demo-kit'
 import { startRoles, urls, type RunningRoles } from './support/start-roles.ts'
 
 // The headless agent CLI (apps/client/src/agent) run as its own process against our IdP,
@@ -14,7 +12,6 @@ import { startRoles, urls, type RunningRoles } from './support/start-roles.ts'
 // Its registrations (docs/demo-world.md): acme-agent-cli at the IdP and acme-agent-cli-tasks at the
 // authorization server, both private_key_jwt with a key pair made here, as `npm start` makes one.
 
-const AGENT_MAIN = fileURLToPath(new URL('../../apps/client/src/agent/main.ts', import.meta.url))
 const workDir = mkdtempSync(path.join(tmpdir(), 'agent-cli-'))
 const keyFile = path.join(workDir, 'agent-cli-key.json')
 let roles: RunningRoles | undefined
@@ -38,11 +35,7 @@ after(async () => {
   rmSync(workDir, { recursive: true, force: true })
 })
 
-interface AgentRun {
-  code: number | null
-  stdout: string
-  stderr: string
-}
+type AgentRun = AgentCliRun
 
 interface RunOptions {
   stateFile: string
@@ -52,9 +45,9 @@ interface RunOptions {
   browser?: (authorizationUrl: string) => Promise<void>
 }
 
-/** Runs `node apps/client/src/agent/main.ts <args>` with the interop URLs and its own state file. */
+/** Runs the agent CLI with the interop URLs and its own state file. */
 function runAgent(args: string[], options: RunOptions): Promise<AgentRun> {
-  const child = spawn(process.execPath, [AGENT_MAIN, ...args], {
+  return runAgentCli(args, {
     env: {
       ...process.env,
       IDP_ISSUER: urls.idp,
@@ -67,29 +60,9 @@ function runAgent(args: string[], options: RunOptions): Promise<AgentRun> {
       AGENT_LOGIN_TIMEOUT_SECONDS: '20',
       ...options.env,
     },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  let browsing: Promise<void> | undefined
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-    const url = /(http:\/\/\S+\/auth\?\S+)/.exec(stderr)?.[1]
-    if (url !== undefined && browsing === undefined && options.browser !== undefined) browsing = options.browser(url)
-  })
-  child.stdin.end(options.stdin ?? '')
-  return new Promise((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', async (code) => {
-      try {
-        await browsing
-        resolve({ code, stdout, stderr })
-      } catch (error) {
-        reject(error)
-      }
-    })
-  })
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+    ...(options.browser === undefined ? {} : { browser: options.browser }),
+  }).done
 }
 
 /** The browser: signs `username` in at the IdP and follows the redirect to the CLI's loopback listener. */
