@@ -1,3 +1,4 @@
+import { parseLogLevel } from '@ema/server-kit'
 import { z } from 'zod'
 import type { JWK } from 'jose'
 import type { LogLevel } from '@ema/server-kit'
@@ -196,7 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
     signingKey: env.AS_SIGNING_KEY !== undefined
       ? parse(PrivateJwk, parseJson(env.AS_SIGNING_KEY, 'AS_SIGNING_KEY'), 'AS_SIGNING_KEY') as JWK
       : undefined,
-    logLevel: parse(z.enum(['debug', 'info', 'warn', 'error']), env.LOG_LEVEL ?? 'info', 'LOG_LEVEL'),
+    logLevel: parseLogLevel(env.LOG_LEVEL),
   }
 }
 

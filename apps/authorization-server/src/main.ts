@@ -1,5 +1,5 @@
 import { generateSigningKey, importSigningKey, InMemoryReplayStore, remoteKeySet, type IssuerKeys } from '@ema/tokens'
-import { createLogger, listen, startOrExit } from '@ema/server-kit'
+import { createLogger, describeCause, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
 import type { JWTVerifyGetKey } from 'jose'
 import { loadConfig, type AuthorizationServerConfig } from './config.ts'
 import { createAuthorizationServerApp } from './app.ts'
@@ -11,9 +11,9 @@ if (config.allowInsecureHttp) {
   log.warn('!!! ALLOW_INSECURE_HTTP is ON: tokens and client secrets travel over plain HTTP. Local demos only. !!!')
 }
 
-const signingKey = config.signingKey !== undefined
-  ? await importSigningKey(config.signingKey, 'configured')
-  : await generateSigningKey('ES256')
+const signingKey = await startOrExitAsync('authorization-server', () => config.signingKey !== undefined
+  ? importSigningKey(config.signingKey, 'configured') // a malformed AS_SIGNING_KEY is one line, not a stack trace
+  : generateSigningKey('ES256'))
 if (signingKey.source === 'ephemeral') {
   log.warn('!!! No AS_SIGNING_KEY configured: using a freshly generated ES256 key. Every restart invalidates all issued access tokens. !!!', { kid: signingKey.kid })
 }
@@ -23,7 +23,7 @@ if (signingKey.source === 'ephemeral') {
 const keySets = new Map<string, JWTVerifyGetKey>(
   config.trustedIdps.map((idp) => [idp.issuer, remoteKeySet(idp.jwks_uri, {
     allowInsecureHttp: config.allowInsecureHttp,
-    onStaleKeys: (cause, ageMs) => log.warn('the IdP JWKS cannot be fetched; using the last good keys', { idp: idp.issuer, jwks_uri: idp.jwks_uri, age_s: Math.round(ageMs / 1000), cause: cause instanceof Error ? cause.message : String(cause) }),
+    onStaleKeys: (cause, ageMs) => log.warn('the IdP JWKS cannot be fetched; using the last good keys', { idp: idp.issuer, jwks_uri: idp.jwks_uri, age_s: Math.round(ageMs / 1000), cause: describeCause(cause) }),
   })]),
 )
 const issuerKeys: IssuerKeys = (issuer) => keySets.get(issuer)
@@ -35,7 +35,7 @@ const app = createAuthorizationServerApp(config, {
   replayStore: new InMemoryReplayStore(),
   log,
 })
-await listen({ port: config.port }, app)
+await startOrExitAsync('authorization-server', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
 log.info(`MCP authorization server ready at ${config.issuer}`, {
   trusted_idps: config.trustedIdps.map((idp) => idp.issuer),
   mcp_servers: config.mcpServers.map((server) => server.resource),

@@ -167,3 +167,9 @@ test('CL-49 main.ts refuses to start with a private key in AGENT_CLI_JWKS, in on
   assert.doesNotMatch(output, /\n\s+at /)
   assert.doesNotMatch(output, new RegExp(String(privateJwk.d)))
 })
+
+test('LOG_LEVEL is honoured: a level is taken, unset or empty is info, anything else is refused naming it', () => {
+  assert.equal(loadConfig({ ALLOW_INSECURE_HTTP: 'true', LOG_LEVEL: 'warn' }).logLevel, 'warn')
+  assert.equal(loadConfig({ ALLOW_INSECURE_HTTP: 'true', LOG_LEVEL: '' }).logLevel, 'info')
+  assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of debug, info, warn, error/)
+})

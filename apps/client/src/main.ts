@@ -1,4 +1,4 @@
-import { createLogger, listen, startOrExit } from '@ema/server-kit'
+import { createLogger, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
 import { createClientApp } from './app.ts'
 import { type ClientConfig, loadConfig } from './config.ts'
 
@@ -9,5 +9,5 @@ if (config.allowInsecureHttp) {
   log.warn('allowInsecureHttp is ON: ID tokens, ID-JAGs, access tokens and client secrets travel over plain HTTP. Local demos only.')
 }
 const app = createClientApp(config, { fetch: globalThis.fetch, now: () => new Date(), log })
-await listen({ port: config.port }, app)
+await startOrExitAsync('client', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
 log.info(`Acme Agent ready at ${config.clientUrl}`)

@@ -45,3 +45,9 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', IDP_CLIENT_AUTH_METHOD: 'private_key_jwt' }), /IDP_CLIENT_PRIVATE_JWK is not set/)
   })
 })
+
+test('LOG_LEVEL is honoured: a level is taken, unset or empty is info, anything else is refused naming it', () => {
+  assert.equal(loadConfig({ ALLOW_INSECURE_HTTP: 'true', LOG_LEVEL: 'warn' }).logLevel, 'warn')
+  assert.equal(loadConfig({ ALLOW_INSECURE_HTTP: 'true' }).logLevel, 'info')
+  assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of debug, info, warn, error/)
+})

@@ -1,4 +1,4 @@
-import { createLogger, listen, startOrExit } from '@ema/server-kit'
+import { createLogger, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
 import { generateSigningKey, importSigningKey } from '@ema/tokens'
 import { createIdpApp } from './app.ts'
 import { loadConfig, type IdpConfig } from './config.ts'
@@ -11,9 +11,9 @@ const log = createLogger({ name: 'idp', level: config.logLevel })
 if (config.allowInsecureHttp) {
   log.warn('ALLOW_INSECURE_HTTP is ON: ID tokens, ID-JAGs and client secrets travel over plain HTTP. Local demos only.')
 }
-const signingKey = config.signingKeyJwk === undefined
-  ? await generateSigningKey('ES256')
-  : await importSigningKey(config.signingKeyJwk, 'configured')
+const signingKey = await startOrExitAsync('idp', () => config.signingKeyJwk === undefined
+  ? generateSigningKey('ES256')
+  : importSigningKey(config.signingKeyJwk, 'configured')) // a malformed IDP_SIGNING_KEY is one line, not a stack trace
 if (signingKey.source === 'ephemeral') {
   log.warn('!!! USING A FRESHLY GENERATED SIGNING KEY (set IDP_SIGNING_KEY to a private JWK). Every restart invalidates all issued ID tokens and ID-JAGs. !!!', { kid: signingKey.kid })
 }
@@ -22,5 +22,5 @@ if (config.cookieKeysSource === 'ephemeral') {
 }
 
 const app = createIdpApp(config, { signingKey, now: () => new Date(), log })
-await listen({ port: config.port }, app)
+await startOrExitAsync('idp', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
 log.info(`Acme SSO (IdP) ready at ${config.issuer}`, { kid: signingKey.kid, clients: config.clients.map((client) => client.client_id) })

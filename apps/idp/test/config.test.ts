@@ -100,3 +100,9 @@ test('CL-49 main.ts refuses to start with a private key in AGENT_CLI_JWKS, in on
   assert.doesNotMatch(output, /\n\s+at /) // no stack trace
   assert.doesNotMatch(output, new RegExp(String(privateJwk.d))) // and never echoes the private key
 })
+
+test('LOG_LEVEL is honoured: a level is taken, unset or empty is info, anything else is refused naming it', () => {
+  assert.equal(loadConfig({ ...BASE, LOG_LEVEL: 'warn' }).logLevel, 'warn')
+  assert.equal(loadConfig(BASE).logLevel, 'info')
+  assert.throws(() => loadConfig({ ...BASE, LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of debug, info, warn, error/)
+})

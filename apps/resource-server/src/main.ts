@@ -1,5 +1,5 @@
 import { remoteKeySet, type VerifyAccessTokenOptions } from '@ema/tokens'
-import { createLogger, listen, startOrExit } from '@ema/server-kit'
+import { createLogger, describeCause, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
 import { createResourceServerApp } from './app.ts'
 import { loadConfig, type ResourceServerConfig } from './config.ts'
 import { protectedResourceMetadataUrl } from './protected-resource-metadata.ts'
@@ -12,7 +12,7 @@ const { config, authorizationServerKeys } = startOrExit('resource-server', (): {
     config,
     authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, {
       allowInsecureHttp: config.allowInsecureHttp,
-      onStaleKeys: (cause, ageMs) => log.warn('the authorization server JWKS cannot be fetched; using the last good keys', { jwks_uri: config.authorizationServer.jwksUri, age_s: Math.round(ageMs / 1000), cause: cause instanceof Error ? cause.message : String(cause) }),
+      onStaleKeys: (cause, ageMs) => log.warn('the authorization server JWKS cannot be fetched; using the last good keys', { jwks_uri: config.authorizationServer.jwksUri, age_s: Math.round(ageMs / 1000), cause: describeCause(cause) }),
     }),
   }
 })
@@ -24,7 +24,7 @@ if (config.allowInsecureHttp) {
 
 const app = createResourceServerApp(config, { now: () => new Date(), authorizationServerKeys, log })
 
-await listen({ port: config.port }, app)
+await startOrExitAsync('resource-server', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
 log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {
   as_issuer: config.authorizationServer.issuer,
   as_jwks_uri: config.authorizationServer.jwksUri,

@@ -34,3 +34,9 @@ test('config takes AS_JWKS_URI, RS_PORT and RS_ALLOWED_ORIGINS overrides', () =>
   assert.equal(config.port, 9000)
   assert.deepEqual(config.allowedOrigins, ['http://a.test', 'http://b.test'])
 })
+
+test('LOG_LEVEL is honoured: a level is taken, unset or empty is info, anything else is refused naming it', () => {
+  assert.equal(loadConfig({ ALLOW_INSECURE_HTTP: 'true', LOG_LEVEL: 'warn' }).logLevel, 'warn')
+  assert.equal(loadConfig({ ALLOW_INSECURE_HTTP: 'true' }).logLevel, 'info')
+  assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of debug, info, warn, error/)
+})

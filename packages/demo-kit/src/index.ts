@@ -1,5 +1,6 @@
 export { basicAuthorization, clientSecretBasic, clientSecretPost, type ClientAuthentication } from './client-auth.ts'
 export { CookieJar } from './cookie-jar.ts'
+export { describeTokenResponse } from './describe-token-response.ts'
 export { appFolder, demoWorldEnv, demoWorldRoles, demoWorldUrls, protectedResourceMetadataUrl, type DemoWorldUrls } from './demo-world.ts'
 export { logInAtIdp, type User } from './log-in-at-idp.ts'
 export { cpuSecondsOf } from './process-cpu.ts'

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { ClientAuthentication } from './client-auth.ts'
+import { describeTokenResponse } from './describe-token-response.ts'
 import { logInAtIdp } from './log-in-at-idp.ts'
 
 export interface SignInAtIdpOptions {
@@ -60,7 +61,7 @@ export async function signInAtIdp(options: SignInAtIdpOptions): Promise<SignInTo
   const response = await fetch(new URL('/token', options.idp), { method: 'POST', headers, body })
   const json: unknown = await response.json()
   if (response.status !== 200 || typeof json !== 'object' || json === null || !('id_token' in json) || typeof json.id_token !== 'string') {
-    throw new Error(`code exchange failed: ${response.status} ${JSON.stringify(json)}`)
+    throw new Error(`code exchange failed: ${describeTokenResponse(response.status, json)}`)
   }
   const tokens: SignInTokens = { id_token: json.id_token }
   if ('access_token' in json && typeof json.access_token === 'string') tokens.access_token = json.access_token

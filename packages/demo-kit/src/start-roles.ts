@@ -101,18 +101,24 @@ function spawnRole(spec: RoleSpec, options: StartRolesOptions): RunningRole {
   // Always drained: a role writes its log lines synchronously, so a full pipe would stall it.
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
-  const hasExited = () => child.exitCode !== null || child.signalCode !== null
+  // A spawn that fails (a wrong cwd, no processes left) is an 'error' event: kept, and reported by
+  // waitUntilReady, instead of crashing the caller with an unhandled event.
+  let spawnError: Error | undefined
+  child.once('error', (error) => {
+    spawnError = error
+  })
+  const hasExited = () => spawnError !== undefined || child.exitCode !== null || child.signalCode !== null
   let stopping = false
   return {
     spec,
     child,
-    output: () => (limit === undefined ? text : text.slice(-limit)),
+    output: () => `${limit === undefined ? text : text.slice(-limit)}${spawnError === undefined ? '' : `\n(could not start: ${spawnError.message})`}`,
     cpuSeconds: () => cpuSecondsOf(child.pid),
     hasExited,
     stopRequested: () => stopping,
     stop: async () => {
       stopping = true
-      if (hasExited()) return
+      if (hasExited() || child.pid === undefined) return
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
       child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS)
@@ -130,7 +136,8 @@ async function waitUntilReady(role: RunningRole): Promise<void> {
       throw new Error(`${spec.name} exited (${child.exitCode ?? child.signalCode}) before ${spec.readyUrl} answered:\n${role.output()}`)
     }
     try {
-      const response = await fetch(spec.readyUrl)
+      // A port that accepts connections but never answers must not hold us past the deadline.
+      const response = await fetch(spec.readyUrl, { signal: AbortSignal.timeout(Math.max(100, Math.min(2000, deadline - Date.now()))) })
       await response.arrayBuffer()
       if (response.status === 200) return
     } catch {

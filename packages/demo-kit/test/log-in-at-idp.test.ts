@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { afterEach, test } from 'node:test'
-import { clientSecretBasic, logInAtIdp, signInAtIdp } from '../src/index.ts'
+import { clientSecretBasic, describeTokenResponse, logInAtIdp, signInAtIdp } from '../src/index.ts'
 import { fakeIdp, type FakeIdp, type Handler } from './fake-idp.ts'
 
 const REDIRECT_URI = 'http://client.invalid/callback'
@@ -128,5 +128,13 @@ test('signInAtIdp refuses a state mismatch, an error on the redirect URI and a f
   await assert.rejects(signInAtIdp(options(idp.url)), /refused the sign-in: access_denied no/)
   await idp.close()
   idp = await fakeIdp(anIdp({ token: () => [401, { error: 'invalid_client' }] }))
-  await assert.rejects(signInAtIdp(options(idp.url)), /code exchange failed: 401/)
+  await assert.rejects(signInAtIdp(options(idp.url)), /code exchange failed: HTTP 401 invalid_client/)
+})
+
+test('describeTokenResponse never repeats a token: an error is named, an unexpected 200 shows member names only', () => {
+  assert.equal(describeTokenResponse(400, { error: 'invalid_grant', error_description: 'the ID-JAG has expired' }), 'HTTP 400 invalid_grant: the ID-JAG has expired')
+  const described = describeTokenResponse(200, { access_token: 'eyJ.secret.sig', token_type: 'N_A' })
+  assert.equal(described, 'HTTP 200 with members access_token, token_type')
+  assert.doesNotMatch(described, /secret/)
+  assert.equal(describeTokenResponse(502, 'Bad Gateway'), 'HTTP 502, a body that is not a JSON object')
 })

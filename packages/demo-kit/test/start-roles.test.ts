@@ -87,3 +87,9 @@ test('keeps only the last outputLimit characters when asked', async () => {
   await running.stop()
   assert.ok((running.roles[0]?.output().length ?? 0) <= 100)
 })
+
+test('a role that cannot even be spawned (no such folder) is refused, not an unhandled error event', async () => {
+  const port = await freePort()
+  const spec: RoleSpec = { name: 'ghost', cwd: path.join(workDir, 'no-such-folder'), readyUrl: `http://localhost:${port}/` }
+  await assert.rejects(startRoles([spec], { env: process.env }), /ghost exited \(.*\) before [\s\S]*could not start: spawn .*ENOENT/)
+})

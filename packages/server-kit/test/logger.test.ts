@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createLogger, parseLogLevel } from '../src/index.ts'
+import { createLogger, describeCause, parseLogLevel } from '../src/index.ts'
 
 function capture() {
   const lines: string[] = []
@@ -43,4 +43,12 @@ test('parseLogLevel: unset is info; a known level is taken; anything else is ref
   assert.equal(parseLogLevel('warn'), 'warn')
   assert.throws(() => parseLogLevel('verbose'), /LOG_LEVEL must be one of debug, info, warn, error, got "verbose"/)
   assert.throws(() => parseLogLevel('toString'), /LOG_LEVEL must be one of/) // not an inherited property name
+})
+
+test('describeCause: the message, and the reason Node keeps one level down', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })
+  assert.equal(describeCause(new TypeError('fetch failed', { cause: refused })), 'fetch failed (ECONNREFUSED)')
+  assert.equal(describeCause(new Error('outer', { cause: new Error('inner') })), 'outer (inner)')
+  assert.equal(describeCause(new Error('plain')), 'plain')
+  assert.equal(describeCause('a string'), 'a string')
 })

@@ -32,7 +32,7 @@ export {
   type OAuthErrorOptions,
 } from './errors.ts'
 export { generateSigningKey, importSigningKey, publicJwks, type SigningKey } from './keys/signing-key.ts'
-export { assertTrustworthyUrl, isKeySetOutage, remoteKeySet, type RemoteKeySetOptions } from './keys/remote-key-set.ts'
+export { assertTrustworthyUrl, remoteKeySet, type RemoteKeySetOptions } from './keys/remote-key-set.ts'
 export { parsePublicJwks } from './keys/parse-public-jwks.ts'
 export type { IdJagClaims } from './id-jag/id-jag-claims.ts'
 export { signIdJag, type SignIdJagOptions } from './id-jag/sign-id-jag.ts'

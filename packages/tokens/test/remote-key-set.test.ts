@@ -9,6 +9,7 @@ import {
   publicJwks,
   remoteKeySet,
   signIdJag,
+  type SigningKey,
   TemporarilyUnavailableError,
   verifyIdJag,
 } from '../src/index.ts'
@@ -138,36 +139,103 @@ describe('remoteKeySet', () => {
     assert.ok(fetches <= 2, `expected at most one refetch, saw ${fetches} fetches`)
   })
 
-  test('AS-15 stale-if-error: after the cache went stale, an outage is served from the last good set, told once per outage, and ends after staleIfErrorMs', async () => {
-    let down = false
-    const { server, url } = await listen((_req, res) => {
-      if (down) res.writeHead(500).end('down')
-      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks([key])))
-    })
-    servers.push(server)
-    let clock = Date.now()
-    const told: number[] = []
-    const keys = remoteKeySet(url, { allowInsecureHttp: true, cacheMaxAgeMs: 1, cooldownMs: 0, staleIfErrorMs: 60_000, now: () => clock, onStaleKeys: (_cause, age) => told.push(age) })
-    const verify = async () => {
+  describe('stale-if-error (decision 0014)', () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    /** A JWKS endpoint whose answer a test sets: the published keys, or a failure. */
+    async function jwksEndpoint() {
+      const state = { published: [key] as SigningKey[], mode: 'serve' as 'serve' | 'down' | 'private', fetches: 0 }
+      const { server, url } = await listen((_req, res) => {
+        state.fetches++
+        if (state.mode === 'down') res.writeHead(500).end('down')
+        else if (state.mode === 'private') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.published.map((k) => k.privateJwk) }))
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(state.published)))
+      })
+      servers.push(server)
+      return { state, url }
+    }
+    const verifyWith = async (keys: ReturnType<typeof remoteKeySet>, signer: SigningKey = key) => {
       const now = new Date()
-      const idJag = await signIdJag({ issuer: IDP, audience: AS, subject: 'u', clientId: 'c', now, key })
+      const idJag = await signIdJag({ issuer: IDP, audience: AS, subject: 'u', clientId: 'c', now, key: signer })
       return verifyIdJag(idJag, { issuerKeys: () => keys, audience: AS, now })
     }
-    assert.equal((await verify()).sub, 'u')
-    await new Promise((resolve) => setTimeout(resolve, 5)) // past cacheMaxAge: every call refetches
-    down = true
-    clock += 30_000
-    assert.equal((await verify()).sub, 'u') // served stale
-    assert.equal((await verify()).sub, 'u')
-    assert.deepEqual(told, [30_000]) // once per outage
-    clock += 31_000 // the last good set is now 61 s old
-    await assertTemporarilyUnavailable(verify())
-    down = false
-    assert.equal((await verify()).sub, 'u') // recovered: a fresh set, and a new outage would be told again
-    down = true
-    await new Promise((resolve) => setTimeout(resolve, 5))
-    assert.equal((await verify()).sub, 'u')
-    assert.equal(told.length, 2)
+
+    test('AS-15 once the cache is stale, an outage is served from the last good set, told once per outage', async () => {
+      const { state, url } = await jwksEndpoint()
+      const told: number[] = []
+      const keys = remoteKeySet(url, { allowInsecureHttp: true, cacheMaxAgeMs: 1, cooldownMs: 0, onStaleKeys: (_cause, age) => told.push(age) })
+      assert.equal((await verifyWith(keys)).sub, 'u')
+      await sleep(5)
+      state.mode = 'down'
+      assert.equal((await verifyWith(keys)).sub, 'u')
+      assert.equal((await verifyWith(keys)).sub, 'u')
+      assert.equal(told.length, 1)
+      state.mode = 'serve'
+      await sleep(5)
+      assert.equal((await verifyWith(keys)).sub, 'u') // recovered
+      state.mode = 'down'
+      await sleep(5)
+      assert.equal((await verifyWith(keys)).sub, 'u')
+      assert.equal(told.length, 2) // a new outage is told again
+    })
+
+    test('AS-15 the window is counted from the last successful fetch, not from the last use of the cached set', async () => {
+      const { state, url } = await jwksEndpoint()
+      const keys = remoteKeySet(url, { allowInsecureHttp: true, cacheMaxAgeMs: 150, cooldownMs: 0, staleIfErrorMs: 250 })
+      assert.equal((await verifyWith(keys)).sub, 'u') // fetched
+      await sleep(100)
+      assert.equal((await verifyWith(keys)).sub, 'u') // from the cache, no fetch
+      assert.equal(state.fetches, 1)
+      await sleep(200) // 300 ms after the only fetch
+      state.mode = 'down'
+      await assertTemporarilyUnavailable(verifyWith(keys))
+    })
+
+    test('AS-15 a key the endpoint has removed is never accepted again, not even during an outage', async () => {
+      const { state, url } = await jwksEndpoint()
+      const k2 = await generateSigningKey()
+      state.published = [key, k2]
+      const keys = remoteKeySet(url, { allowInsecureHttp: true, cacheMaxAgeMs: 1, cooldownMs: 0 })
+      assert.equal((await verifyWith(keys, key)).sub, 'u')
+      state.published = [k2] // key removed (revoked)
+      await sleep(5)
+      await assert.rejects(verifyWith(keys, key), (error: unknown) => error instanceof InvalidGrantError)
+      state.mode = 'down'
+      await sleep(5)
+      await assertTemporarilyUnavailable(verifyWith(keys, key)) // not accepted from an older set
+      assert.equal((await verifyWith(keys, k2)).sub, 'u') // the current key still works
+    })
+
+    test('AS-15 an endpoint that publishes a private key is not an outage: refused, never served from the last good set', async () => {
+      const { state, url } = await jwksEndpoint()
+      const keys = remoteKeySet(url, { allowInsecureHttp: true, cacheMaxAgeMs: 1, cooldownMs: 0 })
+      assert.equal((await verifyWith(keys)).sub, 'u')
+      state.mode = 'private'
+      await sleep(5)
+      await assertTemporarilyUnavailable(verifyWith(keys))
+    })
+
+    test('AS-15 during an outage the endpoint is tried once per cooldown, not by every request', async () => {
+      const { state, url } = await jwksEndpoint()
+      const keys = remoteKeySet(url, { allowInsecureHttp: true, cacheMaxAgeMs: 1, cooldownMs: 10_000 })
+      assert.equal((await verifyWith(keys)).sub, 'u')
+      await sleep(5)
+      state.mode = 'down'
+      const before = state.fetches
+      for (let i = 0; i < 5; i++) assert.equal((await verifyWith(keys)).sub, 'u')
+      assert.equal(state.fetches - before, 1)
+    })
+
+    test('AS-15 staleIfErrorMs 0 turns the fallback off; a bad value is refused at construction', async () => {
+      const { state, url } = await jwksEndpoint()
+      const keys = remoteKeySet(url, { allowInsecureHttp: true, cacheMaxAgeMs: 1, cooldownMs: 0, staleIfErrorMs: 0 })
+      assert.equal((await verifyWith(keys)).sub, 'u')
+      await sleep(5)
+      state.mode = 'down'
+      await assertTemporarilyUnavailable(verifyWith(keys))
+      for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+        assert.throws(() => remoteKeySet(url, { allowInsecureHttp: true, staleIfErrorMs: bad }), /staleIfErrorMs must be a finite number/)
+      }
+    })
   })
 
   test('AS-15 a JWKS server stopped before the first fetch gives temporarily_unavailable (503)', async () => {

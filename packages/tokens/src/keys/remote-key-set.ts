@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose'
+import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, type JSONWebKeySet, type JWKSCacheInput, jwksCache, type JWTVerifyGetKey } from 'jose'
 
 export interface RemoteKeySetOptions {
   /**
@@ -13,15 +13,13 @@ export interface RemoteKeySetOptions {
   /** Milliseconds a fetched key set stays fresh. Default 600000. */
   cacheMaxAgeMs?: number
   /**
-   * Milliseconds after it was fetched that the last good key set may still be used while the JWKS
-   * endpoint is unreachable (down, slow, answering garbage). Default 3600000 (one hour); 0 turns it
-   * off. A `kid` the last good set does not hold is still "unavailable", never "invalid".
+   * Milliseconds after its fetch that the last key set fetched successfully may still be used while
+   * the JWKS endpoint cannot give one (down, slow, answering garbage). Default 3600000 (one hour);
+   * 0 turns it off. A `kid` that set does not hold stays "unavailable", never "invalid".
    */
   staleIfErrorMs?: number
-  /** Told once per outage when the last good key set starts being used, with the fetch failure. */
+  /** Told once per outage when the last good key set starts being used, with the failure and its age. */
   onStaleKeys?: (cause: unknown, ageMs: number) => void
-  /** The clock, in epoch ms (tests). Default `Date.now`. */
-  now?: () => number
 }
 
 /**
@@ -33,34 +31,60 @@ export interface RemoteKeySetOptions {
 export function remoteKeySet(jwksUri: string, options: RemoteKeySetOptions = {}): JWTVerifyGetKey {
   const url = new URL(jwksUri)
   assertTrustworthyUrl(url, options.allowInsecureHttp === true)
+  const staleIfErrorMs = options.staleIfErrorMs ?? 3_600_000
+  if (!Number.isFinite(staleIfErrorMs) || staleIfErrorMs < 0) throw new TypeError('staleIfErrorMs must be a finite number of milliseconds, 0 or more')
+  const cooldownMs = options.cooldownMs ?? 30_000
+  // jose records here every key set it fetched successfully, and when (`uat`): the fallback is that
+  // set, never one older, so a key jose has already seen removed is never used again.
+  const cache: { jwks?: JSONWebKeySet; uat?: number } = {}
   const remote = createRemoteJWKSet(url, {
     timeoutDuration: options.timeoutMs ?? 5000,
-    cooldownDuration: options.cooldownMs ?? 30_000,
+    cooldownDuration: cooldownMs,
     cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
+    [jwksCache]: cache as JWKSCacheInput,
   })
-  const staleIfErrorMs = options.staleIfErrorMs ?? 3_600_000
-  const now = options.now ?? Date.now
-  let lastGood: { jwks: JSONWebKeySet; fetchedAt: number; keys: JWTVerifyGetKey } | undefined
-  let stale = false
+  let fallback: { uat: number; keys: JWTVerifyGetKey } | undefined
+  /** While set, the endpoint is known to be failing: requests use the last good set without a fetch until `retryAt`. */
+  let outage: { cause: unknown; retryAt: number } | undefined
+
+  const lastGood = (): { keys: JWTVerifyGetKey; ageMs: number } | undefined => {
+    if (cache.uat === undefined || cache.jwks === undefined || staleIfErrorMs === 0) return undefined
+    const ageMs = Date.now() - cache.uat
+    if (ageMs > staleIfErrorMs) return undefined
+    if (fallback?.uat !== cache.uat) fallback = { uat: cache.uat, keys: createLocalJWKSet(cache.jwks) }
+    return { keys: fallback.keys, ageMs }
+  }
+  const fromLastGood = async (header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1], cause: unknown) => {
+    const good = lastGood()
+    if (good === undefined) throw cause
+    try {
+      return { key: await good.keys(header, token), ageMs: good.ageMs }
+    } catch {
+      throw cause // e.g. a kid the last good set lacks (a rotation we cannot see): still "unavailable"
+    }
+  }
+
   return async (header, token) => {
+    // During a known outage, do not make every request wait for the endpoint's timeout: try it again
+    // once per cooldown, and answer from the last good set meanwhile.
+    if (outage !== undefined && Date.now() < outage.retryAt) return (await fromLastGood(header, token, outage.cause)).key
     try {
       const key = await remote(header, token)
-      const jwks = remote.jwks()
-      if (jwks !== undefined && jwks !== lastGood?.jwks) lastGood = { jwks, fetchedAt: now(), keys: createLocalJWKSet(jwks) }
-      stale = false
+      outage = undefined
       return key
     } catch (error) {
-      // Only an outage falls back, and only to a set young enough; a bad token stays a bad token.
-      const age = lastGood === undefined ? Infinity : now() - lastGood.fetchedAt
-      if (!isKeySetOutage(error) || lastGood === undefined || age > staleIfErrorMs) throw error
-      let key: Awaited<ReturnType<JWTVerifyGetKey>>
-      try {
-        key = await lastGood.keys(header, token)
-      } catch {
-        throw error // e.g. a kid the old set lacks (a rotation we cannot see): still "unavailable"
+      // Only an outage falls back; a bad token stays a bad token. Any other failure (a private key
+      // published, a malformed member) comes from the very set the fallback would use.
+      if (!isKeySetOutage(error)) throw error
+      const { key, ageMs } = await fromLastGood(header, token, error)
+      if (outage === undefined) {
+        try {
+          options.onStaleKeys?.(error, ageMs)
+        } catch {
+          // a failing logger must not change the answer
+        }
       }
-      if (!stale) options.onStaleKeys?.(error, age)
-      stale = true
+      outage = { cause: error, retryAt: Date.now() + cooldownMs }
       return key
     }
   }
