@@ -1,6 +1,6 @@
-import { createHash, generateKeyPairSync } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { ensureAgentCliKey } from '@ema/demo-kit'
 import { defineConfig } from '@playwright/test'
 
 // The browser: $CHROMIUM_PATH, else the machine's Chromium (Debian package `chromium`), else
@@ -23,18 +23,7 @@ export const urls = {
  */
 export const agentCliKeyFile = fileURLToPath(new URL('../.demo/e2e-agent-cli-key.json', import.meta.url))
 function agentCliJwks(): string {
-  if (!existsSync(agentCliKeyFile)) {
-    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
-    const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url') // RFC 7638
-    mkdirSync(new URL('../.demo/', import.meta.url), { recursive: true, mode: 0o700 })
-    try {
-      writeFileSync(agentCliKeyFile, JSON.stringify({ ...jwk, kid, alg: 'ES256' }), { mode: 0o600, flag: 'wx' })
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error // another Playwright process wrote it first
-    }
-  }
-  const { d: _d, ...publicJwk } = JSON.parse(readFileSync(agentCliKeyFile, 'utf8')) as Record<string, string>
-  return JSON.stringify({ keys: [{ ...publicJwk, use: 'sig' }] })
+  return JSON.stringify(ensureAgentCliKey(agentCliKeyFile).publicJwks)
 }
 
 const env = {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { runAgentCli, type RunningAgentCli } from '@ema/demo-kit'
+import { agentCliEnv, runAgentCli, type RunningAgentCli } from '@ema/demo-kit'
 import { expect, test } from '@playwright/test'
 import { agentCliKeyFile, urls } from '../playwright.config.ts'
 
@@ -10,19 +10,8 @@ import { agentCliKeyFile, urls } from '../playwright.config.ts'
 // on 127.0.0.1 (RFC 8252 §7.3). After that the CLI runs the chain with no browser at all.
 
 function runAgent(args: string[], stateFile: string): RunningAgentCli {
-  return runAgentCli(args, {
-    env: {
-      ...process.env,
-      IDP_ISSUER: urls.idp,
-      AS_ISSUER: urls.as,
-      RS_RESOURCE: urls.rs,
-      ALLOW_INSECURE_HTTP: 'true',
-      AGENT_CLI_KEY_FILE: agentCliKeyFile,
-      AGENT_STATE_FILE: stateFile,
-      AGENT_OPEN_BROWSER: 'false', // the test is the browser
-      AGENT_LOGIN_TIMEOUT_SECONDS: '30',
-    },
-  })
+  // The test is the browser: the CLI only prints the sign-in URL.
+  return runAgentCli(args, { env: agentCliEnv(process.env, urls, { keyFile: agentCliKeyFile, stateFile }) })
 }
 
 test('the agent CLI signs alice in through Chromium with a loopback redirect, then calls whoami with no browser (CL-13, CL-15, CL-28, CL-45)', async ({ page }) => {

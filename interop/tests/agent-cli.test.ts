@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import { createHash, generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { type AgentCliRun, logInAtIdp, runAgentCli } from '@ema/demo-kit'
+import { type AgentCliRun, agentCliEnv, ensureAgentCliKey, logInAtIdp, runAgentCli } from '@ema/demo-kit'
 import { startRoles, urls, type RunningRoles } from './support/start-roles.ts'
 
 // The headless agent CLI (apps/client/src/agent) run as its own process against our IdP,
@@ -16,19 +15,8 @@ const workDir = mkdtempSync(path.join(tmpdir(), 'agent-cli-'))
 const keyFile = path.join(workDir, 'agent-cli-key.json')
 let roles: RunningRoles | undefined
 
-/** An ES256 key pair: the private JWK in the key file, the public JWK Set for the servers. */
-function makeKeyPair(): string {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  const jwk = privateKey.export({ format: 'jwk' }) as { kty: string; crv: string; x: string; y: string; d: string }
-  // RFC 7638 thumbprint as kid.
-  const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url')
-  writeFileSync(keyFile, JSON.stringify({ ...jwk, kid, alg: 'ES256' }), { mode: 0o600 })
-  const { d: _d, ...publicJwk } = jwk
-  return JSON.stringify({ keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] })
-}
-
 before(async () => {
-  roles = await startRoles({ AGENT_CLI_JWKS: makeKeyPair() })
+  roles = await startRoles({ AGENT_CLI_JWKS: JSON.stringify(ensureAgentCliKey(keyFile).publicJwks) }) // a fresh key pair, as npm start makes one
 })
 after(async () => {
   await roles?.stop()
@@ -48,18 +36,7 @@ interface RunOptions {
 /** Runs the agent CLI with the interop URLs and its own state file. */
 function runAgent(args: string[], options: RunOptions): Promise<AgentRun> {
   return runAgentCli(args, {
-    env: {
-      ...process.env,
-      IDP_ISSUER: urls.idp,
-      AS_ISSUER: urls.as,
-      RS_RESOURCE: urls.rs,
-      ALLOW_INSECURE_HTTP: 'true',
-      AGENT_CLI_KEY_FILE: keyFile,
-      AGENT_STATE_FILE: options.stateFile,
-      AGENT_OPEN_BROWSER: 'false',
-      AGENT_LOGIN_TIMEOUT_SECONDS: '20',
-      ...options.env,
-    },
+    env: { ...agentCliEnv(process.env, urls, { keyFile, stateFile: options.stateFile, loginTimeoutSeconds: 20 }), ...options.env },
     ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     ...(options.browser === undefined ? {} : { browser: options.browser }),
   }).done

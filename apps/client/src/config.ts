@@ -128,8 +128,8 @@ export function readUrl(env: Env, name: string, fallback: string, allowInsecureH
  * One registration from `<prefix>_ID`, `<prefix>_SECRET`, `<prefix>_PRIVATE_JWK` (a private JWK as
  * JSON) and `<prefix>_AUTH_METHOD`. A private key without a secret drops the demo secret.
  */
-export function readRegistration(env: Env, prefix: string, defaults: { clientId: string; clientSecret: string }): ClientRegistration {
-  const privateJwk = readPrivateJwk(env, `${prefix}_PRIVATE_JWK`)
+export function readRegistration(env: Env, prefix: string, defaults: { clientId: string; clientSecret?: string; privateJwk?: JWK | undefined }): ClientRegistration {
+  const privateJwk = readPrivateJwk(env, `${prefix}_PRIVATE_JWK`) ?? defaults.privateJwk
   const clientSecret = env[`${prefix}_SECRET`] ?? (privateJwk === undefined ? defaults.clientSecret : undefined)
   const authMethod = readAuthMethod(env, `${prefix}_AUTH_METHOD`)
   if (authMethod === 'private_key_jwt' && privateJwk === undefined) throw new Error(`${prefix}_AUTH_METHOD is private_key_jwt, but ${prefix}_PRIVATE_JWK is not set`)
@@ -146,7 +146,11 @@ function readAuthMethod(env: Env, name: string): ClientAuthMethod | undefined {
 
 function readPrivateJwk(env: Env, name: string): JWK | undefined {
   const raw = env[name]
-  if (raw === undefined || raw === '') return undefined
+  return raw === undefined || raw === '' ? undefined : parsePrivateJwk(raw, name)
+}
+
+/** A private signing JWK from JSON text: with `d` and `alg`. Messages name `name` (a variable, a file). */
+export function parsePrivateJwk(raw: string, name: string): JWK {
   let jwk: unknown
   try {
     jwk = JSON.parse(raw)

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { appFolder } from './demo-world.ts'
+import { appFolder, type DemoWorldUrls } from './demo-world.ts'
 
 /** How one run of the agent CLI ended. */
 export interface AgentCliRun {
@@ -22,6 +22,24 @@ export interface RunningAgentCli {
   signInUrl: Promise<string>
   /** The run's end, after `browser` (if any) has finished; rejects if `browser` failed. */
   done: Promise<AgentCliRun>
+}
+
+/**
+ * The agent CLI's environment for the demo world at `urls`: `base`, the URLs, plain http to loopback,
+ * its key file and state file, and no browser opened (the caller plays the browser).
+ */
+export function agentCliEnv(base: NodeJS.ProcessEnv, urls: DemoWorldUrls, files: { keyFile: string; stateFile: string; loginTimeoutSeconds?: number }): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    IDP_ISSUER: urls.idp,
+    AS_ISSUER: urls.as,
+    RS_RESOURCE: urls.rs,
+    ALLOW_INSECURE_HTTP: 'true',
+    AGENT_CLI_KEY_FILE: files.keyFile,
+    AGENT_STATE_FILE: files.stateFile,
+    AGENT_OPEN_BROWSER: 'false',
+    AGENT_LOGIN_TIMEOUT_SECONDS: String(files.loginTimeoutSeconds ?? 30),
+  }
 }
 
 /**

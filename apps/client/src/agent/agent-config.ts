@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { JWK } from 'jose'
-import { type ChainConfig, type Env, readChainUrls, readRegistration } from '../config.ts'
+import { type ChainConfig, type Env, parsePrivateJwk, readChainUrls, readRegistration } from '../config.ts'
 
 /** `signInScope` here asks for `offline_access`: the IdP refresh token kept for later runs (CL-45). */
 export interface AgentConfig extends ChainConfig {
@@ -33,13 +33,12 @@ export function loadAgentConfig(env: Env): AgentConfig {
   const allowInsecureHttp = env.ALLOW_INSECURE_HTTP === 'true'
   const urls = readChainUrls(env, allowInsecureHttp)
 
-  // One key pair serves both registrations unless a registration is given its own (<prefix>_PRIVATE_JWK).
-  const keyFile = env.AGENT_CLI_KEY_FILE ?? DEFAULT_KEY_FILE
-  const withKey = (prefix: string): Env => env[`${prefix}_PRIVATE_JWK`] !== undefined || env[`${prefix}_SECRET`] !== undefined
-    ? env
-    : { ...env, [`${prefix}_PRIVATE_JWK`]: JSON.stringify(readKeyFile(keyFile)) }
-  const idpClient = readRegistration(withKey('AGENT_IDP_CLIENT'), 'AGENT_IDP_CLIENT', { clientId: 'acme-agent-cli', clientSecret: '' })
-  const authorizationServerClient = readRegistration(withKey('AGENT_AS_CLIENT'), 'AGENT_AS_CLIENT', { clientId: 'acme-agent-cli-tasks', clientSecret: '' })
+  // One key pair, read once, serves both registrations unless a registration is given its own
+  // credential (<prefix>_PRIVATE_JWK or <prefix>_SECRET).
+  const ownCredential = (prefix: string) => env[`${prefix}_PRIVATE_JWK`] !== undefined || env[`${prefix}_SECRET`] !== undefined
+  const fileKey = ownCredential('AGENT_IDP_CLIENT') && ownCredential('AGENT_AS_CLIENT') ? undefined : readKeyFile(env.AGENT_CLI_KEY_FILE ?? DEFAULT_KEY_FILE)
+  const idpClient = readRegistration(env, 'AGENT_IDP_CLIENT', { clientId: 'acme-agent-cli', privateJwk: fileKey })
+  const authorizationServerClient = readRegistration(env, 'AGENT_AS_CLIENT', { clientId: 'acme-agent-cli-tasks', privateJwk: fileKey })
 
   const loginTimeoutSeconds = Number(env.AGENT_LOGIN_TIMEOUT_SECONDS ?? 300)
   if (!Number.isFinite(loginTimeoutSeconds) || loginTimeoutSeconds <= 0) throw new Error('AGENT_LOGIN_TIMEOUT_SECONDS must be a positive number')
@@ -66,13 +65,5 @@ function readKeyFile(file: string): JWK {
     }
     throw new Error(`The agent's private key ${file} cannot be read: ${(error as Error).message}`)
   }
-  let jwk: unknown
-  try {
-    jwk = JSON.parse(text)
-  } catch {
-    throw new Error(`The agent's private key ${file} is not a JSON JWK`)
-  }
-  if (typeof jwk !== 'object' || jwk === null || typeof (jwk as JWK).d !== 'string') throw new Error(`The agent's key file ${file} holds no private JWK (with "d")`)
-  if (typeof (jwk as JWK).alg !== 'string') throw new Error(`The agent's private key ${file} names no signing algorithm in "alg" (e.g. ES256)`)
-  return jwk as JWK
+  return parsePrivateJwk(text, `The agent's key file ${file}`)
 }

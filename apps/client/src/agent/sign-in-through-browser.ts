@@ -11,7 +11,6 @@ export interface BrowserSignInDeps {
   openUrl: (url: string) => void
 }
 
-export type BrowserSignInResult = SignInResult
 
 /**
  * Signs the user in through the system browser, for an agent without a web server of its own
@@ -26,7 +25,7 @@ export type BrowserSignInResult = SignInResult
  * Does NOT open a browser itself: `deps.openUrl` does. Gives up after `config.loginTimeoutMs`.
  * @throws {FlowError} when the IdP refuses, the response fails a check, or the wait times out.
  */
-export async function signInThroughBrowser(config: AgentConfig, deps: BrowserSignInDeps): Promise<BrowserSignInResult> {
+export async function signInThroughBrowser(config: AgentConfig, deps: BrowserSignInDeps): Promise<SignInResult> {
   const codeVerifier = oidc.randomPKCECodeVerifier() // CL-15
   const state = oidc.randomState() // CL-14
   const nonce = oidc.randomNonce() // CL-14

@@ -83,8 +83,6 @@ export interface ChainResult {
   idJag: IdJag | undefined
   /** The access token redeemed for the ID-JAG, or the cached one (not any later re-acquisition). */
   accessToken: AccessTokenResponse
-  /** True when {@link RunChainOptions.cachedAccessToken} was used instead of steps 3 and 4. */
-  reusedCachedToken: boolean
   /** The scope granted with {@link accessToken}: its `scope`, else the ID-JAG's (CL-31). */
   grantedScope: string | undefined
 }
@@ -197,5 +195,5 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
     serverName: options.serverName,
     onInsufficientScope: (challenged) => authProvider.noteInsufficientScope(challenged), // CL-46: ask for the union
   })
-  return { connection, protectedResource, authorizationServer, scope, idJag, accessToken, grantedScope, reusedCachedToken: reusable !== undefined }
+  return { connection, protectedResource, authorizationServer, scope, idJag, accessToken, grantedScope }
 }
