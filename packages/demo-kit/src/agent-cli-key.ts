@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto'
+import { createECDH, createHash, generateKeyPairSync, type JsonWebKey } from 'node:crypto'
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
@@ -54,8 +54,11 @@ export function ensureAgentCliKey(file: string): AgentCliKey {
     if (privateJwk.kty !== 'EC' || privateJwk.crv !== 'P-256' || typeof privateJwk.d !== 'string') throw new TypeError('not a private EC P-256 JWK')
     if (privateJwk.alg !== undefined && privateJwk.alg !== 'ES256') throw new TypeError(`alg is ${String(privateJwk.alg)}, not ES256`)
     // The public half must be the one the private key makes, or the servers would trust another key.
-    const derived = createPublicKey(createPrivateKey({ key: privateJwk, format: 'jwk' })).export({ format: 'jwk' })
-    if (derived.x !== privateJwk.x || derived.y !== privateJwk.y) throw new TypeError('x and y do not belong to d')
+    // Derived from `d` alone: a JWK import takes x and y as given, without checking them against d.
+    const ecdh = createECDH('prime256v1')
+    ecdh.setPrivateKey(Buffer.from(privateJwk.d, 'base64url'))
+    const point = ecdh.getPublicKey() // 0x04 || X || Y
+    if (point.subarray(1, 33).toString('base64url') !== privateJwk.x || point.subarray(33).toString('base64url') !== privateJwk.y) throw new TypeError('x and y do not belong to d')
   } catch (cause) {
     throw new Error(`${file} does not hold the agent CLI's private key (${cause instanceof Error ? cause.message : String(cause)}); delete it to generate a new one, or set AGENT_CLI_JWKS`, { cause })
   }

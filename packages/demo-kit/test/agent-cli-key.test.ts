@@ -20,3 +20,14 @@ test('CL-49 makes the key once (0600, kid = thumbprint), then reuses it; only th
   assert.equal(JSON.stringify(made.publicJwks).includes('"d"'), false)
   assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { kid: string }).kid, made.kid)
 })
+
+test('refuses a file whose public half does not belong to its private key, saying how to recover', () => {
+  const a = path.join(dir, 'a.json')
+  const b = path.join(dir, 'b.json')
+  ensureAgentCliKey(a)
+  ensureAgentCliKey(b)
+  const keyA = JSON.parse(readFileSync(a, 'utf8')) as Record<string, string>
+  const keyB = JSON.parse(readFileSync(b, 'utf8')) as Record<string, string>
+  writeFileSync(a, JSON.stringify({ ...keyA, d: keyB.d }), { mode: 0o600 })
+  assert.throws(() => ensureAgentCliKey(a), /does not hold the agent CLI's private key \(x and y do not belong to d\); delete it/)
+})
