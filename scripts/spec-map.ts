@@ -1,124 +1,214 @@
-// Writes docs/spec-map.md: for each requirement ID of ../shared/spec/requirements.md that the code
-// cites, where it is enforced (source lines that cite it) and which tests prove it (test titles
-// that carry it). `node scripts/spec-map.ts --check` exits 1 when the file is out of date.
-import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+// Writes docs/spec-map.md, the requirement map: one row per requirement of docs/requirements.md, with
+// where the code enforces it and which tests prove it. `node scripts/spec-map.ts --check` exits 1 when
+// the file is out of date, or when code or a test cites an ID that docs/requirements.md does not have.
+//
+// What counts (so that the map can be trusted as a to-do list):
+// - "enforced at": a source line under src/ that cites the ID, unless the line says the rule is NOT
+//   met there ("Does NOT …", "not implemented", "out of scope", "waits for" …).
+// - "tests": a test whose own title names the ID (`test('AS-17 …')`, or a catalogue row `{ id: 'AS-17', … }`
+//   that becomes a title). Ranges such as "AS-11 … AS-22" credit nothing but their two ends.
+//   Every test folder of the workspace is read: packages/*, apps/*, e2e, interop.
+// - "knowingly unmet": the IDs in the table under "## Knowingly unmet requirements" of docs/security.md,
+//   which says what happens instead. They never count as proven, whatever a test says of them.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const ID = /\b(CL|IDP|AS|RS|OBO|SEC)-(\d{2})\b/g
-const ROLE_ORDER = ['IDP', 'AS', 'RS', 'CL', 'OBO', 'SEC']
+const ID = /\b(?:CL|IDP|AS|RS|OBO|SEC)-\d{2}\b/g
+const ROLES: Array<[prefix: string, heading: string]> = [
+  ['CL', 'MCP client'],
+  ['IDP', 'Enterprise IdP'],
+  ['AS', 'MCP authorization server'],
+  ['RS', 'MCP server (resource server)'],
+  ['OBO', 'On-behalf-of token exchange'],
+  ['SEC', 'Security considerations'],
+]
 
-function walk(dir: string): string[] {
+interface Requirement {
+  id: string
+  level: string
+  text: string
+  source: string
+}
+
+// --- inputs -------------------------------------------------------------------------------------
+
+function readRequirements(): Map<string, Requirement> {
+  const requirements = new Map<string, Requirement>()
+  const text = readFileSync(join(root, 'docs', 'requirements.md'), 'utf8')
+  for (const line of text.split('\n')) {
+    const row = /^\| ((?:CL|IDP|AS|RS|OBO|SEC)-\d{2}) \| ([^|]+) \| ([^|]+) \| ([^|]*) \|\s*$/.exec(line)
+    if (!row) continue
+    const [, id, level, requirement, source] = row as unknown as [string, string, string, string, string]
+    if (requirements.has(id)) fail(`docs/requirements.md lists ${id} twice`)
+    requirements.set(id, { id, level: level.trim(), text: requirement.trim(), source: source.trim() })
+  }
+  return requirements
+}
+
+/** docs/security.md, "## Knowingly unmet requirements": `| ID | status | what happens instead |`. */
+function readKnowinglyUnmet(): Map<string, string> {
+  const unmet = new Map<string, string>()
+  const text = readFileSync(join(root, 'docs', 'security.md'), 'utf8')
+  const section = /^## Knowingly unmet requirements\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(text)?.[1] ?? ''
+  for (const line of section.split('\n')) {
+    const row = /^\| ((?:CL|IDP|AS|RS|OBO|SEC)-\d{2}) \| ([^|]+) \|/.exec(line)
+    if (row) unmet.set(row[1]!, row[2]!.trim())
+  }
+  return unmet
+}
+
+function walk(dir: string, keep: (name: string) => boolean): string[] {
   if (!existsSync(dir)) return []
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name)
-    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : walk(path)
-    return /\.(ts|mjs)$/.test(entry.name) ? [path] : []
+    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : walk(path, keep)
+    return keep(entry.name) ? [path] : []
   })
 }
 
-const workspaces = ['packages', 'apps'].flatMap((top) => readdirSync(join(root, top)).map((name) => join(root, top, name)))
-const sources = workspaces.flatMap((ws) => walk(join(ws, 'src')))
-const tests = [...workspaces.flatMap((ws) => walk(join(ws, 'test'))), ...walk(join(root, 'e2e', 'tests'))]
+const workspaces = [
+  ...['packages', 'apps'].flatMap((top) => readdirSync(join(root, top)).map((name) => join(root, top, name))),
+  join(root, 'e2e'),
+  join(root, 'interop'),
+]
+const isCode = (name: string) => /\.(ts|mts|mjs)$/.test(name)
+const sources = workspaces.flatMap((ws) => walk(join(ws, 'src'), isCode))
+const tests = workspaces.flatMap((ws) => [...walk(join(ws, 'test'), isCode), ...walk(join(ws, 'tests'), isCode)])
 
-const RANGE = /\b(CL|IDP|AS|RS|OBO|SEC)-(\d{2})\s*(?:…|\.\.\.|–|to)\s*(CL|IDP|AS|RS|OBO|SEC)-(\d{2})\b/g
+/** A citation that says the rule is not met at this place is not enforcement. */
+const NOT_MET = /\bDoes NOT\b|\bnot (?:yet )?(?:implemented|supported|offered|enforced|applied|checked|met)\b|\bout of scope\b|\bTODO\b|\bunmet\b|\bwaits? for\b/i
 
-/** The IDs a text names, with ranges such as "IDP-28 … IDP-35" expanded. */
-function idsIn(text: string): string[] {
-  const ids = new Set([...text.matchAll(ID)].map((m) => m[0]))
-  for (const [, from, a, to, b] of text.matchAll(RANGE)) {
-    if (from !== to) continue
-    for (let n = Number(a); n <= Number(b) && n - Number(a) < 50; n++) ids.add(`${from}-${String(n).padStart(2, '0')}`)
-  }
-  return [...ids]
-}
-
-const enforced = new Map<string, Set<string>>()
+const enforced = new Map<string, string[]>()
 for (const file of sources) {
-  readFileSync(file, 'utf8').split('\n').forEach((line, index) => {
-    for (const id of idsIn(line)) {
-      const set = enforced.get(id) ?? new Set<string>()
-      set.add(`${relative(root, file)}:${index + 1}`)
-      enforced.set(id, set)
-    }
-  })
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, index) => {
+      if (NOT_MET.test(line)) return
+      for (const id of new Set(line.match(ID) ?? [])) push(enforced, id, `${relative(root, file)}:${index + 1}`)
+    })
 }
 
-const proven = new Map<string, Set<string>>()
-const TITLE = /\b(?:test|it)\(\s*(['"`])(.+?)\1/g
-// Table-driven suites build titles from rows: `{ id: 'AS-17', attack: 'an aud array …' }` becomes the
-// test `AS-17 refuses an aud array …`, so a row counts as a title.
-const TABLE_ROW = /\bid:\s*(['"`])([^'"`]+)\1.*?\battack:\s*(['"`])(.+?)\3/g
+/** A string literal's text: '…', "…" or `…` with escapes honoured (`${…}` kept as written). */
+const LITERAL = String.raw`(['"\x60])((?:\\.|(?!\1)[^\\])*)\1`
+const TITLE = new RegExp(String.raw`\b(?:test|it)(?:\.only)?\(\s*` + LITERAL, 'g')
+// Catalogue rows become titles: `{ id: 'AS-17', attack: 'an aud array' }` is the test `AS-17 refuses an aud array`.
+const TABLE_ROW = new RegExp(String.raw`\bid:\s*` + LITERAL + String.raw`[^\n]*?\battack:\s*` + LITERAL, 'g')
+const unescape = (text: string) => text.replace(/\\(.)/g, '$1')
+
+const proven = new Map<string, string[]>()
 for (const file of tests) {
   const text = readFileSync(file, 'utf8')
   const titles = [
-    ...[...text.matchAll(TITLE)].map((match) => match[2]!),
-    ...[...text.matchAll(TABLE_ROW)].map((match) => `${match[2]!} refuses ${match[4]!}`),
+    ...[...text.matchAll(TITLE)].map((m) => unescape(m[2]!)),
+    ...[...text.matchAll(TABLE_ROW)].map((m) => `${unescape(m[2]!)} refuses ${unescape(m[4]!)}`),
   ]
   for (const title of titles) {
-    for (const id of idsIn(title)) {
-      const set = proven.get(id) ?? new Set<string>()
-      set.add(`${relative(root, file)}: “${title}”`)
-      proven.set(id, set)
-    }
+    for (const id of new Set(title.match(ID) ?? [])) push(proven, id, `${relative(root, file)}: “${title}”`)
   }
 }
 
-const requirements = new Map<string, string>()
-const reqFile = join(root, '..', 'shared', 'spec', 'requirements.md')
-if (existsSync(reqFile)) {
-  for (const line of readFileSync(reqFile, 'utf8').split('\n')) {
-    const row = /^\| ((?:CL|IDP|AS|RS|OBO|SEC)-\d{2}) \| ([^|]*) \| ([^|]*) \|/.exec(line)
-    if (row) requirements.set(row[1]!, `${row[2]!.trim()}: ${row[3]!.trim()}`)
-  }
+// --- checks -------------------------------------------------------------------------------------
+
+const requirements = readRequirements()
+const unmet = readKnowinglyUnmet()
+const unknown = [...new Set([...enforced.keys(), ...proven.keys(), ...unmet.keys()])].filter((id) => !requirements.has(id))
+if (unknown.length > 0) {
+  const where = unknown.map((id) => `${id} (${[...(enforced.get(id) ?? []), ...(proven.get(id) ?? [])][0] ?? 'docs/security.md'})`)
+  fail(`cited but not in docs/requirements.md: ${where.join(', ')}`)
 }
 
-const ids = [...new Set([...enforced.keys(), ...proven.keys()])].sort((a, b) => {
-  const [ra, na] = a.split('-') as [string, string]
-  const [rb, nb] = b.split('-') as [string, string]
-  return ROLE_ORDER.indexOf(ra) - ROLE_ORDER.indexOf(rb) || Number(na) - Number(nb)
-})
+// --- the map ------------------------------------------------------------------------------------
 
-const cell = (values: Set<string> | undefined, limit: number) => {
-  if (!values || values.size === 0) return '—'
-  const list = [...values].sort()
-  const shown = list.slice(0, limit).map((v) => v.replace(/\|/g, '\\|')).join('<br>')
-  return list.length > limit ? `${shown}<br>(+${list.length - limit} more)` : shown
+const isMust = (r: Requirement) => /MUST|REQUIRED/.test(r.level)
+type Status = 'proven' | 'untested' | 'not cited' | 'unmet'
+function statusOf(id: string): Status {
+  if (unmet.has(id)) return 'unmet'
+  if (proven.has(id)) return 'proven'
+  return enforced.has(id) ? 'untested' : 'not cited'
 }
-const summary = (id: string) => {
-  const text = requirements.get(id)
-  if (!text) return ''
-  const short = text.length > 140 ? text.slice(0, 137) + '…' : text
-  return short.replace(/\|/g, '\\|')
+const STATUS_TEXT: Record<Status, string> = {
+  proven: '✅ proven',
+  untested: '⚠️ enforced, no test names it',
+  'not cited': '⬜ not cited',
+  unmet: '⛔ knowingly unmet',
 }
 
-const untested = ids.filter((id) => enforced.has(id) && !proven.has(id))
+const escapeCell = (text: string) => text.replace(/\|/g, '\\|').replace(/</g, '&lt;')
+const shorten = (text: string, max: number) => (text.length > max ? text.slice(0, max - 1) + '…' : text)
+function folded(values: string[] | undefined, label: (n: number) => string): string {
+  if (!values || values.length === 0) return '—'
+  const list = [...new Set(values)].sort()
+  if (list.length === 1) return escapeCell(list[0]!)
+  return `<details><summary>${label(list.length)}</summary>${list.map(escapeCell).join('<br>')}</details>`
+}
+function statusCell(id: string): string {
+  const status = statusOf(id)
+  return status === 'unmet' ? `${STATUS_TEXT.unmet}: ${escapeCell(unmet.get(id)!)}` : STATUS_TEXT[status]
+}
+
+const all = [...requirements.values()]
+const must = all.filter(isMust)
+const count = (list: Requirement[], status: Status) => list.filter((r) => statusOf(r.id) === status).length
+const todo = must.filter((r) => statusOf(r.id) === 'untested' || statusOf(r.id) === 'not cited')
+
 const out = [
-  '# Spec map: requirement → code → test',
+  '# Requirement map: requirement → code → test',
   '',
-  'Generated by `node scripts/spec-map.ts` from the requirement IDs cited in source comments and test titles',
-  '(do not edit by hand; `npm test` fails when it is out of date). The requirements are numbered in',
-  '`../shared/spec/requirements.md`.',
+  'Generated by `node scripts/spec-map.ts` from [requirements.md](requirements.md), the requirement IDs cited in',
+  'source comments, and test titles (do not edit by hand; `npm test` fails when it is out of date).',
   '',
-  `${ids.length} requirement IDs are cited; ${ids.filter((id) => proven.has(id)).length} have a test whose title names them.`,
-  untested.length > 0 ? `Cited in code but not yet named by a test title: ${untested.join(', ')}.` : 'Every ID cited in code is named by a test title.',
+  'How it counts: a source line under `src/` that cites an ID is where the rule is **enforced**, unless the line',
+  'says the rule is not met there. A test **proves** an ID only when its own title names that ID (a range names',
+  'only its two ends). **Knowingly unmet** rows come from [security.md](security.md#knowingly-unmet-requirements),',
+  'which says what happens instead.',
   '',
-  '| ID | requirement | enforced at | proven by |',
-  '| --- | --- | --- | --- |',
-  ...ids.map((id) => `| ${id} | ${summary(id)} | ${cell(enforced.get(id), 4)} | ${cell(proven.get(id), 4)} |`),
+  `${all.length} requirements, ${must.length} of them at MUST level. Of the MUST rows: ${count(must, 'proven')} proven by a test, ` +
+    `${count(must, 'untested')} enforced without a test naming them, ${count(must, 'not cited')} not cited anywhere, ` +
+    `${count(must, 'unmet')} knowingly unmet.`,
   '',
+  '## To do: MUST rows without a test',
+  '',
+  todo.length === 0
+    ? 'None.'
+    : todo.map((r) => `- **${r.id}** (${statusOf(r.id) === 'untested' ? 'enforced, untested' : 'not cited'}): ${escapeCell(shorten(r.text, 160))}`).join('\n'),
+  '',
+  ...ROLES.flatMap(([prefix, heading]) => {
+    const rows = all.filter((r) => r.id.startsWith(`${prefix}-`))
+    if (rows.length === 0) return []
+    return [
+      `## ${heading} (${prefix})`,
+      '',
+      '| ID | level | requirement | status | enforced at | tests |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...rows.map(
+        (r) =>
+          `| ${r.id} | ${escapeCell(r.level)} | ${escapeCell(shorten(r.text, 140))} | ${statusCell(r.id)} | ` +
+          `${folded(enforced.get(r.id), (n) => `${n} places`)} | ${folded(proven.get(r.id), (n) => `${n} tests`)} |`,
+      ),
+      '',
+    ]
+  }),
 ].join('\n')
 
 const target = join(root, 'docs', 'spec-map.md')
 if (process.argv.includes('--check')) {
   const current = existsSync(target) ? readFileSync(target, 'utf8') : ''
-  if (current !== out) {
-    console.error('docs/spec-map.md is out of date: run `node scripts/spec-map.ts` and commit the result.')
-    process.exit(1)
-  }
+  if (current !== out) fail('docs/spec-map.md is out of date: run `node scripts/spec-map.ts` and commit the result.')
   console.log('docs/spec-map.md is up to date.')
 } else {
   writeFileSync(target, out)
-  console.log(`wrote docs/spec-map.md (${ids.length} IDs)`)
+  console.log(`wrote docs/spec-map.md (${all.length} requirements; ${todo.length} MUST rows without a test)`)
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key) ?? []
+  list.push(value)
+  map.set(key, list)
+}
+
+function fail(message: string): never {
+  console.error(`spec-map: ${message}`)
+  process.exit(1)
 }

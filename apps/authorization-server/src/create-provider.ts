@@ -3,7 +3,7 @@ import { GRANT_TYPE, type IssuerKeys, type ReplayStore, type SigningKey } from '
 import type { Logger } from '@ema/server-kit'
 import type { AuthorizationServerConfig, RegisteredClient } from './config.ts'
 import { AUTHORIZATION_SERVER_METADATA } from './authorization-server-metadata.ts'
-import { assertClientAssertionAudience, requireClientAuthentication } from '@ema/provider-kit'
+import { assertClientAssertionAudience, answerAuthorizationDetailsRefusals, requireClientAuthentication } from '@ema/provider-kit'
 import { JWT_BEARER_PARAMETERS, jwtBearerGrant } from './grants/jwt-bearer.ts'
 
 export interface CreateProviderDeps {
@@ -56,6 +56,7 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
   }
   const provider = new Provider(config.issuer, configuration)
   provider.use(requireClientAuthentication(deps.log)) // AS-08
+  provider.use(answerAuthorizationDetailsRefusals(deps.log)) // AS-28: RFC 9396 is knowingly unmet, so fail closed
   provider.registerGrantType(
     GRANT_TYPE.JWT_BEARER,
     jwtBearerGrant({

@@ -1,6 +1,6 @@
 import { GRANT_TYPE, METADATA, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
 import type { Logger } from '@ema/server-kit'
-import { assertClientAssertionAudience, requireClientAuthentication } from '@ema/provider-kit'
+import { assertClientAssertionAudience, answerAuthorizationDetailsRefusals, requireClientAuthentication } from '@ema/provider-kit'
 import Provider, { type Account, type ClientMetadata, type Configuration } from 'oidc-provider'
 import type { IdpConfig, RegisteredClient } from './config.ts'
 import { tokenExchangeGrant } from './grants/token-exchange.ts'
@@ -71,6 +71,7 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
   }
   const provider = new Provider(config.issuer, configuration)
   provider.use(requireClientAuthentication(deps.log)) // IDP-09, IDP-57
+  provider.use(answerAuthorizationDetailsRefusals(deps.log)) // IDP-18: RFC 9396 is knowingly unmet, so fail closed
   // IDP-02: registering the grant also lists it in `grant_types_supported`.
   provider.registerGrantType(
     GRANT_TYPE.TOKEN_EXCHANGE,

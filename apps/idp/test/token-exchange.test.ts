@@ -26,7 +26,7 @@ function assertRefused(res: { status: number; headers: Headers; body: Record<str
   assert.equal(res.headers.get('cache-control'), 'no-store') // IDP-51
 }
 
-test('IDP-21 IDP-37 IDP-39 … IDP-44 IDP-48 alice gets an ID-JAG for Tasks with both scopes, mapped client_id, verifiable at /jwks', async () => {
+test('IDP-19 IDP-21 IDP-37 IDP-38 IDP-39 IDP-40 IDP-41 IDP-42 IDP-43 IDP-44 IDP-45 IDP-48 alice gets an ID-JAG for Tasks with both scopes, mapped client_id, verifiable at /jwks', async () => {
   const res = await exchange(idp, { subject_token: aliceIdToken, scope: 'tasks.read tasks.write' })
   assert.equal(res.status, 200, JSON.stringify(res.body))
   const idJag = res.body.access_token
@@ -70,7 +70,7 @@ test('IDP-43 two exchanges give two different jti', async () => {
   assert.notEqual(a.body.access_token, b.body.access_token)
 })
 
-test('IDP-28 … IDP-35 the response is 200 JSON with issued_token_type, N_A, expires_in, scope, no-store, no refresh_token', async () => {
+test('IDP-28 IDP-29 IDP-30 IDP-31 IDP-32 IDP-34 IDP-35 the response is 200 JSON with issued_token_type, N_A, expires_in, scope, no-store, no refresh_token', async () => {
   const res = await exchange(idp, { subject_token: aliceIdToken, scope: undefined })
   assert.equal(res.status, 200)
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/)

@@ -3,4 +3,5 @@ export { authorizationServerMetadataRoute } from './authorization-server-metadat
 export { rateLimitTokenEndpoint, type RateLimitTokenEndpointOptions } from './rate-limit-token-endpoint.ts'
 export { requireClientAuthentication } from './require-client-authentication.ts'
 export { requirePost } from './require-post.ts'
+export { answerAuthorizationDetailsRefusals, refuseAuthorizationDetails } from './refuse-authorization-details.ts'
 export { respondToGrant } from './respond-to-grant.ts'

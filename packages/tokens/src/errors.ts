@@ -79,6 +79,16 @@ export class InvalidTargetError extends OAuthError {
   }
 }
 
+/**
+ * RFC 9396 §5: the `authorization_details` are unknown to this server or malformed. This implementation
+ * knows no authorization details type yet, so any it receives are unknown.
+ */
+export class InvalidAuthorizationDetailsError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_authorization_details', 400, description, options)
+  }
+}
+
 /** JAG-ED:access_denied_error: a valid request that policy refuses. Retrying will not help. */
 export class AccessDeniedError extends OAuthError {
   constructor(description: string, options?: OAuthErrorOptions) {

@@ -16,6 +16,7 @@ export {
 export {
   AccessDeniedError,
   InsufficientScopeError,
+  InvalidAuthorizationDetailsError,
   InvalidClientError,
   InvalidGrantError,
   InvalidRequestError,

@@ -27,7 +27,7 @@ describe('signIdJag', () => {
     assert.equal(payload.iss, IDP)
   })
 
-  test('IDP-39 … IDP-43 carries iss, sub, aud, client_id, jti, iat and exp', async () => {
+  test('IDP-39 IDP-40 IDP-41 IDP-42 IDP-43 carries iss, sub, aud, client_id, jti, iat and exp', async () => {
     const claims = decodeJwt(await signIdJag(options({ jti: 'fixed-jti' })))
     assert.equal(claims.iss, IDP) // IDP-39
     assert.equal(claims.sub, 'user-123') // IDP-40

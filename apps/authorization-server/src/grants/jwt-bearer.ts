@@ -1,12 +1,13 @@
 import type { TokenEndpointGrantContext } from 'oidc-provider'
 import { InvalidGrantError, redact, verifyIdJag, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
-import { respondToGrant } from '@ema/provider-kit'
+import { refuseAuthorizationDetails, respondToGrant } from '@ema/provider-kit'
 import type { Logger } from '@ema/server-kit'
 import type { McpServer, TrustedIdp } from '../config.ts'
 import { grantScope } from './grant-scope.ts'
 import { issueAccessToken } from './issue-access-token.ts'
 import { readJwtBearerRequest } from './read-jwt-bearer-request.ts'
 import { requireConfidentialClient } from './require-confidential-client.ts'
+import { requireNoAuthorizationDetails } from './require-no-authorization-details.ts'
 import { requireRegisteredResource } from './require-registered-resource.ts'
 import { requireSameClient } from './require-same-client.ts'
 import { requireUnboundIdJag } from './require-unbound-id-jag.ts'
@@ -14,7 +15,7 @@ import { requireTrustedClientRelationship } from './require-trusted-client-relat
 import { resolveLocalSubject } from './resolve-local-subject.ts'
 
 /** The parameters oidc-provider passes to this grant (everything else is stripped before the handler). */
-export const JWT_BEARER_PARAMETERS = ['assertion', 'scope', 'resource'] as const
+export const JWT_BEARER_PARAMETERS = ['assertion', 'scope', 'resource', 'authorization_details'] as const
 
 export interface JwtBearerDeps {
   /** This server's issuer: the required ID-JAG `aud` and the access token `iss`. */
@@ -55,6 +56,7 @@ export function jwtBearerGrant(deps: JwtBearerDeps): (ctx: TokenEndpointGrantCon
 async function redeemIdJag(ctx: TokenEndpointGrantContext, deps: JwtBearerDeps, bind: (fields: Record<string, unknown>) => void) {
   const now = deps.now()
   const request = readJwtBearerRequest(ctx.oidc.params) // RFC 7523 §2.1, AS-07
+  refuseAuthorizationDetails(ctx.oidc.params) // AS-28: RFC 9396 is knowingly unmet, so fail closed
   bind({ id_jag: redact(request.assertion) })
   const client = requireConfidentialClient(ctx.oidc.client) // AS-08, AS-09
   const idJag = await verifyIdJag(request.assertion, { // AS-11 … AS-22
@@ -67,6 +69,7 @@ async function redeemIdJag(ctx: TokenEndpointGrantContext, deps: JwtBearerDeps, 
   bind({ jti: idJag.jti, iss: idJag.iss, sub: idJag.sub })
   requireSameClient(idJag, client) // AS-18
   requireUnboundIdJag(idJag) // AS-29 (b): key-bound ID-JAGs need DPoP, which is not offered here
+  requireNoAuthorizationDetails(idJag) // AS-28: an ID-JAG's RFC 9396 grant is refused, never ignored
   const idp = requireTrustedClientRelationship(idJag, client, deps.trustedIdps) // AS-16
   const subject = resolveLocalSubject(idJag, idp) // AS-19, AS-40
   bind({ local_sub: subject.sub })

@@ -38,6 +38,7 @@ export const TOKEN_EXCHANGE_PARAMETERS = [
   'scope',
   'actor_token',
   'actor_token_type',
+  'authorization_details', // only to refuse it (IDP-18, knowingly unmet)
 ] as const
 
 /**

@@ -1,4 +1,4 @@
-import { respondToGrant } from '@ema/provider-kit'
+import { refuseAuthorizationDetails, respondToGrant } from '@ema/provider-kit'
 import type { Logger } from '@ema/server-kit'
 import {
   InvalidGrantError,
@@ -49,6 +49,7 @@ async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDep
   const { config } = deps
   const now = deps.now()
   const request = readTokenExchangeRequest(ctx.oidc.params) // RFC 8693 §2.1, IDP-04, IDP-12
+  refuseAuthorizationDetails(ctx.oidc.params) // IDP-18: RFC 9396 is knowingly unmet, so fail closed
   const client = requireConfidentialClient(ctx, config) // IDP-09 (oidc-provider authenticated it), IDP-10
   const subject = await verifySubject(ctx, request, client, deps, now) // IDP-05, IDP-06, IDP-07
   // IDP-05, IDP-23; IDP-08: the ID-JAG's subject claims come from the current directory record.
