@@ -7,7 +7,10 @@
  * table, and stops the roles (also on an error or Ctrl-C). Exits 1 if any request failed.
  * Figures are printed, never asserted.
  */
+import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { runSlice, summarize, type LoadResult, type Operation, type Slice } from './bench/load.ts'
@@ -40,13 +43,13 @@ function setting(name: string, fallback: number, min: number, max: number, integ
   return value
 }
 
-// At most 30 s: the redemption pool is minted (about 2 × (warm-up + SECONDS) at the exchange rate)
-// before the AS rows run (3 × (warm-up + SECONDS)), and its last ID-JAG must still be alive (300 s):
-// at 30 s that is at most about 160 s after its first one was minted.
-const SECONDS = setting('BENCH_SECONDS', 5, 0.5, 30, false)
+// At most 20 s: the redemption pool is minted (about 2 × (warm-up + SECONDS) at the exchange rate)
+// before the token group's seven rows run (7 × (warm-up + SECONDS)), and its last ID-JAG must still be
+// alive (300 s): at 20 s that is at most about 190 s after its first one was minted.
+const SECONDS = setting('BENCH_SECONDS', 5, 0.5, 20, false)
 const CONCURRENCY = setting('BENCH_CONCURRENCY', 8, 1, 256, true)
 const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 1, 0, 10, false)
-const BASE_PORT = setting('BENCH_BASE_PORT', 5300, 1024, 65532, true)
+const BASE_PORT = setting('BENCH_BASE_PORT', 5500, 1024, 65520, true)
 /** Pool of pre-minted ID-JAGs = this × the measured exchange rate × (warm-up + timed seconds). */
 const POOL_FACTOR = 2
 
@@ -60,8 +63,52 @@ const USER = { username: 'alice', password: 'alice-password', localSub: 'acme|u-
 
 // Both servers' per-client token endpoint limit (600/min by default) would refuse most of the load.
 const env = demoWorldEnv(process.env, urls, { TOKEN_RATE_LIMIT_PER_MINUTE: '0' })
+
+/**
+ * Servers on one core, the load generator (this process) on another, where taskset exists and the
+ * machine has two cores: otherwise the load generator's own work would weigh on every row.
+ * BENCH_SERVER_CPUS and BENCH_LOAD_CPUS (taskset lists, default "0" and "1") choose them.
+ */
+const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((path) => existsSync(path))
+const PINNED = TASKSET !== undefined && availableParallelism() >= 2 && process.env.BENCH_PIN !== 'false'
+const SERVER_CPUS = process.env.BENCH_SERVER_CPUS ?? '0'
+const LOAD_CPUS = process.env.BENCH_LOAD_CPUS ?? '1'
+if (PINNED) execFileSync(TASKSET!, ['-cp', LOAD_CPUS, String(process.pid)], { stdio: 'ignore' })
+const serverCpus = PINNED ? { cpus: SERVER_CPUS } : {}
+
 /** The IdP ("idp"), the AS ("as") and the MCP server ("mcp"), each on the port of its own URL. */
-const ROLES = demoWorldRoles(urls)
+const ROLES = demoWorldRoles(urls).map((role) => ({ ...role, ...serverCpus }))
+
+/**
+ * Peers measured in the same run (scripts/bench/peers): what the same libraries do with less in
+ * front of them. Each is its own process on base+10 … base+13, pinned like our roles.
+ */
+const PEERS_FOLDER = fileURLToPath(new URL('./bench/peers/', import.meta.url))
+const peerUrl = (offset: number) => `http://localhost:${BASE_PORT + offset}`
+const PEER = {
+  jwtBearer: { url: peerUrl(10), clientId: 'bench-peer', secret: 'bench-peer-secret' },
+  clientCredentials: { url: peerUrl(11), clientId: 'bench-peer', secret: 'bench-peer-secret' },
+  mcp: { url: `${peerUrl(12)}/mcp` },
+  mcpBearer: { url: `${peerUrl(13)}/mcp` },
+} as const
+const PEER_SPECS = [
+  {
+    spec: { name: 'peer-jwt-bearer', cwd: PEERS_FOLDER, entry: 'bare-jwt-bearer.ts', port: BASE_PORT + 10, readyUrl: `${PEER.jwtBearer.url}/.well-known/openid-configuration`, ...serverCpus },
+    env: { PEER_PORT: String(BASE_PORT + 10), PEER_ISSUER: PEER.jwtBearer.url, IDP_ISSUER: urls.idp, IDP_JWKS_URI: `${urls.idp}/jwks`, ID_JAG_AUDIENCE: urls.as, PEER_CLIENT_ID: PEER.jwtBearer.clientId, PEER_CLIENT_SECRET: PEER.jwtBearer.secret },
+  },
+  {
+    spec: { name: 'peer-client-credentials', cwd: PEERS_FOLDER, entry: 'client-credentials.ts', port: BASE_PORT + 11, readyUrl: `${PEER.clientCredentials.url}/.well-known/openid-configuration`, ...serverCpus },
+    env: { PEER_PORT: String(BASE_PORT + 11), PEER_ISSUER: PEER.clientCredentials.url, PEER_RESOURCE: urls.rs, PEER_CLIENT_ID: PEER.clientCredentials.clientId, PEER_CLIENT_SECRET: PEER.clientCredentials.secret },
+  },
+  {
+    spec: { name: 'peer-mcp', cwd: PEERS_FOLDER, entry: 'mcp-sdk-server.ts', port: BASE_PORT + 12, readyUrl: `${peerUrl(12)}/ready`, ...serverCpus },
+    env: { PEER_PORT: String(BASE_PORT + 12), PEER_BEARER: 'false' },
+  },
+  {
+    spec: { name: 'peer-mcp-bearer', cwd: PEERS_FOLDER, entry: 'mcp-sdk-server.ts', port: BASE_PORT + 13, readyUrl: `${peerUrl(13)}/ready`, ...serverCpus },
+    env: { PEER_PORT: String(BASE_PORT + 13), PEER_BEARER: 'true', AS_ISSUER: urls.as, AS_JWKS_URI: `${urls.as}/jwks`, PEER_RESOURCE: urls.rs },
+  },
+]
 /** What a role's error message shows of its output: the last 64 KiB. */
 const OUTPUT_TAIL = 64 * 1024
 
@@ -139,6 +186,27 @@ async function redeem(idJag: string): Promise<string> {
     throw new Error(`jwt-bearer: ${describeTokenResponse(status, json)}`)
   }
   return json['access_token']
+}
+
+/** The bare jwt-bearer peer: the same ID-JAG may be sent again (it keeps no replay store). */
+async function redeemAtPeer(idJag: string): Promise<void> {
+  const { status, json } = await postForm(`${PEER.jwtBearer.url}/token`, basic(PEER.jwtBearer.clientId, PEER.jwtBearer.secret), {
+    grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    assertion: idJag,
+    resource: urls.rs,
+    scope: SCOPE,
+  })
+  if (status !== 200 || typeof json['access_token'] !== 'string') throw new Error(`peer jwt-bearer: ${describeTokenResponse(status, json)}`)
+}
+
+/** oidc-provider's client_credentials grant with a JWT access token. */
+async function clientCredentialsAtPeer(): Promise<void> {
+  const { status, json } = await postForm(`${PEER.clientCredentials.url}/token`, basic(PEER.clientCredentials.clientId, PEER.clientCredentials.secret), {
+    grant_type: 'client_credentials',
+    resource: urls.rs,
+    scope: SCOPE,
+  })
+  if (status !== 200 || typeof json['access_token'] !== 'string') throw new Error(`peer client_credentials: ${describeTokenResponse(status, json)}`)
 }
 
 /** whoami must answer for alice, as the AS names her. */
@@ -309,6 +377,32 @@ function es256Yardstick(seconds: number): { signMs: number; verifyMs: number } {
 const EXCHANGE = 'token exchange → ID-JAG'
 const REDEEM = 'jwt-bearer: ID-JAG → access token'
 const WHOAMI = 'MCP tools/call whoami (Bearer)'
+const PEER_JWT_BEARER = 'peer: bare oidc-provider jwt-bearer'
+const PEER_CLIENT_CREDENTIALS = 'peer: oidc-provider client_credentials'
+const PEER_MCP_BEARER = 'peer: MCP SDK server, bearer auth'
+const PEER_MCP = 'peer: MCP SDK server, no auth'
+
+/** Our rows next to the peers of the same run; `goal` is issue 11's target ratio, where it sets one. */
+const COMPARISONS: Array<{ ours: string; peer: string; goal?: number }> = [
+  { ours: REDEEM, peer: PEER_JWT_BEARER, goal: 1.0 },
+  { ours: REDEEM, peer: PEER_CLIENT_CREDENTIALS },
+  { ours: EXCHANGE, peer: PEER_JWT_BEARER, goal: 0.9 },
+  { ours: EXCHANGE, peer: PEER_CLIENT_CREDENTIALS },
+  { ours: WHOAMI, peer: PEER_MCP, goal: 0.9 },
+  { ours: WHOAMI, peer: PEER_MCP_BEARER },
+]
+
+function printComparisons(): void {
+  console.log('ratios to the peers (req/s of ours over req/s of the peer, same run, interleaved):')
+  for (const { ours, peer, goal } of COMPARISONS) {
+    const a = rows.find((row) => row.name === ours)?.result.perSecond
+    const b = rows.find((row) => row.name === peer)?.result.perSecond
+    if (a === undefined || b === undefined || b === 0) continue
+    const value = a / b
+    const verdict = goal === undefined ? '' : `  (goal ≥ ${goal.toFixed(2)}×: ${value >= goal ? 'met' : 'NOT met'})`
+    console.log(`  ${ours.padEnd(36)} / ${peer.padEnd(40)} ${value.toFixed(2)}×${verdict}`)
+  }
+}
 
 // ---- the run ----------------------------------------------------------------------------------
 
@@ -323,6 +417,8 @@ async function main(): Promise<number> {
   console.log(`es256        node:crypto here, one core: sign ${es256.signMs.toFixed(3)} ms, verify ${es256.verifyMs.toFixed(3)} ms`)
   console.log(`settings     ${SECONDS} s per row (${ROUNDS} slices, taking turns with the rows of the same server) after ${WARMUP_SECONDS} s warm-up, concurrency ${CONCURRENCY} (closed loop, keep-alive)`)
   console.log(`roles        idp ${urls.idp}, as ${urls.as}, mcp ${urls.rs}; LOG_LEVEL=warn, TOKEN_RATE_LIMIT_PER_MINUTE=0`)
+  console.log(`peers        ${PEER_SPECS.map(({ spec }) => `${spec.name} :${spec.port}`).join(', ')}`)
+  console.log(`pinning      ${PINNED ? `servers on CPU ${SERVER_CPUS}, this load generator on CPU ${LOAD_CPUS} (taskset)` : 'none (no taskset, one core, or BENCH_PIN=false)'}`)
   console.log('')
 
   await startRoles(ROLES, {
@@ -342,6 +438,20 @@ async function main(): Promise<number> {
     throw error
   })
 
+  for (const { spec, env: peerEnv } of PEER_SPECS) {
+    await startRoles([spec], {
+      env: { ...process.env, ...peerEnv, LOG_LEVEL: 'warn' },
+      outputLimit: OUTPUT_TAIL,
+      started: (role) => {
+        running.push(role)
+        role.child.once('exit', () => {
+          if (stopping || role.stopRequested()) return
+          died ??= role
+        })
+      },
+    })
+  }
+
   // One of each, unmeasured: fail fast with a clear message, and let the AS fetch the IdP's keys
   // and the MCP server the AS's keys (both cache them) before anything is timed.
   const { id_token: idToken } = await signInAtIdp({
@@ -355,22 +465,19 @@ async function main(): Promise<number> {
   const firstToken = await redeem(await exchange(idToken))
   await whoami(firstToken, await openSession(urls.rs, firstToken))
   await refused()
-  console.log(`signed in as ${USER.username}; exchange, redemption and whoami answered once. Measuring:`)
+  await redeemAtPeer(await exchange(idToken))
+  await clientCredentialsAtPeer()
+  console.log(`signed in as ${USER.username}; exchange, redemption, whoami and each peer answered once. Measuring:`)
 
   const BASE_A = 'A  GET openid-configuration'
   const BASE_B = 'B  GET oauth-authorization-server'
   const BASE_C = 'C  GET protected resource metadata'
 
-  // The IdP.
-  console.log('idp:')
-  await measureGroup([
-    { name: BASE_A, serving: ['idp'], isBaseline: true, operation: () => getOk(`${urls.idp}/.well-known/openid-configuration`) },
-    { name: EXCHANGE, serving: ['idp'], baseline: BASE_A, operation: () => exchange(idToken).then(() => undefined) },
-  ])
-
-  // The AS. Every redemption needs an ID-JAG nobody has redeemed (AS-23, single-use jti), so a
-  // pool is minted first, outside the timed part; the pair is measured too, as a client meets it.
-  const exchangeRate = rows.find((row) => row.name === EXCHANGE)?.result.perSecond ?? 0
+  // The token endpoints, ours and the peers', in one group so that they all take turns. Every
+  // redemption at our AS needs an ID-JAG nobody has redeemed (AS-23, single-use jti), so a pool is
+  // minted first, outside the timed part, sized from a short unrecorded probe of the exchange rate.
+  const probe = await runSlice(() => exchange(idToken).then(() => undefined), 1, CONCURRENCY)
+  const exchangeRate = probe.latencies.length / probe.elapsedSeconds
   const poolSize = Math.min(200_000, Math.max(500, Math.ceil(exchangeRate * POOL_FACTOR * (WARMUP_SECONDS + SECONDS))))
   const pool: string[] = []
   const mintStart = performance.now()
@@ -382,26 +489,42 @@ async function main(): Promise<number> {
     }
   }))
   const mintSeconds = (performance.now() - mintStart) / 1000
-  console.log(`as (after minting ${pool.length} ID-JAGs for the redemption row in ${mintSeconds.toFixed(1)} s):`)
   let used = 0
+  // The bare peer keeps no replay store, so one ID-JAG serves its row.
+  const peerIdJag = await exchange(idToken)
+  console.log(`token endpoints (after minting ${pool.length} ID-JAGs for the redemption row in ${mintSeconds.toFixed(1)} s):`)
   await measureGroup([
+    { name: BASE_A, serving: ['idp'], isBaseline: true, operation: () => getOk(`${urls.idp}/.well-known/openid-configuration`) },
+    { name: EXCHANGE, serving: ['idp'], baseline: BASE_A, operation: () => exchange(idToken).then(() => undefined) },
     { name: BASE_B, serving: ['as'], isBaseline: true, operation: () => getOk(`${urls.as}/.well-known/oauth-authorization-server`) },
     { name: REDEEM, serving: ['as'], baseline: BASE_B, operation: () => redeem(pool[used++]!).then(() => undefined), hasWork: () => used < pool.length },
+    { name: PEER_JWT_BEARER, serving: ['peer-jwt-bearer'], operation: () => redeemAtPeer(peerIdJag) },
+    { name: PEER_CLIENT_CREDENTIALS, serving: ['peer-client-credentials'], operation: () => clientCredentialsAtPeer() },
     { name: 'chain: exchange, then redeem', serving: ['idp', 'as'], operation: () => exchange(idToken).then(redeem).then(() => undefined) },
   ])
 
   // The MCP server: one session per worker, all with one fresh access token (it lives 600 s).
   const accessToken = await redeem(await exchange(idToken))
   const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(urls.rs, accessToken)))
+  const peerSessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(PEER.mcp.url, accessToken)))
+  const peerBearerSessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(PEER.mcpBearer.url, accessToken)))
+  const peerWhoami = async (endpoint: string, session: McpSession, expected: string) => {
+    const who = await callTool(endpoint, accessToken, session, 'whoami')
+    if (who['subject'] !== expected) throw new Error(`peer whoami: subject ${JSON.stringify(who['subject'])}, expected ${expected}`)
+  }
   console.log('mcp:')
   await measureGroup([
     { name: BASE_C, serving: ['mcp'], isBaseline: true, operation: () => getOk(PRM_URL) },
     { name: WHOAMI, serving: ['mcp'], baseline: BASE_C, operation: (worker) => whoami(accessToken, sessions[worker]!) },
+    { name: PEER_MCP_BEARER, serving: ['peer-mcp-bearer'], operation: (worker) => peerWhoami(PEER.mcpBearer.url, peerBearerSessions[worker]!, USER.localSub) },
+    { name: PEER_MCP, serving: ['peer-mcp'], operation: (worker) => peerWhoami(PEER.mcp.url, peerSessions[worker]!, 'anonymous') },
     { name: 'MCP POST without token → 401', serving: ['mcp'], baseline: BASE_C, operation: () => refused() },
   ])
 
   console.log('')
   printTable()
+  console.log('')
+  printComparisons()
   console.log('')
   console.log('req/s and latencies count only requests that got the expected answer (200 with a token or')
   console.log('a tool result; 401 for the refusal); vs base = req/s over the same server\'s baseline row.')

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { connect } from 'node:net'
 import { cpuSecondsOf } from './process-cpu.ts'
 
@@ -11,6 +12,10 @@ export interface RoleSpec {
   readyUrl: string
   /** The port it will listen on: if given, it must be free before any role starts. */
   port?: number
+  /** The script to run, relative to `cwd` (default `src/main.ts`). */
+  entry?: string
+  /** Pin the process to these CPUs (`taskset -c`, e.g. "0"), where taskset exists; else ignored. */
+  cpus?: string
 }
 
 export interface RunningRole {
@@ -90,8 +95,13 @@ export async function startRoles(specs: readonly RoleSpec[], options: StartRoles
   }
 }
 
+const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((path) => existsSync(path))
+
 function spawnRole(spec: RoleSpec, options: StartRolesOptions): RunningRole {
-  const child = spawn(process.execPath, ['src/main.ts'], { cwd: spec.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const argv = [process.execPath, spec.entry ?? 'src/main.ts']
+  // taskset execs the command, so the child's pid (and its /proc CPU time) is the role's own.
+  const [command, ...args] = spec.cpus !== undefined && TASKSET !== undefined ? [TASKSET, '-c', spec.cpus, ...argv] : argv
+  const child = spawn(command!, args, { cwd: spec.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
   const limit = options.outputLimit
   let text = ''
   const keep = (chunk: Buffer) => {
