@@ -2,7 +2,7 @@ import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider
 import { GRANT_TYPE, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
 import type { Logger } from '@ema/server-kit'
 import type { AuthorizationServerConfig, RegisteredClient } from './config.ts'
-import { AUTHORIZATION_SERVER_METADATA } from './authorization-server-metadata.ts'
+import { AUTHORIZATION_SERVER_METADATA, withoutAuthorizationEndpointMembers } from './authorization-server-metadata.ts'
 import { assertClientAssertionAudience, answerAuthorizationDetailsRefusals, requireClientAuthentication } from '@ema/provider-kit'
 import { JWT_BEARER_PARAMETERS, jwtBearerGrant } from './grants/jwt-bearer.ts'
 
@@ -35,9 +35,10 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
     assertJwtClientAuthClaimsAndHeader: assertClientAssertionAudience,
     // `/jwks` publishes the public half of the key that signs our access tokens.
     jwks: { keys: [deps.signingKey.privateJwk as NonNullable<Configuration['jwks']>['keys'][number]] },
-    // No authorization endpoint flows: `none` keeps authorization_code and implicit out of
-    // grant_types_supported; without offline_access there is no refresh_token grant (AS-38).
-    responseTypes: ['none'],
+    // No authorization endpoint flows: no response type keeps authorization_code and implicit out of
+    // grant_types_supported and makes response_types_supported `[]` (RFC 8414 §2 requires the member;
+    // decision 0015); without offline_access there is no refresh_token grant (AS-38).
+    responseTypes: [],
     scopes: [...new Set(config.mcpServers.flatMap((server) => server.scopes))],
     features: {
       devInteractions: { enabled: false },
@@ -57,6 +58,7 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
   const provider = new Provider(config.issuer, configuration)
   provider.use(requireClientAuthentication(deps.log)) // AS-08
   provider.use(answerAuthorizationDetailsRefusals(deps.log)) // AS-28: RFC 9396 is knowingly unmet, so fail closed
+  provider.use(withoutAuthorizationEndpointMembers()) // AS-01, decision 0015
   provider.registerGrantType(
     GRANT_TYPE.JWT_BEARER,
     jwtBearerGrant({

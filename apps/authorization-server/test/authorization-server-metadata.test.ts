@@ -56,3 +56,28 @@ test('AS-01 /jwks publishes the public key that signs access tokens, without pri
   assert.equal(jwks.keys[0]?.alg, 'ES256')
   assert.equal(jwks.keys[0]?.d, undefined)
 })
+
+test('AS-01 advertises no authorization endpoint flow (decision 0015): response_types_supported is [], no PKCE, response modes or RFC 9207 iss', async () => {
+  for (const path of [WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, WELL_KNOWN.OPENID_CONFIGURATION]) {
+    const doc = await metadata(path)
+    assert.deepEqual(doc.response_types_supported, []) // RFC 8414 §2: REQUIRED, and no response type is supported
+    for (const member of ['code_challenge_methods_supported', 'response_modes_supported', 'authorization_response_iss_parameter_supported']) {
+      assert.equal(member in doc, false, `${member} in ${path}`)
+    }
+    assert.ok(Array.isArray(doc.grant_types_supported))
+    assert.ok(!doc.grant_types_supported.includes('authorization_code'))
+    assert.ok(!doc.grant_types_supported.includes('implicit'))
+    // Kept: both MCP SDKs refuse AS metadata without it. It answers every request with an error (next test).
+    assert.equal(doc.authorization_endpoint, `${as.url}/auth`)
+  }
+})
+
+test('AS-01 the authorization endpoint refuses every response type with 400 unsupported_response_type', async () => {
+  for (const responseType of ['code', 'none', 'token']) {
+    const url = new URL('/auth', as.url)
+    url.search = new URLSearchParams({ client_id: 'acme-agent-tasks', response_type: responseType, scope: 'tasks.read', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString()
+    const res = await fetch(url, { redirect: 'manual' })
+    assert.equal(res.status, 400, responseType)
+    assert.equal((await res.json() as { error?: string }).error, 'unsupported_response_type', responseType)
+  }
+})

@@ -8,8 +8,9 @@ import { z } from 'zod'
  * Configuration of "Acme SSO", the mock enterprise IdP.
  *
  * Everything a fork must change lives in this file: the URLs (from the environment), the
- * directory of users (`demoDirectory`), the registered clients (`demoClients`) and the
- * administrator's policy (`demoPolicy`). Values are the defaults of docs/demo-world.md.
+ * directory of users (`demoDirectory`), the registered clients (`demoClients`, plus any given in
+ * `IDP_CLIENTS`) and the administrator's policy (`demoPolicy`). Values are the defaults of
+ * docs/demo-world.md.
  */
 
 /** A person in the enterprise directory. `sub` is opaque and stable (IDP-23, IDP-40). */
@@ -178,6 +179,7 @@ const EnvSchema = z.object({
   ALLOW_INSECURE_HTTP: z.string().optional(),
   ACME_AGENT_IDP_SECRET: z.string().min(1).default(DEFAULTS.ACME_AGENT_IDP_SECRET),
   IDP_SIGNING_KEY: z.string().min(1).optional(),
+  IDP_CLIENTS: z.string().optional(),
   IDP_COOKIE_KEYS: z.string().min(1).optional(),
   TOKEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE),
   AGENT_CLI_JWKS: z.string().optional(),
@@ -223,7 +225,10 @@ export function loadConfig(env: Env): IdpConfig {
     clockSkewSeconds: 30,
     tokenRateLimitPerMinute: e.TOKEN_RATE_LIMIT_PER_MINUTE,
     users: requireUniqueSubjects(demoDirectory()),
-    clients: demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET, agentCliJwks }),
+    clients: requireUniqueClientIds([
+      ...demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET, agentCliJwks }),
+      ...parseIdpClients(e.IDP_CLIENTS, allowInsecureHttp),
+    ]),
     ...demoPolicy({ asIssuer, rsResource: e.RS_RESOURCE }),
   }
 }
@@ -260,4 +265,88 @@ export function requireUniqueSubjects(users: DirectoryUser[]): DirectoryUser[] {
     }
   }
   return users
+}
+
+/** RFC 8252 §7.3: loopback IP literals; a native client may register plain http to them. */
+const LOOPBACK_IP = /^(127(?:\.\d{1,3}){3}|\[::1\])$/
+
+/** One entry of `IDP_CLIENTS`: the fields of {@link RegisteredClient}, with its wire names. */
+const IdpClient = z.object({
+  client_id: z.string().min(1),
+  client_secret: z.string().min(1).optional(),
+  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']),
+  token_endpoint_auth_signing_alg: z.literal('ES256').optional(),
+  application_type: z.enum(['web', 'native']).optional(),
+  // Every client signs users in (code + PKCE), so it needs somewhere to be sent back to.
+  redirect_uris: z.array(z.url()).min(1, 'redirect_uris must name at least one redirect URI'),
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional(),
+  /** IDP-21: this client's id at each MCP authorization server, by issuer. Absent → none: it may sign in, not exchange. */
+  clientIdAtAuthorizationServer: z.record(z.url(), z.string().min(1)).optional(),
+}).strict().superRefine((client, ctx) => {
+  const method = client.token_endpoint_auth_method
+  const usesSecret = method === 'client_secret_basic' || method === 'client_secret_post'
+  // IDP-09: the registered method is the one oidc-provider enforces, so its credential must be there.
+  if (usesSecret && client.client_secret === undefined) ctx.addIssue({ code: 'custom', path: ['client_secret'], message: `${method} needs client_secret` })
+  if (!usesSecret && client.client_secret !== undefined) ctx.addIssue({ code: 'custom', path: ['client_secret'], message: `a ${method} client has no client_secret` })
+  if (method === 'private_key_jwt' && client.jwks === undefined) ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'private_key_jwt needs jwks (public keys)' })
+  if (method !== 'private_key_jwt' && client.jwks !== undefined) ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'jwks is only for private_key_jwt' })
+  if (method !== 'private_key_jwt' && client.token_endpoint_auth_signing_alg !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['token_endpoint_auth_signing_alg'], message: 'token_endpoint_auth_signing_alg is only for private_key_jwt' })
+  }
+})
+
+/**
+ * Env `IDP_CLIENTS`: a JSON array of further client registrations, each with the fields of
+ * {@link RegisteredClient}, added to the demo clients (a test configuration registers the clients
+ * a test suite brings with it this way, so they never become demo defaults). Absent or empty → none.
+ *
+ * Refused at start-up, with a TypeError naming `IDP_CLIENTS` and the entry: not JSON, a field
+ * missing, unknown or of the wrong type, a credential that does not fit the method (IDP-09), a
+ * private key in `jwks` (CL-49), or a redirect URI that is plain http where it may not be (SEC-01:
+ * https, or http to a loopback host with ALLOW_INSECURE_HTTP=true; a `native` client may use http to
+ * a loopback IP literal regardless, RFC 8252 §7.3, §8.3). Error messages never echo a value.
+ */
+export function parseIdpClients(json: string | undefined, allowInsecureHttp: boolean): RegisteredClient[] {
+  if (json === undefined || json.trim() === '') return []
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch (cause) {
+    throw new TypeError('IDP_CLIENTS is not valid JSON; expected an array of client registrations', { cause })
+  }
+  const parsed = z.array(IdpClient).safeParse(value)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const where = issue !== undefined && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''
+    throw new TypeError(`invalid IDP_CLIENTS${where}: ${issue?.message ?? 'invalid value'}`)
+  }
+  return parsed.data.map((client, index) => {
+    for (const uri of client.redirect_uris) requireSafeRedirectUri(new URL(uri), client.application_type, allowInsecureHttp, `IDP_CLIENTS at ${index}.redirect_uris`)
+    const { jwks, clientIdAtAuthorizationServer, ...rest } = client
+    return {
+      ...rest,
+      // CL-49: public keys only; a private member is refused, never stripped.
+      ...(jwks === undefined ? {} : { jwks: parsePublicJwks(JSON.stringify(jwks), `IDP_CLIENTS at ${index}.jwks`) }),
+      clientIdAtAuthorizationServer: clientIdAtAuthorizationServer ?? {}, // IDP-21
+    }
+  })
+}
+
+function requireSafeRedirectUri(url: URL, applicationType: 'web' | 'native' | undefined, allowInsecureHttp: boolean, where: string): void {
+  if (applicationType === 'native' && url.protocol === 'http:' && LOOPBACK_IP.test(url.hostname)) return
+  try {
+    assertTrustworthyUrl(url, allowInsecureHttp)
+  } catch (cause) {
+    throw new TypeError(`${where}: ${url.protocol}//${url.host} is plain http: use https, a native client's loopback IP literal, or set ALLOW_INSECURE_HTTP=true for a local demo (loopback hosts only)`, { cause })
+  }
+}
+
+/** Each client_id names one registration: a repeated one (a demo client included) is a start-up error. */
+export function requireUniqueClientIds(clients: RegisteredClient[]): RegisteredClient[] {
+  const seen = new Set<string>()
+  for (const client of clients) {
+    if (seen.has(client.client_id)) throw new TypeError(`client_id "${client.client_id}" is registered twice (IDP_CLIENTS repeats it or a demo client's id); each client_id must name one client`)
+    seen.add(client.client_id)
+  }
+  return clients
 }

@@ -3,6 +3,7 @@ import type { Logger } from '@ema/server-kit'
 import { assertClientAssertionAudience, answerAuthorizationDetailsRefusals, requireClientAuthentication } from '@ema/provider-kit'
 import Provider, { type Account, type ClientMetadata, type Configuration } from 'oidc-provider'
 import type { IdpConfig, RegisteredClient } from './config.ts'
+import { defaultScope } from './default-scope.ts'
 import { tokenExchangeGrant } from './grants/token-exchange.ts'
 import { TOKEN_EXCHANGE_PARAMETERS } from './grants/token-exchange-request.ts'
 import { ID_TOKEN_LIFETIME_SECONDS } from './grants/verify-subject-token.ts'
@@ -72,6 +73,7 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
   const provider = new Provider(config.issuer, configuration)
   provider.use(requireClientAuthentication(deps.log)) // IDP-09, IDP-57
   provider.use(answerAuthorizationDetailsRefusals(deps.log)) // IDP-18: RFC 9396 is knowingly unmet, so fail closed
+  provider.use(defaultScope(provider.pathFor('authorization'))) // RFC 6749 §3.3: no scope → openid
   // IDP-02: registering the grant also lists it in `grant_types_supported`.
   provider.registerGrantType(
     GRANT_TYPE.TOKEN_EXCHANGE,

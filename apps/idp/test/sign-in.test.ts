@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { logInAtIdp } from '@ema/demo-kit'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
-import { ACME_AGENT, REDIRECT_URI, signIn, startIdp, type TestIdp } from './helpers.ts'
+import { ACME_AGENT, authenticate, REDIRECT_URI, signIn, startIdp, type TestIdp } from './helpers.ts'
 
 let idp: TestIdp
 before(async () => { idp = await startIdp() })
@@ -64,4 +65,26 @@ test('an unknown interaction gets a plain error page, never a stack trace', asyn
   const html = await res.text()
   assert.match(html, /Sign-in cannot continue \(HTTP \d{3}\)/)
   assert.doesNotMatch(html, /at [\w.<>]+ \(|node_modules|Error:/)
+})
+
+test('sign-in: RFC 6749 §3.3 an authorization request without scope (or with an empty one) is processed with the default scope openid', async () => {
+  for (const scope of [undefined, '']) {
+    const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
+    const auth = new URL('/auth', idp.url)
+    auth.search = new URLSearchParams({
+      client_id: 'acme-agent', response_type: 'code', redirect_uri: REDIRECT_URI, state: 's',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+      ...(scope === undefined ? {} : { scope }),
+    }).toString()
+    const callback = await logInAtIdp(auth.href, REDIRECT_URI, { username: 'alice', password: 'alice-password' })
+    assert.equal(callback.searchParams.get('error'), null, callback.searchParams.get('error_description') ?? '')
+    const body = new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code') ?? '', redirect_uri: REDIRECT_URI, code_verifier: verifier })
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+    await authenticate(idp, ACME_AGENT, body, headers)
+    const response = await fetch(`${idp.url}/token`, { method: 'POST', headers, body })
+    assert.equal(response.status, 200)
+    const tokens = await response.json() as { scope?: string; id_token?: string }
+    assert.equal(tokens.scope, 'openid')
+    assert.equal(decodeJwt(tokens.id_token ?? '').sub, 'u-1001')
+  }
 })
