@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
-import { anyClaimValue, fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/fuzz-kit'
+import { anyClaimValue, fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/test-kit'
 import { GRANT_TYPE } from '@ema/tokens'
 import { CLIENT_ID, CLIENT_SECRET, mintIdJag, redeem, RESOURCE, startAs, startIdp, type TestAs, type TestIdp } from './helpers.ts'
 

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
-import { fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/fuzz-kit'
+import { fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/test-kit'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { generateSigningKey, GRANT_TYPE, TOKEN_TYPE } from '@ema/tokens'
 import { createIdpApp } from '../src/app.ts'
