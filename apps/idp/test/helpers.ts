@@ -1,4 +1,4 @@
-import { basicAuthorization, signInAtIdp } from '@ema/demo-kit'
+import { clientSecretBasic, clientSecretPost, privateKeyJwt, publicClient, signInAtIdp, type ClientAuthentication } from '@ema/demo-kit'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { generateSigningKey, GRANT_TYPE, publicJwks, signClientAssertion, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
 import { createIdpApp } from '../src/app.ts'
@@ -91,24 +91,17 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   }
 }
 
-/** Adds client authentication to a token request. */
+/** Adds client authentication to a token request, with @ema/demo-kit's one implementation of each method. */
 export async function authenticate(idp: { url: string }, auth: ClientAuth | null, body: URLSearchParams, headers: Record<string, string>): Promise<void> {
-  if (auth === null) return
+  if (auth !== null) await clientAuthentication(idp, auth)(headers, body)
+}
+
+function clientAuthentication(idp: { url: string }, auth: ClientAuth): ClientAuthentication {
   switch (auth.method) {
-    case 'client_secret_basic':
-      headers.authorization = basicAuthorization(auth.clientId, auth.secret)
-      return
-    case 'client_secret_post':
-      body.set('client_id', auth.clientId)
-      body.set('client_secret', auth.secret)
-      return
-    case 'private_key_jwt':
-      body.set('client_id', auth.clientId)
-      body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
-      body.set('client_assertion', await signClientAssertion({ clientId: auth.clientId, audience: idp.url, now: new Date(), key: auth.key }))
-      return
-    case 'none':
-      body.set('client_id', auth.clientId)
+    case 'client_secret_basic': return clientSecretBasic(auth.clientId, auth.secret)
+    case 'client_secret_post': return clientSecretPost(auth.clientId, auth.secret)
+    case 'private_key_jwt': return privateKeyJwt(auth.clientId, () => signClientAssertion({ clientId: auth.clientId, audience: idp.url, now: new Date(), key: auth.key }))
+    case 'none': return publicClient(auth.clientId)
   }
 }
 
