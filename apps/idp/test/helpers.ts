@@ -168,6 +168,14 @@ export interface ExchangeParams {
 
 /** POSTs an RFC 8693 token exchange (ID token → ID-JAG) to the IdP's /token. */
 export async function exchange(idp: { url: string }, params: ExchangeParams, auth: ClientAuth | null = ACME_AGENT): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const response = await postExchange(idp, params, auth)
+  const json: unknown = await response.json()
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('token endpoint did not return a JSON object')
+  return { status: response.status, headers: response.headers, body: Object.fromEntries(Object.entries(json)) }
+}
+
+/** As `exchange`, unread: for assertions on the whole response. */
+export async function postExchange(idp: { url: string }, params: ExchangeParams, auth: ClientAuth | null = ACME_AGENT): Promise<Response> {
   const body = new URLSearchParams({
     grant_type: GRANT_TYPE.TOKEN_EXCHANGE,
     requested_token_type: TOKEN_TYPE.ID_JAG,
@@ -181,10 +189,7 @@ export async function exchange(idp: { url: string }, params: ExchangeParams, aut
   }
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
   await authenticate(idp, auth, body, headers)
-  const response = await fetch(new URL('/token', idp.url), { method: 'POST', headers, body })
-  const json: unknown = await response.json()
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('token endpoint did not return a JSON object')
-  return { status: response.status, headers: response.headers, body: Object.fromEntries(Object.entries(json)) }
+  return fetch(new URL('/token', idp.url), { method: 'POST', headers, body })
 }
 
 /** Reads a JSON object response body without casting. */
