@@ -8,6 +8,8 @@ export interface RefusalRow {
   status?: number
   error?: string
   error_description?: string
+  /** Replaces the table's headers for this row. */
+  headers?: ExpectedRefusal['headers']
 }
 
 export interface RefusalTableOptions<Row extends RefusalRow> {
@@ -26,7 +28,7 @@ export function refusalTable<Row extends RefusalRow>(name: string, rows: readonl
       test(`${row.id} refuses ${row.attack}`, async () => {
         const expected: ExpectedRefusal = { status: row.status ?? options.status, error: row.error ?? options.error }
         if (row.error_description !== undefined) expected.error_description = row.error_description
-        expected.headers = typeof options.headers === 'function' ? options.headers(expected) : options.headers
+        expected.headers = row.headers ?? (typeof options.headers === 'function' ? options.headers(expected) : options.headers)
         await assertOAuthRefusal(await options.send(row), expected)
       })
     }
