@@ -3,7 +3,7 @@ import type { JwtForge } from './jwt-forge.ts'
 
 /**
  * The families of the catalogue. Each endpoint maps every family to the requirement it proves there
- * (`alg` is AS-14 for an ID-JAG, RS-10 for an access token, IDP-05 for a subject token) and replays
+ * (the `ids` map of each test file: `alg` proves one requirement for an ID-JAG, another for an access token) and replays
  * one attack per family; packages/tokens replays them all against each verifier.
  */
 export const JWT_ATTACK_FAMILIES = [
