@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
-import { anyClaimValue, fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/fuzz-kit'
+import { basicAuthorization } from '@ema/demo-kit'
+import { anyClaimValue, fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/test-kit'
 import { GRANT_TYPE } from '@ema/tokens'
 import { CLIENT_ID, CLIENT_SECRET, mintIdJag, redeem, RESOURCE, startAs, startIdp, type TestAs, type TestIdp } from './helpers.ts'
 
@@ -26,7 +27,7 @@ after(async () => {
   await idp.close()
 })
 
-const BASIC = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`
+const BASIC = basicAuthorization(CLIENT_ID, CLIENT_SECRET)
 const FORM_NAMES = ['grant_type', 'assertion', 'scope', 'resource', 'audience', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'subject_token']
 
 test('AS-07 AS-08 SEC-04 random form parameters and headers at /token: never a 5xx, never a token, always a JSON OAuth error', async () => {

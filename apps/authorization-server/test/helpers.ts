@@ -1,3 +1,4 @@
+import { clientSecretBasic, clientSecretPost, privateKeyJwt, type ClientAuthentication } from '@ema/demo-kit'
 import { SignJWT, type JWTVerifyGetKey } from 'jose'
 import {
   GRANT_TYPE, InMemoryReplayStore, JWT_TYP, generateSigningKey, publicJwks, remoteKeySet, signClientAssertion,
@@ -161,21 +162,20 @@ export async function redeem(as: TestAs, assertion: string | undefined, options:
   if (options.resource !== undefined) form.append('resource', options.resource)
   for (const [name, value] of options.extra ?? []) form.append(name, value)
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
-  const auth = options.auth ?? { method: 'client_secret_basic' }
-  if (auth.method === 'client_secret_basic') {
-    const id = encodeURIComponent(auth.clientId ?? CLIENT_ID)
-    const secret = encodeURIComponent(auth.secret ?? CLIENT_SECRET)
-    headers.authorization = `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`
-  } else if (auth.method === 'client_secret_post') {
-    form.append('client_id', auth.clientId ?? CLIENT_ID)
-    form.append('client_secret', auth.secret ?? CLIENT_SECRET)
-  } else if (auth.method === 'private_key_jwt') {
-    form.append('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
-    form.append('client_assertion', auth.aud === undefined
-      ? await signClientAssertion({ clientId: auth.clientId, audience: as.url, now: new Date(), key: auth.key })
-      : await clientAssertionWithAud(auth.clientId, auth.key, auth.aud))
-  }
+  await clientAuthentication(as, options.auth ?? { method: 'client_secret_basic' })(headers, form)
   return fetch(`${as.url}/token`, { method: 'POST', headers, body: form })
+}
+
+/** The client authentication of `redeem`, with @ema/demo-kit's one implementation of each method. */
+function clientAuthentication(as: TestAs, auth: ClientAuth): ClientAuthentication {
+  switch (auth.method) {
+    case 'client_secret_basic': return clientSecretBasic(auth.clientId ?? CLIENT_ID, auth.secret ?? CLIENT_SECRET)
+    case 'client_secret_post': return clientSecretPost(auth.clientId ?? CLIENT_ID, auth.secret ?? CLIENT_SECRET)
+    case 'private_key_jwt': return privateKeyJwt(auth.clientId, () => auth.aud === undefined
+      ? signClientAssertion({ clientId: auth.clientId, audience: as.url, now: new Date(), key: auth.key })
+      : clientAssertionWithAud(auth.clientId, auth.key, auth.aud))
+    case 'none': return () => {}
+  }
 }
 
 /** A client assertion as `signClientAssertion` makes it, but with any `aud`, an array included. */

@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
-import { fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/fuzz-kit'
+import { basicAuthorization } from '@ema/demo-kit'
+import { fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/test-kit'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { generateSigningKey, GRANT_TYPE, TOKEN_TYPE } from '@ema/tokens'
 import { createIdpApp } from '../src/app.ts'
@@ -30,7 +31,7 @@ before(async () => {
 })
 after(() => idp.close())
 
-const BASIC = `Basic ${Buffer.from('acme-agent:acme-agent-idp-secret').toString('base64')}`
+const BASIC = basicAuthorization('acme-agent', 'acme-agent-idp-secret')
 const FORM_NAMES = ['grant_type', 'subject_token', 'subject_token_type', 'requested_token_type', 'audience', 'resource', 'scope', 'actor_token', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type']
 
 test('IDP-04 IDP-09 SEC-04 random form parameters and headers at /token: never a 5xx, never a token, always a JSON OAuth error', async () => {

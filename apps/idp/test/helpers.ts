@@ -1,4 +1,4 @@
-import { basicAuthorization, signInAtIdp } from '@ema/demo-kit'
+import { clientSecretBasic, clientSecretPost, privateKeyJwt, publicClient, signInAtIdp, type ClientAuthentication } from '@ema/demo-kit'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { generateSigningKey, GRANT_TYPE, publicJwks, signClientAssertion, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
 import { createIdpApp } from '../src/app.ts'
@@ -91,24 +91,17 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   }
 }
 
-/** Adds client authentication to a token request. */
+/** Adds client authentication to a token request, with @ema/demo-kit's one implementation of each method. */
 export async function authenticate(idp: { url: string }, auth: ClientAuth | null, body: URLSearchParams, headers: Record<string, string>): Promise<void> {
-  if (auth === null) return
+  if (auth !== null) await clientAuthentication(idp, auth)(headers, body)
+}
+
+function clientAuthentication(idp: { url: string }, auth: ClientAuth): ClientAuthentication {
   switch (auth.method) {
-    case 'client_secret_basic':
-      headers.authorization = basicAuthorization(auth.clientId, auth.secret)
-      return
-    case 'client_secret_post':
-      body.set('client_id', auth.clientId)
-      body.set('client_secret', auth.secret)
-      return
-    case 'private_key_jwt':
-      body.set('client_id', auth.clientId)
-      body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
-      body.set('client_assertion', await signClientAssertion({ clientId: auth.clientId, audience: idp.url, now: new Date(), key: auth.key }))
-      return
-    case 'none':
-      body.set('client_id', auth.clientId)
+    case 'client_secret_basic': return clientSecretBasic(auth.clientId, auth.secret)
+    case 'client_secret_post': return clientSecretPost(auth.clientId, auth.secret)
+    case 'private_key_jwt': return privateKeyJwt(auth.clientId, () => signClientAssertion({ clientId: auth.clientId, audience: idp.url, now: new Date(), key: auth.key }))
+    case 'none': return publicClient(auth.clientId)
   }
 }
 
@@ -175,6 +168,14 @@ export interface ExchangeParams {
 
 /** POSTs an RFC 8693 token exchange (ID token → ID-JAG) to the IdP's /token. */
 export async function exchange(idp: { url: string }, params: ExchangeParams, auth: ClientAuth | null = ACME_AGENT): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const response = await postExchange(idp, params, auth)
+  const json: unknown = await response.json()
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('token endpoint did not return a JSON object')
+  return { status: response.status, headers: response.headers, body: Object.fromEntries(Object.entries(json)) }
+}
+
+/** As `exchange`, unread: for assertions on the whole response. */
+export async function postExchange(idp: { url: string }, params: ExchangeParams, auth: ClientAuth | null = ACME_AGENT): Promise<Response> {
   const body = new URLSearchParams({
     grant_type: GRANT_TYPE.TOKEN_EXCHANGE,
     requested_token_type: TOKEN_TYPE.ID_JAG,
@@ -188,10 +189,7 @@ export async function exchange(idp: { url: string }, params: ExchangeParams, aut
   }
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
   await authenticate(idp, auth, body, headers)
-  const response = await fetch(new URL('/token', idp.url), { method: 'POST', headers, body })
-  const json: unknown = await response.json()
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('token endpoint did not return a JSON object')
-  return { status: response.status, headers: response.headers, body: Object.fromEntries(Object.entries(json)) }
+  return fetch(new URL('/token', idp.url), { method: 'POST', headers, body })
 }
 
 /** Reads a JSON object response body without casting. */

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
-import { fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/fuzz-kit'
+import { fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/test-kit'
 import { startAuthorizationServer, startResourceServer, type FakeAuthorizationServer, type RunningResourceServer } from './support.ts'
 
 let as: FakeAuthorizationServer

@@ -1,8 +1,8 @@
 /**
  * How a client authenticates a request to a token endpoint: it adds to the request's headers and
- * form body. `clientSecretBasic` and `clientSecretPost` cover the shared-secret methods; a caller
- * with a key writes its own (private_key_jwt: `client_id`, `client_assertion_type` and a signed
- * `client_assertion` in the body), which keeps this package free of any JOSE library.
+ * form body, one value per RFC 7591 `token_endpoint_auth_method`. For private_key_jwt the caller
+ * signs the client assertion (`privateKeyJwt` takes a function that makes one), which keeps this
+ * package free of any JOSE library.
  */
 export type ClientAuthentication = (headers: Record<string, string>, body: URLSearchParams) => void | Promise<void>
 
@@ -24,5 +24,21 @@ export function clientSecretPost(clientId: string, clientSecret: string): Client
   return (_headers, body) => {
     body.set('client_id', clientId)
     body.set('client_secret', clientSecret)
+  }
+}
+
+/** private_key_jwt (RFC 7523 §2.2): `client_id` and a client assertion the caller signs, fresh per request. */
+export function privateKeyJwt(clientId: string, clientAssertion: () => Promise<string>): ClientAuthentication {
+  return async (_headers, body) => {
+    body.set('client_id', clientId)
+    body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+    body.set('client_assertion', await clientAssertion())
+  }
+}
+
+/** none (RFC 7591 §2): a public client identifies itself with `client_id` and proves nothing. */
+export function publicClient(clientId: string): ClientAuthentication {
+  return (_headers, body) => {
+    body.set('client_id', clientId)
   }
 }

@@ -1,5 +1,5 @@
 export { ensureAgentCliKey, type AgentCliKey } from './agent-cli-key.ts'
-export { basicAuthorization, clientSecretBasic, clientSecretPost, type ClientAuthentication } from './client-auth.ts'
+export { basicAuthorization, clientSecretBasic, clientSecretPost, privateKeyJwt, publicClient, type ClientAuthentication } from './client-auth.ts'
 export { CookieJar } from './cookie-jar.ts'
 export { describeTokenResponse } from './describe-token-response.ts'
 export { appFolder, demoWorldEnv, demoWorldRoles, demoWorldUrls, protectedResourceMetadataUrl, type DemoWorldUrls } from './demo-world.ts'

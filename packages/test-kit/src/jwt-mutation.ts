@@ -87,5 +87,3 @@ export function sameBytes(original: string, mutated: string): boolean {
   const b = mutated.split('.')
   return a.length === b.length && b.every((s, i) => /^[A-Za-z0-9_-]*$/.test(s) && Buffer.from(s, 'base64url').equals(Buffer.from(a[i]!, 'base64url')))
 }
-
-/** Every refusal is a JSON object with a string `error` and no token. */
