@@ -93,8 +93,12 @@ for (const file of sources) {
 /** A string literal's text: '…', "…" or `…` with escapes honoured (`${…}` kept as written). */
 const LITERAL = String.raw`(['"\x60])((?:\\.|(?!\1)[^\\])*)\1`
 const TITLE = new RegExp(String.raw`\b(?:test|it)(?:\.only)?\(\s*` + LITERAL, 'g')
-// Catalogue rows become titles: `{ id: 'AS-17', attack: 'an aud array' }` is the test `AS-17 refuses an aud array`.
+// Table rows become titles: `{ id: 'AS-17', attack: 'an aud array' }` is the test `AS-17 refuses an aud array`.
 const TABLE_ROW = new RegExp(String.raw`\bid:\s*` + LITERAL + String.raw`[^\n]*?\battack:\s*` + LITERAL, 'g')
+// The JWT attack catalogue (@ema/test-kit) is wired with a map from attack family to ID,
+// `ids: { alg: 'AS-14', … }`, and each family's tests are titled `${ids[family]} refuses …` at run time.
+const CATALOGUE_IDS = /\bids:\s*\{([^}]*)\}/g
+const CATALOGUE_PAIR = /(['"]?)([\w-]+)\1:\s*'((?:CL|IDP|AS|RS|OBO|SEC)-\d{2})'/g
 const unescape = (text: string) => text.replace(/\\(.)/g, '$1')
 
 const proven = new Map<string, string[]>()
@@ -103,6 +107,7 @@ for (const file of tests) {
   const titles = [
     ...[...text.matchAll(TITLE)].map((m) => unescape(m[2]!)),
     ...[...text.matchAll(TABLE_ROW)].map((m) => `${unescape(m[2]!)} refuses ${unescape(m[4]!)}`),
+    ...[...text.matchAll(CATALOGUE_IDS)].flatMap((map) => [...map[1]!.matchAll(CATALOGUE_PAIR)].map((m) => `${m[3]!} refuses the attack catalogue's ${m[2]!} family`)),
   ]
   for (const title of titles) {
     for (const id of new Set(title.match(ID) ?? [])) push(proven, id, `${relative(root, file)}: “${title}”`)
