@@ -8,8 +8,9 @@ import { z } from 'zod'
  * Configuration of "Acme SSO", the mock enterprise IdP.
  *
  * Everything a fork must change lives in this file: the URLs (from the environment), the
- * directory of users (`demoDirectory`), the registered clients (`demoClients`) and the
- * administrator's policy (`demoPolicy`). Values are the defaults of docs/demo-world.md.
+ * directory of users (`demoDirectory`), the registered clients (`demoClients`, plus any given in
+ * `IDP_CLIENTS`) and the administrator's policy (`demoPolicy`). Values are the defaults of
+ * docs/demo-world.md.
  */
 
 /** A person in the enterprise directory. `sub` is opaque and stable (IDP-23, IDP-40). */
@@ -181,7 +182,33 @@ const EnvSchema = z.object({
   IDP_COOKIE_KEYS: z.string().min(1).optional(),
   TOKEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE),
   AGENT_CLI_JWKS: z.string().optional(),
+  IDP_CLIENTS: z.string().optional(),
 })
+
+/**
+ * Env `IDP_CLIENTS`: more registered clients, as a JSON array of `RegisteredClient`s (the same
+ * fields, wire names kept), so a third-party client needs no code edit. They are added to the demo
+ * clients, never replace them.
+ */
+const ClientRegistrations = z.array(
+  z.object({
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1).optional(),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']),
+    token_endpoint_auth_signing_alg: z.literal('ES256').optional(),
+    application_type: z.enum(['web', 'native']).optional(),
+    redirect_uris: z.array(z.url()).min(1),
+    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional(),
+    clientIdAtAuthorizationServer: z.record(z.string().min(1), z.string().min(1)),
+  }).strict().refine(
+    (c) => c.token_endpoint_auth_method === 'private_key_jwt' ? c.jwks !== undefined
+      : c.token_endpoint_auth_method === 'none' || c.client_secret !== undefined,
+    { message: 'client_secret_* clients need client_secret; private_key_jwt clients need jwks' },
+  ).refine((c) => Object.keys(c.clientIdAtAuthorizationServer).length > 0, {
+    message: 'clientIdAtAuthorizationServer must map at least one authorization server issuer to the client\'s id there (IDP-21)',
+    path: ['clientIdAtAuthorizationServer'],
+  }),
+)
 
 /** Reads and validates configuration. Throws a TypeError naming the variable at fault. */
 export function loadConfig(env: Env): IdpConfig {
@@ -209,6 +236,7 @@ export function loadConfig(env: Env): IdpConfig {
   }
   // Env `AGENT_CLI_JWKS`: the public keys of the "Acme Agent CLI". Absent or empty → it is not registered.
   const agentCliJwks = e.AGENT_CLI_JWKS === undefined || e.AGENT_CLI_JWKS.trim() === '' ? undefined : parsePublicJwks(e.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS')
+  const configuredClients = e.IDP_CLIENTS === undefined || e.IDP_CLIENTS.trim() === '' ? [] : parseClientRegistrations(e.IDP_CLIENTS)
   const cookieKeys = e.IDP_COOKIE_KEYS?.split(',').map((k) => k.trim()).filter((k) => k !== '')
   return {
     organizationName: 'Acme',
@@ -223,7 +251,7 @@ export function loadConfig(env: Env): IdpConfig {
     clockSkewSeconds: 30,
     tokenRateLimitPerMinute: e.TOKEN_RATE_LIMIT_PER_MINUTE,
     users: requireUniqueSubjects(demoDirectory()),
-    clients: demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET, agentCliJwks }),
+    clients: requireUniqueClientIds([...demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET, agentCliJwks }), ...configuredClients]),
     ...demoPolicy({ asIssuer, rsResource: e.RS_RESOURCE }),
   }
 }
@@ -245,6 +273,39 @@ function parseJwk(json: string): JWK {
   const jwk = PrivateJwk.safeParse(value)
   if (!jwk.success) throw new TypeError('IDP_SIGNING_KEY must be a private JWK (with "kty" and "d")')
   return { alg: 'ES256', ...jwk.data }
+}
+
+/** Reads `IDP_CLIENTS`; the first mistake is one TypeError naming the entry and field at fault. */
+function parseClientRegistrations(json: string): RegisteredClient[] {
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch (cause) {
+    throw new TypeError('IDP_CLIENTS is not valid JSON; expected an array of client registrations', { cause })
+  }
+  const parsed = ClientRegistrations.safeParse(value)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const where = issue !== undefined && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''
+    throw new TypeError(`invalid IDP_CLIENTS${where}: ${issue?.message ?? 'invalid value'}`)
+  }
+  return parsed.data.map((client, index): RegisteredClient => {
+    const { jwks, ...rest } = client
+    // CL-49: public keys only; a private key in the environment is refused, not stripped.
+    return jwks === undefined ? rest : { ...rest, jwks: parsePublicJwks(JSON.stringify(jwks), `IDP_CLIENTS[${index}].jwks`) }
+  })
+}
+
+/** A client_id names one client: a second registration under it (IDP_CLIENTS repeating a demo client, say) is a configuration error. */
+export function requireUniqueClientIds(clients: RegisteredClient[]): RegisteredClient[] {
+  const seen = new Set<string>()
+  for (const client of clients) {
+    if (seen.has(client.client_id)) {
+      throw new TypeError(`invalid IDP_CLIENTS: client_id "${client.client_id}" is registered twice (IDP_CLIENTS adds to the demo clients, it does not replace them); each client needs a client_id of its own`)
+    }
+    seen.add(client.client_id)
+  }
+  return clients
 }
 
 /**
