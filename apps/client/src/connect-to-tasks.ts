@@ -1,6 +1,5 @@
 import type { ClientConfig } from './config.ts'
-import { runChain } from './flow/run-chain.ts'
-import { decodedToken, type StepRecorder } from './flow/step.ts'
+import { decodedToken, runChain, type StepRecorder } from '@ema/id-jag-client'
 import type { Session } from './session-store.ts'
 import type { SignIn } from './sign-in.ts'
 

@@ -1,9 +1,6 @@
 import * as oidc from 'openid-client'
 import type { ClientConfig } from './config.ts'
-import { FlowError } from './flow/flow-error.ts'
-import type { IdpTokenEndpoint } from './flow/run-chain.ts'
-import { discoverIdp } from './discover-idp.ts'
-import { redeemSignInResponse } from './redeem-sign-in-response.ts'
+import { discoverIdp, FlowError, type IdpTokenEndpoint, redeemSignInResponse } from '@ema/id-jag-client'
 import type { Session, SignedInUser } from './session-store.ts'
 
 export interface SignInDeps {

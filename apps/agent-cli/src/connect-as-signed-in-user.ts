@@ -1,9 +1,6 @@
-import { FlowError } from '../flow/flow-error.ts'
-import { type ChainResult, runChain } from '../flow/run-chain.ts'
-import type { StepRecorder } from '../flow/step.ts'
+import { type ChainResult, discoverIdp, FlowError, idpTokenEndpoint, runChain, type StepRecorder } from '@ema/id-jag-client'
 import type { AgentConfig } from './agent-config.ts'
 import { type AgentState, keepAccessToken } from './agent-state.ts'
-import { discoverIdp, idpTokenEndpoint } from '../discover-idp.ts'
 
 /** An ID token with less than this left is not presented: the IdP could see it expired. */
 export const ID_TOKEN_EXPIRY_MARGIN_MS = 60_000

@@ -1,6 +1,6 @@
 import type * as oidc from 'openid-client'
-import type { ClientRegistration } from './config.ts'
-import { applyClientAuthentication } from './flow/client-authentication.ts'
+import type { ClientRegistration } from './client-registration.ts'
+import { applyClientAuthentication } from './client-authentication.ts'
 
 /**
  * Client authentication for openid-client's own token requests at the IdP (the authorization code

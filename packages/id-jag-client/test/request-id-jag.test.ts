@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { GRANT_TYPE, TOKEN_TYPE } from '@ema/tokens'
-import type { ClientRegistration } from '../src/config.ts'
-import { FlowError } from '../src/flow/flow-error.ts'
-import { requestIdJag } from '../src/flow/request-id-jag.ts'
-import type { Step } from '../src/flow/step.ts'
+import type { ClientRegistration } from '../src/client-registration.ts'
+import { FlowError } from '../src/flow-error.ts'
+import { requestIdJag } from '../src/request-id-jag.ts'
+import type { Step } from '../src/step.ts'
 import { decodeBasic, fakeJwt, startFakeServer, type FakeServer } from './support/fake-server.ts'
 
 const ID_TOKEN = fakeJwt({ alg: 'ES256' }, { iss: 'http://localhost:4001', sub: 'u-1001' })

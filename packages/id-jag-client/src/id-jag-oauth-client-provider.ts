@@ -1,10 +1,10 @@
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js'
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
 import { formatScope, GRANT_TYPE, parseScope } from '@ema/tokens'
-import type { ClientRegistration } from './config.ts'
-import { applyClientAuthentication } from './flow/client-authentication.ts'
-import { FlowError } from './flow/flow-error.ts'
-import { jwtBearerParams } from './flow/redeem-id-jag.ts'
+import type { ClientRegistration } from './client-registration.ts'
+import { applyClientAuthentication } from './client-authentication.ts'
+import { FlowError } from './flow-error.ts'
+import { jwtBearerParams } from './redeem-id-jag.ts'
 
 /**
  * CL-46 "limit retries": step-ups per connection. One is what a policy change needs; a second covers

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { discoverProtectedResource } from '../src/flow/discover-protected-resource.ts'
-import { FlowError } from '../src/flow/flow-error.ts'
-import type { Step } from '../src/flow/step.ts'
+import { discoverProtectedResource } from '../src/discover-protected-resource.ts'
+import { FlowError } from '../src/flow-error.ts'
+import type { Step } from '../src/step.ts'
 import { startFakeServer, type FakeServer } from './support/fake-server.ts'
 
 describe('discoverProtectedResource', () => {

@@ -1,6 +1,6 @@
 import { GRANT_TYPE } from '@ema/tokens'
 import { z } from 'zod'
-import type { ClientRegistration } from '../config.ts'
+import type { ClientRegistration } from './client-registration.ts'
 import { asFlowError, FlowError } from './flow-error.ts'
 import { postTokenRequest, throwIfTokenError } from './post-token-request.ts'
 import { decodedToken, safeBody, type Step, type StepRecorder } from './step.ts'

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { GRANT_TYPE } from '@ema/tokens'
-import type { ClientRegistration } from '../src/config.ts'
-import { FlowError } from '../src/flow/flow-error.ts'
-import { redeemIdJag } from '../src/flow/redeem-id-jag.ts'
+import type { ClientRegistration } from '../src/client-registration.ts'
+import { FlowError } from '../src/flow-error.ts'
+import { redeemIdJag } from '../src/redeem-id-jag.ts'
 import { decodeBasic, fakeJwt, startFakeServer, type FakeServer } from './support/fake-server.ts'
 
 const ID_JAG = fakeJwt({ alg: 'ES256', typ: 'oauth-id-jag+jwt' }, { sub: 'u-1001', client_id: 'acme-agent-tasks' })

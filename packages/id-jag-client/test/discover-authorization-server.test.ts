@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { GRANT_PROFILE, GRANT_TYPE } from '@ema/tokens'
-import { discoverAuthorizationServer, metadataCandidates, PROFILE_NOT_ADVERTISED_NOTE } from '../src/flow/discover-authorization-server.ts'
-import type { Step } from '../src/flow/step.ts'
-import { FlowError } from '../src/flow/flow-error.ts'
+import { discoverAuthorizationServer, metadataCandidates, PROFILE_NOT_ADVERTISED_NOTE } from '../src/discover-authorization-server.ts'
+import type { Step } from '../src/step.ts'
+import { FlowError } from '../src/flow-error.ts'
 import { startFakeServer, type FakeServer } from './support/fake-server.ts'
 
 describe('discoverAuthorizationServer', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
 import { GRANT_TYPE } from '@ema/tokens'
-import { FlowError } from '../src/flow/flow-error.ts'
+import { FlowError } from '../src/flow-error.ts'
 import { IdJagOAuthClientProvider, type IdJagOAuthClientProviderOptions, MAX_STEP_UPS } from '../src/id-jag-oauth-client-provider.ts'
 import { decodeBasic, startFakeServer, type FakeServer } from './support/fake-server.ts'
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { EXTENSION_ID } from '@ema/tokens'
-import { callMcpTool, connectMcp } from '../src/flow/connect-mcp.ts'
-import { FlowError } from '../src/flow/flow-error.ts'
-import type { Step } from '../src/flow/step.ts'
+import { callMcpTool, connectMcp } from '../src/connect-mcp.ts'
+import { FlowError } from '../src/flow-error.ts'
+import type { Step } from '../src/step.ts'
 import { IdJagOAuthClientProvider } from '../src/id-jag-oauth-client-provider.ts'
 import { startFakeServer, type FakeServer } from './support/fake-server.ts'
 

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync }
 import { readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
-import { AccessTokenResponse } from '../flow/redeem-id-jag.ts'
+import { AccessTokenResponse } from '@ema/id-jag-client'
 
 /**
  * What the agent keeps between runs, in one file readable only by its owner (mode 0600):

@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client'
-import type { ClientRegistration } from './config.ts'
-import { FlowError } from './flow/flow-error.ts'
-import type { IdpTokenEndpoint } from './flow/run-chain.ts'
+import type { ClientRegistration } from './client-registration.ts'
+import { FlowError } from './flow-error.ts'
+import type { IdpTokenEndpoint } from './run-chain.ts'
 import { openidClientAuthentication } from './openid-client-authentication.ts'
 
 /** What discovery needs of the web app's or the agent's configuration. */

@@ -1,5 +1,5 @@
 import { inspectJwt } from '@ema/tokens'
-import { FlowError } from '../flow/flow-error.ts'
+import { FlowError } from '@ema/id-jag-client'
 import type { AgentConfig } from './agent-config.ts'
 import type { AgentState } from './agent-state.ts'
 import { ID_TOKEN_EXPIRY_MARGIN_MS } from './connect-as-signed-in-user.ts'

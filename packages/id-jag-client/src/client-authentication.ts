@@ -1,6 +1,6 @@
 import { CLIENT_ASSERTION_TYPE, importSigningKey, signClientAssertion, type SigningKey } from '@ema/tokens'
 import type { JWK } from 'jose'
-import type { ClientRegistration } from '../config.ts'
+import type { ClientRegistration } from './client-registration.ts'
 import { type ClientAuthChoice, chooseClientAuthMethod, type TokenEndpointServer } from './choose-client-auth-method.ts'
 
 /**

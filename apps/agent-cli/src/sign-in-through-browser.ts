@@ -1,7 +1,5 @@
 import * as oidc from 'openid-client'
-import { discoverIdp } from '../discover-idp.ts'
-import { FlowError } from '../flow/flow-error.ts'
-import { redeemSignInResponse, type SignInResult } from '../redeem-sign-in-response.ts'
+import { discoverIdp, FlowError, redeemSignInResponse, type SignInResult } from '@ema/id-jag-client'
 import type { AgentConfig } from './agent-config.ts'
 import { answerBrowser, listenForCallback } from './loopback-listener.ts'
 

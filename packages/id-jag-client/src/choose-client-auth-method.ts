@@ -1,4 +1,4 @@
-import type { ClientAuthMethod, ClientRegistration } from '../config.ts'
+import type { ClientAuthMethod, ClientRegistration } from './client-registration.ts'
 import { FlowError } from './flow-error.ts'
 
 /**

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client'
-import { FlowError } from './flow/flow-error.ts'
+import { FlowError } from './flow-error.ts'
 
 /** What a sign-in started with: the values its response is checked against (CL-14, CL-15). */
 export interface PendingSignIn {
