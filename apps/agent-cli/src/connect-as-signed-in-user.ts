@@ -1,6 +1,9 @@
-import { type ChainResult, discoverIdp, FlowError, idpTokenEndpoint, runChain, type StepRecorder } from '@ema/id-jag-client'
+import { asFlowError, type ChainResult, discoverIdp, FlowError, idpTokenEndpoint, runChain, type StepRecorder } from '@ema/id-jag-client'
 import type { AgentConfig } from './agent-config.ts'
 import { type AgentState, keepAccessToken } from './agent-state.ts'
+
+/** The names the CLI shows: the demo world's (docs/demo-world.md). */
+export const DISPLAY_NAMES = { idpName: 'Acme SSO', serverName: 'Tasks' } as const
 
 /** An ID token with less than this left is not presented: the IdP could see it expired. */
 export const ID_TOKEN_EXPIRY_MARGIN_MS = 60_000
@@ -41,7 +44,7 @@ export interface ConnectDeps {
  * (CL-44, CL-45) and a fresh access token. Every token the chain obtains, including the SDK's
  * re-acquisitions after a 401 or a step-up (CL-46), is written back to the state file.
  */
-export async function connectAsSignedInUser(config: AgentConfig, state: AgentState, deps: ConnectDeps): Promise<ChainResult> {
+export async function connectAsSignedInUser(config: AgentConfig, state: AgentState, deps: ConnectDeps): Promise<ChainResult & { subject: SubjectTokenChoice }> {
   const now = deps.now ?? Date.now
   if (state.idpIssuer !== config.idpIssuer || state.clientId !== config.idpClient.clientId) {
     throw new FlowError('login_required', `The kept sign-in is for ${state.clientId} at ${state.idpIssuer}, not ${config.idpClient.clientId} at ${config.idpIssuer}; sign in again: npm run agent -- login`)
@@ -52,37 +55,43 @@ export async function connectAsSignedInUser(config: AgentConfig, state: AgentSta
     if (!keepAccessToken(config.stateFile, state, accessToken)) deps.record({ title: 'New access token not kept', status: 'ok', notes: ['the kept sign-in changed meanwhile (a logout or another login)'] })
   }
   const kept = state.accessToken
-  return runChain({
-    mcpServerUrl: config.mcpServerUrl,
-    expectedAuthorizationServer: config.expectedAuthorizationServer,
-    subjectToken: subject.token,
-    subjectTokenType: subject.type,
-    idpName: 'Acme SSO',
-    idp: async () => {
-      deps.record({ title: 'Subject token for the token exchange', status: 'ok', notes: [subject.reason] })
-      return idpTokenEndpoint(await discoverIdp(config, deps.fetch))
-    },
-    idpClient: config.idpClient,
-    authorizationServerClient: config.authorizationServerClient,
-    scope: config.scope,
-    pinnedScope: deps.pinnedScope,
-    serverName: 'Tasks',
-    fetch: deps.fetch,
-    allowInsecureHttp: config.allowInsecureHttp,
-    record: deps.record,
-    cachedAccessToken: kept === undefined ? undefined : { ...kept, accessToken: kept.token, grantedScope: kept.grantedScope },
-    now,
-    onAccessToken: ({ accessToken, grantedScope, authorizationServer, resource }) =>
-      keep({ token: accessToken, grantedScope, authorizationServer, resource, clientId, expiresAt: now() + (accessToken.expires_in ?? 0) * 1000 }),
-    onTokens: (tokens, authorizationServer, resource) => {
-      deps.record({ title: 'Access token re-acquired by the MCP SDK (RFC 7523 jwt-bearer, fresh ID-JAG)', status: 'ok', notes: [`granted scope: ${tokens.scope ?? '(as requested)'}`] })
-      keep({ token: tokens, grantedScope: tokens.scope, authorizationServer: authorizationServer.issuer, resource, clientId, expiresAt: now() + (tokens.expires_in ?? 0) * 1000 })
-    },
-    // CL-45: the IdP refusing the kept subject token (expired, revoked, or the IdP restarted with new
-    // keys) needs a new sign-in; any other refusal, and every refusal from the authorization server,
-    // is passed on as is.
-    explainIdpRefusal: (error) => error.error === 'invalid_grant'
-      ? new FlowError('login_required', `Acme SSO no longer accepts the kept ${subject.type === 'refresh_token' ? 'refresh token' : 'ID token'} (${error.message}); sign in again: npm run agent -- login`, { cause: error })
-      : error,
-  })
+  try {
+    const chain = await runChain({
+      ...DISPLAY_NAMES,
+      mcpServerUrl: config.mcpServerUrl,
+      expectedAuthorizationServer: config.expectedAuthorizationServer,
+      subjectToken: subject.token,
+      subjectTokenType: subject.type,
+      idp: async () => {
+        deps.record({ title: 'Subject token for the token exchange', status: 'ok', notes: [subject.reason] })
+        return idpTokenEndpoint(await discoverIdp({ ...config, idpName: DISPLAY_NAMES.idpName }, deps.fetch), DISPLAY_NAMES.idpName)
+      },
+      idpClient: config.idpClient,
+      authorizationServerClient: config.authorizationServerClient,
+      scope: config.scope,
+      pinnedScope: deps.pinnedScope,
+      fetch: deps.fetch,
+      allowInsecureHttp: config.allowInsecureHttp,
+      record: deps.record,
+      cachedAccessToken: kept === undefined ? undefined : { ...kept, accessToken: kept.token, grantedScope: kept.grantedScope },
+      now,
+      // Every access token: the first one and each one the MCP SDK re-acquires later (CL-44, CL-46).
+      onAccessToken: ({ accessToken, grantedScope, authorizationServer, resource }) =>
+        keep({ token: accessToken, grantedScope, authorizationServer, resource, clientId, expiresAt: now() + (accessToken.expires_in ?? 0) * 1000 }),
+    })
+    return { ...chain, subject }
+  } catch (error) {
+    throw explainIdpRefusal(error, subject)
+  }
+}
+
+/**
+ * CL-45: the IdP refusing the kept subject token (expired, revoked, or the IdP restarted with new
+ * keys) needs a new sign-in; any other refusal, and every refusal from the authorization server or
+ * the MCP server, is passed on as is.
+ */
+export function explainIdpRefusal(error: unknown, subject: SubjectTokenChoice): FlowError {
+  const flowError = asFlowError(error)
+  if (flowError.refusedBy !== 'idp' || flowError.error !== 'invalid_grant') return flowError
+  return new FlowError('login_required', `${DISPLAY_NAMES.idpName} no longer accepts the kept ${subject.type === 'refresh_token' ? 'refresh token' : 'ID token'} (${flowError.message}); sign in again: npm run agent -- login`, { cause: error })
 }

@@ -2,7 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { asFlowError, callMcpTool, type Env, FlowError, formatStepLine } from '@ema/id-jag-client'
 import { type AgentConfig, loadAgentConfig } from './agent-config.ts'
 import { deleteAgentState, readAgentState, writeAgentState } from './agent-state.ts'
-import { connectAsSignedInUser } from './connect-as-signed-in-user.ts'
+import { connectAsSignedInUser, explainIdpRefusal } from './connect-as-signed-in-user.ts'
 import { type AgentCommand, parseAgentArguments } from './parse-agent-arguments.ts'
 import { signInThroughBrowser } from './sign-in-through-browser.ts'
 import { stateFromIdToken } from './state-from-id-token.ts'
@@ -136,6 +136,7 @@ async function useTools(config: AgentConfig, command: Extract<AgentCommand, { na
       return 0
     }
     const result: CallToolResult = await callMcpTool(connection, command.tool, command.arguments, { record, grantedScope: chain.grantedScope })
+      .catch((error: unknown) => { throw explainIdpRefusal(error, chain.subject) }) // a re-acquisition during the call
     for (const item of result.content) io.out(item.type === 'text' ? item.text : JSON.stringify(item))
     return result.isError === true ? 1 : 0
   } finally {

@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client'
 import { discoverIdp, FlowError, redeemSignInResponse, type SignInResult } from '@ema/id-jag-client'
 import type { AgentConfig } from './agent-config.ts'
+import { DISPLAY_NAMES } from './connect-as-signed-in-user.ts'
 import { answerBrowser, listenForCallback } from './loopback-listener.ts'
 
 export interface BrowserSignInDeps {
@@ -30,7 +31,7 @@ export async function signInThroughBrowser(config: AgentConfig, deps: BrowserSig
   const listener = await listenForCallback(config.loopbackHost, state)
   let timer: NodeJS.Timeout | undefined
   try {
-    const idp = await discoverIdp(config, deps.fetch, listener.redirectUri)
+    const idp = await discoverIdp({ ...config, idpName: DISPLAY_NAMES.idpName }, deps.fetch, listener.redirectUri)
     const authorizationUrl = oidc.buildAuthorizationUrl(idp, {
       redirect_uri: listener.redirectUri,
       scope: config.signInScope,
@@ -49,7 +50,7 @@ export async function signInThroughBrowser(config: AgentConfig, deps: BrowserSig
     })
     const { url, res } = await Promise.race([listener.callback, timeout])
     try {
-      const result = await redeemSignInResponse(idp, url, { state, nonce, codeVerifier }) // CL-14, CL-15
+      const result = await redeemSignInResponse(idp, url, { state, nonce, codeVerifier }, DISPLAY_NAMES.idpName) // CL-14, CL-15
       await answerBrowser(res, 200, `Signed in as ${result.user.username ?? result.user.sub}. You can close this window and return to the terminal.`)
       return result
     } catch (error) {

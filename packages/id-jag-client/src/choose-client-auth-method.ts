@@ -9,7 +9,7 @@ export const DEFAULT_TOKEN_ENDPOINT_AUTH_METHODS: readonly string[] = ['client_s
 
 /** The token endpoint a method is chosen for: who it is, and what its metadata advertises. */
 export interface TokenEndpointServer {
-  /** Shown in messages, e.g. "Acme SSO" or "The MCP authorization server". */
+  /** Shown in messages: the IdP's name from configuration, or "the MCP authorization server". */
   name: string
   /** Its `token_endpoint_auth_methods_supported` (RFC 8414 §2), if it publishes one. */
   authMethodsSupported?: readonly string[] | undefined

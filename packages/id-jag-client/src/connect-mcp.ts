@@ -4,7 +4,8 @@ import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js'
 import { EXTENSION_ID, parseScope } from '@ema/tokens'
 import { asFlowError, FlowError } from './flow-error.ts'
-import type { Step, StepRecorder } from './step.ts'
+import type { StepRecorder } from './step.ts'
+import type { StepView } from './step-view.ts'
 import { parseBearerChallenge } from './www-authenticate.ts'
 
 export interface ConnectMcpOptions {
@@ -12,9 +13,12 @@ export interface ConnectMcpOptions {
   /** Supplies the Bearer token and re-acquires it on 401 / 403 (e.g. `IdJagOAuthClientProvider`). */
   authProvider: OAuthClientProvider
   fetch: typeof fetch
-  /** Shown in messages, e.g. "Tasks". */
+  /** The MCP server's name in messages, from configuration; default "MCP". */
   serverName?: string
-  record?: StepRecorder
+  /** How this client introduces itself in `initialize`; default `id-jag-client`. */
+  clientInfo?: { name: string; version: string }
+  /** The view of the traffic `fetch` records, kept so that {@link callMcpTool} can end each call's steps. */
+  steps?: StepView | undefined
   /** Told about every 403 `insufficient_scope` challenge before the SDK steps up (CL-46). */
   onInsufficientScope?: (challengedScope: string | undefined) => void
 }
@@ -27,6 +31,8 @@ export interface McpConnection {
   /** The last 401/403 challenge the MCP server sent, for explaining a refusal in plain words. */
   lastChallenge(): { status: number; header: string | null } | undefined
   close(): Promise<void>
+  /** The step view of this connection's traffic, if it is recorded. */
+  steps: StepView | undefined
 }
 
 /**
@@ -37,7 +43,6 @@ export interface McpConnection {
  * @throws {FlowError} when the MCP server refuses the token or the connection fails.
  */
 export async function connectMcp(options: ConnectMcpOptions): Promise<McpConnection> {
-  const record = options.record ?? (() => {})
   const serverName = options.serverName ?? 'MCP'
   let lastChallenge: { status: number; header: string | null } | undefined
   // Remember the last refusal's challenge: the SDK's error only carries the status.
@@ -50,51 +55,41 @@ export async function connectMcp(options: ConnectMcpOptions): Promise<McpConnect
     }
     return response
   }
-  const step: Step = {
-    title: `Connect to the ${serverName} MCP server and list tools (Streamable HTTP, Bearer)`,
-    status: 'ok',
-    request: { method: 'POST', url: options.mcpServerUrl, headers: { authorization: 'Bearer (access token)' }, params: { method: 'initialize, tools/list' } },
-  }
   const transport = new StreamableHTTPClientTransport(new URL(options.mcpServerUrl), { authProvider: options.authProvider, fetch: observingFetch })
   const client = new Client(
-    { name: 'acme-agent', version: '0.1.0' },
+    options.clientInfo ?? { name: 'id-jag-client', version: '0.1.0' },
     // CL-12: declare the extension; the ext-auth spec defines no settings object.
     { capabilities: { extensions: { [EXTENSION_ID]: {} } } },
   )
   try {
     await client.connect(transport)
     const { tools } = await client.listTools()
-    const server = client.getServerVersion()
-    step.response = { status: 200, body: { serverInfo: server, tools: tools.map((tool) => tool.name) } }
-    record(step)
-    return { client, tools, serverName, lastChallenge: () => lastChallenge, close: () => client.close() }
+    return { client, tools, serverName, lastChallenge: () => lastChallenge, close: () => client.close(), steps: options.steps }
   } catch (error) {
-    record({ ...step, status: 'error', response: lastChallenge === undefined ? undefined : { status: lastChallenge.status, body: { 'WWW-Authenticate': lastChallenge.header } } })
     await client.close().catch(() => {})
     throw explainMcpError(error, lastChallenge, serverName, 'the connection', undefined)
   }
 }
 
-/** Calls one tool and records the step. A refusal becomes a {@link FlowError} with the wire error code. */
+/**
+ * Calls one tool. A refusal becomes a {@link FlowError} with the wire error code; `record`, if given,
+ * receives the call's steps (and any re-acquired token's) from the connection's recorded traffic.
+ */
 export async function callMcpTool(
   connection: McpConnection,
   name: string,
   args: Record<string, unknown>,
   options: { record?: StepRecorder; grantedScope?: string | undefined } = {},
 ): Promise<CallToolResult> {
-  const record = options.record ?? (() => {})
-  const step: Step = { title: `Call tool ${name}`, status: 'ok', request: { method: 'POST', url: 'tools/call', params: { name, arguments: JSON.stringify(args) } } }
+  if (options.record !== undefined) connection.steps?.recordTo(options.record)
   const before = connection.lastChallenge()
   try {
-    const result = (await connection.client.callTool({ name, arguments: args })) as CallToolResult
-    step.response = { status: 200, body: { isError: result.isError ?? false } }
-    record(step)
-    return result
+    return (await connection.client.callTool({ name, arguments: args })) as CallToolResult
   } catch (error) {
     const challenge = connection.lastChallenge()
-    const fresh = challenge !== before ? challenge : undefined
-    record({ ...step, status: 'error', response: fresh === undefined ? undefined : { status: fresh.status, body: { 'WWW-Authenticate': fresh.header } } })
-    throw explainMcpError(error, fresh, connection.serverName, name, options.grantedScope)
+    throw explainMcpError(error, challenge !== before ? challenge : undefined, connection.serverName, name, options.grantedScope)
+  } finally {
+    connection.steps?.flush()
   }
 }
 
@@ -117,11 +112,11 @@ export function explainMcpError(
     const granted = parseScope(grantedScope)
     const missing = required.filter((scope) => !granted.includes(scope))
     const lacks = (missing.length > 0 ? missing : required).join(' ') || 'the required scope'
-    return new FlowError('insufficient_scope', `The ${serverName} server refused ${what}: your token lacks ${lacks}`, { status, description: bearer?.error_description, cause: error })
+    return new FlowError('insufficient_scope', `The ${serverName} server refused ${what}: your token lacks ${lacks}`, { status, description: bearer?.error_description, cause: error, refusedBy: 'mcp_server' })
   }
   if (status === 401 || status === 403) {
     const code = bearer?.error ?? (status === 401 ? 'invalid_token' : 'access_denied')
-    return new FlowError(code, `The ${serverName} server refused ${what} (HTTP ${status}): ${bearer?.error_description ?? 'the access token was not accepted'}`, { status, description: bearer?.error_description, cause: error })
+    return new FlowError(code, `The ${serverName} server refused ${what} (HTTP ${status}): ${bearer?.error_description ?? 'the access token was not accepted'}`, { status, description: bearer?.error_description, cause: error, refusedBy: 'mcp_server' })
   }
   const flowError = asFlowError(error)
   return new FlowError(flowError.error, `The ${serverName} server could not complete ${what}: ${flowError.message}`, { cause: error })

@@ -1,7 +1,7 @@
 import { assertTrustworthyUrl, GRANT_PROFILE, GRANT_TYPE, METADATA, WELL_KNOWN } from '@ema/tokens'
 import { z } from 'zod'
-import { asFlowError, FlowError } from './flow-error.ts'
-import { safeBody, type Step, type StepRecorder } from './step.ts'
+import { fetchMetadata } from './fetch-metadata.ts'
+import { FlowError } from './flow-error.ts'
 
 /** RFC 8414 §2 metadata: the members this client uses; others pass through. */
 export const AuthorizationServerMetadata = z.looseObject({
@@ -18,7 +18,6 @@ export interface DiscoverAuthorizationServerOptions {
   authorizationServer: string
   fetch: typeof fetch
   allowInsecureHttp: boolean
-  record?: StepRecorder
 }
 
 /** The plain-words refusal of CL-06/CL-07. */
@@ -43,58 +42,36 @@ export const PROFILE_NOT_ADVERTISED_NOTE =
  * @throws {FlowError}
  */
 export async function discoverAuthorizationServer(options: DiscoverAuthorizationServerOptions): Promise<AuthorizationServerMetadata> {
-  const record = options.record ?? (() => {})
-  const step: Step = { title: 'Authorization server metadata (RFC 8414)', status: 'ok', notes: [] }
-  try {
-    for (const metadataUrl of metadataCandidates(options.authorizationServer)) {
-      const url = new URL(metadataUrl)
-      assertTrustworthyUrl(url, options.allowInsecureHttp) // CL-48
-      step.request = { method: 'GET', url: url.href }
-      let response: Response
-      try {
-        response = await options.fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual' })
-      } catch (cause) {
-        throw new FlowError('network_error', `Could not reach ${url.origin}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
-      }
-      const body: unknown = await response.json().catch(() => undefined)
-      step.response = { status: response.status, body: safeBody(body) }
-      if (response.status === 404) {
-        step.notes!.push(`${url.href} answered 404; trying the next well-known URL (CL-04)`)
-        continue
-      }
-      if (!response.ok) throw new FlowError('invalid_authorization_server_metadata', `The authorization server's metadata at ${url.href} answered HTTP ${response.status}`, { status: response.status })
-      const parsed = AuthorizationServerMetadata.safeParse(body)
-      if (!parsed.success) throw new FlowError('invalid_authorization_server_metadata', `The authorization server's metadata at ${url.href} is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
-      const metadata = parsed.data
-      // CL-05 (RFC 8414 §3.3): the issuer must be the URL we derived the metadata URL from.
-      if (metadata.issuer !== options.authorizationServer) {
-        throw new FlowError('invalid_authorization_server_metadata', `The authorization server metadata names the issuer "${metadata.issuer}", but it was fetched for "${options.authorizationServer}", so it was refused`)
-      }
-      const profileNote = requireIdJagProfile(metadata)
-      assertTrustworthyUrl(new URL(metadata.token_endpoint), options.allowInsecureHttp) // CL-48
-      step.notes!.push('issuer matches (CL-05)', profileNote)
-      record(step)
-      return metadata
-    }
-    throw new FlowError('invalid_authorization_server_metadata', `The authorization server ${options.authorizationServer} publishes no metadata`)
-  } catch (error) {
-    record({ ...step, status: 'error' })
-    throw asFlowError(error)
+  const { metadata } = await fetchMetadata({
+    candidates: metadataCandidates(options.authorizationServer), // CL-04
+    schema: AuthorizationServerMetadata,
+    whose: "The authorization server's metadata (RFC 8414)",
+    error: 'invalid_authorization_server_metadata',
+    fetch: options.fetch,
+    allowInsecureHttp: options.allowInsecureHttp,
+  })
+  // CL-05 (RFC 8414 §3.3): the issuer must be the URL we derived the metadata URL from.
+  if (metadata.issuer !== options.authorizationServer) {
+    throw new FlowError('invalid_authorization_server_metadata', `The authorization server metadata names the issuer "${metadata.issuer}", but it was fetched for "${options.authorizationServer}", so it was refused`)
   }
+  if (idJagProfileNote(metadata) === undefined) {
+    throw new FlowError('unsupported_grant_profile', `${capitalise(NO_ID_JAG_PROFILE)} (${GRANT_PROFILE.ID_JAG} with the jwt-bearer grant), so this agent cannot use Enterprise-Managed Authorization with it`)
+  }
+  assertTrustworthyUrl(new URL(metadata.token_endpoint), options.allowInsecureHttp) // CL-48
+  return metadata
 }
 
 /**
- * CL-06, CL-07: refuses unless jwt-bearer is listed and the profile list, when published, names the
- * ID-JAG profile. Returns the step note saying which evidence was accepted.
+ * CL-06, CL-07: whether the metadata supports this profile, in words for a step note; undefined when
+ * it does not. The jwt-bearer grant must be listed, and the profile list, when published, must name
+ * the ID-JAG profile.
  */
-function requireIdJagProfile(metadata: AuthorizationServerMetadata): string {
+export function idJagProfileNote(metadata: Pick<AuthorizationServerMetadata, 'grant_types_supported' | typeof METADATA.AUTHORIZATION_GRANT_PROFILES_SUPPORTED>): string | undefined {
   const profiles = metadata[METADATA.AUTHORIZATION_GRANT_PROFILES_SUPPORTED]
-  const grants = metadata.grant_types_supported ?? []
-  const refuse = () => new FlowError('unsupported_grant_profile', `${capitalise(NO_ID_JAG_PROFILE)} (${GRANT_PROFILE.ID_JAG} with the jwt-bearer grant), so this agent cannot use Enterprise-Managed Authorization with it`)
   // CL-07: the jwt-bearer grant must be listed, whatever the profile list says (JAG §7.2).
-  if (!grants.includes(GRANT_TYPE.JWT_BEARER)) throw refuse()
+  if (!(metadata.grant_types_supported ?? []).includes(GRANT_TYPE.JWT_BEARER)) return undefined
   // CL-06: a published profile list that omits ID-JAG is a clear "no".
-  if (profiles !== undefined && !profiles.includes(GRANT_PROFILE.ID_JAG)) throw refuse()
+  if (profiles !== undefined && !profiles.includes(GRANT_PROFILE.ID_JAG)) return undefined
   if (profiles === undefined) return PROFILE_NOT_ADVERTISED_NOTE // CL-06 is a MAY: jwt-bearer alone (CL-07) is enough to try
   return `advertises ${GRANT_PROFILE.ID_JAG} (CL-06) and the jwt-bearer grant (CL-07)`
 }

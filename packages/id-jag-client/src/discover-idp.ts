@@ -7,6 +7,8 @@ import { openidClientAuthentication } from './openid-client-authentication.ts'
 /** What discovery needs of the web app's or the agent's configuration. */
 export interface IdpClientConfig {
   idpIssuer: string
+  /** The IdP's display name in messages, from configuration. */
+  idpName: string
   idpClient: ClientRegistration
   allowInsecureHttp: boolean
 }
@@ -22,7 +24,7 @@ export async function discoverIdp(config: IdpClientConfig, fetchImpl: typeof fet
       new URL(config.idpIssuer),
       config.idpClient.clientId,
       redirectUri === undefined ? {} : { redirect_uris: [redirectUri] },
-      openidClientAuthentication(config.idpClient, 'Acme SSO'),
+      openidClientAuthentication(config.idpClient, config.idpName),
       {
         execute: config.allowInsecureHttp ? [oidc.allowInsecureRequests] : [], // CL-48
         [oidc.customFetch]: (url, options) => fetchImpl(url, options as RequestInit),
@@ -30,13 +32,13 @@ export async function discoverIdp(config: IdpClientConfig, fetchImpl: typeof fet
     )
   } catch (cause) {
     const reason = cause instanceof Error ? (cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message) : String(cause)
-    throw new FlowError('temporarily_unavailable', `Could not read Acme SSO's discovery document at ${config.idpIssuer}: ${reason}`, { cause })
+    throw new FlowError('temporarily_unavailable', `Could not read ${config.idpName}'s discovery document at ${config.idpIssuer}: ${reason}`, { cause })
   }
 }
 
 /** Where the token exchange goes, from the discovery document (CL-17). */
-export function idpTokenEndpoint(idp: oidc.Configuration): IdpTokenEndpoint {
+export function idpTokenEndpoint(idp: oidc.Configuration, idpName: string): IdpTokenEndpoint {
   const metadata = idp.serverMetadata()
-  if (metadata.token_endpoint === undefined) throw new FlowError('invalid_idp_metadata', 'Acme SSO does not publish a token endpoint')
+  if (metadata.token_endpoint === undefined) throw new FlowError('invalid_idp_metadata', `${idpName} does not publish a token endpoint`)
   return { tokenEndpoint: metadata.token_endpoint, issuer: metadata.issuer, authMethodsSupported: metadata.token_endpoint_auth_methods_supported }
 }

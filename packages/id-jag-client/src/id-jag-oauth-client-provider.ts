@@ -12,29 +12,28 @@ import { jwtBearerParams } from './redeem-id-jag.ts'
  */
 export const MAX_STEP_UPS = 2
 
-/** A client registration at the MCP authorization server (a secret, a private key, or both). */
-export type IdJagClientRegistration = ClientRegistration
-
 export interface IdJagOAuthClientProviderOptions {
   /** The MCP authorization server's issuer; the registration below is bound to it. */
   authorizationServer: string
   /** The MCP server's resource identifier, sent as `resource` (CL-39). */
   resource: string
   /** The client's registration at the MCP authorization server: the `client_id` the IdP puts in the ID-JAG (CL-37). */
-  client: IdJagClientRegistration
+  client: ClientRegistration
   /** Scopes to request (CL-40). The SDK passes this back to {@link IdJagOAuthClientProvider.prepareTokenRequest}. */
   scope?: string
   /**
-   * Obtains a fresh ID-JAG from the enterprise IdP for this authorization server and resource: in
-   * this app, `requestIdJag` with the signed-in user's ID token (RFC 8693, CL-17…CL-30).
-   * Called every time the SDK needs a new access token, because an ID-JAG is single-use (CL-44).
+   * Obtains a fresh ID-JAG from the enterprise IdP for this authorization server and resource, e.g.
+   * `requestIdJag` with the signed-in user's ID token (RFC 8693, CL-17…CL-30). Called every time a new
+   * access token is needed, because an ID-JAG is single-use (CL-44).
    */
-  requestIdJag: (request: { scope: string | undefined }) => Promise<string>
+  obtainIdJag: (request: { scope: string | undefined }) => Promise<string>
+  /** `client_name` in the client metadata the SDK reads; default "MCP client". */
+  clientName?: string
   /** Tokens already obtained (e.g. by running the jwt-bearer grant yourself). */
   tokens?: OAuthTokens
   /** Discovery already done (PRM + AS metadata), so the SDK's `auth()` skips its own. */
   discoveryState?: OAuthDiscoveryState
-  /** Told about every token set the SDK saves (e.g. to show it). */
+  /** Told about every access token saved, the first one and each later one (e.g. to keep it). */
   onTokens?: (tokens: OAuthTokens) => void
 }
 
@@ -53,14 +52,14 @@ export interface IdJagOAuthClientProviderOptions {
  * - on 403 `insufficient_scope` (reported by `connectMcp` through {@link noteInsufficientScope}),
  *   asks for the union of the scopes it requested before and the challenged ones (CL-46, MCP 2026-07
  *   step-up), at most {@link MAX_STEP_UPS} times per connection;
- * - implements `prepareTokenRequest(scope)` by asking the `requestIdJag` callback for a fresh ID-JAG
+ * - implements `prepareTokenRequest(scope)` by asking the `obtainIdJag` callback for a fresh ID-JAG
  *   and returning the jwt-bearer parameters (`grant_type`, `assertion`, `resource`, `scope`). So when
  *   the MCP server answers 401 (or 403 `insufficient_scope`), the SDK's own `auth()` re-acquires a
  *   token without user interaction. `redirectUrl` is `undefined`, which tells `auth()` the flow is
  *   non-interactive.
  *
  * What it does NOT do:
- * - sign the user in or talk to the IdP itself: the `requestIdJag` callback owns that;
+ * - sign the user in or talk to the IdP itself: the `obtainIdJag` callback owns that;
  * - interactive authorization (`redirectToAuthorization`, `codeVerifier` throw), dynamic client
  *   registration, or the CL-09 fallback to the authorization-code flow;
  * - refresh tokens (the profile issues none), or DPoP (CL-29, CL-41);
@@ -91,7 +90,7 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
 
   get clientMetadata(): OAuthClientMetadata {
     return {
-      client_name: 'Acme Agent',
+      client_name: this.#options.clientName ?? 'MCP client',
       redirect_uris: [],
       grant_types: [GRANT_TYPE.JWT_BEARER],
       token_endpoint_auth_method: this.#options.client.authMethod ?? (this.#options.client.privateJwk === undefined ? 'client_secret_basic' : 'private_key_jwt'),
@@ -109,13 +108,21 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
     return this.#tokens
   }
 
+  /**
+   * Keeps the access token the SDK or `redeemIdJag` obtained, and tells `onTokens`.
+   * @throws {FlowError} `invalid_response` unless `token_type` is Bearer: this client only sends
+   *   Bearer tokens (CL-42).
+   */
   saveTokens(tokens: OAuthTokens): void {
+    if (tokens.token_type.toLowerCase() !== 'bearer') {
+      throw new FlowError('invalid_response', `The MCP authorization server returned token_type "${tokens.token_type}"; this client only sends Bearer tokens (CL-42)`)
+    }
     this.#tokens = tokens
     this.#options.onTokens?.(tokens)
   }
 
   /**
-   * Gets a fresh ID-JAG from the callback and returns the RFC 7523 jwt-bearer parameters. The SDK adds
+   * Gets a fresh ID-JAG from `obtainIdJag` and returns the RFC 7523 jwt-bearer parameters. The SDK adds
    * `resource` again (same value) and client authentication, then POSTs to the token endpoint.
    *
    * `scope` is what the SDK passes: in SDK 1.x always `clientMetadata.scope`, i.e. the union so far.
@@ -134,7 +141,7 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
       this.#stepUps += 1
     }
     const requested = this.#requestedScope
-    const idJag = await this.#options.requestIdJag({ scope: requested })
+    const idJag = await this.#options.obtainIdJag({ scope: requested })
     return jwtBearerParams(idJag, this.#options.resource, requested)
   }
 

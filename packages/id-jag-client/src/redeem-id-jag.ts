@@ -1,9 +1,10 @@
+import { fetchToken } from '@modelcontextprotocol/sdk/client/auth.js'
+import { OAuthError } from '@modelcontextprotocol/sdk/server/auth/errors.js'
 import { GRANT_TYPE } from '@ema/tokens'
 import { z } from 'zod'
-import type { ClientRegistration } from './client-registration.ts'
+import type { AuthorizationServerMetadata } from './discover-authorization-server.ts'
 import { asFlowError, FlowError } from './flow-error.ts'
-import { postTokenRequest, throwIfTokenError } from './post-token-request.ts'
-import { decodedToken, safeBody, type Step, type StepRecorder } from './step.ts'
+import type { IdJagOAuthClientProvider } from './id-jag-oauth-client-provider.ts'
 
 /** RFC 6749 §5.1 access token response. */
 export const AccessTokenResponse = z.looseObject({
@@ -27,62 +28,48 @@ export function jwtBearerParams(idJag: string, resource: string, scope: string |
 }
 
 export interface RedeemIdJagOptions {
-  /** The MCP authorization server's token endpoint (from its metadata). */
-  tokenEndpoint: string
-  idJag: string
-  /** The MCP server's resource identifier, the same as in the ID-JAG (CL-39). */
-  resource: string
-  scope?: string | undefined
-  /** The client's registration at the MCP authorization server: the `client_id` in the ID-JAG (CL-37). */
-  client: ClientRegistration
-  /** The authorization server's issuer: the audience of a `private_key_jwt` assertion (CL-28). */
-  issuer?: string | undefined
-  /** Its metadata's `token_endpoint_auth_methods_supported`, to choose the method (CL-28, CL-37). */
-  authMethodsSupported?: readonly string[] | undefined
+  /** The MCP authorization server's verified metadata: its `token_endpoint` and auth methods. */
+  authorizationServer: AuthorizationServerMetadata
   fetch: typeof fetch
-  allowInsecureHttp: boolean
-  record?: StepRecorder
 }
 
 /**
- * Redeems an ID-JAG for an access token at the MCP authorization server with the RFC 7523
- * jwt-bearer grant (CL-36…CL-40): `grant_type`, `assertion`, `resource`, `scope`, authenticated
- * with the registration at that server.
+ * Gets an access token from the MCP authorization server with a fresh ID-JAG (RFC 7523 jwt-bearer,
+ * CL-36…CL-40), on the one path every redemption takes, the first one and each one the MCP SDK makes
+ * after a 401 or a 403 `insufficient_scope`: the SDK's `fetchToken` with the provider, whose
+ * `prepareTokenRequest` gets the ID-JAG and returns `grant_type`, `assertion`, `resource` and `scope`,
+ * whose `addClientAuthentication` authenticates as the client the ID-JAG names (CL-28, CL-37), and
+ * whose `saveTokens` checks and keeps the token (CL-42). Follows no redirects (CL-50).
  *
- * Does NOT verify the access token: it is opaque to the client (the page decodes it for display).
- * Does NOT send DPoP proofs (CL-41 applies only to an ID-JAG with `cnf`, which this demo never issues).
- * @throws {FlowError} carrying the authorization server's `error` code (e.g. `invalid_grant`).
+ * Does NOT verify the access token: it is opaque to the client. Does NOT send DPoP proofs (CL-41
+ * applies only to an ID-JAG with `cnf`, which this profile never asks for).
+ * @throws {FlowError} carrying the authorization server's `error` code (e.g. `invalid_grant`), or the
+ *   IdP's when the ID-JAG was refused first.
  */
-export async function redeemIdJag(options: RedeemIdJagOptions): Promise<AccessTokenResponse> {
-  const record = options.record ?? (() => {})
-  const step: Step = { title: 'Access token from the MCP authorization server (RFC 7523 jwt-bearer)', status: 'ok' }
+export async function redeemIdJag(provider: IdJagOAuthClientProvider, options: RedeemIdJagOptions): Promise<AccessTokenResponse> {
+  const noRedirects: typeof fetch = (input, init) => options.fetch(input, { ...init, redirect: 'manual' })
+  let tokens: AccessTokenResponse
   try {
-    const params = jwtBearerParams(options.idJag, options.resource, options.scope)
-    // CL-37: authenticate as the client_id the IdP put in the ID-JAG.
-    const result = await postTokenRequest({
-      tokenEndpoint: options.tokenEndpoint,
-      params,
-      client: options.client,
-      serverName: 'the MCP authorization server',
-      issuer: options.issuer,
-      authMethodsSupported: options.authMethodsSupported,
-      fetch: options.fetch,
-      allowInsecureHttp: options.allowInsecureHttp,
-    })
-    step.request = result.request
-    step.notes = [`client authentication ${result.clientAuthentication.reason} (CL-28, CL-37)`]
-    step.response = { status: result.status, body: safeBody(result.body) }
-    throwIfTokenError(result, 'The MCP authorization server', 'an access token')
-    const parsed = AccessTokenResponse.safeParse(result.body)
-    if (!parsed.success) throw new FlowError('invalid_response', `The MCP authorization server returned a malformed token response: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
-    if (parsed.data.token_type.toLowerCase() !== 'bearer') {
-      throw new FlowError('invalid_response', `The MCP authorization server returned token_type "${parsed.data.token_type}"; this client only sends Bearer tokens (CL-42)`)
-    }
-    step.tokens = decodedToken('Access token', parsed.data.access_token)
-    record(step)
-    return parsed.data
+    // Our zod type checks a subset of RFC 8414; the SDK reads token_endpoint and the auth methods from it.
+    tokens = await fetchToken(provider, options.authorizationServer.issuer, { metadata: options.authorizationServer as never, fetchFn: noRedirects })
   } catch (error) {
-    record({ ...step, status: 'error' })
-    throw asFlowError(error)
+    throw describeRefusal(error)
   }
+  await provider.saveTokens(tokens)
+  return tokens
+}
+
+/** The authorization server's refusal, as the SDK reports it, in plain words with its wire code. */
+function describeRefusal(error: unknown): FlowError {
+  if (error instanceof FlowError) return error
+  if (error instanceof OAuthError) {
+    const description = error.message === '' ? undefined : error.message
+    return new FlowError(error.errorCode, `The MCP authorization server refused to issue an access token: ${description ?? error.errorCode}`, { description, cause: error, refusedBy: 'authorization_server' })
+  }
+  // The SDK parses the response with its own zod: a schema failure is a malformed response.
+  if (error instanceof Error && error.name === 'ZodError') {
+    const issues = (error as Error & { issues?: Array<{ message?: string }> }).issues
+    return new FlowError('invalid_response', `The MCP authorization server returned a malformed token response: ${issues?.[0]?.message ?? 'invalid'}`, { cause: error })
+  }
+  return asFlowError(error)
 }

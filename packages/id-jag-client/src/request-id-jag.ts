@@ -1,12 +1,11 @@
 import { GRANT_TYPE, TOKEN_RESPONSE_TYPE, TOKEN_TYPE } from '@ema/tokens'
 import { z } from 'zod'
 import type { TokenEndpointClient } from './client-authentication.ts'
-import { asFlowError, FlowError } from './flow-error.ts'
-import { postTokenRequest, throwIfTokenError } from './post-token-request.ts'
-import { decodedToken, safeBody, type Step, type StepRecorder } from './step.ts'
+import { FlowError } from './flow-error.ts'
+import { postTokenRequest } from './post-token-request.ts'
 
 /** JAG §4.3.4: the token exchange response carrying an ID-JAG. */
-export const IdJagResponse = z.looseObject({
+const IdJagResponse = z.looseObject({
   access_token: z.string().min(1),
   issued_token_type: z.string(),
   token_type: z.string(),
@@ -37,16 +36,15 @@ export interface RequestIdJagOptions {
   issuer?: string | undefined
   /** The IdP metadata's `token_endpoint_auth_methods_supported`, to choose the method (CL-27, CL-28). */
   authMethodsSupported?: readonly string[] | undefined
+  /** The IdP's name in messages, from configuration; default "The IdP". */
+  idpName?: string
   fetch: typeof fetch
   allowInsecureHttp: boolean
-  record?: StepRecorder
-  /** Shown on the page, e.g. "Acme SSO". */
-  idpName?: string
 }
 
 export interface IdJag {
   /** The ID-JAG itself (a credential: never log it or put it in a URL, CL-34). */
-  idJag: string
+  assertion: string
   /** The granted scope: the response's `scope`, or the requested one when absent (CL-31). */
   scope: string | undefined
   expiresIn: number | undefined
@@ -62,60 +60,38 @@ export interface IdJag {
  * Checks the response (CL-30): `issued_token_type` id-jag, `token_type` N_A, an ID-JAG in
  * `access_token`, and no `refresh_token`.
  *
- * Does NOT verify the ID-JAG's signature: the client is not its audience (CL-32). The page decodes it
- * for display only.
- * @throws {FlowError} carrying the IdP's `error` code (`access_denied`, `invalid_grant`, …; CL-35).
+ * Does NOT verify the ID-JAG's signature: the client is not its audience (CL-32).
+ * @throws {FlowError} carrying the IdP's `error` code (`access_denied`, `invalid_grant`, …; CL-35),
+ *   with `refusedBy` = `idp`.
  */
 export async function requestIdJag(options: RequestIdJagOptions): Promise<IdJag> {
-  const record = options.record ?? (() => {})
   const idpName = options.idpName ?? 'The IdP'
-  const step: Step & { notes: string[] } = { title: `Token exchange at ${options.idpName ?? 'the IdP'} (RFC 8693)`, status: 'ok', notes: [] }
-  try {
-    const params = new URLSearchParams({
-      grant_type: GRANT_TYPE.TOKEN_EXCHANGE, // CL-18
-      requested_token_type: TOKEN_TYPE.ID_JAG, // CL-19
-      audience: options.audience, // CL-20
-      resource: options.resource, // CL-21
-    })
-    if (options.scope !== undefined && options.scope !== '') params.set('scope', options.scope) // CL-22
-    params.set('subject_token', options.subjectToken) // CL-24
-    params.set('subject_token_type', options.subjectTokenType === 'refresh_token' ? TOKEN_TYPE.REFRESH_TOKEN : TOKEN_TYPE.ID_TOKEN) // CL-25, CL-45
+  const params = new URLSearchParams({
+    grant_type: GRANT_TYPE.TOKEN_EXCHANGE, // CL-18
+    requested_token_type: TOKEN_TYPE.ID_JAG, // CL-19
+    audience: options.audience, // CL-20
+    resource: options.resource, // CL-21
+  })
+  if (options.scope !== undefined && options.scope !== '') params.set('scope', options.scope) // CL-22
+  params.set('subject_token', options.subjectToken) // CL-24
+  params.set('subject_token_type', options.subjectTokenType === 'refresh_token' ? TOKEN_TYPE.REFRESH_TOKEN : TOKEN_TYPE.ID_TOKEN) // CL-25, CL-45
 
-    // CL-17, CL-27: POST, form-encoded, client-authenticated.
-    const result = await postTokenRequest({
-      tokenEndpoint: options.tokenEndpoint,
-      params,
-      client: options.client,
-      serverName: options.idpName ?? 'the IdP',
-      issuer: options.issuer,
-      authMethodsSupported: options.authMethodsSupported,
-      fetch: options.fetch,
-      allowInsecureHttp: options.allowInsecureHttp,
-    })
-    step.request = result.request
-    step.notes = [`client authentication ${result.clientAuthentication.reason} (CL-27, CL-28)`]
-    step.response = { status: result.status, body: safeBody(result.body) }
-    throwIfTokenError(result, idpName, 'an ID-JAG') // CL-35
+  // CL-17, CL-27: POST, form-encoded, client-authenticated; CL-35: a refusal keeps the IdP's code.
+  const server = { name: idpName, tokenEndpoint: options.tokenEndpoint, issuer: options.issuer, authMethodsSupported: options.authMethodsSupported }
+  const body = await postTokenRequest({ server, role: 'idp', client: options.client, params, fetch: options.fetch, allowInsecureHttp: options.allowInsecureHttp }, 'an ID-JAG')
 
-    const parsed = IdJagResponse.safeParse(result.body)
-    if (!parsed.success) throw new FlowError('invalid_response', `${idpName} returned a malformed token exchange response: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
-    const response = parsed.data
-    // CL-30: exactly an ID-JAG, typed N_A, and no refresh token.
-    if (response.issued_token_type !== TOKEN_TYPE.ID_JAG) {
-      throw new FlowError('invalid_response', `${idpName} issued a token of type "${response.issued_token_type}" instead of an ID-JAG (${TOKEN_TYPE.ID_JAG}), so it was refused`)
-    }
-    if (response.token_type.toUpperCase() !== TOKEN_RESPONSE_TYPE.N_A) {
-      throw new FlowError('invalid_response', `${idpName} returned token_type "${response.token_type}" instead of N_A, so the response was refused`)
-    }
-    if (response.refresh_token !== undefined) {
-      throw new FlowError('invalid_response', `${idpName} returned a refresh token with the ID-JAG, which this profile does not expect, so the response was refused`)
-    }
-    step.tokens = decodedToken('ID-JAG', response.access_token)
-    step.notes.push(response.scope === undefined ? 'no scope in the response: the requested scope was granted (CL-31)' : `granted scope: ${response.scope}`)
-    record(step)
-    return { idJag: response.access_token, scope: response.scope ?? options.scope, expiresIn: response.expires_in }
-  } catch (error) {
-    record({ ...step, status: 'error' })
-    throw asFlowError(error)
+  const parsed = IdJagResponse.safeParse(body)
+  if (!parsed.success) throw new FlowError('invalid_response', `${idpName} returned a malformed token exchange response: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  const response = parsed.data
+  // CL-30: exactly an ID-JAG, typed N_A, and no refresh token.
+  if (response.issued_token_type !== TOKEN_TYPE.ID_JAG) {
+    throw new FlowError('invalid_response', `${idpName} issued a token of type "${response.issued_token_type}" instead of an ID-JAG (${TOKEN_TYPE.ID_JAG}), so it was refused`)
   }
+  if (response.token_type.toUpperCase() !== TOKEN_RESPONSE_TYPE.N_A) {
+    throw new FlowError('invalid_response', `${idpName} returned token_type "${response.token_type}" instead of N_A, so the response was refused`)
+  }
+  if (response.refresh_token !== undefined) {
+    throw new FlowError('invalid_response', `${idpName} returned a refresh token with the ID-JAG, which this profile does not expect, so the response was refused`)
+  }
+  return { assertion: response.access_token, scope: response.scope ?? options.scope, expiresIn: response.expires_in }
 }

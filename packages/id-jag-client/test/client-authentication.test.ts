@@ -9,6 +9,7 @@ import { FlowError } from '../src/flow-error.ts'
 import { requestIdJag } from '../src/request-id-jag.ts'
 import type { Step } from '../src/step.ts'
 import { fakeJwt, startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { tracedFetch } from './support/traced-fetch.ts'
 
 const TARGET = { name: 'Test AS', tokenEndpoint: 'https://as.example/token', issuer: 'https://as.example' }
 
@@ -116,11 +117,10 @@ describe('requestIdJag with a public IdP identification', () => {
       audience: 'http://localhost:4002',
       resource: 'http://localhost:4003/mcp',
       client: { clientId: 'conformance-test-idp-client', authMethod: 'none' },
-      fetch,
+      fetch: tracedFetch(steps),
       allowInsecureHttp: true,
-      record: (step) => steps.push(step),
     })
-    assert.equal(result.idJag, ID_JAG)
+    assert.equal(result.assertion, ID_JAG)
     const received = idp.received[0]!
     assert.equal(received.headers.authorization, undefined)
     assert.equal(received.body.client_id, 'conformance-test-idp-client')

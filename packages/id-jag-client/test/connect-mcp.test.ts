@@ -6,6 +6,7 @@ import { FlowError } from '../src/flow-error.ts'
 import type { Step } from '../src/step.ts'
 import { IdJagOAuthClientProvider } from '../src/id-jag-oauth-client-provider.ts'
 import { startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { tracedFetch } from './support/traced-fetch.ts'
 
 /**
  * A fake "Tasks" MCP server speaking JSON responses over Streamable HTTP: `at-read` may list, only
@@ -82,12 +83,13 @@ describe('connectMcp and callMcpTool', () => {
         resourceMetadata: { resource: resource(), authorization_servers: [as.url] },
         authorizationServerMetadata: { issuer: as.url, token_endpoint: `${as.url}/token`, authorization_endpoint: `${as.url}/auth`, response_types_supported: ['code'] },
       },
-      requestIdJag: async () => {
+      obtainIdJag: async () => {
         idJags.push('fresh')
         return `id-jag-${idJags.length}`
       },
     })
-    return connectMcp({ mcpServerUrl: resource(), authProvider, fetch, serverName: 'Tasks', record: (step) => steps.push(step) })
+    const traced = tracedFetch(steps, { mcpServerUrl: resource() })
+    return connectMcp({ mcpServerUrl: resource(), authProvider, fetch: traced, serverName: 'Tasks', steps: traced.view }).finally(() => traced.flush())
   }
 
   test('CL-12 CL-42 declares the extension, sends the Bearer token and lists tools', async () => {

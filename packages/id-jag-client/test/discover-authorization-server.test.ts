@@ -5,6 +5,7 @@ import { discoverAuthorizationServer, metadataCandidates, PROFILE_NOT_ADVERTISED
 import type { Step } from '../src/step.ts'
 import { FlowError } from '../src/flow-error.ts'
 import { startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { tracedFetch } from './support/traced-fetch.ts'
 
 describe('discoverAuthorizationServer', () => {
   let as: FakeServer
@@ -74,7 +75,9 @@ describe('discoverAuthorizationServer', () => {
     const { authorization_grant_profiles_supported: _absent, ...withoutProfiles } = good()
     documents = { '/.well-known/oauth-authorization-server': withoutProfiles }
     const steps: Step[] = []
-    const metadata = await discoverAuthorizationServer({ authorizationServer: as.url, fetch, allowInsecureHttp: true, record: (step) => steps.push(step) })
+    const traced = tracedFetch(steps)
+    const metadata = await discoverAuthorizationServer({ authorizationServer: as.url, fetch: traced, allowInsecureHttp: true })
+    traced.flush()
     assert.equal(metadata.token_endpoint, `${as.url}/token`)
     assert.equal(steps.length, 1)
     assert.equal(steps[0]!.status, 'ok')

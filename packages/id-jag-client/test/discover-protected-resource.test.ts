@@ -4,6 +4,7 @@ import { discoverProtectedResource } from '../src/discover-protected-resource.ts
 import { FlowError } from '../src/flow-error.ts'
 import type { Step } from '../src/step.ts'
 import { startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { tracedFetch } from './support/traced-fetch.ts'
 
 describe('discoverProtectedResource', () => {
   let rs: FakeServer
@@ -25,8 +26,10 @@ describe('discoverProtectedResource', () => {
   })
   after(() => rs.close())
 
-  const discover = (steps: Step[] = [], expectedAuthorizationServer?: string) =>
-    discoverProtectedResource({ mcpServerUrl: `${rs.url}/mcp`, expectedAuthorizationServer, fetch, allowInsecureHttp: true, record: (s) => steps.push(s) })
+  const discover = (steps: Step[] = [], expectedAuthorizationServer?: string) => {
+    const traced = tracedFetch(steps, { mcpServerUrl: `${rs.url}/mcp` })
+    return discoverProtectedResource({ mcpServerUrl: `${rs.url}/mcp`, expectedAuthorizationServer, fetch: traced, allowInsecureHttp: true }).finally(() => traced.flush())
+  }
 
   test('CL-02 uses resource_metadata from the 401 WWW-Authenticate challenge', async () => {
     challenge = `Bearer resource_metadata="${rs.url}/custom/prm", scope="tasks.read tasks.write"`

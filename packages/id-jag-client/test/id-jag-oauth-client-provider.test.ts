@@ -16,7 +16,7 @@ function provider(overrides: Partial<IdJagOAuthClientProviderOptions> = {}) {
     resource: RESOURCE,
     client: { clientId: 'acme-agent-tasks', clientSecret: 'acme-agent-as-secret' },
     scope: 'tasks.read tasks.write',
-    requestIdJag: async (request) => {
+    obtainIdJag: async (request) => {
       requests.push(request)
       return `id-jag-${++issued}`
     },

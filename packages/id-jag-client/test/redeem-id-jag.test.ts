@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test'
 import { GRANT_TYPE } from '@ema/tokens'
 import type { ClientRegistration } from '../src/client-registration.ts'
 import { FlowError } from '../src/flow-error.ts'
+import { IdJagOAuthClientProvider } from '../src/id-jag-oauth-client-provider.ts'
 import { redeemIdJag } from '../src/redeem-id-jag.ts'
 import { decodeBasic, fakeJwt, startFakeServer, type FakeServer } from './support/fake-server.ts'
 
@@ -26,8 +27,12 @@ describe('redeemIdJag', () => {
   })
   after(() => as.close())
 
-  const redeem = (client = asClient) =>
-    redeemIdJag({ tokenEndpoint: `${as.url}/token`, idJag: ID_JAG, resource: 'http://localhost:4003/mcp', scope: 'tasks.read', client, authMethodsSupported: ['client_secret_basic', 'client_secret_post'], fetch, allowInsecureHttp: true })
+  /** The one redemption path: the provider (a fresh ID-JAG, client authentication) with the SDK's fetchToken. */
+  const redeem = (client = asClient) => {
+    const provider = new IdJagOAuthClientProvider({ authorizationServer: as.url, resource: 'http://localhost:4003/mcp', client, scope: 'tasks.read', obtainIdJag: async () => ID_JAG })
+    const authorizationServer = { issuer: as.url, token_endpoint: `${as.url}/token`, token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }
+    return redeemIdJag(provider, { authorizationServer, fetch })
+  }
 
   test('CL-36 CL-39 CL-40 sends grant_type jwt-bearer, exactly one assertion, resource and scope', async () => {
     const tokens = await redeem()
@@ -54,6 +59,11 @@ describe('redeemIdJag', () => {
 
   test('CL-36 surfaces invalid_grant from the authorization server', async () => {
     reply = { status: 400, body: { error: 'invalid_grant', error_description: 'the ID-JAG was already used' } }
-    await assert.rejects(redeem(), (error: unknown) => error instanceof FlowError && error.error === 'invalid_grant' && /already used/.test(error.message))
+    await assert.rejects(redeem(), (error: unknown) => error instanceof FlowError && error.error === 'invalid_grant' && /already used/.test(error.message) && error.refusedBy === 'authorization_server')
+  })
+
+  test('CL-42 refuses a token that is not a Bearer token', async () => {
+    reply = { status: 200, body: { access_token: ACCESS_TOKEN, token_type: 'DPoP', expires_in: 600 } }
+    await assert.rejects(redeem(), (error: unknown) => error instanceof FlowError && error.error === 'invalid_response' && /only sends Bearer/.test(error.message))
   })
 })

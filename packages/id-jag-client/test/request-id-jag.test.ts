@@ -6,6 +6,7 @@ import { FlowError } from '../src/flow-error.ts'
 import { requestIdJag } from '../src/request-id-jag.ts'
 import type { Step } from '../src/step.ts'
 import { decodeBasic, fakeJwt, startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { tracedFetch } from './support/traced-fetch.ts'
 
 const ID_TOKEN = fakeJwt({ alg: 'ES256' }, { iss: 'http://localhost:4001', sub: 'u-1001' })
 const ID_JAG = fakeJwt({ alg: 'ES256', typ: 'oauth-id-jag+jwt' }, { iss: 'http://localhost:4001', sub: 'u-1001', aud: 'http://localhost:4002', client_id: 'acme-agent-tasks' })
@@ -27,8 +28,9 @@ describe('requestIdJag', () => {
   })
   after(() => idp.close())
 
-  const request = (client: ClientRegistration = basicClient, steps: Step[] = []) =>
-    requestIdJag({
+  const request = (client: ClientRegistration = basicClient, steps: Step[] = []) => {
+    const traced = tracedFetch(steps)
+    return requestIdJag({
       tokenEndpoint: `${idp.url}/token`,
       subjectToken: ID_TOKEN,
       audience: 'http://localhost:4002',
@@ -36,15 +38,15 @@ describe('requestIdJag', () => {
       scope: 'tasks.read tasks.write',
       client,
       authMethodsSupported: ['client_secret_basic', 'client_secret_post'],
-      fetch,
+      fetch: traced,
       allowInsecureHttp: true,
       idpName: 'Acme SSO',
-      record: (step) => steps.push(step),
-    })
+    }).finally(() => traced.flush())
+  }
 
   test('CL-17 CL-18 CL-19 CL-20 CL-21 CL-22 CL-24 CL-25 CL-26 sends exactly the token exchange parameters, form-encoded', async () => {
     const result = await request()
-    assert.equal(result.idJag, ID_JAG)
+    assert.equal(result.assertion, ID_JAG)
     assert.equal(idp.received.length, 1)
     const received = idp.received[0]!
     assert.equal(received.method, 'POST')
