@@ -45,6 +45,8 @@ const CLIENT_ASSERTION_LIFETIME_SECONDS = 60
  * - `none` (a {@link PublicClientIdentification}): `client_id` in the body, no credential at all.
  * Whatever is not the chosen method is removed, so two methods never travel together
  * (RFC 6749 §2.3: a client MUST NOT use more than one authentication method in a request).
+ *
+ * Does NOT send the request: the caller (`postTokenRequest`, the SDK, openid-client) does.
  * @throws {FlowError} `unsupported_client_authentication` when client and server share no method.
  */
 export async function applyClientAuthentication(

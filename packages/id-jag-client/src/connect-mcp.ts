@@ -40,6 +40,8 @@ export interface McpConnection {
  * Enterprise-Managed Authorization extension (CL-12), and lists its tools. The transport sends
  * `Authorization: Bearer` from the auth provider on every request (CL-42), and only tokens from the
  * MCP authorization server (CL-43).
+ *
+ * Does NOT obtain a token itself: the auth provider does, on the SDK's 401 / 403 handling.
  * @throws {FlowError} when the MCP server refuses the token or the connection fails.
  */
 export async function connectMcp(options: ConnectMcpOptions): Promise<McpConnection> {

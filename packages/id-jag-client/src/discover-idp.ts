@@ -17,6 +17,8 @@ export interface IdpClientConfig {
  * The IdP's openid-client configuration for one registration: discovery of IDP_ISSUER, with client
  * authentication chosen from the discovery document (CL-27, CL-28). `redirectUri` is the
  * registration's redirect URI (the web app's, or the agent's loopback one), if it signs users in.
+ *
+ * Does NOT check that the IdP supports the token exchange: its answer to the exchange says so (CL-35).
  */
 export async function discoverIdp(config: IdpClientConfig, fetchImpl: typeof fetch, redirectUri?: string): Promise<oidc.Configuration> {
   try {

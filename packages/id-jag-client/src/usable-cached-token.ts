@@ -34,6 +34,9 @@ export interface CachedTokenContext {
  * server this resource names now, for this resource and this client (CL-43); with more than
  * {@link ACCESS_TOKEN_EXPIRY_MARGIN_MS} left (CL-44); and, when the operator pinned scopes, with no
  * scope beyond them (least privilege). Otherwise the exchange runs again.
+ *
+ * Does NOT verify the token (it is opaque to the client): the MCP server's 401 says when it is no
+ * longer good, and the SDK then re-acquires one (CL-44).
  */
 export function usableCachedToken(cached: CachedAccessToken | undefined, context: CachedTokenContext): CachedAccessToken | undefined {
   if (cached === undefined) return undefined
