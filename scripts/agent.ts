@@ -1,4 +1,4 @@
-// `npm run agent -- <command>`: the headless agent CLI (apps/client/src/agent) against the system
+// `npm run agent -- <command>`: the headless agent CLI (apps/agent-cli) against the system
 // `npm start` runs, with the same local defaults: the demo URLs, and plain http opted into loudly
 // (the CLI warns about it). Anything already set in the environment wins.
 import { spawn } from 'node:child_process'
@@ -11,7 +11,7 @@ env.AS_ISSUER ??= 'http://localhost:4002'
 env.RS_RESOURCE ??= 'http://localhost:4003/mcp'
 env.ALLOW_INSECURE_HTTP ??= 'true'
 
-const entry = fileURLToPath(new URL('../apps/client/src/agent/main.ts', import.meta.url))
+const entry = fileURLToPath(new URL('../apps/agent-cli/src/main.ts', import.meta.url))
 const child = spawn(process.execPath, [entry, ...process.argv.slice(2)], { env, stdio: 'inherit' })
 child.on('exit', (code, signal) => {
   // A child killed by a signal exits as the shell reports it: 128 + the signal number.

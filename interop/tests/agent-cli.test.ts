@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test'
 import { type AgentCliRun, agentCliEnv, ensureAgentCliKey, logInAtIdp, runAgentCli } from '@ema/demo-kit'
 import { startRoles, urls, type RunningRoles } from './support/start-roles.ts'
 
-// The headless agent CLI (apps/client/src/agent) run as its own process against our IdP,
+// The headless agent CLI (apps/agent-cli) run as its own process against our IdP,
 // authorization server and MCP server, as `npm run agent -- …` runs it against `npm start`.
 // Its registrations (docs/demo-world.md): acme-agent-cli at the IdP and acme-agent-cli-tasks at the
 // authorization server, both private_key_jwt with a key pair made here, as `npm start` makes one.

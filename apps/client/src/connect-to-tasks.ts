@@ -1,6 +1,5 @@
+import { runChain, type StepRecorder } from '@ema/id-jag-client'
 import type { ClientConfig } from './config.ts'
-import { runChain } from './flow/run-chain.ts'
-import { decodedToken, type StepRecorder } from './flow/step.ts'
 import type { Session } from './session-store.ts'
 import type { SignIn } from './sign-in.ts'
 
@@ -9,43 +8,38 @@ export interface ConnectToTasksDeps {
   signIn: SignIn
 }
 
+/** The names the page shows: the demo world's (docs/demo-world.md). */
+export const DISPLAY_NAMES = { idpName: 'Acme SSO', serverName: 'Tasks' } as const
+
 /**
  * The whole chain (`runChain`) for one signed-in session: protected resource metadata, authorization
  * server metadata, ID-JAG from Acme SSO, access token from the MCP authorization server, and the MCP
- * connection with its tool list. Each step is appended to `session.steps`; the connection, tools and
- * granted scope are kept in the session. Throws a `FlowError` on the first refusal.
+ * connection with its tool list. Each step, built from the recorded traffic, is appended to
+ * `session.steps`; the connection, tools and granted scope are kept in the session. Throws a
+ * `FlowError` on the first refusal.
  */
 export async function connectToTasks(session: Session, config: ClientConfig, deps: ConnectToTasksDeps): Promise<void> {
   const idToken = session.idToken
   if (idToken === undefined) throw new Error('not signed in')
   const record: StepRecorder = (step) => session.steps.push(step)
+  await session.mcp?.close().catch(() => {})
+  delete session.mcp
 
   const { connection } = await runChain({
+    ...DISPLAY_NAMES,
     mcpServerUrl: config.mcpServerUrl,
     expectedAuthorizationServer: config.expectedAuthorizationServer,
     subjectToken: idToken,
-    idpName: 'Acme SSO',
     idp: () => deps.signIn.tokenEndpoint(),
     idpClient: config.idpClient,
     authorizationServerClient: config.authorizationServerClient,
     scope: config.scope,
-    serverName: 'Tasks',
     fetch: deps.fetch,
     allowInsecureHttp: config.allowInsecureHttp,
     record,
-    onAccessToken: async ({ grantedScope }) => {
+    // Every access token, the first and each one the SDK re-acquires later (CL-44, CL-46).
+    onAccessToken: ({ grantedScope }) => {
       session.grantedScope = grantedScope
-      await session.mcp?.close().catch(() => {})
-      delete session.mcp
-    },
-    onTokens: (tokens, authorizationServer) => {
-      session.grantedScope = tokens.scope ?? session.grantedScope
-      record({
-        title: 'Access token re-acquired by the MCP SDK (RFC 7523 jwt-bearer)',
-        status: 'ok',
-        request: { method: 'POST', url: authorizationServer.token_endpoint },
-        tokens: decodedToken('Access token', tokens.access_token),
-      })
     },
   })
   session.mcp = connection

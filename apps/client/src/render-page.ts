@@ -1,4 +1,4 @@
-import type { Step } from './flow/step.ts'
+import type { Step } from '@ema/id-jag-client'
 import type { Session } from './session-store.ts'
 
 /**

@@ -1,7 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Tool } from '@modelcontextprotocol/sdk/types.js'
-import type { McpConnection } from './flow/connect-mcp.ts'
-import type { Step } from './flow/step.ts'
+import type { McpConnection, Step } from '@ema/id-jag-client'
 
 /** The signed-in user, from the ID token (and userinfo when the ID token lacks the profile claims). */
 export interface SignedInUser {

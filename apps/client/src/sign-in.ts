@@ -1,9 +1,7 @@
 import * as oidc from 'openid-client'
 import type { ClientConfig } from './config.ts'
-import { FlowError } from './flow/flow-error.ts'
-import type { IdpTokenEndpoint } from './flow/run-chain.ts'
-import { discoverIdp } from './discover-idp.ts'
-import { redeemSignInResponse } from './redeem-sign-in-response.ts'
+import { DISPLAY_NAMES } from './connect-to-tasks.ts'
+import { discoverIdp, FlowError, idpTokenEndpoint, type IdpTokenEndpoint, redeemSignInResponse } from '@ema/id-jag-client'
 import type { Session, SignedInUser } from './session-store.ts'
 
 export interface SignInDeps {
@@ -40,9 +38,7 @@ export class SignIn {
 
   /** The IdP's token endpoint, issuer and client authentication methods, for the token exchange (CL-17, CL-27). */
   async tokenEndpoint(): Promise<IdpTokenEndpoint> {
-    const metadata = (await this.idp()).serverMetadata()
-    if (metadata.token_endpoint === undefined) throw new FlowError('invalid_idp_metadata', 'Acme SSO does not publish a token endpoint')
-    return { tokenEndpoint: metadata.token_endpoint, issuer: metadata.issuer, authMethodsSupported: metadata.token_endpoint_auth_methods_supported }
+    return idpTokenEndpoint(await this.idp(), DISPLAY_NAMES.idpName)
   }
 
   /** Starts sign-in: remembers state, nonce and PKCE verifier in the session and returns the IdP URL. */
@@ -69,11 +65,11 @@ export class SignIn {
     const pending = session.pendingSignIn
     delete session.pendingSignIn // one use only
     if (pending === undefined) throw new FlowError('invalid_request', 'This sign-in response does not belong to a sign-in started here; please sign in again')
-    const { user, idToken } = await redeemSignInResponse(await this.idp(), currentUrl, pending) // CL-14, CL-15
+    const { user, idToken } = await redeemSignInResponse(await this.idp(), currentUrl, pending, DISPLAY_NAMES.idpName) // CL-14, CL-15
     return { user: { sub: user.sub, name: user.name, username: user.username }, idToken }
   }
 
   #discover(): Promise<oidc.Configuration> {
-    return discoverIdp(this.#config, this.#deps.fetch, this.redirectUri) // CL-27, CL-28, CL-48
+    return discoverIdp({ ...this.#config, idpName: DISPLAY_NAMES.idpName }, this.#deps.fetch, this.redirectUri) // CL-27, CL-28, CL-48
   }
 }

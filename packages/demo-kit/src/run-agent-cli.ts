@@ -43,11 +43,11 @@ export function agentCliEnv(base: NodeJS.ProcessEnv, urls: DemoWorldUrls, files:
 }
 
 /**
- * Runs the headless agent CLI (`node apps/client/src/agent/main.ts <args>`) as its own process, as
+ * Runs the headless agent CLI (`node apps/agent-cli/src/main.ts <args>`) as its own process, as
  * `npm run agent` does, and collects what it prints. Nothing of the CLI is imported.
  */
 export function runAgentCli(args: readonly string[], options: RunAgentCliOptions): RunningAgentCli {
-  const child = spawn(process.execPath, [`${appFolder('client')}src/agent/main.ts`, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [`${appFolder('agent-cli')}src/main.ts`, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   let found: ((url: string) => void) | undefined

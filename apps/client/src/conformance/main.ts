@@ -2,9 +2,9 @@
 // the MCP server URL as the last argument and passes the scenario context in the environment.
 // Like main.ts, this is an entry file: the only file under src/conformance/ that reads process.env.
 import { assertTrustworthyUrl } from '@ema/tokens'
-import { asFlowError } from '../flow/flow-error.ts'
+import { asFlowError } from '@ema/id-jag-client'
 import { parseConformanceContext } from './conformance-context.ts'
-import { formatStepLine } from '../flow/format-step-line.ts'
+import { formatStepLine } from '@ema/id-jag-client'
 import { runConformanceFlow } from './run-conformance-flow.ts'
 
 const log = (line: string) => process.stderr.write(`[conformance-client] ${line}\n`)

@@ -1,9 +1,9 @@
 import { redact } from '@ema/tokens'
-import type { ClientRegistration } from '../config.ts'
-import type { PublicClientIdentification } from '../flow/client-authentication.ts'
-import { callMcpTool } from '../flow/connect-mcp.ts'
-import { runChain } from '../flow/run-chain.ts'
-import type { StepRecorder } from '../flow/step.ts'
+import type { ClientRegistration } from '@ema/id-jag-client'
+import type { PublicClientIdentification } from '@ema/id-jag-client'
+import { callMcpTool } from '@ema/id-jag-client'
+import { runChain } from '@ema/id-jag-client'
+import type { StepRecorder } from '@ema/id-jag-client'
 import type { ConformanceContext } from './conformance-context.ts'
 
 /** The tool the conformance MCP server offers; called when listed. */

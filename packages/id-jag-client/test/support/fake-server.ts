@@ -1,0 +1,48 @@
+import express from 'express'
+import { listen, type Listening } from '@ema/server-kit'
+
+/** What a fake server received. */
+export interface ReceivedRequest {
+  method: string
+  path: string
+  headers: Record<string, string | string[] | undefined>
+  /** Form or JSON body. */
+  body: Record<string, unknown>
+}
+
+export interface FakeServer extends Listening {
+  app: express.Express
+  received: ReceivedRequest[]
+}
+
+/**
+ * Starts an express app on an ephemeral port and records every request. Routes are added by the
+ * caller after start, so they can contain the server's own URL.
+ */
+export async function startFakeServer(): Promise<FakeServer> {
+  const app = express()
+  const received: ReceivedRequest[] = []
+  app.use(express.urlencoded({ extended: false }))
+  app.use(express.json())
+  app.use((req, _res, next) => {
+    received.push({ method: req.method, path: req.path, headers: req.headers, body: (req.body ?? {}) as Record<string, unknown> })
+    next()
+  })
+  const listening = await listen({ port: 0 }, app)
+  return { ...listening, app, received }
+}
+
+/** Decodes an HTTP Basic Authorization header into its form-decoded id and secret. */
+export function decodeBasic(header: string | string[] | undefined): { id: string; secret: string } | undefined {
+  if (typeof header !== 'string' || !header.startsWith('Basic ')) return undefined
+  const decoded = Buffer.from(header.slice(6), 'base64').toString()
+  const colon = decoded.indexOf(':')
+  const unform = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '))
+  return { id: unform(decoded.slice(0, colon)), secret: unform(decoded.slice(colon + 1)) }
+}
+
+/** A structurally valid (unsigned) JWT for display tests: the client never verifies these. */
+export function fakeJwt(header: Record<string, unknown>, claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  return `${part(header)}.${part(claims)}.c2lnbmF0dXJl`
+}
