@@ -4,11 +4,9 @@
  * server would, and forge them), the OBO clients and downstream APIs, and a token exchange request.
  * Self-contained on purpose (only src/ and the packages), so it does not depend on helpers.ts.
  */
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
 import { SignJWT } from 'jose'
 import { GRANT_TYPE, InMemoryReplayStore, JWT_TYP, TOKEN_TYPE, generateSigningKey, remoteKeySet, type SigningKey } from '@ema/tokens'
-import { createLogger, listen } from '@ema/server-kit'
+import { createLogger, listen, listenTls, type ListeningTls } from '@ema/server-kit'
 import { loadConfig, type AuthorizationServerConfig } from '../src/config.ts'
 import { createAuthorizationServerApp } from '../src/app.ts'
 
@@ -89,16 +87,9 @@ export interface StartOboAsOptions {
 /** Starts the authorization server with the OBO clients and downstream APIs (overridable through `env`). */
 export async function startOboAs(options: StartOboAsOptions = {}): Promise<OboAs> {
   const l = await listen({ port: 0 })
-  let tlsServer: HttpsServer | undefined
-  let mtlsUrl: string | undefined
-  if (options.tls !== undefined) {
-    tlsServer = createHttpsServer({ ...options.tls, requestCert: true, rejectUnauthorized: false })
-    await new Promise<void>((resolve, reject) => {
-      tlsServer?.once('error', reject)
-      tlsServer?.listen(0, 'localhost', () => resolve())
-    })
-    mtlsUrl = `https://localhost:${(tlsServer.address() as AddressInfo).port}`
-  }
+  // RFC 8705 §5: the alias as main.ts serves it (listenTls: client certificates requested, checked against the CA).
+  const tls: ListeningTls | undefined = options.tls === undefined ? undefined : await listenTls({ port: 0, cert: options.tls.cert, key: options.tls.key, clientCa: options.tls.ca })
+  const mtlsUrl = tls?.url
   const config = loadConfig({
     AS_ISSUER: l.url,
     ALLOW_INSECURE_HTTP: 'true',
@@ -123,7 +114,7 @@ export async function startOboAs(options: StartOboAsOptions = {}): Promise<OboAs
     log: createLogger({ name: 'authorization-server', level: 'debug', write: (line) => logs.push(line) }),
   })
   l.server.on('request', app)
-  tlsServer?.on('request', app)
+  tls?.server.on('request', app)
   return {
     url: l.url,
     config,
@@ -131,10 +122,7 @@ export async function startOboAs(options: StartOboAsOptions = {}): Promise<OboAs
     logs,
     ...(mtlsUrl === undefined ? {} : { mtlsUrl }),
     close: async () => {
-      if (tlsServer !== undefined) {
-        tlsServer.closeAllConnections()
-        await new Promise<void>((resolve) => tlsServer?.close(() => resolve()))
-      }
+      await tls?.close()
       await l.close()
     },
   }
