@@ -2,7 +2,7 @@
 // to open once all of them answer. Ctrl-C stops them all; if one dies, all stop.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join, relative, resolve } from 'node:path'
-import { type AgentCliKey, ensureAgentCliKey } from '@ema/demo-kit'
+import { type AgentCliKey, ensureAgentCliKey, ensureDemoPki } from '@ema/demo-kit'
 import { fileURLToPath } from 'node:url'
 
 interface Role {
@@ -40,6 +40,31 @@ if (env.AGENT_CLI_JWKS === undefined) {
     ? `[setup] generated the agent CLI's demo key in ${where} (kid ${agentCliKey.kid}); it stays in this checkout (.gitignore)`
     : `[setup] agent CLI key: ${where} (kid ${agentCliKey.kid})`)
 }
+
+// RFC 8705: the demo PKI (made once per checkout in .demo/pki/) lets the auth server serve its mTLS
+// endpoint alias and the MCP server authenticate with its certificate for the on-behalf-of exchange.
+// Setting AS_MTLS_CERT_FILE (even empty, which switches mTLS off) leaves all of it to the user.
+env.TASKS_API_URL ??= 'http://localhost:4004'
+let mtlsUrl: string | undefined
+if (env.AS_MTLS_CERT_FILE === undefined) {
+  try {
+    const pki = await ensureDemoPki(resolve(join(root, '.demo', 'pki')))
+    env.AS_MTLS_CERT_FILE = pki.serverCertFile
+    env.AS_MTLS_KEY_FILE = pki.serverKeyFile
+    env.AS_MTLS_CA_FILE = pki.caFile
+    env.AS_MTLS_URL ??= 'https://localhost:4012'
+    env.TOKEN_EXCHANGE_CLIENT_CERT_FILE ??= pki.clientCertFile
+    env.TOKEN_EXCHANGE_CLIENT_KEY_FILE ??= pki.clientKeyFile
+    env.TOKEN_EXCHANGE_CA_FILE ??= pki.caFile
+    console.log(pki.created
+      ? `[setup] made the demo PKI in ${relative(root, pki.dir)} (CA, auth server TLS certificate, tasks-mcp-server client certificate); it stays in this checkout (.gitignore)`
+      : `[setup] demo PKI: ${relative(root, pki.dir)}`)
+  } catch (error) {
+    console.error(`[setup] cannot make the demo PKI: ${error instanceof Error ? error.message : String(error)}`)
+    process.exit(1)
+  }
+}
+if ((env.AS_MTLS_CERT_FILE ?? '') !== '') mtlsUrl = env.AS_MTLS_URL ?? 'https://localhost:4012'
 
 const resource = new URL(env.RS_RESOURCE)
 const prmUrl = `${resource.origin}/.well-known/oauth-protected-resource${resource.pathname === '/' ? '' : resource.pathname}`
@@ -122,9 +147,10 @@ ${(env.AGENT_CLI_JWKS ?? '').trim() === '' ? '' : `
 `}
   Acme SSO (IdP)      ${env.IDP_ISSUER}/.well-known/openid-configuration
   MCP auth server     ${env.AS_ISSUER}/.well-known/oauth-authorization-server
-  MCP server Tasks    ${env.RS_RESOURCE}   (metadata: ${prmUrl})
+${mtlsUrl === undefined ? '' : `  auth server mTLS    ${mtlsUrl}/token   (RFC 8705 alias; tasks-mcp-server uses its certificate)
+`}  MCP server Tasks    ${env.RS_RESOURCE}   (metadata: ${prmUrl})
 
   Ctrl-C stops everything. Keys and data are in memory: a restart starts afresh
-  (except the agent CLI's key pair in .demo/, made once per checkout).
+  (except the agent CLI's key pair and the demo PKI in .demo/, made once per checkout).
 `)
 }

@@ -2,7 +2,7 @@ import { parseLogLevel } from '@ema/server-kit'
 import { z } from 'zod'
 import type { JWK } from 'jose'
 import type { LogLevel } from '@ema/server-kit'
-import { parsePublicJwks } from '@ema/tokens'
+import { parsePublicJwks, TOKEN_EXCHANGE_PROFILE } from '@ema/tokens'
 
 /**
  * Configuration of the MCP authorization server.
@@ -40,11 +40,58 @@ export interface TrustedIdp {
 export interface RegisteredClient {
   client_id: string
   client_secret?: string
-  /** AS-08, AS-10: how the client authenticates at the token endpoint. */
-  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt'
+  /**
+   * AS-08, AS-10, OBO-07: how the client authenticates at the token endpoint. `tls_client_auth`
+   * (RFC 8705 §2.1) works only at the mTLS endpoint alias (AS_MTLS_* configured).
+   */
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth'
   /** Public keys for private_key_jwt. */
   jwks?: { keys: JWK[] }
   jwks_uri?: string
+  /** RFC 8705 §2.1.2: for tls_client_auth, the certificate subject DN (RFC 4514 string), e.g. `CN=tasks-mcp-server`. */
+  tls_client_auth_subject_dn?: string
+  /**
+   * OBO-10: token exchange switched on per client, in Auth0's shape. The on-behalf-of grant is open to
+   * the client only when `allow_any_profile_of_type` includes `on_behalf_of_token_exchange`.
+   */
+  token_exchange?: { allow_any_profile_of_type: string[] }
+  /**
+   * OBO-10: the MCP server (its resource identifier) this client is tied to, as Auth0's
+   * `resource_server_identifier`. The client may exchange only access tokens whose `aud` is this.
+   */
+  resource_server_identifier?: string
+}
+
+/**
+ * A downstream API (OBO-12, OBO-20: a first-party API this server issues tokens for) that an MCP
+ * server may call on a user's behalf after a token exchange.
+ */
+export interface DownstreamApi {
+  /** The `audience` / `resource` naming it in the exchange (OBO-05), and the issued token's `aud`. */
+  identifier: string
+  /** Every scope the API defines. */
+  scopes: string[]
+  /**
+   * OBO-10 (Auth0's user-delegated client grants): which clients may obtain which of the API's scopes.
+   * A client with no entry here cannot obtain a token for the API.
+   */
+  client_grants: Array<{ client_id: string; scopes: string[] }>
+  /**
+   * Inbound scope (of the subject token) → the downstream scopes it allows. A downstream scope is
+   * grantable only when some scope of the subject token maps to it. Default: the identity on `scopes`.
+   */
+  scope_mapping: Record<string, string[]>
+}
+
+/** RFC 8705 §5: the mTLS endpoint alias, served over HTTPS with client certificates requested. */
+export interface MtlsConfig {
+  /** Its base URL; the token endpoint alias is `${url}/token`. */
+  url: string
+  port: number
+  /** PEM files: this server's certificate and key, and the CA(s) client certificates must chain to. */
+  certFile: string
+  keyFile: string
+  caFile: string
 }
 
 /** An MCP server this authorization server issues access tokens for (AS-24, AS-26). */
@@ -65,6 +112,12 @@ export interface AuthorizationServerConfig {
   trustedIdps: TrustedIdp[]
   clients: RegisteredClient[]
   mcpServers: McpServer[]
+  /** The downstream APIs of the on-behalf-of token exchange (OBO-05, OBO-10). */
+  downstreamApis: DownstreamApi[]
+  /** OBO-16: the most actors an issued token's `act` chain may hold; a deeper chain is `invalid_request`. */
+  maxDelegationDepth: number
+  /** RFC 8705: the mTLS endpoint alias; absent → no alias, and no client may use tls_client_auth. */
+  mtls?: MtlsConfig
   /** Access token lifetime (AS-39). */
   accessTokenLifetimeSeconds: number
   /** Allowed clock skew when checking ID-JAG times (AS-20, AS-21, AS-22). */
@@ -89,6 +142,18 @@ export const DEFAULTS = {
   CLIENT_SECRET: 'acme-agent-as-secret',
   /** The "Acme Agent CLI", registered by default only when AGENT_CLI_JWKS gives its public keys. */
   AGENT_CLI_CLIENT_ID: 'acme-agent-cli-tasks',
+  /** The MCP server's own client here, for the on-behalf-of token exchange (docs/demo-world.md). */
+  MCP_SERVER_CLIENT_ID: 'tasks-mcp-server',
+  /** Its secret, used only when mTLS is off (the secret variant). */
+  MCP_SERVER_CLIENT_SECRET: 'tasks-mcp-server-secret',
+  /** Its certificate subject when mTLS is on (RFC 8705 §2.1.2). */
+  MCP_SERVER_CLIENT_SUBJECT_DN: 'CN=tasks-mcp-server',
+  /** The Tasks API, the default downstream API. */
+  TASKS_API_URL: 'http://localhost:4004',
+  TASKS_API_SCOPES: ['tasks.read', 'tasks.write'],
+  AS_MTLS_URL: 'https://localhost:4012',
+  /** OBO-16: Auth0's limit of nested `act` levels. */
+  MAX_DELEGATION_DEPTH: 5,
   ACCESS_TOKEN_LIFETIME_SECONDS: 600,
   CLOCK_SKEW_SECONDS: 30,
   MAX_ID_JAG_LIFETIME_SECONDS: 600,
@@ -112,15 +177,31 @@ const Clients = z.array(
   z.object({
     client_id: z.string().min(1),
     client_secret: z.string().min(1).optional(),
-    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth']),
     jwks: Jwks.optional(),
     jwks_uri: Url.optional(),
+    tls_client_auth_subject_dn: z.string().min(1).optional(),
+    token_exchange: z.object({ allow_any_profile_of_type: z.array(z.string().min(1)) }).strict().optional(),
+    resource_server_identifier: Url.optional(),
   }).strict().refine(
-    (c) => c.token_endpoint_auth_method === 'private_key_jwt' ? c.jwks !== undefined || c.jwks_uri !== undefined : c.client_secret !== undefined,
-    { message: 'client_secret_* clients need client_secret; private_key_jwt clients need jwks or jwks_uri' },
+    (c) => {
+      switch (c.token_endpoint_auth_method) {
+        case 'private_key_jwt': return c.jwks !== undefined || c.jwks_uri !== undefined
+        case 'tls_client_auth': return c.tls_client_auth_subject_dn !== undefined && c.client_secret === undefined
+        default: return c.client_secret !== undefined
+      }
+    },
+    { message: 'client_secret_* clients need client_secret; private_key_jwt clients need jwks or jwks_uri; tls_client_auth clients need tls_client_auth_subject_dn and no client_secret' },
   ),
 ).min(1)
-const McpServers = z.array(z.object({ resource: Url, scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/)).min(1) }).strict()).min(1)
+const ScopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope must be a non-empty scope token (RFC 6749 §3.3)')
+const McpServers = z.array(z.object({ resource: Url, scopes: z.array(ScopeToken).min(1) }).strict()).min(1)
+const DownstreamApis = z.array(z.object({
+  identifier: Url,
+  scopes: z.array(ScopeToken).min(1),
+  client_grants: z.array(z.object({ client_id: z.string().min(1), scopes: z.array(ScopeToken).min(1) }).strict()),
+  scope_mapping: z.record(ScopeToken, z.array(ScopeToken)).optional(),
+}).strict())
 const PositiveInt = z.coerce.number().int().positive()
 const PrivateJwk = z.record(z.string(), z.unknown()).refine((jwk) => typeof jwk.d === 'string', { message: 'must be a private JWK (with "d")' })
 
@@ -153,16 +234,32 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
       // AS-16: the demo IdP vouches for the demo clients, the CLI included when it is registered.
       client_ids: agentCli === undefined ? [DEFAULTS.CLIENT_ID] : [DEFAULTS.CLIENT_ID, agentCli.client_id],
     }]
+  const mtls = loadMtlsConfig(env)
   const clients: RegisteredClient[] = env.CLIENTS !== undefined
     ? parse(Clients, parseJson(env.CLIENTS, 'CLIENTS'), 'CLIENTS') as RegisteredClient[]
     : [
       { client_id: DEFAULTS.CLIENT_ID, client_secret: DEFAULTS.CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
       ...(agentCli === undefined ? [] : [agentCli]),
+      mcpServerClient(resource, mtls !== undefined),
     ]
   requireDistinctTrustedIdps(trustedIdps, clients, env.TRUSTED_IDPS !== undefined)
   const mcpServers = env.MCP_SERVERS !== undefined
     ? parse(McpServers, parseJson(env.MCP_SERVERS, 'MCP_SERVERS'), 'MCP_SERVERS')
     : [{ resource, scopes: [...DEFAULTS.RS_SCOPES] }]
+  requireUsableClients(clients, mcpServers, mtls, env.CLIENTS !== undefined)
+  const downstreamApis: DownstreamApi[] = env.DOWNSTREAM_APIS !== undefined
+    ? parse(DownstreamApis, parseJson(env.DOWNSTREAM_APIS, 'DOWNSTREAM_APIS'), 'DOWNSTREAM_APIS').map((api) => ({
+      ...api,
+      scope_mapping: api.scope_mapping ?? identityMapping(api.scopes),
+    }))
+    : [{
+      identifier: env.TASKS_API_URL ?? DEFAULTS.TASKS_API_URL,
+      scopes: [...DEFAULTS.TASKS_API_SCOPES],
+      // By default every client switched on for OBO may obtain every scope of the Tasks API.
+      client_grants: clients.filter(isOnBehalfOfClient).map((client) => ({ client_id: client.client_id, scopes: [...DEFAULTS.TASKS_API_SCOPES] })),
+      scope_mapping: identityMapping(DEFAULTS.TASKS_API_SCOPES),
+    }]
+  requireValidDownstreamApis(downstreamApis, clients, mcpServers, env.DOWNSTREAM_APIS !== undefined ? 'DOWNSTREAM_APIS' : 'the default downstream API (TASKS_API_URL)')
 
   // SEC: every URL is https unless the insecure demo mode is switched on explicitly.
   const urls: Array<[string, string]> = [
@@ -170,6 +267,8 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
     ...trustedIdps.flatMap((idp): Array<[string, string]> => [['TRUSTED_IDPS issuer', idp.issuer], ['TRUSTED_IDPS jwks_uri', idp.jwks_uri]]),
     ...mcpServers.map((server): [string, string] => ['MCP_SERVERS resource', server.resource]),
     ...clients.flatMap((client): Array<[string, string]> => client.jwks_uri === undefined ? [] : [['CLIENTS jwks_uri', client.jwks_uri]]),
+    // Downstream API identifiers are names (the issued token's `aud`) that this server never calls,
+    // so they are not held to the https rule; the Tasks API itself decides how it is served.
   ]
   for (const [name, url] of urls) requireSecureUrl(url, name, allowInsecureHttp)
   const issuerUrl = new URL(issuer)
@@ -182,6 +281,11 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
     trustedIdps,
     clients,
     mcpServers,
+    downstreamApis,
+    maxDelegationDepth: env.MAX_DELEGATION_DEPTH !== undefined
+      ? parse(z.coerce.number().int().min(2).max(20), env.MAX_DELEGATION_DEPTH, 'MAX_DELEGATION_DEPTH')
+      : DEFAULTS.MAX_DELEGATION_DEPTH,
+    ...(mtls === undefined ? {} : { mtls }),
     accessTokenLifetimeSeconds: env.ACCESS_TOKEN_LIFETIME_SECONDS !== undefined
       ? parse(PositiveInt, env.ACCESS_TOKEN_LIFETIME_SECONDS, 'ACCESS_TOKEN_LIFETIME_SECONDS')
       : DEFAULTS.ACCESS_TOKEN_LIFETIME_SECONDS,
@@ -227,6 +331,89 @@ function requireDistinctTrustedIdps(trustedIdps: readonly TrustedIdp[], clients:
       }
     }
   }
+}
+
+/** OBO-10: the client is switched on for the on-behalf-of token exchange (Auth0's configuration shape). */
+export function isOnBehalfOfClient(client: RegisteredClient): boolean {
+  return client.token_exchange?.allow_any_profile_of_type.includes(TOKEN_EXCHANGE_PROFILE.ON_BEHALF_OF) === true
+}
+
+/**
+ * The MCP server's demo client (docs/demo-world.md): switched on for OBO, tied to the MCP server, and
+ * authenticating with its certificate when the mTLS alias is served, else with its secret.
+ */
+function mcpServerClient(resource: string, mtls: boolean): RegisteredClient {
+  const authentication: Pick<RegisteredClient, 'token_endpoint_auth_method' | 'client_secret' | 'tls_client_auth_subject_dn'> = mtls
+    ? { token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: DEFAULTS.MCP_SERVER_CLIENT_SUBJECT_DN }
+    : { token_endpoint_auth_method: 'client_secret_basic', client_secret: DEFAULTS.MCP_SERVER_CLIENT_SECRET }
+  return {
+    client_id: DEFAULTS.MCP_SERVER_CLIENT_ID,
+    ...authentication,
+    token_exchange: { allow_any_profile_of_type: [TOKEN_EXCHANGE_PROFILE.ON_BEHALF_OF] },
+    resource_server_identifier: resource,
+  }
+}
+
+/** RFC 8705 §5: AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE and AS_MTLS_CA_FILE switch the alias on, all three or none. */
+function loadMtlsConfig(env: Record<string, string | undefined>): MtlsConfig | undefined {
+  const files = { AS_MTLS_CERT_FILE: env.AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE: env.AS_MTLS_KEY_FILE, AS_MTLS_CA_FILE: env.AS_MTLS_CA_FILE }
+  const given = Object.entries(files).filter(([, value]) => value !== undefined && value !== '')
+  if (given.length === 0) return undefined
+  if (given.length !== 3) {
+    const missing = Object.keys(files).filter((name) => !given.some(([given]) => given === name))
+    throw new TypeError(`the mTLS endpoint alias needs AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE and AS_MTLS_CA_FILE together; missing ${missing.join(', ')}`)
+  }
+  const url = parse(Url, env.AS_MTLS_URL ?? DEFAULTS.AS_MTLS_URL, 'AS_MTLS_URL').replace(/\/$/, '')
+  const parsed = new URL(url)
+  if (parsed.protocol !== 'https:') throw new TypeError(`AS_MTLS_URL must be https (RFC 8705 needs TLS): ${url}`)
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.pathname !== '/') throw new TypeError(`AS_MTLS_URL must be an origin without path, query or fragment: ${url}`)
+  return { url, port: portOf(parsed), certFile: files.AS_MTLS_CERT_FILE ?? '', keyFile: files.AS_MTLS_KEY_FILE ?? '', caFile: files.AS_MTLS_CA_FILE ?? '' }
+}
+
+/** OBO-10, RFC 8705: a client's switches must be usable as configured. */
+function requireUsableClients(clients: readonly RegisteredClient[], mcpServers: readonly McpServer[], mtls: MtlsConfig | undefined, fromEnv: boolean): void {
+  const where = fromEnv ? 'CLIENTS' : 'the default clients'
+  const ids = new Set<string>()
+  for (const client of clients) {
+    if (ids.has(client.client_id)) throw new TypeError(`invalid ${where}: client_id "${client.client_id}" is listed twice`)
+    ids.add(client.client_id)
+    if (client.token_endpoint_auth_method === 'tls_client_auth' && mtls === undefined) {
+      throw new TypeError(`invalid ${where}: client "${client.client_id}" uses tls_client_auth, which needs the mTLS endpoint alias; set AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE and AS_MTLS_CA_FILE`)
+    }
+    if (client.resource_server_identifier !== undefined && !mcpServers.some((server) => server.resource === client.resource_server_identifier)) {
+      throw new TypeError(`invalid ${where}: client "${client.client_id}" is tied to ${client.resource_server_identifier} (resource_server_identifier), which is not a registered MCP server (MCP_SERVERS)`)
+    }
+    if (isOnBehalfOfClient(client) && client.resource_server_identifier === undefined) {
+      throw new TypeError(`invalid ${where}: client "${client.client_id}" is switched on for on_behalf_of_token_exchange but names no resource_server_identifier (the MCP server it is tied to, OBO-10)`)
+    }
+  }
+}
+
+/** OBO-05, OBO-10: each downstream API is distinct from every MCP server, and grants only what it defines to clients that exist. */
+function requireValidDownstreamApis(apis: readonly DownstreamApi[], clients: readonly RegisteredClient[], mcpServers: readonly McpServer[], where: string): void {
+  const identifiers = new Set<string>()
+  for (const api of apis) {
+    if (new URL(api.identifier).hash !== '' || api.identifier.includes('#')) throw new TypeError(`invalid ${where}: identifier ${api.identifier} must not have a fragment (RFC 8707 §2)`)
+    if (identifiers.has(api.identifier)) throw new TypeError(`invalid ${where}: identifier ${api.identifier} is listed twice`)
+    identifiers.add(api.identifier)
+    // An MCP server's own tokens must never be obtainable by exchange (OBO-01: no passthrough, no laundering).
+    if (mcpServers.some((server) => server.resource === api.identifier)) throw new TypeError(`invalid ${where}: ${api.identifier} is an MCP server (MCP_SERVERS), not a downstream API`)
+    for (const grant of api.client_grants) {
+      const client = clients.find((candidate) => candidate.client_id === grant.client_id)
+      if (client === undefined) throw new TypeError(`invalid ${where}: client_grants of ${api.identifier} names "${grant.client_id}", which is not a client registered in CLIENTS`)
+      const unknown = grant.scopes.filter((scope) => !api.scopes.includes(scope))
+      if (unknown.length > 0) throw new TypeError(`invalid ${where}: client_grants of ${api.identifier} gives "${grant.client_id}" scopes the API does not define: ${unknown.join(' ')}`)
+    }
+    for (const [inbound, mapped] of Object.entries(api.scope_mapping)) {
+      const unknown = mapped.filter((scope) => !api.scopes.includes(scope))
+      if (unknown.length > 0) throw new TypeError(`invalid ${where}: scope_mapping of ${api.identifier} maps "${inbound}" to scopes the API does not define: ${unknown.join(' ')}`)
+    }
+  }
+}
+
+/** Each scope maps to itself. */
+function identityMapping(scopes: readonly string[]): Record<string, string[]> {
+  return Object.fromEntries(scopes.map((scope) => [scope, [scope]]))
 }
 
 function requireSecureUrl(url: string, name: string, allowInsecureHttp: boolean): void {

@@ -1,5 +1,6 @@
 import { generateSigningKey, importSigningKey, InMemoryReplayStore, remoteKeySet, type IssuerKeys } from '@ema/tokens'
-import { createLogger, describeCause, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
+import { readFileSync } from 'node:fs'
+import { createLogger, describeCause, listen, listenTls, startOrExit, startOrExitAsync } from '@ema/server-kit'
 import type { JWTVerifyGetKey } from 'jose'
 import { loadConfig, type AuthorizationServerConfig } from './config.ts'
 import { createAuthorizationServerApp } from './app.ts'
@@ -36,8 +37,29 @@ const app = createAuthorizationServerApp(config, {
   log,
 })
 await startOrExitAsync('authorization-server', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
+// RFC 8705 §5: the mTLS endpoint alias, the same app over HTTPS, asking every client for a certificate.
+const { mtls } = config
+if (mtls !== undefined) {
+  const pem = startOrExit('authorization-server', () => ({
+    cert: readPem(mtls.certFile, 'AS_MTLS_CERT_FILE'),
+    key: readPem(mtls.keyFile, 'AS_MTLS_KEY_FILE'),
+    clientCa: readPem(mtls.caFile, 'AS_MTLS_CA_FILE'),
+  }))
+  await startOrExitAsync('authorization-server', () => listenTls({ port: mtls.port, ...pem }, app))
+  log.info(`mTLS endpoint alias ready at ${mtls.url}/token (RFC 8705 tls_client_auth)`, { ca: mtls.caFile })
+}
 log.info(`MCP authorization server ready at ${config.issuer}`, {
   trusted_idps: config.trustedIdps.map((idp) => idp.issuer),
   mcp_servers: config.mcpServers.map((server) => server.resource),
   clients: config.clients.map((client) => client.client_id),
+  downstream_apis: config.downstreamApis.map((api) => api.identifier),
 })
+
+/** A PEM file named by configuration; a missing or unreadable one is one clear start-up line. */
+function readPem(file: string, name: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (cause) {
+    throw new TypeError(`${name} ${file} cannot be read (${describeCause(cause)}); npm start makes the demo PKI in .demo/pki/`)
+  }
+}

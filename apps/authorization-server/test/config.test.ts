@@ -105,10 +105,10 @@ async function agentCliJwks(): Promise<{ keys: Array<Record<string, unknown>> }>
   return publicJwks([await generateSigningKey('ES256')])
 }
 
-test('AS-16 without AGENT_CLI_JWKS (unset or empty) the defaults register only acme-agent-tasks', () => {
+test('AS-16 OBO-10 without AGENT_CLI_JWKS (unset or empty) the defaults register only acme-agent-tasks and the MCP server\'s tasks-mcp-server', () => {
   for (const value of [undefined, '', ' ']) {
     const config = loadConfig({ ALLOW_INSECURE_HTTP: 'true', ...(value === undefined ? {} : { AGENT_CLI_JWKS: value }) })
-    assert.deepEqual(config.clients.map((client) => client.client_id), ['acme-agent-tasks'])
+    assert.deepEqual(config.clients.map((client) => client.client_id), ['acme-agent-tasks', 'tasks-mcp-server'])
     assert.deepEqual(config.trustedIdps[0]?.client_ids, ['acme-agent-tasks'])
   }
 })
@@ -119,6 +119,10 @@ test('AS-08 AS-10 AS-16 AGENT_CLI_JWKS adds acme-agent-cli-tasks (private_key_jw
   assert.deepEqual(config.clients, [
     { client_id: 'acme-agent-tasks', client_secret: 'acme-agent-as-secret', token_endpoint_auth_method: 'client_secret_basic' },
     { client_id: 'acme-agent-cli-tasks', token_endpoint_auth_method: 'private_key_jwt', jwks },
+    {
+      client_id: 'tasks-mcp-server', client_secret: 'tasks-mcp-server-secret', token_endpoint_auth_method: 'client_secret_basic',
+      token_exchange: { allow_any_profile_of_type: ['on_behalf_of_token_exchange'] }, resource_server_identifier: 'http://localhost:4003/mcp',
+    },
   ])
   assert.deepEqual(config.trustedIdps[0]?.client_ids, ['acme-agent-tasks', 'acme-agent-cli-tasks']) // AS-16
 })
@@ -132,7 +136,7 @@ test('AS-16 AGENT_CLI_JWKS adds nothing to an explicit CLIENTS or TRUSTED_IDPS',
   assert.deepEqual(withClients.trustedIdps[0]?.client_ids, ['acme-agent-tasks'])
   // TRUSTED_IDPS given: the CLI is registered (default CLIENTS), but only the configured client_ids are trusted.
   const withIdps = loadConfig({ ...trusting({ issuer: 'https://idp.example', jwks_uri: 'https://idp.example/jwks', client_ids: ['acme-agent-tasks'] }), AGENT_CLI_JWKS })
-  assert.deepEqual(withIdps.clients.map((client) => client.client_id), ['acme-agent-tasks', 'acme-agent-cli-tasks'])
+  assert.deepEqual(withIdps.clients.map((client) => client.client_id), ['acme-agent-tasks', 'acme-agent-cli-tasks', 'tasks-mcp-server'])
   assert.deepEqual(withIdps.trustedIdps[0]?.client_ids, ['acme-agent-tasks'])
 })
 

@@ -206,7 +206,8 @@ const requestRows: RequestRow[] = [
     send: () => post([['grant_type', GRANT_TYPE.JWT_BEARER], ['assertion', '']]) },
   { id: 'AS-07', attack: 'an unknown grant_type ("password")', status: 400, error: 'unsupported_grant_type',
     send: () => post([['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password']]) },
-  { id: 'AS-07', attack: 'the IdP\'s token-exchange grant at the AS', status: 400, error: 'unsupported_grant_type',
+  // The AS has a token exchange of its own now (OBO): an ID-JAG is no subject token there (OBO-09).
+  { id: 'AS-07 OBO-09', attack: 'the IdP\'s token-exchange grant at the AS (an ID-JAG as subject_token)', status: 400, error: 'invalid_request',
     send: async () => post([['grant_type', GRANT_TYPE.TOKEN_EXCHANGE], ['subject_token', await mint()], ['subject_token_type', 'urn:ietf:params:oauth:token-type:id-jag']]) },
   { id: 'AS-07', attack: 'the jwt-bearer URN in upper case', status: 400, error: 'unsupported_grant_type',
     send: async () => post([['grant_type', GRANT_TYPE.JWT_BEARER.toUpperCase()], ['assertion', await mint()]]) },

@@ -3,6 +3,8 @@ export { basicAuthorization, clientSecretBasic, clientSecretPost, privateKeyJwt,
 export { CookieJar } from './cookie-jar.ts'
 export { describeTokenResponse } from './describe-token-response.ts'
 export { appFolder, demoWorldEnv, demoWorldRoles, demoWorldUrls, protectedResourceMetadataUrl, type DemoWorldUrls } from './demo-world.ts'
+export { DEMO_CLIENT_SUBJECT_DN, ensureDemoPki, type DemoPki } from './demo-pki.ts'
+export { issueCertificate, type CertificateAndKey, type IssueCertificateOptions } from './issue-certificate.ts'
 export { logInAtIdp, type User } from './log-in-at-idp.ts'
 export { cpuSecondsOf } from './process-cpu.ts'
 export { agentCliEnv, runAgentCli, type AgentCliRun, type RunAgentCliOptions, type RunningAgentCli } from './run-agent-cli.ts'

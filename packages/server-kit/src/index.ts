@@ -3,3 +3,4 @@ export { oauthErrorResponse, type OAuthErrorResponse, type OAuthErrorResponseOpt
 export { describeCause } from './describe-cause.ts'
 export { startOrExit, startOrExitAsync } from './start-or-exit.ts'
 export { listen, type ListenOptions, type Listening } from './listen.ts'
+export { listenTls, type ListenTlsOptions, type ListeningTls } from './listen-tls.ts'

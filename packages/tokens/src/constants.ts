@@ -29,6 +29,14 @@ export const GRANT_PROFILE = {
   ID_JAG: 'urn:ietf:params:oauth:grant-profile:id-jag',
 } as const
 
+/**
+ * Token exchange profiles a client can be switched on for, in Auth0's configuration shape
+ * `token_exchange: { allow_any_profile_of_type: [...] }` (OBO-10).
+ */
+export const TOKEN_EXCHANGE_PROFILE = {
+  ON_BEHALF_OF: 'on_behalf_of_token_exchange', // AUTH0-OBO Prerequisites
+} as const
+
 /** Client assertion type for private_key_jwt (RFC 7523 §2.2). */
 export const CLIENT_ASSERTION_TYPE = {
   JWT_BEARER: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',

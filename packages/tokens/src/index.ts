@@ -6,6 +6,7 @@ export {
   GRANT_TYPE,
   JWT_TYP,
   METADATA,
+  TOKEN_EXCHANGE_PROFILE,
   TOKEN_RESPONSE_TYPE,
   TOKEN_TYPE,
   WELL_KNOWN,
@@ -42,6 +43,13 @@ export { verifyIdToken, type IdTokenClaims, type VerifyIdTokenOptions } from './
 export type { AccessTokenClaims } from './access-token/access-token-claims.ts'
 export { signAccessToken, type SignAccessTokenOptions } from './access-token/sign-access-token.ts'
 export { verifyAccessToken, type VerifyAccessTokenOptions } from './access-token/verify-access-token.ts'
+export {
+  verifySubjectAccessToken,
+  type ActorClaim,
+  type MayActClaim,
+  type SubjectAccessTokenClaims,
+  type VerifySubjectAccessTokenOptions,
+} from './access-token/verify-subject-access-token.ts'
 export { signClientAssertion, type SignClientAssertionOptions } from './client-assertion/sign-client-assertion.ts'
 export { InMemoryReplayStore, type InMemoryReplayStoreOptions, type ReplayStore } from './replay-store.ts'
 export type { IssuerKeys } from './verify-jwt-strictly.ts'

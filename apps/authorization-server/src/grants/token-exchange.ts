@@ -1,0 +1,85 @@
+import type { TokenEndpointGrantContext } from 'oidc-provider'
+import { verifySubjectAccessToken, type SigningKey } from '@ema/tokens'
+import { refuseAuthorizationDetails, respondToGrant } from '@ema/provider-kit'
+import type { Logger } from '@ema/server-kit'
+import type { DownstreamApi, RegisteredClient } from '../config.ts'
+import { buildActorChain } from './build-actor-chain.ts'
+import { grantDownstreamScope } from './grant-downstream-scope.ts'
+import { issueDownstreamToken, type DownstreamTokenResponse } from './issue-downstream-token.ts'
+import { readTokenExchangeRequest } from './read-token-exchange-request.ts'
+import { requireConfidentialClient } from './require-confidential-client.ts'
+import { requireMayAct } from './require-may-act.ts'
+import { requireOnBehalfOfClient } from './require-on-behalf-of-client.ts'
+import { resolveDownstreamApi } from './resolve-downstream-api.ts'
+
+export { TOKEN_EXCHANGE_PARAMETERS, TOKEN_EXCHANGE_REPEATABLE_PARAMETERS } from './read-token-exchange-request.ts'
+
+export interface TokenExchangeDeps {
+  /** This server's issuer: the subject token's `iss` and the issued token's. */
+  issuer: string
+  clients: readonly RegisteredClient[]
+  downstreamApis: readonly DownstreamApi[]
+  /** Signs the issued token and verifies the subject token (this server's own access tokens only). */
+  signingKey: SigningKey
+  now: () => Date
+  clockSkewSeconds: number
+  accessTokenLifetimeSeconds: number
+  maxDelegationDepth: number
+  /** RFC 8705 §3.1: the `x5t#S256` of the certificate the client authenticated with, if it did. */
+  clientCertificateThumbprint: (ctx: TokenEndpointGrantContext) => string | undefined
+  log: Logger
+}
+
+/**
+ * The RFC 8693 token exchange for access-token subjects, in Auth0's on-behalf-of profile
+ * (OBO-02 … OBO-16): an MCP server exchanges the access token it received for one addressed to a
+ * downstream API, keeping the user and recording itself as the actor. Registered with
+ * `provider.registerGrantType`; oidc-provider has parsed the form, refused duplicates (other than
+ * `audience` and `resource`) and authenticated the client before this runs.
+ *
+ * Every refusal is one of our OAuthErrors, rendered by provider-kit's `respondToGrant`.
+ */
+export function tokenExchangeGrant(deps: TokenExchangeDeps): (ctx: TokenEndpointGrantContext) => Promise<void> {
+  return async function handleTokenExchange(ctx) {
+    let log = deps.log.child({ grant: 'token-exchange', client_id: ctx.oidc.client.clientId })
+    await respondToGrant(ctx, () => log, async () => {
+      const response = await exchangeOnBehalfOf(ctx, deps, (fields) => { log = log.child(fields) })
+      log.info('issued a downstream access token on behalf of the user', { scope: response.scope, expires_in: response.expires_in })
+      return response // OBO-15: 200, no-store
+    })
+  }
+}
+
+async function exchangeOnBehalfOf(ctx: TokenEndpointGrantContext, deps: TokenExchangeDeps, bind: (fields: Record<string, unknown>) => void): Promise<DownstreamTokenResponse> {
+  const now = deps.now()
+  const request = readTokenExchangeRequest(ctx.oidc.params) // RFC 8693 §2.1, OBO-03 … OBO-08
+  refuseAuthorizationDetails(ctx.oidc.params) // AS-28: RFC 9396 is knowingly unmet, so fail closed
+  const authenticated = requireConfidentialClient(ctx.oidc.client, 'the on-behalf-of token exchange') // OBO-07
+  const client = requireOnBehalfOfClient(authenticated, deps.clients) // OBO-10
+  const subject = await verifySubjectAccessToken(request.subject_token, { // OBO-02, OBO-09
+    issuer: deps.issuer,
+    keys: [deps.signingKey],
+    audience: client.mcpServer, // OBO-10: only tokens for the MCP server this client is tied to
+    now,
+    clockSkewSeconds: deps.clockSkewSeconds,
+  })
+  bind({ sub: subject.sub, subject_jti: subject.jti, subject_client_id: subject.client_id })
+  requireMayAct(subject, client, deps.issuer) // OBO-11
+  const target = resolveDownstreamApi(request.audience, request.resource, deps.downstreamApis, client) // OBO-05, OBO-16
+  bind({ audience: target.api.identifier })
+  const scope = grantDownstreamScope(subject.scope, request.scope, target) // OBO-06, OBO-10
+  const act = buildActorChain(subject, client, deps.maxDelegationDepth) // OBO-12, OBO-16
+  const certificateThumbprint = deps.clientCertificateThumbprint(ctx)
+  return issueDownstreamToken({ // OBO-12, OBO-15
+    issuer: deps.issuer,
+    subject,
+    client,
+    api: target.api,
+    scope,
+    act,
+    ...(certificateThumbprint === undefined ? {} : { certificateThumbprint }),
+    maxLifetimeSeconds: deps.accessTokenLifetimeSeconds,
+    now,
+    key: deps.signingKey,
+  })
+}
