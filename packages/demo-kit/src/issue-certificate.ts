@@ -24,7 +24,8 @@ export interface IssueCertificateOptions {
 }
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+// Node's WebCrypto is the standard Crypto interface; its type differs between the DOM and Node lib typings.
+x509.cryptoProvider.set(webcrypto as never)
 
 /**
  * Issues an X.509 certificate for the demo PKI with a well-kept library (@peculiar/x509), never

@@ -42,6 +42,7 @@ const OTHER_ISSUER = 'http://localhost:1/other-issuer'
 
 const notCompact = (t: AttackTarget) => `the ${t.label} is not a compact signed JWT`
 const malformed = (t: AttackTarget) => `the ${t.label} is not a well-formed JWT`
+const notBase64url = (t: AttackTarget) => `the ${t.label} has a character outside the base64url alphabet`
 const badAlg = (alg: string) => (t: AttackTarget) => `the ${t.label} is signed with ${alg}, which is not an allowed algorithm`
 const noKey = (t: AttackTarget) => `no key of the ${t.label} issuer matches its "kid"`
 const badSignature = (t: AttackTarget) => `the ${t.label} signature does not verify with the issuer's keys`
@@ -124,10 +125,13 @@ export const JWT_ATTACKS: readonly JwtAttack[] = [
   { family: 'shape', attack: 'whitespace only', build: () => '   ', refusal: notCompact },
   { family: 'shape', attack: 'an empty header part', build: (f) => withPart(f, 0, ''), refusal: notCompact },
   { family: 'shape', attack: 'an empty payload part', build: (f) => withPart(f, 1, ''), refusal: notCompact },
-  { family: 'shape', attack: 'a header that is not base64url', build: (f) => withPart(f, 0, '!!!*&^%'), refusal: malformed },
-  { family: 'shape', attack: 'a header in standard base64 ("+" and "/")', build: (f) => withPart(f, 0, '++//++//'), refusal: malformed },
-  { family: 'shape', attack: 'a payload that is not base64url', build: (f) => withPart(f, 1, '@@@ not base64 @@@'), refusal: malformed },
-  { family: 'shape', attack: 'a signature that is not base64url', build: (f) => withPart(f, 2, '***'), refusal: unverifiable },
+  { family: 'shape', attack: 'a header that is not base64url', build: (f) => withPart(f, 0, '!!!*&^%'), refusal: notBase64url },
+  { family: 'shape', attack: 'a header in standard base64 ("+" and "/")', build: (f) => withPart(f, 0, '++//++//'), refusal: notBase64url },
+  { family: 'shape', attack: 'a payload that is not base64url', build: (f) => withPart(f, 1, '@@@ not base64 @@@'), refusal: notBase64url },
+  { family: 'shape', attack: 'a signature that is not base64url', build: (f) => withPart(f, 2, '***'), refusal: notBase64url },
+  { family: 'shape', attack: 'a space inside the genuine signature (a lenient decoder skips it)', build: async (f) => { const [h, p, sig] = (await f.sign()).split('.'); return `${h}.${p}. ${sig}` }, refusal: notBase64url },
+  { family: 'shape', attack: 'a line break inside the genuine payload', build: async (f) => { const [h, p, sig] = (await f.sign()).split('.'); return `${h}.${p!.slice(0, 8)}\n${p!.slice(8)}.${sig}` }, refusal: notBase64url },
+  { family: 'shape', attack: 'base64 padding after the genuine signature', build: async (f) => `${await f.sign()}==`, refusal: notBase64url },
   { family: 'shape', attack: 'a header that is not JSON', build: (f) => withPart(f, 0, b64('alg=ES256')), refusal: malformed },
   { family: 'shape', attack: 'a header that is a JSON array, signed by the issuer', build: (f) => f.signRaw(JSON.stringify([f.header()]), JSON.stringify(f.target.claims())), refusal: malformed },
   { family: 'shape', attack: 'a payload that is not JSON, signed by the issuer', build: (f) => f.signRaw(JSON.stringify(f.header()), 'iss=idp&sub=u-1001'), refusal: malformed },

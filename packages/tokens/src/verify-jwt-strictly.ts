@@ -3,6 +3,8 @@ import { ASYMMETRIC_ALGORITHMS } from './constants.ts'
 import { TemporarilyUnavailableError, type OAuthError, type OAuthErrorOptions } from './errors.ts'
 import { isKeySetOutage } from './keys/remote-key-set.ts'
 
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+
 /** Resolves a trusted issuer to the keys that may sign for it; `undefined` means "not trusted". */
 export type IssuerKeys = (issuer: string) => JWTVerifyGetKey | undefined
 
@@ -48,6 +50,10 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
   const parts = token.split('.')
   if (parts.length === 5) throw reject(`the ${label} is encrypted (JWE); only signed JWTs are accepted`)
   if (parts.length !== 3 || parts.some((part) => part === '')) throw reject(`the ${label} is not a compact signed JWT`)
+  // RFC 7515 §2, §7.1: each part is BASE64URL without padding, line breaks, whitespace or any other
+  // character. Decoders skip what they do not know (a space inside the signature decoded to the same
+  // bytes and verified), so two different strings would pass as one token.
+  if (parts.some((part) => !BASE64URL.test(part))) throw reject(`the ${label} has a character outside the base64url alphabet`)
 
   let header: ProtectedHeaderParameters
   let unverified: JWTPayload
