@@ -1,6 +1,5 @@
-import { oauthErrorResponse, type Logger } from '@ema/server-kit'
+import { NoBearerTokenError, oauthErrorResponse, type Logger } from '@ema/server-kit'
 import type { Response } from 'express'
-import { NoBearerTokenError } from './bearer-token.ts'
 
 export interface SendOAuthErrorOptions {
   /** The RFC 9728 metadata URL named in every challenge (RS-05). */

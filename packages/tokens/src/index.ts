@@ -50,6 +50,7 @@ export {
   type SubjectAccessTokenClaims,
   type VerifySubjectAccessTokenOptions,
 } from './access-token/verify-subject-access-token.ts'
+export { actorChain } from './access-token/actor-chain.ts'
 export { signClientAssertion, type SignClientAssertionOptions } from './client-assertion/sign-client-assertion.ts'
 export { InMemoryReplayStore, type InMemoryReplayStoreOptions, type ReplayStore } from './replay-store.ts'
 export type { IssuerKeys } from './verify-jwt-strictly.ts'
