@@ -1,0 +1,13 @@
+export type { ClientCertificate, TokenExchangeConfig } from './token-exchange-config.ts'
+export { TokenExchangeError, type TokenExchangeFailure } from './token-exchange-error.ts'
+export {
+  createTokenExchanger,
+  loadClientCertificate,
+  type ExchangedToken,
+  type ExchangeTrace,
+  type SubjectTokenExchange,
+  type TokenExchanger,
+  type TokenExchangerDeps,
+  type TokenExchangerStats,
+  type TokenExchangeLogger,
+} from './create-token-exchanger.ts'
