@@ -54,13 +54,13 @@ export interface RunningTasksApi {
 }
 
 /** The Tasks API on an ephemeral port, trusting `issuer`. */
-export async function startTasksApi(issuer: string, env: Record<string, string> = {}): Promise<RunningTasksApi> {
+export async function startTasksApi(issuer: string, env: Record<string, string> = {}, options: { now?: () => Date } = {}): Promise<RunningTasksApi> {
   const l: Listening = await listen({ port: 0 })
   const config = loadConfig({ TASKS_API_URL: l.url, AS_ISSUER: issuer, ALLOW_INSECURE_HTTP: 'true', ...env })
   const store = createInMemoryTaskStore()
   const lines: string[] = []
   const log = createLogger({ name: 'tasks-api', level: 'debug', write: (line) => lines.push(line) })
-  l.server.on('request', createTasksApiApp(config, { now: () => new Date(), authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: true }), log, store }))
+  l.server.on('request', createTasksApiApp(config, { now: options.now ?? (() => new Date()), authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: true }), log, store }))
   return { config, url: l.url, store, lines, close: () => l.close() }
 }
 
