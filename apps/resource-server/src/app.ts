@@ -8,7 +8,9 @@ import { protectedResourceMetadataPath, protectedResourceMetadataUrl, serveProte
 import { requireAllowedHost } from './require-allowed-host.ts'
 import { requireAllowedOrigin } from './require-allowed-origin.ts'
 import { sendOAuthError } from './send-oauth-error.ts'
-import { createInMemoryTaskStore, type TaskStore } from './task-store.ts'
+import { createTokenExchanger, type TokenExchanger } from '@ema/token-exchange'
+import { createOnBehalfOf } from './on-behalf-of.ts'
+import { createTasksApiClient, type TasksApiClient } from './tasks-api-client.ts'
 import { createTasksServer } from './tasks-server.ts'
 import { requireToolScopes } from './tool-scopes.ts'
 
@@ -18,17 +20,24 @@ export interface ResourceServerDeps {
   authorizationServerKeys: VerifyAccessTokenOptions['keys']
   /** Default: a logger that writes nothing. */
   log?: Logger
-  /** Default: a fresh in-memory store. */
-  store?: TaskStore
+  /**
+   * OBO-03 … OBO-07: the RFC 8693 client for the on-behalf-of exchange. Default: one built from
+   * `config.tokenExchange` (certificate files are read on the first exchange); none when that is unset.
+   */
+  tokenExchanger?: TokenExchanger
+  /** Default: an HTTP client for `config.tasksApi.url`. */
+  tasksApi?: TasksApiClient
 }
 
 /** The MCP server "Tasks" as an express app. No side effects: nothing listens, nothing is fetched. */
 export function createResourceServerApp(config: ResourceServerConfig, deps: ResourceServerDeps): express.Express {
   const log = deps.log ?? createLogger({ name: 'resource-server', write: () => {} })
   const resourceMetadata = protectedResourceMetadataUrl(config.resource)
-  const store = deps.store ?? createInMemoryTaskStore()
+  const exchanger = deps.tokenExchanger ?? (config.tokenExchange === undefined ? undefined : createTokenExchanger(config.tokenExchange, { log }))
+  const tasksApi = deps.tasksApi ?? createTasksApiClient({ url: config.tasksApi.url, timeoutMs: config.downstreamTimeoutMs })
+  const onBehalfOf = createOnBehalfOf({ exchanger, tasksApi, log })
   const sessions = createMcpSessions({
-    createServer: () => createTasksServer({ toolScopes: config.toolScopes, store, now: deps.now }),
+    createServer: () => createTasksServer({ toolScopes: config.toolScopes, tasksApiScopes: config.tasksApi.toolScopes, onBehalfOf, traceDownstream: config.traceDownstream, log }),
     log,
   })
 

@@ -1,4 +1,5 @@
 import { type LogLevel, parseLogLevel } from '@ema/server-kit'
+import type { TokenExchangeConfig } from '@ema/token-exchange'
 import { z } from 'zod'
 import { allowedHostsFor, canonicalHost } from './require-allowed-host.ts'
 
@@ -33,6 +34,23 @@ export interface ResourceServerConfig {
   allowInsecureHttp: boolean
   /** LOG_LEVEL: `debug`, `info` (default), `warn` or `error`. */
   logLevel: LogLevel
+  /** The downstream Tasks API the tools call on the user's behalf (TASKS_API_URL; OBO-01). */
+  tasksApi: {
+    /** Its base URL, also its identifier: the `audience` of the exchange, e.g. `http://localhost:4004`. */
+    url: string
+    /** The scope each tool asks the authorization server for, down-scoped to what the call needs (OBO-06). */
+    toolScopes: Readonly<Record<string, string>>
+  }
+  /**
+   * OBO-03 … OBO-07, OBO-21: how this server exchanges the inbound token for a Tasks API token.
+   * Undefined when neither TOKEN_EXCHANGE_CLIENT_SECRET nor TOKEN_EXCHANGE_CLIENT_CERT_FILE is set:
+   * the server starts (with a loud warning) and every tool answers with an error that says so.
+   */
+  tokenExchange: TokenExchangeConfig | undefined
+  /** Most milliseconds for each downstream hop (the exchange, the API call). DOWNSTREAM_TIMEOUT_MS, default 10000. */
+  downstreamTimeoutMs: number
+  /** MCP_TRACE_DOWNSTREAM=true: tool results carry the second hop in `_meta["io.ema/downstream"]` (demo only). */
+  traceDownstream: boolean
 }
 
 /** The tools of the MCP server "Tasks" and the scope each one needs (RS-07). */
@@ -41,6 +59,16 @@ export const TASKS_TOOL_SCOPES = {
   list_tasks: 'tasks.read',
   add_task: 'tasks.write',
 } as const satisfies Record<string, string | null>
+
+/**
+ * OBO-06: the Tasks API scope each tool asks for in the exchange. `whoami` reads (GET /whoami), so a
+ * token without `tasks.read` gets whoami's answer from the authorization server's refusal.
+ */
+export const TASKS_API_TOOL_SCOPES = {
+  whoami: 'tasks.read',
+  list_tasks: 'tasks.read',
+  add_task: 'tasks.write',
+} as const satisfies Record<string, string>
 
 const Env = z.object({
   RS_RESOURCE: z.string().min(1).default('http://localhost:4003/mcp'),
@@ -53,6 +81,16 @@ const Env = z.object({
   /** Comma-separated `host[:port]` list, added to the resource's own host (e.g. a proxy's public name). */
   RS_ALLOWED_HOSTS: z.string().optional(),
   ALLOW_INSECURE_HTTP: z.string().optional(),
+  TASKS_API_URL: z.string().min(1).default('http://localhost:4004'),
+  /** The AS's mTLS endpoint alias (RFC 8705 §5) by default; its plain token endpoint with a secret. */
+  TOKEN_EXCHANGE_URL: z.string().min(1).default('https://localhost:4012/token'),
+  TOKEN_EXCHANGE_CLIENT_ID: z.string().min(1).default('tasks-mcp-server'),
+  TOKEN_EXCHANGE_CLIENT_SECRET: z.string().min(1).optional(),
+  TOKEN_EXCHANGE_CLIENT_CERT_FILE: z.string().min(1).optional(),
+  TOKEN_EXCHANGE_CLIENT_KEY_FILE: z.string().min(1).optional(),
+  TOKEN_EXCHANGE_CA_FILE: z.string().min(1).optional(),
+  DOWNSTREAM_TIMEOUT_MS: z.string().regex(/^\d+$/, 'DOWNSTREAM_TIMEOUT_MS must be a number of milliseconds').optional(),
+  MCP_TRACE_DOWNSTREAM: z.enum(['true', 'false']).optional(),
 })
 
 /** Builds the typed configuration from environment variables (only `main.ts` passes `process.env`). */
@@ -81,6 +119,9 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
   const allowedHosts = allowedHostsFor(resourceUrl, extraHosts)
 
   const port = e.RS_PORT !== undefined ? Number(e.RS_PORT) : defaultPort(resourceUrl)
+  const tasksApiUrl = canonicalTasksApiUrl(e.TASKS_API_URL, allowInsecureHttp)
+  const downstreamTimeoutMs = e.DOWNSTREAM_TIMEOUT_MS === undefined ? 10_000 : Number(e.DOWNSTREAM_TIMEOUT_MS)
+  if (downstreamTimeoutMs < 100 || downstreamTimeoutMs > 120_000) throw new TypeError('DOWNSTREAM_TIMEOUT_MS must be from 100 to 120000')
   return {
     resource: resourceHref(resourceUrl),
     port,
@@ -94,7 +135,54 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
     allowedHosts,
     allowInsecureHttp,
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    tasksApi: { url: tasksApiUrl, toolScopes: TASKS_API_TOOL_SCOPES },
+    tokenExchange: tokenExchangeConfig(e, tasksApiUrl, downstreamTimeoutMs, allowInsecureHttp),
+    downstreamTimeoutMs,
+    traceDownstream: e.MCP_TRACE_DOWNSTREAM === 'true',
   }
+}
+
+/**
+ * OBO-07, OBO-21: the exchange client. A certificate (mTLS, `tls_client_auth`) when
+ * TOKEN_EXCHANGE_CLIENT_CERT_FILE is set, a secret (`client_secret_basic`) when
+ * TOKEN_EXCHANGE_CLIENT_SECRET is; both is a mistake; neither leaves the exchange unconfigured.
+ */
+function tokenExchangeConfig(e: z.infer<typeof Env>, audience: string, timeoutMs: number, allowInsecureHttp: boolean): TokenExchangeConfig | undefined {
+  const tokenUrl = parseUrl('TOKEN_EXCHANGE_URL', e.TOKEN_EXCHANGE_URL, allowInsecureHttp)
+  const certificate = e.TOKEN_EXCHANGE_CLIENT_CERT_FILE !== undefined || e.TOKEN_EXCHANGE_CLIENT_KEY_FILE !== undefined
+  if (certificate && e.TOKEN_EXCHANGE_CLIENT_SECRET !== undefined) {
+    throw new TypeError('set either TOKEN_EXCHANGE_CLIENT_SECRET or TOKEN_EXCHANGE_CLIENT_CERT_FILE/_KEY_FILE, not both')
+  }
+  const common = {
+    tokenUrl: tokenUrl.href,
+    clientId: e.TOKEN_EXCHANGE_CLIENT_ID,
+    audience, //                                      OBO-05: the Tasks API's identifier
+    timeoutMs,
+    stsName: 'the authorization server',
+  }
+  if (certificate) {
+    if (e.TOKEN_EXCHANGE_CLIENT_CERT_FILE === undefined || e.TOKEN_EXCHANGE_CLIENT_KEY_FILE === undefined) {
+      throw new TypeError('mTLS needs both TOKEN_EXCHANGE_CLIENT_CERT_FILE and TOKEN_EXCHANGE_CLIENT_KEY_FILE')
+    }
+    if (tokenUrl.protocol !== 'https:') throw new TypeError('TOKEN_EXCHANGE_URL must be https for mTLS (the AS mTLS endpoint alias, RFC 8705 §5)')
+    return {
+      ...common,
+      clientCertificate: {
+        certFile: e.TOKEN_EXCHANGE_CLIENT_CERT_FILE,
+        keyFile: e.TOKEN_EXCHANGE_CLIENT_KEY_FILE,
+        ...(e.TOKEN_EXCHANGE_CA_FILE === undefined ? {} : { caFile: e.TOKEN_EXCHANGE_CA_FILE }),
+      },
+    }
+  }
+  if (e.TOKEN_EXCHANGE_CLIENT_SECRET === undefined) return undefined
+  return { ...common, clientSecret: e.TOKEN_EXCHANGE_CLIENT_SECRET, ...(e.TOKEN_EXCHANGE_CA_FILE === undefined ? {} : { caFile: e.TOKEN_EXCHANGE_CA_FILE }) }
+}
+
+/** The Tasks API's base URL as its identifier: no fragment, no query, no trailing slash. */
+function canonicalTasksApiUrl(value: string, allowInsecureHttp: boolean): string {
+  const url = parseUrl('TASKS_API_URL', value, allowInsecureHttp)
+  if (url.hash !== '' || value.includes('#') || url.search !== '') throw new TypeError('TASKS_API_URL must have no query and no fragment')
+  return url.pathname === '/' ? url.origin : url.href.replace(/\/+$/, '')
 }
 
 /**

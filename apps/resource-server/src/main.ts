@@ -1,5 +1,6 @@
 import { remoteKeySet, type VerifyAccessTokenOptions } from '@ema/tokens'
 import { createLogger, describeCause, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
+import { loadClientCertificate } from '@ema/token-exchange'
 import { createResourceServerApp } from './app.ts'
 import { loadConfig, type ResourceServerConfig } from './config.ts'
 import { protectedResourceMetadataUrl } from './protected-resource-metadata.ts'
@@ -18,6 +19,17 @@ const { config, authorizationServerKeys } = startOrExit('resource-server', (): {
 })
 const log = createLogger({ name: 'resource-server', level: config.logLevel })
 
+// OBO-07: a certificate that cannot be read is a start-up failure in words, not a failing tool later.
+startOrExit('resource-server', () => {
+  if (config.tokenExchange?.clientCertificate !== undefined) loadClientCertificate(config.tokenExchange.clientCertificate)
+})
+if (config.tokenExchange === undefined) {
+  log.warn('no client credentials for the token exchange (TOKEN_EXCHANGE_CLIENT_CERT_FILE and TOKEN_EXCHANGE_CLIENT_KEY_FILE, or TOKEN_EXCHANGE_CLIENT_SECRET): every tool will answer with an error, because the Tasks API is reached only with an exchanged token')
+}
+if (config.traceDownstream) {
+  log.warn('MCP_TRACE_DOWNSTREAM is ON: tool results carry the on-behalf-of exchange and the decoded downstream token claims in _meta. Demos only.')
+}
+
 if (config.allowInsecureHttp) {
   log.warn('ALLOW_INSECURE_HTTP is ON: access tokens travel over plain HTTP and the AS keys are fetched over plain HTTP. Local demos only.')
 }
@@ -29,4 +41,7 @@ log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {
   as_issuer: config.authorizationServer.issuer,
   as_jwks_uri: config.authorizationServer.jwksUri,
   protected_resource_metadata: protectedResourceMetadataUrl(config.resource),
+  tasks_api: config.tasksApi.url,
+  token_exchange_url: config.tokenExchange?.tokenUrl,
+  token_exchange_client_auth: config.tokenExchange === undefined ? 'none configured' : config.tokenExchange.clientCertificate !== undefined ? 'tls_client_auth' : 'client_secret_basic',
 })

@@ -97,18 +97,18 @@ describe('DNS-rebinding protection: Host', () => {
 
 describe('allowed hosts from configuration', () => {
   test('the resource\'s own host only, for a non-loopback resource', () => {
-    const config = loadConfig({ RS_RESOURCE: 'https://Tasks.Example/mcp', AS_ISSUER: 'https://as.example', CLIENT_URL: 'https://agent.example' })
+    const config = loadConfig({ RS_RESOURCE: 'https://Tasks.Example/mcp', AS_ISSUER: 'https://as.example', CLIENT_URL: 'https://agent.example', TASKS_API_URL: 'https://tasks-api.example' })
     assert.deepEqual(config.allowedHosts, ['tasks.example'])
   })
 
   test('RS_ALLOWED_HOSTS adds to the resource\'s own host', () => {
-    const config = loadConfig({ RS_RESOURCE: 'https://tasks.example:8443/mcp', AS_ISSUER: 'https://as.example', CLIENT_URL: 'https://agent.example', RS_ALLOWED_HOSTS: 'a.example, b.example:9000,' })
+    const config = loadConfig({ RS_RESOURCE: 'https://tasks.example:8443/mcp', AS_ISSUER: 'https://as.example', CLIENT_URL: 'https://agent.example', TASKS_API_URL: 'https://tasks-api.example', RS_ALLOWED_HOSTS: 'a.example, b.example:9000,' })
     assert.deepEqual(config.allowedHosts, ['tasks.example:8443', 'a.example', 'b.example:9000'])
   })
 
   test('RS_ALLOWED_HOSTS refuses a value that is not host[:port]', () => {
     for (const bad of ['http://a.example', 'a.example/x', 'user@a.example', 'a b']) {
-      assert.throws(() => loadConfig({ RS_RESOURCE: 'https://tasks.example/mcp', AS_ISSUER: 'https://as.example', CLIENT_URL: 'https://agent.example', RS_ALLOWED_HOSTS: bad }), /RS_ALLOWED_HOSTS/, bad)
+      assert.throws(() => loadConfig({ RS_RESOURCE: 'https://tasks.example/mcp', AS_ISSUER: 'https://as.example', CLIENT_URL: 'https://agent.example', TASKS_API_URL: 'https://tasks-api.example', RS_ALLOWED_HOSTS: bad }), /RS_ALLOWED_HOSTS/, bad)
     }
   })
 

@@ -1,15 +1,23 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { downstreamEnv, startFakeSts, startFakeTasksApi, type FakeSts, type FakeTasksApi } from './downstream-support.ts'
 import { ALICE, BOB, CLIENT_ID, connectClient, startAuthorizationServer, startResourceServer, type FakeAuthorizationServer, type RunningResourceServer } from './support.ts'
 
+// The tools over the Tasks API (stand-ins for the AS's token exchange and the Tasks API, downstream-support.ts).
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
+let sts: FakeSts
+let api: FakeTasksApi
 before(async () => {
   as = await startAuthorizationServer()
-  rs = await startResourceServer(as)
+  sts = await startFakeSts(as, () => rs.resource)
+  api = await startFakeTasksApi(as)
+  rs = await startResourceServer(as, downstreamEnv(sts, api))
 })
 after(async () => {
   await rs.close()
+  await api.close()
+  await sts.close()
   await as.close()
 })
 
@@ -80,7 +88,7 @@ test('RS-19 tasks are per user: bob does not see alice\'s tasks', async () => {
   }
 })
 
-test('the same user through another client sees the same tasks (data is keyed by iss and sub)', async () => {
+test('the same user through another client sees the same tasks (the Tasks API keys them by sub)', async () => {
   const first = await connectClient(rs.resource, await as.mint({ subject: 'u-shared' }))
   const second = await connectClient(rs.resource, await as.mint({ subject: 'u-shared', clientId: 'another-client' }))
   try {

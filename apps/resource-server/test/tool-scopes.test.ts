@@ -7,17 +7,24 @@ import {
   connectClient, INITIALIZE, parseChallenge, postMcp, startAuthorizationServer, startResourceServer,
   type FakeAuthorizationServer, type RunningResourceServer,
 } from './support.ts'
+import { downstreamEnv, startFakeSts, startFakeTasksApi, type FakeSts, type FakeTasksApi } from './downstream-support.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
+let sts: FakeSts
+let api: FakeTasksApi
 let metadataUrl: string
 before(async () => {
   as = await startAuthorizationServer()
-  rs = await startResourceServer(as)
+  sts = await startFakeSts(as, () => rs.resource)
+  api = await startFakeTasksApi(as)
+  rs = await startResourceServer(as, downstreamEnv(sts, api))
   metadataUrl = `${rs.url}/.well-known/oauth-protected-resource/mcp`
 })
 after(async () => {
   await rs.close()
+  await api.close()
+  await sts.close()
   await as.close()
 })
 
