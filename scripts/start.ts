@@ -18,6 +18,7 @@ env.IDP_ISSUER ??= 'http://localhost:4001'
 env.AS_ISSUER ??= 'http://localhost:4002'
 env.RS_RESOURCE ??= 'http://localhost:4003/mcp'
 env.CLIENT_URL ??= 'http://localhost:3000'
+env.TASKS_API_URL ??= 'http://localhost:4004'
 // Opt in, loudly, to plain http on localhost: every role warns about it at start-up (style rule 10).
 env.ALLOW_INSECURE_HTTP ??= 'true'
 
@@ -44,7 +45,6 @@ if (env.AGENT_CLI_JWKS === undefined) {
 // RFC 8705: the demo PKI (made once per checkout in .demo/pki/) lets the auth server serve its mTLS
 // endpoint alias and the MCP server authenticate with its certificate for the on-behalf-of exchange.
 // Setting AS_MTLS_CERT_FILE (even empty, which switches mTLS off) leaves all of it to the user.
-env.TASKS_API_URL ??= 'http://localhost:4004'
 let mtlsUrl: string | undefined
 if (env.AS_MTLS_CERT_FILE === undefined) {
   try {
@@ -66,12 +66,23 @@ if (env.AS_MTLS_CERT_FILE === undefined) {
 }
 if ((env.AS_MTLS_CERT_FILE ?? '') !== '') mtlsUrl = env.AS_MTLS_URL ?? 'https://localhost:4012'
 
+// The MCP server's on-behalf-of exchange at the AS (OBO-07): its certificate at the mTLS alias, or,
+// with mTLS off, its secret at the plain token endpoint; and the second hop shown in tool results.
+env.TOKEN_EXCHANGE_CLIENT_ID ??= 'tasks-mcp-server'
+if (env.TOKEN_EXCHANGE_CLIENT_CERT_FILE !== undefined && mtlsUrl !== undefined) env.TOKEN_EXCHANGE_URL ??= `${mtlsUrl}/token`
+if (env.TOKEN_EXCHANGE_CLIENT_CERT_FILE === undefined && env.TOKEN_EXCHANGE_CLIENT_SECRET === undefined) {
+  env.TOKEN_EXCHANGE_URL ??= `${env.AS_ISSUER}/token`
+  env.TOKEN_EXCHANGE_CLIENT_SECRET = 'tasks-mcp-server-secret'
+}
+env.MCP_TRACE_DOWNSTREAM ??= 'true'
+
 const resource = new URL(env.RS_RESOURCE)
 const prmUrl = `${resource.origin}/.well-known/oauth-protected-resource${resource.pathname === '/' ? '' : resource.pathname}`
 
 const roles: Role[] = [
   { name: 'idp', folder: 'apps/idp', readyUrl: `${env.IDP_ISSUER}/.well-known/openid-configuration`, colour: 35 },
   { name: 'auth-server', folder: 'apps/authorization-server', readyUrl: `${env.AS_ISSUER}/.well-known/oauth-authorization-server`, colour: 33 },
+  { name: 'tasks-api', folder: 'apps/tasks-api', readyUrl: `${env.TASKS_API_URL}/.well-known/oauth-protected-resource`, colour: 34 },
   { name: 'mcp-server', folder: 'apps/resource-server', readyUrl: prmUrl, colour: 36 },
   { name: 'client', folder: 'apps/client', readyUrl: `${env.CLIENT_URL}/`, colour: 32 },
 ]
@@ -149,6 +160,7 @@ ${(env.AGENT_CLI_JWKS ?? '').trim() === '' ? '' : `
   MCP auth server     ${env.AS_ISSUER}/.well-known/oauth-authorization-server
 ${mtlsUrl === undefined ? '' : `  auth server mTLS    ${mtlsUrl}/token   (RFC 8705 alias; tasks-mcp-server uses its certificate)
 `}  MCP server Tasks    ${env.RS_RESOURCE}   (metadata: ${prmUrl})
+  Tasks API           ${env.TASKS_API_URL}   (reached only by the MCP server, with on-behalf-of tokens)
 
   Ctrl-C stops everything. Keys and data are in memory: a restart starts afresh
   (except the agent CLI's key pair and the demo PKI in .demo/, made once per checkout).

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import type { RoleSpec } from './start-roles.ts'
 
-/** The four URLs every role derives its configuration from (docs/demo-world.md). */
+/** The URLs every role derives its configuration from (docs/demo-world.md). */
 export interface DemoWorldUrls {
   /** The client app; the IdP's redirect URI for acme-agent is `${client}/callback`. */
   client: string
@@ -9,17 +9,23 @@ export interface DemoWorldUrls {
   as: string
   /** The MCP server's resource URL. */
   rs: string
+  /** The Tasks API behind the MCP server (its base URL and identifier, the `aud` of on-behalf-of tokens). */
+  tasksApi: string
 }
 
-/** The demo world on four consecutive ports: the client on `basePort`, then the IdP, the AS and the MCP server. */
+/** The demo world on five consecutive ports: the client on `basePort`, then the IdP, the AS, the MCP server and the Tasks API. */
 export function demoWorldUrls(basePort: number): DemoWorldUrls {
   return {
     client: `http://localhost:${basePort}`,
     idp: `http://localhost:${basePort + 1}`,
     as: `http://localhost:${basePort + 2}`,
     rs: `http://localhost:${basePort + 3}/mcp`,
+    tasksApi: `http://localhost:${basePort + 4}`,
   }
 }
+
+/** The MCP server's client at the authorization server for the on-behalf-of exchange (secret variant). */
+const MCP_SERVER_CLIENT = { id: 'tasks-mcp-server', secret: 'tasks-mcp-server-secret' }
 
 /** RFC 9728 §3.1: the protected resource metadata URL of a resource (the well-known part before its path). */
 export function protectedResourceMetadataUrl(resource: string): string {
@@ -34,8 +40,9 @@ export function appFolder(folder: string): string {
 
 /**
  * The environment that puts the roles at `urls`: `base` (the caller passes its own environment)
- * without IDP_PORT, AS_PORT, RS_PORT and CLIENT_PORT (every role listens on the port of its own
- * URL), plus the URLs, ALLOW_INSECURE_HTTP=true, LOG_LEVEL=warn, then `extra`.
+ * without IDP_PORT, AS_PORT, RS_PORT, CLIENT_PORT and TASKS_API_PORT (every role listens on the port
+ * of its own URL), plus the URLs, the MCP server's token exchange client (client_secret_basic at the
+ * AS's token endpoint), ALLOW_INSECURE_HTTP=true, LOG_LEVEL=warn, then `extra`.
  */
 export function demoWorldEnv(base: NodeJS.ProcessEnv, urls: DemoWorldUrls, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
@@ -44,22 +51,27 @@ export function demoWorldEnv(base: NodeJS.ProcessEnv, urls: DemoWorldUrls, extra
     AS_ISSUER: urls.as,
     RS_RESOURCE: urls.rs,
     CLIENT_URL: urls.client,
+    TASKS_API_URL: urls.tasksApi,
+    TOKEN_EXCHANGE_URL: `${urls.as}/token`,
+    TOKEN_EXCHANGE_CLIENT_ID: MCP_SERVER_CLIENT.id,
+    TOKEN_EXCHANGE_CLIENT_SECRET: MCP_SERVER_CLIENT.secret,
     ALLOW_INSECURE_HTTP: 'true',
     LOG_LEVEL: 'warn',
   }
-  for (const name of ['IDP_PORT', 'AS_PORT', 'RS_PORT', 'CLIENT_PORT']) delete env[name]
+  for (const name of ['IDP_PORT', 'AS_PORT', 'RS_PORT', 'CLIENT_PORT', 'TASKS_API_PORT']) delete env[name]
   return { ...env, ...extra }
 }
 
 /**
- * The IdP ("idp"), the authorization server ("as") and the MCP server ("mcp") at `urls`, each
- * ready once its metadata answers: OpenID configuration, RFC 8414 and RFC 9728 metadata.
+ * The IdP ("idp"), the authorization server ("as"), the Tasks API ("tasks-api") and the MCP server
+ * ("mcp") at `urls`, each ready once its metadata answers: OpenID configuration, RFC 8414 and RFC 9728 metadata.
  */
 export function demoWorldRoles(urls: DemoWorldUrls): RoleSpec[] {
   const port = (url: string) => (new URL(url).port === '' ? undefined : Number(new URL(url).port))
   return [
     { name: 'idp', cwd: appFolder('idp'), port: port(urls.idp), readyUrl: `${urls.idp}/.well-known/openid-configuration` },
     { name: 'as', cwd: appFolder('authorization-server'), port: port(urls.as), readyUrl: `${urls.as}/.well-known/oauth-authorization-server` },
+    { name: 'tasks-api', cwd: appFolder('tasks-api'), port: port(urls.tasksApi), readyUrl: protectedResourceMetadataUrl(urls.tasksApi) },
     { name: 'mcp', cwd: appFolder('resource-server'), port: port(urls.rs), readyUrl: protectedResourceMetadataUrl(urls.rs) },
   ]
 }
