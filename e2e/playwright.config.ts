@@ -14,6 +14,7 @@ export const urls = {
   idp: `http://localhost:${base + 1}`,
   as: `http://localhost:${base + 2}`,
   rs: `http://localhost:${base + 3}/mcp`,
+  tasksApi: `http://localhost:${base + 4}`,
 }
 
 /**
@@ -32,6 +33,12 @@ const env = {
   AS_ISSUER: urls.as,
   RS_RESOURCE: urls.rs,
   CLIENT_URL: urls.client,
+  // The MCP server calls the Tasks API on the user's behalf (RFC 8693) and shows the second hop in _meta.
+  TASKS_API_URL: urls.tasksApi,
+  TOKEN_EXCHANGE_URL: `${urls.as}/token`,
+  TOKEN_EXCHANGE_CLIENT_ID: 'tasks-mcp-server',
+  TOKEN_EXCHANGE_CLIENT_SECRET: 'tasks-mcp-server-secret',
+  MCP_TRACE_DOWNSTREAM: 'true',
   ALLOW_INSECURE_HTTP: 'true',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 }
@@ -66,6 +73,7 @@ export default defineConfig({
   webServer: [
     role('idp', `${urls.idp}/.well-known/openid-configuration`),
     role('authorization-server', `${urls.as}/.well-known/oauth-authorization-server`),
+    role('tasks-api', `${urls.tasksApi}/.well-known/oauth-protected-resource`),
     role('resource-server', `${urls.rs.replace('/mcp', '')}/.well-known/oauth-protected-resource/mcp`),
     role('client', `${urls.client}/`),
   ],
