@@ -156,9 +156,13 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
   return app
 }
 
-/** The tool result as text for the page: its text content, else its structured content. */
+/**
+ * The tool result as text for the page: its text content, else its structured content, then its
+ * `_meta` when the server sent one (the MCP server's downstream trace, MCP_TRACE_DOWNSTREAM).
+ */
 function describeResult(result: CallToolResult): string {
   const text = result.content.map((item) => (item.type === 'text' ? item.text : `[${item.type}]`)).join('\n')
   const shown = text !== '' ? text : JSON.stringify(result.structuredContent ?? {}, null, 2)
-  return result.isError === true ? `The tool reported an error:\n${shown}` : shown
+  const meta = result._meta === undefined ? '' : `\n\n_meta (what the server reports about this call):\n${JSON.stringify(result._meta, null, 2)}`
+  return `${result.isError === true ? `The tool reported an error:\n${shown}` : shown}${meta}`
 }
