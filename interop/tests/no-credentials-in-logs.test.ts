@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { basicAuthorization as basic, clientSecretBasic, signInAtIdp } from '@ema/demo-kit'
+import { createTokenExchanger } from '@ema/token-exchange'
+import { mcpServerExchangeConfig } from './support/mcp-access-token.ts'
 import { startRoles, urls, type RunningRoles } from './support/start-roles.ts'
 
 // SEC-05, CL-34 and the house rule "never log a token, secret or assertion in full": run the whole
-// chain and its main refusals against the three roles started as processes with LOG_LEVEL=debug, then
+// chain (with step 8: the MCP server's on-behalf-of exchange and the Tasks API) and its main refusals
+// against the roles started as processes with LOG_LEVEL=debug, then
 // search everything they wrote for every credential that crossed the wire.
 
 const IDP_SECRET = 'acme-agent-idp-secret'
@@ -79,6 +82,21 @@ test('SEC-05 CL-34 no role logs a token, assertion, secret or password during th
   const call = await mcp(accessToken, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } }, sessionId)
   assert.equal(call.status, 200)
   await call.body?.cancel()
+
+  // Step 8 (OBO-01): the MCP server's on-behalf-of exchange at the AS and its calls to the Tasks API.
+  for (const [id, name, args] of [[5, 'list_tasks', {}], [6, 'add_task', { title: 'logged, never its token' }]] as const) {
+    const tool = await mcp(accessToken, { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }, sessionId)
+    assert.equal(tool.status, 200)
+    assert.doesNotMatch(await tool.text(), /"isError":true/)
+  }
+  const exchangeConfig = mcpServerExchangeConfig()
+  if (exchangeConfig.clientSecret !== undefined) credentials['tasks-mcp-server secret'] = exchangeConfig.clientSecret
+  const exchanged = await createTokenExchanger(exchangeConfig).exchange({ subjectToken: accessToken, user: 'alice', scope: 'tasks.read' })
+  credentials['exchanged (downstream) token'] = exchanged.accessToken
+  const tasksApi = (path: string, token: string) => fetch(`${urls.tasksApi}${path}`, { headers: { authorization: `Bearer ${token}` } })
+  assert.equal((await tasksApi('/whoami', exchanged.accessToken)).status, 200)
+  assert.equal((await tasksApi('/tasks', accessToken)).status, 401) // passthrough of the inbound token, refused and logged
+  assert.equal((await tasksApi('/tasks', `${exchanged.accessToken}x`)).status, 401)
 
   // Refusals log their reasons: a replayed ID-JAG, wrong secrets, policy, a bad bearer token.
   assert.equal((await redeem(idJag)).status, 400)
