@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { ensureAgentCliKey } from '@ema/demo-kit'
+import { ensureAgentCliKey, ensureDemoPki } from '@ema/demo-kit'
 import { defineConfig } from '@playwright/test'
 
 // The browser: $CHROMIUM_PATH, else the machine's Chromium (Debian package `chromium`), else
@@ -15,7 +15,11 @@ export const urls = {
   as: `http://localhost:${base + 2}`,
   rs: `http://localhost:${base + 3}/mcp`,
   tasksApi: `http://localhost:${base + 4}`,
+  asMtls: `https://localhost:${base + 12}`,
 }
+
+/** The demo PKI as `npm start` makes it (`.demo/pki/`, once per checkout): the AS's mTLS alias and the MCP server's certificate. */
+const pki = await ensureDemoPki(fileURLToPath(new URL('../.demo/pki/', import.meta.url)))
 
 /**
  * The agent CLI's key pair for these tests, as `npm start` makes one: the private JWK in a file the
@@ -33,11 +37,18 @@ const env = {
   AS_ISSUER: urls.as,
   RS_RESOURCE: urls.rs,
   CLIENT_URL: urls.client,
-  // The MCP server calls the Tasks API on the user's behalf (RFC 8693) and shows the second hop in _meta.
+  // Step 8: the MCP server exchanges the user's token at the AS's mTLS alias (RFC 8693, RFC 8705
+  // tls_client_auth), calls the Tasks API with the new one, and shows the second hop in _meta.
   TASKS_API_URL: urls.tasksApi,
-  TOKEN_EXCHANGE_URL: `${urls.as}/token`,
+  AS_MTLS_URL: urls.asMtls,
+  AS_MTLS_CERT_FILE: pki.serverCertFile,
+  AS_MTLS_KEY_FILE: pki.serverKeyFile,
+  AS_MTLS_CA_FILE: pki.caFile,
+  TOKEN_EXCHANGE_URL: `${urls.asMtls}/token`,
   TOKEN_EXCHANGE_CLIENT_ID: 'tasks-mcp-server',
-  TOKEN_EXCHANGE_CLIENT_SECRET: 'tasks-mcp-server-secret',
+  TOKEN_EXCHANGE_CLIENT_CERT_FILE: pki.clientCertFile,
+  TOKEN_EXCHANGE_CLIENT_KEY_FILE: pki.clientKeyFile,
+  TOKEN_EXCHANGE_CA_FILE: pki.caFile,
   MCP_TRACE_DOWNSTREAM: 'true',
   ALLOW_INSECURE_HTTP: 'true',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

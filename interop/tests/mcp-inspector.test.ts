@@ -44,13 +44,20 @@ before(async () => {
       redirect_uris: ['http://127.0.0.1/oauth/callback'],
       clientIdAtAuthorizationServer: { [urls.as]: AS_CLIENT.clientId },
     }]),
-    CLIENTS: JSON.stringify([{ client_id: AS_CLIENT.clientId, client_secret: AS_CLIENT.clientSecret, token_endpoint_auth_method: 'client_secret_post' }]),
+    CLIENTS: JSON.stringify([
+      { client_id: AS_CLIENT.clientId, client_secret: AS_CLIENT.clientSecret, token_endpoint_auth_method: 'client_secret_post' },
+      // Step 8: the MCP server's own client for the on-behalf-of exchange (explicit CLIENTS replace the defaults).
+      { client_id: 'tasks-mcp-server', client_secret: 'tasks-mcp-server-secret', token_endpoint_auth_method: 'client_secret_basic', token_exchange: { allow_any_profile_of_type: ['on_behalf_of_token_exchange'] }, resource_server_identifier: urls.rs },
+    ]),
+    // The MCP server's exchange goes straight to the AS, not through the proxy that records the Inspector's traffic.
+    TOKEN_EXCHANGE_URL: `http://localhost:${asPort}/token`,
     TRUSTED_IDPS: JSON.stringify([{ issuer: urls.idp, jwks_uri: `${urls.idp}/jwks`, subject_namespace: 'acme', client_ids: [AS_CLIENT.clientId] }]),
   })
   // Ready checks go straight to each role; only the Inspector's traffic (and the browser's) crosses the proxies.
   roles = await startRoles([
     { name: 'idp', cwd: appFolder('idp'), port: idpPort, readyUrl: `http://localhost:${idpPort}/.well-known/openid-configuration` },
     { name: 'as', cwd: appFolder('authorization-server'), port: asPort, readyUrl: `http://localhost:${asPort}/.well-known/oauth-authorization-server` },
+    { name: 'tasks-api', cwd: appFolder('tasks-api'), readyUrl: protectedResourceMetadataUrl(urls.tasksApi) },
     { name: 'mcp', cwd: appFolder('resource-server'), port: rsPort, readyUrl: protectedResourceMetadataUrl(urls.rs).replace(':5303', `:${rsPort}`) },
   ], { env })
 })

@@ -1,4 +1,5 @@
-import { demoWorldEnv, demoWorldRoles, demoWorldUrls, startRoles as startDemoRoles, type RunningRoles } from '@ema/demo-kit'
+import { fileURLToPath } from 'node:url'
+import { demoWorldEnv, demoWorldRoles, demoWorldUrls, ensureDemoPki, startRoles as startDemoRoles, type RunningRoles } from '@ema/demo-kit'
 
 export type { RunningRoles }
 
@@ -8,6 +9,12 @@ export type { RunningRoles }
  * it only makes the IdP's redirect URI `${client}/callback`.
  */
 export const urls = demoWorldUrls(5200)
+
+/**
+ * The demo PKI (`.demo/pki/`, made once per checkout, as `npm start` makes it): the AS serves its mTLS
+ * alias on 5212 and the MCP server authenticates there with its certificate (RFC 8705 tls_client_auth).
+ */
+export const pki = await ensureDemoPki(fileURLToPath(new URL('../../../.demo/pki/', import.meta.url)))
 
 /**
  * Starts the IdP, the authorization server, the Tasks API and the MCP server, each as its own process
@@ -22,5 +29,5 @@ export function startRoles(extraEnv: Record<string, string> = {}): Promise<Runni
 
 /** The environment every role gets (a test reads the MCP server's TOKEN_EXCHANGE_* from it to exchange as the MCP server would). */
 export function roleEnv(extraEnv: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return demoWorldEnv(process.env, urls, extraEnv)
+  return demoWorldEnv(process.env, urls, extraEnv, pki)
 }
