@@ -44,7 +44,8 @@ function assertInvariants(body: Record<string, unknown>, subject: Record<string,
   const inbound = parseScope(typeof subject.scope === 'string' ? subject.scope : undefined)
   const mapped = claims.aud === CALENDAR_API ? (inbound.includes('tasks.read') ? ['calendar.read'] : []) : inbound.filter((scope) => TASKS_SCOPES.includes(scope))
   for (const scope of issued) assert.ok(mapped.includes(scope), `the user gained ${scope} (subject scope "${String(subject.scope)}")`)
-  if (requestedScope !== undefined) for (const scope of issued) assert.ok(parseScope(requestedScope).includes(scope), `${scope} was not requested`)
+  // An empty parameter counts as omitted (decision 0017): `scope=` asks for nothing narrower.
+  if (requestedScope !== undefined && requestedScope !== '') for (const scope of issued) assert.ok(parseScope(requestedScope).includes(scope), `${scope} was not requested`)
 }
 
 test('OBO-03 SEC-04 random token exchange forms from the switched-on client: never a 5xx, never a token, always a JSON OAuth error', async () => {
