@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks'
 import { runSlice, summarize, type LoadResult, type Operation, type Slice } from './bench/load.ts'
 import { callTool, headers, openSession, type McpSession } from './bench/mcp.ts'
 import {
+  appFolder,
   basicAuthorization as basic,
   clientSecretBasic,
   demoWorldEnv,
@@ -91,6 +92,16 @@ const PEER = {
   mcp: { url: `${peerUrl(12)}/mcp` },
   mcpBearer: { url: `${peerUrl(13)}/mcp` },
 } as const
+/**
+ * A second MCP server with the on-behalf-of cache off (TOKEN_EXCHANGE_CACHE_ENTRIES=0): every tool
+ * call exchanges at the AS. Beside the first (cache warm), it shows what the second hop costs.
+ */
+const MCP_COLD = { url: `http://localhost:${BASE_PORT + 5}/mcp`, port: BASE_PORT + 5 }
+const MCP_COLD_SPEC = {
+  spec: { name: 'mcp-cold', cwd: appFolder('resource-server'), port: MCP_COLD.port, readyUrl: `http://localhost:${MCP_COLD.port}/.well-known/oauth-protected-resource/mcp`, ...serverCpus },
+  env: { RS_PORT: String(MCP_COLD.port), RS_ALLOWED_HOSTS: `localhost:${MCP_COLD.port}`, TOKEN_EXCHANGE_CACHE_ENTRIES: '0' },
+}
+
 const PEER_SPECS = [
   {
     spec: { name: 'peer-jwt-bearer', cwd: PEERS_FOLDER, entry: 'bare-jwt-bearer.ts', port: BASE_PORT + 10, readyUrl: `${PEER.jwtBearer.url}/.well-known/openid-configuration`, ...serverCpus },
@@ -210,8 +221,8 @@ async function clientCredentialsAtPeer(): Promise<void> {
 }
 
 /** whoami must answer for alice, as the AS names her. */
-async function whoami(accessToken: string, session: McpSession): Promise<void> {
-  const who = await callTool(urls.rs, accessToken, session, 'whoami')
+async function whoami(accessToken: string, session: McpSession, endpoint = urls.rs): Promise<void> {
+  const who = await callTool(endpoint, accessToken, session, 'whoami')
   if (who['subject'] !== USER.localSub) throw new Error(`whoami: subject ${JSON.stringify(who['subject'])}, expected ${USER.localSub}`)
 }
 
@@ -377,6 +388,7 @@ function es256Yardstick(seconds: number): { signMs: number; verifyMs: number } {
 const EXCHANGE = 'token exchange → ID-JAG'
 const REDEEM = 'jwt-bearer: ID-JAG → access token'
 const WHOAMI = 'MCP tools/call whoami (Bearer)'
+const WHOAMI_COLD = 'MCP whoami, on-behalf-of cache off'
 const PEER_JWT_BEARER = 'peer: bare oidc-provider jwt-bearer'
 const PEER_CLIENT_CREDENTIALS = 'peer: oidc-provider client_credentials'
 const PEER_MCP_BEARER = 'peer: MCP SDK server, bearer auth'
@@ -391,6 +403,15 @@ const COMPARISONS: Array<{ ours: string; peer: string; goal?: number }> = [
   { ours: WHOAMI, peer: PEER_MCP, goal: 0.9 },
   { ours: WHOAMI, peer: PEER_MCP_BEARER },
 ]
+
+/** What the second hop (RFC 8693 on-behalf-of exchange at the AS) adds to a tool call. */
+function printHopCost(): void {
+  const warm = rows.find((row) => row.name === WHOAMI)?.result
+  const cold = rows.find((row) => row.name === WHOAMI_COLD)?.result
+  if (warm === undefined || cold === undefined) return
+  console.log(`the on-behalf-of hop: a tool call with the exchange cache warm p50 ${ms(warm.p50)} ms, ${Math.round(warm.perSecond)} req/s; ` +
+    `with an exchange on every call p50 ${ms(cold.p50)} ms, ${Math.round(cold.perSecond)} req/s (both call the Tasks API).`)
+}
 
 function printComparisons(): void {
   console.log('ratios to the peers (req/s of ours over req/s of the peer, same run, interleaved):')
@@ -438,9 +459,9 @@ async function main(): Promise<number> {
     throw error
   })
 
-  for (const { spec, env: peerEnv } of PEER_SPECS) {
+  for (const { spec, env: peerEnv } of [MCP_COLD_SPEC, ...PEER_SPECS]) {
     await startRoles([spec], {
-      env: { ...process.env, ...peerEnv, LOG_LEVEL: 'warn' },
+      env: { ...(spec.name === MCP_COLD_SPEC.spec.name ? env : process.env), ...peerEnv, LOG_LEVEL: 'warn' },
       outputLimit: OUTPUT_TAIL,
       started: (role) => {
         running.push(role)
@@ -506,6 +527,7 @@ async function main(): Promise<number> {
   // The MCP server: one session per worker, all with one fresh access token (it lives 600 s).
   const accessToken = await redeem(await exchange(idToken))
   const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(urls.rs, accessToken)))
+  const coldSessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(MCP_COLD.url, accessToken)))
   const peerSessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(PEER.mcp.url, accessToken)))
   const peerBearerSessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(PEER.mcpBearer.url, accessToken)))
   const peerWhoami = async (endpoint: string, session: McpSession, expected: string) => {
@@ -516,6 +538,7 @@ async function main(): Promise<number> {
   await measureGroup([
     { name: BASE_C, serving: ['mcp'], isBaseline: true, operation: () => getOk(PRM_URL) },
     { name: WHOAMI, serving: ['mcp'], baseline: BASE_C, operation: (worker) => whoami(accessToken, sessions[worker]!) },
+    { name: WHOAMI_COLD, serving: ['mcp-cold', 'as'], operation: (worker) => whoami(accessToken, coldSessions[worker]!, MCP_COLD.url) },
     { name: PEER_MCP_BEARER, serving: ['peer-mcp-bearer'], operation: (worker) => peerWhoami(PEER.mcpBearer.url, peerBearerSessions[worker]!, USER.localSub) },
     { name: PEER_MCP, serving: ['peer-mcp'], operation: (worker) => peerWhoami(PEER.mcp.url, peerSessions[worker]!, 'anonymous') },
     { name: 'MCP POST without token → 401', serving: ['mcp'], baseline: BASE_C, operation: () => refused() },
@@ -525,6 +548,7 @@ async function main(): Promise<number> {
   printTable()
   console.log('')
   printComparisons()
+  printHopCost()
   console.log('')
   console.log('req/s and latencies count only requests that got the expected answer (200 with a token or')
   console.log('a tool result; 401 for the refusal); vs base = req/s over the same server\'s baseline row.')

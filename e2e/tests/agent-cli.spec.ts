@@ -40,6 +40,10 @@ test('the agent CLI signs alice in through Chromium with a loopback redirect, th
     expect(me.subject).toBe('acme|u-1001')
     expect(me.client_id).toBe('acme-agent-cli-tasks')
     expect(call.stderr).toMatch(/Access token from the MCP authorization server.*client authentication private_key_jwt/)
+  // The second hop, as the MCP server reports it (MCP_TRACE_DOWNSTREAM): OBO-12, OBO-13.
+  expect(call.stderr).toMatch(/RFC 8693 on-behalf-of exchange: POST \S+\/token \(\S+\) → (200|a cached token)/)
+  expect(call.stderr).toMatch(/act: tasks-mcp-server acts now, for acme-agent-cli-tasks/)
+  expect(call.stderr).toMatch(/Tasks API: GET \S+\/whoami → 200/)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -6,6 +6,7 @@ import { connectAsSignedInUser, explainIdpRefusal } from './connect-as-signed-in
 import { type AgentCommand, parseAgentArguments } from './parse-agent-arguments.ts'
 import { signInThroughBrowser } from './sign-in-through-browser.ts'
 import { stateFromIdToken } from './state-from-id-token.ts'
+import { describeDownstreamTrace } from './describe-downstream-trace.ts'
 
 export const USAGE = `Acme Agent CLI: the Enterprise-Managed Authorization chain without a browser at hand.
 
@@ -138,6 +139,7 @@ async function useTools(config: AgentConfig, command: Extract<AgentCommand, { na
     const result: CallToolResult = await callMcpTool(connection, command.tool, command.arguments, { record, grantedScope: chain.grantedScope })
       .catch((error: unknown) => { throw explainIdpRefusal(error, chain.subject) }) // a re-acquisition during the call
     for (const item of result.content) io.out(item.type === 'text' ? item.text : JSON.stringify(item))
+    for (const line of describeDownstreamTrace(result._meta)) io.err(line) // the second hop, when the server reports it
     return result.isError === true ? 1 : 0
   } finally {
     await connection.close().catch(() => {})

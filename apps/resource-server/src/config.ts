@@ -89,6 +89,8 @@ const Env = z.object({
   TOKEN_EXCHANGE_CLIENT_CERT_FILE: z.string().min(1).optional(),
   TOKEN_EXCHANGE_CLIENT_KEY_FILE: z.string().min(1).optional(),
   TOKEN_EXCHANGE_CA_FILE: z.string().min(1).optional(),
+  /** OBO-17: how many exchanged tokens are kept for reuse; 0 exchanges on every call (the benchmark's cold row). */
+  TOKEN_EXCHANGE_CACHE_ENTRIES: z.string().regex(/^\d+$/, 'TOKEN_EXCHANGE_CACHE_ENTRIES must be a whole number').default('1000'),
   DOWNSTREAM_TIMEOUT_MS: z.string().regex(/^\d+$/, 'DOWNSTREAM_TIMEOUT_MS must be a number of milliseconds').optional(),
   MCP_TRACE_DOWNSTREAM: z.enum(['true', 'false']).optional(),
 })
@@ -159,6 +161,7 @@ function tokenExchangeConfig(e: z.infer<typeof Env>, audience: string, timeoutMs
     audience, //                                      OBO-05: the Tasks API's identifier
     timeoutMs,
     stsName: 'the authorization server',
+    maxCacheEntries: Number(e.TOKEN_EXCHANGE_CACHE_ENTRIES),
   }
   if (certificate) {
     if (e.TOKEN_EXCHANGE_CLIENT_CERT_FILE === undefined || e.TOKEN_EXCHANGE_CLIENT_KEY_FILE === undefined) {
