@@ -54,7 +54,7 @@ test('OBO-05 OBO-07 OBO-21 the downstream defaults: the Tasks API at :4004, the 
 test('OBO-07 OBO-21 TOKEN_EXCHANGE_CLIENT_CERT_FILE/_KEY_FILE make an mTLS client; TOKEN_EXCHANGE_CLIENT_SECRET a client_secret_basic one; both is refused', () => {
   const mtls = loadConfig({ ALLOW_INSECURE_HTTP: 'true', TOKEN_EXCHANGE_CLIENT_CERT_FILE: '/pki/c.pem', TOKEN_EXCHANGE_CLIENT_KEY_FILE: '/pki/k.pem', TOKEN_EXCHANGE_CA_FILE: '/pki/ca.pem', MCP_TRACE_DOWNSTREAM: 'true' })
   assert.deepEqual(mtls.tokenExchange, {
-    tokenUrl: 'https://localhost:4012/token', clientId: 'tasks-mcp-server', audience: 'http://localhost:4004', timeoutMs: 10_000, stsName: 'the authorization server',
+    tokenUrl: 'https://localhost:4012/token', clientId: 'tasks-mcp-server', audience: 'http://localhost:4004', timeoutMs: 10_000, stsName: 'the authorization server', maxCacheEntries: 1000,
     clientCertificate: { certFile: '/pki/c.pem', keyFile: '/pki/k.pem', caFile: '/pki/ca.pem' },
   })
   assert.equal(mtls.traceDownstream, true)
@@ -63,6 +63,8 @@ test('OBO-07 OBO-21 TOKEN_EXCHANGE_CLIENT_CERT_FILE/_KEY_FILE make an mTLS clien
   assert.equal(secret.tokenExchange?.tokenUrl, 'http://localhost:4002/token')
   assert.equal(secret.tokenExchange?.audience, 'http://localhost:5104')
   assert.equal(secret.tokenExchange?.timeoutMs, 2000)
+  assert.equal(loadConfig({ ALLOW_INSECURE_HTTP: 'true', TOKEN_EXCHANGE_CLIENT_SECRET: 's', TOKEN_EXCHANGE_CACHE_ENTRIES: '0' }).tokenExchange?.maxCacheEntries, 0) // OBO-17 off
+  assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', TOKEN_EXCHANGE_CACHE_ENTRIES: 'many' }), /TOKEN_EXCHANGE_CACHE_ENTRIES/)
   assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', TOKEN_EXCHANGE_CLIENT_SECRET: 's', TOKEN_EXCHANGE_CLIENT_CERT_FILE: 'c', TOKEN_EXCHANGE_CLIENT_KEY_FILE: 'k' }), /not both/)
   assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', TOKEN_EXCHANGE_CLIENT_CERT_FILE: 'c' }), /both TOKEN_EXCHANGE_CLIENT_CERT_FILE and TOKEN_EXCHANGE_CLIENT_KEY_FILE/)
   assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', TOKEN_EXCHANGE_URL: 'http://localhost:4002/token', TOKEN_EXCHANGE_CLIENT_CERT_FILE: 'c', TOKEN_EXCHANGE_CLIENT_KEY_FILE: 'k' }), /must be https for mTLS/)
