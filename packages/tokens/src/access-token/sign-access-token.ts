@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose'
+import { signCompactJws } from '../keys/sign-compact-jws.ts'
 import { JWT_TYP } from '../constants.ts'
 import type { SigningKey } from '../keys/signing-key.ts'
 
@@ -19,13 +19,16 @@ export interface SignAccessTokenOptions {
 /** Signs an RFC 9068 JWT access token: `typ: at+jwt`, `iss`, `sub`, `aud`, `client_id`, `jti`, `iat`, `exp`, `scope`. */
 export async function signAccessToken(options: SignAccessTokenOptions): Promise<string> {
   const iat = Math.floor(options.now.getTime() / 1000)
-  return new SignJWT({ ...options.extraClaims, client_id: options.clientId, scope: options.scope })
-    .setProtectedHeader({ alg: options.key.alg, kid: options.key.kid, typ: JWT_TYP.ACCESS_TOKEN })
-    .setIssuer(options.issuer)
-    .setSubject(options.subject)
-    .setAudience(options.audience)
-    .setJti(crypto.randomUUID())
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + options.expiresInSeconds)
-    .sign(options.key.privateKey)
+  const claims = {
+    ...options.extraClaims,
+    client_id: options.clientId,
+    scope: options.scope,
+    iss: options.issuer,
+    sub: options.subject,
+    aud: options.audience,
+    jti: crypto.randomUUID(),
+    iat,
+    exp: iat + options.expiresInSeconds,
+  }
+  return signCompactJws({ alg: options.key.alg, kid: options.key.kid, typ: JWT_TYP.ACCESS_TOKEN }, claims, options.key)
 }

@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose'
+import { signCompactJws } from '../keys/sign-compact-jws.ts'
 import type { SigningKey } from '../keys/signing-key.ts'
 
 export interface SignClientAssertionOptions {
@@ -17,13 +17,6 @@ export interface SignClientAssertionOptions {
  */
 export async function signClientAssertion(options: SignClientAssertionOptions): Promise<string> {
   const iat = Math.floor(options.now.getTime() / 1000)
-  return new SignJWT({})
-    .setProtectedHeader({ alg: options.key.alg, kid: options.key.kid })
-    .setIssuer(options.clientId)
-    .setSubject(options.clientId)
-    .setAudience(options.audience)
-    .setJti(crypto.randomUUID())
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + (options.expiresInSeconds ?? 60))
-    .sign(options.key.privateKey)
+  const claims = { iss: options.clientId, sub: options.clientId, aud: options.audience, jti: crypto.randomUUID(), iat, exp: iat + (options.expiresInSeconds ?? 60) }
+  return signCompactJws({ alg: options.key.alg, kid: options.key.kid }, claims, options.key)
 }

@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose'
+import { signCompactJws } from '../keys/sign-compact-jws.ts'
 import { JWT_TYP } from '../constants.ts'
 import type { SigningKey } from '../keys/signing-key.ts'
 
@@ -36,13 +36,11 @@ export async function signIdJag(options: SignIdJagOptions): Promise<string> {
   const claims: Record<string, unknown> = { ...options.extraClaims, client_id: options.clientId }
   if (options.resource !== undefined) claims.resource = options.resource
   if (options.scope !== undefined && options.scope !== '') claims.scope = options.scope
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: options.key.alg, kid: options.key.kid, typ: JWT_TYP.ID_JAG })
-    .setIssuer(options.issuer)
-    .setSubject(options.subject)
-    .setAudience(options.audience) // a single string, never an array (IDP-41)
-    .setJti(options.jti ?? crypto.randomUUID())
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + (options.expiresInSeconds ?? 300))
-    .sign(options.key.privateKey)
+  claims.iss = options.issuer
+  claims.sub = options.subject
+  claims.aud = options.audience // a single string, never an array (IDP-41)
+  claims.jti = options.jti ?? crypto.randomUUID()
+  claims.iat = iat
+  claims.exp = iat + (options.expiresInSeconds ?? 300)
+  return signCompactJws({ alg: options.key.alg, kid: options.key.kid, typ: JWT_TYP.ID_JAG }, claims, options.key)
 }

@@ -1,3 +1,4 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
 import type { AsymmetricAlgorithm } from '../constants.ts'
 
@@ -9,6 +10,8 @@ export interface SigningKey {
   readonly alg: AsymmetricAlgorithm
   readonly kid: string
   readonly privateKey: CryptoKey
+  /** The same private key for node:crypto, which the token signers use (`signCompactJws`). */
+  readonly keyObject: KeyObject
   /** The public half, with `kid`, `alg` and `use: "sig"`, ready for a JWKS. */
   readonly publicJwk: JWK
   /** The private JWK, for libraries (oidc-provider) that take keys as JWKs. Never log it. */
@@ -32,7 +35,8 @@ export async function importSigningKey(jwk: JWK, source: SigningKey['source'] = 
   const privateKey = (await importJWK({ ...jwk, ext: true }, alg)) as CryptoKey
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, ...publicPart } = jwk
   const publicJwk: JWK = { ...publicPart, kid, alg, use: 'sig' }
-  return { alg, kid, privateKey, publicJwk, privateJwk: { ...jwk, kid, alg, use: 'sig' }, source }
+  const keyObject = createPrivateKey({ key: jwk as Parameters<typeof createPrivateKey>[0] extends { key: infer K } ? Extract<K, object> : never, format: 'jwk' })
+  return { alg, kid, privateKey, keyObject, publicJwk, privateJwk: { ...jwk, kid, alg, use: 'sig' }, source }
 }
 
 /** The JWKS document (RFC 7517 §5) publishing the public halves of the given keys. */
