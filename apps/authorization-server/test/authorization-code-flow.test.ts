@@ -129,4 +129,33 @@ describe('the whole flow (CL-09, decision 0050)', () => {
     assert.match(consent.html, /value="deny">Deny<\/button>/)
     assert.match(consent.html, /Signed in as <code>u-1001<\/code>/)
   })
+
+  test('consent is remembered for the session: a web client is not asked again; a native client is, with the scopes it holds', async () => {
+    const browser = new Browser()
+    const run = async (client: { clientId: string; redirectUri: string }) => {
+      const start = await browser.follow(authorizationUrl(world.urls.as, { client_id: client.clientId, redirect_uri: client.redirectUri, code_challenge: pkce().challenge, scope: 'tasks.read' }), client.redirectUri)
+      if (start.html.includes('Acme SSO')) {
+        const action = /<form method="post" action="([^"]+)"/.exec(start.html)?.[1] ?? ''
+        return browser.follow(new URL(action, start.url).href, client.redirectUri, new URLSearchParams(ALICE))
+      }
+      return start
+    }
+    const approve = async (page: { url: string; html: string }, redirectUri: string) => {
+      const action = new URL(/<form method="post" action="([^"]+)" data-consent>/.exec(page.html)?.[1] ?? '', page.url).href
+      const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)?.[1] ?? ''
+      return browser.follow(action, redirectUri, new URLSearchParams({ csrf, decision: 'approve' }))
+    }
+    const webFirst = await run(WEB_CLIENT)
+    assert.equal(webFirst.status, 200, 'the first time: the consent screen')
+    assert.ok((await approve(webFirst, WEB_CLIENT.redirectUri)).location?.searchParams.has('code'))
+    const webAgain = await run(WEB_CLIENT)
+    assert.ok(webAgain.location?.searchParams.has('code'), 'the second time: straight back with a code, no sign-in, no consent')
+    const nativeFirst = await run(PUBLIC_CLIENT)
+    assert.equal(nativeFirst.status, 200)
+    assert.ok((await approve(nativeFirst, PUBLIC_CLIENT.redirectUri)).location?.searchParams.has('code'))
+    const nativeAgain = await run(PUBLIC_CLIENT)
+    assert.equal(nativeAgain.status, 200, 'oidc-provider asks native clients every time')
+    assert.ok(nativeAgain.html.includes('<code>tasks.read</code>'), 'listing what the client holds')
+    assert.ok((await approve(nativeAgain, PUBLIC_CLIENT.redirectUri)).location?.searchParams.has('code'))
+  })
 })

@@ -92,7 +92,7 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
           csrfToken: consentCsrfToken(deps.cookieKeys, interaction.uid),
           clientName: client?.clientName ?? clientId,
           clientId,
-          resources: requestedResources(interaction.prompt.details),
+          resources: await shownResources(interaction.prompt.details, interaction.grantId),
           user: { idpSub: user?.idp_sub ?? accountId ?? 'unknown', idp: user?.idp ?? deps.signInIdp.issuer },
         }))
         return
@@ -168,6 +168,17 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
       failed(res, error)
     }
   })
+
+  /**
+   * What the consent screen lists: the scopes still to approve or, when oidc-provider asks again for
+   * what the user already approved (it always asks for `native` clients), the approved ones.
+   */
+  async function shownResources(details: Record<string, unknown>, grantId: string | undefined): Promise<Array<{ resource: string; scopes: string[] }>> {
+    const missing = requestedResources(details)
+    if (missing.length > 0 || grantId === undefined) return missing
+    const grant = await provider.Grant.find(grantId)
+    return Object.entries(grant?.resources ?? {}).map(([resource, scope]) => ({ resource, scopes: String(scope).split(' ').filter((token) => token !== '') }))
+  }
 
   /** The interaction this browser holds (its cookie), which must be the one in the path. */
   async function currentInteraction(req: Request, res: Response) {
