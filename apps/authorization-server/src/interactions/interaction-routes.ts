@@ -169,6 +169,16 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
     }
   })
 
+  // A body the form parser refuses (too large, malformed) is a page with its status, never express's
+  // default error page (which shows a stack trace outside production).
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500
+    if (res.headersSent) return next(error)
+    if (status >= 500) return failed(res, error)
+    log.info('refused an interaction request', { status, cause: error instanceof Error ? error : undefined })
+    page(res, status, status === 413 ? 'the form is too large' : 'the request could not be read')
+  })
+
   /**
    * What the consent screen lists: the scopes still to approve or, when oidc-provider asks again for
    * what the user already approved (it always asks for `native` clients), the approved ones.
