@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
 import Provider, { errors, type InteractionResults } from 'oidc-provider'
-import { toOAuthError } from '@ema/tokens'
+import { TemporarilyUnavailableError, toOAuthError } from '@ema/tokens'
 import type { Logger } from '@ema/server-kit'
 import type { SignInIdp, TrustedIdp } from '../config.ts'
 import { findLocalSubject, resolveLocalSubject } from '../grants/resolve-local-subject.ts'
@@ -78,7 +78,11 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
         } catch (error) {
           return finishWithError(req, res, error)
         }
-        await deps.pendingSignIns.begin({ uid: interaction.uid, request: started.request, expiresAt: (interaction.exp ?? 0) * 1000 })
+        try {
+          await deps.pendingSignIns.begin({ uid: interaction.uid, request: started.request, expiresAt: (interaction.exp ?? 0) * 1000 })
+        } catch (cause) {
+          return finishWithError(req, res, new TemporarilyUnavailableError('too many sign-ins are in progress; try again shortly', { cause }))
+        }
         log.info('sending the user to the enterprise IdP to sign in', { idp: deps.signInIdp.issuer, client_id: interaction.params.client_id })
         return res.redirect(303, started.authorizationUrl)
       }
