@@ -5,7 +5,8 @@
 //
 // The suite is interactive for `authorization-code-grant`: it prints an authorization URL and waits
 // for a browser to come back to http://127.0.0.1:<port>/callback. This script is that browser: it
-// signs alice in at the IdP (`logInAtIdp`) and delivers the redirect to the suite's listener.
+// signs alice in at the IdP (`logInAtIdp`; at the AS the sign-in is federated to the IdP, and the
+// browser approves the AS's consent screen) and delivers the redirect to the suite's listener.
 //
 // Every check the suite reports is compared with EXPECTED below; anything else (a new failure, an
 // expected failure that passes now, a check that went missing) fails the run. Never prints a token,
@@ -27,13 +28,26 @@ const SCENARIO_TIMEOUT_MS = 60_000
 const USER = { username: 'alice', password: 'alice-password' }
 
 /**
- * The client the suite's `authorization-code-grant` uses at the IdP, registered through IDP_CLIENTS in
- * this run only (never a demo default). Public (`none`): the suite picks `none` whenever the server
- * lists it, and sends PKCE S256. `native`, so its plain-http loopback redirect URI is allowed.
+ * The client the suite's `authorization-code-grant` uses at the IdP and at the AS, registered through
+ * IDP_CLIENTS and the AS's CLIENTS in this run only (never a demo default). Public (`none`): the suite
+ * picks `none` whenever the server lists it, and sends PKCE S256. `native`, so its plain-http loopback
+ * redirect URI is allowed.
  */
 const SUITE_CLIENT_ID = 'mcp-conformance-suite'
+const SUITE_CLIENT = { client_id: SUITE_CLIENT_ID, token_endpoint_auth_method: 'none', application_type: 'native', redirect_uris: [CALLBACK_URI] }
+/**
+ * At the IdP, also the AS itself: the relying party through which the AS signs users in for its own
+ * authorization code flow (decision 0050), with the AS's demo defaults (SIGN_IN_IDP_CLIENT_ID/_SECRET),
+ * as `npm start` registers it.
+ */
 const IDP_CLIENTS = JSON.stringify([
-  { client_id: SUITE_CLIENT_ID, token_endpoint_auth_method: 'none', application_type: 'native', redirect_uris: [CALLBACK_URI] },
+  SUITE_CLIENT,
+  { client_id: 'mcp-authorization-server', client_secret: 'mcp-authorization-server-idp-secret', token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [`${urls.as}/interaction/callback`] },
+])
+/** At the AS: its demo EMA client (CLIENTS replaces the defaults, and the trusted IdP vouches for it) and the suite's interactive client. */
+const AS_CLIENTS = JSON.stringify([
+  { client_id: 'acme-agent-tasks', client_secret: 'acme-agent-as-secret', token_endpoint_auth_method: 'client_secret_basic' },
+  SUITE_CLIENT,
 ])
 
 type Status = 'SUCCESS' | 'FAILURE' | 'WARNING' | 'SKIPPED' | 'INFO'
@@ -57,6 +71,8 @@ interface Target {
   args: string[]
   /** By check id; a check not listed must be SUCCESS (or INFO). */
   expected: Record<string, Expectation>
+  /** How the browser answers a consent screen after the sign-in (the AS has one; the IdP none). */
+  consent?: 'approve'
 }
 
 const NO_CIMD = 'no Client ID Metadata Document support (a SHOULD since MCP 2025-11-25): clients are registered in configuration'
@@ -76,20 +92,15 @@ const TARGETS: Target[] = [
   {
     name: 'as',
     url: urls.as,
-    args: [],
+    // Decision 0050: the AS has the authorization code flow; the suite's client is registered in CLIENTS.
+    // `--resource`: RFC 8707, the MCP server the token is for (the AS would default to it, as the only one).
+    args: ['--client-id', SUITE_CLIENT_ID, '--port', String(CALLBACK_PORT), '--resource', urls.rs],
     expected: {
-      // Decision 0015: an ID-JAG-only authorization server has no code flow to advertise.
-      'authorization-server-metadata': {
-        status: 'FAILURE',
-        messages: [
-          'Response body does not include valid "response_types_supported" claim',
-          'Response body does not include valid "code_challenge_methods_supported" claim',
-        ],
-        why: 'expected (decision 0015, docs/interop.md): this server only redeems ID-JAGs, so it advertises no response type and no PKCE',
-      },
+      'authorization-server-metadata': { status: 'SUCCESS' },
       'authorization-server-metadata-cimd': { status: 'WARNING', why: NO_CIMD },
-      'authorization-code-grant': { status: 'SKIPPED', why: 'no authorization code flow at this server, so no client is registered for it' },
+      'authorization-code-grant': { status: 'SUCCESS' },
     },
+    consent: 'approve',
   },
 ]
 
@@ -125,7 +136,7 @@ async function runSuite(cli: string, target: Target, outputDir: string): Promise
     process.stdout.write(`${prefix}${line.replace(/(\d+) passed, (\d+) failed/, 'checks: $1 succeeded and $2 did not')}\n`)
     if (!line.startsWith(authorizationPrefix)) return
     // The suite waits for its callback: sign in as a browser would, then deliver the redirect.
-    logInAtIdp(line.trim(), CALLBACK_URI, USER)
+    logInAtIdp(line.trim(), CALLBACK_URI, USER, target.consent === undefined ? {} : { consent: target.consent })
       .then((redirect) => deliver(redirect))
       .catch((error: unknown) => {
         browserError = error instanceof Error ? error.message : String(error)
@@ -219,7 +230,7 @@ try {
   const cli = conformanceCli()
   if (!await portIsFree(CALLBACK_PORT)) throw new Error(`port ${CALLBACK_PORT} (the suite's OAuth callback) is already in use`)
   const specs = demoWorldRoles(urls).filter((role) => role.name === 'idp' || role.name === 'as')
-  roles = await startRoles(specs, { env: demoWorldEnv(process.env, urls, { IDP_CLIENTS }), outputLimit: 20_000 })
+  roles = await startRoles(specs, { env: demoWorldEnv(process.env, urls, { IDP_CLIENTS, CLIENTS: AS_CLIENTS }), outputLimit: 20_000 })
   const problems: string[] = []
   for (const target of TARGETS) {
     const outputDir = join(outputRoot, target.name)

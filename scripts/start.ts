@@ -24,6 +24,32 @@ env.ALLOW_INSECURE_HTTP ??= 'true'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
+// Decision 0050: the auth server signs users in for its authorization code flow as a confidential
+// client of the IdP, registered there through IDP_CLIENTS (with the auth server's SIGN_IN_IDP_* values,
+// else its demo defaults). Registrations the user put in IDP_CLIENTS are kept; one with the same
+// client_id is taken as the user's own registration of the auth server.
+const asAtIdp = {
+  client_id: env.SIGN_IN_IDP_CLIENT_ID ?? 'mcp-authorization-server',
+  client_secret: env.SIGN_IN_IDP_CLIENT_SECRET ?? 'mcp-authorization-server-idp-secret',
+  token_endpoint_auth_method: 'client_secret_basic',
+  redirect_uris: [`${env.AS_ISSUER.replace(/\/$/, '')}/interaction/callback`],
+}
+const idpClients = readIdpClients(env.IDP_CLIENTS)
+if (idpClients !== undefined && !idpClients.some((client) => client.client_id === asAtIdp.client_id)) {
+  env.IDP_CLIENTS = JSON.stringify([...idpClients, asAtIdp])
+}
+
+/** IDP_CLIENTS as given (absent or empty → none); undefined when it is not a JSON array (the IdP reports it). */
+function readIdpClients(json: string | undefined): Array<{ client_id?: unknown }> | undefined {
+  if (json === undefined || json.trim() === '') return []
+  try {
+    const value: unknown = JSON.parse(json)
+    return Array.isArray(value) ? value as Array<{ client_id?: unknown }> : undefined
+  } catch {
+    return undefined
+  }
+}
+
 // The roles register the agent CLI when AGENT_CLI_JWKS is set; one set by the user (even empty,
 // which leaves the CLI out) is left alone. The CLI reads the same file (AGENT_CLI_KEY_FILE).
 let agentCliKey: AgentCliKey | undefined

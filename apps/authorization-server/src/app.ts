@@ -4,6 +4,9 @@ import { createLogger, type Logger } from '@ema/server-kit'
 import { authorizationServerMetadataRoute, rateLimitTokenEndpoint, requirePost } from '@ema/provider-kit'
 import type { AuthorizationServerConfig } from './config.ts'
 import { createProvider } from './create-provider.ts'
+import { interactionRoutes } from './interactions/interaction-routes.ts'
+import { InMemoryPendingSignIns, type PendingSignInStore } from './interactions/pending-sign-ins.ts'
+import { signInAtIdp } from './interactions/sign-in-at-idp.ts'
 
 export interface AuthorizationServerDeps {
   now: () => Date
@@ -13,13 +16,18 @@ export interface AuthorizationServerDeps {
   issuerKeys: IssuerKeys
   /** Remembers redeemed ID-JAGs (AS-23). */
   replayStore: ReplayStore
+  /** Sign-ins at the IdP in progress (decision 0050). Default: in memory. */
+  pendingSignIns?: PendingSignInStore
+  /** How this server calls the sign-in IdP (its metadata and token endpoint). Default: the global fetch. */
+  fetch?: typeof fetch
   log?: Logger
 }
 
 /**
  * The MCP authorization server as an express app, with no side effects (tests mount it on an
- * ephemeral port). oidc-provider serves `/token`, `/jwks` and `/.well-known/openid-configuration`;
- * this app adds `/.well-known/oauth-authorization-server` (RFC 8414) with the same content.
+ * ephemeral port). oidc-provider serves `/auth`, `/token`, `/jwks` and `/.well-known/openid-configuration`;
+ * this app adds `/.well-known/oauth-authorization-server` (RFC 8414) with the same content, and the
+ * authorization code flow's interactions (sign-in at the enterprise IdP, consent; decision 0050).
  */
 export function createAuthorizationServerApp(config: AuthorizationServerConfig, deps: AuthorizationServerDeps): Express {
   const log = deps.log ?? createLogger({ name: 'authorization-server', level: config.logLevel })
@@ -32,6 +40,22 @@ export function createAuthorizationServerApp(config: AuthorizationServerConfig, 
   app.all(TOKEN_PATH, requirePost(log)) // AS-07
   // SEC-07: per-client rate limit, before oidc-provider does any work (decision 0010).
   app.post(TOKEN_PATH, rateLimitTokenEndpoint({ perMinute: config.tokenRateLimitPerMinute, now: deps.now, log }))
+  app.use(interactionRoutes(provider, {
+    issuer: config.issuer,
+    signInIdp: config.signInIdp,
+    trustedIdps: config.trustedIdps,
+    signIn: signInAtIdp({
+      signInIdp: config.signInIdp,
+      issuerKeys: deps.issuerKeys,
+      fetch: deps.fetch ?? fetch,
+      now: deps.now,
+      clockSkewSeconds: config.clockSkewSeconds,
+      log,
+    }),
+    pendingSignIns: deps.pendingSignIns ?? new InMemoryPendingSignIns(),
+    cookieKeys: config.cookieKeys,
+    log,
+  }))
   app.use(providerHandler)
   return app
 }

@@ -1,4 +1,5 @@
 import { parseLogLevel } from '@ema/server-kit'
+import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import type { JWK } from 'jose'
 import type { LogLevel } from '@ema/server-kit'
@@ -36,15 +37,31 @@ export interface TrustedIdp {
   client_ids: string[]
 }
 
-/** A client registered at this authorization server (its id here, not at the IdP: IDP-21). */
+/**
+ * A client registered at this authorization server (its id here, not at the IdP: IDP-21).
+ *
+ * Two kinds of registration (decision 0050): an **EMA client** (no `redirect_uris`) redeems ID-JAGs
+ * (jwt-bearer) and, if switched on, exchanges tokens; an **interactive client** (with `redirect_uris`)
+ * uses the authorization code flow with PKCE and the consent screen (CL-09, SEC-14), and nothing else.
+ */
 export interface RegisteredClient {
   client_id: string
   client_secret?: string
   /**
    * AS-08, AS-10, OBO-07: how the client authenticates at the token endpoint. `tls_client_auth`
-   * (RFC 8705 §2.1) works only at the mTLS endpoint alias (AS_MTLS_* configured).
+   * (RFC 8705 §2.1) works only at the mTLS endpoint alias (AS_MTLS_* configured). `none` (a public
+   * client, SEC-14) only for an interactive client: never for jwt-bearer (AS-09) or token exchange (OBO-07).
    */
-  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth'
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'none'
+  /**
+   * SEC-08: the redirect URIs of an interactive client, matched exactly. Present → the client uses the
+   * authorization code flow (and only it); absent → an EMA client.
+   */
+  redirect_uris?: string[]
+  /** OIDC Registration §2, default `web`. A `native` client may use `http` loopback IP redirect URIs on any port (RFC 8252 §7.3). */
+  application_type?: 'web' | 'native'
+  /** Shown on the consent screen (RFC 7591 §2); default the client_id. */
+  client_name?: string
   /** Public keys for private_key_jwt. */
   jwks?: { keys: JWK[] }
   jwks_uri?: string
@@ -94,6 +111,21 @@ export interface MtlsConfig {
   caFile: string
 }
 
+/**
+ * The IdP that signs users in for the authorization code flow (decision 0050): this server is an OIDC
+ * relying party of it, registered there as a confidential client (`client_secret_basic`) with the
+ * redirect URI `${issuer}/interaction/callback`.
+ */
+export interface SignInIdp {
+  /** One of the trusted IdPs; its `subject_namespace` maps its users to ours (AS-19). */
+  issuer: string
+  /** This server's client_id at that IdP. */
+  clientId: string
+  clientSecret: string
+  /** This server's redirect URI at the IdP, derived from the issuer. */
+  redirectUri: string
+}
+
 /** An MCP server this authorization server issues access tokens for (AS-24, AS-26). */
 export interface McpServer {
   /** The MCP server's resource identifier (RFC 8707), the access token's `aud` (AS-37). */
@@ -118,6 +150,12 @@ export interface AuthorizationServerConfig {
   maxDelegationDepth: number
   /** RFC 8705: the mTLS endpoint alias; absent → no alias, and no client may use tls_client_auth. */
   mtls?: MtlsConfig
+  /** The authorization code flow's sign-in at the enterprise IdP (decision 0050). */
+  signInIdp: SignInIdp
+  /** Keys that sign this server's cookies (sessions, interactions) and derive the consent form's CSRF token. */
+  cookieKeys: string[]
+  /** `ephemeral` when AS_COOKIE_KEYS is not set: keys generated at start-up (logged loudly). */
+  cookieKeysSource: 'configured' | 'ephemeral'
   /** Access token lifetime (AS-39). */
   accessTokenLifetimeSeconds: number
   /** Allowed clock skew when checking ID-JAG times (AS-20, AS-21, AS-22). */
@@ -158,7 +196,15 @@ export const DEFAULTS = {
   CLOCK_SKEW_SECONDS: 30,
   MAX_ID_JAG_LIFETIME_SECONDS: 600,
   TOKEN_RATE_LIMIT_PER_MINUTE: 600,
+  /** This server's client at the IdP for the authorization code flow's sign-in (docs/demo-world.md). */
+  SIGN_IN_IDP_CLIENT_ID: 'mcp-authorization-server',
+  SIGN_IN_IDP_CLIENT_SECRET: 'mcp-authorization-server-idp-secret',
 } as const
+
+/** This server's redirect URI at the sign-in IdP: below the issuer (decision 0050). */
+export function signInRedirectUri(issuer: string): string {
+  return `${issuer.replace(/\/$/, '')}/interaction/callback`
+}
 
 const Url = z.string().url()
 /** AS-19: `|` separates the namespace from the IdP's `sub`, so it may not occur in the namespace. */
@@ -177,21 +223,25 @@ const Clients = z.array(
   z.object({
     client_id: z.string().min(1),
     client_secret: z.string().min(1).optional(),
-    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth']),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'none']),
     jwks: Jwks.optional(),
     jwks_uri: Url.optional(),
     tls_client_auth_subject_dn: z.string().min(1).optional(),
     token_exchange: z.object({ allow_any_profile_of_type: z.array(z.string().min(1)) }).strict().optional(),
     resource_server_identifier: Url.optional(),
+    redirect_uris: z.array(Url).min(1, 'redirect_uris must name at least one redirect URI').optional(),
+    application_type: z.enum(['web', 'native']).optional(),
+    client_name: z.string().min(1).max(100).optional(),
   }).strict().refine(
     (c) => {
       switch (c.token_endpoint_auth_method) {
         case 'private_key_jwt': return c.jwks !== undefined || c.jwks_uri !== undefined
         case 'tls_client_auth': return c.tls_client_auth_subject_dn !== undefined && c.client_secret === undefined
+        case 'none': return c.client_secret === undefined
         default: return c.client_secret !== undefined
       }
     },
-    { message: 'client_secret_* clients need client_secret; private_key_jwt clients need jwks or jwks_uri; tls_client_auth clients need tls_client_auth_subject_dn and no client_secret' },
+    { message: 'client_secret_* clients need client_secret; private_key_jwt clients need jwks or jwks_uri; tls_client_auth clients need tls_client_auth_subject_dn and no client_secret; none (public) clients have no client_secret' },
   ),
 ).min(1)
 const ScopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope must be a non-empty scope token (RFC 6749 §3.3)')
@@ -273,6 +323,9 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
   for (const [name, url] of urls) requireSecureUrl(url, name, allowInsecureHttp)
   const issuerUrl = new URL(issuer)
   if (issuerUrl.search !== '' || issuerUrl.hash !== '') throw new TypeError(`AS_ISSUER must not carry a query or fragment (RFC 8414 §2): ${issuer}`)
+  requireSafeRedirectUris(clients, allowInsecureHttp, env.CLIENTS !== undefined)
+  const signInIdp = loadSignInIdp(env, issuer, trustedIdps)
+  const cookieKeys = env.AS_COOKIE_KEYS?.split(',').map((key) => key.trim()).filter((key) => key !== '') ?? []
 
   return {
     issuer,
@@ -286,6 +339,9 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
       ? parse(z.coerce.number().int().min(2).max(20), env.MAX_DELEGATION_DEPTH, 'MAX_DELEGATION_DEPTH')
       : DEFAULTS.MAX_DELEGATION_DEPTH,
     ...(mtls === undefined ? {} : { mtls }),
+    signInIdp,
+    cookieKeys: cookieKeys.length > 0 ? cookieKeys : [randomBytes(32).toString('base64url')],
+    cookieKeysSource: cookieKeys.length > 0 ? 'configured' : 'ephemeral',
     accessTokenLifetimeSeconds: env.ACCESS_TOKEN_LIFETIME_SECONDS !== undefined
       ? parse(PositiveInt, env.ACCESS_TOKEN_LIFETIME_SECONDS, 'ACCESS_TOKEN_LIFETIME_SECONDS')
       : DEFAULTS.ACCESS_TOKEN_LIFETIME_SECONDS,
@@ -329,7 +385,54 @@ function requireDistinctTrustedIdps(trustedIdps: readonly TrustedIdp[], clients:
       if (!registered.has(clientId)) {
         throw new TypeError(`invalid ${where}: client_ids of ${idp.issuer} names "${clientId}", which is not a client registered in CLIENTS${fromEnv ? '' : '; set TRUSTED_IDPS to choose its client_ids'}`)
       }
+      // Decision 0050: an interactive registration uses the authorization code flow only; it never redeems ID-JAGs.
+      if (clients.some((client) => client.client_id === clientId && isInteractiveClient(client))) {
+        throw new TypeError(`invalid ${where}: client_ids of ${idp.issuer} names "${clientId}", an interactive client (it has redirect_uris); ID-JAGs are redeemed by EMA clients, registered without redirect_uris`)
+      }
     }
+  }
+}
+
+/** Decision 0050: the client uses the authorization code flow (it registered redirect URIs). */
+export function isInteractiveClient(client: RegisteredClient): boolean {
+  return client.redirect_uris !== undefined
+}
+
+/** RFC 8252 §7.3: loopback IP literals, to which a native client may redirect over plain http. */
+const LOOPBACK_IP = /^(127(?:\.\d{1,3}){3}|\[::1\])$/
+
+/**
+ * SEC-01, SEC-08: redirect URIs are https, or http to a loopback host with ALLOW_INSECURE_HTTP, or (a
+ * `native` client) http to a loopback IP literal (RFC 8252 §7.3, §8.3); never with a fragment
+ * (RFC 6749 §3.1.2).
+ */
+function requireSafeRedirectUris(clients: readonly RegisteredClient[], allowInsecureHttp: boolean, fromEnv: boolean): void {
+  const where = fromEnv ? 'CLIENTS' : 'the default clients'
+  for (const client of clients) {
+    for (const uri of client.redirect_uris ?? []) {
+      const url = new URL(uri)
+      if (url.hash !== '' || uri.includes('#')) throw new TypeError(`invalid ${where}: a redirect URI of "${client.client_id}" has a fragment (RFC 6749 §3.1.2)`)
+      if (client.application_type === 'native' && url.protocol === 'http:' && LOOPBACK_IP.test(url.hostname)) continue
+      requireSecureUrl(uri, `CLIENTS redirect URI of "${client.client_id}"`, allowInsecureHttp)
+    }
+  }
+}
+
+/**
+ * Decision 0050: the IdP that signs users in for the authorization code flow. SIGN_IN_IDP_ISSUER
+ * names one of the trusted IdPs (default: the first one); SIGN_IN_IDP_CLIENT_ID and
+ * SIGN_IN_IDP_CLIENT_SECRET are this server's registration there (demo defaults).
+ */
+function loadSignInIdp(env: Record<string, string | undefined>, issuer: string, trustedIdps: readonly TrustedIdp[]): SignInIdp {
+  const idpIssuer = env.SIGN_IN_IDP_ISSUER ?? trustedIdps[0]?.issuer
+  if (idpIssuer === undefined || !trustedIdps.some((idp) => idp.issuer === idpIssuer)) {
+    throw new TypeError(`SIGN_IN_IDP_ISSUER ${idpIssuer ?? '(none)'} is not a trusted IdP; name one of TRUSTED_IDPS (${trustedIdps.map((idp) => idp.issuer).join(', ')})`)
+  }
+  return {
+    issuer: idpIssuer,
+    clientId: parse(z.string().min(1), env.SIGN_IN_IDP_CLIENT_ID ?? DEFAULTS.SIGN_IN_IDP_CLIENT_ID, 'SIGN_IN_IDP_CLIENT_ID'),
+    clientSecret: parse(z.string().min(1), env.SIGN_IN_IDP_CLIENT_SECRET ?? DEFAULTS.SIGN_IN_IDP_CLIENT_SECRET, 'SIGN_IN_IDP_CLIENT_SECRET'),
+    redirectUri: signInRedirectUri(issuer),
   }
 }
 
@@ -385,6 +488,20 @@ function requireUsableClients(clients: readonly RegisteredClient[], mcpServers: 
     }
     if (isOnBehalfOfClient(client) && client.resource_server_identifier === undefined) {
       throw new TypeError(`invalid ${where}: client "${client.client_id}" is switched on for on_behalf_of_token_exchange but names no resource_server_identifier (the MCP server it is tied to, OBO-10)`)
+    }
+    if (isInteractiveClient(client)) {
+      // Decision 0050: an interactive registration is only that; EMA and OBO use registrations of their own.
+      if (client.token_exchange !== undefined || client.resource_server_identifier !== undefined) {
+        throw new TypeError(`invalid ${where}: client "${client.client_id}" has redirect_uris (an interactive client, authorization code flow only) and token exchange settings; register the MCP server's token exchange client separately`)
+      }
+    } else {
+      // AS-09, OBO-07: a public client can only use the authorization code flow, which needs redirect_uris.
+      if (client.token_endpoint_auth_method === 'none') {
+        throw new TypeError(`invalid ${where}: client "${client.client_id}" is public (token_endpoint_auth_method none) without redirect_uris; public clients may only use the authorization code flow (SEC-14), so give it redirect_uris`)
+      }
+      if (client.application_type !== undefined || client.client_name !== undefined) {
+        throw new TypeError(`invalid ${where}: client "${client.client_id}" has application_type or client_name, which only interactive clients (with redirect_uris) use`)
+      }
     }
   }
 }

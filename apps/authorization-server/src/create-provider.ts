@@ -1,8 +1,15 @@
-import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider'
+import Provider, { type Account, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
 import { GRANT_TYPE, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
 import type { Logger } from '@ema/server-kit'
-import type { AuthorizationServerConfig, RegisteredClient } from './config.ts'
-import { AUTHORIZATION_SERVER_METADATA, withoutAuthorizationEndpointMembers } from './authorization-server-metadata.ts'
+import { isInteractiveClient, type AuthorizationServerConfig, type RegisteredClient } from './config.ts'
+import { AUTHORIZATION_SERVER_METADATA } from './authorization-server-metadata.ts'
+import { defaultScope } from './authorization/default-scope.ts'
+import { mcpServerResourceIndicators } from './authorization/mcp-server-resource-indicators.ts'
+import { renderAuthorizationErrorPage } from './interactions/consent-page.ts'
+import { interactionPath } from './interactions/interaction-routes.ts'
+import { answerUnregisteredGrantType } from './grants/answer-unregistered-grant-type.ts'
+import { issueAuthorizationCodeAccessToken } from './grants/issue-authorization-code-access-token.ts'
+import { findLocalSubject } from './grants/resolve-local-subject.ts'
 import { assertClientAssertionAudience, answerAuthorizationDetailsRefusals, requireClientAuthentication } from '@ema/provider-kit'
 import { JWT_BEARER_PARAMETERS, jwtBearerGrant } from './grants/jwt-bearer.ts'
 import { TOKEN_EXCHANGE_PARAMETERS, TOKEN_EXCHANGE_REPEATABLE_PARAMETERS, tokenExchangeGrant } from './grants/token-exchange.ts'
@@ -17,8 +24,24 @@ export interface CreateProviderDeps {
   log: Logger
 }
 
-/** AS-08, AS-10: the client authentication methods offered (none is not one of them: AS-09, OBO-07). */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const
+/**
+ * AS-08, AS-10: the client authentication methods offered. `none` is for public interactive clients
+ * (authorization code + PKCE, SEC-14, decision 0050) only: the jwt-bearer grant (AS-09) and the token
+ * exchange (OBO-07) refuse it, and no EMA client may register it (loadConfig).
+ */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const
+
+/** Lifetimes of oidc-provider's artifacts in the authorization code flow, in seconds (decision 0050). */
+const TTL = {
+  /** RFC 6749 §4.1.2: short-lived, single use. */
+  AuthorizationCode: 60,
+  /** Time to sign in at the IdP and answer the consent screen. */
+  Interaction: 600,
+  /** This server's sign-in session (SSO between authorization requests of the same browser). */
+  Session: 3600,
+  /** A remembered consent lives as long as the session. */
+  Grant: 3600,
+} as const
 /** RFC 8705 §2.1: offered only when the mTLS endpoint alias is served. */
 const MTLS_CLIENT_AUTH_METHOD = 'tls_client_auth'
 
@@ -32,7 +55,7 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
     clients: config.clients.map(toClientMetadata),
     // oidc-provider requires an ID token algorithm it can sign with, even though no ID token is issued.
     clientDefaults: { id_token_signed_response_alg: deps.signingKey.alg },
-    // Confidential server-side clients only: no browser may call the token endpoint cross-origin.
+    // No browser may call the token endpoint cross-origin.
     clientBasedCORS: () => false,
     clientAuthMethods: config.mtls === undefined ? [...CLIENT_AUTH_METHODS] : [...CLIENT_AUTH_METHODS, MTLS_CLIENT_AUTH_METHOD],
     // AS-08, AS-10, SEC-07: a private_key_jwt client assertion's `aud` must be exactly this server's issuer,
@@ -41,16 +64,25 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
     assertJwtClientAuthClaimsAndHeader: assertClientAssertionAudience,
     // `/jwks` publishes the public half of the key that signs our access tokens.
     jwks: { keys: [deps.signingKey.privateJwk as NonNullable<Configuration['jwks']>['keys'][number]] },
-    // No authorization endpoint flows: no response type keeps authorization_code and implicit out of
-    // grant_types_supported and makes response_types_supported `[]` (RFC 8414 §2 requires the member;
-    // decision 0015); without offline_access there is no refresh_token grant (AS-38).
-    responseTypes: [],
+    // Decision 0050: the authorization code flow (CL-09, SEC-14), PKCE required for every client; oidc-provider 9
+    // offers S256 only (no `plain`). Without offline_access there is no refresh_token grant (AS-38, decision 0050).
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    // SEC-08: redirect_uri always sent and matched exactly, even for a client with one registered URI.
+    allowOmittingSingleRegisteredRedirectUri: false,
+    // Not the IdP's names: both servers may share a host (localhost), and browsers do not tell cookies apart by port.
+    cookies: { keys: config.cookieKeys, names: { session: '_as_session', interaction: '_as_interaction', resume: '_as_interaction_resume' } },
+    ttl: { ...TTL, AccessToken: config.accessTokenLifetimeSeconds },
+    interactions: { url: (_ctx, interaction) => interactionPath(interaction.uid) },
+    // AS-19: the accounts are the local subjects the sign-in resolved (`<subject_namespace>|<IdP sub>`).
+    findAccount: (_ctx, sub) => findAccount(sub, config),
     scopes: [...new Set([...config.mcpServers.flatMap((server) => server.scopes), ...config.downstreamApis.flatMap((api) => api.scopes)])],
     features: {
       devInteractions: { enabled: false },
       dPoP: { enabled: false },
       pushedAuthorizationRequests: { enabled: false },
-      resourceIndicators: { enabled: false }, // the grant handles `resource` itself
+      // RFC 8707 for the authorization code flow; the custom grants handle `resource` themselves.
+      resourceIndicators: mcpServerResourceIndicators(config.mcpServers, config.accessTokenLifetimeSeconds),
       rpInitiatedLogout: { enabled: false },
       userinfo: { enabled: false },
       // RFC 8705 §2.1: tls_client_auth at the mTLS endpoint alias, when it is served.
@@ -63,8 +95,14 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
         tls_client_certificate_bound_access_tokens: true, // RFC 8705 §3.3: tokens issued to tls_client_auth clients carry cnf
       }),
     },
-    // Never an HTML page: errors at every endpoint are JSON.
+    // Errors that cannot go to a redirect URI: an HTML page where a browser is (the authorization
+    // endpoint and its resume), JSON everywhere else; never a stack trace.
     renderError(ctx, out) {
+      if (isBrowserRoute(ctx)) {
+        ctx.type = 'text/html'
+        ctx.body = renderAuthorizationErrorPage({ status: ctx.status, error: out.error, ...(out.error_description === undefined ? {} : { description: out.error_description }) })
+        return
+      }
       ctx.type = 'application/json'
       ctx.body = out
     },
@@ -72,7 +110,18 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
   const provider = new Provider(config.issuer, configuration)
   provider.use(requireClientAuthentication(deps.log)) // AS-08
   provider.use(answerAuthorizationDetailsRefusals(deps.log)) // AS-28: RFC 9396 is knowingly unmet, so fail closed
-  provider.use(withoutAuthorizationEndpointMembers()) // AS-01, decision 0015
+  provider.use(answerUnregisteredGrantType(deps.log)) // RFC 6749 §5.2 unauthorized_client
+  provider.use(defaultScope(provider.pathFor('authorization'), config.mcpServers)) // RFC 6749 §3.3
+  // Decision 0050: the authorization code flow's access token is ours, exactly like the jwt-bearer grant's.
+  provider.use(issueAuthorizationCodeAccessToken({
+    issuer: config.issuer,
+    trustedIdps: config.trustedIdps,
+    mcpServers: config.mcpServers,
+    signingKey: deps.signingKey,
+    accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
+    now: deps.now,
+    log: deps.log,
+  }))
   if (config.mtls !== undefined) provider.use(describeMissingClientCertificate(tokenEndpointAlias, deps.log)) // RFC 8705 §2
   provider.registerGrantType(
     GRANT_TYPE.JWT_BEARER,
@@ -120,17 +169,43 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
 const TOKEN_PATH = '/token'
 
 function toClientMetadata(client: RegisteredClient): ClientMetadata {
-  return {
+  const credentials = {
     client_id: client.client_id,
     ...(client.client_secret === undefined ? {} : { client_secret: client.client_secret }),
     ...(client.jwks === undefined ? {} : { jwks: client.jwks as ClientMetadata['jwks'] }),
     ...(client.jwks_uri === undefined ? {} : { jwks_uri: client.jwks_uri }),
     ...(client.tls_client_auth_subject_dn === undefined ? {} : { tls_client_auth_subject_dn: client.tls_client_auth_subject_dn }),
     token_endpoint_auth_method: client.token_endpoint_auth_method,
-    // Both grants for every client: the grants' own steps decide who may use them, with descriptions a
+  }
+  if (isInteractiveClient(client)) {
+    // Decision 0050: an interactive registration has the authorization code flow, and nothing else.
+    return {
+      ...credentials,
+      grant_types: [GRANT_TYPE.AUTHORIZATION_CODE],
+      response_types: ['code'],
+      redirect_uris: client.redirect_uris ?? [],
+      ...(client.application_type === undefined ? {} : { application_type: client.application_type }),
+      ...(client.client_name === undefined ? {} : { client_name: client.client_name }),
+    }
+  }
+  return {
+    ...credentials,
+    // Both grants for every EMA client: the grants' own steps decide who may use them, with descriptions a
     // developer can act on (AS-16, OBO-10), where oidc-provider would answer a generic invalid_request.
     grant_types: [GRANT_TYPE.JWT_BEARER, GRANT_TYPE.TOKEN_EXCHANGE],
     response_types: [],
     redirect_uris: [],
   }
+}
+
+/** AS-19: an account is a local subject of a trusted IdP; nothing else is stored about the user. */
+function findAccount(sub: string, config: AuthorizationServerConfig): Account | undefined {
+  if (findLocalSubject(sub, config.trustedIdps) === undefined) return undefined
+  return { accountId: sub, claims: () => ({ sub }) }
+}
+
+/** The routes a browser is sent to: the authorization endpoint and oidc-provider's resume after an interaction. */
+function isBrowserRoute(ctx: KoaContextWithOIDC): boolean {
+  const route = (ctx.oidc as KoaContextWithOIDC['oidc'] | undefined)?.route
+  return route === 'authorization' || route === 'resume'
 }

@@ -12,6 +12,10 @@ if (config.allowInsecureHttp) {
   log.warn('!!! ALLOW_INSECURE_HTTP is ON: tokens and client secrets travel over plain HTTP. Local demos only. !!!')
 }
 
+if (config.cookieKeysSource === 'ephemeral') {
+  log.warn('!!! No AS_COOKIE_KEYS configured: using a random cookie key. Every restart ends all sign-in sessions and authorizations in progress. !!!')
+}
+
 const signingKey = await startOrExitAsync('authorization-server', () => config.signingKey !== undefined
   ? importSigningKey(config.signingKey, 'configured') // a malformed AS_SIGNING_KEY is one line, not a stack trace
   : generateSigningKey('ES256'))
@@ -52,6 +56,7 @@ log.info(`MCP authorization server ready at ${config.issuer}`, {
   trusted_idps: config.trustedIdps.map((idp) => idp.issuer),
   mcp_servers: config.mcpServers.map((server) => server.resource),
   clients: config.clients.map((client) => client.client_id),
+  sign_in_idp: config.signInIdp.issuer,
   downstream_apis: config.downstreamApis.map((api) => api.identifier),
 })
 

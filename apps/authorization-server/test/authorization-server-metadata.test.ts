@@ -25,7 +25,8 @@ test('AS-01 publishes RFC 8414 metadata whose issuer is exactly the configured i
   assert.equal(doc.issuer, as.url)
   assert.equal(doc.token_endpoint, `${as.url}/token`)
   assert.equal(doc.jwks_uri, `${as.url}/jwks`)
-  assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
+  // `none`: public interactive clients (authorization code + PKCE, SEC-14, decision 0050); refused by jwt-bearer and token exchange.
+  assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
 })
 
 test('AS-01 serves the same document at /.well-known/openid-configuration', async () => {
@@ -57,27 +58,30 @@ test('AS-01 /jwks publishes the public key that signs access tokens, without pri
   assert.equal(jwks.keys[0]?.d, undefined)
 })
 
-test('AS-01 advertises no authorization endpoint flow (decision 0015): response_types_supported is [], no PKCE, response modes or RFC 9207 iss', async () => {
+test('AS-01 AS-06 advertises the authorization code flow truthfully (decision 0050): code, PKCE S256, RFC 9207 iss', async () => {
   for (const path of [WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, WELL_KNOWN.OPENID_CONFIGURATION]) {
     const doc = await metadata(path)
-    assert.deepEqual(doc.response_types_supported, []) // RFC 8414 §2: REQUIRED, and no response type is supported
-    for (const member of ['code_challenge_methods_supported', 'response_modes_supported', 'authorization_response_iss_parameter_supported']) {
-      assert.equal(member in doc, false, `${member} in ${path}`)
-    }
-    assert.ok(Array.isArray(doc.grant_types_supported))
-    assert.ok(!doc.grant_types_supported.includes('authorization_code'))
-    assert.ok(!doc.grant_types_supported.includes('implicit'))
-    // Kept: both MCP SDKs refuse AS metadata without it. It answers every request with an error (next test).
     assert.equal(doc.authorization_endpoint, `${as.url}/auth`)
+    assert.deepEqual(doc.response_types_supported, ['code']) // no implicit, no hybrid
+    assert.deepEqual(doc.code_challenge_methods_supported, ['S256']) // no plain
+    assert.equal(doc.authorization_response_iss_parameter_supported, true) // RFC 9207, CL-47
+    assert.ok(Array.isArray(doc.grant_types_supported))
+    assert.deepEqual([...doc.grant_types_supported].sort(), ['authorization_code', GRANT_TYPE.TOKEN_EXCHANGE, GRANT_TYPE.JWT_BEARER].sort())
+    assert.deepEqual(doc.authorization_grant_profiles_supported, [GRANT_PROFILE.ID_JAG]) // the EMA profile as before (AS-02)
   }
 })
 
-test('AS-01 the authorization endpoint refuses every response type with 400 unsupported_response_type', async () => {
-  for (const responseType of ['code', 'none', 'token']) {
+test('AS-01 the authorization endpoint answers only the code response type, for interactive clients only', async () => {
+  for (const responseType of ['none', 'token', 'code']) {
     const url = new URL('/auth', as.url)
-    url.search = new URLSearchParams({ client_id: 'acme-agent-tasks', response_type: responseType, scope: 'tasks.read', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString()
+    // acme-agent-tasks is an EMA client: it has no redirect URI, so nothing can be sent back to it.
+    url.search = new URLSearchParams({ client_id: 'acme-agent-tasks', response_type: responseType, scope: 'tasks.read', redirect_uri: 'http://localhost/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString()
     const res = await fetch(url, { redirect: 'manual' })
     assert.equal(res.status, 400, responseType)
-    assert.equal((await res.json() as { error?: string }).error, 'unsupported_response_type', responseType)
+    assert.equal(res.headers.get('location'), null, responseType)
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/)
+    const page = await res.text()
+    assert.match(page, /invalid_redirect_uri|unsupported_response_type|unauthorized_client/, responseType)
+    assert.doesNotMatch(page, /at .*\.js:\d+/, 'no stack trace')
   }
 })

@@ -211,7 +211,8 @@ const requestRows: RequestRow[] = [
     send: async () => post([['grant_type', GRANT_TYPE.TOKEN_EXCHANGE], ['subject_token', await mint()], ['subject_token_type', 'urn:ietf:params:oauth:token-type:id-jag']]) },
   { id: 'AS-07', attack: 'the jwt-bearer URN in upper case', status: 400, error: 'unsupported_grant_type',
     send: async () => post([['grant_type', GRANT_TYPE.JWT_BEARER.toUpperCase()], ['assertion', await mint()]]) },
-  { id: 'AS-07', attack: 'the authorization_code grant', status: 400, error: 'unsupported_grant_type',
+  // Decision 0050: the grant exists, for interactive registrations only; an EMA client is not registered for it.
+  { id: 'AS-07', attack: 'the authorization_code grant by an EMA client', status: 400, error: 'unauthorized_client',
     send: () => post([['grant_type', 'authorization_code'], ['code', 'x'], ['redirect_uri', 'http://localhost/cb']]) },
 ]
 

@@ -20,6 +20,11 @@ export interface VerifyIdTokenOptions {
   maxLength?: number
   /** A noun for error descriptions. Default "ID token"; the IdP's token exchange says "subject token". */
   label?: string
+  /**
+   * The `nonce` of the authentication request that obtained the token: when given, the token's `nonce`
+   * must equal it (OIDC Core §3.1.3.7 item 11). Leave it out where the sign-in is someone else's.
+   */
+  nonce?: string
 }
 
 /** The ID token claims the token exchange uses. */
@@ -42,8 +47,8 @@ export interface IdTokenClaims {
  * algorithm allow-list; no self-declared keys; `iss` and signature; `exp` and `iat` present, within
  * skew, lifetime bounded; `nbf`; `aud` = the client, alone (IDP-06); `sub` a non-empty string.
  *
- * Does NOT check `nonce` (that belongs to the sign-in that obtained the token), nor that `sub` is
- * still a user.
+ * Checks `nonce` only when `options.nonce` is given (a relying party verifying its own sign-in); the
+ * token exchange does not know the sign-in that obtained the token. Does NOT check that `sub` is still a user.
  *
  * @throws {InvalidGrantError} on any failure (IDP-52).
  */
@@ -65,6 +70,7 @@ export async function verifyIdToken(idToken: string, options: VerifyIdTokenOptio
   const aud = Array.isArray(claims.aud) && claims.aud.length === 1 ? claims.aud[0] : claims.aud
   if (aud !== options.audience) throw reject(`the ${label} was issued to another client`) // IDP-06
   if (typeof claims.sub !== 'string' || claims.sub === '') throw reject(`the ${label} has no "sub" claim`)
+  if (options.nonce !== undefined && claims.nonce !== options.nonce) throw reject(`the ${label} belongs to another sign-in (nonce)`)
   const result: IdTokenClaims = { iss: claims.iss, sub: claims.sub, exp: claims.exp, iat: claims.iat }
   if (typeof claims.auth_time === 'number') result.auth_time = claims.auth_time
   if (typeof claims.acr === 'string') result.acr = claims.acr
