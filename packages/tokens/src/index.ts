@@ -26,6 +26,7 @@ export {
   InvalidTokenError,
   OAuthError,
   ServerError,
+  StoreUnavailableError,
   TemporarilyUnavailableError,
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
