@@ -1,7 +1,6 @@
-import { type LogLevel, parseLogLevel } from '@ema/server-kit'
+import { loadRuntimeConfig, type LogLevel, parseLogLevel, type RuntimeConfig } from '@ema/server-kit'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { assertTrustworthyUrl, parsePrivateJwks, parsePublicJwks } from '@ema/tokens'
+import { assertTrustworthyUrl, parsePublicJwks, signingKeysFromEnv } from '@ema/tokens'
 import type { JWK } from 'jose'
 import { z } from 'zod'
 
@@ -70,7 +69,12 @@ export interface GroupPolicy {
   scopes: string[]
 }
 
-export interface IdpConfig {
+/**
+ * With `REDIS_URL`, sessions, interactions, grants, codes, refresh tokens and rate-limit windows live in
+ * Redis, shared by every instance and kept across restarts (decision 0040; `REDIS_KEY_PREFIX` default
+ * `ema:idp:<issuer>`).
+ */
+export interface IdpConfig extends RuntimeConfig {
   /** The enterprise, named in policy refusals. Default "Acme". */
   organizationName: string
   /** This IdP's issuer identifier (IDP-39). Env `IDP_ISSUER`, default `http://localhost:4001`. */
@@ -100,18 +104,6 @@ export interface IdpConfig {
    * Env `TOKEN_RATE_LIMIT_PER_MINUTE`, default 600; `0` switches the limit off.
    */
   tokenRateLimitPerMinute: number
-  /**
-   * Env `REDIS_URL` (`redis://…` or `rediss://…`): sessions, interactions, grants, codes, refresh tokens
-   * and rate-limit windows live in Redis, shared by every instance and kept across restarts
-   * (decision 0040). Absent → in this process (`npm start`). Never logged.
-   */
-  redisUrl: string | undefined
-  /** Env `REDIS_KEY_PREFIX`: the start of every key this deployment writes. Default `ema:idp:<issuer>`. */
-  redisKeyPrefix: string
-  /** Env `REDIS_COMMAND_TIMEOUT_MS`: most milliseconds one Redis operation may take before the request gets 503. Default 1000. */
-  redisCommandTimeoutMs: number
-  /** Env `SHUTDOWN_TIMEOUT_MS`: on SIGTERM, most milliseconds requests in flight get to finish. Default 10000. */
-  shutdownTimeoutMs: number
   users: DirectoryUser[]
   clients: RegisteredClient[]
   authorizationServers: AuthorizationServer[]
@@ -197,12 +189,6 @@ const EnvSchema = z.object({
   ALLOW_INSECURE_HTTP: z.string().optional(),
   ACME_AGENT_IDP_SECRET: z.string().min(1).default(DEFAULTS.ACME_AGENT_IDP_SECRET),
   IDP_SIGNING_KEY: z.string().min(1).optional(),
-  IDP_SIGNING_KEYS: z.string().min(1).optional(),
-  IDP_SIGNING_KEYS_FILE: z.string().min(1).optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\/./, 'must be a redis:// or rediss:// URL').optional(),
-  REDIS_KEY_PREFIX: z.string().min(1).max(200).optional(),
-  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
   IDP_CLIENTS: z.string().optional(),
   IDP_COOKIE_KEYS: z.string().min(1).optional(),
   TOKEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE),
@@ -242,11 +228,11 @@ export function loadConfig(env: Env): IdpConfig {
     port: e.IDP_PORT ?? portOf(new URL(issuer)),
     allowInsecureHttp,
     logLevel: parseLogLevel(env.LOG_LEVEL),
-    signingKeyJwks: signingKeyJwks(e),
-    redisUrl: e.REDIS_URL,
-    redisKeyPrefix: e.REDIS_KEY_PREFIX ?? `ema:idp:${issuer}`,
-    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    // IDP_SIGNING_KEY keeps its older, stricter parse (kty + d, alg ES256 by default).
+    signingKeyJwks: e.IDP_SIGNING_KEY !== undefined && env.IDP_SIGNING_KEYS === undefined && env.IDP_SIGNING_KEYS_FILE === undefined
+      ? [parseJwk(e.IDP_SIGNING_KEY)]
+      : signingKeysFromEnv(env, 'IDP'),
+    ...loadRuntimeConfig(env, `ema:idp:${issuer}`), // decision 0040
     cookieKeys: cookieKeys !== undefined && cookieKeys.length > 0 ? cookieKeys : [randomBytes(32).toString('base64url')],
     cookieKeysSource: cookieKeys !== undefined && cookieKeys.length > 0 ? 'configured' : 'ephemeral',
     idJagLifetimeSeconds: 300,
@@ -264,24 +250,6 @@ export function loadConfig(env: Env): IdpConfig {
 function portOf(url: URL): number {
   if (url.port !== '') return Number(url.port)
   return url.protocol === 'https:' ? 443 : 80
-}
-
-/** At most one of the three ways to give the signing keys. */
-function signingKeyJwks(e: { IDP_SIGNING_KEY?: string | undefined; IDP_SIGNING_KEYS?: string | undefined; IDP_SIGNING_KEYS_FILE?: string | undefined }): JWK[] | undefined {
-  const given = (['IDP_SIGNING_KEY', 'IDP_SIGNING_KEYS', 'IDP_SIGNING_KEYS_FILE'] as const).filter((name) => e[name] !== undefined)
-  if (given.length > 1) throw new TypeError(`set one of ${given.join(', ')}, not several`)
-  if (e.IDP_SIGNING_KEY !== undefined) return [parseJwk(e.IDP_SIGNING_KEY)]
-  if (e.IDP_SIGNING_KEYS !== undefined) return parsePrivateJwks(e.IDP_SIGNING_KEYS, 'IDP_SIGNING_KEYS')
-  if (e.IDP_SIGNING_KEYS_FILE !== undefined) {
-    let text: string
-    try {
-      text = readFileSync(e.IDP_SIGNING_KEYS_FILE, 'utf8')
-    } catch (cause) {
-      throw new TypeError(`IDP_SIGNING_KEYS_FILE cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause })
-    }
-    return parsePrivateJwks(text, 'IDP_SIGNING_KEYS_FILE')
-  }
-  return undefined
 }
 
 const PrivateJwk = z.looseObject({ kty: z.string(), d: z.string(), alg: z.string().optional() })

@@ -42,7 +42,7 @@ const app = createIdpApp(config, {
   draining: () => shutdown?.draining() ?? false,
 })
 const listening = await startOrExitAsync('idp', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
-shutdown = gracefulShutdown({ server: listening.server, log, timeoutMs: config.shutdownTimeoutMs, closers: store === undefined ? [] : [() => store.close()] })
+shutdown = gracefulShutdown({ servers: [listening.server], log, timeoutMs: config.shutdownTimeoutMs, closers: store === undefined ? [] : [() => store.close()] })
 log.info(`Acme SSO (IdP) ready at ${config.issuer}`, {
   kids: keys.map((key) => key.kid),
   store: store === undefined ? 'memory' : 'redis',

@@ -11,3 +11,5 @@ export { agentCliEnv, runAgentCli, type AgentCliRun, type RunAgentCliOptions, ty
 export { signInAtIdp, type SignInAtIdpOptions, type SignInTokens } from './sign-in-at-idp.ts'
 export { PortInUseError, startRoles, type RoleSpec, type RunningRole, type RunningRoles, type StartRolesOptions } from './start-roles.ts'
 export { freePort, hasRedisServer, RedisServerNotFoundError, startRedisServer, type RunningRedisServer, type StartRedisServerOptions } from './start-redis-server.ts'
+export { ensureDeploymentKeys, type DeploymentKeys } from './deployment-keys.ts'
+export { startRoundRobinProxy, type RoundRobinProxy, type RoundRobinProxyOptions } from './round-robin-proxy.ts'

@@ -3,7 +3,8 @@ import type { Logger } from './logger.ts'
 import { describeCause } from './describe-cause.ts'
 
 export interface GracefulShutdownOptions {
-  server: Server
+  /** The role's listeners (HTTP, and HTTPS where it has one), all drained together. */
+  servers: readonly Server[]
   log: Logger
   /** Most milliseconds in-flight requests get to finish once shutdown began; then their connections are cut. Default 10000. */
   timeoutMs?: number
@@ -29,7 +30,7 @@ export interface GracefulShutdown {
  * signal during the drain exits 1 at once.
  */
 export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShutdown {
-  const { server, log } = options
+  const { servers, log } = options
   const timeoutMs = options.timeoutMs ?? 10_000
   const exit = options.exit ?? ((code: number) => process.exit(code))
   let shutting: Promise<void> | undefined
@@ -37,13 +38,15 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
   const shutDown = (reason: string): Promise<void> => {
     shutting ??= (async () => {
       log.info('shutting down: no new connections; finishing requests in flight', { reason, timeout_ms: timeoutMs })
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      server.closeIdleConnections()
+      const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))))
+      for (const server of servers) server.closeIdleConnections()
       // A connection that finishes its response becomes idle: close it then, not at the deadline.
-      const sweeper = setInterval(() => server.closeIdleConnections(), 50)
+      const sweeper = setInterval(() => {
+        for (const server of servers) server.closeIdleConnections()
+      }, 50)
       const deadline = setTimeout(() => {
         log.warn('requests still in flight at the shutdown deadline; closing their connections')
-        server.closeAllConnections()
+        for (const server of servers) server.closeAllConnections()
       }, timeoutMs)
       await closed
       clearInterval(sweeper)

@@ -7,3 +7,4 @@ export { listenTls, type ListenTlsOptions, type ListeningTls } from './listen-tl
 export { NoBearerTokenError, readBearerToken, type BearerTokenRequest } from './read-bearer-token.ts'
 export { HEALTH_PATHS, healthRoutes, type HealthRoutesOptions } from './health.ts'
 export { gracefulShutdown, type GracefulShutdown, type GracefulShutdownOptions } from './graceful-shutdown.ts'
+export { loadRuntimeConfig, type RuntimeConfig } from './runtime-config.ts'

@@ -36,7 +36,7 @@ test('graceful shutdown: stops accepting, lets the request in flight finish, run
     new Promise<void>((resolve) => { release = resolve }).then(() => res.end('done'))
   })
   let exitCode: number | undefined
-  const shutdown = gracefulShutdown({ server: server.server, log: quiet, timeoutMs: 5_000, signals: [], closers: [async () => { events.push('store closed') }], exit: (code) => { exitCode = code } })
+  const shutdown = gracefulShutdown({ servers: [server.server], log: quiet, timeoutMs: 5_000, signals: [], closers: [async () => { events.push('store closed') }], exit: (code) => { exitCode = code } })
   const inFlight = new Promise<string>((resolve, reject) => {
     request(server.url, (res) => { let body = ''; res.on('data', (c) => { body += c }); res.on('end', () => resolve(body)) }).on('error', reject).end()
   })
@@ -56,7 +56,7 @@ test('graceful shutdown: stops accepting, lets the request in flight finish, run
 test('graceful shutdown: a request still running at the deadline is cut, and the role still exits 0', async () => {
   const server = await listen({ port: 0 }, () => { /* never answers */ })
   let exitCode: number | undefined
-  const shutdown = gracefulShutdown({ server: server.server, log: quiet, timeoutMs: 200, signals: [], exit: (code) => { exitCode = code } })
+  const shutdown = gracefulShutdown({ servers: [server.server], log: quiet, timeoutMs: 200, signals: [], exit: (code) => { exitCode = code } })
   const hanging = fetch(server.url).then(() => 'answered', () => 'cut')
   await new Promise((resolve) => setTimeout(resolve, 50))
   const started = Date.now()
