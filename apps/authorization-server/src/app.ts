@@ -1,7 +1,8 @@
 import express, { type Express } from 'express'
 import { WELL_KNOWN, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
-import { createLogger, type Logger } from '@ema/server-kit'
-import { authorizationServerMetadataRoute, rateLimitTokenEndpoint, requirePost } from '@ema/provider-kit'
+import { createLogger, healthRoutes, type Logger } from '@ema/server-kit'
+import { authorizationServerMetadataRoute, rateLimitTokenEndpoint, requirePost, type RateLimitWindows } from '@ema/provider-kit'
+import type { AdapterFactory } from 'oidc-provider'
 import type { AuthorizationServerConfig } from './config.ts'
 import { createProvider } from './create-provider.ts'
 import { interactionRoutes } from './interactions/interaction-routes.ts'
@@ -14,12 +15,22 @@ export interface AuthorizationServerDeps {
   signingKey: SigningKey
   /** Trusted IdP issuer → its key set (AS-13, AS-16); `undefined` means not trusted. */
   issuerKeys: IssuerKeys
-  /** Remembers redeemed ID-JAGs (AS-23). */
+  /** Every key /jwks publishes, `signingKey` first (rotation). Default: `signingKey` alone. */
+  publishedKeys?: readonly SigningKey[]
+  /** Remembers redeemed ID-JAGs (AS-23); shared by every instance when on Redis (decision 0040). */
   replayStore: ReplayStore
   /** Sign-ins at the IdP in progress (decision 0050). Default: in memory. */
   pendingSignIns?: PendingSignInStore
   /** How this server calls the sign-in IdP (its metadata and token endpoint). Default: the global fetch. */
   fetch?: typeof fetch
+  /** oidc-provider's storage (client-assertion `jti`s …). Default: oidc-provider's in-process store. */
+  adapter?: AdapterFactory
+  /** The token endpoint's rate-limit windows. Default: this process's. */
+  rateLimitWindows?: RateLimitWindows
+  /** `/readyz`: resolves when the store answers. Default: always ready. */
+  ready?: () => Promise<void>
+  /** `/readyz` answers 503 once this is true (shutdown began). */
+  draining?: () => boolean
   log?: Logger
 }
 
@@ -36,10 +47,12 @@ export function createAuthorizationServerApp(config: AuthorizationServerConfig, 
 
   const app = express()
   app.disable('x-powered-by')
+  // /healthz (alive) and /readyz (its store answers), before anything that could need the store.
+  app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log }))
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler)) // AS-01
   app.all(TOKEN_PATH, requirePost(log)) // AS-07
   // SEC-07: per-client rate limit, before oidc-provider does any work (decision 0010).
-  app.post(TOKEN_PATH, rateLimitTokenEndpoint({ perMinute: config.tokenRateLimitPerMinute, now: deps.now, log }))
+  app.post(TOKEN_PATH, rateLimitTokenEndpoint({ perMinute: config.tokenRateLimitPerMinute, now: deps.now, log, windows: deps.rateLimitWindows }))
   app.use(interactionRoutes(provider, {
     issuer: config.issuer,
     signInIdp: config.signInIdp,

@@ -1,9 +1,9 @@
-import { parseLogLevel } from '@ema/server-kit'
+import { loadRuntimeConfig, parseLogLevel, type RuntimeConfig } from '@ema/server-kit'
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import type { JWK } from 'jose'
 import type { LogLevel } from '@ema/server-kit'
-import { parsePublicJwks, TOKEN_EXCHANGE_PROFILE } from '@ema/tokens'
+import { parsePublicJwks, signingKeysFromEnv, TOKEN_EXCHANGE_PROFILE } from '@ema/tokens'
 
 /**
  * Configuration of the MCP authorization server.
@@ -134,7 +134,12 @@ export interface McpServer {
   scopes: string[]
 }
 
-export interface AuthorizationServerConfig {
+/**
+ * With `REDIS_URL`, redeemed ID-JAGs (the replay store), client-assertion `jti`s and rate-limit windows
+ * live in Redis, shared by every instance and kept across restarts (decision 0040; `REDIS_KEY_PREFIX`
+ * default `ema:as:<issuer>`).
+ */
+export interface AuthorizationServerConfig extends RuntimeConfig {
   /** This server's issuer identifier; ID-JAGs must carry it as `aud` (AS-01, AS-17). */
   issuer: string
   /** Port to listen on; taken from the issuer URL unless AS_PORT is set. */
@@ -164,8 +169,14 @@ export interface AuthorizationServerConfig {
   maxIdJagLifetimeSeconds: number
   /** SEC-07: token requests per client (or per address) per minute; over it → 429. `0` = no limit. */
   tokenRateLimitPerMinute: number
-  /** The private JWK that signs access tokens; absent → main.ts generates one (loud warning). */
+  /** The private JWK that signs access tokens (the first of `signingKeys`); absent → main.ts generates one (loud warning). */
   signingKey?: JWK
+  /**
+   * Every configured key, all published at /jwks; the first signs (rotation). Env `AS_SIGNING_KEYS` (a
+   * JWK Set of private keys), `AS_SIGNING_KEYS_FILE` (a file holding one) or `AS_SIGNING_KEY` (one
+   * private JWK). Every instance of one deployment must have the same keys.
+   */
+  signingKeys?: JWK[]
   logLevel: LogLevel
 }
 
@@ -354,11 +365,20 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
     tokenRateLimitPerMinute: env.TOKEN_RATE_LIMIT_PER_MINUTE !== undefined
       ? parse(z.coerce.number().int().min(0), env.TOKEN_RATE_LIMIT_PER_MINUTE, 'TOKEN_RATE_LIMIT_PER_MINUTE')
       : DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE,
-    signingKey: env.AS_SIGNING_KEY !== undefined
-      ? parse(PrivateJwk, parseJson(env.AS_SIGNING_KEY, 'AS_SIGNING_KEY'), 'AS_SIGNING_KEY') as JWK
-      : undefined,
+    ...signingKeys(env),
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    ...loadRuntimeConfig(env, `ema:as:${issuer}`), // decision 0040
   }
+}
+
+/** AS_SIGNING_KEY keeps its older parse; AS_SIGNING_KEYS / AS_SIGNING_KEYS_FILE give several (rotation). */
+function signingKeys(env: Record<string, string | undefined>): Pick<AuthorizationServerConfig, 'signingKey' | 'signingKeys'> {
+  if (env.AS_SIGNING_KEY !== undefined && env.AS_SIGNING_KEYS === undefined && env.AS_SIGNING_KEYS_FILE === undefined) {
+    const key = parse(PrivateJwk, parseJson(env.AS_SIGNING_KEY, 'AS_SIGNING_KEY'), 'AS_SIGNING_KEY') as JWK
+    return { signingKey: key, signingKeys: [key] }
+  }
+  const keys = signingKeysFromEnv(env, 'AS')
+  return keys === undefined ? {} : { signingKey: keys[0]!, signingKeys: keys }
 }
 
 /**

@@ -1,4 +1,4 @@
-import Provider, { type Account, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import Provider, { type Account, type AdapterFactory, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
 import { GRANT_TYPE, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
 import type { Logger } from '@ema/server-kit'
 import { isInteractiveClient, type AuthorizationServerConfig, type RegisteredClient } from './config.ts'
@@ -21,6 +21,10 @@ export interface CreateProviderDeps {
   signingKey: SigningKey
   issuerKeys: IssuerKeys
   replayStore: ReplayStore
+  /** Every key /jwks publishes, the signing key first. Default: the signing key alone. */
+  publishedKeys?: readonly SigningKey[]
+  /** oidc-provider's storage; absent → its in-process store. */
+  adapter?: AdapterFactory
   log: Logger
 }
 
@@ -63,7 +67,10 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
     // URL or an array.
     assertJwtClientAuthClaimsAndHeader: assertClientAssertionAudience,
     // `/jwks` publishes the public half of the key that signs our access tokens.
-    jwks: { keys: [deps.signingKey.privateJwk as NonNullable<Configuration['jwks']>['keys'][number]] },
+    // The signing key first, then the others, so that what they signed still verifies during a rotation.
+    jwks: { keys: [deps.signingKey, ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid)].map((key) => key.privateJwk as NonNullable<Configuration['jwks']>['keys'][number]) },
+    // Client-assertion jtis and the rest of oidc-provider's state: in Redis when configured (decision 0040).
+    ...(deps.adapter === undefined ? {} : { adapter: deps.adapter }),
     // Decision 0050: the authorization code flow (CL-09, SEC-14), PKCE required for every client; oidc-provider 9
     // offers S256 only (no `plain`). Without offline_access there is no refresh_token grant (AS-38, decision 0050).
     responseTypes: ['code'],
@@ -147,6 +154,7 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
       clients: config.clients,
       downstreamApis: config.downstreamApis,
       signingKey: deps.signingKey,
+      verificationKeys: [deps.signingKey, ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid)],
       now: deps.now,
       clockSkewSeconds: config.clockSkewSeconds,
       accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,

@@ -1,6 +1,8 @@
-import { generateSigningKey, importSigningKey, InMemoryReplayStore, remoteKeySet, type IssuerKeys } from '@ema/tokens'
+import { generateSigningKey, importSigningKeys, InMemoryReplayStore, remoteKeySet, type IssuerKeys, type ReplayStore } from '@ema/tokens'
 import { readFileSync } from 'node:fs'
-import { createLogger, describeCause, listen, listenTls, startOrExit, startOrExitAsync } from '@ema/server-kit'
+import type { Server } from 'node:http'
+import { createLogger, describeCause, gracefulShutdown, listen, listenTls, startOrExit, startOrExitAsync, type GracefulShutdown } from '@ema/server-kit'
+import { connectRedis, redisOidcAdapter, RedisRateLimitWindows, RedisReplayStore } from '@ema/redis-store'
 import type { JWTVerifyGetKey } from 'jose'
 import { loadConfig, type AuthorizationServerConfig } from './config.ts'
 import { createAuthorizationServerApp } from './app.ts'
@@ -16,12 +18,21 @@ if (config.cookieKeysSource === 'ephemeral') {
   log.warn('!!! No AS_COOKIE_KEYS configured: using a random cookie key. Every restart ends all sign-in sessions and authorizations in progress. !!!')
 }
 
-const signingKey = await startOrExitAsync('authorization-server', () => config.signingKey !== undefined
-  ? importSigningKey(config.signingKey, 'configured') // a malformed AS_SIGNING_KEY is one line, not a stack trace
-  : generateSigningKey('ES256'))
+
+// A malformed AS_SIGNING_KEYS is one line, not a stack trace.
+const keys = await startOrExitAsync('authorization-server', async () => config.signingKeys !== undefined
+  ? importSigningKeys(config.signingKeys)
+  : [await generateSigningKey('ES256')])
+const signingKey = keys[0]!
 if (signingKey.source === 'ephemeral') {
-  log.warn('!!! No AS_SIGNING_KEY configured: using a freshly generated ES256 key. Every restart invalidates all issued access tokens. !!!', { kid: signingKey.kid })
+  log.warn('!!! No AS_SIGNING_KEYS configured: using a freshly generated ES256 key. Every restart invalidates all issued access tokens, and other instances cannot verify them. !!!', { kid: signingKey.kid })
 }
+
+// Decision 0040: with REDIS_URL, redeemed ID-JAGs, oidc-provider's state and the rate-limit windows are
+// shared by every instance and kept across restarts; an unreachable Redis → 503, never a replay.
+const store = config.redisUrl === undefined ? undefined : connectRedis({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, log })
+const replayStore: ReplayStore = store === undefined ? new InMemoryReplayStore() : new RedisReplayStore({ connection: store, prefix: config.redisKeyPrefix })
+let shutdown: GracefulShutdown | undefined
 
 // AS-13, AS-15, AS-16: one cached key set per trusted IdP, built once at start-up. During a JWKS
 // outage the last good set keeps serving for an hour (decision 0014); the first use is logged.
@@ -36,11 +47,20 @@ const issuerKeys: IssuerKeys = (issuer) => keySets.get(issuer)
 const app = createAuthorizationServerApp(config, {
   now: () => new Date(),
   signingKey,
+  publishedKeys: keys,
   issuerKeys,
-  replayStore: new InMemoryReplayStore(),
+  replayStore,
+  ...(store === undefined ? {} : {
+    adapter: redisOidcAdapter({ connection: store, prefix: config.redisKeyPrefix }),
+    rateLimitWindows: new RedisRateLimitWindows({ connection: store, prefix: config.redisKeyPrefix }),
+  }),
+  ready: async () => {
+    await store?.ping()
+  },
+  draining: () => shutdown?.draining() ?? false,
   log,
 })
-await startOrExitAsync('authorization-server', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
+const servers: Server[] = [(await startOrExitAsync('authorization-server', () => listen({ port: config.port }, app))).server] // EADDRINUSE → one line
 // RFC 8705 §5: the mTLS endpoint alias, the same app over HTTPS, asking every client for a certificate.
 const { mtls } = config
 if (mtls !== undefined) {
@@ -49,10 +69,14 @@ if (mtls !== undefined) {
     key: readPem(mtls.keyFile, 'AS_MTLS_KEY_FILE'),
     clientCa: readPem(mtls.caFile, 'AS_MTLS_CA_FILE'),
   }))
-  await startOrExitAsync('authorization-server', () => listenTls({ port: mtls.port, ...pem }, app))
+  servers.push((await startOrExitAsync('authorization-server', () => listenTls({ port: mtls.port, ...pem }, app))).server)
   log.info(`mTLS endpoint alias ready at ${mtls.url}/token (RFC 8705 tls_client_auth)`, { ca: mtls.caFile })
 }
+shutdown = gracefulShutdown({ servers, log, timeoutMs: config.shutdownTimeoutMs, closers: store === undefined ? [] : [() => store.close()] })
 log.info(`MCP authorization server ready at ${config.issuer}`, {
+  kids: keys.map((key) => key.kid),
+  store: store === undefined ? 'memory' : 'redis',
+  ...(store === undefined ? {} : { key_prefix: config.redisKeyPrefix }),
   trusted_idps: config.trustedIdps.map((idp) => idp.issuer),
   mcp_servers: config.mcpServers.map((server) => server.resource),
   clients: config.clients.map((client) => client.client_id),

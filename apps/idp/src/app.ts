@@ -1,5 +1,6 @@
-import type { Logger } from '@ema/server-kit'
-import { authorizationServerMetadataRoute, rateLimitTokenEndpoint, requirePost } from '@ema/provider-kit'
+import { healthRoutes, type Logger } from '@ema/server-kit'
+import { authorizationServerMetadataRoute, rateLimitTokenEndpoint, requirePost, type RateLimitWindows } from '@ema/provider-kit'
+import type { AdapterFactory } from 'oidc-provider'
 import { WELL_KNOWN, type SigningKey } from '@ema/tokens'
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import type { IdpConfig } from './config.ts'
@@ -10,9 +11,22 @@ import { signInRoutes } from './interactions/sign-in.ts'
 export interface IdpDeps {
   /** The key that signs ID tokens and ID-JAGs, published at /jwks (IDP-38). */
   signingKey: SigningKey
+  /**
+   * Every key /jwks publishes, `signingKey` first (rotation: a key being retired or introduced still
+   * verifies). Default: `signingKey` alone.
+   */
+  publishedKeys?: readonly SigningKey[]
   /** The clock used to validate subject tokens and stamp ID-JAGs. */
   now: () => Date
   log: Logger
+  /** oidc-provider's storage (sessions, grants, codes, refresh tokens …). Default: oidc-provider's in-process store. */
+  adapter?: AdapterFactory
+  /** The token endpoint's rate-limit windows. Default: this process's. */
+  rateLimitWindows?: RateLimitWindows
+  /** `/readyz`: resolves when the store answers. Default: always ready. */
+  ready?: () => Promise<void>
+  /** `/readyz` answers 503 once this is true (shutdown began). */
+  draining?: () => boolean
 }
 
 /**
@@ -23,6 +37,8 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): Express {
   const provider = createProvider(config, deps)
   const app = express()
   app.disable('x-powered-by')
+  // /healthz (alive) and /readyz (its store answers), before anything that could need the store.
+  app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log: deps.log }))
 
   // The login page oidc-provider sends the browser to. Before oidc-provider's own routes.
   app.use(signInRoutes(provider, config, deps.log))
@@ -33,7 +49,7 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): Express {
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler))
   app.all('/token', requirePost(deps.log)) // RFC 6749 §3.2: the token endpoint is POST only
   // IDP-27, SEC-07: per-client rate limit, before oidc-provider does any work (decision 0010).
-  app.post('/token', rateLimitTokenEndpoint({ perMinute: config.tokenRateLimitPerMinute, now: deps.now, log: deps.log }))
+  app.post('/token', rateLimitTokenEndpoint({ perMinute: config.tokenRateLimitPerMinute, now: deps.now, log: deps.log, windows: deps.rateLimitWindows }))
   app.use(providerHandler)
   app.use(signInErrors(deps.log))
   return app

@@ -1,6 +1,6 @@
-import { type LogLevel, parseLogLevel } from '@ema/server-kit'
+import { loadRuntimeConfig, type LogLevel, parseLogLevel, type RuntimeConfig } from '@ema/server-kit'
 import { randomBytes } from 'node:crypto'
-import { assertTrustworthyUrl, parsePublicJwks } from '@ema/tokens'
+import { assertTrustworthyUrl, parsePublicJwks, signingKeysFromEnv } from '@ema/tokens'
 import type { JWK } from 'jose'
 import { z } from 'zod'
 
@@ -69,7 +69,12 @@ export interface GroupPolicy {
   scopes: string[]
 }
 
-export interface IdpConfig {
+/**
+ * With `REDIS_URL`, sessions, interactions, grants, codes, refresh tokens and rate-limit windows live in
+ * Redis, shared by every instance and kept across restarts (decision 0040; `REDIS_KEY_PREFIX` default
+ * `ema:idp:<issuer>`).
+ */
+export interface IdpConfig extends RuntimeConfig {
   /** The enterprise, named in policy refusals. Default "Acme". */
   organizationName: string
   /** This IdP's issuer identifier (IDP-39). Env `IDP_ISSUER`, default `http://localhost:4001`. */
@@ -80,8 +85,13 @@ export interface IdpConfig {
   allowInsecureHttp: boolean
   /** Env `LOG_LEVEL`: `debug`, `info` (default), `warn` or `error`. */
   logLevel: LogLevel
-  /** Env `IDP_SIGNING_KEY`: a private JWK as JSON (ES256 recommended). Absent → generated at start-up. */
-  signingKeyJwk: JWK | undefined
+  /**
+   * The keys that sign ID tokens and ID-JAGs, all published at /jwks; the first signs (rotation:
+   * docs/deployment.md). Env `IDP_SIGNING_KEYS` (a JWK Set of private keys), or `IDP_SIGNING_KEYS_FILE`
+   * (the path of a file holding one), or `IDP_SIGNING_KEY` (one private JWK). Every instance of one
+   * deployment must have the same keys. Absent → one generated at start-up (loud warning).
+   */
+  signingKeyJwks: JWK[] | undefined
   /** Env `IDP_COOKIE_KEYS` (comma-separated). Absent → random keys, sessions die with the process. */
   cookieKeys: string[]
   cookieKeysSource: 'configured' | 'ephemeral'
@@ -218,7 +228,11 @@ export function loadConfig(env: Env): IdpConfig {
     port: e.IDP_PORT ?? portOf(new URL(issuer)),
     allowInsecureHttp,
     logLevel: parseLogLevel(env.LOG_LEVEL),
-    signingKeyJwk: e.IDP_SIGNING_KEY === undefined ? undefined : parseJwk(e.IDP_SIGNING_KEY),
+    // IDP_SIGNING_KEY keeps its older, stricter parse (kty + d, alg ES256 by default).
+    signingKeyJwks: e.IDP_SIGNING_KEY !== undefined && env.IDP_SIGNING_KEYS === undefined && env.IDP_SIGNING_KEYS_FILE === undefined
+      ? [parseJwk(e.IDP_SIGNING_KEY)]
+      : signingKeysFromEnv(env, 'IDP'),
+    ...loadRuntimeConfig(env, `ema:idp:${issuer}`), // decision 0040
     cookieKeys: cookieKeys !== undefined && cookieKeys.length > 0 ? cookieKeys : [randomBytes(32).toString('base64url')],
     cookieKeysSource: cookieKeys !== undefined && cookieKeys.length > 0 ? 'configured' : 'ephemeral',
     idJagLifetimeSeconds: 300,

@@ -1,7 +1,7 @@
 import { GRANT_TYPE, METADATA, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
 import type { Logger } from '@ema/server-kit'
 import { assertClientAssertionAudience, answerAuthorizationDetailsRefusals, requireClientAuthentication } from '@ema/provider-kit'
-import Provider, { type Account, type ClientMetadata, type Configuration } from 'oidc-provider'
+import Provider, { type Account, type AdapterFactory, type ClientMetadata, type Configuration } from 'oidc-provider'
 import type { IdpConfig, RegisteredClient } from './config.ts'
 import { defaultScope } from './default-scope.ts'
 import { tokenExchangeGrant } from './grants/token-exchange.ts'
@@ -11,8 +11,12 @@ import { loadPreApprovedGrant } from './interactions/pre-approved-grant.ts'
 
 export interface CreateProviderDeps {
   signingKey: SigningKey
+  /** Every key /jwks publishes, the signing key first. Default: the signing key alone. */
+  publishedKeys?: readonly SigningKey[]
   now: () => Date
   log: Logger
+  /** oidc-provider's storage; absent → its in-process store. */
+  adapter?: AdapterFactory
 }
 
 /** Where oidc-provider sends the browser when it needs the user (see interactions/sign-in.ts). */
@@ -28,7 +32,11 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
   const configuration: Configuration = {
     clients: config.clients.map((client) => toClientMetadata(client, deps.signingKey)),
     // IDP-38: the same key signs ID tokens and ID-JAGs, so /jwks publishes the key that verifies both.
-    jwks: { keys: [deps.signingKey.privateJwk] },
+    // The signing key first (oidc-provider signs with the first key of the algorithm); the others are
+    // published so that what they signed still verifies during a rotation.
+    jwks: { keys: [deps.signingKey, ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid)].map((key) => key.privateJwk) },
+    // Sessions, interactions, grants, codes and refresh tokens: in Redis when configured (decision 0040).
+    ...(deps.adapter === undefined ? {} : { adapter: deps.adapter }),
     cookies: { keys: config.cookieKeys },
     // IDP-09: the client authentication methods the token endpoint accepts. `none` exists only so that
     // public clients can sign users in; they are refused at the token exchange (IDP-10).

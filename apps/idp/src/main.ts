@@ -1,5 +1,6 @@
-import { createLogger, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
-import { generateSigningKey, importSigningKey } from '@ema/tokens'
+import { createLogger, gracefulShutdown, listen, startOrExit, startOrExitAsync, type GracefulShutdown } from '@ema/server-kit'
+import { generateSigningKey, importSigningKeys } from '@ema/tokens'
+import { connectRedis, redisOidcAdapter, RedisRateLimitWindows } from '@ema/redis-store'
 import { createIdpApp } from './app.ts'
 import { loadConfig, type IdpConfig } from './config.ts'
 
@@ -11,16 +12,40 @@ const log = createLogger({ name: 'idp', level: config.logLevel })
 if (config.allowInsecureHttp) {
   log.warn('ALLOW_INSECURE_HTTP is ON: ID tokens, ID-JAGs and client secrets travel over plain HTTP. Local demos only.')
 }
-const signingKey = await startOrExitAsync('idp', () => config.signingKeyJwk === undefined
-  ? generateSigningKey('ES256')
-  : importSigningKey(config.signingKeyJwk, 'configured')) // a malformed IDP_SIGNING_KEY is one line, not a stack trace
+// A malformed IDP_SIGNING_KEYS is one line, not a stack trace.
+const keys = await startOrExitAsync('idp', async () => config.signingKeyJwks === undefined
+  ? [await generateSigningKey('ES256')]
+  : importSigningKeys(config.signingKeyJwks))
+const signingKey = keys[0]!
 if (signingKey.source === 'ephemeral') {
-  log.warn('!!! USING A FRESHLY GENERATED SIGNING KEY (set IDP_SIGNING_KEY to a private JWK). Every restart invalidates all issued ID tokens and ID-JAGs. !!!', { kid: signingKey.kid })
+  log.warn('!!! USING A FRESHLY GENERATED SIGNING KEY (set IDP_SIGNING_KEYS to a JWK Set of private keys). Every restart invalidates all issued ID tokens and ID-JAGs, and other instances cannot verify them. !!!', { kid: signingKey.kid })
 }
 if (config.cookieKeysSource === 'ephemeral') {
-  log.warn('Using random cookie keys (set IDP_COOKIE_KEYS): sign-in sessions end when the IdP restarts.')
+  log.warn(`Using random cookie keys (set IDP_COOKIE_KEYS): sign-in sessions end when the IdP restarts${config.redisUrl === undefined ? '' : ', and other instances cannot read this one\'s cookies'}.`)
 }
 
-const app = createIdpApp(config, { signingKey, now: () => new Date(), log })
-await startOrExitAsync('idp', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
-log.info(`Acme SSO (IdP) ready at ${config.issuer}`, { kid: signingKey.kid, clients: config.clients.map((client) => client.client_id) })
+// Decision 0040: with REDIS_URL, oidc-provider's state and the rate-limit windows are shared and kept.
+const store = config.redisUrl === undefined ? undefined : connectRedis({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, log })
+let shutdown: GracefulShutdown | undefined
+const app = createIdpApp(config, {
+  signingKey,
+  publishedKeys: keys,
+  now: () => new Date(),
+  log,
+  ...(store === undefined ? {} : {
+    adapter: redisOidcAdapter({ connection: store, prefix: config.redisKeyPrefix }),
+    rateLimitWindows: new RedisRateLimitWindows({ connection: store, prefix: config.redisKeyPrefix }),
+  }),
+  ready: async () => {
+    await store?.ping()
+  },
+  draining: () => shutdown?.draining() ?? false,
+})
+const listening = await startOrExitAsync('idp', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
+shutdown = gracefulShutdown({ servers: [listening.server], log, timeoutMs: config.shutdownTimeoutMs, closers: store === undefined ? [] : [() => store.close()] })
+log.info(`Acme SSO (IdP) ready at ${config.issuer}`, {
+  kids: keys.map((key) => key.kid),
+  store: store === undefined ? 'memory' : 'redis',
+  ...(store === undefined ? {} : { key_prefix: config.redisKeyPrefix }),
+  clients: config.clients.map((client) => client.client_id),
+})

@@ -106,3 +106,34 @@ test('LOG_LEVEL is honoured: a level is taken, unset or empty is info, anything 
   assert.equal(loadConfig(BASE).logLevel, 'info')
   assert.throws(() => loadConfig({ ...BASE, LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of debug, info, warn, error/)
 })
+
+test('decision 0040: REDIS_URL selects Redis (redis:// or rediss:// only, never echoed); REDIS_KEY_PREFIX defaults to the role and issuer', () => {
+  const env = { IDP_ISSUER: 'http://localhost:4901', ALLOW_INSECURE_HTTP: 'true' }
+  const memory = loadConfig(env)
+  assert.equal(memory.redisUrl, undefined)
+  assert.equal(memory.redisKeyPrefix, 'ema:idp:http://localhost:4901')
+  assert.equal(memory.redisCommandTimeoutMs, 1000)
+  assert.equal(memory.shutdownTimeoutMs, 10_000)
+  const redis = loadConfig({ ...env, REDIS_URL: 'redis://:pw@127.0.0.1:6379/0', REDIS_KEY_PREFIX: 'acme-prod:idp', REDIS_COMMAND_TIMEOUT_MS: '250' })
+  assert.equal(redis.redisUrl, 'redis://:pw@127.0.0.1:6379/0')
+  assert.equal(redis.redisKeyPrefix, 'acme-prod:idp')
+  assert.equal(redis.redisCommandTimeoutMs, 250)
+  assert.throws(() => loadConfig({ ...env, REDIS_URL: 'http://secret-host:6379' }), (error: unknown) => error instanceof TypeError && /REDIS_URL/.test(error.message) && !error.message.includes('secret-host'))
+})
+
+test('signing keys from configuration: IDP_SIGNING_KEYS (a JWK Set, rotation), IDP_SIGNING_KEYS_FILE, or IDP_SIGNING_KEY; one of them only', async () => {
+  const { exportJWK, generateKeyPair } = await import('jose')
+  const { mkdtempSync, writeFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const jwk = async (kid: string) => ({ ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)), kid })
+  const jwks = JSON.stringify({ keys: [await jwk('current'), await jwk('previous')] })
+  const env = { IDP_ISSUER: 'http://localhost:4901', ALLOW_INSECURE_HTTP: 'true' }
+  assert.deepEqual(loadConfig({ ...env, IDP_SIGNING_KEYS: jwks }).signingKeyJwks?.map((key) => key.kid), ['current', 'previous'])
+  const file = join(mkdtempSync(join(tmpdir(), 'idp-keys-')), 'keys.json')
+  writeFileSync(file, jwks)
+  assert.equal(loadConfig({ ...env, IDP_SIGNING_KEYS_FILE: file }).signingKeyJwks?.length, 2)
+  assert.equal(loadConfig(env).signingKeyJwks, undefined)
+  assert.throws(() => loadConfig({ ...env, IDP_SIGNING_KEYS: jwks, IDP_SIGNING_KEYS_FILE: file }), /set one of/)
+  assert.throws(() => loadConfig({ ...env, IDP_SIGNING_KEYS_FILE: `${file}.missing` }), /IDP_SIGNING_KEYS_FILE cannot be read \(ENOENT\)/)
+})

@@ -1,7 +1,7 @@
 import { clientSecretBasic, clientSecretPost, privateKeyJwt, publicClient, signInAtIdp, type ClientAuthentication } from '@ema/demo-kit'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { generateSigningKey, GRANT_TYPE, publicJwks, signClientAssertion, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
-import { createIdpApp } from '../src/app.ts'
+import { createIdpApp, type IdpDeps } from '../src/app.ts'
 import { loadConfig, type Env, type IdpConfig, type RegisteredClient } from '../src/config.ts'
 
 export const AS_ISSUER = 'http://localhost:4902'
@@ -21,6 +21,8 @@ export const PUBLIC_APP: ClientAuth = { method: 'none', clientId: 'public-app' }
 
 export interface TestIdp {
   url: string
+  /** Where this instance listens (the issuer's port unless `issuer` was given). */
+  listeningUrl: string
   config: IdpConfig
   signingKey: SigningKey
   /** private_key_jwt client `jwt-client`. */
@@ -36,20 +38,26 @@ export interface StartIdpOptions {
   now?: () => Date
   /** More environment for loadConfig (for example AGENT_CLI_JWKS). */
   env?: Env
+  /** Another instance of one deployment: its issuer (default: this listener's URL) and signing key. */
+  issuer?: string
+  signingKey?: SigningKey
+  jwtClientKey?: SigningKey
+  /** Shared state (decision 0040): oidc-provider's adapter, rate-limit windows, readiness. */
+  deps?: Pick<IdpDeps, 'adapter' | 'rateLimitWindows' | 'ready'>
 }
 
 /** Starts Acme SSO on an ephemeral port, with the demo world plus three test clients. */
 export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> {
   const listening: Listening = await listen({ port: 0 })
   const base = loadConfig({
-    IDP_ISSUER: listening.url,
+    IDP_ISSUER: options.issuer ?? listening.url,
     AS_ISSUER,
     RS_RESOURCE,
     CLIENT_URL,
     ALLOW_INSECURE_HTTP: 'true',
     ...options.env,
   })
-  const jwtClientKey = await generateSigningKey('ES256')
+  const jwtClientKey = options.jwtClientKey ?? await generateSigningKey('ES256')
   const testClients: RegisteredClient[] = [
     {
       client_id: 'other-app',
@@ -73,15 +81,16 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     },
   ]
   const config: IdpConfig = { ...base, clients: [...base.clients, ...testClients] }
-  const signingKey = await generateSigningKey('ES256')
+  const signingKey = options.signingKey ?? await generateSigningKey('ES256')
   let offsetSeconds = 0
   const logs: string[] = []
   const log = createLogger({ name: 'idp', write: (line) => logs.push(line) })
   const clock = options.now ?? (() => new Date())
-  const app = createIdpApp(config, { signingKey, now: () => new Date(clock().getTime() + offsetSeconds * 1000), log })
+  const app = createIdpApp(config, { signingKey, now: () => new Date(clock().getTime() + offsetSeconds * 1000), log, ...options.deps })
   listening.server.on('request', app)
   return {
-    url: listening.url,
+    url: options.issuer ?? listening.url,
+    listeningUrl: listening.url,
     config,
     signingKey,
     jwtClient: { method: 'private_key_jwt', clientId: 'jwt-client', key: jwtClientKey },

@@ -1,6 +1,7 @@
 import { TemporarilyUnavailableError } from '@ema/tokens'
 import { oauthErrorResponse, type Logger } from '@ema/server-kit'
-import type { Request, RequestHandler } from 'express'
+import type { Request, RequestHandler, Response } from 'express'
+import { InMemoryRateLimitWindows, type RateLimitWindow, type RateLimitWindows } from './rate-limit-windows.ts'
 
 export interface RateLimitTokenEndpointOptions {
   /** Requests one client (or one address) may make per minute; `0` switches the limit off. */
@@ -8,12 +9,11 @@ export interface RateLimitTokenEndpointOptions {
   /** The clock that starts and ends windows (injected, so tests can move it). */
   now: () => Date
   log: Logger
-}
-
-/** One fixed one-minute window of one key. */
-interface Window {
-  startsAt: number
-  count: number
+  /**
+   * Where the windows are kept. Default: this process alone ({@link InMemoryRateLimitWindows}); give a
+   * shared store (`@ema/redis-store`) so that N instances of the server enforce one limit.
+   */
+  windows?: RateLimitWindows
 }
 
 const WINDOW_MS = 60_000
@@ -30,63 +30,59 @@ const WINDOW_MS = 60_000
  * presented client does not authenticate (the provider answers 401), the request is moved from that
  * client's window to the address's, and a full address window refuses every request from that
  * address: guessing or spoofing a client_id neither uses up that client's allowance nor escapes
- * the limit, and windows of made-up client_ids do not pile up in memory.
+ * the limit, and windows of made-up client_ids do not pile up.
  *
- * Memory is bounded by the keys seen in one window: expired windows are swept at most once a window,
- * and a live window is never dropped (dropping one would reset a client's count under load).
+ * The windows live in `options.windows` (this process by default; a shared store for N instances).
+ * When that store cannot answer, the request is refused with 503 `temporarily_unavailable` (fail
+ * closed, decision 0040), never let through uncounted.
  *
- * Does NOT limit across processes (each process counts alone), nor bound concurrency: requests
- * already in flight when the limit is reached still complete.
+ * Does NOT bound concurrency: requests already in flight when the limit is reached still complete.
  *
  * Mount it with `app.post(tokenPath, rateLimitTokenEndpoint(…))` before the provider.
  */
 export function rateLimitTokenEndpoint(options: RateLimitTokenEndpointOptions): RequestHandler {
   const { perMinute, now, log } = options
   if (perMinute === 0) return (_req, _res, next) => next()
-  const windows = new Map<string, Window>()
-  let lastSweep = now().getTime()
+  const windows = options.windows ?? new InMemoryRateLimitWindows()
 
-  /** The key's live window at `at`, started afresh when the previous one has ended. */
-  const windowOf = (key: string, at: number): Window => {
-    const current = windows.get(key)
-    if (current !== undefined && at - current.startsAt < WINDOW_MS) return current
-    const fresh = { startsAt: at, count: 0 }
-    windows.set(key, fresh)
-    return fresh
+  const refuse = (res: Response, key: string, window: RateLimitWindow, at: number): void => {
+    const retryAfter = Math.max(1, Math.ceil((window.endsAt - at) / 1000))
+    log.warn('token endpoint rate limit reached', { key, limit: perMinute, retry_after: retryAfter })
+    const { headers, body } = oauthErrorResponse(new TemporarilyUnavailableError(`too many token requests; retry after ${retryAfter} s`))
+    res.status(429).set({ ...headers, 'retry-after': String(retryAfter) }).json(body)
   }
 
-  const sweep = (at: number): void => {
-    if (at - lastSweep < WINDOW_MS) return
-    lastSweep = at
-    for (const [key, window] of windows) if (at - window.startsAt >= WINDOW_MS) windows.delete(key)
-  }
-
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const at = now().getTime()
-    sweep(at)
     const addressKey = `address:${req.socket.remoteAddress ?? 'unknown'}`
     const clientId = presentedBasicClientId(req)
     const key = clientId === undefined ? addressKey : `client:${clientId}`
-    const window = windowOf(key, at)
-    // An address that keeps failing client authentication is stopped even when it names a new
-    // client_id each time (the address window counts only those failures and unnamed requests).
-    const full = [window, windows.get(addressKey)].find((w) => w !== undefined && at - w.startsAt < WINDOW_MS && w.count >= perMinute)
-    if (full !== undefined) {
-      if (window.count === 0 && windows.get(key) === window) windows.delete(key)
-      const retryAfter = Math.max(1, Math.ceil((full.startsAt + WINDOW_MS - at) / 1000))
-      log.warn('token endpoint rate limit reached', { key, limit: perMinute, retry_after: retryAfter })
-      const { headers, body } = oauthErrorResponse(new TemporarilyUnavailableError(`too many token requests; retry after ${retryAfter} s`))
-      res.status(429).set({ ...headers, 'retry-after': String(retryAfter) }).json(body)
+    try {
+      // An address that keeps failing client authentication is stopped even when it names a new
+      // client_id each time (the address window counts only those failures and unnamed requests).
+      if (key !== addressKey) {
+        const address = await windows.peek(addressKey, at)
+        if (address !== undefined && address.count >= perMinute) return refuse(res, addressKey, address, at)
+      }
+      const window = await windows.hit(key, at, WINDOW_MS)
+      if (window.count > perMinute) {
+        await windows.unhit(key, at) // a refused request does not count
+        return refuse(res, key, window, at)
+      }
+    } catch (error) {
+      // The windows cannot be read: refuse (503), never let the request through uncounted.
+      const { status, headers, body } = oauthErrorResponse(error, { log })
+      res.status(status).set(headers).json(body)
       return
     }
-    window.count += 1
     if (clientId !== undefined) {
       res.on('finish', () => {
         if (res.statusCode !== 401) return
         // The presented client did not authenticate: charge the address, not that client.
-        window.count -= 1
-        if (window.count <= 0 && windows.get(key) === window) windows.delete(key)
-        windowOf(addressKey, now().getTime()).count += 1
+        const at = now().getTime()
+        windows.unhit(key, at)
+          .then(() => windows.hit(addressKey, at, WINDOW_MS))
+          .catch((error: unknown) => log.warn('could not move a failed client authentication to its address window', { error: error instanceof Error ? error.message : String(error) }))
       })
     }
     next()

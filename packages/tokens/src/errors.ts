@@ -119,6 +119,19 @@ export class TemporarilyUnavailableError extends OAuthError {
   }
 }
 
+/**
+ * The shared store this server depends on (the replay store, sessions, rate-limit windows) did not
+ * answer in time or at all. A 503 `temporarily_unavailable`: the request is refused, never let
+ * through unchecked (fail closed), and the client may retry. The cause (the store client's error)
+ * is for logs only.
+ */
+export class StoreUnavailableError extends TemporarilyUnavailableError {
+  constructor(options?: OAuthErrorOptions) {
+    super('the server cannot reach its state store; try again later', options)
+    this.name = 'StoreUnavailableError'
+  }
+}
+
 /** An unexpected failure. Its description never includes the cause. */
 export class ServerError extends OAuthError {
   constructor(options?: OAuthErrorOptions) {

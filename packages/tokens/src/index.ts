@@ -26,6 +26,7 @@ export {
   InvalidTokenError,
   OAuthError,
   ServerError,
+  StoreUnavailableError,
   TemporarilyUnavailableError,
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
@@ -33,7 +34,9 @@ export {
   type OAuthErrorBody,
   type OAuthErrorOptions,
 } from './errors.ts'
-export { generateSigningKey, importSigningKey, publicJwks, type SigningKey } from './keys/signing-key.ts'
+export { generateSigningKey, importSigningKey, importSigningKeys, publicJwks, type SigningKey } from './keys/signing-key.ts'
+export { parsePrivateJwks } from './keys/parse-private-jwks.ts'
+export { signingKeysFromEnv } from './keys/signing-keys-from-env.ts'
 export { assertTrustworthyUrl, remoteKeySet, type RemoteKeySetOptions } from './keys/remote-key-set.ts'
 export { parsePublicJwks } from './keys/parse-public-jwks.ts'
 export type { IdJagClaims } from './id-jag/id-jag-claims.ts'

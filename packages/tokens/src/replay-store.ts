@@ -7,7 +7,13 @@ import { TemporarilyUnavailableError } from './errors.ts'
 export interface ReplayStore {
   /**
    * Records `id` as used until `expiresAt`. Resolves `true` the first time and `false` for every
-   * later call while the entry lives. Atomic: of concurrent calls with one id, exactly one gets `true`.
+   * later call while the entry lives. Atomic: of concurrent calls with one id, exactly one gets `true`,
+   * across every process that shares the store.
+   *
+   * Rejects with a `TemporarilyUnavailableError` (HTTP 503) when it cannot answer: a full in-memory
+   * store, or a shared store that cannot be reached in time (`StoreUnavailableError`, which must come
+   * within a bounded time, never as a hang). The caller then refuses the assertion: an unanswered
+   * lookup is never taken as a first use (fail closed, decision 0040).
    */
   markUsed(id: string, expiresAt: Date): Promise<boolean>
 }

@@ -21,6 +21,8 @@ export interface TokenExchangeDeps {
   downstreamApis: readonly DownstreamApi[]
   /** Signs the issued token and verifies the subject token (this server's own access tokens only). */
   signingKey: SigningKey
+  /** Every key this server publishes (rotation): a subject token signed by any of them verifies. Default: `signingKey`. */
+  verificationKeys?: readonly SigningKey[]
   now: () => Date
   clockSkewSeconds: number
   accessTokenLifetimeSeconds: number
@@ -58,7 +60,7 @@ async function exchangeOnBehalfOf(ctx: TokenEndpointGrantContext, deps: TokenExc
   const client = requireOnBehalfOfClient(authenticated, deps.clients) // OBO-10
   const subject = await verifySubjectAccessToken(request.subject_token, { // OBO-02, OBO-09
     issuer: deps.issuer,
-    keys: [deps.signingKey],
+    keys: deps.verificationKeys ?? [deps.signingKey],
     audience: client.mcpServer, // OBO-10: only tokens for the MCP server this client is tied to
     now,
     clockSkewSeconds: deps.clockSkewSeconds,

@@ -43,3 +43,15 @@ export async function importSigningKey(jwk: JWK, source: SigningKey['source'] = 
 export function publicJwks(keys: readonly SigningKey[]): { keys: JWK[] } {
   return { keys: keys.map((key) => key.publicJwk) }
 }
+
+/**
+ * Imports a role's configured keys (see `parsePrivateJwks`): the first signs, all are published.
+ * Refuses a `kid` used twice (RFC 7517 §4.5: it must tell the keys apart).
+ */
+export async function importSigningKeys(jwks: readonly JWK[], source: SigningKey['source'] = 'configured'): Promise<SigningKey[]> {
+  if (jwks.length === 0) throw new TypeError('no signing key is configured')
+  const keys = await Promise.all(jwks.map((jwk) => importSigningKey(jwk, source)))
+  const kids = new Set(keys.map((key) => key.kid))
+  if (kids.size !== keys.length) throw new TypeError('two configured signing keys have the same kid')
+  return keys
+}
