@@ -33,6 +33,10 @@ const env = {
   RS_RESOURCE: urls.rs,
   CLIENT_URL: urls.client,
   ALLOW_INSECURE_HTTP: 'true',
+  // The "Break it" panel's demo-only parts, as npm start sets them (docs/walkthrough.md).
+  CLIENT_DEMO_ATTACKS: 'true',
+  IDP_DEMO_ATTACKS: 'true',
+  AS_DEMO_ATTACKS: 'true',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 }
 const role = (folder: string, readyUrl: string) => ({

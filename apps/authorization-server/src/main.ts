@@ -12,6 +12,10 @@ if (config.allowInsecureHttp) {
   log.warn('!!! ALLOW_INSECURE_HTTP is ON: tokens and client secrets travel over plain HTTP. Local demos only. !!!')
 }
 
+if (config.demoAttacks) {
+  log.warn('!!! AS_DEMO_ATTACKS is ON: a second MCP server and the client "other-agent" (secret in the source) are registered for the client app\'s "Break it" demo. Local demos only. !!!')
+}
+
 const signingKey = await startOrExitAsync('authorization-server', () => config.signingKey !== undefined
   ? importSigningKey(config.signingKey, 'configured') // a malformed AS_SIGNING_KEY is one line, not a stack trace
   : generateSigningKey('ES256'))

@@ -106,3 +106,19 @@ test('LOG_LEVEL is honoured: a level is taken, unset or empty is info, anything 
   assert.equal(loadConfig(BASE).logLevel, 'info')
   assert.throws(() => loadConfig({ ...BASE, LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of debug, info, warn, error/)
 })
+
+test('IDP_DEMO_ATTACKS is off by default; on, it adds the demo attack world and nothing else changes for Tasks (IDP-13, IDP-14, IDP-21)', () => {
+  const plain = loadConfig(BASE)
+  assert.equal(plain.demoAttacks, false)
+  assert.equal(plain.authorizationServers.length, 1)
+  assert.deepEqual(plain.clients[0]?.clientIdAtAuthorizationServer, { 'https://auth.chat.example/': 'acme-agent-tasks' })
+
+  const demo = loadConfig({ ...BASE, IDP_DEMO_ATTACKS: 'true' })
+  assert.equal(demo.demoAttacks, true)
+  assert.deepEqual(demo.authorizationServers.map((server) => server.issuer), ['https://auth.chat.example/', 'https://as.partner.example'])
+  assert.deepEqual(demo.authorizationServers[0]?.resources.map((server) => server.resource), ['https://mcp.chat.example/mcp', 'https://calendar.acme.example/mcp'])
+  assert.equal(demo.clients[0]?.clientIdAtAuthorizationServer['https://as.partner.example'], 'acme-agent-partner')
+  // tasks.admin is defined for Tasks but no group is granted it.
+  assert.ok(demo.policy.every((rule) => !rule.scopes.includes('tasks.admin')))
+  assert.deepEqual(demo.policy.filter((rule) => rule.resource === 'https://mcp.chat.example/mcp'), plain.policy)
+})
