@@ -52,7 +52,7 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     res.set('cache-control', 'no-store')
     res.set('referrer-policy', 'no-referrer')
     // Scripts and styles only from this origin, never inline; fetch and the event stream only to it.
-    res.set('content-security-policy', "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' " + new URL(config.idpIssuer).origin)
+    res.set('content-security-policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' " + new URL(config.idpIssuer).origin)
     res.set('x-content-type-options', 'nosniff')
     next()
   })
@@ -135,7 +135,8 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       endRun(session, fail(session, error))
       res.redirect(303, '/')
     } finally {
-      session.timeline.add(signInRequestArrow({ startedAt, durationMs: now() - startedAt }, authorizationUrl?.href, config.clientUrl))
+      // Placed just before the requests it made (discovery), which were recorded first.
+      session.timeline.add(signInRequestArrow({ startedAt: startedAt - 0.5, durationMs: now() - startedAt }, authorizationUrl?.href, config.clientUrl))
     }
   }
   app.post('/login', startSignIn)
@@ -167,7 +168,7 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       failure = fail(session, error)
       delete session.autoRun
     }
-    session.timeline.add(callbackArrow({ startedAt, durationMs: now() - startedAt }, callbackUrl.href, failure === undefined ? undefined : { error: failure.error, message: failure.message }))
+    session.timeline.add(callbackArrow({ startedAt: startedAt - 0.5, durationMs: now() - startedAt }, callbackUrl.href, failure === undefined ? undefined : { error: failure.error, message: failure.message }))
     session.signedInAt = now()
     if (failure !== undefined || session.autoRun === undefined) endRun(session, failure)
     res.redirect(303, '/')

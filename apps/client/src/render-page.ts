@@ -50,6 +50,7 @@ export function renderPage(session: Session | undefined, options: PageOptions): 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Acme Agent</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/stage.css">
 <script type="module" src="/static/stage.js"></script>
 </head>
@@ -84,7 +85,7 @@ function renderSequenceSection(): string {
     <p id="diagram-empty" class="muted">Sign in and connect: each request appears here as an arrow as it happens. Click an arrow, or focus it and press Enter, to see its request, response and decoded token.</p>
   </div>
   <noscript><p>The live diagram needs JavaScript; the steps below show the same requests.</p></noscript>
-  <section id="arrow-detail" aria-live="polite" aria-label="The selected arrow"></section>
+  <section id="arrow-detail" tabindex="0" aria-live="polite" aria-label="The selected arrow"></section>
 </section>`
 }
 

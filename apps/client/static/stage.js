@@ -86,10 +86,12 @@ function render() {
     if (state.presenting && index > state.step) classes.push('future')
     if (state.fresh.has(arrow.id)) classes.push('fresh')
     const group = svg('g', {
-      class: classes.join(' '), tabindex: 0, role: 'button', 'aria-label': describe(arrow, index),
+      // The accessible name is the visible text (label, then status); <desc> adds who talks to whom.
+      class: classes.join(' '), tabindex: 0, role: 'button', 'aria-roledescription': 'arrow',
       'data-id': arrow.id, 'data-index': index, 'data-from': arrow.from, 'data-to': arrow.to, 'data-outcome': arrow.outcome,
       'data-error': arrow.refusal?.error ?? '', 'data-label': arrow.label,
     })
+    group.append(svg('desc', {}, `from ${nameOf(arrow.from)} to ${nameOf(arrow.to)}`))
     group.append(svg('rect', { class: 'hit', x: 2, y: y - 34, width: width - 4, height: ROW - 6, rx: 6 }))
     const label = `${index + 1}. ${arrow.label}`
     const estimate = label.length * 8
@@ -303,9 +305,10 @@ document.addEventListener('submit', async (event) => {
       if (fresh) document.getElementById(id)?.replaceWith(document.importNode(fresh, true))
     }
     const again = submitter?.name ? document.querySelector(`#server-parts button[name="${submitter.name}"][value="${CSS.escape(submitter.value)}"]`) : undefined
-    const focusable = again ?? document.querySelector(`#server-parts form[action="${new URL(form.action).pathname}"] button`)
-    /** @type {HTMLElement | null} */ (focusable)?.focus()
-  } catch {
+    const focusable = /** @type {HTMLElement | null} */ (again ?? document.querySelector(`#server-parts form[action="${new URL(form.action).pathname}"] button`))
+    focusable?.focus()
+  } catch (error) {
+    console.error('Acme Agent: the form could not be sent in place; reloading', error)
     window.location.reload()
   } finally {
     for (const button of document.querySelectorAll('#server-parts button')) button.disabled = false
