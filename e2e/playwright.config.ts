@@ -51,6 +51,10 @@ const env = {
   TOKEN_EXCHANGE_CA_FILE: pki.caFile,
   MCP_TRACE_DOWNSTREAM: 'true',
   ALLOW_INSECURE_HTTP: 'true',
+  // The "Break it" panel's demo-only parts, as npm start sets them (docs/walkthrough.md).
+  CLIENT_DEMO_ATTACKS: 'true',
+  IDP_DEMO_ATTACKS: 'true',
+  AS_DEMO_ATTACKS: 'true',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 }
 const role = (folder: string, readyUrl: string) => ({

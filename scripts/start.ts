@@ -21,6 +21,11 @@ env.CLIENT_URL ??= 'http://localhost:3000'
 env.TASKS_API_URL ??= 'http://localhost:4004'
 // Opt in, loudly, to plain http on localhost: every role warns about it at start-up (style rule 10).
 env.ALLOW_INSECURE_HTTP ??= 'true'
+// The client app's "Break it" panel replays the chain with one thing wrong against the real roles; each
+// role opts in to its small demo-only part, loudly (docs/walkthrough.md). Set any of them to false to leave it out.
+env.CLIENT_DEMO_ATTACKS ??= 'true'
+env.IDP_DEMO_ATTACKS ??= 'true'
+env.AS_DEMO_ATTACKS ??= 'true'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 

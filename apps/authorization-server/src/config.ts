@@ -169,6 +169,13 @@ export interface AuthorizationServerConfig extends RuntimeConfig {
   maxIdJagLifetimeSeconds: number
   /** SEC-07: token requests per client (or per address) per minute; over it → 429. `0` = no limit. */
   tokenRateLimitPerMinute: number
+  /**
+   * Env `AS_DEMO_ATTACKS=true` (`npm start` and the browser tests set it; off by default): the demo
+   * defaults also register {@link DEMO_ATTACK_WORLD}'s second MCP server and second client, so that the
+   * client app's "Break it" panel can show this server refusing a token for another MCP server and
+   * another client's ID-JAG. Ignored where MCP_SERVERS / CLIENTS are given. Logged loudly.
+   */
+  demoAttacks: boolean
   /** The private JWK that signs access tokens (the first of `signingKeys`); absent → main.ts generates one (loud warning). */
   signingKey?: JWK
   /**
@@ -179,6 +186,17 @@ export interface AuthorizationServerConfig extends RuntimeConfig {
   signingKeys?: JWK[]
   logLevel: LogLevel
 }
+
+/**
+ * What `AS_DEMO_ATTACKS=true` adds to the demo defaults (docs/demo-world.md, "Break it"): a second MCP
+ * server that this server governs (its tokens must be refused by Tasks, RS-09), and a second client
+ * whose credentials the demo's "attacker" holds (an ID-JAG issued to Acme Agent must be refused when it
+ * presents one, AS-18). Neither serves anything: they are names and a secret.
+ */
+export const DEMO_ATTACK_WORLD = {
+  OTHER_MCP_SERVER: { resource: 'https://calendar.acme.example/mcp', scopes: ['calendar.read'] },
+  OTHER_CLIENT: { client_id: 'other-agent', client_secret: 'other-agent-secret', token_endpoint_auth_method: 'client_secret_basic' },
+} as const
 
 /** The demo-world defaults (docs/demo-world.md). */
 export const DEFAULTS = {
@@ -269,6 +287,7 @@ const PrivateJwk = z.record(z.string(), z.unknown()).refine((jwk) => typeof jwk.
 /** Builds the configuration from environment variables (see the README for each one). */
 export function loadConfig(env: Record<string, string | undefined>): AuthorizationServerConfig {
   const allowInsecureHttp = env.ALLOW_INSECURE_HTTP === 'true'
+  const demoAttacks = env.AS_DEMO_ATTACKS === 'true'
   const issuer = parse(Url, env.AS_ISSUER ?? DEFAULTS.AS_ISSUER, 'AS_ISSUER')
   const idpIssuer = env.IDP_ISSUER ?? DEFAULTS.IDP_ISSUER
   const resource = env.RS_RESOURCE ?? DEFAULTS.RS_RESOURCE
@@ -302,11 +321,12 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
       { client_id: DEFAULTS.CLIENT_ID, client_secret: DEFAULTS.CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
       ...(agentCli === undefined ? [] : [agentCli]),
       mcpServerClient(resource, mtls !== undefined),
+      ...(demoAttacks ? [{ ...DEMO_ATTACK_WORLD.OTHER_CLIENT }] : []),
     ]
   requireDistinctTrustedIdps(trustedIdps, clients, env.TRUSTED_IDPS !== undefined)
   const mcpServers = env.MCP_SERVERS !== undefined
     ? parse(McpServers, parseJson(env.MCP_SERVERS, 'MCP_SERVERS'), 'MCP_SERVERS')
-    : [{ resource, scopes: [...DEFAULTS.RS_SCOPES] }]
+    : [{ resource, scopes: [...DEFAULTS.RS_SCOPES] }, ...(demoAttacks ? [{ resource: DEMO_ATTACK_WORLD.OTHER_MCP_SERVER.resource, scopes: [...DEMO_ATTACK_WORLD.OTHER_MCP_SERVER.scopes] }] : [])]
   requireUsableClients(clients, mcpServers, mtls, env.CLIENTS !== undefined)
   const downstreamApis: DownstreamApi[] = env.DOWNSTREAM_APIS !== undefined
     ? parse(DownstreamApis, parseJson(env.DOWNSTREAM_APIS, 'DOWNSTREAM_APIS'), 'DOWNSTREAM_APIS').map((api) => ({
@@ -365,6 +385,7 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
     tokenRateLimitPerMinute: env.TOKEN_RATE_LIMIT_PER_MINUTE !== undefined
       ? parse(z.coerce.number().int().min(0), env.TOKEN_RATE_LIMIT_PER_MINUTE, 'TOKEN_RATE_LIMIT_PER_MINUTE')
       : DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE,
+    demoAttacks,
     ...signingKeys(env),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     ...loadRuntimeConfig(env, `ema:as:${issuer}`), // decision 0040

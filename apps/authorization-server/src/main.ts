@@ -14,10 +14,12 @@ if (config.allowInsecureHttp) {
   log.warn('!!! ALLOW_INSECURE_HTTP is ON: tokens and client secrets travel over plain HTTP. Local demos only. !!!')
 }
 
+if (config.demoAttacks) {
+  log.warn('!!! AS_DEMO_ATTACKS is ON: a second MCP server and the client "other-agent" (secret in the source) are registered for the client app\'s "Break it" demo. Local demos only. !!!')
+}
 if (config.cookieKeysSource === 'ephemeral') {
   log.warn('!!! No AS_COOKIE_KEYS configured: using a random cookie key. Every restart ends all sign-in sessions and authorizations in progress. !!!')
 }
-
 
 // A malformed AS_SIGNING_KEYS is one line, not a stack trace.
 const keys = await startOrExitAsync('authorization-server', async () => config.signingKeys !== undefined

@@ -177,3 +177,17 @@ test('LOG_LEVEL is honoured: a level is taken, unset or empty is info, anything 
   assert.equal(loadConfig({ ALLOW_INSECURE_HTTP: 'true', LOG_LEVEL: '' }).logLevel, 'info')
   assert.throws(() => loadConfig({ ALLOW_INSECURE_HTTP: 'true', LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of debug, info, warn, error/)
 })
+
+test('AS_DEMO_ATTACKS is off by default; on, it registers the Calendar MCP server and the client other-agent', () => {
+  const env = { ALLOW_INSECURE_HTTP: 'true' }
+  const plain = loadConfig(env)
+  assert.equal(plain.demoAttacks, false)
+  assert.ok(!plain.clients.some((client) => client.client_id === 'other-agent'))
+  assert.equal(plain.mcpServers.length, 1)
+  const demo = loadConfig({ ...env, AS_DEMO_ATTACKS: 'true' })
+  assert.equal(demo.demoAttacks, true)
+  assert.ok(demo.clients.some((client) => client.client_id === 'other-agent' && client.token_endpoint_auth_method === 'client_secret_basic'))
+  assert.deepEqual(demo.mcpServers.map((server) => server.resource), ['http://localhost:4003/mcp', 'https://calendar.acme.example/mcp'])
+  // The trusted IdP still vouches only for the demo clients (AS-16).
+  assert.ok(!demo.trustedIdps[0]?.client_ids.includes('other-agent'))
+})

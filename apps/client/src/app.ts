@@ -2,11 +2,20 @@ import express, { type Request, type Response } from 'express'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { Logger } from '@ema/server-kit'
 import type { ClientConfig } from './config.ts'
-import { connectToTasks } from './connect-to-tasks.ts'
-import { asFlowError, callMcpTool } from '@ema/id-jag-client'
+import { connectToTasks, DISPLAY_NAMES } from './connect-to-tasks.ts'
+import { asFlowError, callMcpTool, type FlowError, type RefusingRole } from '@ema/id-jag-client'
+import { authorizationArrow, callbackArrow, downstreamArrows, signInRequestArrow } from './browser-arrows.ts'
+import { findAttack, runAttack, SIGN_IN_ATTACK } from './demo-attacks.ts'
 import { renderPage } from './render-page.ts'
+import { arrowFromExchange, type RoleOrigins } from './sequence-arrow.ts'
 import { readCookie, SESSION_COOKIE, SessionStore, type Session } from './session-store.ts'
 import { SignIn } from './sign-in.ts'
+import { serveStaticAssets } from './static-assets.ts'
+import type { RunResult } from './timeline.ts'
+import { TrafficTap } from './traffic-tap.ts'
+
+/** The names of the roles a `FlowError` can name, as the diagram's lifelines call them. */
+const REFUSING_ROLE_NAMES: Record<RefusingRole, string> = { idp: 'Acme SSO', authorization_server: 'MCP authorization server', mcp_server: 'Tasks MCP server' }
 
 export interface ClientAppDeps {
   fetch: typeof fetch
@@ -18,24 +27,49 @@ export interface ClientAppDeps {
  * The Acme Agent web app: a confidential OIDC client of the IdP and an OAuth client of the MCP
  * authorization server. No side effects until a request arrives (the IdP is discovered lazily).
  *
- * Routes: `GET /` the page · `POST /login` (or `GET /login`) → IdP · `GET /callback` ·
- * `POST /connect` runs the chain · `POST /call-tool` · `POST /logout`. Every POST redirects to `/`
+ * Routes: `GET /` the page · `GET /events` the session's sequence diagram as server-sent events ·
+ * `GET /static/*` the page's script and style · `POST /login` (or `GET /login`) → IdP · `GET /callback` ·
+ * `POST /connect` runs the chain · `POST /call-tool` · `POST /break` replays the chain with one thing
+ * wrong (only with CLIENT_DEMO_ATTACKS=true) · `POST /logout`. Every POST redirects to `/`
  * (POST-redirect-GET); a refusal anywhere is stored in the session and shown on the page.
+ *
+ * Every request the app makes for a session (sign-in, chain, tool calls, attacks) goes through one
+ * recorded `fetch` ({@link TrafficTap}); each exchange becomes an arrow of the session's timeline as it
+ * completes, redacted, with the tokens it carried decoded only (CL-34).
  */
 export function createClientApp(config: ClientConfig, deps: ClientAppDeps): express.Express {
   const app = express()
   const sessions = new SessionStore(config.sessionSecret)
-  const signIn = new SignIn(config, { fetch: deps.fetch })
+  const tap = new TrafficTap(deps.fetch, () => deps.now().getTime())
+  const signIn = new SignIn(config, { fetch: tap.fetch })
   const secureCookie = new URL(config.clientUrl).protocol === 'https:'
+  const origins: RoleOrigins = { idpIssuer: config.idpIssuer, authorizationServer: config.expectedAuthorizationServer, mcpServerUrl: config.mcpServerUrl }
+  const now = () => deps.now().getTime()
 
   app.disable('x-powered-by')
   app.use(express.urlencoded({ extended: false, limit: '16kb' }))
   app.use((_req, res, next) => {
     res.set('cache-control', 'no-store')
     res.set('referrer-policy', 'no-referrer')
-    res.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' " + new URL(config.idpIssuer).origin)
+    // Scripts and styles only from this origin, never inline; fetch and the event stream only to it.
+    res.set('content-security-policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' " + new URL(config.idpIssuer).origin)
+    res.set('x-content-type-options', 'nosniff')
     next()
   })
+  serveStaticAssets(app)
+
+  /** Runs `fn` with every request it makes recorded as an arrow of the session's timeline. */
+  const recorded = <T>(session: Session, fn: () => Promise<T>): Promise<T> =>
+    tap.run((tapped) => {
+      const arrow = arrowFromExchange(tapped, origins)
+      if (arrow !== undefined) session.timeline.add(arrow)
+    }, fn)
+  const endRun = (session: Session, error: FlowError | undefined) => {
+    const result: RunResult = error === undefined
+      ? { outcome: 'ok' }
+      : { outcome: 'refused', role: session.error?.role, error: error.error, message: error.message }
+    session.timeline.end(result)
+  }
 
   const current = (req: Request): Session | undefined => sessions.fromCookie(readCookie(req.headers.cookie, SESSION_COOKIE))
   const currentOrNew = (req: Request, res: Response): Session => {
@@ -46,24 +80,63 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     res.cookie(SESSION_COOKIE, sessions.cookieValue(session), { httpOnly: true, sameSite: 'lax', secure: secureCookie, path: '/' })
     return session
   }
-  const fail = (session: Session, error: unknown) => {
+  const fail = (session: Session, error: unknown): FlowError => {
     const flowError = asFlowError(error)
-    session.error = { code: flowError.error, message: flowError.message }
-    deps.log?.warn('refused', { error: flowError.error, message: flowError.message, status: flowError.status })
+    // The role that refused: the last refused arrow of the diagram, else the role the error names.
+    const refusedArrow = [...session.timeline.arrows].reverse().find((arrow) => arrow.outcome === 'refused')
+    const role = refusedArrow?.refusal?.role ?? (flowError.refusedBy === undefined ? undefined : REFUSING_ROLE_NAMES[flowError.refusedBy])
+    session.error = { code: flowError.error, message: flowError.message, role }
+    deps.log?.warn('refused', { error: flowError.error, message: flowError.message, status: flowError.status, role })
+    return flowError
   }
 
   app.get('/', (req, res) => {
-    res.type('html').send(renderPage(current(req), { mcpServerUrl: config.mcpServerUrl, idpIssuer: config.idpIssuer }))
+    const session = current(req)
+    const autoRun = session?.autoRun
+    if (session !== undefined) delete session.autoRun // once
+    res.type('html').send(renderPage(session, { mcpServerUrl: config.mcpServerUrl, idpIssuer: config.idpIssuer, demoAttacks: config.demoAttacks !== undefined, autoRun }))
+  })
+
+  // The session's sequence diagram, live: the current run at once, then each arrow as it completes.
+  app.get('/events', (req, res) => {
+    const session = current(req)
+    if (session === undefined) {
+      res.status(204).end() // an EventSource stops reconnecting on 204
+      return
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' })
+    const send = (event: { type: string }) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
+    send(session.timeline.snapshot())
+    const unsubscribe = session.timeline.subscribe(send)
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+    heartbeat.unref()
+    req.on('close', () => {
+      clearInterval(heartbeat)
+      unsubscribe()
+    })
   })
 
   const startSignIn = async (req: Request, res: Response) => {
     const session = currentOrNew(req, res)
     delete session.error
+    delete session.attack
+    const form = (req.body ?? {}) as Record<string, unknown>
+    const loginHint = typeof form.login_hint === 'string' && /^[a-z0-9._-]{1,64}$/i.test(form.login_hint) ? form.login_hint : undefined
+    if (form.then === 'connect') session.autoRun = 'connect'
+    if (form.attack === SIGN_IN_ATTACK && config.demoAttacks !== undefined) session.attack = SIGN_IN_ATTACK
+    session.timeline.begin(session.attack === undefined ? 'Sign-in' : `Break it: ${findAttack(SIGN_IN_ATTACK)?.label ?? ''}`, session.attack === undefined ? {} : { attack: session.attack })
+    const startedAt = now()
+    let authorizationUrl: URL | undefined
     try {
-      res.redirect(303, (await signIn.start(session)).href)
+      authorizationUrl = await recorded(session, () => signIn.start(session, { loginHint }))
+      session.pendingAuthorization = { url: authorizationUrl.href, sentAt: now() }
+      res.redirect(303, authorizationUrl.href)
     } catch (error) {
-      fail(session, error)
+      endRun(session, fail(session, error))
       res.redirect(303, '/')
+    } finally {
+      // Placed just before the requests it made (discovery), which were recorded first.
+      session.timeline.add(signInRequestArrow({ startedAt: startedAt - 0.5, durationMs: now() - startedAt }, authorizationUrl?.href, config.clientUrl))
     }
   }
   app.post('/login', startSignIn)
@@ -75,16 +148,29 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       res.redirect(303, '/')
       return
     }
+    const startedAt = now()
+    const callbackUrl = new URL(req.originalUrl, config.clientUrl)
+    const pending = session.pendingAuthorization
+    delete session.pendingAuthorization
+    if (pending !== undefined) {
+      const error = callbackUrl.searchParams.get('error') ?? undefined
+      session.timeline.add(authorizationArrow({ startedAt: pending.sentAt, durationMs: startedAt - pending.sentAt }, pending.url, { error, description: callbackUrl.searchParams.get('error_description') ?? undefined }))
+    }
+    let failure: FlowError | undefined
     try {
-      const { user, idToken } = await signIn.finish(session, new URL(req.originalUrl, config.clientUrl))
+      const { user, idToken } = await recorded(session, () => signIn.finish(session, callbackUrl))
       session.user = user
       session.idToken = idToken
       session.steps = []
       delete session.error
       deps.log?.info('signed in', { sub: user.sub })
     } catch (error) {
-      fail(session, error)
+      failure = fail(session, error)
+      delete session.autoRun
     }
+    session.timeline.add(callbackArrow({ startedAt: startedAt - 0.5, durationMs: now() - startedAt }, callbackUrl.href, failure === undefined ? undefined : { error: failure.error, message: failure.message }))
+    session.signedInAt = now()
+    if (failure !== undefined || session.autoRun === undefined) endRun(session, failure)
     res.redirect(303, '/')
   })
 
@@ -100,14 +186,54 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       delete session.error
       delete session.toolResult
       delete session.tools
+      // The sign-in leg stays in the diagram; a previous chain run does not. A carol run keeps its title.
+      const signedInAt = session.signedInAt ?? 0
+      const continuesSignIn = session.timeline.run.result === undefined && session.timeline.run.title !== 'Nothing yet'
+      if (!continuesSignIn) {
+        delete session.attack
+        session.timeline.begin('Sign-in and the chain', { keep: (arrow) => arrow.startedAt < signedInAt })
+      }
+      let failure: FlowError | undefined
       try {
-        await connectToTasks(session, config, { fetch: deps.fetch, signIn })
+        await recorded(session, () => connectToTasks(session, config, { fetch: tap.fetch, signIn }))
       } catch (error) {
-        fail(session, error)
+        failure = fail(session, error)
       } finally {
         session.busy = false
       }
+      endRun(session, failure)
     }
+    res.redirect(303, '/')
+  })
+
+  app.post('/break', async (req, res) => {
+    const session = current(req)
+    const world = config.demoAttacks
+    const attack = findAttack(String((req.body as Record<string, unknown> | undefined)?.attack ?? ''))
+    if (world === undefined) {
+      res.status(404).type('text').send('The "Break it" panel is off (CLIENT_DEMO_ATTACKS is not true).')
+      return
+    }
+    if (session?.idToken === undefined || attack === undefined || attack.id === SIGN_IN_ATTACK || session.busy) {
+      res.redirect(303, '/')
+      return
+    }
+    session.busy = true
+    delete session.error
+    delete session.toolResult
+    session.attack = attack.id
+    session.timeline.begin(`Break it: ${attack.label}`, { attack: attack.id })
+    let failure: FlowError | undefined
+    try {
+      const idToken = session.idToken
+      await recorded(session, () => runAttack(attack, { chain: config, world, fetch: tap.fetch, idToken, idp: () => signIn.tokenEndpoint(), idpName: DISPLAY_NAMES.idpName }))
+      session.error = { code: 'not_refused', message: `Nobody refused "${attack.label}": the demo expected ${attack.error} from the ${attack.refusedBy} role.` }
+    } catch (error) {
+      failure = fail(session, error)
+    } finally {
+      session.busy = false
+    }
+    endRun(session, failure)
     res.redirect(303, '/')
   })
 
@@ -129,13 +255,17 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     const args: Record<string, unknown> = {}
     const title = typeof body.title === 'string' ? body.title.trim() : ''
     if (tool.inputSchema.properties !== undefined && 'title' in tool.inputSchema.properties && title !== '') args.title = title
+    const startedAt = now()
+    let failure: FlowError | undefined
     try {
-      const result = await callMcpTool(connection, tool.name, args, { record: (step) => session.steps.push(step), grantedScope: session.grantedScope })
+      const result = await recorded(session, () => callMcpTool(connection, tool.name, args, { record: (step) => session.steps.push(step), grantedScope: session.grantedScope }))
       session.toolResult = { tool: tool.name, text: describeResult(result) }
+      for (const arrow of downstreamArrows(result._meta, { startedAt, durationMs: now() - startedAt }, origins)) session.timeline.add(arrow)
     } catch (error) {
       delete session.toolResult
-      fail(session, error)
+      failure = fail(session, error)
     }
+    endRun(session, failure)
     res.redirect(303, '/')
   })
 

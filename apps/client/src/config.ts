@@ -34,6 +34,30 @@ export interface ChainConfig {
   allowInsecureHttp: boolean
 }
 
+/**
+ * The demo world's other parties that the "Break it" panel uses (docs/demo-world.md): names the IdP
+ * and the authorization server know only with IDP_DEMO_ATTACKS / AS_DEMO_ATTACKS, and the credentials
+ * of a second client registered at the authorization server. Nothing here is served.
+ */
+export interface DemoAttackWorld {
+  /** A partner's authorization server the IdP issues ID-JAGs for, and the MCP server it governs. */
+  otherAuthorizationServer: { issuer: string; resource: string; scope: string }
+  /** A second MCP server governed by our authorization server. */
+  otherMcpServer: { resource: string; scope: string }
+  /** Another client registered at our authorization server. */
+  otherClient: ClientRegistration
+  /** A Tasks scope the IdP defines but grants to no group. */
+  ungrantedScope: string
+}
+
+/** The values of {@link DemoAttackWorld} in the demo world (the IdP's and the AS's DEMO_ATTACK_WORLD). */
+export const DEMO_ATTACK_WORLD: DemoAttackWorld = {
+  otherAuthorizationServer: { issuer: 'https://as.partner.example', resource: 'https://files.partner.example/mcp', scope: 'files.read' },
+  otherMcpServer: { resource: 'https://calendar.acme.example/mcp', scope: 'calendar.read' },
+  otherClient: { clientId: 'other-agent', clientSecret: 'other-agent-secret' },
+  ungrantedScope: 'tasks.admin',
+}
+
 /** The web app's configuration: the chain's, plus where it listens and its session cookie. */
 export interface ClientConfig extends ChainConfig {
   /** Where this app is reachable, e.g. `http://localhost:3000`. The redirect URI is `${clientUrl}/callback`. */
@@ -44,6 +68,11 @@ export interface ClientConfig extends ChainConfig {
   sessionSecret: string
   /** LOG_LEVEL: `debug`, `info` (default), `warn` or `error`. */
   logLevel: LogLevel
+  /**
+   * `CLIENT_DEMO_ATTACKS=true` (set by `npm start` and the browser tests; off by default): the page's
+   * "Break it" panel, which sends deliberately wrong requests to the real roles. Undefined when off.
+   */
+  demoAttacks: DemoAttackWorld | undefined
 }
 
 
@@ -72,6 +101,7 @@ export function loadConfig(env: Env): ClientConfig {
     // A random per-process secret is fine for in-memory sessions: they die with the process anyway.
     sessionSecret: env.CLIENT_SESSION_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    demoAttacks: env.CLIENT_DEMO_ATTACKS === 'true' ? DEMO_ATTACK_WORLD : undefined,
   }
 }
 

@@ -1,68 +1,121 @@
 import type { Step } from '@ema/id-jag-client'
+import { DEMO_ATTACKS, findAttack, SIGN_IN_ATTACK } from './demo-attacks.ts'
+import { roleName } from './sequence-arrow.ts'
 import type { Session } from './session-store.ts'
 
+export interface PageOptions {
+  mcpServerUrl: string
+  idpIssuer: string
+  /** Show the "Break it" panel (CLIENT_DEMO_ATTACKS=true). */
+  demoAttacks?: boolean
+  /** What the page's script starts by itself once loaded (after carol's sign-in: the chain). */
+  autoRun?: 'connect' | undefined
+}
+
 /**
- * The one page of Acme Agent, server-rendered. Shows who is signed in, the chain's steps with
- * their (redacted) requests and decoded tokens, the tool form and result, and any refusal in plain
- * words with its OAuth error code. No token is ever written into the page (CL-34): only `redact(…)`
- * stand-ins and decoded claims.
+ * The one page of Acme Agent, server-rendered. Shows who is signed in, the live sequence diagram (drawn
+ * by `/static/stage.js` from the `/events` stream), the "Break it" panel, the chain's steps with their
+ * (redacted) requests and decoded tokens, the tool form and result, and any refusal in plain words
+ * with the refusing role and its OAuth error code. No token is ever written into the page (CL-34): only
+ * `redact(…)` stand-ins and decoded claims. Works without the script (forms post and redirect).
  *
  * UI contract (the e2e tests depend on it): button "Sign in with Acme SSO"; "Signed in as <name>";
  * buttons "Connect to Tasks", "Sign out", "Call tool"; `select[name=tool]` labelled "Tool";
  * `input[name=title]` labelled "Task title"; `pre[data-testid=tool-result]`;
- * `ol#steps > li[data-testid=step][data-status=ok|error]`; `div[role=alert][data-testid=error]`.
+ * `ol#steps > li[data-testid=step][data-status=ok|error]`; `div[role=alert][data-testid=error]` with
+ * `data-error` and `data-role`; `section#break-it` buttons named by the attacks' labels;
+ * `svg#diagram g.arrow[data-to][data-outcome][data-error]` (drawn by the script); button
+ * "Step through"; `#arrow-detail`.
  */
-export function renderPage(session: Session | undefined, options: { mcpServerUrl: string; idpIssuer: string }): string {
+export function renderPage(session: Session | undefined, options: PageOptions): string {
   const user = session?.user
-  const body = user === undefined
+  const serverParts = user === undefined
     ? `<section class="card">
         <p>Acme Agent is an MCP client. Sign in with your company account; the agent then gets an ID-JAG from
         Acme SSO and trades it for an access token to the <strong>Tasks</strong> MCP server, with no consent screen.</p>
         <form method="post" action="/login"><button type="submit">Sign in with Acme SSO</button></form>
       </section>
       ${session === undefined ? '' : renderError(session)}`
-    : `<section class="card who">
+    : `<section class="card who" aria-label="Session">
         <p data-testid="user">Signed in as ${escapeHtml(user.name ?? user.username ?? user.sub)}${user.username === undefined ? '' : ` (${escapeHtml(user.username)})`}</p>
-        <form method="post" action="/connect"><button type="submit">Connect to Tasks</button></form>
+        <form method="post" action="/connect" data-live><button type="submit">Connect to Tasks</button></form>
         <form method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form>
       </section>
       ${renderError(session!)}
       ${renderToolForm(session!)}
-      ${renderSteps(session!.steps)}`
+      ${options.demoAttacks === true ? renderBreakIt() : ''}`
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Acme Agent</title>
-<style>
-  body { font: 20px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 70rem; padding: 1rem 2rem; color: #111; background: #fafafa; }
-  h1 { margin: .2em 0; } h1 small { font-size: .5em; color: #555; font-weight: normal; }
-  .card { background: #fff; border: 1px solid #ccc; border-radius: 8px; padding: 1rem 1.5rem; margin: 1rem 0; }
-  .who { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; } .who p { margin: 0; flex: 1; font-weight: 600; }
-  button { font: inherit; padding: .45em 1.1em; border-radius: 6px; border: 0; background: #1f4fd1; color: #fff; cursor: pointer; }
-  button.secondary { background: #666; }
-  label { font-weight: 600; margin-right: .4em; } select, input { font: inherit; padding: .3em; margin-right: 1em; }
-  [role=alert] { background: #fde8e8; border: 2px solid #c0262d; border-radius: 8px; padding: 1rem 1.5rem; margin: 1rem 0; }
-  [role=alert] code { font-size: 1.1em; font-weight: 700; color: #a1151c; }
-  ol#steps { padding-left: 1.6em; } ol#steps > li { background: #fff; border: 1px solid #ccc; border-left: 8px solid #2e8b57; border-radius: 6px; padding: .6rem 1rem; margin: .8rem 0; }
-  ol#steps > li[data-status=error] { border-left-color: #c0262d; }
-  ol#steps h3 { margin: .1em 0 .4em; font-size: 1.05em; }
-  pre { background: #f2f2f2; padding: .6em; overflow-x: auto; font-size: 16px; white-space: pre-wrap; word-break: break-all; margin: .3em 0; }
-  .tokens { display: grid; grid-template-columns: 1fr 1fr; gap: .5em; } .muted { color: #555; }
-</style>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/stage.css">
+<script type="module" src="/static/stage.js"></script>
 </head>
-<body>
+<body${options.autoRun === undefined ? '' : ` data-auto-run="${escapeHtml(options.autoRun)}"`}>
+<header>
 <h1>Acme Agent <small>MCP client · Enterprise-Managed Authorization (ID-JAG)</small></h1>
 <p class="muted">IdP: ${escapeHtml(options.idpIssuer)} · MCP server: ${escapeHtml(options.mcpServerUrl)}</p>
-${body}
+</header>
+<main>
+<div id="server-parts">
+${serverParts}
+</div>
+${renderSequenceSection()}
+<div id="steps-section">
+${session?.user === undefined ? '' : renderSteps(session.steps)}
+</div>
+</main>
 </body>
 </html>`
 }
 
+/** The live sequence diagram's frame; `/static/stage.js` draws the arrows from the `/events` stream. */
+function renderSequenceSection(): string {
+  return `<section id="sequence" class="card" aria-labelledby="sequence-title">
+  <div class="toolbar">
+    <h2 id="sequence-title">The sequence, live</h2>
+    <p id="run-title" class="muted" aria-live="polite"></p>
+    <button type="button" id="step-through" class="secondary" aria-pressed="false" hidden>Step through</button>
+  </div>
+  <p id="step-help" class="muted" hidden>Presenter mode: <kbd>→</kbd> or <kbd>Space</kbd> next arrow, <kbd>←</kbd> previous, <kbd>Esc</kbd> to leave.</p>
+  <div id="diagram-frame" tabindex="-1">
+    <p id="diagram-empty" class="muted">Sign in and connect: each request appears here as an arrow as it happens. Click an arrow, or focus it and press Enter, to see its request, response and decoded token.</p>
+  </div>
+  <noscript><p>The live diagram needs JavaScript; the steps below show the same requests.</p></noscript>
+  <section id="arrow-detail" tabindex="0" aria-live="polite" aria-label="The selected arrow"></section>
+</section>`
+}
+
+/** Buttons that replay the chain with one thing wrong; the real roles refuse (CLIENT_DEMO_ATTACKS=true). */
+function renderBreakIt(): string {
+  const replayed = DEMO_ATTACKS.filter((attack) => attack.id !== SIGN_IN_ATTACK)
+  const carol = findAttack(SIGN_IN_ATTACK)!
+  return `<section id="break-it" class="card" aria-labelledby="break-it-title">
+    <h2 id="break-it-title">Break it</h2>
+    <p class="muted">Each button replays the chain with one thing wrong. The real roles answer as they would answer anyone: watch which one refuses, and why.</p>
+    <form method="post" action="/break" data-live class="attacks">
+      ${replayed.map((attack) => `<button type="submit" name="attack" value="${escapeHtml(attack.id)}" class="attack" title="${escapeHtml(attack.what)}">${escapeHtml(attack.label)}</button>`).join('\n      ')}
+    </form>
+    <form method="post" action="/login" class="attacks">
+      <input type="hidden" name="login_hint" value="carol"><input type="hidden" name="then" value="connect"><input type="hidden" name="attack" value="${escapeHtml(carol.id)}">
+      <button type="submit" class="attack" title="${escapeHtml(carol.what)}">${escapeHtml(carol.label)}</button>
+    </form>
+  </section>`
+}
+
 function renderError(session: Session): string {
   if (session.error === undefined) return ''
-  return `<div role="alert" data-testid="error"><p><code>${escapeHtml(session.error.code)}</code></p><p>${escapeHtml(session.error.message)}</p></div>`
+  const { code, message, role } = session.error
+  const attack = session.attack === undefined ? undefined : findAttack(session.attack)
+  const expected = attack === undefined ? '' : `<p class="why"><strong>${escapeHtml(attack.label)}:</strong> ${escapeHtml(attack.what)} ${escapeHtml(attack.why)} <span class="req">(${escapeHtml(attack.requirement)}; expected: ${escapeHtml(roleName(attack.refusedBy))} refuses with <code>${escapeHtml(attack.error)}</code>)</span></p>`
+  return `<div role="alert" data-testid="error" data-error="${escapeHtml(code)}" data-role="${escapeHtml(role ?? '')}">
+    <p>${role === undefined ? 'Refused' : `Refused by <strong data-testid="refusing-role">${escapeHtml(role)}</strong>`}: <code>${escapeHtml(code)}</code></p>
+    <p>${escapeHtml(message)}</p>
+    ${expected}
+  </div>`
 }
 
 function renderToolForm(session: Session): string {
@@ -74,7 +127,7 @@ function renderToolForm(session: Session): string {
     : `<h3>Result of ${escapeHtml(session.toolResult.tool)}</h3><pre data-testid="tool-result">${escapeHtml(session.toolResult.text)}</pre>`
   return `<section class="card">
     <h2>Tasks tools</h2>
-    <form method="post" action="/call-tool">
+    <form method="post" action="/call-tool" data-live>
       <label for="tool">Tool</label><select id="tool" name="tool">${options}</select>
       <label for="title">Task title</label><input id="title" name="title" type="text" placeholder="e.g. Prepare the demo">
       <button type="submit">Call tool</button>
@@ -85,7 +138,7 @@ function renderToolForm(session: Session): string {
 
 function renderSteps(steps: Step[]): string {
   if (steps.length === 0) return '<ol id="steps"></ol>'
-  return `<h2>What happened, step by step</h2><ol id="steps">${steps.map(renderStep).join('')}</ol>`
+  return `<h2>What happened, step by step (JSON)</h2><ol id="steps">${steps.map(renderStep).join('')}</ol>`
 }
 
 function renderStep(step: Step): string {

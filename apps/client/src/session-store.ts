@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Tool } from '@modelcontextprotocol/sdk/types.js'
 import type { McpConnection, Step } from '@ema/id-jag-client'
+import { Timeline } from './timeline.ts'
 
 /** The signed-in user, from the ID token (and userinfo when the ID token lacks the profile claims). */
 export interface SignedInUser {
@@ -18,7 +19,18 @@ export interface Session {
   /** The ID token: the subject token of the exchange (CL-24). Never sent to the browser or the MCP server (CL-43). */
   idToken?: string
   steps: Step[]
-  error?: { code: string; message: string }
+  /** The sequence diagram of this session: the current run's arrows, streamed to the page. */
+  timeline: Timeline
+  /** When the sign-in finished: the arrows before it are the sign-in leg, kept when the chain runs again. */
+  signedInAt?: number
+  /** The authorization request the browser was sent to (redacted), and when: the sign-in leg's middle arrow. */
+  pendingAuthorization?: { url: string; sentAt: number }
+  /** What the page starts by itself after the sign-in (the "Break it" panel's carol). */
+  autoRun?: 'connect'
+  /** The "Break it" attack the current error answers, if any. */
+  attack?: string
+  /** A refusal: its OAuth error code, plain words, and the role that refused, when one did. */
+  error?: { code: string; message: string; role?: string | undefined }
   /** The connected MCP client (CL-12) and its tools. */
   mcp?: McpConnection
   tools?: Tool[]
@@ -55,7 +67,7 @@ export class SessionStore {
   }
 
   create(): Session {
-    const session: Session = { id: randomBytes(24).toString('base64url'), steps: [] }
+    const session: Session = { id: randomBytes(24).toString('base64url'), steps: [], timeline: new Timeline() }
     this.#sessions.set(session.id, session)
     return session
   }

@@ -42,7 +42,7 @@ export class SignIn {
   }
 
   /** Starts sign-in: remembers state, nonce and PKCE verifier in the session and returns the IdP URL. */
-  async start(session: Session): Promise<URL> {
+  async start(session: Session, options: { loginHint?: string | undefined } = {}): Promise<URL> {
     const idp = await this.idp()
     const codeVerifier = oidc.randomPKCECodeVerifier() // CL-15
     const state = oidc.randomState() // CL-14
@@ -57,6 +57,8 @@ export class SignIn {
       nonce,
       // Always show the IdP login page, so a demo can switch users after "Sign out".
       prompt: 'login',
+      // OIDC Core §3.1.2.1: who is expected to sign in (the "Break it" panel's carol); the IdP may ignore it.
+      ...(options.loginHint === undefined ? {} : { login_hint: options.loginHint }),
     })
   }
 

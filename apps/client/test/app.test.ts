@@ -185,13 +185,71 @@ describe('Acme Agent app', () => {
     assert.match(html, /Sign in with Acme SSO/)
   })
 
+  test('CL-34 the event stream draws the sign-in leg and the chain in order, with decoded tokens and no token', async () => {
+    nextUser = 'alice'
+    const b = browser()
+    await b.post('/login')
+    await b.post('/connect')
+    const response = await b.go(`${client.url}/events`)
+    assert.equal(response.status, 200)
+    assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/)
+    const reader = response.body!.getReader()
+    let text = ''
+    while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value)
+    await reader.cancel()
+    const first = /^event: run\ndata: (.*)$/m.exec(text)
+    assert.ok(first, 'the stream opens with the current run')
+    const event = JSON.parse(first[1]!) as { run: { title: string; result?: { outcome: string } }; arrows: Array<{ from: string; to: string; label: string; outcome: string; tokens: Array<{ kind?: string; rows: Array<{ name: string; requirement?: string }> }> }> }
+    assert.equal(event.run.title, 'Sign-in and the chain')
+    assert.equal(event.run.result?.outcome, 'ok')
+    assert.deepEqual(event.arrows.map((arrow) => `${arrow.from}>${arrow.to} ${arrow.label}`), [
+      'browser>client Sign in with Acme SSO → redirect to the IdP',
+      // OIDC discovery is made once per app (an earlier test did it).
+      'browser>idp Authorization request (code, PKCE, state, nonce) + login',
+      'browser>client Redirect back with the code (GET /callback)',
+      'client>idp Code → ID token (token endpoint)',
+      'client>mcp MCP initialize without a token',
+      'client>mcp Protected resource metadata (RFC 9728)',
+      'client>as Authorization server metadata (RFC 8414)',
+      'client>idp Token exchange: ID token → ID-JAG (RFC 8693)',
+      'client>as jwt-bearer: ID-JAG → access token (RFC 7523)',
+      'client>mcp MCP initialize (Bearer)',
+      'client>mcp MCP tools/list (Bearer)',
+    ])
+    const redeem = event.arrows.find((arrow) => arrow.label.startsWith('jwt-bearer'))!
+    const idJag = redeem.tokens.find((token) => token.kind === 'id-jag')!
+    assert.equal(idJag.rows.find((row) => row.name === 'aud')?.requirement, 'AS-17')
+    for (const secret of issuedSecrets) assert.ok(!text.includes(secret), 'a token reached the event stream')
+    assert.ok(!text.includes('acme-agent-idp-secret') && !text.includes('acme-agent-as-secret'))
+  })
+
+  test('the page loads its script and style from itself under a strict CSP; no session means no stream', async () => {
+    const page = await fetch(client.url)
+    const csp = page.headers.get('content-security-policy') ?? ''
+    assert.match(csp, /default-src 'none'/)
+    assert.match(csp, /script-src 'self';/)
+    assert.match(csp, /style-src 'self';/)
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/)
+    const html = await page.text()
+    assert.doesNotMatch(html, /<script>|<style>| style=/)
+    const script = await fetch(`${client.url}/static/stage.js`)
+    assert.equal(script.status, 200)
+    assert.match(script.headers.get('content-type') ?? '', /javascript/)
+    assert.equal((await fetch(`${client.url}/static/stage.css`)).status, 200)
+    assert.equal((await fetch(`${client.url}/events`)).status, 204)
+    // The "Break it" panel is off unless CLIENT_DEMO_ATTACKS=true.
+    assert.doesNotMatch(html, /id="break-it"/)
+    assert.equal((await fetch(`${client.url}/break`, { method: 'POST' })).status, 404)
+  })
+
   test('CL-46 bob calling add_task is shown insufficient_scope in plain words', async () => {
     nextUser = 'bob'
     const b = browser()
     await b.post('/login')
     await b.post('/connect')
     const html = await b.post('/call-tool', { tool: 'add_task', title: 'x' })
-    assert.match(html, /<div role="alert" data-testid="error"><p><code>insufficient_scope<\/code><\/p><p>The Tasks server refused add_task: your token lacks tasks.write<\/p><\/div>/)
+    assert.match(html, /<div role="alert" data-testid="error" data-error="insufficient_scope" data-role="Tasks MCP server">/)
+    assert.match(html, /Refused by <strong data-testid="refusing-role">Tasks MCP server<\/strong>: <code>insufficient_scope<\/code><\/p>\s*<p>The Tasks server refused add_task: your token lacks tasks.write<\/p>/)
   })
 
   test('CL-35 carol is refused by the IdP with access_denied, shown in plain words', async () => {

@@ -104,6 +104,14 @@ export interface IdpConfig extends RuntimeConfig {
    * Env `TOKEN_RATE_LIMIT_PER_MINUTE`, default 600; `0` switches the limit off.
    */
   tokenRateLimitPerMinute: number
+  /**
+   * Env `IDP_DEMO_ATTACKS=true` (`npm start` and the browser tests set it; off by default): the demo
+   * world also knows {@link DEMO_ATTACK_WORLD} (a second MCP server at the MCP authorization server, a
+   * partner authorization server, a Tasks scope no group is granted), and the token exchange accepts
+   * the demo-only parameter {@link DEMO_EXPIRED_PARAMETER}. This lets the client app's "Break it" panel
+   * obtain, as an attacker could, the signed artefacts it cannot make itself. Logged loudly.
+   */
+  demoAttacks: boolean
   users: DirectoryUser[]
   clients: RegisteredClient[]
   authorizationServers: AuthorizationServer[]
@@ -166,8 +174,53 @@ export function demoClients(urls: { clientUrl: string; asIssuer: string; acmeAge
   return clients
 }
 
+/**
+ * What `IDP_DEMO_ATTACKS=true` adds to the demo world (docs/demo-world.md, "Break it"). None of these
+ * servers runs: they are names the IdP issues ID-JAGs for, so that the client app can show the MCP
+ * authorization server and the MCP server refusing them.
+ */
+export const DEMO_ATTACK_WORLD = {
+  /** A second MCP server governed by the same authorization server (its access tokens must not work at Tasks). */
+  OTHER_MCP_SERVER: { resource: 'https://calendar.acme.example/mcp', name: 'Calendar', scopes: ['calendar.read'] },
+  /** A partner's authorization server (its ID-JAGs must not work at ours, AS-17), and the MCP server it governs. */
+  OTHER_AUTHORIZATION_SERVER: { issuer: 'https://as.partner.example', resource: 'https://files.partner.example/mcp', name: 'Partner Files', scopes: ['files.read'], clientId: 'acme-agent-partner' },
+  /** A Tasks scope the administrator defined but grants to no group (a request for it is refused, IDP-13). */
+  UNGRANTED_TASKS_SCOPE: 'tasks.admin',
+} as const
+
+/**
+ * The demo-only token exchange parameter (with `IDP_DEMO_ATTACKS=true` only): `demo_expired=true`
+ * issues the ID-JAG as if 15 minutes ago, so that it has already expired, as one kept that long would
+ * have. Without the flag oidc-provider strips it like any unknown parameter.
+ */
+export const DEMO_EXPIRED_PARAMETER = 'demo_expired'
+
 /** IDP-14: the (audience, resource) pairs, and IDP-13/IDP-17: what each group may obtain. */
-export function demoPolicy(urls: { asIssuer: string; rsResource: string }): Pick<IdpConfig, 'authorizationServers' | 'policy'> {
+export function demoPolicy(urls: { asIssuer: string; rsResource: string; demoAttacks?: boolean }): Pick<IdpConfig, 'authorizationServers' | 'policy'> {
+  const world = DEMO_ATTACK_WORLD
+  if (urls.demoAttacks === true) {
+    const partner = world.OTHER_AUTHORIZATION_SERVER
+    return {
+      authorizationServers: [
+        {
+          issuer: urls.asIssuer,
+          resources: [
+            { resource: urls.rsResource, name: 'Tasks', scopes: ['tasks.read', 'tasks.write', world.UNGRANTED_TASKS_SCOPE] },
+            { ...world.OTHER_MCP_SERVER, scopes: [...world.OTHER_MCP_SERVER.scopes] },
+          ],
+        },
+        { issuer: partner.issuer, resources: [{ resource: partner.resource, name: partner.name, scopes: [...partner.scopes] }] },
+      ],
+      policy: [
+        { group: 'engineering', resource: urls.rsResource, scopes: ['tasks.read', 'tasks.write'] },
+        { group: 'sales', resource: urls.rsResource, scopes: ['tasks.read'] },
+        ...['engineering', 'sales'].flatMap((group) => [
+          { group, resource: world.OTHER_MCP_SERVER.resource, scopes: [...world.OTHER_MCP_SERVER.scopes] },
+          { group, resource: partner.resource, scopes: [...partner.scopes] },
+        ]),
+      ],
+    }
+  }
   return {
     authorizationServers: [
       { issuer: urls.asIssuer, resources: [{ resource: urls.rsResource, name: 'Tasks', scopes: ['tasks.read', 'tasks.write'] }] },
@@ -193,6 +246,7 @@ const EnvSchema = z.object({
   IDP_COOKIE_KEYS: z.string().min(1).optional(),
   TOKEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE),
   AGENT_CLI_JWKS: z.string().optional(),
+  IDP_DEMO_ATTACKS: z.string().optional(),
 })
 
 /** Reads and validates configuration. Throws a TypeError naming the variable at fault. */
@@ -221,6 +275,13 @@ export function loadConfig(env: Env): IdpConfig {
   }
   // Env `AGENT_CLI_JWKS`: the public keys of the "Acme Agent CLI". Absent or empty → it is not registered.
   const agentCliJwks = e.AGENT_CLI_JWKS === undefined || e.AGENT_CLI_JWKS.trim() === '' ? undefined : parsePublicJwks(e.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS')
+  const demoAttacks = e.IDP_DEMO_ATTACKS === 'true'
+  const demoClientList = demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET, agentCliJwks })
+  if (demoAttacks) {
+    // IDP-21: Acme Agent is registered at the partner authorization server too, under its own id there.
+    const acmeAgent = demoClientList[0]!
+    acmeAgent.clientIdAtAuthorizationServer[DEMO_ATTACK_WORLD.OTHER_AUTHORIZATION_SERVER.issuer] = DEMO_ATTACK_WORLD.OTHER_AUTHORIZATION_SERVER.clientId
+  }
   const cookieKeys = e.IDP_COOKIE_KEYS?.split(',').map((k) => k.trim()).filter((k) => k !== '')
   return {
     organizationName: 'Acme',
@@ -238,12 +299,13 @@ export function loadConfig(env: Env): IdpConfig {
     idJagLifetimeSeconds: 300,
     clockSkewSeconds: 30,
     tokenRateLimitPerMinute: e.TOKEN_RATE_LIMIT_PER_MINUTE,
+    demoAttacks,
     users: requireUniqueSubjects(demoDirectory()),
     clients: requireUniqueClientIds([
-      ...demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET, agentCliJwks }),
+      ...demoClientList,
       ...parseIdpClients(e.IDP_CLIENTS, allowInsecureHttp),
     ]),
-    ...demoPolicy({ asIssuer, rsResource: e.RS_RESOURCE }),
+    ...demoPolicy({ asIssuer, rsResource: e.RS_RESOURCE, demoAttacks }),
   }
 }
 

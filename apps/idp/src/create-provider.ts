@@ -2,7 +2,7 @@ import { GRANT_TYPE, METADATA, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
 import type { Logger } from '@ema/server-kit'
 import { assertClientAssertionAudience, answerAuthorizationDetailsRefusals, requireClientAuthentication } from '@ema/provider-kit'
 import Provider, { type Account, type AdapterFactory, type ClientMetadata, type Configuration } from 'oidc-provider'
-import type { IdpConfig, RegisteredClient } from './config.ts'
+import { DEMO_EXPIRED_PARAMETER, type IdpConfig, type RegisteredClient } from './config.ts'
 import { defaultScope } from './default-scope.ts'
 import { tokenExchangeGrant } from './grants/token-exchange.ts'
 import { TOKEN_EXCHANGE_PARAMETERS } from './grants/token-exchange-request.ts'
@@ -86,7 +86,8 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
   provider.registerGrantType(
     GRANT_TYPE.TOKEN_EXCHANGE,
     (ctx) => tokenExchangeGrant(ctx, { config, signingKey: deps.signingKey, now: deps.now, log: deps.log }),
-    TOKEN_EXCHANGE_PARAMETERS,
+    // DEMO_EXPIRED_PARAMETER only with IDP_DEMO_ATTACKS=true: otherwise stripped like any unknown one.
+    config.demoAttacks ? [...TOKEN_EXCHANGE_PARAMETERS, DEMO_EXPIRED_PARAMETER] : TOKEN_EXCHANGE_PARAMETERS,
   )
   return provider
 }

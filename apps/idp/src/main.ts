@@ -12,6 +12,9 @@ const log = createLogger({ name: 'idp', level: config.logLevel })
 if (config.allowInsecureHttp) {
   log.warn('ALLOW_INSECURE_HTTP is ON: ID tokens, ID-JAGs and client secrets travel over plain HTTP. Local demos only.')
 }
+if (config.demoAttacks) {
+  log.warn('!!! IDP_DEMO_ATTACKS is ON: ID-JAGs for a partner authorization server and a second MCP server, and already-expired ID-JAGs on request (demo_expired), for the client app\'s "Break it" demo. Local demos only. !!!')
+}
 // A malformed IDP_SIGNING_KEYS is one line, not a stack trace.
 const keys = await startOrExitAsync('idp', async () => config.signingKeyJwks === undefined
   ? [await generateSigningKey('ES256')]

@@ -137,3 +137,19 @@ test('signing keys from configuration: IDP_SIGNING_KEYS (a JWK Set, rotation), I
   assert.throws(() => loadConfig({ ...env, IDP_SIGNING_KEYS: jwks, IDP_SIGNING_KEYS_FILE: file }), /set one of/)
   assert.throws(() => loadConfig({ ...env, IDP_SIGNING_KEYS_FILE: `${file}.missing` }), /IDP_SIGNING_KEYS_FILE cannot be read \(ENOENT\)/)
 })
+
+test('IDP_DEMO_ATTACKS is off by default; on, it adds the demo attack world and nothing else changes for Tasks (IDP-13, IDP-14, IDP-21)', () => {
+  const plain = loadConfig(BASE)
+  assert.equal(plain.demoAttacks, false)
+  assert.equal(plain.authorizationServers.length, 1)
+  assert.deepEqual(plain.clients[0]?.clientIdAtAuthorizationServer, { 'https://auth.chat.example/': 'acme-agent-tasks' })
+
+  const demo = loadConfig({ ...BASE, IDP_DEMO_ATTACKS: 'true' })
+  assert.equal(demo.demoAttacks, true)
+  assert.deepEqual(demo.authorizationServers.map((server) => server.issuer), ['https://auth.chat.example/', 'https://as.partner.example'])
+  assert.deepEqual(demo.authorizationServers[0]?.resources.map((server) => server.resource), ['https://mcp.chat.example/mcp', 'https://calendar.acme.example/mcp'])
+  assert.equal(demo.clients[0]?.clientIdAtAuthorizationServer['https://as.partner.example'], 'acme-agent-partner')
+  // tasks.admin is defined for Tasks but no group is granted it.
+  assert.ok(demo.policy.every((rule) => !rule.scopes.includes('tasks.admin')))
+  assert.deepEqual(demo.policy.filter((rule) => rule.resource === 'https://mcp.chat.example/mcp'), plain.policy)
+})

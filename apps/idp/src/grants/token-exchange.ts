@@ -10,7 +10,7 @@ import {
   type SigningKey,
 } from '@ema/tokens'
 import type { TokenEndpointGrantContext } from 'oidc-provider'
-import type { DirectoryUser, IdpConfig, RegisteredClient } from '../config.ts'
+import { DEMO_EXPIRED_PARAMETER, type DirectoryUser, type IdpConfig, type RegisteredClient } from '../config.ts'
 import { applyEnterprisePolicy } from './apply-enterprise-policy.ts'
 import { resolveTarget, type Target } from './resolve-target.ts'
 import { readTokenExchangeRequest, type TokenExchangeRequest } from './token-exchange-request.ts'
@@ -65,6 +65,8 @@ async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDep
   const clientIdAtAuthorizationServer = mapClientId(client, target) // IDP-21
   const jti = crypto.randomUUID()
   const scope = formatScope(scopes)
+  // Demo only (IDP_DEMO_ATTACKS=true): an ID-JAG issued as if 15 minutes ago has expired, as a kept one would have.
+  const demoExpired = config.demoAttacks && (ctx.oidc.params as Record<string, unknown>)[DEMO_EXPIRED_PARAMETER] === 'true'
   const idJag = await signIdJag({ // IDP-37 … IDP-48
     issuer: config.issuer, // IDP-39
     audience: target.authorizationServer.issuer, // IDP-41
@@ -74,7 +76,7 @@ async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDep
     scope, // IDP-19
     jti, // IDP-43
     expiresInSeconds: config.idJagLifetimeSeconds, // IDP-48
-    now,
+    now: demoExpired ? new Date(now.getTime() - 900_000) : now,
     key: deps.signingKey, // IDP-38
     extraClaims: authenticationContext(subject), // IDP-45
   })
@@ -86,6 +88,7 @@ async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDep
     audience: target.authorizationServer.issuer,
     resource: target.mcpServer.resource,
     scope,
+    ...(demoExpired ? { demo_expired: true } : {}),
   })
   return {
     issued_token_type: TOKEN_TYPE.ID_JAG, // IDP-29
