@@ -1,7 +1,8 @@
-import express, { type Express } from 'express'
+import express from 'express'
+import type { RequestListener } from 'node:http'
 import { WELL_KNOWN, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
 import { createLogger, healthRoutes, type Logger } from '@ema/server-kit'
-import { authorizationServerMetadataRoute, rateLimitTokenEndpoint, requirePost, type RateLimitWindows } from '@ema/provider-kit'
+import { authorizationServerMetadataRoute, providerFirst, rateLimitTokenEndpoint, requirePost, type RateLimitWindows } from '@ema/provider-kit'
 import type { AdapterFactory } from 'oidc-provider'
 import type { AuthorizationServerConfig } from './config.ts'
 import { createProvider } from './create-provider.ts'
@@ -40,9 +41,12 @@ export interface AuthorizationServerDeps {
  * this app adds `/.well-known/oauth-authorization-server` (RFC 8414) with the same content, and the
  * authorization code flow's interactions (sign-in at the enterprise IdP, consent; decision 0050).
  */
-export function createAuthorizationServerApp(config: AuthorizationServerConfig, deps: AuthorizationServerDeps): Express {
+export function createAuthorizationServerApp(config: AuthorizationServerConfig, deps: AuthorizationServerDeps): RequestListener {
   const log = deps.log ?? createLogger({ name: 'authorization-server', level: config.logLevel })
   const provider = createProvider(config, { ...deps, log })
+  provider.use(requirePost(TOKEN_PATH, log)) // AS-07
+  // SEC-07: per-client rate limit, before oidc-provider does any work of its own (decision 0010).
+  provider.use(rateLimitTokenEndpoint({ tokenPath: TOKEN_PATH, perMinute: config.tokenRateLimitPerMinute, now: deps.now, log, windows: deps.rateLimitWindows }))
   const providerHandler = provider.callback()
 
   const app = express()
@@ -50,9 +54,6 @@ export function createAuthorizationServerApp(config: AuthorizationServerConfig, 
   // /healthz (alive) and /readyz (its store answers), before anything that could need the store.
   app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log }))
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler)) // AS-01
-  app.all(TOKEN_PATH, requirePost(log)) // AS-07
-  // SEC-07: per-client rate limit, before oidc-provider does any work (decision 0010).
-  app.post(TOKEN_PATH, rateLimitTokenEndpoint({ perMinute: config.tokenRateLimitPerMinute, now: deps.now, log, windows: deps.rateLimitWindows }))
   app.use(interactionRoutes(provider, {
     issuer: config.issuer,
     signInIdp: config.signInIdp,
@@ -70,7 +71,9 @@ export function createAuthorizationServerApp(config: AuthorizationServerConfig, 
     log,
   }))
   app.use(providerHandler)
-  return app
+  // Decision 0023: the token endpoint, the JWKS and the discovery document go to oidc-provider with
+  // nothing in front of it.
+  return providerFirst(providerHandler, app, [TOKEN_PATH, '/jwks', '/.well-known/openid-configuration'])
 }
 
 /** oidc-provider's default `routes.token`. */

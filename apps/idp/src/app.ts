@@ -1,8 +1,9 @@
 import { healthRoutes, type Logger } from '@ema/server-kit'
-import { authorizationServerMetadataRoute, rateLimitTokenEndpoint, requirePost, type RateLimitWindows } from '@ema/provider-kit'
+import { authorizationServerMetadataRoute, providerFirst, rateLimitTokenEndpoint, requirePost, type RateLimitWindows } from '@ema/provider-kit'
 import type { AdapterFactory } from 'oidc-provider'
 import { WELL_KNOWN, type SigningKey } from '@ema/tokens'
-import express, { type ErrorRequestHandler, type Express } from 'express'
+import express, { type ErrorRequestHandler } from 'express'
+import type { RequestListener } from 'node:http'
 import type { IdpConfig } from './config.ts'
 import { createProvider } from './create-provider.ts'
 import { renderSignInErrorPage } from './interactions/login-page.ts'
@@ -33,7 +34,7 @@ export interface IdpDeps {
  * Acme SSO, the mock enterprise IdP: OIDC sign-in (oidc-provider) and ID-JAG issuance through
  * RFC 8693 token exchange. No side effects: the caller listens.
  */
-export function createIdpApp(config: IdpConfig, deps: IdpDeps): Express {
+export function createIdpApp(config: IdpConfig, deps: IdpDeps): RequestListener {
   const provider = createProvider(config, deps)
   const app = express()
   app.disable('x-powered-by')
@@ -45,15 +46,20 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): Express {
 
   // /auth, /token, /jwks, /me, discovery … (oidc-provider), and the same discovery document as
   // RFC 8414 metadata (IDP-01, IDP-02).
+  provider.use(requirePost(TOKEN_PATH, deps.log)) // RFC 6749 §3.2: the token endpoint is POST only
+  // IDP-27, SEC-07: per-client rate limit, before oidc-provider does any work of its own (decision 0010).
+  provider.use(rateLimitTokenEndpoint({ tokenPath: TOKEN_PATH, perMinute: config.tokenRateLimitPerMinute, now: deps.now, log: deps.log, windows: deps.rateLimitWindows }))
   const providerHandler = provider.callback()
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler))
-  app.all('/token', requirePost(deps.log)) // RFC 6749 §3.2: the token endpoint is POST only
-  // IDP-27, SEC-07: per-client rate limit, before oidc-provider does any work (decision 0010).
-  app.post('/token', rateLimitTokenEndpoint({ perMinute: config.tokenRateLimitPerMinute, now: deps.now, log: deps.log, windows: deps.rateLimitWindows }))
   app.use(providerHandler)
   app.use(signInErrors(deps.log))
-  return app
+  // Decision 0023: the token endpoint, the JWKS and the discovery document go to oidc-provider with
+  // nothing in front of it.
+  return providerFirst(providerHandler, app, [TOKEN_PATH, '/jwks', '/.well-known/openid-configuration'])
 }
+
+/** oidc-provider's default `routes.token`. */
+const TOKEN_PATH = '/token'
 
 /**
  * Errors from the sign-in pages (an unknown or expired interaction, a session that is gone): a page

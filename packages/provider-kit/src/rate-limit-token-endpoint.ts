@@ -1,9 +1,11 @@
 import { TemporarilyUnavailableError } from '@ema/tokens'
 import { oauthErrorResponse, type Logger } from '@ema/server-kit'
-import type { Request, RequestHandler, Response } from 'express'
+import type { Context, Middleware } from 'koa'
 import { InMemoryRateLimitWindows, type RateLimitWindow, type RateLimitWindows } from './rate-limit-windows.ts'
 
 export interface RateLimitTokenEndpointOptions {
+  /** oidc-provider's `routes.token`: only requests to it are counted. */
+  tokenPath: string
   /** Requests one client (or one address) may make per minute; `0` switches the limit off. */
   perMinute: number
   /** The clock that starts and ends windows (injected, so tests can move it). */
@@ -38,60 +40,64 @@ const WINDOW_MS = 60_000
  *
  * Does NOT bound concurrency: requests already in flight when the limit is reached still complete.
  *
- * Mount it with `app.post(tokenPath, rateLimitTokenEndpoint(…))` before the provider.
+ * A Koa middleware: install it with `provider.use`, so that it runs inside oidc-provider before any of
+ * its own work, with nothing in front of it, and learns the answer's status after `next()` without a
+ * per-request listener (decision 0023).
  */
-export function rateLimitTokenEndpoint(options: RateLimitTokenEndpointOptions): RequestHandler {
-  const { perMinute, now, log } = options
-  if (perMinute === 0) return (_req, _res, next) => next()
+export function rateLimitTokenEndpoint(options: RateLimitTokenEndpointOptions): Middleware {
+  const { tokenPath, perMinute, now, log } = options
+  if (perMinute === 0) return (_ctx, next) => next()
   const windows = options.windows ?? new InMemoryRateLimitWindows()
 
-  const refuse = (res: Response, key: string, window: RateLimitWindow, at: number): void => {
+  const refuse = (ctx: Context, key: string, window: RateLimitWindow, at: number): void => {
     const retryAfter = Math.max(1, Math.ceil((window.endsAt - at) / 1000))
     log.warn('token endpoint rate limit reached', { key, limit: perMinute, retry_after: retryAfter })
     const { headers, body } = oauthErrorResponse(new TemporarilyUnavailableError(`too many token requests; retry after ${retryAfter} s`))
-    res.status(429).set({ ...headers, 'retry-after': String(retryAfter) }).json(body)
+    ctx.status = 429
+    ctx.set({ ...headers, 'retry-after': String(retryAfter) })
+    ctx.body = body
   }
 
-  return async (req, res, next) => {
+  return async function rateLimitTokenEndpointMiddleware(ctx, next) {
+    if (ctx.path !== tokenPath || ctx.method !== 'POST') return next()
     const at = now().getTime()
-    const addressKey = `address:${req.socket.remoteAddress ?? 'unknown'}`
-    const clientId = presentedBasicClientId(req)
+    const addressKey = `address:${ctx.req.socket.remoteAddress ?? 'unknown'}`
+    const clientId = presentedBasicClientId(ctx.get('authorization'))
     const key = clientId === undefined ? addressKey : `client:${clientId}`
     try {
       // An address that keeps failing client authentication is stopped even when it names a new
       // client_id each time (the address window counts only those failures and unnamed requests).
       if (key !== addressKey) {
         const address = await windows.peek(addressKey, at)
-        if (address !== undefined && address.count >= perMinute) return refuse(res, addressKey, address, at)
+        if (address !== undefined && address.count >= perMinute) return refuse(ctx, addressKey, address, at)
       }
       const window = await windows.hit(key, at, WINDOW_MS)
       if (window.count > perMinute) {
         await windows.unhit(key, at) // a refused request does not count
-        return refuse(res, key, window, at)
+        return refuse(ctx, key, window, at)
       }
     } catch (error) {
       // The windows cannot be read: refuse (503), never let the request through uncounted.
       const { status, headers, body } = oauthErrorResponse(error, { log })
-      res.status(status).set(headers).json(body)
+      ctx.status = status
+      ctx.set(headers)
+      ctx.body = body
       return
     }
-    if (clientId !== undefined) {
-      res.on('finish', () => {
-        if (res.statusCode !== 401) return
-        // The presented client did not authenticate: charge the address, not that client.
-        const at = now().getTime()
-        windows.unhit(key, at)
-          .then(() => windows.hit(addressKey, at, WINDOW_MS))
-          .catch((error: unknown) => log.warn('could not move a failed client authentication to its address window', { error: error instanceof Error ? error.message : String(error) }))
-      })
-    }
-    next()
+    await next()
+    if (clientId === undefined || ctx.status !== 401) return
+    // The presented client did not authenticate: charge the address, not that client. Not awaited:
+    // the answer does not wait for the bookkeeping.
+    const later = now().getTime()
+    windows.unhit(key, later)
+      .then(() => windows.hit(addressKey, later, WINDOW_MS))
+      .catch((error: unknown) => log.warn('could not move a failed client authentication to its address window', { error: error instanceof Error ? error.message : String(error) }))
   }
 }
 
 /** The client_id of `Authorization: Basic` (RFC 6749 §2.3.1: form-urlencoded, then base64), if any. */
-function presentedBasicClientId(req: Request): string | undefined {
-  const match = /^basic +([A-Za-z0-9+/=]+) *$/i.exec(req.get('authorization') ?? '')
+function presentedBasicClientId(authorization: string): string | undefined {
+  const match = /^basic +([A-Za-z0-9+/=]+) *$/i.exec(authorization)
   if (match?.[1] === undefined) return undefined
   const decoded = Buffer.from(match[1], 'base64').toString('utf8')
   const colon = decoded.indexOf(':')

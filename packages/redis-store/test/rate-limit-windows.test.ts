@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { rateLimitTokenEndpoint } from '@ema/provider-kit'
 import { listen, type Listening } from '@ema/server-kit'
-import express from 'express'
+import Koa from 'koa'
 import { RedisRateLimitWindows, type RedisConnection } from '../src/index.ts'
 import { readyConnection, recordingLogger, startRedisServer, waitUntil, type RunningRedisServer } from './helpers.ts'
 
@@ -53,10 +53,14 @@ describe('RedisRateLimitWindows', () => {
   test('SEC-07 two token endpoints sharing Redis enforce one limit: the 4th request over both gets 429; Redis gone → 503, never let through', async () => {
     const servers: Listening[] = []
     for (const connection of [one, two]) {
-      const app = express()
-      app.post('/token', rateLimitTokenEndpoint({ perMinute: 3, now: () => new Date(), log: recordingLogger().log, windows: new RedisRateLimitWindows({ connection, prefix: 'test:endpoint' }) }))
-      app.post('/token', (_req, res) => { res.status(400).json({ error: 'invalid_grant' }) })
-      servers.push(await listen({ port: 0 }, app))
+      // As oidc-provider runs it (provider.use): the limit in front of a token endpoint that refuses.
+      const app = new Koa()
+      app.use(rateLimitTokenEndpoint({ tokenPath: '/token', perMinute: 3, now: () => new Date(), log: recordingLogger().log, windows: new RedisRateLimitWindows({ connection, prefix: 'test:endpoint' }) }))
+      app.use((ctx) => {
+        ctx.status = 400
+        ctx.body = { error: 'invalid_grant' }
+      })
+      servers.push(await listen({ port: 0 }, app.callback()))
     }
     try {
       const post = (i: number) => fetch(`${servers[i % 2]!.url}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('acme:secret').toString('base64')}` } })
