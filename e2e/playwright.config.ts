@@ -5,7 +5,8 @@ import { defineConfig } from '@playwright/test'
 
 // The browser: $CHROMIUM_PATH, else the machine's Chromium (Debian package `chromium`), else
 // Playwright's own download (`npx playwright install chromium`) where that is possible.
-const executablePath = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p))
+const executablePath =
+  process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p))
 
 // Every role on its own port, away from the `npm start` defaults so the two can run side by side.
 const base = Number(process.env.E2E_BASE_PORT ?? 5100)
@@ -81,7 +82,15 @@ export default defineConfig({
     trace: 'retain-on-failure',
     launchOptions: {
       ...(executablePath ? { executablePath } : {}),
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     },
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],

@@ -98,26 +98,84 @@ const PEER = {
  */
 const MCP_COLD = { url: `http://localhost:${BASE_PORT + 5}/mcp`, port: BASE_PORT + 5 }
 const MCP_COLD_SPEC = {
-  spec: { name: 'mcp-cold', cwd: appFolder('resource-server'), port: MCP_COLD.port, readyUrl: `http://localhost:${MCP_COLD.port}/.well-known/oauth-protected-resource/mcp`, ...serverCpus },
-  env: { RS_PORT: String(MCP_COLD.port), RS_ALLOWED_HOSTS: `localhost:${MCP_COLD.port}`, TOKEN_EXCHANGE_CACHE_ENTRIES: '0' },
+  spec: {
+    name: 'mcp-cold',
+    cwd: appFolder('resource-server'),
+    port: MCP_COLD.port,
+    readyUrl: `http://localhost:${MCP_COLD.port}/.well-known/oauth-protected-resource/mcp`,
+    ...serverCpus,
+  },
+  env: {
+    RS_PORT: String(MCP_COLD.port),
+    RS_ALLOWED_HOSTS: `localhost:${MCP_COLD.port}`,
+    TOKEN_EXCHANGE_CACHE_ENTRIES: '0',
+  },
 }
 
 const PEER_SPECS = [
   {
-    spec: { name: 'peer-jwt-bearer', cwd: PEERS_FOLDER, entry: 'bare-jwt-bearer.ts', port: BASE_PORT + 10, readyUrl: `${PEER.jwtBearer.url}/.well-known/openid-configuration`, ...serverCpus },
-    env: { PEER_PORT: String(BASE_PORT + 10), PEER_ISSUER: PEER.jwtBearer.url, IDP_ISSUER: urls.idp, IDP_JWKS_URI: `${urls.idp}/jwks`, ID_JAG_AUDIENCE: urls.as, PEER_CLIENT_ID: PEER.jwtBearer.clientId, PEER_CLIENT_SECRET: PEER.jwtBearer.secret },
+    spec: {
+      name: 'peer-jwt-bearer',
+      cwd: PEERS_FOLDER,
+      entry: 'bare-jwt-bearer.ts',
+      port: BASE_PORT + 10,
+      readyUrl: `${PEER.jwtBearer.url}/.well-known/openid-configuration`,
+      ...serverCpus,
+    },
+    env: {
+      PEER_PORT: String(BASE_PORT + 10),
+      PEER_ISSUER: PEER.jwtBearer.url,
+      IDP_ISSUER: urls.idp,
+      IDP_JWKS_URI: `${urls.idp}/jwks`,
+      ID_JAG_AUDIENCE: urls.as,
+      PEER_CLIENT_ID: PEER.jwtBearer.clientId,
+      PEER_CLIENT_SECRET: PEER.jwtBearer.secret,
+    },
   },
   {
-    spec: { name: 'peer-client-credentials', cwd: PEERS_FOLDER, entry: 'client-credentials.ts', port: BASE_PORT + 11, readyUrl: `${PEER.clientCredentials.url}/.well-known/openid-configuration`, ...serverCpus },
-    env: { PEER_PORT: String(BASE_PORT + 11), PEER_ISSUER: PEER.clientCredentials.url, PEER_RESOURCE: urls.rs, PEER_CLIENT_ID: PEER.clientCredentials.clientId, PEER_CLIENT_SECRET: PEER.clientCredentials.secret },
+    spec: {
+      name: 'peer-client-credentials',
+      cwd: PEERS_FOLDER,
+      entry: 'client-credentials.ts',
+      port: BASE_PORT + 11,
+      readyUrl: `${PEER.clientCredentials.url}/.well-known/openid-configuration`,
+      ...serverCpus,
+    },
+    env: {
+      PEER_PORT: String(BASE_PORT + 11),
+      PEER_ISSUER: PEER.clientCredentials.url,
+      PEER_RESOURCE: urls.rs,
+      PEER_CLIENT_ID: PEER.clientCredentials.clientId,
+      PEER_CLIENT_SECRET: PEER.clientCredentials.secret,
+    },
   },
   {
-    spec: { name: 'peer-mcp', cwd: PEERS_FOLDER, entry: 'mcp-sdk-server.ts', port: BASE_PORT + 12, readyUrl: `${peerUrl(12)}/ready`, ...serverCpus },
+    spec: {
+      name: 'peer-mcp',
+      cwd: PEERS_FOLDER,
+      entry: 'mcp-sdk-server.ts',
+      port: BASE_PORT + 12,
+      readyUrl: `${peerUrl(12)}/ready`,
+      ...serverCpus,
+    },
     env: { PEER_PORT: String(BASE_PORT + 12), PEER_BEARER: 'false' },
   },
   {
-    spec: { name: 'peer-mcp-bearer', cwd: PEERS_FOLDER, entry: 'mcp-sdk-server.ts', port: BASE_PORT + 13, readyUrl: `${peerUrl(13)}/ready`, ...serverCpus },
-    env: { PEER_PORT: String(BASE_PORT + 13), PEER_BEARER: 'true', AS_ISSUER: urls.as, AS_JWKS_URI: `${urls.as}/jwks`, PEER_RESOURCE: urls.rs },
+    spec: {
+      name: 'peer-mcp-bearer',
+      cwd: PEERS_FOLDER,
+      entry: 'mcp-sdk-server.ts',
+      port: BASE_PORT + 13,
+      readyUrl: `${peerUrl(13)}/ready`,
+      ...serverCpus,
+    },
+    env: {
+      PEER_PORT: String(BASE_PORT + 13),
+      PEER_BEARER: 'true',
+      AS_ISSUER: urls.as,
+      AS_JWKS_URI: `${urls.as}/jwks`,
+      PEER_RESOURCE: urls.rs,
+    },
   },
 ]
 /** What a role's error message shows of its output: the last 64 KiB. */
@@ -148,7 +206,10 @@ process.on('exit', () => {
 })
 
 function assertAllAlive(): void {
-  if (died !== undefined) throw new Error(`${died.spec.name} exited (${died.child.exitCode ?? died.child.signalCode}) during the run:\n${died.output()}`)
+  if (died !== undefined)
+    throw new Error(
+      `${died.spec.name} exited (${died.child.exitCode ?? died.child.signalCode}) during the run:\n${died.output()}`,
+    )
 }
 
 // ---- the requests -----------------------------------------------------------------------------
@@ -159,13 +220,17 @@ async function getOk(url: string): Promise<void> {
   if (response.status !== 200) throw new Error(`GET ${url}: ${response.status}`)
 }
 
-async function postForm(url: string, authorization: string, form: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
+async function postForm(
+  url: string,
+  authorization: string,
+  form: Record<string, string>,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
     body: new URLSearchParams(form),
   })
-  return { status: response.status, json: await response.json() as Record<string, unknown> }
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> }
 }
 
 /** RFC 8693 at the IdP: ID token → ID-JAG. */
@@ -179,7 +244,11 @@ async function exchange(idToken: string): Promise<string> {
     subject_token: idToken,
     subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
   })
-  if (status !== 200 || typeof json['access_token'] !== 'string' || json['issued_token_type'] !== 'urn:ietf:params:oauth:token-type:id-jag') {
+  if (
+    status !== 200 ||
+    typeof json['access_token'] !== 'string' ||
+    json['issued_token_type'] !== 'urn:ietf:params:oauth:token-type:id-jag'
+  ) {
     throw new Error(`token exchange: ${describeTokenResponse(status, json)}`)
   }
   return json['access_token']
@@ -201,29 +270,40 @@ async function redeem(idJag: string): Promise<string> {
 
 /** The bare jwt-bearer peer: the same ID-JAG may be sent again (it keeps no replay store). */
 async function redeemAtPeer(idJag: string): Promise<void> {
-  const { status, json } = await postForm(`${PEER.jwtBearer.url}/token`, basic(PEER.jwtBearer.clientId, PEER.jwtBearer.secret), {
-    grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-    assertion: idJag,
-    resource: urls.rs,
-    scope: SCOPE,
-  })
-  if (status !== 200 || typeof json['access_token'] !== 'string') throw new Error(`peer jwt-bearer: ${describeTokenResponse(status, json)}`)
+  const { status, json } = await postForm(
+    `${PEER.jwtBearer.url}/token`,
+    basic(PEER.jwtBearer.clientId, PEER.jwtBearer.secret),
+    {
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      assertion: idJag,
+      resource: urls.rs,
+      scope: SCOPE,
+    },
+  )
+  if (status !== 200 || typeof json['access_token'] !== 'string')
+    throw new Error(`peer jwt-bearer: ${describeTokenResponse(status, json)}`)
 }
 
 /** oidc-provider's client_credentials grant with a JWT access token. */
 async function clientCredentialsAtPeer(): Promise<void> {
-  const { status, json } = await postForm(`${PEER.clientCredentials.url}/token`, basic(PEER.clientCredentials.clientId, PEER.clientCredentials.secret), {
-    grant_type: 'client_credentials',
-    resource: urls.rs,
-    scope: SCOPE,
-  })
-  if (status !== 200 || typeof json['access_token'] !== 'string') throw new Error(`peer client_credentials: ${describeTokenResponse(status, json)}`)
+  const { status, json } = await postForm(
+    `${PEER.clientCredentials.url}/token`,
+    basic(PEER.clientCredentials.clientId, PEER.clientCredentials.secret),
+    {
+      grant_type: 'client_credentials',
+      resource: urls.rs,
+      scope: SCOPE,
+    },
+  )
+  if (status !== 200 || typeof json['access_token'] !== 'string')
+    throw new Error(`peer client_credentials: ${describeTokenResponse(status, json)}`)
 }
 
 /** whoami must answer for alice, as the AS names her. */
 async function whoami(accessToken: string, session: McpSession, endpoint = urls.rs): Promise<void> {
   const who = await callTool(endpoint, accessToken, session, 'whoami')
-  if (who['subject'] !== USER.localSub) throw new Error(`whoami: subject ${JSON.stringify(who['subject'])}, expected ${USER.localSub}`)
+  if (who['subject'] !== USER.localSub)
+    throw new Error(`whoami: subject ${JSON.stringify(who['subject'])}, expected ${USER.localSub}`)
 }
 
 /** The same tools/call with no token: a 401 with a Bearer challenge, before any JSON is parsed. */
@@ -281,7 +361,8 @@ async function measureGroup(specs: readonly RowSpec[]): Promise<void> {
     if (WARMUP_SECONDS <= 0) continue
     // Not timed, but not ignored: a wrong answer while warming up fails the run too.
     const warm = await runSlice(spec.operation, WARMUP_SECONDS, CONCURRENCY, spec.hasWork)
-    if (warm.errors > 0) warmupErrors.push(`"${spec.name}" during the warm-up: ${warm.errors}, the first: ${warm.firstError ?? '?'}`)
+    if (warm.errors > 0)
+      warmupErrors.push(`"${spec.name}" during the warm-up: ${warm.errors}, the first: ${warm.firstError ?? '?'}`)
   }
   const slices = specs.map((): Slice[] => [])
   const cpu = specs.map(() => new Map<string, number | undefined>(running.map((role) => [role.spec.name, 0])))
@@ -297,7 +378,10 @@ async function measureGroup(specs: readonly RowSpec[]): Promise<void> {
         const start = before.get(role.spec.name)
         const end = role.cpuSeconds()
         const sum = cpu[i]!.get(role.spec.name)
-        cpu[i]!.set(role.spec.name, start === undefined || end === undefined || sum === undefined ? undefined : sum + end - start)
+        cpu[i]!.set(
+          role.spec.name,
+          start === undefined || end === undefined || sum === undefined ? undefined : sum + end - start,
+        )
       }
       assertAllAlive()
     }
@@ -305,7 +389,13 @@ async function measureGroup(specs: readonly RowSpec[]): Promise<void> {
   for (const [i, spec] of specs.entries()) {
     const result = summarize(slices[i]!)
     const cpuByRole = cpu[i]!
-    rows.push({ ...spec, result, cpuByRole, serverCpuSeconds: spec.serving.map((role) => cpuByRole.get(role)), benchCpuSeconds: benchCpu[i]! })
+    rows.push({
+      ...spec,
+      result,
+      cpuByRole,
+      serverCpuSeconds: spec.serving.map((role) => cpuByRole.get(role)),
+      benchCpuSeconds: benchCpu[i]!,
+    })
     console.log(`  ${spec.name}: ${Math.round(result.perSecond)} req/s, ${result.errors} errors`)
   }
 }
@@ -335,7 +425,21 @@ function cpuPerRequest(row: Row): string {
 }
 
 function printTable(): void {
-  const header = ['operation', 'server', 'req/s', 'vs base', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'ok', 'errors', 'srv CPU%', 'srv CPU ms/req', 'bench CPU%']
+  const header = [
+    'operation',
+    'server',
+    'req/s',
+    'vs base',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'max ms',
+    'ok',
+    'errors',
+    'srv CPU%',
+    'srv CPU ms/req',
+    'bench CPU%',
+  ]
   const lines = rows.map((row) => [
     row.name,
     row.serving.join('→'),
@@ -352,7 +456,8 @@ function printTable(): void {
     cpuPercent([row.benchCpuSeconds], row.result.elapsedSeconds),
   ])
   const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)))
-  const format = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')
+  const format = (cells: string[]) =>
+    cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')
   console.log(format(header))
   console.log(widths.map((width) => '-'.repeat(width)).join('  '))
   for (const line of lines) console.log(format(line))
@@ -380,7 +485,8 @@ function es256Yardstick(seconds: number): { signMs: number; verifyMs: number } {
   return {
     signMs: time(() => sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' })),
     verifyMs: time(() => {
-      if (!verify('sha256', input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)) throw new Error('ES256 yardstick: verification failed')
+      if (!verify('sha256', input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature))
+        throw new Error('ES256 yardstick: verification failed')
     }),
   }
 }
@@ -409,8 +515,10 @@ function printHopCost(): void {
   const warm = rows.find((row) => row.name === WHOAMI)?.result
   const cold = rows.find((row) => row.name === WHOAMI_COLD)?.result
   if (warm === undefined || cold === undefined) return
-  console.log(`the on-behalf-of hop: a tool call with the exchange cache warm p50 ${ms(warm.p50)} ms, ${Math.round(warm.perSecond)} req/s; ` +
-    `with an exchange on every call p50 ${ms(cold.p50)} ms, ${Math.round(cold.perSecond)} req/s (both call the Tasks API).`)
+  console.log(
+    `the on-behalf-of hop: a tool call with the exchange cache warm p50 ${ms(warm.p50)} ms, ${Math.round(warm.perSecond)} req/s; ` +
+      `with an exchange on every call p50 ${ms(cold.p50)} ms, ${Math.round(cold.perSecond)} req/s (both call the Tasks API).`,
+  )
 }
 
 function printComparisons(): void {
@@ -431,15 +539,31 @@ async function main(): Promise<number> {
   const cpu = cpus()
   console.log('MCP Enterprise-Managed Authorization: benchmark (npm run bench, docs/benchmarks.md)')
   console.log(`date         ${new Date().toISOString()}`)
-  console.log(`node         ${process.version} (V8 ${process.versions.v8}), ${process.platform} ${release()} ${process.arch}`)
-  console.log(`cpu          ${cpu[0]?.model.trim() ?? 'unknown'} × ${cpu.length} (available parallelism ${availableParallelism()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`)
-  console.log(`load average ${loadavg().map((value) => value.toFixed(2)).join(' ')} (1, 5, 15 min) at start`)
+  console.log(
+    `node         ${process.version} (V8 ${process.versions.v8}), ${process.platform} ${release()} ${process.arch}`,
+  )
+  console.log(
+    `cpu          ${cpu[0]?.model.trim() ?? 'unknown'} × ${cpu.length} (available parallelism ${availableParallelism()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+  )
+  console.log(
+    `load average ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')} (1, 5, 15 min) at start`,
+  )
   const es256 = es256Yardstick(0.5)
-  console.log(`es256        node:crypto here, one core: sign ${es256.signMs.toFixed(3)} ms, verify ${es256.verifyMs.toFixed(3)} ms`)
-  console.log(`settings     ${SECONDS} s per row (${ROUNDS} slices, taking turns with the rows of the same server) after ${WARMUP_SECONDS} s warm-up, concurrency ${CONCURRENCY} (closed loop, keep-alive)`)
-  console.log(`roles        idp ${urls.idp}, as ${urls.as}, mcp ${urls.rs}; LOG_LEVEL=warn, TOKEN_RATE_LIMIT_PER_MINUTE=0`)
+  console.log(
+    `es256        node:crypto here, one core: sign ${es256.signMs.toFixed(3)} ms, verify ${es256.verifyMs.toFixed(3)} ms`,
+  )
+  console.log(
+    `settings     ${SECONDS} s per row (${ROUNDS} slices, taking turns with the rows of the same server) after ${WARMUP_SECONDS} s warm-up, concurrency ${CONCURRENCY} (closed loop, keep-alive)`,
+  )
+  console.log(
+    `roles        idp ${urls.idp}, as ${urls.as}, mcp ${urls.rs}; LOG_LEVEL=warn, TOKEN_RATE_LIMIT_PER_MINUTE=0`,
+  )
   console.log(`peers        ${PEER_SPECS.map(({ spec }) => `${spec.name} :${spec.port}`).join(', ')}`)
-  console.log(`pinning      ${PINNED ? `servers on CPU ${SERVER_CPUS}, this load generator on CPU ${LOAD_CPUS} (taskset)` : 'none (no taskset, one core, or BENCH_PIN=false)'}`)
+  console.log(
+    `pinning      ${PINNED ? `servers on CPU ${SERVER_CPUS}, this load generator on CPU ${LOAD_CPUS} (taskset)` : 'none (no taskset, one core, or BENCH_PIN=false)'}`,
+  )
   console.log('')
 
   await startRoles(ROLES, {
@@ -455,7 +579,8 @@ async function main(): Promise<number> {
     },
   }).catch((error: unknown) => {
     // Otherwise another server on the port would answer the ready check while ours dies of EADDRINUSE.
-    if (error instanceof PortInUseError) throw new Error(`${error.message}; set BENCH_BASE_PORT to move the benchmark's ports`)
+    if (error instanceof PortInUseError)
+      throw new Error(`${error.message}; set BENCH_BASE_PORT to move the benchmark's ports`)
     throw error
   })
 
@@ -503,44 +628,90 @@ async function main(): Promise<number> {
   const pool: string[] = []
   const mintStart = performance.now()
   let claimed = 0
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (claimed < poolSize) {
-      claimed++
-      pool.push(await exchange(idToken))
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (claimed < poolSize) {
+        claimed++
+        pool.push(await exchange(idToken))
+      }
+    }),
+  )
   const mintSeconds = (performance.now() - mintStart) / 1000
   let used = 0
   // The bare peer keeps no replay store, so one ID-JAG serves its row.
   const peerIdJag = await exchange(idToken)
-  console.log(`token endpoints (after minting ${pool.length} ID-JAGs for the redemption row in ${mintSeconds.toFixed(1)} s):`)
+  console.log(
+    `token endpoints (after minting ${pool.length} ID-JAGs for the redemption row in ${mintSeconds.toFixed(1)} s):`,
+  )
   await measureGroup([
-    { name: BASE_A, serving: ['idp'], isBaseline: true, operation: () => getOk(`${urls.idp}/.well-known/openid-configuration`) },
+    {
+      name: BASE_A,
+      serving: ['idp'],
+      isBaseline: true,
+      operation: () => getOk(`${urls.idp}/.well-known/openid-configuration`),
+    },
     { name: EXCHANGE, serving: ['idp'], baseline: BASE_A, operation: () => exchange(idToken).then(() => undefined) },
-    { name: BASE_B, serving: ['as'], isBaseline: true, operation: () => getOk(`${urls.as}/.well-known/oauth-authorization-server`) },
-    { name: REDEEM, serving: ['as'], baseline: BASE_B, operation: () => redeem(pool[used++]!).then(() => undefined), hasWork: () => used < pool.length },
+    {
+      name: BASE_B,
+      serving: ['as'],
+      isBaseline: true,
+      operation: () => getOk(`${urls.as}/.well-known/oauth-authorization-server`),
+    },
+    {
+      name: REDEEM,
+      serving: ['as'],
+      baseline: BASE_B,
+      operation: () => redeem(pool[used++]!).then(() => undefined),
+      hasWork: () => used < pool.length,
+    },
     { name: PEER_JWT_BEARER, serving: ['peer-jwt-bearer'], operation: () => redeemAtPeer(peerIdJag) },
     { name: PEER_CLIENT_CREDENTIALS, serving: ['peer-client-credentials'], operation: () => clientCredentialsAtPeer() },
-    { name: 'chain: exchange, then redeem', serving: ['idp', 'as'], operation: () => exchange(idToken).then(redeem).then(() => undefined) },
+    {
+      name: 'chain: exchange, then redeem',
+      serving: ['idp', 'as'],
+      operation: () =>
+        exchange(idToken)
+          .then(redeem)
+          .then(() => undefined),
+    },
   ])
 
   // The MCP server: one session per worker, all with one fresh access token (it lives 600 s).
   const accessToken = await redeem(await exchange(idToken))
   const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(urls.rs, accessToken)))
-  const coldSessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(MCP_COLD.url, accessToken)))
-  const peerSessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(PEER.mcp.url, accessToken)))
-  const peerBearerSessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => openSession(PEER.mcpBearer.url, accessToken)))
+  const coldSessions = await Promise.all(
+    Array.from({ length: CONCURRENCY }, () => openSession(MCP_COLD.url, accessToken)),
+  )
+  const peerSessions = await Promise.all(
+    Array.from({ length: CONCURRENCY }, () => openSession(PEER.mcp.url, accessToken)),
+  )
+  const peerBearerSessions = await Promise.all(
+    Array.from({ length: CONCURRENCY }, () => openSession(PEER.mcpBearer.url, accessToken)),
+  )
   const peerWhoami = async (endpoint: string, session: McpSession, expected: string) => {
     const who = await callTool(endpoint, accessToken, session, 'whoami')
-    if (who['subject'] !== expected) throw new Error(`peer whoami: subject ${JSON.stringify(who['subject'])}, expected ${expected}`)
+    if (who['subject'] !== expected)
+      throw new Error(`peer whoami: subject ${JSON.stringify(who['subject'])}, expected ${expected}`)
   }
   console.log('mcp:')
   await measureGroup([
     { name: BASE_C, serving: ['mcp'], isBaseline: true, operation: () => getOk(PRM_URL) },
     { name: WHOAMI, serving: ['mcp'], baseline: BASE_C, operation: (worker) => whoami(accessToken, sessions[worker]!) },
-    { name: WHOAMI_COLD, serving: ['mcp-cold', 'as'], operation: (worker) => whoami(accessToken, coldSessions[worker]!, MCP_COLD.url) },
-    { name: PEER_MCP_BEARER, serving: ['peer-mcp-bearer'], operation: (worker) => peerWhoami(PEER.mcpBearer.url, peerBearerSessions[worker]!, USER.localSub) },
-    { name: PEER_MCP, serving: ['peer-mcp'], operation: (worker) => peerWhoami(PEER.mcp.url, peerSessions[worker]!, 'anonymous') },
+    {
+      name: WHOAMI_COLD,
+      serving: ['mcp-cold', 'as'],
+      operation: (worker) => whoami(accessToken, coldSessions[worker]!, MCP_COLD.url),
+    },
+    {
+      name: PEER_MCP_BEARER,
+      serving: ['peer-mcp-bearer'],
+      operation: (worker) => peerWhoami(PEER.mcpBearer.url, peerBearerSessions[worker]!, USER.localSub),
+    },
+    {
+      name: PEER_MCP,
+      serving: ['peer-mcp'],
+      operation: (worker) => peerWhoami(PEER.mcp.url, peerSessions[worker]!, 'anonymous'),
+    },
     { name: 'MCP POST without token → 401', serving: ['mcp'], baseline: BASE_C, operation: () => refused() },
   ])
 
@@ -551,9 +722,9 @@ async function main(): Promise<number> {
   printHopCost()
   console.log('')
   console.log('req/s and latencies count only requests that got the expected answer (200 with a token or')
-  console.log('a tool result; 401 for the refusal); vs base = req/s over the same server\'s baseline row.')
+  console.log("a tool result; 401 for the refusal); vs base = req/s over the same server's baseline row.")
   console.log('srv CPU% / bench CPU%: CPU time of the serving process(es) (idp+as for the chain) / of this')
-  console.log('load generator over the timed part, 100 = one core. srv CPU ms/req: the serving processes\'')
+  console.log("load generator over the timed part, 100 = one core. srv CPU ms/req: the serving processes'")
   console.log('CPU time per answered request, which depends less than req/s on what else the machine runs.')
   console.log('The chain row has no baseline: it spans two servers.')
   // The AS verifies ID-JAGs with the IdP's keys and the MCP server access tokens with the AS's keys,
@@ -561,14 +732,25 @@ async function main(): Promise<number> {
   const idleness = (rowName: string, role: string): string => {
     const row = rows.find((candidate) => candidate.name === rowName)
     const seconds = row?.cpuByRole.get(role)
-    return row === undefined || seconds === undefined ? '—' : `${((seconds / row.result.elapsedSeconds) * 100).toFixed(1)}%`
+    return row === undefined || seconds === undefined
+      ? '—'
+      : `${((seconds / row.result.elapsedSeconds) * 100).toFixed(1)}%`
   }
-  console.log(`Key owners' CPU while others verify with their cached JWKS: idp during jwt-bearer ${idleness(REDEEM, 'idp')}, as during tools/call ${idleness(WHOAMI, 'as')}.`)
+  console.log(
+    `Key owners' CPU while others verify with their cached JWKS: idp during jwt-bearer ${idleness(REDEEM, 'idp')}, as during tools/call ${idleness(WHOAMI, 'as')}.`,
+  )
   const redeemRow = rows.find((row) => row.name === REDEEM)
-  console.log(`The redemption row used a pool of ${pool.length} pre-minted ID-JAGs (${mintSeconds.toFixed(1)} s to mint)${redeemRow?.result.endedEarly === true ? `; IT RAN OUT: measured over ${redeemRow.result.elapsedSeconds.toFixed(1)} s only` : ''}.`)
-  console.log(`load average ${loadavg().map((value) => value.toFixed(2)).join(' ')} (1, 5, 15 min) at the end`)
+  console.log(
+    `The redemption row used a pool of ${pool.length} pre-minted ID-JAGs (${mintSeconds.toFixed(1)} s to mint)${redeemRow?.result.endedEarly === true ? `; IT RAN OUT: measured over ${redeemRow.result.elapsedSeconds.toFixed(1)} s only` : ''}.`,
+  )
+  console.log(
+    `load average ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')} (1, 5, 15 min) at the end`,
+  )
   const failed = rows.filter((row) => row.result.errors > 0)
-  for (const row of failed) console.log(`ERRORS in "${row.name}": ${row.result.errors}, the first: ${row.result.firstError ?? '?'}`)
+  for (const row of failed)
+    console.log(`ERRORS in "${row.name}": ${row.result.errors}, the first: ${row.result.firstError ?? '?'}`)
   for (const line of warmupErrors) console.log(`ERRORS in ${line}`)
   return failed.length === 0 && warmupErrors.length === 0 ? 0 : 1
 }

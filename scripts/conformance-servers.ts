@@ -18,7 +18,15 @@ import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { appFolder, demoWorldEnv, demoWorldRoles, demoWorldUrls, logInAtIdp, startRoles, type RunningRoles } from '@ema/demo-kit'
+import {
+  appFolder,
+  demoWorldEnv,
+  demoWorldRoles,
+  demoWorldUrls,
+  logInAtIdp,
+  startRoles,
+  type RunningRoles,
+} from '@ema/demo-kit'
 
 const BASE_PORT = 5400
 const urls = demoWorldUrls(BASE_PORT) // client slot 5400 (unused: the suite's callback), IdP 5401, AS 5402
@@ -34,7 +42,12 @@ const USER = { username: 'alice', password: 'alice-password' }
  * redirect URI is allowed.
  */
 const SUITE_CLIENT_ID = 'mcp-conformance-suite'
-const SUITE_CLIENT = { client_id: SUITE_CLIENT_ID, token_endpoint_auth_method: 'none', application_type: 'native', redirect_uris: [CALLBACK_URI] }
+const SUITE_CLIENT = {
+  client_id: SUITE_CLIENT_ID,
+  token_endpoint_auth_method: 'none',
+  application_type: 'native',
+  redirect_uris: [CALLBACK_URI],
+}
 /**
  * At the IdP, also the AS itself: the relying party through which the AS signs users in for its own
  * authorization code flow (decision 0050), with the AS's demo defaults (SIGN_IN_IDP_CLIENT_ID/_SECRET),
@@ -42,11 +55,20 @@ const SUITE_CLIENT = { client_id: SUITE_CLIENT_ID, token_endpoint_auth_method: '
  */
 const IDP_CLIENTS = JSON.stringify([
   SUITE_CLIENT,
-  { client_id: 'mcp-authorization-server', client_secret: 'mcp-authorization-server-idp-secret', token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [`${urls.as}/interaction/callback`] },
+  {
+    client_id: 'mcp-authorization-server',
+    client_secret: 'mcp-authorization-server-idp-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    redirect_uris: [`${urls.as}/interaction/callback`],
+  },
 ])
 /** At the AS: its demo EMA client (CLIENTS replaces the defaults, and the trusted IdP vouches for it) and the suite's interactive client. */
 const AS_CLIENTS = JSON.stringify([
-  { client_id: 'acme-agent-tasks', client_secret: 'acme-agent-as-secret', token_endpoint_auth_method: 'client_secret_basic' },
+  {
+    client_id: 'acme-agent-tasks',
+    client_secret: 'acme-agent-as-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
   SUITE_CLIENT,
 ])
 
@@ -75,7 +97,8 @@ interface Target {
   consent?: 'approve'
 }
 
-const NO_CIMD = 'no Client ID Metadata Document support (a SHOULD since MCP 2025-11-25): clients are registered in configuration'
+const NO_CIMD =
+  'no Client ID Metadata Document support (a SHOULD since MCP 2025-11-25): clients are registered in configuration'
 const TARGETS: Target[] = [
   {
     name: 'idp',
@@ -123,9 +146,16 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /** Runs `conformance authorization` against one target; plays the browser when it asks for one. */
-async function runSuite(cli: string, target: Target, outputDir: string): Promise<{ exitCode: number | null; browserError?: string }> {
+async function runSuite(
+  cli: string,
+  target: Target,
+  outputDir: string,
+): Promise<{ exitCode: number | null; browserError?: string }> {
   const args = [cli, 'authorization', '--url', target.url, '--output-dir', outputDir, ...target.args]
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  })
   const prefix = `[${target.name}] `
   let browserError: string | undefined
   let pending = ''
@@ -133,14 +163,18 @@ async function runSuite(cli: string, target: Target, outputDir: string): Promise
   const onLine = (line: string) => {
     // The suite's own tallies ("Total: 0 passed, 1 failed") count expected failures too, and a CI
     // that reads closing lines would take them for this run's verdict: the verdict is ours, below.
-    process.stdout.write(`${prefix}${line.replace(/(\d+) passed, (\d+) failed/, 'checks: $1 succeeded and $2 did not')}\n`)
+    process.stdout.write(
+      `${prefix}${line.replace(/(\d+) passed, (\d+) failed/, 'checks: $1 succeeded and $2 did not')}\n`,
+    )
     if (!line.startsWith(authorizationPrefix)) return
     // The suite waits for its callback: sign in as a browser would, then deliver the redirect.
     logInAtIdp(line.trim(), CALLBACK_URI, USER, target.consent === undefined ? {} : { consent: target.consent })
       .then((redirect) => deliver(redirect))
       .catch((error: unknown) => {
         browserError = error instanceof Error ? error.message : String(error)
-        process.stdout.write(`${prefix}(browser) sign-in failed: ${browserError}; stopping the suite, which would wait minutes for it\n`)
+        process.stdout.write(
+          `${prefix}(browser) sign-in failed: ${browserError}; stopping the suite, which would wait minutes for it\n`,
+        )
         child.kill('SIGTERM')
       })
   }
@@ -179,11 +213,13 @@ async function deliver(redirect: URL): Promise<void> {
 /** Every check of every scenario the suite wrote into `outputDir` (one checks.json per scenario, in the order run). */
 function readChecks(outputDir: string): Check[] {
   const ranAt = (name: string) => name.slice(-24) // each folder name ends with the ISO time of its run
-  return readdirSync(outputDir, { withFileTypes: true })
-    // A scenario stopped before its end (a failed sign-in, the timeout) leaves a folder without results.
-    .filter((entry) => entry.isDirectory() && existsSync(join(outputDir, entry.name, 'checks.json')))
-    .sort((a, b) => ranAt(a.name).localeCompare(ranAt(b.name)))
-    .flatMap((entry) => JSON.parse(readFileSync(join(outputDir, entry.name, 'checks.json'), 'utf8')) as Check[])
+  return (
+    readdirSync(outputDir, { withFileTypes: true })
+      // A scenario stopped before its end (a failed sign-in, the timeout) leaves a folder without results.
+      .filter((entry) => entry.isDirectory() && existsSync(join(outputDir, entry.name, 'checks.json')))
+      .sort((a, b) => ranAt(a.name).localeCompare(ranAt(b.name)))
+      .flatMap((entry) => JSON.parse(readFileSync(join(outputDir, entry.name, 'checks.json'), 'utf8')) as Check[])
+  )
 }
 
 /** The problems with `checks` against the target's expectations; prints one line per check. */
@@ -198,14 +234,23 @@ function judge(target: Target, checks: Check[]): string[] {
       if (check.status === 'FAILURE' || check.status === 'WARNING') verdict = 'UNEXPECTED'
     } else if (check.status !== expected.status) {
       verdict = 'UNEXPECTED'
-      problems.push(`${check.id}: ${check.status}, expected ${expected.status}${check.errorMessage === undefined ? '' : ` (${check.errorMessage})`}; update EXPECTED in scripts/conformance-servers.ts and docs/interop.md if the change is right`)
-    } else if (expected.messages !== undefined && [...messages].sort().join('\n') !== [...expected.messages].sort().join('\n')) {
+      problems.push(
+        `${check.id}: ${check.status}, expected ${expected.status}${check.errorMessage === undefined ? '' : ` (${check.errorMessage})`}; update EXPECTED in scripts/conformance-servers.ts and docs/interop.md if the change is right`,
+      )
+    } else if (
+      expected.messages !== undefined &&
+      [...messages].sort().join('\n') !== [...expected.messages].sort().join('\n')
+    ) {
       verdict = 'UNEXPECTED'
-      problems.push(`${check.id}: failed with ${JSON.stringify(messages)}, expected exactly ${JSON.stringify(expected.messages)}`)
+      problems.push(
+        `${check.id}: failed with ${JSON.stringify(messages)}, expected exactly ${JSON.stringify(expected.messages)}`,
+      )
     }
     const failedWith = check.status === 'FAILURE' && verdict === 'ok' ? ` (${check.errorMessage ?? ''})` : ''
     const why = expected?.why === undefined || verdict !== 'ok' ? '' : `${failedWith} — ${expected.why}`
-    console.log(`conformance ${target.name} ${target.url}: ${check.id} ${check.status}${verdict === 'ok' ? '' : ` ${verdict}`}${why}`)
+    console.log(
+      `conformance ${target.name} ${target.url}: ${check.id} ${check.status}${verdict === 'ok' ? '' : ` ${verdict}`}${why}`,
+    )
   }
   for (const id of Object.keys(target.expected)) {
     if (!checks.some((check) => check.id === id)) problems.push(`${id}: not reported by the suite`)
@@ -228,9 +273,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 try {
   const cli = conformanceCli()
-  if (!await portIsFree(CALLBACK_PORT)) throw new Error(`port ${CALLBACK_PORT} (the suite's OAuth callback) is already in use`)
+  if (!(await portIsFree(CALLBACK_PORT)))
+    throw new Error(`port ${CALLBACK_PORT} (the suite's OAuth callback) is already in use`)
   const specs = demoWorldRoles(urls).filter((role) => role.name === 'idp' || role.name === 'as')
-  roles = await startRoles(specs, { env: demoWorldEnv(process.env, urls, { IDP_CLIENTS, CLIENTS: AS_CLIENTS }), outputLimit: 20_000 })
+  roles = await startRoles(specs, {
+    env: demoWorldEnv(process.env, urls, { IDP_CLIENTS, CLIENTS: AS_CLIENTS }),
+    outputLimit: 20_000,
+  })
   const problems: string[] = []
   for (const target of TARGETS) {
     const outputDir = join(outputRoot, target.name)
@@ -239,14 +288,19 @@ try {
     try {
       checks = readChecks(outputDir)
     } catch (error) {
-      problems.push(`${target.name}: no results (${error instanceof Error ? error.message : String(error)}; suite exit ${run.exitCode})`)
+      problems.push(
+        `${target.name}: no results (${error instanceof Error ? error.message : String(error)}; suite exit ${run.exitCode})`,
+      )
     }
     problems.push(...judge(target, checks).map((problem) => `${target.name}: ${problem}`))
-    if (run.browserError !== undefined) problems.push(`${target.name}: the sign-in for the suite failed: ${run.browserError}`)
+    if (run.browserError !== undefined)
+      problems.push(`${target.name}: the sign-in for the suite failed: ${run.browserError}`)
   }
   if (problems.length > 0) {
     exitCode = 1
-    console.error(`\nconformance (authorization servers): FAILED\n${problems.map((problem) => `  - ${problem}`).join('\n')}`)
+    console.error(
+      `\nconformance (authorization servers): FAILED\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    )
     console.error(`\nrole output:\n${roles.output()}`)
   } else {
     console.log('\nconformance (authorization servers): PASSED (every check as expected; see docs/interop.md)')

@@ -36,9 +36,10 @@ if (!findBrowser()) {
   console.log('[setup] No Chromium found for the browser tests; installing one …')
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   const hasApt = existsSync('/usr/bin/apt-get')
-  const ok = isRoot && hasApt
-    ? run('apt-get', ['update', '-qq']) && run('apt-get', ['install', '-y', '-qq', 'chromium'])
-    : run('npx', ['playwright', 'install', 'chromium'])
+  const ok =
+    isRoot && hasApt
+      ? run('apt-get', ['update', '-qq']) && run('apt-get', ['install', '-y', '-qq', 'chromium'])
+      : run('npx', ['playwright', 'install', 'chromium'])
   if (!ok || !findBrowser()) {
     console.error('[setup] Could not install Chromium. Install it yourself (Debian: `apt-get install chromium`;')
     console.error('        elsewhere: `npx playwright install chromium`) or set CHROMIUM_PATH to a Chromium binary.')

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
 const root = new URL('..', import.meta.url)
-const installed = existsSync(new URL('node_modules/.package-lock.json', root)) && existsSync(new URL('node_modules/.bin/node', root))
+const installed =
+  existsSync(new URL('node_modules/.package-lock.json', root)) && existsSync(new URL('node_modules/.bin/node', root))
 if (!installed) {
   console.log('[setup] node_modules is missing: running `npm ci` (once) …')
   const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' })

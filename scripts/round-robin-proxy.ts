@@ -3,7 +3,10 @@
 import { startRoundRobinProxy } from '@ema/demo-kit'
 
 const port = Number(process.env.PROXY_PORT)
-const targets = (process.env.PROXY_TARGETS ?? '').split(',').map((target) => Number(target.trim())).filter((target) => target > 0)
+const targets = (process.env.PROXY_TARGETS ?? '')
+  .split(',')
+  .map((target) => Number(target.trim()))
+  .filter((target) => target > 0)
 if (!(port > 0) || targets.length === 0) {
   console.error('set PROXY_PORT and PROXY_TARGETS (comma-separated ports on localhost)')
   process.exit(1)

@@ -78,7 +78,8 @@ const sources = workspaces.flatMap((ws) => walk(join(ws, 'src'), isCode))
 const tests = workspaces.flatMap((ws) => [...walk(join(ws, 'test'), isCode), ...walk(join(ws, 'tests'), isCode)])
 
 /** A citation that says the rule is not met at this place is not enforcement. */
-const NOT_MET = /\bDoes NOT\b|\bnot (?:yet )?(?:implemented|supported|offered|enforced|applied|checked|met)\b|\bout of scope\b|\bTODO\b|\bunmet\b|\bwaits? for\b/i
+const NOT_MET =
+  /\bDoes NOT\b|\bnot (?:yet )?(?:implemented|supported|offered|enforced|applied|checked|met)\b|\bout of scope\b|\bTODO\b|\bunmet\b|\bwaits? for\b/i
 
 const enforced = new Map<string, string[]>()
 for (const file of sources) {
@@ -93,8 +94,9 @@ for (const file of sources) {
 /** A string literal's text: '…', "…" or `…` with escapes honoured (`${…}` kept as written). */
 const LITERAL = String.raw`(['"\x60])((?:\\.|(?!\1)[^\\])*)\1`
 const TITLE = new RegExp(String.raw`\b(?:test|it)(?:\.only)?\(\s*` + LITERAL, 'g')
-// Table rows become titles: `{ id: 'AS-17', attack: 'an aud array' }` is the test `AS-17 refuses an aud array`.
-const TABLE_ROW = new RegExp(String.raw`\bid:\s*` + LITERAL + String.raw`[^\n]*?\battack:\s*` + LITERAL, 'g')
+// Table rows become titles: `{ id: 'AS-17', attack: 'an aud array' }` is the test `AS-17 refuses an aud array`
+// (the row may span lines; id and attack belong to one object literal).
+const TABLE_ROW = new RegExp(String.raw`\bid:\s*` + LITERAL + String.raw`[^{}]*?\battack:\s*` + LITERAL, 'g')
 // The JWT attack catalogue (@ema/test-kit) is wired with a map from attack family to ID,
 // `ids: { alg: 'AS-14', … }`, and each family's tests are titled `${ids[family]} refuses …` at run time.
 const CATALOGUE_IDS = /\bids:\s*\{([^}]*)\}/g
@@ -107,7 +109,9 @@ for (const file of tests) {
   const titles = [
     ...[...text.matchAll(TITLE)].map((m) => unescape(m[2]!)),
     ...[...text.matchAll(TABLE_ROW)].map((m) => `${unescape(m[2]!)} refuses ${unescape(m[4]!)}`),
-    ...[...text.matchAll(CATALOGUE_IDS)].flatMap((map) => [...map[1]!.matchAll(CATALOGUE_PAIR)].map((m) => `${m[3]!} refuses the attack catalogue's ${m[2]!} family`)),
+    ...[...text.matchAll(CATALOGUE_IDS)].flatMap((map) =>
+      [...map[1]!.matchAll(CATALOGUE_PAIR)].map((m) => `${m[3]!} refuses the attack catalogue's ${m[2]!} family`),
+    ),
   ]
   for (const title of titles) {
     for (const id of new Set(title.match(ID) ?? [])) push(proven, id, `${relative(root, file)}: “${title}”`)
@@ -118,9 +122,13 @@ for (const file of tests) {
 
 const requirements = readRequirements()
 const unmet = readKnowinglyUnmet()
-const unknown = [...new Set([...enforced.keys(), ...proven.keys(), ...unmet.keys()])].filter((id) => !requirements.has(id))
+const unknown = [...new Set([...enforced.keys(), ...proven.keys(), ...unmet.keys()])].filter(
+  (id) => !requirements.has(id),
+)
 if (unknown.length > 0) {
-  const where = unknown.map((id) => `${id} (${[...(enforced.get(id) ?? []), ...(proven.get(id) ?? [])][0] ?? 'docs/security.md'})`)
+  const where = unknown.map(
+    (id) => `${id} (${[...(enforced.get(id) ?? []), ...(proven.get(id) ?? [])][0] ?? 'docs/security.md'})`,
+  )
   fail(`cited but not in docs/requirements.md: ${where.join(', ')}`)
 }
 
@@ -177,7 +185,12 @@ const out = [
   '',
   todo.length === 0
     ? 'None.'
-    : todo.map((r) => `- **${r.id}** (${statusOf(r.id) === 'untested' ? 'enforced, untested' : 'not cited'}): ${escapeCell(shorten(r.text, 160))}`).join('\n'),
+    : todo
+        .map(
+          (r) =>
+            `- **${r.id}** (${statusOf(r.id) === 'untested' ? 'enforced, untested' : 'not cited'}): ${escapeCell(shorten(r.text, 160))}`,
+        )
+        .join('\n'),
   '',
   ...ROLES.flatMap(([prefix, heading]) => {
     const rows = all.filter((r) => r.id.startsWith(`${prefix}-`))

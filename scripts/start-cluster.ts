@@ -8,8 +8,13 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
-  ensureAgentCliKey, ensureDeploymentKeys, protectedResourceMetadataUrl, startRedisServer, startRoundRobinProxy,
-  type RoundRobinProxy, type RunningRedisServer,
+  ensureAgentCliKey,
+  ensureDeploymentKeys,
+  protectedResourceMetadataUrl,
+  startRedisServer,
+  startRoundRobinProxy,
+  type RoundRobinProxy,
+  type RunningRedisServer,
 } from '@ema/demo-kit'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -24,11 +29,18 @@ env.ALLOW_INSECURE_HTTP ??= 'true'
 env.TOKEN_EXCHANGE_CLIENT_ID ??= 'tasks-mcp-server'
 env.TOKEN_EXCHANGE_URL ??= `${env.AS_ISSUER}/token`
 env.TOKEN_EXCHANGE_CLIENT_SECRET ??= 'tasks-mcp-server-secret'
-for (const name of Object.keys(env)) if (name.startsWith('AS_MTLS_') || name.startsWith('TOKEN_EXCHANGE_CLIENT_CERT') || name === 'TOKEN_EXCHANGE_CLIENT_KEY_FILE') delete env[name]
+for (const name of Object.keys(env))
+  if (
+    name.startsWith('AS_MTLS_') ||
+    name.startsWith('TOKEN_EXCHANGE_CLIENT_CERT') ||
+    name === 'TOKEN_EXCHANGE_CLIENT_KEY_FILE'
+  )
+    delete env[name]
 delete env.IDP_PORT
 delete env.AS_PORT
 
-const ports = (name: string, fallback: string): number[] => (env[name] ?? fallback).split(',').map((port) => Number(port.trim()))
+const ports = (name: string, fallback: string): number[] =>
+  (env[name] ?? fallback).split(',').map((port) => Number(port.trim()))
 const idpPorts = ports('IDP_INSTANCE_PORTS', '4101,4201')
 const asPorts = ports('AS_INSTANCE_PORTS', '4102,4202')
 
@@ -41,7 +53,9 @@ const where = (file: string) => (relative(root, file).startsWith('..') ? file : 
 // What every instance must share: signing keys (two per role: rotation) and the IdP's cookie keys.
 const keys = ensureDeploymentKeys(resolve(env.CLUSTER_KEYS_FILE ?? join(root, '.demo', 'cluster-keys.json')))
 for (const [name, value] of Object.entries(keys.env)) env[name] ??= value
-console.log(`[setup] ${keys.created ? 'generated the deployment\'s signing and cookie keys in' : 'deployment keys:'} ${where(keys.file)} (git-ignored; demo keys only)`)
+console.log(
+  `[setup] ${keys.created ? "generated the deployment's signing and cookie keys in" : 'deployment keys:'} ${where(keys.file)} (git-ignored; demo keys only)`,
+)
 if (env.AGENT_CLI_JWKS === undefined) {
   const agentCliKey = ensureAgentCliKey(resolve(env.AGENT_CLI_KEY_FILE ?? join(root, '.demo', 'agent-cli-key.json')))
   env.AGENT_CLI_JWKS = JSON.stringify(agentCliKey.publicJwks)
@@ -69,10 +83,34 @@ interface Instance {
 }
 const local = (port: number) => `http://localhost:${port}`
 const instances: Instance[] = [
-  ...idpPorts.map((port, i) => ({ name: `idp-${i + 1}`, folder: 'apps/idp', readyUrl: `${local(port)}/readyz`, env: { ...env, IDP_PORT: String(port) }, colour: 35 })),
-  ...asPorts.map((port, i) => ({ name: `auth-server-${i + 1}`, folder: 'apps/authorization-server', readyUrl: `${local(port)}/readyz`, env: { ...env, AS_PORT: String(port) }, colour: 33 })),
-  { name: 'tasks-api', folder: 'apps/tasks-api', readyUrl: protectedResourceMetadataUrl(env.TASKS_API_URL!), env, colour: 34 },
-  { name: 'mcp-server', folder: 'apps/resource-server', readyUrl: protectedResourceMetadataUrl(env.RS_RESOURCE!), env, colour: 36 },
+  ...idpPorts.map((port, i) => ({
+    name: `idp-${i + 1}`,
+    folder: 'apps/idp',
+    readyUrl: `${local(port)}/readyz`,
+    env: { ...env, IDP_PORT: String(port) },
+    colour: 35,
+  })),
+  ...asPorts.map((port, i) => ({
+    name: `auth-server-${i + 1}`,
+    folder: 'apps/authorization-server',
+    readyUrl: `${local(port)}/readyz`,
+    env: { ...env, AS_PORT: String(port) },
+    colour: 33,
+  })),
+  {
+    name: 'tasks-api',
+    folder: 'apps/tasks-api',
+    readyUrl: protectedResourceMetadataUrl(env.TASKS_API_URL!),
+    env,
+    colour: 34,
+  },
+  {
+    name: 'mcp-server',
+    folder: 'apps/resource-server',
+    readyUrl: protectedResourceMetadataUrl(env.RS_RESOURCE!),
+    env,
+    colour: 36,
+  },
   { name: 'client', folder: 'apps/client', readyUrl: `${env.CLIENT_URL}/`, env, colour: 32 },
 ]
 
@@ -84,10 +122,13 @@ let stopping = false
 async function stop(code: number): Promise<void> {
   if (stopping) return
   stopping = true
-  const exits = children.filter((child) => child.exitCode === null && child.signalCode === null)
+  const exits = children
+    .filter((child) => child.exitCode === null && child.signalCode === null)
     .map((child) => new Promise<void>((done) => child.once('exit', () => done())))
   for (const child of children) child.kill('SIGTERM') // each role drains, closes Redis, exits 0
-  const timer = setTimeout(() => { for (const child of children) child.kill('SIGKILL') }, 15_000)
+  const timer = setTimeout(() => {
+    for (const child of children) child.kill('SIGKILL')
+  }, 15_000)
   await Promise.all(exits)
   clearTimeout(timer)
   await Promise.all(proxies.map((proxy) => proxy.close()))
@@ -107,9 +148,16 @@ try {
 }
 
 for (const instance of instances) {
-  const child = spawn(process.execPath, ['src/main.ts'], { cwd: join(root, instance.folder), env: instance.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: join(root, instance.folder),
+    env: instance.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const prefix = `\x1b[${instance.colour}m${instance.name.padEnd(width)} |\x1b[0m `
-  for (const [stream, out] of [[child.stdout!, process.stdout], [child.stderr!, process.stderr]] as const) {
+  for (const [stream, out] of [
+    [child.stdout!, process.stdout],
+    [child.stderr!, process.stderr],
+  ] as const) {
     let buffered = ''
     stream.setEncoding('utf8')
     stream.on('data', (chunk: string) => {
@@ -129,7 +177,10 @@ for (const instance of instances) {
 
 async function waitUntilReady(instance: Instance, deadline: number): Promise<void> {
   while (Date.now() < deadline) {
-    const status = await fetch(instance.readyUrl, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 0)
+    const status = await fetch(instance.readyUrl, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.status,
+      () => 0,
+    )
     if (status === 200) return
     await new Promise((resolve) => setTimeout(resolve, 200))
   }

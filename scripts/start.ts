@@ -49,7 +49,7 @@ function readIdpClients(json: string | undefined): Array<{ client_id?: unknown }
   if (json === undefined || json.trim() === '') return []
   try {
     const value: unknown = JSON.parse(json)
-    return Array.isArray(value) ? value as Array<{ client_id?: unknown }> : undefined
+    return Array.isArray(value) ? (value as Array<{ client_id?: unknown }>) : undefined
   } catch {
     return undefined
   }
@@ -65,12 +65,15 @@ if (env.AGENT_CLI_JWKS === undefined) {
     console.error(`[setup] ${error instanceof Error ? error.message : String(error)}`)
     process.exit(1)
   }
-  if (agentCliKey.readableByOthers) console.warn(`[setup] !!! ${agentCliKey.file} is readable by other users; run: chmod 600 ${agentCliKey.file} !!!`)
+  if (agentCliKey.readableByOthers)
+    console.warn(`[setup] !!! ${agentCliKey.file} is readable by other users; run: chmod 600 ${agentCliKey.file} !!!`)
   env.AGENT_CLI_JWKS = JSON.stringify(agentCliKey.publicJwks)
   const where = relative(root, agentCliKey.file).startsWith('..') ? agentCliKey.file : relative(root, agentCliKey.file)
-  console.log(agentCliKey.created
-    ? `[setup] generated the agent CLI's demo key in ${where} (kid ${agentCliKey.kid}); it stays in this checkout (.gitignore)`
-    : `[setup] agent CLI key: ${where} (kid ${agentCliKey.kid})`)
+  console.log(
+    agentCliKey.created
+      ? `[setup] generated the agent CLI's demo key in ${where} (kid ${agentCliKey.kid}); it stays in this checkout (.gitignore)`
+      : `[setup] agent CLI key: ${where} (kid ${agentCliKey.kid})`,
+  )
 }
 
 // RFC 8705: the demo PKI (made once per checkout in .demo/pki/) lets the auth server serve its mTLS
@@ -87,9 +90,11 @@ if (env.AS_MTLS_CERT_FILE === undefined) {
     env.TOKEN_EXCHANGE_CLIENT_CERT_FILE ??= pki.clientCertFile
     env.TOKEN_EXCHANGE_CLIENT_KEY_FILE ??= pki.clientKeyFile
     env.TOKEN_EXCHANGE_CA_FILE ??= pki.caFile
-    console.log(pki.created
-      ? `[setup] made the demo PKI in ${relative(root, pki.dir)} (CA, auth server TLS certificate, tasks-mcp-server client certificate); it stays in this checkout (.gitignore)`
-      : `[setup] demo PKI: ${relative(root, pki.dir)}`)
+    console.log(
+      pki.created
+        ? `[setup] made the demo PKI in ${relative(root, pki.dir)} (CA, auth server TLS certificate, tasks-mcp-server client certificate); it stays in this checkout (.gitignore)`
+        : `[setup] demo PKI: ${relative(root, pki.dir)}`,
+    )
   } catch (error) {
     console.error(`[setup] cannot make the demo PKI: ${error instanceof Error ? error.message : String(error)}`)
     process.exit(1)
@@ -100,7 +105,8 @@ if ((env.AS_MTLS_CERT_FILE ?? '') !== '') mtlsUrl = env.AS_MTLS_URL ?? 'https://
 // The MCP server's on-behalf-of exchange at the AS (OBO-07): its certificate at the mTLS alias, or,
 // with mTLS off, its secret at the plain token endpoint; and the second hop shown in tool results.
 env.TOKEN_EXCHANGE_CLIENT_ID ??= 'tasks-mcp-server'
-if (env.TOKEN_EXCHANGE_CLIENT_CERT_FILE !== undefined && mtlsUrl !== undefined) env.TOKEN_EXCHANGE_URL ??= `${mtlsUrl}/token`
+if (env.TOKEN_EXCHANGE_CLIENT_CERT_FILE !== undefined && mtlsUrl !== undefined)
+  env.TOKEN_EXCHANGE_URL ??= `${mtlsUrl}/token`
 if (env.TOKEN_EXCHANGE_CLIENT_CERT_FILE === undefined && env.TOKEN_EXCHANGE_CLIENT_SECRET === undefined) {
   env.TOKEN_EXCHANGE_URL ??= `${env.AS_ISSUER}/token`
   env.TOKEN_EXCHANGE_CLIENT_SECRET = 'tasks-mcp-server-secret'
@@ -112,8 +118,18 @@ const prmUrl = `${resource.origin}/.well-known/oauth-protected-resource${resourc
 
 const roles: Role[] = [
   { name: 'idp', folder: 'apps/idp', readyUrl: `${env.IDP_ISSUER}/.well-known/openid-configuration`, colour: 35 },
-  { name: 'auth-server', folder: 'apps/authorization-server', readyUrl: `${env.AS_ISSUER}/.well-known/oauth-authorization-server`, colour: 33 },
-  { name: 'tasks-api', folder: 'apps/tasks-api', readyUrl: `${env.TASKS_API_URL}/.well-known/oauth-protected-resource`, colour: 34 },
+  {
+    name: 'auth-server',
+    folder: 'apps/authorization-server',
+    readyUrl: `${env.AS_ISSUER}/.well-known/oauth-authorization-server`,
+    colour: 33,
+  },
+  {
+    name: 'tasks-api',
+    folder: 'apps/tasks-api',
+    readyUrl: `${env.TASKS_API_URL}/.well-known/oauth-protected-resource`,
+    colour: 34,
+  },
   { name: 'mcp-server', folder: 'apps/resource-server', readyUrl: prmUrl, colour: 36 },
   { name: 'client', folder: 'apps/client', readyUrl: `${env.CLIENT_URL}/`, colour: 32 },
 ]
@@ -123,7 +139,11 @@ const children: ChildProcess[] = []
 let stopping = false
 
 for (const role of roles) {
-  const child = spawn(process.execPath, ['src/main.ts'], { cwd: `${root}/${role.folder}`, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: `${root}/${role.folder}`,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const prefix = `\x1b[${role.colour}m${role.name.padEnd(width)} |\x1b[0m `
   const relay = (stream: NodeJS.ReadableStream, out: NodeJS.WritableStream) => {
     let buffered = ''
@@ -182,15 +202,23 @@ ${bold('MCP Enterprise-Managed Authorization: every role is running.')}
   ${bold('Open the demo')}       ${env.CLIENT_URL}
                       sign in as alice / alice-password (tasks.read + tasks.write),
                       bob / bob-password (tasks.read), carol / carol-password (no access)
-${(env.AGENT_CLI_JWKS ?? '').trim() === '' ? '' : `
+${
+  (env.AGENT_CLI_JWKS ?? '').trim() === ''
+    ? ''
+    : `
   ${bold('Try the agent CLI')}   npm run agent -- login        (once: sign in through your browser)
                       npm run agent -- call whoami  (later runs need no login)
                       acme-agent-cli authenticates with private_key_jwt at the IdP and the auth server
-`}
+`
+}
   Acme SSO (IdP)      ${env.IDP_ISSUER}/.well-known/openid-configuration
   MCP auth server     ${env.AS_ISSUER}/.well-known/oauth-authorization-server
-${mtlsUrl === undefined ? '' : `  auth server mTLS    ${mtlsUrl}/token   (RFC 8705 alias; tasks-mcp-server uses its certificate)
-`}  MCP server Tasks    ${env.RS_RESOURCE}   (metadata: ${prmUrl})
+${
+  mtlsUrl === undefined
+    ? ''
+    : `  auth server mTLS    ${mtlsUrl}/token   (RFC 8705 alias; tasks-mcp-server uses its certificate)
+`
+}  MCP server Tasks    ${env.RS_RESOURCE}   (metadata: ${prmUrl})
   Tasks API           ${env.TASKS_API_URL}   (reached only by the MCP server, with on-behalf-of tokens)
 
   Ctrl-C stops everything. Keys and data are in memory: a restart starts afresh

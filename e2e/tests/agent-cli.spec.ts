@@ -14,12 +14,17 @@ function runAgent(args: string[], stateFile: string): RunningAgentCli {
   return runAgentCli(args, { env: agentCliEnv(process.env, urls, { keyFile: agentCliKeyFile, stateFile }) })
 }
 
-test('the agent CLI signs alice in through Chromium with a loopback redirect, then calls whoami with no browser (CL-13, CL-15, CL-28, CL-45)', async ({ page }) => {
+test('the agent CLI signs alice in through Chromium with a loopback redirect, then calls whoami with no browser (CL-13, CL-15, CL-28, CL-45)', async ({
+  page,
+}) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'e2e-agent-'))
   const stateFile = path.join(dir, 'state.json')
   try {
     const login = runAgent(['login'], stateFile)
-    const signInUrl = await Promise.race([login.signInUrl, login.done.then((run) => Promise.reject(new Error(`agent login ended early:\n${run.stderr}`)))])
+    const signInUrl = await Promise.race([
+      login.signInUrl,
+      login.done.then((run) => Promise.reject(new Error(`agent login ended early:\n${run.stderr}`))),
+    ])
     expect(new URL(signInUrl).searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/)
     expect(new URL(signInUrl).searchParams.get('code_challenge_method')).toBe('S256') // CL-15
 
@@ -40,10 +45,10 @@ test('the agent CLI signs alice in through Chromium with a loopback redirect, th
     expect(me.subject).toBe('acme|u-1001')
     expect(me.client_id).toBe('acme-agent-cli-tasks')
     expect(call.stderr).toMatch(/Access token from the MCP authorization server.*client authentication private_key_jwt/)
-  // The second hop, as the MCP server reports it (MCP_TRACE_DOWNSTREAM): OBO-12, OBO-13.
-  expect(call.stderr).toMatch(/RFC 8693 on-behalf-of exchange: POST \S+\/token \(\S+\) → (200|a cached token)/)
-  expect(call.stderr).toMatch(/act: tasks-mcp-server acts now, for acme-agent-cli-tasks/)
-  expect(call.stderr).toMatch(/Tasks API: GET \S+\/whoami → 200/)
+    // The second hop, as the MCP server reports it (MCP_TRACE_DOWNSTREAM): OBO-12, OBO-13.
+    expect(call.stderr).toMatch(/RFC 8693 on-behalf-of exchange: POST \S+\/token \(\S+\) → (200|a cached token)/)
+    expect(call.stderr).toMatch(/act: tasks-mcp-server acts now, for acme-agent-cli-tasks/)
+    expect(call.stderr).toMatch(/Tasks API: GET \S+\/whoami → 200/)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

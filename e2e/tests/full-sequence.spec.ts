@@ -7,7 +7,10 @@ import { expect, test, type Page } from '@playwright/test'
 async function signIn(page: Page, username: string, password: string): Promise<void> {
   await page.goto('/')
   await expect(page).toHaveTitle(/Acme Agent/)
-  await page.getByRole('button', { name: 'Sign in with Acme SSO' }).or(page.getByRole('link', { name: 'Sign in with Acme SSO' })).click()
+  await page
+    .getByRole('button', { name: 'Sign in with Acme SSO' })
+    .or(page.getByRole('link', { name: 'Sign in with Acme SSO' }))
+    .click()
   // Now at the IdP's own login page.
   await expect(page.getByRole('heading', { name: /Acme SSO/ })).toBeVisible()
   await page.getByLabel('Username').fill(username)
@@ -26,7 +29,9 @@ async function callTool(page: Page, tool: string, title?: string): Promise<void>
   await page.getByRole('button', { name: 'Call tool' }).click()
 }
 
-test('alice signs in, the chain runs, and whoami, add_task and list_tasks work (CL-17, CL-36, AS-37, RS-10)', async ({ page }) => {
+test('alice signs in, the chain runs, and whoami, add_task and list_tasks work (CL-17, CL-36, AS-37, RS-10)', async ({
+  page,
+}) => {
   await signIn(page, 'alice', 'alice-password')
   await expect(page.getByTestId('user')).toHaveText('Signed in as Alice Anderson (alice)')
   await connect(page)
@@ -55,7 +60,9 @@ test('alice signs in, the chain runs, and whoami, add_task and list_tasks work (
   await expect(page.getByTestId('error')).toHaveCount(0)
 })
 
-test('bob can list tasks, but add_task is refused with insufficient_scope shown in the page (IDP-16, RS-07)', async ({ page }) => {
+test('bob can list tasks, but add_task is refused with insufficient_scope shown in the page (IDP-16, RS-07)', async ({
+  page,
+}) => {
   await signIn(page, 'bob', 'bob-password')
   await connect(page)
   await expect(page.locator('[data-testid="step"][data-status="error"]')).toHaveCount(0)

@@ -6,7 +6,10 @@ import { expect, test, type Page } from '@playwright/test'
 
 async function signInAndConnect(page: Page, username: string, password: string): Promise<void> {
   await page.goto('/')
-  await page.getByRole('button', { name: 'Sign in with Acme SSO' }).or(page.getByRole('link', { name: 'Sign in with Acme SSO' })).click()
+  await page
+    .getByRole('button', { name: 'Sign in with Acme SSO' })
+    .or(page.getByRole('link', { name: 'Sign in with Acme SSO' }))
+    .click()
   await page.getByLabel('Username').fill(username)
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Sign in' }).click()
@@ -21,7 +24,9 @@ async function callTool(page: Page, tool: string, title?: string): Promise<void>
   await page.getByRole('button', { name: 'Call tool' }).click()
 }
 
-test('OBO-01 OBO-12 alice adds a task; the page shows the downstream token\'s act chain (tasks-mcp-server acting for acme-agent-tasks)', async ({ page }) => {
+test("OBO-01 OBO-12 alice adds a task; the page shows the downstream token's act chain (tasks-mcp-server acting for acme-agent-tasks)", async ({
+  page,
+}) => {
   await signInAndConnect(page, 'alice', 'alice-password')
   const title = `On behalf of alice ${Date.now()}`
   await callTool(page, 'add_task', title)
@@ -30,7 +35,14 @@ test('OBO-01 OBO-12 alice adds a task; the page shows the downstream token\'s ac
   await expect(result).toContainText('io.ema/downstream')
   // The decoded downstream token: aud = the Tasks API, act = { sub: tasks-mcp-server, act: { sub: acme-agent-tasks } }.
   const text = (await result.textContent()) ?? ''
-  const meta = JSON.parse(text.slice(text.indexOf('{', text.indexOf('_meta')))) as Record<string, { downstream_token_claims: Record<string, unknown>; exchange: { status: number; request: { params: Record<string, string> } }; api: { status: number } }>
+  const meta = JSON.parse(text.slice(text.indexOf('{', text.indexOf('_meta')))) as Record<
+    string,
+    {
+      downstream_token_claims: Record<string, unknown>
+      exchange: { status: number; request: { params: Record<string, string> } }
+      api: { status: number }
+    }
+  >
   const trace = meta['io.ema/downstream']!
   expect(trace.downstream_token_claims['act']).toEqual({ sub: 'tasks-mcp-server', act: { sub: 'acme-agent-tasks' } })
   expect(trace.downstream_token_claims['aud']).toBe('http://localhost:5104')

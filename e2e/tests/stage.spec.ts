@@ -13,7 +13,9 @@ const JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/
 
 test.use({ viewport: { width: 1280, height: 720 } })
 test.beforeEach(({ page }) => {
-  page.on('console', (message) => { if (message.type() === 'error') console.log(`[page] ${message.text()}`) })
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.log(`[page] ${message.text()}`)
+  })
 })
 
 async function signIn(page: Page, username: string): Promise<void> {
@@ -33,7 +35,13 @@ async function fillLogin(page: Page, username: string): Promise<void> {
 }
 
 const arrows = (page: Page) => page.locator('#diagram g.arrow')
-const labels = (page: Page) => arrows(page).evaluateAll((nodes) => nodes.map((node) => `${node.getAttribute('data-from')}>${node.getAttribute('data-to')} ${node.getAttribute('data-label')} [${node.getAttribute('data-outcome')}]`))
+const labels = (page: Page) =>
+  arrows(page).evaluateAll((nodes) =>
+    nodes.map(
+      (node) =>
+        `${node.getAttribute('data-from')}>${node.getAttribute('data-to')} ${node.getAttribute('data-label')} [${node.getAttribute('data-outcome')}]`,
+    ),
+  )
 
 /** Waits until the run named `title` is over (the run title says so). */
 async function runEnded(page: Page, title = 'Sign-in and the chain'): Promise<void> {
@@ -47,8 +55,15 @@ async function noHorizontalScroll(page: Page): Promise<void> {
 
 async function accessible(page: Page, where: string): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze()
-  const serious = results.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-  expect(serious.map((violation) => `${where}: ${violation.id} (${violation.impact}) ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`)).toEqual([])
+  const serious = results.violations.filter(
+    (violation) => violation.impact === 'serious' || violation.impact === 'critical',
+  )
+  expect(
+    serious.map(
+      (violation) =>
+        `${where}: ${violation.id} (${violation.impact}) ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+    ),
+  ).toEqual([])
 }
 
 const SIGN_IN_LEG = [
@@ -71,10 +86,13 @@ const CHAIN = [
   'client>mcp MCP tools/list (Bearer) [ok]',
 ]
 /** The sign-in leg, with the IdP's discovery only on the app's first sign-in and its userinfo call where the ID token lacks the profile. */
-const signInLeg = (actual: string[]) => actual.filter((label) => !label.includes('UserInfo') && !label.includes('OIDC discovery'))
+const signInLeg = (actual: string[]) =>
+  actual.filter((label) => !label.includes('UserInfo') && !label.includes('OIDC discovery'))
 const expectedSignInLeg = SIGN_IN_LEG.filter((label) => !label.includes('OIDC discovery'))
 
-test('alice: the diagram draws the sign-in leg and the chain in order; an arrow opens its request, response and annotated ID-JAG', async ({ page }) => {
+test('alice: the diagram draws the sign-in leg and the chain in order; an arrow opens its request, response and annotated ID-JAG', async ({
+  page,
+}) => {
   await signIn(page, 'alice')
   await runEnded(page, 'Sign-in')
   expect(signInLeg(await labels(page))).toEqual(expectedSignInLeg)
@@ -92,10 +110,15 @@ test('alice: the diagram draws the sign-in leg and the chain in order; an arrow 
   const detail = page.locator('#arrow-detail')
   await expect(detail).toContainText('jwt-bearer: ID-JAG → access token (RFC 7523)')
   await expect(detail).toContainText('grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer')
-  const aud = detail.locator('[data-testid=decoded-token]').filter({ hasText: 'ID-JAG (sent' }).locator('tr[data-claim="payload.aud"]')
-  await expect(aud).toContainText('must be exactly this authorization server\'s issuer')
+  const aud = detail
+    .locator('[data-testid=decoded-token]')
+    .filter({ hasText: 'ID-JAG (sent' })
+    .locator('tr[data-claim="payload.aud"]')
+  await expect(aud).toContainText("must be exactly this authorization server's issuer")
   await expect(aud).toContainText('AS-17')
-  await expect(detail.locator('[data-testid=decoded-token]').filter({ hasText: 'Access token (received' })).toContainText('RS-09')
+  await expect(
+    detail.locator('[data-testid=decoded-token]').filter({ hasText: 'Access token (received' }),
+  ).toContainText('RS-09')
   await detail.scrollIntoViewIfNeeded()
   await page.locator('#arrow-detail').screenshot({ path: `${IMAGES}arrow-detail.png`, animations: 'disabled' })
 
@@ -104,16 +127,26 @@ test('alice: the diagram draws the sign-in leg and the chain in order; an arrow 
   await page.keyboard.press('Enter')
   await expect(detail).toContainText('Token exchange: ID token → ID-JAG (RFC 8693)')
   await expect(detail.locator('tr[data-claim="payload.client_id"]').first()).toContainText('AS-18')
-  await expect(detail.locator('[data-testid=decoded-token]').filter({ hasText: 'ID token (sent' }).locator('tr[data-claim="payload.aud"]')).toContainText('IDP-06')
+  await expect(
+    detail
+      .locator('[data-testid=decoded-token]')
+      .filter({ hasText: 'ID token (sent' })
+      .locator('tr[data-claim="payload.aud"]'),
+  ).toContainText('IDP-06')
 
   // A tool call adds its arrow.
   await page.getByLabel('Tool').selectOption('whoami')
   await page.getByRole('button', { name: 'Call tool' }).click()
   await expect(page.getByTestId('tool-result')).toContainText('u-1001')
-  await expect(page.locator('#diagram g.arrow[data-label="MCP tools/call whoami"]')).toHaveAttribute('data-outcome', 'ok')
+  await expect(page.locator('#diagram g.arrow[data-label="MCP tools/call whoami"]')).toHaveAttribute(
+    'data-outcome',
+    'ok',
+  )
 })
 
-test('bob: the chain succeeds, then add_task is refused by the Tasks MCP server with insufficient_scope', async ({ page }) => {
+test('bob: the chain succeeds, then add_task is refused by the Tasks MCP server with insufficient_scope', async ({
+  page,
+}) => {
   await signIn(page, 'bob')
   await page.getByRole('button', { name: 'Connect to Tasks' }).click()
   await runEnded(page)
@@ -132,24 +165,53 @@ test('carol: the diagram ends with Acme SSO refusing the token exchange with acc
   await signIn(page, 'carol')
   await page.getByRole('button', { name: 'Connect to Tasks' }).click()
   await runEnded(page)
-  expect(signInLeg(await labels(page))).toEqual([...expectedSignInLeg, ...DISCOVERY, 'client>idp Token exchange: ID token → ID-JAG (RFC 8693) [refused]'])
+  expect(signInLeg(await labels(page))).toEqual([
+    ...expectedSignInLeg,
+    ...DISCOVERY,
+    'client>idp Token exchange: ID token → ID-JAG (RFC 8693) [refused]',
+  ])
   await expect(page.locator('#diagram g.arrow').last()).toHaveAttribute('data-error', 'access_denied')
   await expect(page.getByTestId('error')).toHaveAttribute('data-role', 'Acme SSO')
 })
 
 /** Every Break it button: the role expected to refuse (lifeline, name) and its OAuth error code. */
 const ATTACKS: Array<{ button: string; to: string; role: string; error: string; screenshot?: string }> = [
-  { button: 'Replay an ID-JAG', to: 'as', role: 'MCP authorization server', error: 'invalid_grant', screenshot: 'break-replayed-id-jag.png' },
+  {
+    button: 'Replay an ID-JAG',
+    to: 'as',
+    role: 'MCP authorization server',
+    error: 'invalid_grant',
+    screenshot: 'break-replayed-id-jag.png',
+  },
   { button: 'Expired ID-JAG', to: 'as', role: 'MCP authorization server', error: 'invalid_grant' },
-  { button: 'ID-JAG for another authorization server', to: 'as', role: 'MCP authorization server', error: 'invalid_grant' },
-  { button: 'Another client\'s ID-JAG', to: 'as', role: 'MCP authorization server', error: 'invalid_grant' },
+  {
+    button: 'ID-JAG for another authorization server',
+    to: 'as',
+    role: 'MCP authorization server',
+    error: 'invalid_grant',
+  },
+  { button: "Another client's ID-JAG", to: 'as', role: 'MCP authorization server', error: 'invalid_grant' },
   { button: 'Token for another MCP server', to: 'mcp', role: 'Tasks MCP server', error: 'invalid_token' },
-  { button: 'ID-JAG as a bearer token', to: 'mcp', role: 'Tasks MCP server', error: 'invalid_token', screenshot: 'break-id-jag-as-bearer.png' },
-  { button: 'A scope the policy does not allow', to: 'idp', role: 'Acme SSO', error: 'access_denied', screenshot: 'break-scope-not-allowed.png' },
+  {
+    button: 'ID-JAG as a bearer token',
+    to: 'mcp',
+    role: 'Tasks MCP server',
+    error: 'invalid_token',
+    screenshot: 'break-id-jag-as-bearer.png',
+  },
+  {
+    button: 'A scope the policy does not allow',
+    to: 'idp',
+    role: 'Acme SSO',
+    error: 'access_denied',
+    screenshot: 'break-scope-not-allowed.png',
+  },
   { button: 'Forged signature', to: 'as', role: 'MCP authorization server', error: 'invalid_grant' },
 ]
 
-test('Break it: every button replays the chain against the real roles and the expected role refuses with the expected code', async ({ page }) => {
+test('Break it: every button replays the chain against the real roles and the expected role refuses with the expected code', async ({
+  page,
+}) => {
   test.setTimeout(120_000)
   await signIn(page, 'alice')
   const panel = page.locator('#break-it')
@@ -190,7 +252,9 @@ test('Break it: every button replays the chain against the real roles and the ex
   await page.screenshot({ path: `${IMAGES}break-carol.png`, fullPage: true, animations: 'disabled' })
 })
 
-test('step-through: the presenter advances one arrow at a time with →, ← and Space, in large type, and leaves with Esc', async ({ page }) => {
+test('step-through: the presenter advances one arrow at a time with →, ← and Space, in large type, and leaves with Esc', async ({
+  page,
+}) => {
   await signIn(page, 'alice')
   await page.getByRole('button', { name: 'Connect to Tasks' }).click()
   await runEnded(page)
@@ -206,9 +270,16 @@ test('step-through: the presenter advances one arrow at a time with →, ← and
   await expect(page.locator('#run-title')).toContainText(`Step 3 of ${total}`)
   await page.keyboard.press('ArrowLeft')
   await expect(visible).toHaveCount(2)
-  for (let i = 0; i < total && !(await page.locator('#arrow-detail h3').textContent())?.includes('Token exchange'); i += 1) await page.keyboard.press('ArrowRight')
+  for (
+    let i = 0;
+    i < total && !(await page.locator('#arrow-detail h3').textContent())?.includes('Token exchange');
+    i += 1
+  )
+    await page.keyboard.press('ArrowRight')
   await expect(page.locator('#arrow-detail h3')).toContainText('Token exchange')
-  expect(await page.locator('#arrow-detail').evaluate((node) => parseFloat(getComputedStyle(node).fontSize))).toBeGreaterThanOrEqual(22)
+  expect(
+    await page.locator('#arrow-detail').evaluate((node) => parseFloat(getComputedStyle(node).fontSize)),
+  ).toBeGreaterThanOrEqual(22)
   await noHorizontalScroll(page)
   await accessible(page, 'presenter mode')
   await page.screenshot({ path: `${IMAGES}presenter-mode.png`, animations: 'disabled' })
@@ -217,7 +288,9 @@ test('step-through: the presenter advances one arrow at a time with →, ← and
   await expect(page.locator('#diagram g.arrow.future')).toHaveCount(0)
 })
 
-test('accessibility: no serious or critical axe-core violations, signed out, signed in with the diagram and an open arrow', async ({ page }) => {
+test('accessibility: no serious or critical axe-core violations, signed out, signed in with the diagram and an open arrow', async ({
+  page,
+}) => {
   await page.goto('/')
   await accessible(page, 'signed out')
   await page.getByRole('button', { name: 'Sign in with Acme SSO' }).click()
@@ -246,7 +319,9 @@ test('CL-34 no raw token in the page, its storage, its cookies or its event stre
     await arrow.click() // every detail view rendered once
     expect(await page.content()).not.toMatch(JWT)
   }
-  const storage = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }))
+  const storage = await page.evaluate(() =>
+    JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }),
+  )
   expect(storage).not.toMatch(JWT)
   // Every cookie of localhost (Acme Agent's, and Acme SSO's own on its port): none holds a token.
   const cookies = await context.cookies()

@@ -36,7 +36,10 @@ interface RunOptions {
 /** Runs the agent CLI with the interop URLs and its own state file. */
 function runAgent(args: string[], options: RunOptions): Promise<AgentRun> {
   return runAgentCli(args, {
-    env: { ...agentCliEnv(process.env, urls, { keyFile, stateFile: options.stateFile, loginTimeoutSeconds: 20 }), ...options.env },
+    env: {
+      ...agentCliEnv(process.env, urls, { keyFile, stateFile: options.stateFile, loginTimeoutSeconds: 20 }),
+      ...options.env,
+    },
     ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     ...(options.browser === undefined ? {} : { browser: options.browser }),
   }).done
@@ -66,7 +69,8 @@ const editState = (file: string, edit: (state: KeptState) => void): void => {
   writeFileSync(file, JSON.stringify(state))
 }
 /** The `whoami` tool's JSON answer. */
-const whoami = (run: AgentRun): { subject: string; client_id: string; scopes: string[] } => JSON.parse(run.stdout) as { subject: string; client_id: string; scopes: string[] }
+const whoami = (run: AgentRun): { subject: string; client_id: string; scopes: string[] } =>
+  JSON.parse(run.stdout) as { subject: string; client_id: string; scopes: string[] }
 const count = (text: string, pattern: RegExp): number => text.split('\n').filter((line) => pattern.test(line)).length
 
 describe('the agent CLI, signed in once as alice', () => {
@@ -82,7 +86,8 @@ describe('the agent CLI, signed in once as alice', () => {
     assert.equal(typeof state.idToken, 'string')
     assert.equal(statSync(stateFile).mode & 0o777, 0o600)
     // CL-34: neither token is printed.
-    for (const token of [state.refreshToken!, state.idToken!]) assert.equal(`${run.stdout}${run.stderr}`.includes(token), false)
+    for (const token of [state.refreshToken!, state.idToken!])
+      assert.equal(`${run.stdout}${run.stderr}`.includes(token), false)
   })
 
   test('CL-28 call whoami runs the whole chain with private_key_jwt at both token endpoints, without a login', async () => {
@@ -93,12 +98,16 @@ describe('the agent CLI, signed in once as alice', () => {
     assert.equal(me.client_id, 'acme-agent-cli-tasks') // IDP-21: the CLI's id at the authorization server
     assert.deepEqual([...me.scopes].sort(), ['tasks.read', 'tasks.write'])
     assert.match(run.stderr, /\[ok\] Token exchange at Acme SSO.*client authentication private_key_jwt/)
-    assert.match(run.stderr, /\[ok\] Access token from the MCP authorization server.*client authentication private_key_jwt/)
+    assert.match(
+      run.stderr,
+      /\[ok\] Access token from the MCP authorization server.*client authentication private_key_jwt/,
+    )
     assert.match(run.stderr, /the ID token from sign-in is still valid \(CL-24\)/)
     const state = readState(stateFile)
     assert.equal(state.accessToken?.grantedScope, 'tasks.read tasks.write')
     // CL-34: no credential in the output of a run that obtained them all.
-    for (const token of [state.refreshToken!, state.idToken!, state.accessToken!.token.access_token]) assert.equal(`${run.stdout}${run.stderr}`.includes(token), false)
+    for (const token of [state.refreshToken!, state.idToken!, state.accessToken!.token.access_token])
+      assert.equal(`${run.stdout}${run.stderr}`.includes(token), false)
   })
 
   test('a kept access token is reused until it expires: no token exchange', async () => {
@@ -150,12 +159,19 @@ describe('the agent CLI, signed in once as alice', () => {
   test('CL-46 on 403 insufficient_scope the agent asks once for the union of its scopes and the challenged ones', async () => {
     assert.equal(readState(stateFile).accessToken?.grantedScope, 'tasks.read tasks.write') // kept, but broader than --scope
     // --scope: least privilege on the first exchange, so the token lacks tasks.write.
-    const run = await runAgent(['call', '--scope', 'tasks.read', 'add_task', JSON.stringify({ title: 'Ship the CLI' })], { stateFile })
+    const run = await runAgent(
+      ['call', '--scope', 'tasks.read', 'add_task', JSON.stringify({ title: 'Ship the CLI' })],
+      { stateFile },
+    )
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /Ship the CLI/)
     assert.equal(count(run.stderr, /Access token kept from an earlier run/), 0) // the broader kept token is not sent
     assert.match(run.stderr, /Token exchange at Acme SSO.*granted scope: tasks\.read\)/) // the first token: tasks.read only
-    assert.equal(count(run.stderr, /re-acquired by the MCP SDK.*granted scope: tasks\.read tasks\.write/), 1, run.stderr)
+    assert.equal(
+      count(run.stderr, /re-acquired by the MCP SDK.*granted scope: tasks\.read tasks\.write/),
+      1,
+      run.stderr,
+    )
     assert.equal(readState(stateFile).accessToken?.grantedScope, 'tasks.read tasks.write') // the union, kept
   })
 
@@ -169,7 +185,10 @@ describe('the agent CLI, signed in once as alice', () => {
     })
     const run = await runAgent(['call', 'whoami'], { stateFile: brokenFile })
     assert.equal(run.code, 1)
-    assert.match(run.stderr, /Refused \(login_required\): Acme SSO no longer accepts the kept ID token \(.*\); sign in again: npm run agent -- login/)
+    assert.match(
+      run.stderr,
+      /Refused \(login_required\): Acme SSO no longer accepts the kept ID token \(.*\); sign in again: npm run agent -- login/,
+    )
   })
 
   test('login --id-token takes an ID token from stdin; without a refresh token it asks for a login once that expires', async () => {
@@ -210,14 +229,22 @@ describe('the agent CLI refusing', () => {
 
   test('login --id-token refuses an ID token issued to another client before any request, naming why the IdP would (IDP-06)', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'ES256' })).toString('base64url')
-    const payload = Buffer.from(JSON.stringify({ sub: 'u-1001', aud: 'acme-agent', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url')
-    const run = await runAgent(['login', '--id-token'], { stateFile: path.join(workDir, 'other.json'), stdin: `${header}.${payload}.sig` })
+    const payload = Buffer.from(
+      JSON.stringify({ sub: 'u-1001', aud: 'acme-agent', exp: Math.floor(Date.now() / 1000) + 300 }),
+    ).toString('base64url')
+    const run = await runAgent(['login', '--id-token'], {
+      stateFile: path.join(workDir, 'other.json'),
+      stdin: `${header}.${payload}.sig`,
+    })
     assert.equal(run.code, 1)
     assert.match(run.stderr, /issued to acme-agent, not to acme-agent-cli.*IDP-06/)
   })
 
   test('a missing key file is a configuration error that says how to create it', async () => {
-    const run = await runAgent(['call', 'whoami'], { stateFile: path.join(workDir, 'none.json'), env: { AGENT_CLI_KEY_FILE: path.join(workDir, 'missing.json') } })
+    const run = await runAgent(['call', 'whoami'], {
+      stateFile: path.join(workDir, 'none.json'),
+      env: { AGENT_CLI_KEY_FILE: path.join(workDir, 'missing.json') },
+    })
     assert.equal(run.code, 1)
     assert.match(run.stderr, /Configuration error: .*missing\.json does not exist\. `npm start` creates it/)
   })

@@ -3,7 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { appFolder, demoWorldEnv, demoWorldUrls, logInAtIdp, protectedResourceMetadataUrl, startRoles, type RunningRoles } from '@ema/demo-kit'
+import {
+  appFolder,
+  demoWorldEnv,
+  demoWorldUrls,
+  logInAtIdp,
+  protectedResourceMetadataUrl,
+  startRoles,
+  type RunningRoles,
+} from '@ema/demo-kit'
 import { runInspector, writeInspectorConfig, type InspectorRun } from './support/mcp-inspector.ts'
 import { freePort, wireRecorder, type RecordedExchange } from './support/recording-proxy.ts'
 
@@ -36,30 +44,62 @@ before(async () => {
     IDP_PORT: String(idpPort),
     AS_PORT: String(asPort),
     RS_PORT: String(rsPort),
-    IDP_CLIENTS: JSON.stringify([{
-      client_id: IDP_CLIENT.clientId,
-      client_secret: IDP_CLIENT.clientSecret,
-      token_endpoint_auth_method: 'client_secret_post', // what it sends; oidc-provider would take Basic too
-      application_type: 'native', // its loopback listener, any port (RFC 8252 §7.3)
-      redirect_uris: ['http://127.0.0.1/oauth/callback'],
-      clientIdAtAuthorizationServer: { [urls.as]: AS_CLIENT.clientId },
-    }]),
+    IDP_CLIENTS: JSON.stringify([
+      {
+        client_id: IDP_CLIENT.clientId,
+        client_secret: IDP_CLIENT.clientSecret,
+        token_endpoint_auth_method: 'client_secret_post', // what it sends; oidc-provider would take Basic too
+        application_type: 'native', // its loopback listener, any port (RFC 8252 §7.3)
+        redirect_uris: ['http://127.0.0.1/oauth/callback'],
+        clientIdAtAuthorizationServer: { [urls.as]: AS_CLIENT.clientId },
+      },
+    ]),
     CLIENTS: JSON.stringify([
-      { client_id: AS_CLIENT.clientId, client_secret: AS_CLIENT.clientSecret, token_endpoint_auth_method: 'client_secret_post' },
+      {
+        client_id: AS_CLIENT.clientId,
+        client_secret: AS_CLIENT.clientSecret,
+        token_endpoint_auth_method: 'client_secret_post',
+      },
       // Step 8: the MCP server's own client for the on-behalf-of exchange (explicit CLIENTS replace the defaults).
-      { client_id: 'tasks-mcp-server', client_secret: 'tasks-mcp-server-secret', token_endpoint_auth_method: 'client_secret_basic', token_exchange: { allow_any_profile_of_type: ['on_behalf_of_token_exchange'] }, resource_server_identifier: urls.rs },
+      {
+        client_id: 'tasks-mcp-server',
+        client_secret: 'tasks-mcp-server-secret',
+        token_endpoint_auth_method: 'client_secret_basic',
+        token_exchange: { allow_any_profile_of_type: ['on_behalf_of_token_exchange'] },
+        resource_server_identifier: urls.rs,
+      },
     ]),
     // The MCP server's exchange goes straight to the AS, not through the proxy that records the Inspector's traffic.
     TOKEN_EXCHANGE_URL: `http://localhost:${asPort}/token`,
-    TRUSTED_IDPS: JSON.stringify([{ issuer: urls.idp, jwks_uri: `${urls.idp}/jwks`, subject_namespace: 'acme', client_ids: [AS_CLIENT.clientId] }]),
+    TRUSTED_IDPS: JSON.stringify([
+      { issuer: urls.idp, jwks_uri: `${urls.idp}/jwks`, subject_namespace: 'acme', client_ids: [AS_CLIENT.clientId] },
+    ]),
   })
   // Ready checks go straight to each role; only the Inspector's traffic (and the browser's) crosses the proxies.
-  roles = await startRoles([
-    { name: 'idp', cwd: appFolder('idp'), port: idpPort, readyUrl: `http://localhost:${idpPort}/.well-known/openid-configuration` },
-    { name: 'as', cwd: appFolder('authorization-server'), port: asPort, readyUrl: `http://localhost:${asPort}/.well-known/oauth-authorization-server` },
-    { name: 'tasks-api', cwd: appFolder('tasks-api'), readyUrl: protectedResourceMetadataUrl(urls.tasksApi) },
-    { name: 'mcp', cwd: appFolder('resource-server'), port: rsPort, readyUrl: protectedResourceMetadataUrl(urls.rs).replace(':5303', `:${rsPort}`) },
-  ], { env })
+  roles = await startRoles(
+    [
+      {
+        name: 'idp',
+        cwd: appFolder('idp'),
+        port: idpPort,
+        readyUrl: `http://localhost:${idpPort}/.well-known/openid-configuration`,
+      },
+      {
+        name: 'as',
+        cwd: appFolder('authorization-server'),
+        port: asPort,
+        readyUrl: `http://localhost:${asPort}/.well-known/oauth-authorization-server`,
+      },
+      { name: 'tasks-api', cwd: appFolder('tasks-api'), readyUrl: protectedResourceMetadataUrl(urls.tasksApi) },
+      {
+        name: 'mcp',
+        cwd: appFolder('resource-server'),
+        port: rsPort,
+        readyUrl: protectedResourceMetadataUrl(urls.rs).replace(':5303', `:${rsPort}`),
+      },
+    ],
+    { env },
+  )
 })
 
 after(async () => {
@@ -71,7 +111,11 @@ after(async () => {
 /** A fresh Inspector installation (its own $HOME) for `user`. */
 function inspectorHome(user: string): string {
   const home = path.join(workDir, user)
-  writeInspectorConfig(home, { serverUrl: urls.rs, idp: { issuer: urls.idp, ...IDP_CLIENT }, authorizationServer: AS_CLIENT })
+  writeInspectorConfig(home, {
+    serverUrl: urls.rs,
+    idp: { issuer: urls.idp, ...IDP_CLIENT },
+    authorizationServer: AS_CLIENT,
+  })
   return home
 }
 
@@ -87,23 +131,36 @@ function browserSigningIn(username: string): (url: string) => Promise<void> {
 }
 
 /** Runs the Inspector CLI and returns the run and the exchanges it caused on the wire. */
-async function inspect(home: string, args: string[], browser?: (url: string) => Promise<void>): Promise<{ run: InspectorRun; wire: RecordedExchange[] }> {
+async function inspect(
+  home: string,
+  args: string[],
+  browser?: (url: string) => Promise<void>,
+): Promise<{ run: InspectorRun; wire: RecordedExchange[] }> {
   const from = wire.exchanges.length
   const run = await runInspector(args, { home, ...(browser === undefined ? {} : { browser }) })
   return { run, wire: wire.exchanges.slice(from) }
 }
 
-const callTool = (name: string, args: Record<string, string> = {}) =>
-  ['--method', 'tools/call', '--tool-name', name, ...Object.entries(args).flatMap(([key, value]) => ['--tool-arg', `${key}=${value}`])]
+const callTool = (name: string, args: Record<string, string> = {}) => [
+  '--method',
+  'tools/call',
+  '--tool-name',
+  name,
+  ...Object.entries(args).flatMap(([key, value]) => ['--tool-arg', `${key}=${value}`]),
+]
 
 /** The form body of a request. */
 const form = (exchange: RecordedExchange) => new URLSearchParams(exchange.requestBody)
 /** The JSON body of a response (a token endpoint's). */
-const json = (exchange: RecordedExchange): Record<string, unknown> => JSON.parse(exchange.responseBody) as Record<string, unknown>
+const json = (exchange: RecordedExchange): Record<string, unknown> =>
+  JSON.parse(exchange.responseBody) as Record<string, unknown>
 const tokenRequests = (exchanges: RecordedExchange[], via: 'idp' | 'as', grantType: string) =>
-  exchanges.filter((e) => e.via === via && e.method === 'POST' && e.path === '/token' && form(e).get('grant_type') === grantType)
+  exchanges.filter(
+    (e) => e.via === via && e.method === 'POST' && e.path === '/token' && form(e).get('grant_type') === grantType,
+  )
 /** The tool result the CLI printed (JSON on stdout). */
-const toolResult = (run: InspectorRun): { structuredContent?: Record<string, unknown>; isError?: boolean } => JSON.parse(run.stdout) as { structuredContent?: Record<string, unknown> }
+const toolResult = (run: InspectorRun): { structuredContent?: Record<string, unknown>; isError?: boolean } =>
+  JSON.parse(run.stdout) as { structuredContent?: Record<string, unknown> }
 /** Run output for an assertion message: the CLI prints no credential (the CL-34 test checks that). */
 const output = (run: InspectorRun) => `exit ${run.code ?? run.signal}\n${run.stderr}`
 
@@ -113,18 +170,36 @@ const output = (run: InspectorRun) => `exit ${run.code ?? run.signal}\n${run.std
  * MCP server saw no other credential (CL-42, CL-43). Returns every credential that crossed the wire.
  */
 function assertChain(exchanges: RecordedExchange[]): { credentials: string[] } {
-  const idJags = tokenRequests(exchanges, 'idp', TOKEN_EXCHANGE).filter((e) => e.status === 200).map((e) => String(json(e).access_token))
+  const idJags = tokenRequests(exchanges, 'idp', TOKEN_EXCHANGE)
+    .filter((e) => e.status === 200)
+    .map((e) => String(json(e).access_token))
   const redemptions = tokenRequests(exchanges, 'as', JWT_BEARER)
   assert.ok(redemptions.length > 0, 'no jwt-bearer request at the AS')
-  for (const redemption of redemptions) assert.ok(idJags.includes(form(redemption).get('assertion') ?? ''), 'the assertion at the AS is an ID-JAG the IdP issued')
+  for (const redemption of redemptions)
+    assert.ok(
+      idJags.includes(form(redemption).get('assertion') ?? ''),
+      'the assertion at the AS is an ID-JAG the IdP issued',
+    )
   const accessTokens = redemptions.filter((e) => e.status === 200).map((e) => String(json(e).access_token))
   const mcpCalls = exchanges.filter((e) => e.via === 'mcp' && new URL(e.path, urls.rs).pathname === '/mcp')
   assert.ok(mcpCalls.length > 0, 'no request to the MCP server')
   for (const call of mcpCalls) {
-    assert.ok(accessTokens.includes(call.requestHeaders.authorization?.replace(/^Bearer /, '') ?? ''), `${call.method} /mcp carried an access token the AS issued in this run`)
+    assert.ok(
+      accessTokens.includes(call.requestHeaders.authorization?.replace(/^Bearer /, '') ?? ''),
+      `${call.method} /mcp carried an access token the AS issued in this run`,
+    )
   }
-  const signIns = exchanges.filter((e) => e.via === 'idp' && e.method === 'POST' && e.path === '/token' && form(e).get('grant_type') === 'authorization_code' && e.status === 200)
-  const signInTokens = signIns.flatMap((e) => [json(e).id_token, json(e).refresh_token, json(e).access_token]).filter((t): t is string => typeof t === 'string')
+  const signIns = exchanges.filter(
+    (e) =>
+      e.via === 'idp' &&
+      e.method === 'POST' &&
+      e.path === '/token' &&
+      form(e).get('grant_type') === 'authorization_code' &&
+      e.status === 200,
+  )
+  const signInTokens = signIns
+    .flatMap((e) => [json(e).id_token, json(e).refresh_token, json(e).access_token])
+    .filter((t): t is string => typeof t === 'string')
   return {
     credentials: [...signInTokens, ...idJags, ...accessTokens, IDP_CLIENT.clientSecret, AS_CLIENT.clientSecret],
   }
@@ -152,7 +227,9 @@ describe('the MCP Inspector CLI, alice (engineering: tasks.read tasks.write)', (
     assert.equal(authorization.searchParams.get('scope'), 'openid offline_access')
     assert.equal(authorization.searchParams.get('prompt'), 'consent')
     assert.equal(authorization.searchParams.has('nonce'), false) // deviation (CL-14 SHOULD): no nonce; docs/interop.md
-    const [signIn] = exchanges.filter((e) => e.via === 'idp' && e.path === '/token' && form(e).get('grant_type') === 'authorization_code')
+    const [signIn] = exchanges.filter(
+      (e) => e.via === 'idp' && e.path === '/token' && form(e).get('grant_type') === 'authorization_code',
+    )
     assert.equal(signIn?.status, 200)
     assert.ok((form(signIn!).get('code_verifier') ?? '').length >= 43)
     // The code exchange authenticates with client_secret_basic, the token exchange below with
@@ -191,7 +268,8 @@ describe('the MCP Inspector CLI, alice (engineering: tasks.read tasks.write)', (
     }
     const { credentials } = assertChain(exchanges)
     // CL-34: nothing it obtained or holds appears in what it printed.
-    for (const credential of credentials) assert.equal(`${run.stdout}${run.stderr}`.includes(credential), false, 'a credential in the Inspector output')
+    for (const credential of credentials)
+      assert.equal(`${run.stdout}${run.stderr}`.includes(credential), false, 'a credential in the Inspector output')
   })
 
   test('CL-05 CL-20 deviation: the Inspector picks the audience from the protected resource metadata and asks the IdP before it ever reads the AS metadata', async () => {
@@ -202,14 +280,20 @@ describe('the MCP Inspector CLI, alice (engineering: tasks.read tasks.write)', (
     const exchange = at((e) => e.via === 'idp' && e.path === '/token' && form(e).get('grant_type') === TOKEN_EXCHANGE)
     const asMetadata = at((e) => e.via === 'as' && e.path.startsWith('/.well-known/'))
     assert.ok(prm >= 0 && exchange > prm, 'the PRM is read before the token exchange')
-    assert.ok(asMetadata > exchange, 'the AS metadata (and its issuer) is read only after the token exchange, to find the AS token endpoint')
+    assert.ok(
+      asMetadata > exchange,
+      'the AS metadata (and its issuer) is read only after the token exchange, to find the AS token endpoint',
+    )
   })
 
   test('CL-24 CL-44 a later run needs no sign-in: it reuses the kept ID token, but exchanges it for a fresh ID-JAG on every run', async () => {
     const added = await inspect(home, callTool('add_task', { title: 'Try the Inspector' }))
     assert.equal(added.run.code, 0, output(added.run))
     assert.equal(added.run.navigations.length, 0) // no browser
-    assert.equal((toolResult(added.run).structuredContent?.task as { title?: string } | undefined)?.title, 'Try the Inspector')
+    assert.equal(
+      (toolResult(added.run).structuredContent?.task as { title?: string } | undefined)?.title,
+      'Try the Inspector',
+    )
     assert.equal(tokenRequests(added.wire, 'idp', TOKEN_EXCHANGE).length, 1) // a kept, unexpired access token is not reused across runs
     assert.equal(tokenRequests(added.wire, 'idp', 'authorization_code').length, 0)
     assertChain(added.wire)
@@ -217,7 +301,10 @@ describe('the MCP Inspector CLI, alice (engineering: tasks.read tasks.write)', (
     const listed = await inspect(home, callTool('list_tasks'))
     assert.equal(listed.run.code, 0, output(listed.run))
     const tasks = toolResult(listed.run).structuredContent?.tasks as Array<{ title: string }> | undefined
-    assert.deepEqual(tasks?.map((task) => task.title), ['Try the Inspector'])
+    assert.deepEqual(
+      tasks?.map((task) => task.title),
+      ['Try the Inspector'],
+    )
     assertChain(listed.wire)
   })
 })
@@ -229,19 +316,24 @@ describe('the MCP Inspector CLI, bob (sales: tasks.read)', () => {
     const { run, wire: exchanges } = await inspect(home, callTool('list_tasks'), browserSigningIn('bob'))
     assert.equal(run.code, 0, output(run))
     assert.deepEqual(toolResult(run).structuredContent?.tasks, [])
-    const scopes = (list: RecordedExchange[]) => list.map((e) => ({ asked: form(e).get('scope'), granted: json(e).scope }))
+    const scopes = (list: RecordedExchange[]) =>
+      list.map((e) => ({ asked: form(e).get('scope'), granted: json(e).scope }))
     const atIdp = scopes(tokenRequests(exchanges, 'idp', TOKEN_EXCHANGE))
     const atAs = scopes(tokenRequests(exchanges, 'as', JWT_BEARER))
     // The first mint asks both servers for the PRM's scopes_supported: at the AS, not the narrower scope
     // the IdP has just returned (as the SDK, docs/interop.md). Later mints ask for the scope granted.
     assert.deepEqual(atIdp[0], { asked: 'tasks.read tasks.write', granted: 'tasks.read' }) // IDP-17: what sales may have
     assert.deepEqual(atAs[0], { asked: 'tasks.read tasks.write', granted: 'tasks.read' }) // AS-27: ID-JAG ∩ requested
-    for (const later of [...atIdp.slice(1), ...atAs.slice(1)]) assert.deepEqual(later, { asked: 'tasks.read', granted: 'tasks.read' })
+    for (const later of [...atIdp.slice(1), ...atAs.slice(1)])
+      assert.deepEqual(later, { asked: 'tasks.read', granted: 'tasks.read' })
     assertChain(exchanges)
   })
 
-  test('RS-07 CL-46 bob\'s add_task is refused with 403 insufficient_scope; with --stored-auth-only the CLI stops with auth_required', async () => {
-    const { run, wire: exchanges } = await inspect(home, [...callTool('add_task', { title: 'x' }), '--stored-auth-only'])
+  test("RS-07 CL-46 bob's add_task is refused with 403 insufficient_scope; with --stored-auth-only the CLI stops with auth_required", async () => {
+    const { run, wire: exchanges } = await inspect(home, [
+      ...callTool('add_task', { title: 'x' }),
+      '--stored-auth-only',
+    ])
     assert.equal(run.code, 3, output(run)) // the CLI's exit code for auth_required
     assert.match(run.stderr, /"code":"auth_required"/)
     assert.equal(run.stdout, '')
@@ -252,7 +344,10 @@ describe('the MCP Inspector CLI, bob (sales: tasks.read)', () => {
     assert.match(challenge, /error="insufficient_scope"/)
     assert.match(challenge, /scope="tasks\.write"/)
     assert.match(challenge, new RegExp(`resource_metadata="${protectedResourceMetadataUrl(urls.rs)}"`))
-    assert.equal(exchanges.filter((e) => e.via === 'mcp' && e.status === 200 && e.requestBody.includes('"add_task"')).length, 0) // the tool never ran
+    assert.equal(
+      exchanges.filter((e) => e.via === 'mcp' && e.status === 200 && e.requestBody.includes('"add_task"')).length,
+      0,
+    ) // the tool never ran
   })
 
   test('deviation: without --stored-auth-only the CLI cannot step up under EMA: it asks the user to open mcp-inspector:ema-step-up, which is no URL, and waits', async () => {
@@ -266,9 +361,16 @@ describe('the MCP Inspector CLI, bob (sales: tasks.read)', () => {
 
 describe('the MCP Inspector CLI, carol (no group)', () => {
   test('IDP-55 CL-35 carol signs in, and the IdP refuses the exchange with access_denied: nothing reaches the AS token endpoint or the MCP server', async () => {
-    const { run, wire: exchanges } = await inspect(inspectorHome('carol'), callTool('whoami'), browserSigningIn('carol'))
+    const { run, wire: exchanges } = await inspect(
+      inspectorHome('carol'),
+      callTool('whoami'),
+      browserSigningIn('carol'),
+    )
     assert.equal(run.code, 1, output(run))
-    assert.match(run.stderr, /Token exchange failed: access_denied - Acme policy does not allow carol to use http:\/\/localhost:5303\/mcp/)
+    assert.match(
+      run.stderr,
+      /Token exchange failed: access_denied - Acme policy does not allow carol to use http:\/\/localhost:5303\/mcp/,
+    )
     assert.equal(run.stdout, '')
     const refusals = tokenRequests(exchanges, 'idp', TOKEN_EXCHANGE)
     assert.equal(refusals.length, 1)

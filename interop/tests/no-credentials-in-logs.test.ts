@@ -14,9 +14,17 @@ const IDP_SECRET = 'acme-agent-idp-secret'
 const AS_SECRET = 'acme-agent-as-secret'
 const form = (params: Record<string, string>) => new URLSearchParams(params)
 /** Signs a user in at the IdP as acme-agent (client_secret_basic) and returns the ID token. */
-const idTokenOf = async (username: string, password: string) => (await signInAtIdp({
-  idp: urls.idp, clientId: 'acme-agent', redirectUri: `${urls.client}/callback`, clientAuth: clientSecretBasic('acme-agent', IDP_SECRET), username, password,
-})).id_token
+const idTokenOf = async (username: string, password: string) =>
+  (
+    await signInAtIdp({
+      idp: urls.idp,
+      clientId: 'acme-agent',
+      redirectUri: `${urls.client}/callback`,
+      clientAuth: clientSecretBasic('acme-agent', IDP_SECRET),
+      username,
+      password,
+    })
+  ).id_token
 
 let roles: RunningRoles
 before(async () => {
@@ -26,24 +34,40 @@ after(async () => {
   await roles.stop()
 })
 
-async function postForm(url: string, params: Record<string, string>, authorization: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: form(params) })
+async function postForm(
+  url: string,
+  params: Record<string, string>,
+  authorization: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    body: form(params),
+  })
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
 async function exchange(idToken: string, secret = IDP_SECRET) {
-  return postForm(`${urls.idp}/token`, {
-    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-    requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
-    subject_token: idToken,
-    subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
-    audience: urls.as,
-    resource: urls.rs,
-  }, basic('acme-agent', secret))
+  return postForm(
+    `${urls.idp}/token`,
+    {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
+      subject_token: idToken,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+      audience: urls.as,
+      resource: urls.rs,
+    },
+    basic('acme-agent', secret),
+  )
 }
 
 async function redeem(idJag: string, secret = AS_SECRET) {
-  return postForm(`${urls.as}/token`, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: idJag, resource: urls.rs }, basic('acme-agent-tasks', secret))
+  return postForm(
+    `${urls.as}/token`,
+    { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: idJag, resource: urls.rs },
+    basic('acme-agent-tasks', secret),
+  )
 }
 
 async function mcp(token: string, body: unknown, sessionId?: string): Promise<Response> {
@@ -61,7 +85,12 @@ async function mcp(token: string, body: unknown, sessionId?: string): Promise<Re
 }
 
 test('SEC-05 CL-34 no role logs a token, assertion, secret or password during the whole chain and its refusals', async () => {
-  const credentials: Record<string, string> = { IDP_SECRET, AS_SECRET, 'alice-password': 'alice-password', 'carol-password': 'carol-password' }
+  const credentials: Record<string, string> = {
+    IDP_SECRET,
+    AS_SECRET,
+    'alice-password': 'alice-password',
+    'carol-password': 'carol-password',
+  }
 
   const idToken = await idTokenOf('alice', 'alice-password')
   credentials['ID token'] = idToken
@@ -74,26 +103,47 @@ test('SEC-05 CL-34 no role logs a token, assertion, secret or password during th
   const accessToken = String(redeemed.body.access_token)
   credentials['access token'] = accessToken
 
-  const init = await mcp(accessToken, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'log-test', version: '1' } } })
+  const init = await mcp(accessToken, {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'log-test', version: '1' } },
+  })
   assert.equal(init.status, 200)
   const sessionId = init.headers.get('mcp-session-id') ?? ''
   await init.body?.cancel()
   credentials['MCP session id'] = sessionId
-  const call = await mcp(accessToken, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } }, sessionId)
+  const call = await mcp(
+    accessToken,
+    { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } },
+    sessionId,
+  )
   assert.equal(call.status, 200)
   await call.body?.cancel()
 
   // Step 8 (OBO-01): the MCP server's on-behalf-of exchange at the AS and its calls to the Tasks API.
-  for (const [id, name, args] of [[5, 'list_tasks', {}], [6, 'add_task', { title: 'logged, never its token' }]] as const) {
-    const tool = await mcp(accessToken, { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }, sessionId)
+  for (const [id, name, args] of [
+    [5, 'list_tasks', {}],
+    [6, 'add_task', { title: 'logged, never its token' }],
+  ] as const) {
+    const tool = await mcp(
+      accessToken,
+      { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } },
+      sessionId,
+    )
     assert.equal(tool.status, 200)
     assert.doesNotMatch(await tool.text(), /"isError":true/)
   }
   const exchangeConfig = mcpServerExchangeConfig()
   if (exchangeConfig.clientSecret !== undefined) credentials['tasks-mcp-server secret'] = exchangeConfig.clientSecret
-  const exchanged = await createTokenExchanger(exchangeConfig).exchange({ subjectToken: accessToken, user: 'alice', scope: 'tasks.read' })
+  const exchanged = await createTokenExchanger(exchangeConfig).exchange({
+    subjectToken: accessToken,
+    user: 'alice',
+    scope: 'tasks.read',
+  })
   credentials['exchanged (downstream) token'] = exchanged.accessToken
-  const tasksApi = (path: string, token: string) => fetch(`${urls.tasksApi}${path}`, { headers: { authorization: `Bearer ${token}` } })
+  const tasksApi = (path: string, token: string) =>
+    fetch(`${urls.tasksApi}${path}`, { headers: { authorization: `Bearer ${token}` } })
   assert.equal((await tasksApi('/whoami', exchanged.accessToken)).status, 200)
   assert.equal((await tasksApi('/tasks', accessToken)).status, 401) // passthrough of the inbound token, refused and logged
   assert.equal((await tasksApi('/tasks', `${exchanged.accessToken}x`)).status, 401)

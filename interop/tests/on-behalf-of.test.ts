@@ -16,7 +16,11 @@ after(async () => {
   await roles.stop()
 })
 
-const issuedCount = () => roles.output().split('\n').filter((line) => line.includes(ISSUED)).length
+const issuedCount = () =>
+  roles
+    .output()
+    .split('\n')
+    .filter((line) => line.includes(ISSUED)).length
 
 test('OBO-01 OBO-18 the inbound MCP access token passed through to the Tasks API is refused: 401 invalid_token (wrong audience)', async () => {
   const { accessToken } = await mcpAccessTokenOf('alice', 'alice-password')
@@ -30,12 +34,26 @@ test('OBO-01 OBO-18 the inbound MCP access token passed through to the Tasks API
 
 test('OBO-12 OBO-13 the exchanged token works at the Tasks API: same sub, aud the Tasks API, act = tasks-mcp-server acting for acme-agent-tasks', async () => {
   const { accessToken } = await mcpAccessTokenOf('alice', 'alice-password')
-  const exchanged = await createTokenExchanger(mcpServerExchangeConfig()).exchange({ subjectToken: accessToken, user: 'alice', scope: 'tasks.read' })
+  const exchanged = await createTokenExchanger(mcpServerExchangeConfig()).exchange({
+    subjectToken: accessToken,
+    user: 'alice',
+    scope: 'tasks.read',
+  })
   const res = await fetch(`${urls.tasksApi}/whoami`, { headers: { authorization: `Bearer ${exchanged.accessToken}` } })
   assert.equal(res.status, 200)
-  assert.deepEqual(await res.json(), { sub: 'acme|u-1001', actor: 'tasks-mcp-server', actors_chain: ['tasks-mcp-server', 'acme-agent-tasks'], client_id: 'tasks-mcp-server', scope: 'tasks.read' })
+  assert.deepEqual(await res.json(), {
+    sub: 'acme|u-1001',
+    actor: 'tasks-mcp-server',
+    actors_chain: ['tasks-mcp-server', 'acme-agent-tasks'],
+    client_id: 'tasks-mcp-server',
+    scope: 'tasks.read',
+  })
   // OBO-06: tasks.read only, so the write route refuses it.
-  const write = await fetch(`${urls.tasksApi}/tasks`, { method: 'POST', headers: { authorization: `Bearer ${exchanged.accessToken}`, 'content-type': 'application/json' }, body: '{"title":"no"}' })
+  const write = await fetch(`${urls.tasksApi}/tasks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${exchanged.accessToken}`, 'content-type': 'application/json' },
+    body: '{"title":"no"}',
+  })
   assert.equal(write.status, 403)
   assert.match(write.headers.get('www-authenticate') ?? '', /error="insufficient_scope".*scope="tasks.write"/)
 })
@@ -44,7 +62,9 @@ test('OBO-17 single flight through the real MCP server: 50 concurrent list_tasks
   const { accessToken } = await mcpAccessTokenOf('alice', 'alice-password')
   const session = await openMcpSession(accessToken)
   const before = issuedCount()
-  const answers = await Promise.all(Array.from({ length: 50 }, () => session.call('tools/call', { name: 'list_tasks', arguments: {} })))
+  const answers = await Promise.all(
+    Array.from({ length: 50 }, () => session.call('tools/call', { name: 'list_tasks', arguments: {} })),
+  )
   for (const answer of answers) {
     assert.equal(answer.status, 200)
     const result = answer.message?.result as { isError?: boolean; structuredContent?: { tasks?: unknown } } | undefined
@@ -58,8 +78,14 @@ test('OBO-17 single flight through the real MCP server: 50 concurrent list_tasks
 test('OBO-13 alice adds a task through the MCP server; the Tasks API records tasks-mcp-server acting for her', async () => {
   const { accessToken } = await mcpAccessTokenOf('alice', 'alice-password')
   const session = await openMcpSession(accessToken)
-  const answer = await session.call('tools/call', { name: 'add_task', arguments: { title: 'interop on behalf of alice' } })
-  const result = answer.message?.result as { isError?: boolean; structuredContent?: { task?: { added_by?: Record<string, unknown> } } }
+  const answer = await session.call('tools/call', {
+    name: 'add_task',
+    arguments: { title: 'interop on behalf of alice' },
+  })
+  const result = answer.message?.result as {
+    isError?: boolean
+    structuredContent?: { task?: { added_by?: Record<string, unknown> } }
+  }
   assert.notEqual(result.isError, true, JSON.stringify(answer.message))
   assert.equal(result.structuredContent?.task?.added_by?.['sub'], 'acme|u-1001')
   assert.equal(result.structuredContent?.task?.added_by?.['actor'], 'tasks-mcp-server')

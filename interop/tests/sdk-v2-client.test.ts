@@ -41,7 +41,12 @@ after(async () => {
 
 async function tokenEndpointOf(metadataUrl: string): Promise<string> {
   const json: unknown = await (await fetch(metadataUrl)).json()
-  if (typeof json !== 'object' || json === null || !('token_endpoint' in json) || typeof json.token_endpoint !== 'string') {
+  if (
+    typeof json !== 'object' ||
+    json === null ||
+    !('token_endpoint' in json) ||
+    typeof json.token_endpoint !== 'string'
+  ) {
     throw new Error(`no token_endpoint at ${metadataUrl}`)
   }
   return json.token_endpoint
@@ -49,7 +54,15 @@ async function tokenEndpointOf(metadataUrl: string): Promise<string> {
 
 async function idTokenOf(user: { username: string; password: string }): Promise<string> {
   const clientAuth = clientSecretBasic(IDP_CLIENT.clientId, IDP_CLIENT.clientSecret)
-  return (await signInAtIdp({ idp: urls.idp, clientId: IDP_CLIENT.clientId, redirectUri: `${urls.client}/callback`, clientAuth, ...user })).id_token
+  return (
+    await signInAtIdp({
+      idp: urls.idp,
+      clientId: IDP_CLIENT.clientId,
+      redirectUri: `${urls.client}/callback`,
+      clientAuth,
+      ...user,
+    })
+  ).id_token
 }
 
 async function sessionOf(user: { username: string; password: string }, extra: Partial<CrossAppAccessOptions> = {}) {
@@ -150,7 +163,12 @@ describe('official MCP TypeScript SDK v2 client (@modelcontextprotocol/client 2.
       assert.equal(added.task.title, title)
       const listed = structured(await session.client.callTool({ name: 'list_tasks', arguments: {} }))
       assert.ok(Array.isArray(listed.tasks), JSON.stringify(listed))
-      assert.ok(listed.tasks.some((task: unknown) => typeof task === 'object' && task !== null && 'title' in task && task.title === title), JSON.stringify(listed))
+      assert.ok(
+        listed.tasks.some(
+          (task: unknown) => typeof task === 'object' && task !== null && 'title' in task && task.title === title,
+        ),
+        JSON.stringify(listed),
+      )
       // One ID-JAG and one access token served both calls.
       assert.equal(session.recorder.tokenRequests(idpTokenEndpoint).length, 1)
       assert.equal(session.recorder.tokenRequests(asTokenEndpoint).length, 1)
@@ -175,12 +193,17 @@ describe('official MCP TypeScript SDK v2 client (@modelcontextprotocol/client 2.
       const listed = structured(await session.client.callTool({ name: 'list_tasks', arguments: {} }))
       assert.ok(Array.isArray(listed.tasks), JSON.stringify(listed))
 
-      const error = await rejectionOf(session.client.callTool({ name: 'add_task', arguments: { title: 'bob should not add this' } }))
+      const error = await rejectionOf(
+        session.client.callTool({ name: 'add_task', arguments: { title: 'bob should not add this' } }),
+      )
       assert.ok(error instanceof Error, String(error))
       assert.match(String(error.message), /403|insufficient_scope|tasks\.write/)
       // CL-46: one step-up (a fresh ID-JAG for the challenged scope), which policy narrows again; no loop.
       assert.equal(session.recorder.tokenRequests(idpTokenEndpoint).length, 2)
-      assert.equal(claimsOf(session.recorder.tokenRequests(asTokenEndpoint)[1]?.form?.get('assertion') ?? '').scope, 'tasks.read')
+      assert.equal(
+        claimsOf(session.recorder.tokenRequests(asTokenEndpoint)[1]?.form?.get('assertion') ?? '').scope,
+        'tasks.read',
+      )
     } finally {
       await session.close()
     }
@@ -189,21 +212,35 @@ describe('official MCP TypeScript SDK v2 client (@modelcontextprotocol/client 2.
   test('RS-07 bob with a tasks.read token (exchangeJwtAuthGrant, no scope): list_tasks works, add_task gets 403 insufficient_scope and the SDK throws InsufficientScopeError naming tasks.write', async () => {
     const idToken = await idTokenOf(USERS.bob)
     const { jwtAuthGrant } = await requestJwtAuthorizationGrant({
-      tokenEndpoint: idpTokenEndpoint, audience: urls.as, resource: urls.rs, idToken, ...IDP_CLIENT,
+      tokenEndpoint: idpTokenEndpoint,
+      audience: urls.as,
+      resource: urls.rs,
+      idToken,
+      ...IDP_CLIENT,
     })
     const tokens = await exchangeJwtAuthGrant({ tokenEndpoint: asTokenEndpoint, jwtAuthGrant, ...AS_CLIENT })
     assert.equal(tokens.scope, 'tasks.read')
     const recorder = recordRequests()
     const client = new Client({ name: 'interop-sdk-v2', version: '2.4.0' })
     // A minimal AuthProvider (a bearer token, no OAuth flow): the SDK cannot step up, so it throws.
-    await client.connect(new StreamableHTTPClientTransport(new URL(urls.rs), { authProvider: { token: async () => tokens.access_token }, fetch: recorder.fetch }))
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(urls.rs), {
+        authProvider: { token: async () => tokens.access_token },
+        fetch: recorder.fetch,
+      }),
+    )
     try {
       const listed = structured(await client.callTool({ name: 'list_tasks', arguments: {} }))
       assert.ok(Array.isArray(listed.tasks))
-      const error = await rejectionOf(client.callTool({ name: 'add_task', arguments: { title: 'should not be added' } }))
+      const error = await rejectionOf(
+        client.callTool({ name: 'add_task', arguments: { title: 'should not be added' } }),
+      )
       assert.ok(error instanceof InsufficientScopeError, `expected InsufficientScopeError, got ${String(error)}`)
       assert.equal(error.requiredScope, 'tasks.write')
-      assert.equal(error.resourceMetadataUrl?.toString(), 'http://localhost:5203/.well-known/oauth-protected-resource/mcp')
+      assert.equal(
+        error.resourceMetadataUrl?.toString(),
+        'http://localhost:5203/.well-known/oauth-protected-resource/mcp',
+      )
       assert.deepEqual(recorder.requests.filter((r) => r.url.href === urls.rs && r.status === 403).length, 1)
     } finally {
       await client.close()
@@ -213,13 +250,22 @@ describe('official MCP TypeScript SDK v2 client (@modelcontextprotocol/client 2.
   test('IDP-55 CL-35 carol (no group): our IdP refuses with access_denied; the SDK throws a plain Error naming it and never calls the AS', async () => {
     const idToken = await idTokenOf(USERS.carol)
     let recorded: RequestRecorder | undefined
-    const error = await rejectionOf((async () => {
-      const session = await connectWithCrossAppAccess({
-        serverUrl: urls.rs, idpTokenEndpoint, idToken, idpClient: IDP_CLIENT, asClient: AS_CLIENT, expectedIssuer: urls.as,
-        onRecorder: (r) => { recorded = r },
-      })
-      await session.close()
-    })())
+    const error = await rejectionOf(
+      (async () => {
+        const session = await connectWithCrossAppAccess({
+          serverUrl: urls.rs,
+          idpTokenEndpoint,
+          idToken,
+          idpClient: IDP_CLIENT,
+          asClient: AS_CLIENT,
+          expectedIssuer: urls.as,
+          onRecorder: (r) => {
+            recorded = r
+          },
+        })
+        await session.close()
+      })(),
+    )
     assert.ok(error instanceof Error)
     assert.ok(!(error instanceof OAuthError), 'the SDK folds the IdP refusal into a plain Error')
     assert.match(error.message, /^Token exchange failed: access_denied - /)
@@ -230,10 +276,14 @@ describe('official MCP TypeScript SDK v2 client (@modelcontextprotocol/client 2.
     assert.equal(recorded.tokenRequests(asTokenEndpoint).length, 0)
   })
 
-  test('AS-25 CL-36 the SDK\'s standalone exchangeJwtAuthGrant (grant_type + assertion only, no resource, no scope) gets a token for our only MCP server', async () => {
+  test("AS-25 CL-36 the SDK's standalone exchangeJwtAuthGrant (grant_type + assertion only, no resource, no scope) gets a token for our only MCP server", async () => {
     const idToken = await idTokenOf(USERS.alice)
     const { jwtAuthGrant } = await requestJwtAuthorizationGrant({
-      tokenEndpoint: idpTokenEndpoint, audience: urls.as, resource: urls.rs, idToken, ...IDP_CLIENT,
+      tokenEndpoint: idpTokenEndpoint,
+      audience: urls.as,
+      resource: urls.rs,
+      idToken,
+      ...IDP_CLIENT,
     })
     let sent: { authorization: string | null; form: URLSearchParams } | undefined
     const tokens = await exchangeJwtAuthGrant({
@@ -241,7 +291,10 @@ describe('official MCP TypeScript SDK v2 client (@modelcontextprotocol/client 2.
       jwtAuthGrant,
       ...AS_CLIENT,
       fetchFn: async (input, init) => {
-        sent = { authorization: new Headers(init?.headers).get('authorization'), form: new URLSearchParams(String(init?.body)) }
+        sent = {
+          authorization: new Headers(init?.headers).get('authorization'),
+          form: new URLSearchParams(String(init?.body)),
+        }
         return fetch(input, init)
       },
     })
@@ -256,7 +309,11 @@ describe('official MCP TypeScript SDK v2 client (@modelcontextprotocol/client 2.
 
     // The MCP server accepts it (RS-10), through the SDK transport with a static bearer header.
     const client = new Client({ name: 'interop-sdk-v2', version: '2.4.0' })
-    await client.connect(new StreamableHTTPClientTransport(new URL(urls.rs), { requestInit: { headers: { Authorization: `Bearer ${tokens.access_token}` } } }))
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(urls.rs), {
+        requestInit: { headers: { Authorization: `Bearer ${tokens.access_token}` } },
+      }),
+    )
     try {
       const whoami = structured(await client.callTool({ name: 'whoami', arguments: {} }))
       assert.equal(whoami.subject, 'acme|u-1001')
@@ -268,16 +325,27 @@ describe('official MCP TypeScript SDK v2 client (@modelcontextprotocol/client 2.
   test('AS-08 a wrong client secret at the AS: 401 invalid_client; the SDK retries auth once (a second ID-JAG) and throws OAuthError invalid_client', async () => {
     const idToken = await idTokenOf(USERS.alice)
     let recorded: RequestRecorder | undefined
-    const error = await rejectionOf(connectWithCrossAppAccess({
-      serverUrl: urls.rs, idpTokenEndpoint, idToken, idpClient: IDP_CLIENT, expectedIssuer: urls.as,
-      asClient: { clientId: AS_CLIENT.clientId, clientSecret: 'wrong-secret' },
-      onRecorder: (r) => { recorded = r },
-    }))
+    const error = await rejectionOf(
+      connectWithCrossAppAccess({
+        serverUrl: urls.rs,
+        idpTokenEndpoint,
+        idToken,
+        idpClient: IDP_CLIENT,
+        expectedIssuer: urls.as,
+        asClient: { clientId: AS_CLIENT.clientId, clientSecret: 'wrong-secret' },
+        onRecorder: (r) => {
+          recorded = r
+        },
+      }),
+    )
     assert.ok(error instanceof OAuthError, `expected OAuthError, got ${String(error)}`)
     assert.equal(error.code, 'invalid_client')
     assert.ok(recorded)
     const redeems = recorded.tokenRequests(asTokenEndpoint)
-    assert.deepEqual(redeems.map((r) => r.status), [401, 401])
+    assert.deepEqual(
+      redeems.map((r) => r.status),
+      [401, 401],
+    )
     assert.equal(recorded.tokenRequests(idpTokenEndpoint).length, 2, 'each attempt spends a fresh ID-JAG')
   })
 

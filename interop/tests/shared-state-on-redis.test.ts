@@ -16,8 +16,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import {
-  appFolder, basicAuthorization, clientSecretBasic, ensureDeploymentKeys, signInAtIdp, startRedisServer, startRoles,
-  type RoleSpec, type RunningRedisServer, type RunningRole, type RunningRoles,
+  appFolder,
+  basicAuthorization,
+  clientSecretBasic,
+  ensureDeploymentKeys,
+  signInAtIdp,
+  startRedisServer,
+  startRoles,
+  type RoleSpec,
+  type RunningRedisServer,
+  type RunningRole,
+  type RunningRoles,
 } from '@ema/demo-kit'
 
 const CLIENT = 'http://localhost:5700'
@@ -37,15 +46,21 @@ let redis: RunningRedisServer
 let env: NodeJS.ProcessEnv
 const running: RunningRoles[] = []
 
-const spec = (name: string, folder: string, url: string, extra: Record<string, string> = {}): { spec: RoleSpec; env: NodeJS.ProcessEnv } => ({
+const spec = (
+  name: string,
+  folder: string,
+  url: string,
+  extra: Record<string, string> = {},
+): { spec: RoleSpec; env: NodeJS.ProcessEnv } => ({
   spec: { name, cwd: appFolder(folder), port: Number(new URL(url).port), readyUrl: `${url}/readyz` },
   env: { ...env, ...extra },
 })
 
 async function start(name: 'idp' | 'as-a' | 'as-b'): Promise<RunningRole> {
-  const { spec: roleSpec, env: roleEnv } = name === 'idp'
-    ? spec('idp', 'idp', IDP)
-    : spec(name, 'authorization-server', name === 'as-a' ? AS : AS_B, { AS_PORT: name === 'as-a' ? '5702' : '5703' })
+  const { spec: roleSpec, env: roleEnv } =
+    name === 'idp'
+      ? spec('idp', 'idp', IDP)
+      : spec(name, 'authorization-server', name === 'as-a' ? AS : AS_B, { AS_PORT: name === 'as-a' ? '5702' : '5703' })
   const roles = await startRoles([roleSpec], { env: roleEnv, outputLimit: 20_000 })
   running.push(roles)
   return roles.roles[0]!
@@ -81,7 +96,11 @@ after(async () => {
   await redis.stop()
 })
 
-async function post(url: string, auth: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+async function post(
+  url: string,
+  auth: string,
+  form: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
@@ -91,16 +110,29 @@ async function post(url: string, auth: string, form: Record<string, string>): Pr
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
 }
 
-const signIn = () => signInAtIdp({
-  idp: IDP, clientId: 'acme-agent', redirectUri: `${CLIENT}/callback`, username: 'alice', password: 'alice-password',
-  scope: 'openid profile email offline_access', prompt: 'consent', clientAuth: clientSecretBasic('acme-agent', 'acme-agent-idp-secret'),
-})
+const signIn = () =>
+  signInAtIdp({
+    idp: IDP,
+    clientId: 'acme-agent',
+    redirectUri: `${CLIENT}/callback`,
+    username: 'alice',
+    password: 'alice-password',
+    scope: 'openid profile email offline_access',
+    prompt: 'consent',
+    clientAuth: clientSecretBasic('acme-agent', 'acme-agent-idp-secret'),
+  })
 
 /** RFC 8693 at the IdP: a subject token → an ID-JAG for the AS and Tasks. */
-const requestIdJag = (subjectToken: string, subjectTokenType = URN.ID_TOKEN) => post(`${IDP}/token`, basicAuthorization('acme-agent', 'acme-agent-idp-secret'), {
-  grant_type: URN.TOKEN_EXCHANGE, subject_token: subjectToken, subject_token_type: subjectTokenType,
-  requested_token_type: URN.ID_JAG, audience: AS, resource: RS, scope: 'tasks.read',
-})
+const requestIdJag = (subjectToken: string, subjectTokenType = URN.ID_TOKEN) =>
+  post(`${IDP}/token`, basicAuthorization('acme-agent', 'acme-agent-idp-secret'), {
+    grant_type: URN.TOKEN_EXCHANGE,
+    subject_token: subjectToken,
+    subject_token_type: subjectTokenType,
+    requested_token_type: URN.ID_JAG,
+    audience: AS,
+    resource: RS,
+    scope: 'tasks.read',
+  })
 
 async function idJag(subjectToken: string): Promise<string> {
   const answer = await requestIdJag(subjectToken)
@@ -109,13 +141,20 @@ async function idJag(subjectToken: string): Promise<string> {
 }
 
 /** RFC 7523 at one AS instance. */
-const redeem = (instance: string, assertion: string) => post(`${instance}/token`, basicAuthorization('acme-agent-tasks', 'acme-agent-as-secret'), {
-  grant_type: URN.JWT_BEARER, assertion,
-})
+const redeem = (instance: string, assertion: string) =>
+  post(`${instance}/token`, basicAuthorization('acme-agent-tasks', 'acme-agent-as-secret'), {
+    grant_type: URN.JWT_BEARER,
+    assertion,
+  })
 
 const waitReady = async (url: string) => {
   const deadline = Date.now() + 10_000
-  while ((await fetch(`${url}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+  while (
+    (await fetch(`${url}/readyz`).then(
+      (r) => r.status,
+      () => 0,
+    )) !== 200
+  ) {
     assert.ok(Date.now() < deadline, `${url} ready again within 10 s`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -152,7 +191,11 @@ test('IDP-04 a kept sign-in (the refresh token as subject_token, as the agent CL
   idp = await start('idp')
   const answer = await requestIdJag(alice.refresh_token, URN.REFRESH_TOKEN)
   assert.equal(answer.status, 200, JSON.stringify(answer.body))
-  assert.equal((await redeem(AS_B, answer.body.access_token as string)).status, 200, 'the restarted IdP signs with the same keys')
+  assert.equal(
+    (await redeem(AS_B, answer.body.access_token as string)).status,
+    200,
+    'the restarted IdP signs with the same keys',
+  )
 })
 
 test('Redis stopped → 503 temporarily_unavailable OAuth bodies quickly (no 500, no hang), /readyz 503, /healthz 200; Redis back → served again without a restart', async () => {

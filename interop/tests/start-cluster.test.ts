@@ -14,7 +14,13 @@ import { test } from 'node:test'
 import { basicAuthorization, clientSecretBasic, signInAtIdp } from '@ema/demo-kit'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const URLS = { CLIENT_URL: 'http://localhost:5705', IDP_ISSUER: 'http://localhost:5706', AS_ISSUER: 'http://localhost:5707', RS_RESOURCE: 'http://localhost:5708/mcp', TASKS_API_URL: 'http://localhost:5709' }
+const URLS = {
+  CLIENT_URL: 'http://localhost:5705',
+  IDP_ISSUER: 'http://localhost:5706',
+  AS_ISSUER: 'http://localhost:5707',
+  RS_RESOURCE: 'http://localhost:5708/mcp',
+  TASKS_API_URL: 'http://localhost:5709',
+}
 const INSTANCES = ['http://localhost:5715', 'http://localhost:5716', 'http://localhost:5717', 'http://localhost:5718']
 
 test('npm run start:cluster: Redis, 2 IdP + 2 AS instances behind round-robin proxies and the other roles; the chain works; SIGTERM → exit 0', async () => {
@@ -32,8 +38,12 @@ test('npm run start:cluster: Redis, 2 IdP + 2 AS instances behind round-robin pr
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   try {
     const deadline = Date.now() + 60_000
@@ -46,17 +56,43 @@ test('npm run start:cluster: Redis, 2 IdP + 2 AS instances behind round-robin pr
     assert.equal(jwks.keys.length, 2, 'the IdP publishes both configured keys')
 
     const alice = await signInAtIdp({
-      idp: URLS.IDP_ISSUER, clientId: 'acme-agent', redirectUri: `${URLS.CLIENT_URL}/callback`, username: 'alice', password: 'alice-password',
+      idp: URLS.IDP_ISSUER,
+      clientId: 'acme-agent',
+      redirectUri: `${URLS.CLIENT_URL}/callback`,
+      username: 'alice',
+      password: 'alice-password',
       clientAuth: clientSecretBasic('acme-agent', 'acme-agent-idp-secret'),
     })
-    const form = (fields: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) })
-    const exchange = await fetch(`${URLS.IDP_ISSUER}/token`, { ...form({
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: alice.id_token, subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
-      requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag', audience: URLS.AS_ISSUER, resource: URLS.RS_RESOURCE, scope: 'tasks.read',
-    }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization('acme-agent', 'acme-agent-idp-secret') } })
+    const form = (fields: Record<string, string>) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    })
+    const exchange = await fetch(`${URLS.IDP_ISSUER}/token`, {
+      ...form({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: alice.id_token,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+        requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
+        audience: URLS.AS_ISSUER,
+        resource: URLS.RS_RESOURCE,
+        scope: 'tasks.read',
+      }),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basicAuthorization('acme-agent', 'acme-agent-idp-secret'),
+      },
+    })
     assert.equal(exchange.status, 200, await exchange.clone().text())
     const assertion = ((await exchange.json()) as { access_token: string }).access_token
-    const redeem = () => fetch(`${URLS.AS_ISSUER}/token`, { ...form({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization('acme-agent-tasks', 'acme-agent-as-secret') } })
+    const redeem = () =>
+      fetch(`${URLS.AS_ISSUER}/token`, {
+        ...form({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basicAuthorization('acme-agent-tasks', 'acme-agent-as-secret'),
+        },
+      })
     assert.equal((await redeem()).status, 200)
     assert.equal((await redeem()).status, 400, 'the replay, sent to the other instance by the proxy, is refused')
   } finally {

@@ -42,7 +42,12 @@ export interface LoadResult {
  * Runs `operation` on `concurrency` workers for `seconds`. `hasWork` is checked before each request;
  * false stops the workers early (a pool of single-use tokens ran out).
  */
-export async function runSlice(operation: Operation, seconds: number, concurrency: number, hasWork?: () => boolean): Promise<Slice> {
+export async function runSlice(
+  operation: Operation,
+  seconds: number,
+  concurrency: number,
+  hasWork?: () => boolean,
+): Promise<Slice> {
   const latencies: number[] = []
   let errors = 0
   let firstError: string | undefined
@@ -66,7 +71,13 @@ export async function runSlice(operation: Operation, seconds: number, concurrenc
     }
   }
   await Promise.all(Array.from({ length: concurrency }, (_, index) => worker(index)))
-  return { latencies, errors, ...(firstError === undefined ? {} : { firstError }), elapsedSeconds: (performance.now() - start) / 1000, endedEarly }
+  return {
+    latencies,
+    errors,
+    ...(firstError === undefined ? {} : { firstError }),
+    elapsedSeconds: (performance.now() - start) / 1000,
+    endedEarly,
+  }
 }
 
 /** Merges the slices of one row into its figures. */

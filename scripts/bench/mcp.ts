@@ -29,7 +29,11 @@ export async function openSession(endpoint: string, accessToken: string): Promis
       jsonrpc: '2.0',
       id: 0,
       method: 'initialize',
-      params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'ema-bench', version: '0.1.0' } },
+      params: {
+        protocolVersion: PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: 'ema-bench', version: '0.1.0' },
+      },
     }),
   })
   const text = await response.text()
@@ -51,7 +55,13 @@ export async function openSession(endpoint: string, accessToken: string): Promis
 }
 
 /** tools/call in the session; returns the tool's structuredContent, throws on any failure. */
-export async function callTool(endpoint: string, accessToken: string, session: McpSession, name: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+export async function callTool(
+  endpoint: string,
+  accessToken: string,
+  session: McpSession,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
   const id = session.nextId++
   const response = await fetch(endpoint, {
     method: 'POST',
@@ -61,9 +71,11 @@ export async function callTool(endpoint: string, accessToken: string, session: M
   const text = await response.text()
   if (response.status !== 200) throw new Error(`tools/call ${name}: ${response.status} ${text.slice(0, 300)}`)
   const answer = readResponse(text, response.headers.get('content-type'), id)
-  if (answer.error !== undefined) throw new Error(`tools/call ${name}: JSON-RPC error ${answer.error.code} ${answer.error.message}`)
+  if (answer.error !== undefined)
+    throw new Error(`tools/call ${name}: JSON-RPC error ${answer.error.code} ${answer.error.message}`)
   const result = answer.result
-  if (result === undefined || result['isError'] === true) throw new Error(`tools/call ${name}: tool error ${text.slice(0, 300)}`)
+  if (result === undefined || result['isError'] === true)
+    throw new Error(`tools/call ${name}: tool error ${text.slice(0, 300)}`)
   const structured = result['structuredContent']
   if (typeof structured !== 'object' || structured === null) throw new Error(`tools/call ${name}: no structuredContent`)
   return structured as Record<string, unknown>
@@ -71,7 +83,10 @@ export async function callTool(endpoint: string, accessToken: string, session: M
 
 /** The headers of every MCP request: JSON in, JSON or SSE out, the token, and the session once there is one. */
 export function headers(accessToken: string | undefined, session?: McpSession): Record<string, string> {
-  const out: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
+  const out: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  }
   if (accessToken !== undefined) out['authorization'] = `Bearer ${accessToken}`
   if (session !== undefined) {
     out['mcp-session-id'] = session.id
@@ -85,14 +100,21 @@ function readResponse(text: string, contentType: string | null, id: number): Jso
   const messages: unknown[] = []
   if (contentType?.startsWith('text/event-stream') === true) {
     for (const event of text.split(/\r?\n\r?\n/)) {
-      const data = event.split(/\r?\n/).filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trimStart()).join('\n')
+      const data = event
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trimStart())
+        .join('\n')
       if (data !== '') messages.push(JSON.parse(data))
     }
   } else {
     const parsed: unknown = JSON.parse(text)
     messages.push(...(Array.isArray(parsed) ? parsed : [parsed]))
   }
-  const match = messages.find((message): message is JsonRpcResponse => typeof message === 'object' && message !== null && (message as { id?: unknown }).id === id)
+  const match = messages.find(
+    (message): message is JsonRpcResponse =>
+      typeof message === 'object' && message !== null && (message as { id?: unknown }).id === id,
+  )
   if (match === undefined) throw new Error(`no JSON-RPC response with id ${id} in ${text.slice(0, 300)}`)
   return match
 }

@@ -52,18 +52,27 @@ export function loadAgentConfig(env: Env): AgentConfig {
     idpIssuer: readUrl(env, 'IDP_ISSUER', 'http://localhost:4001', allowInsecureHttp),
     mcpServerUrl: readUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', allowInsecureHttp),
     // Set to empty to accept whatever authorization server the protected resource metadata names.
-    expectedAuthorizationServer: env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp),
+    expectedAuthorizationServer:
+      env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp),
   }
 
   // One key pair, read once, serves both registrations unless a registration is given its own
   // credential (<prefix>_PRIVATE_JWK or <prefix>_SECRET).
-  const ownCredential = (prefix: string) => env[`${prefix}_PRIVATE_JWK`] !== undefined || env[`${prefix}_SECRET`] !== undefined
-  const fileKey = ownCredential('AGENT_IDP_CLIENT') && ownCredential('AGENT_AS_CLIENT') ? undefined : readKeyFile(env.AGENT_CLI_KEY_FILE ?? DEFAULT_KEY_FILE)
+  const ownCredential = (prefix: string) =>
+    env[`${prefix}_PRIVATE_JWK`] !== undefined || env[`${prefix}_SECRET`] !== undefined
+  const fileKey =
+    ownCredential('AGENT_IDP_CLIENT') && ownCredential('AGENT_AS_CLIENT')
+      ? undefined
+      : readKeyFile(env.AGENT_CLI_KEY_FILE ?? DEFAULT_KEY_FILE)
   const idpClient = readClientRegistration(env, 'AGENT_IDP_CLIENT', { clientId: 'acme-agent-cli', privateJwk: fileKey })
-  const authorizationServerClient = readClientRegistration(env, 'AGENT_AS_CLIENT', { clientId: 'acme-agent-cli-tasks', privateJwk: fileKey })
+  const authorizationServerClient = readClientRegistration(env, 'AGENT_AS_CLIENT', {
+    clientId: 'acme-agent-cli-tasks',
+    privateJwk: fileKey,
+  })
 
   const loginTimeoutSeconds = Number(env.AGENT_LOGIN_TIMEOUT_SECONDS ?? 300)
-  if (!Number.isFinite(loginTimeoutSeconds) || loginTimeoutSeconds <= 0) throw new Error('AGENT_LOGIN_TIMEOUT_SECONDS must be a positive number')
+  if (!Number.isFinite(loginTimeoutSeconds) || loginTimeoutSeconds <= 0)
+    throw new Error('AGENT_LOGIN_TIMEOUT_SECONDS must be a positive number')
   return {
     ...urls,
     idpClient,
@@ -83,9 +92,12 @@ function readKeyFile(file: string): JWK {
     text = readFileSync(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(`The agent's private key ${file} does not exist. \`npm start\` creates it (and registers its public half at the IdP and the authorization server); or set AGENT_CLI_KEY_FILE`)
+      throw new Error(
+        `The agent's private key ${file} does not exist. \`npm start\` creates it (and registers its public half at the IdP and the authorization server); or set AGENT_CLI_KEY_FILE`,
+        { cause: error },
+      )
     }
-    throw new Error(`The agent's private key ${file} cannot be read: ${(error as Error).message}`)
+    throw new Error(`The agent's private key ${file} cannot be read: ${(error as Error).message}`, { cause: error })
   }
   return parsePrivateJwk(text, `The agent's key file ${file}`)
 }

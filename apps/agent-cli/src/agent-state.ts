@@ -24,14 +24,16 @@ export const AgentState = z.object({
   idToken: z.string().min(1).optional(),
   /** Epoch ms. */
   idTokenExpiresAt: z.number().optional(),
-  accessToken: z.object({
-    token: AccessTokenResponse,
-    grantedScope: z.string().optional(),
-    authorizationServer: z.string(),
-    resource: z.string(),
-    clientId: z.string(),
-    expiresAt: z.number(),
-  }).optional(),
+  accessToken: z
+    .object({
+      token: AccessTokenResponse,
+      grantedScope: z.string().optional(),
+      authorizationServer: z.string(),
+      resource: z.string(),
+      clientId: z.string(),
+      expiresAt: z.number(),
+    })
+    .optional(),
 })
 export type AgentState = z.infer<typeof AgentState>
 
@@ -51,7 +53,8 @@ export async function readAgentState(file: string): Promise<AgentState | undefin
     throw new Error(`${file} is not JSON; delete it and sign in again (npm run agent -- login)`)
   }
   const parsed = AgentState.safeParse(json)
-  if (!parsed.success) throw new Error(`${file} is not a state this agent wrote; delete it and sign in again (npm run agent -- login)`)
+  if (!parsed.success)
+    throw new Error(`${file} is not a state this agent wrote; delete it and sign in again (npm run agent -- login)`)
   return parsed.data
 }
 
@@ -79,7 +82,11 @@ export function writeAgentState(file: string, state: AgentState): void {
  * (a `login` meanwhile), so a running `call` never brings back deleted or replaced credentials.
  * @returns whether the token was kept.
  */
-export function keepAccessToken(file: string, signIn: AgentState, accessToken: NonNullable<AgentState['accessToken']>): boolean {
+export function keepAccessToken(
+  file: string,
+  signIn: AgentState,
+  accessToken: NonNullable<AgentState['accessToken']>,
+): boolean {
   let current: AgentState
   try {
     const parsed = AgentState.safeParse(JSON.parse(readFileSync(file, 'utf8')))
@@ -88,8 +95,12 @@ export function keepAccessToken(file: string, signIn: AgentState, accessToken: N
   } catch {
     return false // gone, or unreadable: nothing to add to
   }
-  const same = current.idpIssuer === signIn.idpIssuer && current.clientId === signIn.clientId && current.user.sub === signIn.user.sub &&
-    current.refreshToken === signIn.refreshToken && current.idToken === signIn.idToken
+  const same =
+    current.idpIssuer === signIn.idpIssuer &&
+    current.clientId === signIn.clientId &&
+    current.user.sub === signIn.user.sub &&
+    current.refreshToken === signIn.refreshToken &&
+    current.idToken === signIn.idToken
   if (!same) return false
   writeAgentState(file, { ...current, accessToken })
   return true

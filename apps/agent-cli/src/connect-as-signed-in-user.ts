@@ -1,4 +1,12 @@
-import { asFlowError, type ChainResult, discoverIdp, FlowError, idpTokenEndpoint, runChain, type StepRecorder } from '@ema/id-jag-client'
+import {
+  asFlowError,
+  type ChainResult,
+  discoverIdp,
+  FlowError,
+  idpTokenEndpoint,
+  runChain,
+  type StepRecorder,
+} from '@ema/id-jag-client'
 import type { AgentConfig } from './agent-config.ts'
 import { type AgentState, keepAccessToken } from './agent-state.ts'
 
@@ -21,13 +29,24 @@ export interface SubjectTokenChoice {
  * @throws {FlowError} `login_required`
  */
 export function chooseSubjectToken(state: AgentState, now: number): SubjectTokenChoice {
-  if (state.idToken !== undefined && state.idTokenExpiresAt !== undefined && state.idTokenExpiresAt - now > ID_TOKEN_EXPIRY_MARGIN_MS) {
+  if (
+    state.idToken !== undefined &&
+    state.idTokenExpiresAt !== undefined &&
+    state.idTokenExpiresAt - now > ID_TOKEN_EXPIRY_MARGIN_MS
+  ) {
     return { token: state.idToken, type: 'id_token', reason: 'the ID token from sign-in is still valid (CL-24)' }
   }
   if (state.refreshToken !== undefined) {
-    return { token: state.refreshToken, type: 'refresh_token', reason: 'the ID token has expired, so the IdP refresh token is the subject token (CL-45)' }
+    return {
+      token: state.refreshToken,
+      type: 'refresh_token',
+      reason: 'the ID token has expired, so the IdP refresh token is the subject token (CL-45)',
+    }
   }
-  throw new FlowError('login_required', 'Your sign-in has expired and no IdP refresh token was kept; sign in again: npm run agent -- login')
+  throw new FlowError(
+    'login_required',
+    'Your sign-in has expired and no IdP refresh token was kept; sign in again: npm run agent -- login',
+  )
 }
 
 export interface ConnectDeps {
@@ -44,15 +63,27 @@ export interface ConnectDeps {
  * (CL-44, CL-45) and a fresh access token. Every token the chain obtains, including the SDK's
  * re-acquisitions after a 401 or a step-up (CL-46), is written back to the state file.
  */
-export async function connectAsSignedInUser(config: AgentConfig, state: AgentState, deps: ConnectDeps): Promise<ChainResult & { subject: SubjectTokenChoice }> {
+export async function connectAsSignedInUser(
+  config: AgentConfig,
+  state: AgentState,
+  deps: ConnectDeps,
+): Promise<ChainResult & { subject: SubjectTokenChoice }> {
   const now = deps.now ?? Date.now
   if (state.idpIssuer !== config.idpIssuer || state.clientId !== config.idpClient.clientId) {
-    throw new FlowError('login_required', `The kept sign-in is for ${state.clientId} at ${state.idpIssuer}, not ${config.idpClient.clientId} at ${config.idpIssuer}; sign in again: npm run agent -- login`)
+    throw new FlowError(
+      'login_required',
+      `The kept sign-in is for ${state.clientId} at ${state.idpIssuer}, not ${config.idpClient.clientId} at ${config.idpIssuer}; sign in again: npm run agent -- login`,
+    )
   }
   const subject = chooseSubjectToken(state, now())
   const clientId = config.authorizationServerClient.clientId
   const keep = (accessToken: NonNullable<AgentState['accessToken']>): void => {
-    if (!keepAccessToken(config.stateFile, state, accessToken)) deps.record({ title: 'New access token not kept', status: 'ok', notes: ['the kept sign-in changed meanwhile (a logout or another login)'] })
+    if (!keepAccessToken(config.stateFile, state, accessToken))
+      deps.record({
+        title: 'New access token not kept',
+        status: 'ok',
+        notes: ['the kept sign-in changed meanwhile (a logout or another login)'],
+      })
   }
   const kept = state.accessToken
   try {
@@ -64,7 +95,10 @@ export async function connectAsSignedInUser(config: AgentConfig, state: AgentSta
       subjectTokenType: subject.type,
       idp: async () => {
         deps.record({ title: 'Subject token for the token exchange', status: 'ok', notes: [subject.reason] })
-        return idpTokenEndpoint(await discoverIdp({ ...config, idpName: DISPLAY_NAMES.idpName }, deps.fetch), DISPLAY_NAMES.idpName)
+        return idpTokenEndpoint(
+          await discoverIdp({ ...config, idpName: DISPLAY_NAMES.idpName }, deps.fetch),
+          DISPLAY_NAMES.idpName,
+        )
       },
       idpClient: config.idpClient,
       authorizationServerClient: config.authorizationServerClient,
@@ -73,11 +107,19 @@ export async function connectAsSignedInUser(config: AgentConfig, state: AgentSta
       fetch: deps.fetch,
       allowInsecureHttp: config.allowInsecureHttp,
       record: deps.record,
-      cachedAccessToken: kept === undefined ? undefined : { ...kept, accessToken: kept.token, grantedScope: kept.grantedScope },
+      cachedAccessToken:
+        kept === undefined ? undefined : { ...kept, accessToken: kept.token, grantedScope: kept.grantedScope },
       now,
       // Every access token: the first one and each one the MCP SDK re-acquires later (CL-44, CL-46).
       onAccessToken: ({ accessToken, grantedScope, authorizationServer, resource }) =>
-        keep({ token: accessToken, grantedScope, authorizationServer, resource, clientId, expiresAt: now() + (accessToken.expires_in ?? 0) * 1000 }),
+        keep({
+          token: accessToken,
+          grantedScope,
+          authorizationServer,
+          resource,
+          clientId,
+          expiresAt: now() + (accessToken.expires_in ?? 0) * 1000,
+        }),
     })
     return { ...chain, subject }
   } catch (error) {
@@ -93,5 +135,9 @@ export async function connectAsSignedInUser(config: AgentConfig, state: AgentSta
 export function explainIdpRefusal(error: unknown, subject: SubjectTokenChoice): FlowError {
   const flowError = asFlowError(error)
   if (flowError.refusedBy !== 'idp' || flowError.error !== 'invalid_grant') return flowError
-  return new FlowError('login_required', `${DISPLAY_NAMES.idpName} no longer accepts the kept ${subject.type === 'refresh_token' ? 'refresh token' : 'ID token'} (${flowError.message}); sign in again: npm run agent -- login`, { cause: error })
+  return new FlowError(
+    'login_required',
+    `${DISPLAY_NAMES.idpName} no longer accepts the kept ${subject.type === 'refresh_token' ? 'refresh token' : 'ID token'} (${flowError.message}); sign in again: npm run agent -- login`,
+    { cause: error },
+  )
 }

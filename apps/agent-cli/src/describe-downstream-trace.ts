@@ -4,18 +4,37 @@ import { z } from 'zod'
 export const DOWNSTREAM_TRACE_KEY = 'io.ema/downstream'
 
 const OAuthRefusal = z.object({ error: z.string(), error_description: z.string().optional() })
-const Actor: z.ZodType<{ sub?: string | undefined; act?: unknown }> = z.looseObject({ sub: z.string().optional(), act: z.unknown().optional() })
+const Actor: z.ZodType<{ sub?: string | undefined; act?: unknown }> = z.looseObject({
+  sub: z.string().optional(),
+  act: z.unknown().optional(),
+})
 
 /** What the MCP server reports: a server's words, so every member is optional and checked, never trusted. */
 const DownstreamTrace = z.object({
   exchange: z.object({
-    request: z.object({ method: z.string(), url: z.string(), client_authentication: z.string().optional(), params: z.record(z.string(), z.string()).optional() }).optional(),
+    request: z
+      .object({
+        method: z.string(),
+        url: z.string(),
+        client_authentication: z.string().optional(),
+        params: z.record(z.string(), z.string()).optional(),
+      })
+      .optional(),
     status: z.number().optional(),
     cached: z.boolean().optional(),
     error: OAuthRefusal.optional(),
   }),
-  downstream_token_claims: z.looseObject({ sub: z.unknown().optional(), aud: z.unknown().optional(), scope: z.unknown().optional(), act: Actor.optional() }).optional(),
-  api: z.object({ method: z.string(), url: z.string(), status: z.number().optional(), error: OAuthRefusal.optional() }).optional(),
+  downstream_token_claims: z
+    .looseObject({
+      sub: z.unknown().optional(),
+      aud: z.unknown().optional(),
+      scope: z.unknown().optional(),
+      act: Actor.optional(),
+    })
+    .optional(),
+  api: z
+    .object({ method: z.string(), url: z.string(), status: z.number().optional(), error: OAuthRefusal.optional() })
+    .optional(),
 })
 
 /**
@@ -33,21 +52,33 @@ export function describeDownstreamTrace(meta: Record<string, unknown> | undefine
   const { exchange, downstream_token_claims: claims, api } = parsed.data
   const lines = ['second hop, as the MCP server reports it (MCP server → authorization server → Tasks API):']
   const request = exchange.request
-  const outcome = exchange.cached === true ? 'a cached token, no request' : `${exchange.status ?? '?'}${exchange.error === undefined ? '' : ` ${exchange.error.error}`}`
-  lines.push(`  RFC 8693 on-behalf-of exchange: ${request === undefined ? '' : `${request.method} ${request.url} (${request.client_authentication ?? 'client authentication not reported'}) → `}${outcome}`)
+  const outcome =
+    exchange.cached === true
+      ? 'a cached token, no request'
+      : `${exchange.status ?? '?'}${exchange.error === undefined ? '' : ` ${exchange.error.error}`}`
+  lines.push(
+    `  RFC 8693 on-behalf-of exchange: ${request === undefined ? '' : `${request.method} ${request.url} (${request.client_authentication ?? 'client authentication not reported'}) → `}${outcome}`,
+  )
   const params = request?.params
   if (params !== undefined) {
-    const shown = ['audience', 'resource', 'scope', 'subject_token_type', 'requested_token_type'].filter((name) => params[name] !== undefined)
+    const shown = ['audience', 'resource', 'scope', 'subject_token_type', 'requested_token_type'].filter(
+      (name) => params[name] !== undefined,
+    )
     lines.push(`    ${shown.map((name) => `${name}=${params[name]}`).join('  ')}`)
   }
   if (exchange.error?.error_description !== undefined) lines.push(`    ${exchange.error.error_description}`)
   if (claims !== undefined) {
-    lines.push(`  downstream token: sub=${String(claims.sub)}  aud=${String(claims.aud)}  scope=${String(claims.scope ?? '')}`)
+    lines.push(
+      `  downstream token: sub=${String(claims.sub)}  aud=${String(claims.aud)}  scope=${String(claims.scope ?? '')}`,
+    )
     const actors = actorChain(claims.act)
-    if (actors.length > 0) lines.push(`    act: ${actors[0]} acts now${actors.length > 1 ? `, for ${actors.slice(1).join(', for ')}` : ''}`)
+    if (actors.length > 0)
+      lines.push(`    act: ${actors[0]} acts now${actors.length > 1 ? `, for ${actors.slice(1).join(', for ')}` : ''}`)
   }
   if (api !== undefined) {
-    lines.push(`  Tasks API: ${api.method} ${api.url} → ${api.status ?? '?'}${api.error === undefined ? '' : ` ${api.error.error}${api.error.error_description === undefined ? '' : `: ${api.error.error_description}`}`}`)
+    lines.push(
+      `  Tasks API: ${api.method} ${api.url} → ${api.status ?? '?'}${api.error === undefined ? '' : ` ${api.error.error}${api.error.error_description === undefined ? '' : `: ${api.error.error_description}`}`}`,
+    )
   }
   return lines
 }

@@ -26,7 +26,13 @@ export async function listenForCallback(host: string, state: string): Promise<Ca
       return
     }
     if (url.searchParams.get('state') !== state || deliver === undefined) {
-      void answerBrowser(res, 400, deliver === undefined ? 'This sign-in has already been handled.' : 'This response does not belong to the sign-in in progress, so it was ignored.')
+      void answerBrowser(
+        res,
+        400,
+        deliver === undefined
+          ? 'This sign-in has already been handled.'
+          : 'This response does not belong to the sign-in in progress, so it was ignored.',
+      )
       return
     }
     const take = deliver
@@ -52,7 +58,12 @@ export async function listenForCallback(host: string, state: string): Promise<Ca
 export function answerBrowser(res: ServerResponse, status: number, message: string): Promise<void> {
   const escaped = message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
   // `connection: close`: nothing keeps the listener alive after the sign-in.
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', connection: 'close' })
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+    connection: 'close',
+  })
   return new Promise((resolve) => {
     res.once('close', resolve)
     res.end(`<!doctype html><meta charset="utf-8"><title>Acme Agent CLI</title><p>${escaped}</p>\n`)

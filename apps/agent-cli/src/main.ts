@@ -11,7 +11,9 @@ const readStdin = async (): Promise<string> => {
 
 if (process.env.ALLOW_INSECURE_HTTP === 'true') {
   // Style rule 10: the insecure demo switch is never silent (CL-48).
-  process.stderr.write('WARNING: ALLOW_INSECURE_HTTP=true: tokens travel over plain http to loopback hosts. Local demos only.\n')
+  process.stderr.write(
+    'WARNING: ALLOW_INSECURE_HTTP=true: tokens travel over plain http to loopback hosts. Local demos only.\n',
+  )
 }
 
 process.exitCode = await runAgentCommand(process.argv.slice(2), {

@@ -6,11 +6,12 @@ import { spawn } from 'node:child_process'
  * a desktop loses nothing. The URL is passed as one argument, never through a shell string.
  */
 export function openBrowser(url: string): void {
-  const [command, args] = process.platform === 'darwin'
-    ? ['open', [url]]
-    : process.platform === 'win32'
-      ? ['rundll32', ['url.dll,FileProtocolHandler', url]]
-      : ['xdg-open', [url]]
+  const [command, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['rundll32', ['url.dll,FileProtocolHandler', url]]
+        : ['xdg-open', [url]]
   try {
     const child = spawn(command, args, { stdio: 'ignore', detached: true })
     child.on('error', () => {}) // no opener installed: the printed URL is enough

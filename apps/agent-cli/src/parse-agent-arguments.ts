@@ -29,7 +29,9 @@ export function parseAgentArguments(argv: readonly string[]): AgentCommand {
     case 'login': {
       if (rest.length === 0) return { name: 'login', idTokenFromStdin: false }
       if (rest.length === 1 && rest[0] === '--id-token') return { name: 'login', idTokenFromStdin: true }
-      throw new UsageError(`login takes no arguments except --id-token (the ID token comes on standard input), got "${rest.join(' ')}"`)
+      throw new UsageError(
+        `login takes no arguments except --id-token (the ID token comes on standard input), got "${rest.join(' ')}"`,
+      )
     }
     case 'status':
     case 'logout':
@@ -39,12 +41,14 @@ export function parseAgentArguments(argv: readonly string[]): AgentCommand {
     case 'call': {
       const { pinnedScope, positional } = takeScopeOption(rest)
       if (command === 'tools') {
-        if (positional.length > 0) throw new UsageError(`tools takes no arguments except --scope, got "${positional.join(' ')}"`)
+        if (positional.length > 0)
+          throw new UsageError(`tools takes no arguments except --scope, got "${positional.join(' ')}"`)
         return { name: 'tools', pinnedScope }
       }
       const [tool, json, ...extra] = positional
       if (tool === undefined) throw new UsageError('call needs a tool name, e.g. npm run agent -- call whoami')
-      if (extra.length > 0) throw new UsageError(`call takes a tool name and one JSON object, got also "${extra.join(' ')}"`)
+      if (extra.length > 0)
+        throw new UsageError(`call takes a tool name and one JSON object, got also "${extra.join(' ')}"`)
       return { name: 'call', tool, arguments: json === undefined ? {} : parseToolArguments(json), pinnedScope }
     }
     default:
@@ -67,7 +71,8 @@ function takeScopeOption(args: readonly string[]): { pinnedScope: string | undef
     }
     if (pinnedScope !== undefined) throw new UsageError('--scope is given twice')
     const scope = value?.trim().replace(/\s+/g, ' ')
-    if (scope === undefined || scope === '' || !SCOPE.test(scope)) throw new UsageError('--scope needs space-separated scopes, e.g. --scope "tasks.read"')
+    if (scope === undefined || scope === '' || !SCOPE.test(scope))
+      throw new UsageError('--scope needs space-separated scopes, e.g. --scope "tasks.read"')
     pinnedScope = scope
   }
   return { pinnedScope, positional }
@@ -80,6 +85,7 @@ function parseToolArguments(json: string): Record<string, unknown> {
   } catch {
     throw new UsageError(`The tool arguments are not JSON: ${json}`)
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('The tool arguments must be a JSON object, e.g. {"title":"Ship it"}')
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError('The tool arguments must be a JSON object, e.g. {"title":"Ship it"}')
   return value as Record<string, unknown>
 }

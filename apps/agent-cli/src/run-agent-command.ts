@@ -63,7 +63,11 @@ export async function runAgentCommand(argv: readonly string[], io: AgentIo): Pro
       case 'status':
         return await status(config, io)
       case 'logout':
-        io.out((await deleteAgentState(config.stateFile)) ? 'Signed out: the kept sign-in and tokens are deleted.' : 'Not signed in.')
+        io.out(
+          (await deleteAgentState(config.stateFile))
+            ? 'Signed out: the kept sign-in and tokens are deleted.'
+            : 'Not signed in.',
+        )
         return 0
       case 'tools':
       case 'call':
@@ -82,13 +86,17 @@ async function login(config: AgentConfig, idTokenFromStdin: boolean, io: AgentIo
     const idToken = (await io.readStdin()).trim()
     const state = stateFromIdToken(config, idToken, now())
     writeAgentState(config.stateFile, state)
-    io.out(`Signed in as ${state.user.sub} with the given ID token (valid for ${Math.round((state.idTokenExpiresAt! - now()) / 60_000)} min; no refresh token, so sign in again after that).`)
+    io.out(
+      `Signed in as ${state.user.sub} with the given ID token (valid for ${Math.round((state.idTokenExpiresAt! - now()) / 60_000)} min; no refresh token, so sign in again after that).`,
+    )
     return 0
   }
   const result = await signInThroughBrowser(config, {
     fetch: io.fetch,
     openUrl: (url) => {
-      io.err(`Open this URL in a browser to sign in with Acme SSO:\n\n  ${url}\n\nWaiting for the sign-in to come back to this terminal…`)
+      io.err(
+        `Open this URL in a browser to sign in with Acme SSO:\n\n  ${url}\n\nWaiting for the sign-in to come back to this terminal…`,
+      )
       io.openUrl(url)
     },
   })
@@ -101,11 +109,16 @@ async function login(config: AgentConfig, idTokenFromStdin: boolean, io: AgentIo
     idTokenExpiresAt: result.idTokenExpiresAt,
     ...(result.refreshToken === undefined ? {} : { refreshToken: result.refreshToken }),
   })
-  const who = result.user.name === undefined ? result.user.sub : `${result.user.name} (${result.user.username ?? result.user.sub})`
+  const who =
+    result.user.name === undefined
+      ? result.user.sub
+      : `${result.user.name} (${result.user.username ?? result.user.sub})`
   io.out(`Signed in as ${who}.`)
-  io.out(result.refreshToken === undefined
-    ? 'Acme SSO issued no refresh token: once the ID token expires, sign in again.'
-    : `Kept the IdP refresh token in ${config.stateFile} (mode 0600): later runs get a fresh ID-JAG without a login (CL-45).`)
+  io.out(
+    result.refreshToken === undefined
+      ? 'Acme SSO issued no refresh token: once the ID token expires, sign in again.'
+      : `Kept the IdP refresh token in ${config.stateFile} (mode 0600): later runs get a fresh ID-JAG without a login (CL-45).`,
+  )
   return 0
 }
 
@@ -117,27 +130,47 @@ async function status(config: AgentConfig, io: AgentIo): Promise<number> {
     return 1
   }
   const minutes = (at: number) => `${Math.round((at - now) / 60_000)} min`
-  io.out(`Signed in as ${state.user.name ?? state.user.sub}${state.user.username === undefined ? '' : ` (${state.user.username})`} at ${state.idpIssuer} as client ${state.clientId}`)
-  io.out(`ID token: ${state.idTokenExpiresAt === undefined ? 'none' : state.idTokenExpiresAt > now ? `expires in ${minutes(state.idTokenExpiresAt)}` : 'expired'}`)
+  io.out(
+    `Signed in as ${state.user.name ?? state.user.sub}${state.user.username === undefined ? '' : ` (${state.user.username})`} at ${state.idpIssuer} as client ${state.clientId}`,
+  )
+  io.out(
+    `ID token: ${state.idTokenExpiresAt === undefined ? 'none' : state.idTokenExpiresAt > now ? `expires in ${minutes(state.idTokenExpiresAt)}` : 'expired'}`,
+  )
   io.out(`IdP refresh token: ${state.refreshToken === undefined ? 'none' : 'kept'}`)
   const access = state.accessToken
-  io.out(`Access token: ${access === undefined ? 'none' : `for ${access.resource}, scope "${access.grantedScope ?? ''}", ${access.expiresAt > now ? `expires in ${minutes(access.expiresAt)}` : 'expired'}`}`)
+  io.out(
+    `Access token: ${access === undefined ? 'none' : `for ${access.resource}, scope "${access.grantedScope ?? ''}", ${access.expiresAt > now ? `expires in ${minutes(access.expiresAt)}` : 'expired'}`}`,
+  )
   return 0
 }
 
-async function useTools(config: AgentConfig, command: Extract<AgentCommand, { name: 'tools' | 'call' }>, io: AgentIo): Promise<number> {
+async function useTools(
+  config: AgentConfig,
+  command: Extract<AgentCommand, { name: 'tools' | 'call' }>,
+  io: AgentIo,
+): Promise<number> {
   const state = await readAgentState(config.stateFile)
   if (state === undefined) throw new FlowError('login_required', 'Not signed in: npm run agent -- login')
   const record = (step: Parameters<typeof formatStepLine>[0]) => io.err(formatStepLine(step))
-  const chain = await connectAsSignedInUser(config, state, { fetch: io.fetch, record, pinnedScope: command.pinnedScope, ...(io.now === undefined ? {} : { now: io.now }) })
+  const chain = await connectAsSignedInUser(config, state, {
+    fetch: io.fetch,
+    record,
+    pinnedScope: command.pinnedScope,
+    ...(io.now === undefined ? {} : { now: io.now }),
+  })
   const { connection } = chain
   try {
     if (command.name === 'tools') {
-      for (const listed of connection.tools) io.out(`${listed.name}${listed.description === undefined ? '' : `: ${listed.description}`}`)
+      for (const listed of connection.tools)
+        io.out(`${listed.name}${listed.description === undefined ? '' : `: ${listed.description}`}`)
       return 0
     }
-    const result: CallToolResult = await callMcpTool(connection, command.tool, command.arguments, { record, grantedScope: chain.grantedScope })
-      .catch((error: unknown) => { throw explainIdpRefusal(error, chain.subject) }) // a re-acquisition during the call
+    const result: CallToolResult = await callMcpTool(connection, command.tool, command.arguments, {
+      record,
+      grantedScope: chain.grantedScope,
+    }).catch((error: unknown) => {
+      throw explainIdpRefusal(error, chain.subject)
+    }) // a re-acquisition during the call
     for (const item of result.content) io.out(item.type === 'text' ? item.text : JSON.stringify(item))
     for (const line of describeDownstreamTrace(result._meta)) io.err(line) // the second hop, when the server reports it
     return result.isError === true ? 1 : 0

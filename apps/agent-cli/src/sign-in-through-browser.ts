@@ -10,7 +10,6 @@ export interface BrowserSignInDeps {
   openUrl: (url: string) => void
 }
 
-
 /**
  * Signs the user in through the system browser, for an agent without a web server of its own
  * (RFC 8252, OAuth for native apps): the authorization code flow with PKCE S256, `state` and `nonce`
@@ -46,12 +45,25 @@ export async function signInThroughBrowser(config: AgentConfig, deps: BrowserSig
     deps.openUrl(authorizationUrl.href)
 
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new FlowError('login_timeout', `No sign-in came back within ${Math.round(config.loginTimeoutMs / 1000)} s; run the command again`)), config.loginTimeoutMs)
+      timer = setTimeout(
+        () =>
+          reject(
+            new FlowError(
+              'login_timeout',
+              `No sign-in came back within ${Math.round(config.loginTimeoutMs / 1000)} s; run the command again`,
+            ),
+          ),
+        config.loginTimeoutMs,
+      )
     })
     const { url, res } = await Promise.race([listener.callback, timeout])
     try {
       const result = await redeemSignInResponse(idp, url, { state, nonce, codeVerifier }, DISPLAY_NAMES.idpName) // CL-14, CL-15
-      await answerBrowser(res, 200, `Signed in as ${result.user.username ?? result.user.sub}. You can close this window and return to the terminal.`)
+      await answerBrowser(
+        res,
+        200,
+        `Signed in as ${result.user.username ?? result.user.sub}. You can close this window and return to the terminal.`,
+      )
       return result
     } catch (error) {
       await answerBrowser(res, 400, `Sign-in failed: ${error instanceof Error ? error.message : String(error)}`)

@@ -32,8 +32,14 @@ describe('parseAgentArguments', () => {
     [['login'], { name: 'login', idTokenFromStdin: false }],
     [['login', '--id-token'], { name: 'login', idTokenFromStdin: true }],
     [['call', 'whoami'], { name: 'call', tool: 'whoami', arguments: {}, pinnedScope: undefined }],
-    [['call', '--scope', 'tasks.read', 'add_task', '{"title":"x"}'], { name: 'call', tool: 'add_task', arguments: { title: 'x' }, pinnedScope: 'tasks.read' }],
-    [['call', 'add_task', '{"title":"x"}', '--scope=tasks.read  tasks.write'], { name: 'call', tool: 'add_task', arguments: { title: 'x' }, pinnedScope: 'tasks.read tasks.write' }],
+    [
+      ['call', '--scope', 'tasks.read', 'add_task', '{"title":"x"}'],
+      { name: 'call', tool: 'add_task', arguments: { title: 'x' }, pinnedScope: 'tasks.read' },
+    ],
+    [
+      ['call', 'add_task', '{"title":"x"}', '--scope=tasks.read  tasks.write'],
+      { name: 'call', tool: 'add_task', arguments: { title: 'x' }, pinnedScope: 'tasks.read tasks.write' },
+    ],
     [['tools', '--scope', 'tasks.read'], { name: 'tools', pinnedScope: 'tasks.read' }],
   ]
   for (const [argv, expected] of usable) {
@@ -55,7 +61,11 @@ describe('parseAgentArguments', () => {
     [['tools', 'whoami'], /tools takes no arguments/],
   ]
   for (const [argv, message] of refused) {
-    test(`refuses ${JSON.stringify(argv)} as a usage error`, () => assert.throws(() => parseAgentArguments(argv), (error: unknown) => error instanceof UsageError && message.test(error.message)))
+    test(`refuses ${JSON.stringify(argv)} as a usage error`, () =>
+      assert.throws(
+        () => parseAgentArguments(argv),
+        (error: unknown) => error instanceof UsageError && message.test(error.message),
+      ))
   }
 })
 
@@ -71,8 +81,11 @@ describe('chooseSubjectToken (CL-24, CL-45)', () => {
   })
   test('CL-45 neither: login_required, saying how to sign in', () => {
     const { refreshToken: _r, ...withoutRefresh } = signedIn
-    assert.throws(() => chooseSubjectToken({ ...withoutRefresh, idTokenExpiresAt: NOW - 1 }, NOW), (error: unknown) =>
-      error instanceof FlowError && error.error === 'login_required' && /npm run agent -- login/.test(error.message))
+    assert.throws(
+      () => chooseSubjectToken({ ...withoutRefresh, idTokenExpiresAt: NOW - 1 }, NOW),
+      (error: unknown) =>
+        error instanceof FlowError && error.error === 'login_required' && /npm run agent -- login/.test(error.message),
+    )
   })
 })
 
@@ -85,8 +98,15 @@ describe('usableCachedToken (CL-43, CL-44)', () => {
     clientId: 'acme-agent-cli-tasks',
     expiresAt: NOW + 600_000,
   }
-  const context = { issuer: 'http://localhost:4002', resource: 'http://localhost:4003/mcp', clientId: 'acme-agent-cli-tasks', pinnedScope: undefined, now: NOW }
-  test('reused when issuer, resource and client match and it has time left', () => assert.equal(usableCachedToken(cached, context), cached))
+  const context = {
+    issuer: 'http://localhost:4002',
+    resource: 'http://localhost:4003/mcp',
+    clientId: 'acme-agent-cli-tasks',
+    pinnedScope: undefined,
+    now: NOW,
+  }
+  test('reused when issuer, resource and client match and it has time left', () =>
+    assert.equal(usableCachedToken(cached, context), cached))
   test('CL-43 not reused for another authorization server, resource or client', () => {
     assert.equal(usableCachedToken(cached, { ...context, issuer: 'http://localhost:4999' }), undefined)
     assert.equal(usableCachedToken(cached, { ...context, resource: 'http://localhost:4003/other' }), undefined)
@@ -98,12 +118,24 @@ describe('usableCachedToken (CL-43, CL-44)', () => {
   })
   test('least privilege: a token broader than --scope is not reused; one within it is', () => {
     assert.equal(usableCachedToken(cached, { ...context, pinnedScope: 'tasks.read' }), undefined)
-    assert.ok(usableCachedToken({ ...cached, grantedScope: 'tasks.read' }, { ...context, pinnedScope: 'tasks.read tasks.write' }))
+    assert.ok(
+      usableCachedToken(
+        { ...cached, grantedScope: 'tasks.read' },
+        { ...context, pinnedScope: 'tasks.read tasks.write' },
+      ),
+    )
   })
 })
 
 describe('the state file', () => {
-  const token = { token: { access_token: 'at-2', token_type: 'Bearer' }, grantedScope: 'tasks.read', authorizationServer: 'a', resource: 'r', clientId: 'c', expiresAt: NOW }
+  const token = {
+    token: { access_token: 'at-2', token_type: 'Bearer' },
+    grantedScope: 'tasks.read',
+    authorizationServer: 'a',
+    resource: 'r',
+    clientId: 'c',
+    expiresAt: NOW,
+  }
   test('writes are owner-only (0600), also when rewritten', () => {
     const file = path.join(dir, 'mode.json')
     writeAgentState(file, signedIn)
@@ -128,14 +160,18 @@ describe('the state file', () => {
 
 describe('stateFromIdToken (login --id-token)', () => {
   const config = { idpIssuer: 'http://localhost:4001', idpClient: { clientId: 'acme-agent-cli' } } as AgentConfig
-  const idToken = (claims: Record<string, unknown>) => fakeJwt({ alg: 'ES256' }, { sub: 'u-1001', aud: 'acme-agent-cli', exp: NOW / 1000 + 600, ...claims })
+  const idToken = (claims: Record<string, unknown>) =>
+    fakeJwt({ alg: 'ES256' }, { sub: 'u-1001', aud: 'acme-agent-cli', exp: NOW / 1000 + 600, ...claims })
   test('keeps the ID token and its expiry, and no refresh token', () => {
     const state = stateFromIdToken(config, idToken({}), NOW)
     assert.equal(state.idTokenExpiresAt, NOW + 600_000)
     assert.equal(state.refreshToken, undefined)
   })
   test('IDP-06 refuses one issued to another client, before any request', () => {
-    assert.throws(() => stateFromIdToken(config, idToken({ aud: 'acme-agent' }), NOW), /issued to acme-agent, not to acme-agent-cli/)
+    assert.throws(
+      () => stateFromIdToken(config, idToken({ aud: 'acme-agent' }), NOW),
+      /issued to acme-agent, not to acme-agent-cli/,
+    )
   })
   test('refuses one that expires within a minute, and one that is not a JWT', () => {
     assert.throws(() => stateFromIdToken(config, idToken({ exp: NOW / 1000 + 30 }), NOW), /expires within a minute/)

@@ -4,11 +4,26 @@ import { describeDownstreamTrace, DOWNSTREAM_TRACE_KEY } from '../src/describe-d
 
 const trace = {
   exchange: {
-    request: { method: 'POST', url: 'https://localhost:4012/token', client_authentication: 'tls_client_auth', params: { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: '[redacted]', audience: 'http://localhost:4004', scope: 'tasks.write' } },
+    request: {
+      method: 'POST',
+      url: 'https://localhost:4012/token',
+      client_authentication: 'tls_client_auth',
+      params: {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: '[redacted]',
+        audience: 'http://localhost:4004',
+        scope: 'tasks.write',
+      },
+    },
     status: 200,
     cached: false,
   },
-  downstream_token_claims: { sub: 'acme|u-1001', aud: 'http://localhost:4004', scope: 'tasks.write', act: { sub: 'tasks-mcp-server', act: { sub: 'acme-agent-cli-tasks' } } },
+  downstream_token_claims: {
+    sub: 'acme|u-1001',
+    aud: 'http://localhost:4004',
+    scope: 'tasks.write',
+    act: { sub: 'tasks-mcp-server', act: { sub: 'acme-agent-cli-tasks' } },
+  },
   api: { method: 'POST', url: 'http://localhost:4004/tasks', status: 201 },
 }
 
@@ -25,9 +40,19 @@ test('OBO-12 OBO-13 the second hop shows the exchange, the downstream token with
 })
 
 test('a cached exchange and a refusal by the authorization server are said so', () => {
-  const cached = describeDownstreamTrace({ [DOWNSTREAM_TRACE_KEY]: { ...trace, exchange: { ...trace.exchange, cached: true } } })
+  const cached = describeDownstreamTrace({
+    [DOWNSTREAM_TRACE_KEY]: { ...trace, exchange: { ...trace.exchange, cached: true } },
+  })
   assert.match(cached[1]!, /→ a cached token, no request$/)
-  const refused = describeDownstreamTrace({ [DOWNSTREAM_TRACE_KEY]: { exchange: { ...trace.exchange, status: 400, error: { error: 'invalid_scope', error_description: 'this client may not obtain tasks.write' } } } })
+  const refused = describeDownstreamTrace({
+    [DOWNSTREAM_TRACE_KEY]: {
+      exchange: {
+        ...trace.exchange,
+        status: 400,
+        error: { error: 'invalid_scope', error_description: 'this client may not obtain tasks.write' },
+      },
+    },
+  })
   assert.match(refused[1]!, /→ 400 invalid_scope$/)
   assert.equal(refused[3], '    this client may not obtain tasks.write')
 })

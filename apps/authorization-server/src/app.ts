@@ -2,7 +2,13 @@ import express from 'express'
 import type { RequestListener } from 'node:http'
 import { WELL_KNOWN, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
 import { createLogger, healthRoutes, type Logger } from '@ema/server-kit'
-import { authorizationServerMetadataRoute, providerFirst, rateLimitTokenEndpoint, requirePost, type RateLimitWindows } from '@ema/provider-kit'
+import {
+  authorizationServerMetadataRoute,
+  providerFirst,
+  rateLimitTokenEndpoint,
+  requirePost,
+  type RateLimitWindows,
+} from '@ema/provider-kit'
 import type { AdapterFactory } from 'oidc-provider'
 import type { AuthorizationServerConfig } from './config.ts'
 import { createProvider } from './create-provider.ts'
@@ -41,12 +47,23 @@ export interface AuthorizationServerDeps {
  * this app adds `/.well-known/oauth-authorization-server` (RFC 8414) with the same content, and the
  * authorization code flow's interactions (sign-in at the enterprise IdP, consent; decision 0050).
  */
-export function createAuthorizationServerApp(config: AuthorizationServerConfig, deps: AuthorizationServerDeps): RequestListener {
+export function createAuthorizationServerApp(
+  config: AuthorizationServerConfig,
+  deps: AuthorizationServerDeps,
+): RequestListener {
   const log = deps.log ?? createLogger({ name: 'authorization-server', level: config.logLevel })
   const provider = createProvider(config, { ...deps, log })
   provider.use(requirePost(TOKEN_PATH, log)) // AS-07
   // SEC-07: per-client rate limit, before oidc-provider does any work of its own (decision 0010).
-  provider.use(rateLimitTokenEndpoint({ tokenPath: TOKEN_PATH, perMinute: config.tokenRateLimitPerMinute, now: deps.now, log, windows: deps.rateLimitWindows }))
+  provider.use(
+    rateLimitTokenEndpoint({
+      tokenPath: TOKEN_PATH,
+      perMinute: config.tokenRateLimitPerMinute,
+      now: deps.now,
+      log,
+      windows: deps.rateLimitWindows,
+    }),
+  )
   const providerHandler = provider.callback()
 
   const app = express()
@@ -54,22 +71,24 @@ export function createAuthorizationServerApp(config: AuthorizationServerConfig, 
   // /healthz (alive) and /readyz (its store answers), before anything that could need the store.
   app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log }))
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler)) // AS-01
-  app.use(interactionRoutes(provider, {
-    issuer: config.issuer,
-    signInIdp: config.signInIdp,
-    trustedIdps: config.trustedIdps,
-    signIn: signInAtIdp({
+  app.use(
+    interactionRoutes(provider, {
+      issuer: config.issuer,
       signInIdp: config.signInIdp,
-      issuerKeys: deps.issuerKeys,
-      fetch: deps.fetch ?? fetch,
-      now: deps.now,
-      clockSkewSeconds: config.clockSkewSeconds,
+      trustedIdps: config.trustedIdps,
+      signIn: signInAtIdp({
+        signInIdp: config.signInIdp,
+        issuerKeys: deps.issuerKeys,
+        fetch: deps.fetch ?? fetch,
+        now: deps.now,
+        clockSkewSeconds: config.clockSkewSeconds,
+        log,
+      }),
+      pendingSignIns: deps.pendingSignIns ?? new InMemoryPendingSignIns(),
+      cookieKeys: config.cookieKeys,
       log,
     }),
-    pendingSignIns: deps.pendingSignIns ?? new InMemoryPendingSignIns(),
-    cookieKeys: config.cookieKeys,
-    log,
-  }))
+  )
   app.use(providerHandler)
   // Decision 0023: the token endpoint, the JWKS and the discovery document go to oidc-provider with
   // nothing in front of it.

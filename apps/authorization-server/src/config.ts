@@ -52,7 +52,8 @@ export interface RegisteredClient {
    * (RFC 8705 §2.1) works only at the mTLS endpoint alias (AS_MTLS_* configured). `none` (a public
    * client, SEC-14) only for an interactive client: never for jwt-bearer (AS-09) or token exchange (OBO-07).
    */
-  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'none'
+  token_endpoint_auth_method:
+    'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'none'
   /**
    * SEC-08: the redirect URIs of an interactive client, matched exactly. Present → the client uses the
    * authorization code flow (and only it); absent → an EMA client.
@@ -195,7 +196,11 @@ export interface AuthorizationServerConfig extends RuntimeConfig {
  */
 export const DEMO_ATTACK_WORLD = {
   OTHER_MCP_SERVER: { resource: 'https://calendar.acme.example/mcp', scopes: ['calendar.read'] },
-  OTHER_CLIENT: { client_id: 'other-agent', client_secret: 'other-agent-secret', token_endpoint_auth_method: 'client_secret_basic' },
+  OTHER_CLIENT: {
+    client_id: 'other-agent',
+    client_secret: 'other-agent-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
 } as const
 
 /** The demo-world defaults (docs/demo-world.md). */
@@ -237,52 +242,92 @@ export function signInRedirectUri(issuer: string): string {
 
 const Url = z.string().url()
 /** AS-19: `|` separates the namespace from the IdP's `sub`, so it may not occur in the namespace. */
-const SubjectNamespace = z.string().min(1).max(100).regex(/^[^|\s]+$/, 'subject_namespace must not contain "|" or whitespace')
-const TrustedIdps = z.array(
-  z.object({
-    issuer: Url,
-    jwks_uri: Url,
-    subject_namespace: SubjectNamespace.optional(),
-    client_ids: z.array(z.string().min(1), { error: 'client_ids is required: the clients registered here that this IdP may vouch for (AS-16)' })
-      .min(1, 'client_ids must name at least one registered client (AS-16)'),
-  }).strict(),
-).min(1)
+const SubjectNamespace = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^|\s]+$/, 'subject_namespace must not contain "|" or whitespace')
+const TrustedIdps = z
+  .array(
+    z
+      .object({
+        issuer: Url,
+        jwks_uri: Url,
+        subject_namespace: SubjectNamespace.optional(),
+        client_ids: z
+          .array(z.string().min(1), {
+            error: 'client_ids is required: the clients registered here that this IdP may vouch for (AS-16)',
+          })
+          .min(1, 'client_ids must name at least one registered client (AS-16)'),
+      })
+      .strict(),
+  )
+  .min(1)
 const Jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) })
-const Clients = z.array(
-  z.object({
-    client_id: z.string().min(1),
-    client_secret: z.string().min(1).optional(),
-    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'none']),
-    jwks: Jwks.optional(),
-    jwks_uri: Url.optional(),
-    tls_client_auth_subject_dn: z.string().min(1).optional(),
-    token_exchange: z.object({ allow_any_profile_of_type: z.array(z.string().min(1)) }).strict().optional(),
-    resource_server_identifier: Url.optional(),
-    redirect_uris: z.array(Url).min(1, 'redirect_uris must name at least one redirect URI').optional(),
-    application_type: z.enum(['web', 'native']).optional(),
-    client_name: z.string().min(1).max(100).optional(),
-  }).strict().refine(
-    (c) => {
-      switch (c.token_endpoint_auth_method) {
-        case 'private_key_jwt': return c.jwks !== undefined || c.jwks_uri !== undefined
-        case 'tls_client_auth': return c.tls_client_auth_subject_dn !== undefined && c.client_secret === undefined
-        case 'none': return c.client_secret === undefined
-        default: return c.client_secret !== undefined
-      }
-    },
-    { message: 'client_secret_* clients need client_secret; private_key_jwt clients need jwks or jwks_uri; tls_client_auth clients need tls_client_auth_subject_dn and no client_secret; none (public) clients have no client_secret' },
-  ),
-).min(1)
-const ScopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope must be a non-empty scope token (RFC 6749 §3.3)')
+const Clients = z
+  .array(
+    z
+      .object({
+        client_id: z.string().min(1),
+        client_secret: z.string().min(1).optional(),
+        token_endpoint_auth_method: z.enum([
+          'client_secret_basic',
+          'client_secret_post',
+          'private_key_jwt',
+          'tls_client_auth',
+          'none',
+        ]),
+        jwks: Jwks.optional(),
+        jwks_uri: Url.optional(),
+        tls_client_auth_subject_dn: z.string().min(1).optional(),
+        token_exchange: z
+          .object({ allow_any_profile_of_type: z.array(z.string().min(1)) })
+          .strict()
+          .optional(),
+        resource_server_identifier: Url.optional(),
+        redirect_uris: z.array(Url).min(1, 'redirect_uris must name at least one redirect URI').optional(),
+        application_type: z.enum(['web', 'native']).optional(),
+        client_name: z.string().min(1).max(100).optional(),
+      })
+      .strict()
+      .refine(
+        (c) => {
+          switch (c.token_endpoint_auth_method) {
+            case 'private_key_jwt':
+              return c.jwks !== undefined || c.jwks_uri !== undefined
+            case 'tls_client_auth':
+              return c.tls_client_auth_subject_dn !== undefined && c.client_secret === undefined
+            case 'none':
+              return c.client_secret === undefined
+            default:
+              return c.client_secret !== undefined
+          }
+        },
+        {
+          message:
+            'client_secret_* clients need client_secret; private_key_jwt clients need jwks or jwks_uri; tls_client_auth clients need tls_client_auth_subject_dn and no client_secret; none (public) clients have no client_secret',
+        },
+      ),
+  )
+  .min(1)
+const ScopeToken = z
+  .string()
+  .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope must be a non-empty scope token (RFC 6749 §3.3)')
 const McpServers = z.array(z.object({ resource: Url, scopes: z.array(ScopeToken).min(1) }).strict()).min(1)
-const DownstreamApis = z.array(z.object({
-  identifier: Url,
-  scopes: z.array(ScopeToken).min(1),
-  client_grants: z.array(z.object({ client_id: z.string().min(1), scopes: z.array(ScopeToken).min(1) }).strict()),
-  scope_mapping: z.record(ScopeToken, z.array(ScopeToken)).optional(),
-}).strict())
+const DownstreamApis = z.array(
+  z
+    .object({
+      identifier: Url,
+      scopes: z.array(ScopeToken).min(1),
+      client_grants: z.array(z.object({ client_id: z.string().min(1), scopes: z.array(ScopeToken).min(1) }).strict()),
+      scope_mapping: z.record(ScopeToken, z.array(ScopeToken)).optional(),
+    })
+    .strict(),
+)
 const PositiveInt = z.coerce.number().int().positive()
-const PrivateJwk = z.record(z.string(), z.unknown()).refine((jwk) => typeof jwk.d === 'string', { message: 'must be a private JWK (with "d")' })
+const PrivateJwk = z
+  .record(z.string(), z.unknown())
+  .refine((jwk) => typeof jwk.d === 'string', { message: 'must be a private JWK (with "d")' })
 
 /** Builds the configuration from environment variables (see the README for each one). */
 export function loadConfig(env: Record<string, string | undefined>): AuthorizationServerConfig {
@@ -293,70 +338,112 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
   const resource = env.RS_RESOURCE ?? DEFAULTS.RS_RESOURCE
   // The agent CLI's public keys (docs/demo-world.md). Checked whenever set, even if CLIENTS replaces
   // the defaults, so a private key in it never goes unnoticed (CL-49).
-  const agentCliJwks = env.AGENT_CLI_JWKS === undefined || env.AGENT_CLI_JWKS.trim() === '' ? undefined : parsePublicJwks(env.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS')
+  const agentCliJwks =
+    env.AGENT_CLI_JWKS === undefined || env.AGENT_CLI_JWKS.trim() === ''
+      ? undefined
+      : parsePublicJwks(env.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS')
   // Explicit CLIENTS / TRUSTED_IDPS are taken as given: the CLI joins only the demo defaults.
-  const agentCli: RegisteredClient | undefined = agentCliJwks !== undefined && env.CLIENTS === undefined
-    // AS-08, AS-10: a program on a user's machine authenticates with a key pair, not a shared secret.
-    ? { client_id: DEFAULTS.AGENT_CLI_CLIENT_ID, token_endpoint_auth_method: 'private_key_jwt', jwks: agentCliJwks }
-    : undefined
+  const agentCli: RegisteredClient | undefined =
+    agentCliJwks !== undefined && env.CLIENTS === undefined
+      ? // AS-08, AS-10: a program on a user's machine authenticates with a key pair, not a shared secret.
+        { client_id: DEFAULTS.AGENT_CLI_CLIENT_ID, token_endpoint_auth_method: 'private_key_jwt', jwks: agentCliJwks }
+      : undefined
 
-  const trustedIdps: TrustedIdp[] = env.TRUSTED_IDPS !== undefined
-    ? parse(TrustedIdps, parseJson(env.TRUSTED_IDPS, 'TRUSTED_IDPS'), 'TRUSTED_IDPS').map((idp) => ({
-      issuer: idp.issuer,
-      jwks_uri: idp.jwks_uri,
-      subject_namespace: idp.subject_namespace ?? idp.issuer, // AS-19: the issuer itself is unique
-      client_ids: idp.client_ids,
-    }))
-    : [{
-      issuer: idpIssuer,
-      jwks_uri: `${idpIssuer.replace(/\/$/, "")}/jwks`,
-      subject_namespace: DEFAULTS.IDP_SUBJECT_NAMESPACE,
-      // AS-16: the demo IdP vouches for the demo clients, the CLI included when it is registered.
-      client_ids: agentCli === undefined ? [DEFAULTS.CLIENT_ID] : [DEFAULTS.CLIENT_ID, agentCli.client_id],
-    }]
+  const trustedIdps: TrustedIdp[] =
+    env.TRUSTED_IDPS !== undefined
+      ? parse(TrustedIdps, parseJson(env.TRUSTED_IDPS, 'TRUSTED_IDPS'), 'TRUSTED_IDPS').map((idp) => ({
+          issuer: idp.issuer,
+          jwks_uri: idp.jwks_uri,
+          subject_namespace: idp.subject_namespace ?? idp.issuer, // AS-19: the issuer itself is unique
+          client_ids: idp.client_ids,
+        }))
+      : [
+          {
+            issuer: idpIssuer,
+            jwks_uri: `${idpIssuer.replace(/\/$/, '')}/jwks`,
+            subject_namespace: DEFAULTS.IDP_SUBJECT_NAMESPACE,
+            // AS-16: the demo IdP vouches for the demo clients, the CLI included when it is registered.
+            client_ids: agentCli === undefined ? [DEFAULTS.CLIENT_ID] : [DEFAULTS.CLIENT_ID, agentCli.client_id],
+          },
+        ]
   const mtls = loadMtlsConfig(env)
-  const clients: RegisteredClient[] = env.CLIENTS !== undefined
-    ? parse(Clients, parseJson(env.CLIENTS, 'CLIENTS'), 'CLIENTS') as RegisteredClient[]
-    : [
-      { client_id: DEFAULTS.CLIENT_ID, client_secret: DEFAULTS.CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
-      ...(agentCli === undefined ? [] : [agentCli]),
-      mcpServerClient(resource, mtls !== undefined),
-      ...(demoAttacks ? [{ ...DEMO_ATTACK_WORLD.OTHER_CLIENT }] : []),
-    ]
+  const clients: RegisteredClient[] =
+    env.CLIENTS !== undefined
+      ? (parse(Clients, parseJson(env.CLIENTS, 'CLIENTS'), 'CLIENTS') as RegisteredClient[])
+      : [
+          {
+            client_id: DEFAULTS.CLIENT_ID,
+            client_secret: DEFAULTS.CLIENT_SECRET,
+            token_endpoint_auth_method: 'client_secret_basic',
+          },
+          ...(agentCli === undefined ? [] : [agentCli]),
+          mcpServerClient(resource, mtls !== undefined),
+          ...(demoAttacks ? [{ ...DEMO_ATTACK_WORLD.OTHER_CLIENT }] : []),
+        ]
   requireDistinctTrustedIdps(trustedIdps, clients, env.TRUSTED_IDPS !== undefined)
-  const mcpServers = env.MCP_SERVERS !== undefined
-    ? parse(McpServers, parseJson(env.MCP_SERVERS, 'MCP_SERVERS'), 'MCP_SERVERS')
-    : [{ resource, scopes: [...DEFAULTS.RS_SCOPES] }, ...(demoAttacks ? [{ resource: DEMO_ATTACK_WORLD.OTHER_MCP_SERVER.resource, scopes: [...DEMO_ATTACK_WORLD.OTHER_MCP_SERVER.scopes] }] : [])]
+  const mcpServers =
+    env.MCP_SERVERS !== undefined
+      ? parse(McpServers, parseJson(env.MCP_SERVERS, 'MCP_SERVERS'), 'MCP_SERVERS')
+      : [
+          { resource, scopes: [...DEFAULTS.RS_SCOPES] },
+          ...(demoAttacks
+            ? [
+                {
+                  resource: DEMO_ATTACK_WORLD.OTHER_MCP_SERVER.resource,
+                  scopes: [...DEMO_ATTACK_WORLD.OTHER_MCP_SERVER.scopes],
+                },
+              ]
+            : []),
+        ]
   requireUsableClients(clients, mcpServers, mtls, env.CLIENTS !== undefined)
-  const downstreamApis: DownstreamApi[] = env.DOWNSTREAM_APIS !== undefined
-    ? parse(DownstreamApis, parseJson(env.DOWNSTREAM_APIS, 'DOWNSTREAM_APIS'), 'DOWNSTREAM_APIS').map((api) => ({
-      ...api,
-      scope_mapping: api.scope_mapping ?? identityMapping(api.scopes),
-    }))
-    : [{
-      identifier: env.TASKS_API_URL ?? DEFAULTS.TASKS_API_URL,
-      scopes: [...DEFAULTS.TASKS_API_SCOPES],
-      // By default every client switched on for OBO may obtain every scope of the Tasks API.
-      client_grants: clients.filter(isOnBehalfOfClient).map((client) => ({ client_id: client.client_id, scopes: [...DEFAULTS.TASKS_API_SCOPES] })),
-      scope_mapping: identityMapping(DEFAULTS.TASKS_API_SCOPES),
-    }]
-  requireValidDownstreamApis(downstreamApis, clients, mcpServers, env.DOWNSTREAM_APIS !== undefined ? 'DOWNSTREAM_APIS' : 'the default downstream API (TASKS_API_URL)')
+  const downstreamApis: DownstreamApi[] =
+    env.DOWNSTREAM_APIS !== undefined
+      ? parse(DownstreamApis, parseJson(env.DOWNSTREAM_APIS, 'DOWNSTREAM_APIS'), 'DOWNSTREAM_APIS').map((api) => ({
+          ...api,
+          scope_mapping: api.scope_mapping ?? identityMapping(api.scopes),
+        }))
+      : [
+          {
+            identifier: env.TASKS_API_URL ?? DEFAULTS.TASKS_API_URL,
+            scopes: [...DEFAULTS.TASKS_API_SCOPES],
+            // By default every client switched on for OBO may obtain every scope of the Tasks API.
+            client_grants: clients
+              .filter(isOnBehalfOfClient)
+              .map((client) => ({ client_id: client.client_id, scopes: [...DEFAULTS.TASKS_API_SCOPES] })),
+            scope_mapping: identityMapping(DEFAULTS.TASKS_API_SCOPES),
+          },
+        ]
+  requireValidDownstreamApis(
+    downstreamApis,
+    clients,
+    mcpServers,
+    env.DOWNSTREAM_APIS !== undefined ? 'DOWNSTREAM_APIS' : 'the default downstream API (TASKS_API_URL)',
+  )
 
   // SEC: every URL is https unless the insecure demo mode is switched on explicitly.
   const urls: Array<[string, string]> = [
     ['AS_ISSUER', issuer],
-    ...trustedIdps.flatMap((idp): Array<[string, string]> => [['TRUSTED_IDPS issuer', idp.issuer], ['TRUSTED_IDPS jwks_uri', idp.jwks_uri]]),
+    ...trustedIdps.flatMap((idp): Array<[string, string]> => [
+      ['TRUSTED_IDPS issuer', idp.issuer],
+      ['TRUSTED_IDPS jwks_uri', idp.jwks_uri],
+    ]),
     ...mcpServers.map((server): [string, string] => ['MCP_SERVERS resource', server.resource]),
-    ...clients.flatMap((client): Array<[string, string]> => client.jwks_uri === undefined ? [] : [['CLIENTS jwks_uri', client.jwks_uri]]),
+    ...clients.flatMap((client): Array<[string, string]> =>
+      client.jwks_uri === undefined ? [] : [['CLIENTS jwks_uri', client.jwks_uri]],
+    ),
     // Downstream API identifiers are names (the issued token's `aud`) that this server never calls,
     // so they are not held to the https rule; the Tasks API itself decides how it is served.
   ]
   for (const [name, url] of urls) requireSecureUrl(url, name, allowInsecureHttp)
   const issuerUrl = new URL(issuer)
-  if (issuerUrl.search !== '' || issuerUrl.hash !== '') throw new TypeError(`AS_ISSUER must not carry a query or fragment (RFC 8414 §2): ${issuer}`)
+  if (issuerUrl.search !== '' || issuerUrl.hash !== '')
+    throw new TypeError(`AS_ISSUER must not carry a query or fragment (RFC 8414 §2): ${issuer}`)
   requireSafeRedirectUris(clients, allowInsecureHttp, env.CLIENTS !== undefined)
   const signInIdp = loadSignInIdp(env, issuer, trustedIdps)
-  const cookieKeys = env.AS_COOKIE_KEYS?.split(',').map((key) => key.trim()).filter((key) => key !== '') ?? []
+  const cookieKeys =
+    env.AS_COOKIE_KEYS?.split(',')
+      .map((key) => key.trim())
+      .filter((key) => key !== '') ?? []
 
   return {
     issuer,
@@ -366,25 +453,30 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
     clients,
     mcpServers,
     downstreamApis,
-    maxDelegationDepth: env.MAX_DELEGATION_DEPTH !== undefined
-      ? parse(z.coerce.number().int().min(2).max(20), env.MAX_DELEGATION_DEPTH, 'MAX_DELEGATION_DEPTH')
-      : DEFAULTS.MAX_DELEGATION_DEPTH,
+    maxDelegationDepth:
+      env.MAX_DELEGATION_DEPTH !== undefined
+        ? parse(z.coerce.number().int().min(2).max(20), env.MAX_DELEGATION_DEPTH, 'MAX_DELEGATION_DEPTH')
+        : DEFAULTS.MAX_DELEGATION_DEPTH,
     ...(mtls === undefined ? {} : { mtls }),
     signInIdp,
     cookieKeys: cookieKeys.length > 0 ? cookieKeys : [randomBytes(32).toString('base64url')],
     cookieKeysSource: cookieKeys.length > 0 ? 'configured' : 'ephemeral',
-    accessTokenLifetimeSeconds: env.ACCESS_TOKEN_LIFETIME_SECONDS !== undefined
-      ? parse(PositiveInt, env.ACCESS_TOKEN_LIFETIME_SECONDS, 'ACCESS_TOKEN_LIFETIME_SECONDS')
-      : DEFAULTS.ACCESS_TOKEN_LIFETIME_SECONDS,
-    clockSkewSeconds: env.CLOCK_SKEW_SECONDS !== undefined
-      ? parse(z.coerce.number().int().min(0).max(300), env.CLOCK_SKEW_SECONDS, 'CLOCK_SKEW_SECONDS')
-      : DEFAULTS.CLOCK_SKEW_SECONDS,
-    maxIdJagLifetimeSeconds: env.MAX_ID_JAG_LIFETIME_SECONDS !== undefined
-      ? parse(PositiveInt, env.MAX_ID_JAG_LIFETIME_SECONDS, 'MAX_ID_JAG_LIFETIME_SECONDS')
-      : DEFAULTS.MAX_ID_JAG_LIFETIME_SECONDS,
-    tokenRateLimitPerMinute: env.TOKEN_RATE_LIMIT_PER_MINUTE !== undefined
-      ? parse(z.coerce.number().int().min(0), env.TOKEN_RATE_LIMIT_PER_MINUTE, 'TOKEN_RATE_LIMIT_PER_MINUTE')
-      : DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE,
+    accessTokenLifetimeSeconds:
+      env.ACCESS_TOKEN_LIFETIME_SECONDS !== undefined
+        ? parse(PositiveInt, env.ACCESS_TOKEN_LIFETIME_SECONDS, 'ACCESS_TOKEN_LIFETIME_SECONDS')
+        : DEFAULTS.ACCESS_TOKEN_LIFETIME_SECONDS,
+    clockSkewSeconds:
+      env.CLOCK_SKEW_SECONDS !== undefined
+        ? parse(z.coerce.number().int().min(0).max(300), env.CLOCK_SKEW_SECONDS, 'CLOCK_SKEW_SECONDS')
+        : DEFAULTS.CLOCK_SKEW_SECONDS,
+    maxIdJagLifetimeSeconds:
+      env.MAX_ID_JAG_LIFETIME_SECONDS !== undefined
+        ? parse(PositiveInt, env.MAX_ID_JAG_LIFETIME_SECONDS, 'MAX_ID_JAG_LIFETIME_SECONDS')
+        : DEFAULTS.MAX_ID_JAG_LIFETIME_SECONDS,
+    tokenRateLimitPerMinute:
+      env.TOKEN_RATE_LIMIT_PER_MINUTE !== undefined
+        ? parse(z.coerce.number().int().min(0), env.TOKEN_RATE_LIMIT_PER_MINUTE, 'TOKEN_RATE_LIMIT_PER_MINUTE')
+        : DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE,
     demoAttacks,
     ...signingKeys(env),
     logLevel: parseLogLevel(env.LOG_LEVEL),
@@ -393,7 +485,9 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
 }
 
 /** AS_SIGNING_KEY keeps its older parse; AS_SIGNING_KEYS / AS_SIGNING_KEYS_FILE give several (rotation). */
-function signingKeys(env: Record<string, string | undefined>): Pick<AuthorizationServerConfig, 'signingKey' | 'signingKeys'> {
+function signingKeys(
+  env: Record<string, string | undefined>,
+): Pick<AuthorizationServerConfig, 'signingKey' | 'signingKeys'> {
   if (env.AS_SIGNING_KEY !== undefined && env.AS_SIGNING_KEYS === undefined && env.AS_SIGNING_KEYS_FILE === undefined) {
     const key = parse(PrivateJwk, parseJson(env.AS_SIGNING_KEY, 'AS_SIGNING_KEY'), 'AS_SIGNING_KEY') as JWK
     return { signingKey: key, signingKeys: [key] }
@@ -406,7 +500,11 @@ function signingKeys(env: Record<string, string | undefined>): Pick<Authorizatio
  * AS-16, AS-19: each trusted IdP is recognised once, maps its users into a namespace of its own and
  * vouches only for clients registered here.
  */
-function requireDistinctTrustedIdps(trustedIdps: readonly TrustedIdp[], clients: readonly RegisteredClient[], fromEnv: boolean): void {
+function requireDistinctTrustedIdps(
+  trustedIdps: readonly TrustedIdp[],
+  clients: readonly RegisteredClient[],
+  fromEnv: boolean,
+): void {
   const where = fromEnv ? 'TRUSTED_IDPS' : 'the default trusted IdP (IDP_ISSUER)'
   const issuers = new Set<string>()
   const namespaces = new Map<string, string>()
@@ -418,17 +516,23 @@ function requireDistinctTrustedIdps(trustedIdps: readonly TrustedIdp[], clients:
     parse(SubjectNamespace, idp.subject_namespace, `${where} subject_namespace of ${idp.issuer}`)
     const holder = namespaces.get(idp.subject_namespace)
     if (holder !== undefined) {
-      throw new TypeError(`invalid TRUSTED_IDPS: subject_namespace "${idp.subject_namespace}" is used by both ${holder} and ${idp.issuer}; each trusted IdP needs its own`)
+      throw new TypeError(
+        `invalid TRUSTED_IDPS: subject_namespace "${idp.subject_namespace}" is used by both ${holder} and ${idp.issuer}; each trusted IdP needs its own`,
+      )
     }
     namespaces.set(idp.subject_namespace, idp.issuer)
     // AS-16: an IdP can only be bound to client relationships that exist here.
     for (const clientId of idp.client_ids) {
       if (!registered.has(clientId)) {
-        throw new TypeError(`invalid ${where}: client_ids of ${idp.issuer} names "${clientId}", which is not a client registered in CLIENTS${fromEnv ? '' : '; set TRUSTED_IDPS to choose its client_ids'}`)
+        throw new TypeError(
+          `invalid ${where}: client_ids of ${idp.issuer} names "${clientId}", which is not a client registered in CLIENTS${fromEnv ? '' : '; set TRUSTED_IDPS to choose its client_ids'}`,
+        )
       }
       // Decision 0050: an interactive registration uses the authorization code flow only; it never redeems ID-JAGs.
       if (clients.some((client) => client.client_id === clientId && isInteractiveClient(client))) {
-        throw new TypeError(`invalid ${where}: client_ids of ${idp.issuer} names "${clientId}", an interactive client (it has redirect_uris); ID-JAGs are redeemed by EMA clients, registered without redirect_uris`)
+        throw new TypeError(
+          `invalid ${where}: client_ids of ${idp.issuer} names "${clientId}", an interactive client (it has redirect_uris); ID-JAGs are redeemed by EMA clients, registered without redirect_uris`,
+        )
       }
     }
   }
@@ -447,12 +551,19 @@ const LOOPBACK_IP = /^(127(?:\.\d{1,3}){3}|\[::1\])$/
  * `native` client) http to a loopback IP literal (RFC 8252 §7.3, §8.3); never with a fragment
  * (RFC 6749 §3.1.2).
  */
-function requireSafeRedirectUris(clients: readonly RegisteredClient[], allowInsecureHttp: boolean, fromEnv: boolean): void {
+function requireSafeRedirectUris(
+  clients: readonly RegisteredClient[],
+  allowInsecureHttp: boolean,
+  fromEnv: boolean,
+): void {
   const where = fromEnv ? 'CLIENTS' : 'the default clients'
   for (const client of clients) {
     for (const uri of client.redirect_uris ?? []) {
       const url = new URL(uri)
-      if (url.hash !== '' || uri.includes('#')) throw new TypeError(`invalid ${where}: a redirect URI of "${client.client_id}" has a fragment (RFC 6749 §3.1.2)`)
+      if (url.hash !== '' || uri.includes('#'))
+        throw new TypeError(
+          `invalid ${where}: a redirect URI of "${client.client_id}" has a fragment (RFC 6749 §3.1.2)`,
+        )
       if (client.application_type === 'native' && url.protocol === 'http:' && LOOPBACK_IP.test(url.hostname)) continue
       requireSecureUrl(uri, `CLIENTS redirect URI of "${client.client_id}"`, allowInsecureHttp)
     }
@@ -464,15 +575,29 @@ function requireSafeRedirectUris(clients: readonly RegisteredClient[], allowInse
  * names one of the trusted IdPs (default: the first one); SIGN_IN_IDP_CLIENT_ID and
  * SIGN_IN_IDP_CLIENT_SECRET are this server's registration there (demo defaults).
  */
-function loadSignInIdp(env: Record<string, string | undefined>, issuer: string, trustedIdps: readonly TrustedIdp[]): SignInIdp {
+function loadSignInIdp(
+  env: Record<string, string | undefined>,
+  issuer: string,
+  trustedIdps: readonly TrustedIdp[],
+): SignInIdp {
   const idpIssuer = env.SIGN_IN_IDP_ISSUER ?? trustedIdps[0]?.issuer
   if (idpIssuer === undefined || !trustedIdps.some((idp) => idp.issuer === idpIssuer)) {
-    throw new TypeError(`SIGN_IN_IDP_ISSUER ${idpIssuer ?? '(none)'} is not a trusted IdP; name one of TRUSTED_IDPS (${trustedIdps.map((idp) => idp.issuer).join(', ')})`)
+    throw new TypeError(
+      `SIGN_IN_IDP_ISSUER ${idpIssuer ?? '(none)'} is not a trusted IdP; name one of TRUSTED_IDPS (${trustedIdps.map((idp) => idp.issuer).join(', ')})`,
+    )
   }
   return {
     issuer: idpIssuer,
-    clientId: parse(z.string().min(1), env.SIGN_IN_IDP_CLIENT_ID ?? DEFAULTS.SIGN_IN_IDP_CLIENT_ID, 'SIGN_IN_IDP_CLIENT_ID'),
-    clientSecret: parse(z.string().min(1), env.SIGN_IN_IDP_CLIENT_SECRET ?? DEFAULTS.SIGN_IN_IDP_CLIENT_SECRET, 'SIGN_IN_IDP_CLIENT_SECRET'),
+    clientId: parse(
+      z.string().min(1),
+      env.SIGN_IN_IDP_CLIENT_ID ?? DEFAULTS.SIGN_IN_IDP_CLIENT_ID,
+      'SIGN_IN_IDP_CLIENT_ID',
+    ),
+    clientSecret: parse(
+      z.string().min(1),
+      env.SIGN_IN_IDP_CLIENT_SECRET ?? DEFAULTS.SIGN_IN_IDP_CLIENT_SECRET,
+      'SIGN_IN_IDP_CLIENT_SECRET',
+    ),
     redirectUri: signInRedirectUri(issuer),
   }
 }
@@ -487,8 +612,14 @@ export function isOnBehalfOfClient(client: RegisteredClient): boolean {
  * authenticating with its certificate when the mTLS alias is served, else with its secret.
  */
 function mcpServerClient(resource: string, mtls: boolean): RegisteredClient {
-  const authentication: Pick<RegisteredClient, 'token_endpoint_auth_method' | 'client_secret' | 'tls_client_auth_subject_dn'> = mtls
-    ? { token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: DEFAULTS.MCP_SERVER_CLIENT_SUBJECT_DN }
+  const authentication: Pick<
+    RegisteredClient,
+    'token_endpoint_auth_method' | 'client_secret' | 'tls_client_auth_subject_dn'
+  > = mtls
+    ? {
+        token_endpoint_auth_method: 'tls_client_auth',
+        tls_client_auth_subject_dn: DEFAULTS.MCP_SERVER_CLIENT_SUBJECT_DN,
+      }
     : { token_endpoint_auth_method: 'client_secret_basic', client_secret: DEFAULTS.MCP_SERVER_CLIENT_SECRET }
   return {
     client_id: DEFAULTS.MCP_SERVER_CLIENT_ID,
@@ -500,71 +631,122 @@ function mcpServerClient(resource: string, mtls: boolean): RegisteredClient {
 
 /** RFC 8705 §5: AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE and AS_MTLS_CA_FILE switch the alias on, all three or none. */
 function loadMtlsConfig(env: Record<string, string | undefined>): MtlsConfig | undefined {
-  const files = { AS_MTLS_CERT_FILE: env.AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE: env.AS_MTLS_KEY_FILE, AS_MTLS_CA_FILE: env.AS_MTLS_CA_FILE }
+  const files = {
+    AS_MTLS_CERT_FILE: env.AS_MTLS_CERT_FILE,
+    AS_MTLS_KEY_FILE: env.AS_MTLS_KEY_FILE,
+    AS_MTLS_CA_FILE: env.AS_MTLS_CA_FILE,
+  }
   const given = Object.entries(files).filter(([, value]) => value !== undefined && value !== '')
   if (given.length === 0) return undefined
   if (given.length !== 3) {
     const missing = Object.keys(files).filter((name) => !given.some(([given]) => given === name))
-    throw new TypeError(`the mTLS endpoint alias needs AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE and AS_MTLS_CA_FILE together; missing ${missing.join(', ')}`)
+    throw new TypeError(
+      `the mTLS endpoint alias needs AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE and AS_MTLS_CA_FILE together; missing ${missing.join(', ')}`,
+    )
   }
   const url = parse(Url, env.AS_MTLS_URL ?? DEFAULTS.AS_MTLS_URL, 'AS_MTLS_URL').replace(/\/$/, '')
   const parsed = new URL(url)
   if (parsed.protocol !== 'https:') throw new TypeError(`AS_MTLS_URL must be https (RFC 8705 needs TLS): ${url}`)
-  if (parsed.search !== '' || parsed.hash !== '' || parsed.pathname !== '/') throw new TypeError(`AS_MTLS_URL must be an origin without path, query or fragment: ${url}`)
-  return { url, port: portOf(parsed), certFile: files.AS_MTLS_CERT_FILE ?? '', keyFile: files.AS_MTLS_KEY_FILE ?? '', caFile: files.AS_MTLS_CA_FILE ?? '' }
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.pathname !== '/')
+    throw new TypeError(`AS_MTLS_URL must be an origin without path, query or fragment: ${url}`)
+  return {
+    url,
+    port: portOf(parsed),
+    certFile: files.AS_MTLS_CERT_FILE ?? '',
+    keyFile: files.AS_MTLS_KEY_FILE ?? '',
+    caFile: files.AS_MTLS_CA_FILE ?? '',
+  }
 }
 
 /** OBO-10, RFC 8705: a client's switches must be usable as configured. */
-function requireUsableClients(clients: readonly RegisteredClient[], mcpServers: readonly McpServer[], mtls: MtlsConfig | undefined, fromEnv: boolean): void {
+function requireUsableClients(
+  clients: readonly RegisteredClient[],
+  mcpServers: readonly McpServer[],
+  mtls: MtlsConfig | undefined,
+  fromEnv: boolean,
+): void {
   const where = fromEnv ? 'CLIENTS' : 'the default clients'
   const ids = new Set<string>()
   for (const client of clients) {
-    if (ids.has(client.client_id)) throw new TypeError(`invalid ${where}: client_id "${client.client_id}" is listed twice`)
+    if (ids.has(client.client_id))
+      throw new TypeError(`invalid ${where}: client_id "${client.client_id}" is listed twice`)
     ids.add(client.client_id)
     if (client.token_endpoint_auth_method === 'tls_client_auth' && mtls === undefined) {
-      throw new TypeError(`invalid ${where}: client "${client.client_id}" uses tls_client_auth, which needs the mTLS endpoint alias; set AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE and AS_MTLS_CA_FILE`)
+      throw new TypeError(
+        `invalid ${where}: client "${client.client_id}" uses tls_client_auth, which needs the mTLS endpoint alias; set AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE and AS_MTLS_CA_FILE`,
+      )
     }
-    if (client.resource_server_identifier !== undefined && !mcpServers.some((server) => server.resource === client.resource_server_identifier)) {
-      throw new TypeError(`invalid ${where}: client "${client.client_id}" is tied to ${client.resource_server_identifier} (resource_server_identifier), which is not a registered MCP server (MCP_SERVERS)`)
+    if (
+      client.resource_server_identifier !== undefined &&
+      !mcpServers.some((server) => server.resource === client.resource_server_identifier)
+    ) {
+      throw new TypeError(
+        `invalid ${where}: client "${client.client_id}" is tied to ${client.resource_server_identifier} (resource_server_identifier), which is not a registered MCP server (MCP_SERVERS)`,
+      )
     }
     if (isOnBehalfOfClient(client) && client.resource_server_identifier === undefined) {
-      throw new TypeError(`invalid ${where}: client "${client.client_id}" is switched on for on_behalf_of_token_exchange but names no resource_server_identifier (the MCP server it is tied to, OBO-10)`)
+      throw new TypeError(
+        `invalid ${where}: client "${client.client_id}" is switched on for on_behalf_of_token_exchange but names no resource_server_identifier (the MCP server it is tied to, OBO-10)`,
+      )
     }
     if (isInteractiveClient(client)) {
       // Decision 0050: an interactive registration is only that; EMA and OBO use registrations of their own.
       if (client.token_exchange !== undefined || client.resource_server_identifier !== undefined) {
-        throw new TypeError(`invalid ${where}: client "${client.client_id}" has redirect_uris (an interactive client, authorization code flow only) and token exchange settings; register the MCP server's token exchange client separately`)
+        throw new TypeError(
+          `invalid ${where}: client "${client.client_id}" has redirect_uris (an interactive client, authorization code flow only) and token exchange settings; register the MCP server's token exchange client separately`,
+        )
       }
     } else {
       // AS-09, OBO-07: a public client can only use the authorization code flow, which needs redirect_uris.
       if (client.token_endpoint_auth_method === 'none') {
-        throw new TypeError(`invalid ${where}: client "${client.client_id}" is public (token_endpoint_auth_method none) without redirect_uris; public clients may only use the authorization code flow (SEC-14), so give it redirect_uris`)
+        throw new TypeError(
+          `invalid ${where}: client "${client.client_id}" is public (token_endpoint_auth_method none) without redirect_uris; public clients may only use the authorization code flow (SEC-14), so give it redirect_uris`,
+        )
       }
       if (client.application_type !== undefined || client.client_name !== undefined) {
-        throw new TypeError(`invalid ${where}: client "${client.client_id}" has application_type or client_name, which only interactive clients (with redirect_uris) use`)
+        throw new TypeError(
+          `invalid ${where}: client "${client.client_id}" has application_type or client_name, which only interactive clients (with redirect_uris) use`,
+        )
       }
     }
   }
 }
 
 /** OBO-05, OBO-10: each downstream API is distinct from every MCP server, and grants only what it defines to clients that exist. */
-function requireValidDownstreamApis(apis: readonly DownstreamApi[], clients: readonly RegisteredClient[], mcpServers: readonly McpServer[], where: string): void {
+function requireValidDownstreamApis(
+  apis: readonly DownstreamApi[],
+  clients: readonly RegisteredClient[],
+  mcpServers: readonly McpServer[],
+  where: string,
+): void {
   const identifiers = new Set<string>()
   for (const api of apis) {
-    if (new URL(api.identifier).hash !== '' || api.identifier.includes('#')) throw new TypeError(`invalid ${where}: identifier ${api.identifier} must not have a fragment (RFC 8707 §2)`)
-    if (identifiers.has(api.identifier)) throw new TypeError(`invalid ${where}: identifier ${api.identifier} is listed twice`)
+    if (new URL(api.identifier).hash !== '' || api.identifier.includes('#'))
+      throw new TypeError(`invalid ${where}: identifier ${api.identifier} must not have a fragment (RFC 8707 §2)`)
+    if (identifiers.has(api.identifier))
+      throw new TypeError(`invalid ${where}: identifier ${api.identifier} is listed twice`)
     identifiers.add(api.identifier)
     // An MCP server's own tokens must never be obtainable by exchange (OBO-01: no passthrough, no laundering).
-    if (mcpServers.some((server) => server.resource === api.identifier)) throw new TypeError(`invalid ${where}: ${api.identifier} is an MCP server (MCP_SERVERS), not a downstream API`)
+    if (mcpServers.some((server) => server.resource === api.identifier))
+      throw new TypeError(`invalid ${where}: ${api.identifier} is an MCP server (MCP_SERVERS), not a downstream API`)
     for (const grant of api.client_grants) {
       const client = clients.find((candidate) => candidate.client_id === grant.client_id)
-      if (client === undefined) throw new TypeError(`invalid ${where}: client_grants of ${api.identifier} names "${grant.client_id}", which is not a client registered in CLIENTS`)
+      if (client === undefined)
+        throw new TypeError(
+          `invalid ${where}: client_grants of ${api.identifier} names "${grant.client_id}", which is not a client registered in CLIENTS`,
+        )
       const unknown = grant.scopes.filter((scope) => !api.scopes.includes(scope))
-      if (unknown.length > 0) throw new TypeError(`invalid ${where}: client_grants of ${api.identifier} gives "${grant.client_id}" scopes the API does not define: ${unknown.join(' ')}`)
+      if (unknown.length > 0)
+        throw new TypeError(
+          `invalid ${where}: client_grants of ${api.identifier} gives "${grant.client_id}" scopes the API does not define: ${unknown.join(' ')}`,
+        )
     }
     for (const [inbound, mapped] of Object.entries(api.scope_mapping)) {
       const unknown = mapped.filter((scope) => !api.scopes.includes(scope))
-      if (unknown.length > 0) throw new TypeError(`invalid ${where}: scope_mapping of ${api.identifier} maps "${inbound}" to scopes the API does not define: ${unknown.join(' ')}`)
+      if (unknown.length > 0)
+        throw new TypeError(
+          `invalid ${where}: scope_mapping of ${api.identifier} maps "${inbound}" to scopes the API does not define: ${unknown.join(' ')}`,
+        )
     }
   }
 }
@@ -578,7 +760,9 @@ function requireSecureUrl(url: string, name: string, allowInsecureHttp: boolean)
   const { protocol } = new URL(url)
   if (protocol === 'https:') return
   if (protocol === 'http:' && allowInsecureHttp) return
-  throw new TypeError(`${name} ${url} is not https; set ALLOW_INSECURE_HTTP=true to allow plain http (local demos only)`)
+  throw new TypeError(
+    `${name} ${url} is not https; set ALLOW_INSECURE_HTTP=true to allow plain http (local demos only)`,
+  )
 }
 
 function portOf(url: URL): number {

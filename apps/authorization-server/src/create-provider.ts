@@ -1,4 +1,10 @@
-import Provider, { type Account, type AdapterFactory, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import Provider, {
+  type Account,
+  type AdapterFactory,
+  type ClientMetadata,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider'
 import { GRANT_TYPE, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
 import type { Logger } from '@ema/server-kit'
 import { isInteractiveClient, type AuthorizationServerConfig, type RegisteredClient } from './config.ts'
@@ -10,9 +16,17 @@ import { interactionPath } from './interactions/interaction-routes.ts'
 import { answerUnregisteredGrantType } from './grants/answer-unregistered-grant-type.ts'
 import { issueAuthorizationCodeAccessToken } from './grants/issue-authorization-code-access-token.ts'
 import { findLocalSubject } from './grants/resolve-local-subject.ts'
-import { assertClientAssertionAudience, answerAuthorizationDetailsRefusals, requireClientAuthentication } from '@ema/provider-kit'
+import {
+  assertClientAssertionAudience,
+  answerAuthorizationDetailsRefusals,
+  requireClientAuthentication,
+} from '@ema/provider-kit'
 import { JWT_BEARER_PARAMETERS, jwtBearerGrant } from './grants/jwt-bearer.ts'
-import { TOKEN_EXCHANGE_PARAMETERS, TOKEN_EXCHANGE_REPEATABLE_PARAMETERS, tokenExchangeGrant } from './grants/token-exchange.ts'
+import {
+  TOKEN_EXCHANGE_PARAMETERS,
+  TOKEN_EXCHANGE_REPEATABLE_PARAMETERS,
+  tokenExchangeGrant,
+} from './grants/token-exchange.ts'
 import { certificateThumbprint, clientCertificate } from './mtls/client-certificate.ts'
 import { describeMissingClientCertificate, mtlsClientAuthentication } from './mtls/mtls-client-authentication.ts'
 
@@ -61,14 +75,19 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
     clientDefaults: { id_token_signed_response_alg: deps.signingKey.alg },
     // No browser may call the token endpoint cross-origin.
     clientBasedCORS: () => false,
-    clientAuthMethods: config.mtls === undefined ? [...CLIENT_AUTH_METHODS] : [...CLIENT_AUTH_METHODS, MTLS_CLIENT_AUTH_METHOD],
+    clientAuthMethods:
+      config.mtls === undefined ? [...CLIENT_AUTH_METHODS] : [...CLIENT_AUTH_METHODS, MTLS_CLIENT_AUTH_METHOD],
     // AS-08, AS-10, SEC-07: a private_key_jwt client assertion's `aud` must be exactly this server's issuer,
     // as one string (RFC 7523bis, decision 0013); oidc-provider alone would also take the token endpoint
     // URL or an array.
     assertJwtClientAuthClaimsAndHeader: assertClientAssertionAudience,
     // `/jwks` publishes the public half of the key that signs our access tokens.
     // The signing key first, then the others, so that what they signed still verifies during a rotation.
-    jwks: { keys: [deps.signingKey, ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid)].map((key) => key.privateJwk as NonNullable<Configuration['jwks']>['keys'][number]) },
+    jwks: {
+      keys: [deps.signingKey, ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid)].map(
+        (key) => key.privateJwk as NonNullable<Configuration['jwks']>['keys'][number],
+      ),
+    },
     // Client-assertion jtis and the rest of oidc-provider's state: in Redis when configured (decision 0040).
     ...(deps.adapter === undefined ? {} : { adapter: deps.adapter }),
     // Decision 0050: the authorization code flow (CL-09, SEC-14), PKCE required for every client; oidc-provider 9
@@ -78,12 +97,20 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
     // SEC-08: redirect_uri always sent and matched exactly, even for a client with one registered URI.
     allowOmittingSingleRegisteredRedirectUri: false,
     // Not the IdP's names: both servers may share a host (localhost), and browsers do not tell cookies apart by port.
-    cookies: { keys: config.cookieKeys, names: { session: '_as_session', interaction: '_as_interaction', resume: '_as_interaction_resume' } },
+    cookies: {
+      keys: config.cookieKeys,
+      names: { session: '_as_session', interaction: '_as_interaction', resume: '_as_interaction_resume' },
+    },
     ttl: { ...TTL, AccessToken: config.accessTokenLifetimeSeconds },
     interactions: { url: (_ctx, interaction) => interactionPath(interaction.uid) },
     // AS-19: the accounts are the local subjects the sign-in resolved (`<subject_namespace>|<IdP sub>`).
     findAccount: (_ctx, sub) => findAccount(sub, config),
-    scopes: [...new Set([...config.mcpServers.flatMap((server) => server.scopes), ...config.downstreamApis.flatMap((api) => api.scopes)])],
+    scopes: [
+      ...new Set([
+        ...config.mcpServers.flatMap((server) => server.scopes),
+        ...config.downstreamApis.flatMap((api) => api.scopes),
+      ]),
+    ],
     features: {
       devInteractions: { enabled: false },
       dPoP: { enabled: false },
@@ -97,17 +124,23 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
     },
     discovery: {
       ...AUTHORIZATION_SERVER_METADATA,
-      ...(tokenEndpointAlias === undefined ? {} : {
-        mtls_endpoint_aliases: { token_endpoint: tokenEndpointAlias }, // RFC 8705 §5
-        tls_client_certificate_bound_access_tokens: true, // RFC 8705 §3.3: tokens issued to tls_client_auth clients carry cnf
-      }),
+      ...(tokenEndpointAlias === undefined
+        ? {}
+        : {
+            mtls_endpoint_aliases: { token_endpoint: tokenEndpointAlias }, // RFC 8705 §5
+            tls_client_certificate_bound_access_tokens: true, // RFC 8705 §3.3: tokens issued to tls_client_auth clients carry cnf
+          }),
     },
     // Errors that cannot go to a redirect URI: an HTML page where a browser is (the authorization
     // endpoint and its resume), JSON everywhere else; never a stack trace.
     renderError(ctx, out) {
       if (isBrowserRoute(ctx)) {
         ctx.type = 'text/html'
-        ctx.body = renderAuthorizationErrorPage({ status: ctx.status, error: out.error, ...(out.error_description === undefined ? {} : { description: out.error_description }) })
+        ctx.body = renderAuthorizationErrorPage({
+          status: ctx.status,
+          error: out.error,
+          ...(out.error_description === undefined ? {} : { description: out.error_description }),
+        })
         return
       }
       ctx.type = 'application/json'
@@ -120,15 +153,17 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
   provider.use(answerUnregisteredGrantType(deps.log)) // RFC 6749 §5.2 unauthorized_client
   provider.use(defaultScope(provider.pathFor('authorization'), config.mcpServers)) // RFC 6749 §3.3
   // Decision 0050: the authorization code flow's access token is ours, exactly like the jwt-bearer grant's.
-  provider.use(issueAuthorizationCodeAccessToken({
-    issuer: config.issuer,
-    trustedIdps: config.trustedIdps,
-    mcpServers: config.mcpServers,
-    signingKey: deps.signingKey,
-    accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
-    now: deps.now,
-    log: deps.log,
-  }))
+  provider.use(
+    issueAuthorizationCodeAccessToken({
+      issuer: config.issuer,
+      trustedIdps: config.trustedIdps,
+      mcpServers: config.mcpServers,
+      signingKey: deps.signingKey,
+      accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
+      now: deps.now,
+      log: deps.log,
+    }),
+  )
   if (config.mtls !== undefined) provider.use(describeMissingClientCertificate(tokenEndpointAlias, deps.log)) // RFC 8705 §2
   provider.registerGrantType(
     GRANT_TYPE.JWT_BEARER,
@@ -154,7 +189,10 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
       clients: config.clients,
       downstreamApis: config.downstreamApis,
       signingKey: deps.signingKey,
-      verificationKeys: [deps.signingKey, ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid)],
+      verificationKeys: [
+        deps.signingKey,
+        ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid),
+      ],
       now: deps.now,
       clockSkewSeconds: config.clockSkewSeconds,
       accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
@@ -182,7 +220,9 @@ function toClientMetadata(client: RegisteredClient): ClientMetadata {
     ...(client.client_secret === undefined ? {} : { client_secret: client.client_secret }),
     ...(client.jwks === undefined ? {} : { jwks: client.jwks as ClientMetadata['jwks'] }),
     ...(client.jwks_uri === undefined ? {} : { jwks_uri: client.jwks_uri }),
-    ...(client.tls_client_auth_subject_dn === undefined ? {} : { tls_client_auth_subject_dn: client.tls_client_auth_subject_dn }),
+    ...(client.tls_client_auth_subject_dn === undefined
+      ? {}
+      : { tls_client_auth_subject_dn: client.tls_client_auth_subject_dn }),
     token_endpoint_auth_method: client.token_endpoint_auth_method,
   }
   if (isInteractiveClient(client)) {

@@ -1,7 +1,23 @@
-import { generateSigningKey, importSigningKeys, InMemoryReplayStore, remoteKeySet, type IssuerKeys, type ReplayStore } from '@ema/tokens'
+import {
+  generateSigningKey,
+  importSigningKeys,
+  InMemoryReplayStore,
+  remoteKeySet,
+  type IssuerKeys,
+  type ReplayStore,
+} from '@ema/tokens'
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
-import { createLogger, describeCause, gracefulShutdown, listen, listenTls, startOrExit, startOrExitAsync, type GracefulShutdown } from '@ema/server-kit'
+import {
+  createLogger,
+  describeCause,
+  gracefulShutdown,
+  listen,
+  listenTls,
+  startOrExit,
+  startOrExitAsync,
+  type GracefulShutdown,
+} from '@ema/server-kit'
 import { connectRedis, redisOidcAdapter, RedisRateLimitWindows, RedisReplayStore } from '@ema/redis-store'
 import type { JWTVerifyGetKey } from 'jose'
 import { loadConfig, type AuthorizationServerConfig } from './config.ts'
@@ -15,34 +31,56 @@ if (config.allowInsecureHttp) {
 }
 
 if (config.demoAttacks) {
-  log.warn('!!! AS_DEMO_ATTACKS is ON: a second MCP server and the client "other-agent" (secret in the source) are registered for the client app\'s "Break it" demo. Local demos only. !!!')
+  log.warn(
+    '!!! AS_DEMO_ATTACKS is ON: a second MCP server and the client "other-agent" (secret in the source) are registered for the client app\'s "Break it" demo. Local demos only. !!!',
+  )
 }
 if (config.cookieKeysSource === 'ephemeral') {
-  log.warn('!!! No AS_COOKIE_KEYS configured: using a random cookie key. Every restart ends all sign-in sessions and authorizations in progress. !!!')
+  log.warn(
+    '!!! No AS_COOKIE_KEYS configured: using a random cookie key. Every restart ends all sign-in sessions and authorizations in progress. !!!',
+  )
 }
 
 // A malformed AS_SIGNING_KEYS is one line, not a stack trace.
-const keys = await startOrExitAsync('authorization-server', async () => config.signingKeys !== undefined
-  ? importSigningKeys(config.signingKeys)
-  : [await generateSigningKey('ES256')])
+const keys = await startOrExitAsync('authorization-server', async () =>
+  config.signingKeys !== undefined ? importSigningKeys(config.signingKeys) : [await generateSigningKey('ES256')],
+)
 const signingKey = keys[0]!
 if (signingKey.source === 'ephemeral') {
-  log.warn('!!! No AS_SIGNING_KEYS configured: using a freshly generated ES256 key. Every restart invalidates all issued access tokens, and other instances cannot verify them. !!!', { kid: signingKey.kid })
+  log.warn(
+    '!!! No AS_SIGNING_KEYS configured: using a freshly generated ES256 key. Every restart invalidates all issued access tokens, and other instances cannot verify them. !!!',
+    { kid: signingKey.kid },
+  )
 }
 
 // Decision 0040: with REDIS_URL, redeemed ID-JAGs, oidc-provider's state and the rate-limit windows are
 // shared by every instance and kept across restarts; an unreachable Redis → 503, never a replay.
-const store = config.redisUrl === undefined ? undefined : connectRedis({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, log })
-const replayStore: ReplayStore = store === undefined ? new InMemoryReplayStore() : new RedisReplayStore({ connection: store, prefix: config.redisKeyPrefix })
+const store =
+  config.redisUrl === undefined
+    ? undefined
+    : connectRedis({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, log })
+const replayStore: ReplayStore =
+  store === undefined
+    ? new InMemoryReplayStore()
+    : new RedisReplayStore({ connection: store, prefix: config.redisKeyPrefix })
 let shutdown: GracefulShutdown | undefined
 
 // AS-13, AS-15, AS-16: one cached key set per trusted IdP, built once at start-up. During a JWKS
 // outage the last good set keeps serving for an hour (decision 0014); the first use is logged.
 const keySets = new Map<string, JWTVerifyGetKey>(
-  config.trustedIdps.map((idp) => [idp.issuer, remoteKeySet(idp.jwks_uri, {
-    allowInsecureHttp: config.allowInsecureHttp,
-    onStaleKeys: (cause, ageMs) => log.warn('the IdP JWKS cannot be fetched; using the last good keys', { idp: idp.issuer, jwks_uri: idp.jwks_uri, age_s: Math.round(ageMs / 1000), cause: describeCause(cause) }),
-  })]),
+  config.trustedIdps.map((idp) => [
+    idp.issuer,
+    remoteKeySet(idp.jwks_uri, {
+      allowInsecureHttp: config.allowInsecureHttp,
+      onStaleKeys: (cause, ageMs) =>
+        log.warn('the IdP JWKS cannot be fetched; using the last good keys', {
+          idp: idp.issuer,
+          jwks_uri: idp.jwks_uri,
+          age_s: Math.round(ageMs / 1000),
+          cause: describeCause(cause),
+        }),
+    }),
+  ]),
 )
 const issuerKeys: IssuerKeys = (issuer) => keySets.get(issuer)
 
@@ -52,17 +90,21 @@ const app = createAuthorizationServerApp(config, {
   publishedKeys: keys,
   issuerKeys,
   replayStore,
-  ...(store === undefined ? {} : {
-    adapter: redisOidcAdapter({ connection: store, prefix: config.redisKeyPrefix }),
-    rateLimitWindows: new RedisRateLimitWindows({ connection: store, prefix: config.redisKeyPrefix }),
-  }),
+  ...(store === undefined
+    ? {}
+    : {
+        adapter: redisOidcAdapter({ connection: store, prefix: config.redisKeyPrefix }),
+        rateLimitWindows: new RedisRateLimitWindows({ connection: store, prefix: config.redisKeyPrefix }),
+      }),
   ready: async () => {
     await store?.ping()
   },
   draining: () => shutdown?.draining() ?? false,
   log,
 })
-const servers: Server[] = [(await startOrExitAsync('authorization-server', () => listen({ port: config.port }, app))).server] // EADDRINUSE → one line
+const servers: Server[] = [
+  (await startOrExitAsync('authorization-server', () => listen({ port: config.port }, app))).server,
+] // EADDRINUSE → one line
 // RFC 8705 §5: the mTLS endpoint alias, the same app over HTTPS, asking every client for a certificate.
 const { mtls } = config
 if (mtls !== undefined) {
@@ -71,10 +113,17 @@ if (mtls !== undefined) {
     key: readPem(mtls.keyFile, 'AS_MTLS_KEY_FILE'),
     clientCa: readPem(mtls.caFile, 'AS_MTLS_CA_FILE'),
   }))
-  servers.push((await startOrExitAsync('authorization-server', () => listenTls({ port: mtls.port, ...pem }, app))).server)
+  servers.push(
+    (await startOrExitAsync('authorization-server', () => listenTls({ port: mtls.port, ...pem }, app))).server,
+  )
   log.info(`mTLS endpoint alias ready at ${mtls.url}/token (RFC 8705 tls_client_auth)`, { ca: mtls.caFile })
 }
-shutdown = gracefulShutdown({ servers, log, timeoutMs: config.shutdownTimeoutMs, closers: store === undefined ? [] : [() => store.close()] })
+shutdown = gracefulShutdown({
+  servers,
+  log,
+  timeoutMs: config.shutdownTimeoutMs,
+  closers: store === undefined ? [] : [() => store.close()],
+})
 log.info(`MCP authorization server ready at ${config.issuer}`, {
   kids: keys.map((key) => key.kid),
   store: store === undefined ? 'memory' : 'redis',
@@ -91,6 +140,9 @@ function readPem(file: string, name: string): string {
   try {
     return readFileSync(file, 'utf8')
   } catch (cause) {
-    throw new TypeError(`${name} ${file} cannot be read (${describeCause(cause)}); npm start makes the demo PKI in .demo/pki/`)
+    throw new TypeError(
+      `${name} ${file} cannot be read (${describeCause(cause)}); npm start makes the demo PKI in .demo/pki/`,
+      { cause },
+    )
   }
 }

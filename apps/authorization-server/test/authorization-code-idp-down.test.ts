@@ -14,8 +14,17 @@ before(async () => {
   idp = await startIdp({ clientIds: [CLIENT_ID] })
   as = await startAs([idp], {
     CLIENTS: JSON.stringify([
-      { client_id: CLIENT_ID, client_secret: 'acme-agent-as-secret', token_endpoint_auth_method: 'client_secret_basic' },
-      { client_id: 'desktop', token_endpoint_auth_method: 'none', application_type: 'native', redirect_uris: [REDIRECT_URI] },
+      {
+        client_id: CLIENT_ID,
+        client_secret: 'acme-agent-as-secret',
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+      {
+        client_id: 'desktop',
+        token_endpoint_auth_method: 'none',
+        application_type: 'native',
+        redirect_uris: [REDIRECT_URI],
+      },
     ]),
   })
 })
@@ -30,7 +39,9 @@ async function run(url: string): Promise<{ status: number; location?: URL; html:
   let current = url
   for (let hop = 0; hop < 10; hop++) {
     const res = await fetch(current, { redirect: 'manual', headers: { cookie } })
-    cookie = [cookie, ...res.headers.getSetCookie().map((line) => line.split(';')[0])].filter((part) => part !== '').join('; ')
+    cookie = [cookie, ...res.headers.getSetCookie().map((line) => line.split(';')[0])]
+      .filter((part) => part !== '')
+      .join('; ')
     const html = await res.text()
     const location = res.headers.get('location')
     if (location === null) return { status: res.status, html }
@@ -44,8 +55,12 @@ async function run(url: string): Promise<{ status: number; location?: URL; html:
 test('decision 0050 the sign-in IdP unusable: temporarily_unavailable to the client, with state and iss', async () => {
   const url = new URL('/auth', as.url)
   url.search = new URLSearchParams({
-    response_type: 'code', client_id: 'desktop', redirect_uri: REDIRECT_URI, state: 's-down',
-    code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'), code_challenge_method: 'S256',
+    response_type: 'code',
+    client_id: 'desktop',
+    redirect_uri: REDIRECT_URI,
+    state: 's-down',
+    code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
+    code_challenge_method: 'S256',
   }).toString()
   const end = await run(url.href)
   assert.equal(end.location?.origin, 'http://127.0.0.1')
@@ -56,10 +71,18 @@ test('decision 0050 the sign-in IdP unusable: temporarily_unavailable to the cli
 })
 
 test('the interaction endpoints answer malformed or oversized input with a page, never a stack trace', async () => {
-  const big = await fetch(`${as.url}/interaction/x/consent`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${'a'.repeat(20_000)}` })
+  const big = await fetch(`${as.url}/interaction/x/consent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `csrf=${'a'.repeat(20_000)}`,
+  })
   assert.equal(big.status, 413)
   assert.doesNotMatch(await big.text(), /\.(js|ts):\d+/)
-  const noCookie = await fetch(`${as.url}/interaction/x/consent`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'csrf=a&decision=approve' })
+  const noCookie = await fetch(`${as.url}/interaction/x/consent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'csrf=a&decision=approve',
+  })
   assert.equal(noCookie.status, 400)
   const unknown = await fetch(`${as.url}/interaction/unknown-uid`)
   assert.equal(unknown.status, 400)

@@ -26,11 +26,19 @@ test('AS-01 publishes RFC 8414 metadata whose issuer is exactly the configured i
   assert.equal(doc.token_endpoint, `${as.url}/token`)
   assert.equal(doc.jwks_uri, `${as.url}/jwks`)
   // `none`: public interactive clients (authorization code + PKCE, SEC-14, decision 0050); refused by jwt-bearer and token exchange.
-  assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+  assert.deepEqual(doc.token_endpoint_auth_methods_supported, [
+    'client_secret_basic',
+    'client_secret_post',
+    'private_key_jwt',
+    'none',
+  ])
 })
 
 test('AS-01 serves the same document at /.well-known/openid-configuration', async () => {
-  assert.deepEqual(await metadata(WELL_KNOWN.OPENID_CONFIGURATION), await metadata(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER))
+  assert.deepEqual(
+    await metadata(WELL_KNOWN.OPENID_CONFIGURATION),
+    await metadata(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER),
+  )
 })
 
 test('AS-02 advertises the ID-JAG grant profile', async () => {
@@ -66,7 +74,10 @@ test('AS-01 AS-06 advertises the authorization code flow truthfully (decision 00
     assert.deepEqual(doc.code_challenge_methods_supported, ['S256']) // no plain
     assert.equal(doc.authorization_response_iss_parameter_supported, true) // RFC 9207, CL-47
     assert.ok(Array.isArray(doc.grant_types_supported))
-    assert.deepEqual([...doc.grant_types_supported].sort(), ['authorization_code', GRANT_TYPE.TOKEN_EXCHANGE, GRANT_TYPE.JWT_BEARER].sort())
+    assert.deepEqual(
+      [...doc.grant_types_supported].sort(),
+      ['authorization_code', GRANT_TYPE.TOKEN_EXCHANGE, GRANT_TYPE.JWT_BEARER].sort(),
+    )
     assert.deepEqual(doc.authorization_grant_profiles_supported, [GRANT_PROFILE.ID_JAG]) // the EMA profile as before (AS-02)
   }
 })
@@ -75,7 +86,14 @@ test('AS-01 the authorization endpoint answers only the code response type, for 
   for (const responseType of ['none', 'token', 'code']) {
     const url = new URL('/auth', as.url)
     // acme-agent-tasks is an EMA client: it has no redirect URI, so nothing can be sent back to it.
-    url.search = new URLSearchParams({ client_id: 'acme-agent-tasks', response_type: responseType, scope: 'tasks.read', redirect_uri: 'http://localhost/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString()
+    url.search = new URLSearchParams({
+      client_id: 'acme-agent-tasks',
+      response_type: responseType,
+      scope: 'tasks.read',
+      redirect_uri: 'http://localhost/cb',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    }).toString()
     const res = await fetch(url, { redirect: 'manual' })
     assert.equal(res.status, 400, responseType)
     assert.equal(res.headers.get('location'), null, responseType)

@@ -1,7 +1,17 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { generateSigningKey, publicJwks, type SigningKey } from '@ema/tokens'
-import { CLIENT_ID, CLIENT_SECRET, mintIdJag, readRefusal, redeem, startAs, startIdp, type TestAs, type TestIdp } from './helpers.ts'
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  mintIdJag,
+  readRefusal,
+  redeem,
+  startAs,
+  startIdp,
+  type TestAs,
+  type TestIdp,
+} from './helpers.ts'
 
 const PKJWT_CLIENT = 'acme-agent-tasks-pkjwt'
 let idp: TestIdp
@@ -35,7 +45,9 @@ test('AS-08 accepts client_secret_post', async () => {
 
 test('AS-08 AS-10 accepts private_key_jwt', async () => {
   const assertion = await mintIdJag(idp, as, { claims: { client_id: PKJWT_CLIENT } })
-  const res = await redeem(as, assertion, { auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: clientKey } })
+  const res = await redeem(as, assertion, {
+    auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: clientKey },
+  })
   assert.equal(res.status, 200)
   const body = (await res.json()) as Record<string, unknown>
   assert.equal(typeof body.access_token, 'string')
@@ -43,7 +55,9 @@ test('AS-08 AS-10 accepts private_key_jwt', async () => {
 
 test('AS-08 AS-10 SEC-07 accepts a private_key_jwt client assertion whose aud is exactly the issuer', async () => {
   const assertion = await mintIdJag(idp, as, { claims: { client_id: PKJWT_CLIENT } })
-  const res = await redeem(as, assertion, { auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: clientKey, aud: as.url } })
+  const res = await redeem(as, assertion, {
+    auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: clientKey, aud: as.url },
+  })
   assert.equal(res.status, 200)
   const body = (await res.json()) as Record<string, unknown>
   assert.equal(typeof body.access_token, 'string')
@@ -51,25 +65,37 @@ test('AS-08 AS-10 SEC-07 accepts a private_key_jwt client assertion whose aud is
 
 test('AS-08 AS-10 SEC-07 refuses a private_key_jwt client assertion whose aud is the token endpoint URL with 401 invalid_client (RFC 7523bis)', async () => {
   const assertion = await mintIdJag(idp, as, { claims: { client_id: PKJWT_CLIENT } })
-  const res = await redeem(as, assertion, { auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: clientKey, aud: `${as.url}/token` } })
+  const res = await redeem(as, assertion, {
+    auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: clientKey, aud: `${as.url}/token` },
+  })
   const { status, body } = await readRefusal(res)
   assert.equal(status, 401)
-  assert.deepEqual(body, { error: 'invalid_client', error_description: `client assertion aud must be exactly the issuer identifier "${as.url}"` })
+  assert.deepEqual(body, {
+    error: 'invalid_client',
+    error_description: `client assertion aud must be exactly the issuer identifier "${as.url}"`,
+  })
 })
 
 test('AS-08 AS-10 SEC-07 refuses an array client assertion aud, even one holding the issuer, with 401 invalid_client (RFC 7523bis)', async () => {
   for (const aud of [[as.url], [as.url, `${as.url}/token`]]) {
     const assertion = await mintIdJag(idp, as, { claims: { client_id: PKJWT_CLIENT } })
-    const res = await redeem(as, assertion, { auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: clientKey, aud } })
+    const res = await redeem(as, assertion, {
+      auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: clientKey, aud },
+    })
     const { status, body } = await readRefusal(res)
     assert.equal(status, 401, JSON.stringify(aud))
-    assert.deepEqual(body, { error: 'invalid_client', error_description: `client assertion aud must be exactly the issuer identifier "${as.url}" as a single string, not an array` })
+    assert.deepEqual(body, {
+      error: 'invalid_client',
+      error_description: `client assertion aud must be exactly the issuer identifier "${as.url}" as a single string, not an array`,
+    })
   }
 })
 
 test('AS-08 refuses private_key_jwt signed with a key the client did not register', async () => {
   const assertion = await mintIdJag(idp, as, { claims: { client_id: PKJWT_CLIENT } })
-  const res = await redeem(as, assertion, { auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: await generateSigningKey('ES256') } })
+  const res = await redeem(as, assertion, {
+    auth: { method: 'private_key_jwt', clientId: PKJWT_CLIENT, key: await generateSigningKey('ES256') },
+  })
   const { status, body } = await readRefusal(res)
   assert.equal(status, 401)
   assert.equal(body.error, 'invalid_client')
@@ -83,7 +109,10 @@ test('AS-08 answers a request without client authentication with 401 invalid_cli
 })
 
 test('AS-08 answers a client_id without credentials with 401 invalid_client', async () => {
-  const res = await redeem(as, await mintIdJag(idp, as), { auth: { method: 'none' }, extra: [['client_id', CLIENT_ID]] })
+  const res = await redeem(as, await mintIdJag(idp, as), {
+    auth: { method: 'none' },
+    extra: [['client_id', CLIENT_ID]],
+  })
   const { status, body } = await readRefusal(res)
   assert.equal(status, 401)
   assert.equal(body.error, 'invalid_client')
@@ -98,7 +127,9 @@ test('AS-08 answers a wrong client secret with 401 invalid_client', async () => 
 })
 
 test('AS-08 answers an unknown client with 401 invalid_client', async () => {
-  const res = await redeem(as, await mintIdJag(idp, as), { auth: { method: 'client_secret_post', clientId: 'nobody', secret: 'x' } })
+  const res = await redeem(as, await mintIdJag(idp, as), {
+    auth: { method: 'client_secret_post', clientId: 'nobody', secret: 'x' },
+  })
   const { status, body } = await readRefusal(res)
   assert.equal(status, 401)
   assert.equal(body.error, 'invalid_client')
@@ -124,7 +155,9 @@ test('AS-07 answers an unsupported grant type with unsupported_grant_type', asyn
 })
 
 test('AS-38 refuses the refresh_token grant as unsupported', async () => {
-  const { status, body } = await readRefusal(await redeem(as, undefined, { grantType: 'refresh_token', extra: [['refresh_token', 'x']] }))
+  const { status, body } = await readRefusal(
+    await redeem(as, undefined, { grantType: 'refresh_token', extra: [['refresh_token', 'x']] }),
+  )
   assert.equal(status, 400)
   assert.equal(body.error, 'unsupported_grant_type')
 })

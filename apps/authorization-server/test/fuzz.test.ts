@@ -13,7 +13,17 @@ import fc from 'fast-check'
 import { basicAuthorization } from '@ema/demo-kit'
 import { anyClaimValue, fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/test-kit'
 import { GRANT_TYPE } from '@ema/tokens'
-import { CLIENT_ID, CLIENT_SECRET, mintIdJag, redeem, RESOURCE, startAs, startIdp, type TestAs, type TestIdp } from './helpers.ts'
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  mintIdJag,
+  redeem,
+  RESOURCE,
+  startAs,
+  startIdp,
+  type TestAs,
+  type TestIdp,
+} from './helpers.ts'
 
 let idp: TestIdp
 let as: TestAs
@@ -28,70 +38,131 @@ after(async () => {
 })
 
 const BASIC = basicAuthorization(CLIENT_ID, CLIENT_SECRET)
-const FORM_NAMES = ['grant_type', 'assertion', 'scope', 'resource', 'audience', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'subject_token']
+const FORM_NAMES = [
+  'grant_type',
+  'assertion',
+  'scope',
+  'resource',
+  'audience',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+  'subject_token',
+]
 
 test('AS-07 AS-08 SEC-04 random form parameters and headers at /token: never a 5xx, never a token, always a JSON OAuth error', async () => {
-  await fc.assert(fc.asyncProperty(
-    fc.array(fc.tuple(fc.oneof(fc.constantFrom(...FORM_NAMES), fc.string()), fc.oneof(fc.string(), fc.constantFrom(GRANT_TYPE.JWT_BEARER, CLIENT_ID, RESOURCE, 'a.b.c'))), { maxLength: 8 }),
-    fc.option(fc.oneof(fc.constant(BASIC), fc.string().map((s) => `Basic ${s}`), fc.string().map((s) => `Basic ${Buffer.from(s).toString('base64')}`), fc.string()), { nil: undefined }),
-    fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data', ''),
-    async (pairs, authorization, contentType) => {
-      const headers: Record<string, string> = { accept: 'application/json' }
-      if (contentType !== '') headers['content-type'] = contentType
-      if (authorization !== undefined) headers.authorization = authorization.replace(/[^\x20-\x7e]/g, '?')
-      const body = contentType === 'application/json' ? JSON.stringify(Object.fromEntries(pairs)) : new URLSearchParams(pairs).toString()
-      const res = await fetch(`${as.url}/token`, { method: 'POST', headers, body })
-      assert.notEqual(res.status, 200, 'no ID-JAG was presented, so no token')
-      await readRefusal(res)
-    },
-  ), { numRuns: FUZZ_RUNS })
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.tuple(
+          fc.oneof(fc.constantFrom(...FORM_NAMES), fc.string()),
+          fc.oneof(fc.string(), fc.constantFrom(GRANT_TYPE.JWT_BEARER, CLIENT_ID, RESOURCE, 'a.b.c')),
+        ),
+        { maxLength: 8 },
+      ),
+      fc.option(
+        fc.oneof(
+          fc.constant(BASIC),
+          fc.string().map((s) => `Basic ${s}`),
+          fc.string().map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
+          fc.string(),
+        ),
+        { nil: undefined },
+      ),
+      fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data', ''),
+      async (pairs, authorization, contentType) => {
+        const headers: Record<string, string> = { accept: 'application/json' }
+        if (contentType !== '') headers['content-type'] = contentType
+        if (authorization !== undefined) headers.authorization = authorization.replace(/[^\x20-\x7e]/g, '?')
+        const body =
+          contentType === 'application/json'
+            ? JSON.stringify(Object.fromEntries(pairs))
+            : new URLSearchParams(pairs).toString()
+        const res = await fetch(`${as.url}/token`, { method: 'POST', headers, body })
+        assert.notEqual(res.status, 200, 'no ID-JAG was presented, so no token')
+        await readRefusal(res)
+      },
+    ),
+    { numRuns: FUZZ_RUNS },
+  )
 })
 
 test('SEC-04 mutated ID-JAGs at /token: never a 5xx, a token only for the unmodified ID-JAG, always a JSON OAuth error', async () => {
-  await fc.assert(fc.asyncProperty(
-    fc.option(jwtMutation(['typ', 'alg', 'kid', 'crit', 'b64', 'jku', 'jwk', 'x5u'], ['iss', 'sub', 'aud', 'client_id', 'resource', 'scope', 'jti', 'iat', 'exp', 'nbf']), { nil: undefined, freq: 10 }),
-    async (mutation) => {
-      const valid = await mintIdJag(idp, as) // a fresh jti each time (AS-23)
-      const assertion = mutation === undefined ? valid : safely(() => mutation.apply(valid))
-      const res = await redeem(as, assertion)
-      if (assertion === valid) {
-        assert.equal(res.status, 200, `the unmodified ID-JAG is accepted: ${await res.text()}`)
-        return
-      }
-      if (res.status === 200 && sameBytes(valid, assertion)) return
-      assert.notEqual(res.status, 200, `${mutation?.kind}: a token for a mutated ID-JAG ${assertion}`)
-      await readRefusal(res)
-    },
-  ), { numRuns: FUZZ_RUNS })
+  await fc.assert(
+    fc.asyncProperty(
+      fc.option(
+        jwtMutation(
+          ['typ', 'alg', 'kid', 'crit', 'b64', 'jku', 'jwk', 'x5u'],
+          ['iss', 'sub', 'aud', 'client_id', 'resource', 'scope', 'jti', 'iat', 'exp', 'nbf'],
+        ),
+        { nil: undefined, freq: 10 },
+      ),
+      async (mutation) => {
+        const valid = await mintIdJag(idp, as) // a fresh jti each time (AS-23)
+        const assertion = mutation === undefined ? valid : safely(() => mutation.apply(valid))
+        const res = await redeem(as, assertion)
+        if (assertion === valid) {
+          assert.equal(res.status, 200, `the unmodified ID-JAG is accepted: ${await res.text()}`)
+          return
+        }
+        if (res.status === 200 && sameBytes(valid, assertion)) return
+        assert.notEqual(res.status, 200, `${mutation?.kind}: a token for a mutated ID-JAG ${assertion}`)
+        await readRefusal(res)
+      },
+    ),
+    { numRuns: FUZZ_RUNS },
+  )
 })
 
 test('SEC-04 ID-JAGs re-signed by the trusted IdP with random claim values and aud shapes: never a 5xx, a token only when every claim is unchanged', async () => {
   const CLAIMS = ['iss', 'aud', 'client_id', 'resource', 'jti', 'iat', 'exp', 'sub'] as const
-  const audShape = fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 }), fc.constant([]), fc.constant(null), fc.integer(), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }))
-  await fc.assert(fc.asyncProperty(
-    fc.constantFrom(...CLAIMS),
-    fc.oneof(anyClaimValue, audShape),
-    fc.record({ typ: fc.option(fc.oneof(fc.string(), fc.constantFrom('JWT', 'at+jwt', 'oauth-id-jag+jwt')), { nil: undefined }), kid: fc.option(fc.string(), { nil: undefined }) }),
-    async (name, value, header) => {
-      const claims: Record<string, unknown> = { [name]: value }
-      let assertion: string
-      try {
-        assertion = await mintIdJag(idp, as, { claims, header: Object.fromEntries(Object.entries(header).filter(([, v]) => v !== undefined)) })
-      } catch {
-        return // jose refuses to sign it (e.g. a non-finite exp): nothing to send
-      }
-      const res = await redeem(as, assertion)
-      // Only these may still be a valid ID-JAG; all other changed claims must be refused.
-      const harmless = (name === 'sub' && typeof value === 'string' && value !== '') || (name === 'jti' && typeof value === 'string' && value !== '')
-      const typOk = header.typ === undefined || header.typ === 'oauth-id-jag+jwt'
-      const kidOk = header.kid === undefined || header.kid === idp.key.kid
-      if (res.status === 200) {
-        assert.ok(harmless && typOk && kidOk, `a token for ${name}=${JSON.stringify(value)} ${JSON.stringify(header)}`)
-        return
-      }
-      await readRefusal(res)
-    },
-  ), { numRuns: FUZZ_RUNS })
+  const audShape = fc.oneof(
+    fc.string(),
+    fc.array(fc.string(), { maxLength: 3 }),
+    fc.constant([]),
+    fc.constant(null),
+    fc.integer(),
+    fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }),
+  )
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...CLAIMS),
+      fc.oneof(anyClaimValue, audShape),
+      fc.record({
+        typ: fc.option(fc.oneof(fc.string(), fc.constantFrom('JWT', 'at+jwt', 'oauth-id-jag+jwt')), { nil: undefined }),
+        kid: fc.option(fc.string(), { nil: undefined }),
+      }),
+      async (name, value, header) => {
+        const claims: Record<string, unknown> = { [name]: value }
+        let assertion: string
+        try {
+          assertion = await mintIdJag(idp, as, {
+            claims,
+            header: Object.fromEntries(Object.entries(header).filter(([, v]) => v !== undefined)),
+          })
+        } catch {
+          return // jose refuses to sign it (e.g. a non-finite exp): nothing to send
+        }
+        const res = await redeem(as, assertion)
+        // Only these may still be a valid ID-JAG; all other changed claims must be refused.
+        const harmless =
+          (name === 'sub' && typeof value === 'string' && value !== '') ||
+          (name === 'jti' && typeof value === 'string' && value !== '')
+        const typOk = header.typ === undefined || header.typ === 'oauth-id-jag+jwt'
+        const kidOk = header.kid === undefined || header.kid === idp.key.kid
+        if (res.status === 200) {
+          assert.ok(
+            harmless && typOk && kidOk,
+            `a token for ${name}=${JSON.stringify(value)} ${JSON.stringify(header)}`,
+          )
+          return
+        }
+        await readRefusal(res)
+      },
+    ),
+    { numRuns: FUZZ_RUNS },
+  )
 })
 
 const FUZZ_RUNS = fuzzRuns(process.env.FUZZ_RUNS)

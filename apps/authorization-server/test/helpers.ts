@@ -1,8 +1,16 @@
 import { clientSecretBasic, clientSecretPost, privateKeyJwt, type ClientAuthentication } from '@ema/demo-kit'
 import { SignJWT, type JWTVerifyGetKey } from 'jose'
 import {
-  GRANT_TYPE, InMemoryReplayStore, JWT_TYP, generateSigningKey, publicJwks, remoteKeySet, signClientAssertion,
-  type RemoteKeySetOptions, type ReplayStore, type SigningKey,
+  GRANT_TYPE,
+  InMemoryReplayStore,
+  JWT_TYP,
+  generateSigningKey,
+  publicJwks,
+  remoteKeySet,
+  signClientAssertion,
+  type RemoteKeySetOptions,
+  type ReplayStore,
+  type SigningKey,
 } from '@ema/tokens'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { loadConfig, type AuthorizationServerConfig } from '../src/config.ts'
@@ -69,25 +77,37 @@ export interface StartAsOptions {
 }
 
 /** Starts the authorization server on an ephemeral port, trusting the given IdPs. */
-export async function startAs(idps: TestIdp[], env: Record<string, string> = {}, options: StartAsOptions = {}): Promise<TestAs> {
+export async function startAs(
+  idps: TestIdp[],
+  env: Record<string, string> = {},
+  options: StartAsOptions = {},
+): Promise<TestAs> {
   const l: Listening = await listen({ port: 0 })
   const [first] = idps
-  const registered = env.CLIENTS === undefined ? [CLIENT_ID] : (JSON.parse(env.CLIENTS) as Array<{ client_id: string }>).map((client) => client.client_id)
+  const registered =
+    env.CLIENTS === undefined
+      ? [CLIENT_ID]
+      : (JSON.parse(env.CLIENTS) as Array<{ client_id: string }>).map((client) => client.client_id)
   const config = loadConfig({
     AS_ISSUER: l.url,
     IDP_ISSUER: first?.issuer,
     RS_RESOURCE: RESOURCE,
     ALLOW_INSECURE_HTTP: 'true',
-    TRUSTED_IDPS: JSON.stringify(idps.map((idp) => ({
-      issuer: idp.issuer,
-      jwks_uri: idp.jwksUri,
-      ...(idp.subjectNamespace === undefined ? {} : { subject_namespace: idp.subjectNamespace }),
-      client_ids: idp.clientIds ?? registered,
-    }))),
+    TRUSTED_IDPS: JSON.stringify(
+      idps.map((idp) => ({
+        issuer: idp.issuer,
+        jwks_uri: idp.jwksUri,
+        ...(idp.subjectNamespace === undefined ? {} : { subject_namespace: idp.subjectNamespace }),
+        client_ids: idp.clientIds ?? registered,
+      })),
+    ),
     ...env,
   })
   const keySets = new Map<string, JWTVerifyGetKey>(
-    config.trustedIdps.map((idp) => [idp.issuer, remoteKeySet(idp.jwks_uri, { ...options.keySetOptions, allowInsecureHttp: true })]),
+    config.trustedIdps.map((idp) => [
+      idp.issuer,
+      remoteKeySet(idp.jwks_uri, { ...options.keySetOptions, allowInsecureHttp: true }),
+    ]),
   )
   const logs: string[] = []
   const app = createAuthorizationServerApp(config, {
@@ -155,13 +175,20 @@ export interface RedeemOptions {
 }
 
 /** POSTs a jwt-bearer token request to the AS token endpoint. */
-export async function redeem(as: TestAs, assertion: string | undefined, options: RedeemOptions = {}): Promise<Response> {
+export async function redeem(
+  as: TestAs,
+  assertion: string | undefined,
+  options: RedeemOptions = {},
+): Promise<Response> {
   const form = new URLSearchParams({ grant_type: options.grantType ?? GRANT_TYPE.JWT_BEARER })
   if (assertion !== undefined) form.append('assertion', assertion)
   if (options.scope !== undefined) form.append('scope', options.scope)
   if (options.resource !== undefined) form.append('resource', options.resource)
   for (const [name, value] of options.extra ?? []) form.append(name, value)
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  }
   await clientAuthentication(as, options.auth ?? { method: 'client_secret_basic' })(headers, form)
   return fetch(`${as.url}/token`, { method: 'POST', headers, body: form })
 }
@@ -169,12 +196,18 @@ export async function redeem(as: TestAs, assertion: string | undefined, options:
 /** The client authentication of `redeem`, with @ema/demo-kit's one implementation of each method. */
 function clientAuthentication(as: TestAs, auth: ClientAuth): ClientAuthentication {
   switch (auth.method) {
-    case 'client_secret_basic': return clientSecretBasic(auth.clientId ?? CLIENT_ID, auth.secret ?? CLIENT_SECRET)
-    case 'client_secret_post': return clientSecretPost(auth.clientId ?? CLIENT_ID, auth.secret ?? CLIENT_SECRET)
-    case 'private_key_jwt': return privateKeyJwt(auth.clientId, () => auth.aud === undefined
-      ? signClientAssertion({ clientId: auth.clientId, audience: as.url, now: new Date(), key: auth.key })
-      : clientAssertionWithAud(auth.clientId, auth.key, auth.aud))
-    case 'none': return () => {}
+    case 'client_secret_basic':
+      return clientSecretBasic(auth.clientId ?? CLIENT_ID, auth.secret ?? CLIENT_SECRET)
+    case 'client_secret_post':
+      return clientSecretPost(auth.clientId ?? CLIENT_ID, auth.secret ?? CLIENT_SECRET)
+    case 'private_key_jwt':
+      return privateKeyJwt(auth.clientId, () =>
+        auth.aud === undefined
+          ? signClientAssertion({ clientId: auth.clientId, audience: as.url, now: new Date(), key: auth.key })
+          : clientAssertionWithAud(auth.clientId, auth.key, auth.aud),
+      )
+    case 'none':
+      return () => {}
   }
 }
 
@@ -239,19 +272,31 @@ export async function startFaultyIdp(): Promise<FaultyIdp> {
       return
     }
     jwksRequests++
-    const json = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(idp.published)))
+    const json = () =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(idp.published)))
     switch (idp.behaviour) {
-      case 'serve': return json()
-      case 'reset': return req.socket.destroy()
+      case 'serve':
+        return json()
+      case 'reset':
+        return req.socket.destroy()
       case 'slow': {
-        const timer = setTimeout(() => { timers.delete(timer); if (!res.destroyed) json() }, idp.slowMs)
+        const timer = setTimeout(() => {
+          timers.delete(timer)
+          if (!res.destroyed) json()
+        }, idp.slowMs)
         timers.add(timer)
         return
       }
-      case 'html': return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Sign in</title><h1>Sign in</h1>')
-      case 'invalid-json': return res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [')
-      case 'not-a-jwks': return res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world"}')
-      case 'error': return res.writeHead(500, { 'content-type': 'text/plain' }).end('oops')
+      case 'html':
+        return res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end('<!doctype html><title>Sign in</title><h1>Sign in</h1>')
+      case 'invalid-json':
+        return res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [')
+      case 'not-a-jwks':
+        return res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world"}')
+      case 'error':
+        return res.writeHead(500, { 'content-type': 'text/plain' }).end('oops')
     }
   })
   const idp: FaultyIdp = {
@@ -261,7 +306,9 @@ export async function startFaultyIdp(): Promise<FaultyIdp> {
     behaviour: 'serve',
     slowMs: 5000,
     published: [key],
-    get jwksRequests() { return jwksRequests },
+    get jwksRequests() {
+      return jwksRequests
+    },
     async rotate(options = {}) {
       const next = await generateSigningKey('ES256')
       idp.published = options.keepOld === true ? [...idp.published, next] : [next]

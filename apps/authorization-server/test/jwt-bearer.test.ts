@@ -2,7 +2,20 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import { generateSigningKey, JWT_TYP } from '@ema/tokens'
-import { CLIENT_ID, CLIENT_SECRET, decodeClaims, mintIdJag, readRefusal, redeem, RESOURCE, startAs, startIdp, unsignedJwt, type TestAs, type TestIdp } from './helpers.ts'
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  decodeClaims,
+  mintIdJag,
+  readRefusal,
+  redeem,
+  RESOURCE,
+  startAs,
+  startIdp,
+  unsignedJwt,
+  type TestAs,
+  type TestIdp,
+} from './helpers.ts'
 
 let idp: TestIdp
 let as: TestAs
@@ -16,7 +29,11 @@ after(async () => {
 })
 
 /** Redeems `assertion` and asserts a refusal with `status` and `error`, and no access token. */
-async function expectRefusal(assertion: string, expected: string | [error: string, description: RegExp], options: Parameters<typeof redeem>[2] = {}) {
+async function expectRefusal(
+  assertion: string,
+  expected: string | [error: string, description: RegExp],
+  options: Parameters<typeof redeem>[2] = {},
+) {
   const [error, description] = typeof expected === 'string' ? [expected, /./] : expected
   const refusal = await readRefusal(await redeem(as, assertion, options))
   assert.equal(refusal.status, 400)
@@ -84,28 +101,54 @@ describe('ID-JAG validation', () => {
   })
 
   test('AS-13 rejects an ID-JAG whose signature does not verify with the IdP keys', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { signWith: await generateSigningKey('ES256') }), ['invalid_grant', /signature/])
+    await expectRefusal(await mintIdJag(idp, as, { signWith: await generateSigningKey('ES256') }), [
+      'invalid_grant',
+      /signature/,
+    ])
   })
 
   test('AS-14 rejects alg none', async () => {
-    const claims = { iss: idp.issuer, sub: 'u-1001', aud: as.url, client_id: CLIENT_ID, jti: 'n1', iat: now(), exp: now() + 300 }
+    const claims = {
+      iss: idp.issuer,
+      sub: 'u-1001',
+      aud: as.url,
+      client_id: CLIENT_ID,
+      jti: 'n1',
+      iat: now(),
+      exp: now() + 300,
+    }
     await expectRefusal(unsignedJwt({ typ: JWT_TYP.ID_JAG }, claims), ['invalid_grant', /not a compact signed JWT/])
   })
 
   test('AS-14 rejects HS256', async () => {
-    const hs = await new SignJWT({ sub: 'u-1001', aud: as.url, client_id: CLIENT_ID, jti: crypto.randomUUID(), resource: RESOURCE, scope: 'tasks.read' })
+    const hs = await new SignJWT({
+      sub: 'u-1001',
+      aud: as.url,
+      client_id: CLIENT_ID,
+      jti: crypto.randomUUID(),
+      resource: RESOURCE,
+      scope: 'tasks.read',
+    })
       .setProtectedHeader({ alg: 'HS256', typ: JWT_TYP.ID_JAG })
-      .setIssuer(idp.issuer).setIssuedAt().setExpirationTime('5m')
+      .setIssuer(idp.issuer)
+      .setIssuedAt()
+      .setExpirationTime('5m')
       .sign(new TextEncoder().encode('a-shared-secret-of-at-least-32-bytes!!'))
     await expectRefusal(hs, ['invalid_grant', /HS256/])
   })
 
   test('AS-16 rejects an ID-JAG from an issuer that is not trusted', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { iss: 'http://localhost:1/evil-idp' } }), ['invalid_grant', /not trusted/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { iss: 'http://localhost:1/evil-idp' } }), [
+      'invalid_grant',
+      /not trusted/,
+    ])
   })
 
   test('AS-17 rejects an aud array with two values', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { aud: [as.url, 'http://localhost:4999'] } }), ['invalid_grant', /exactly one/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { aud: [as.url, 'http://localhost:4999'] } }), [
+      'invalid_grant',
+      /exactly one/,
+    ])
   })
 
   test('AS-17 accepts an aud array with exactly our issuer', async () => {
@@ -114,7 +157,10 @@ describe('ID-JAG validation', () => {
   })
 
   test('AS-17 AS-32 rejects an ID-JAG whose aud is another authorization server', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { aud: 'http://localhost:4999' } }), ['invalid_grant', /audience/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { aud: 'http://localhost:4999' } }), [
+      'invalid_grant',
+      /audience/,
+    ])
   })
 
   test('AS-17 rejects an aud with a trailing slash (exact match, ambiguity 5)', async () => {
@@ -122,7 +168,10 @@ describe('ID-JAG validation', () => {
   })
 
   test('AS-18 rejects an ID-JAG issued to a different client', async () => {
-    const body = await expectRefusal(await mintIdJag(idp, as, { claims: { client_id: 'someone-else' } }), 'invalid_grant')
+    const body = await expectRefusal(
+      await mintIdJag(idp, as, { claims: { client_id: 'someone-else' } }),
+      'invalid_grant',
+    )
     assert.equal(body.error_description, 'the ID-JAG was issued to another client')
   })
 
@@ -131,11 +180,14 @@ describe('ID-JAG validation', () => {
   })
 
   test('AS-19 rejects an ID-JAG without sub', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { sub: undefined } }), ['invalid_grant', /\"sub\"/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { sub: undefined } }), ['invalid_grant', /"sub"/])
   })
 
   test('AS-20 rejects an expired ID-JAG', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { iat: now() - 400, exp: now() - 100 } }), ['invalid_grant', /expired/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { iat: now() - 400, exp: now() - 100 } }), [
+      'invalid_grant',
+      /expired/,
+    ])
   })
 
   test('AS-20 rejects an ID-JAG without exp', async () => {
@@ -143,7 +195,10 @@ describe('ID-JAG validation', () => {
   })
 
   test('AS-21 rejects an iat in the future beyond the skew', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { iat: now() + 120, exp: now() + 400 } }), ['invalid_grant', /future/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { iat: now() + 120, exp: now() + 400 } }), [
+      'invalid_grant',
+      /future/,
+    ])
   })
 
   test('AS-21 rejects an ID-JAG that lives longer than allowed', async () => {
@@ -174,7 +229,10 @@ describe('replay (AS-23)', () => {
   test('AS-23 rejects a second ID-JAG reusing the jti of a redeemed one', async () => {
     const jti = crypto.randomUUID()
     assert.equal((await redeem(as, await mintIdJag(idp, as, { claims: { jti } }))).status, 200)
-    await expectRefusal(await mintIdJag(idp, as, { claims: { jti, scope: 'tasks.read' } }), ['invalid_grant', /already used/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { jti, scope: 'tasks.read' } }), [
+      'invalid_grant',
+      /already used/,
+    ])
   })
 
   test('AS-23 20 concurrent redemptions of one ID-JAG give exactly one success', async () => {
@@ -197,11 +255,17 @@ describe('replay (AS-23)', () => {
 
 describe('resource (AS-24, AS-25)', () => {
   test('AS-24 rejects a resource that is not a registered MCP server', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { resource: 'http://localhost:4999/other-mcp' } }), ['invalid_grant', /not an MCP server/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { resource: 'http://localhost:4999/other-mcp' } }), [
+      'invalid_grant',
+      /not an MCP server/,
+    ])
   })
 
   test('AS-24 rejects a resource array naming two MCP servers', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { resource: [RESOURCE, 'http://localhost:4999/mcp'] } }), ['invalid_grant', /exactly one MCP server/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { resource: [RESOURCE, 'http://localhost:4999/mcp'] } }), [
+      'invalid_grant',
+      /exactly one MCP server/,
+    ])
   })
 
   test('AS-25 defaults an absent resource to the only registered MCP server', async () => {
@@ -220,14 +284,19 @@ describe('resource (AS-24, AS-25)', () => {
   })
 
   test('AS-07 rejects a duplicated resource parameter with invalid_request', async () => {
-    await expectRefusal(await mintIdJag(idp, as), 'invalid_request', { resource: RESOURCE, extra: [['resource', RESOURCE]] })
+    await expectRefusal(await mintIdJag(idp, as), 'invalid_request', {
+      resource: RESOURCE,
+      extra: [['resource', RESOURCE]],
+    })
   })
 })
 
 describe('sender-constrained ID-JAGs (AS-29)', () => {
   test('AS-29 SEC-20 refuses an ID-JAG bound to a key (cnf) when no DPoP proof can be validated, and does not burn it', async () => {
     const jti = crypto.randomUUID()
-    const bound = await mintIdJag(idp, as, { claims: { jti, cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } } })
+    const bound = await mintIdJag(idp, as, {
+      claims: { jti, cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } },
+    })
     await expectRefusal(bound, ['invalid_grant', /bound to a key \("cnf"\)/])
     // The refusal happened before the replay store: the same jti, unbound, is still redeemable.
     const res = await redeem(as, await mintIdJag(idp, as, { claims: { jti } }))
@@ -237,7 +306,10 @@ describe('sender-constrained ID-JAGs (AS-29)', () => {
 
 describe('scope (AS-26, AS-27)', () => {
   test('AS-26 rejects an ID-JAG granting a scope the MCP server does not define', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { scope: 'tasks.read admin.all' } }), ['invalid_grant', /admin\.all/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { scope: 'tasks.read admin.all' } }), [
+      'invalid_grant',
+      /admin\.all/,
+    ])
   })
 
   test('AS-27 narrows the issued scope to the requested scope', async () => {
@@ -245,25 +317,40 @@ describe('scope (AS-26, AS-27)', () => {
     assert.equal(res.status, 200)
     const body = (await res.json()) as { scope: string; access_token: string }
     assert.equal(body.scope, 'tasks.read')
-    const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
+    const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1] ?? '', 'base64url').toString()) as Record<
+      string,
+      unknown
+    >
     assert.equal(claims.scope, 'tasks.read')
   })
 
   test('AS-27 AS-35 a request wider than the ID-JAG is narrowed to it, and scope says so', async () => {
-    const res = await redeem(as, await mintIdJag(idp, as, { claims: { scope: 'tasks.read' } }), { scope: 'tasks.read tasks.write' })
+    const res = await redeem(as, await mintIdJag(idp, as, { claims: { scope: 'tasks.read' } }), {
+      scope: 'tasks.read tasks.write',
+    })
     assert.equal(res.status, 200)
     const body = (await res.json()) as { scope: string; access_token: string }
     assert.equal(body.scope, 'tasks.read')
-    const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
+    const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1] ?? '', 'base64url').toString()) as Record<
+      string,
+      unknown
+    >
     assert.equal(claims.scope, 'tasks.read')
   })
 
   test('AS-27 refuses with invalid_scope a request of which the ID-JAG grants nothing', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { scope: 'tasks.read' } }), ['invalid_scope', /none of the requested scopes "tasks.write"/], { scope: 'tasks.write' })
+    await expectRefusal(
+      await mintIdJag(idp, as, { claims: { scope: 'tasks.read' } }),
+      ['invalid_scope', /none of the requested scopes "tasks.write"/],
+      { scope: 'tasks.write' },
+    )
   })
 
   test('AS-27 rejects an ID-JAG that grants no scope with invalid_scope', async () => {
-    await expectRefusal(await mintIdJag(idp, as, { claims: { scope: undefined } }), ['invalid_scope', /grants no scope/])
+    await expectRefusal(await mintIdJag(idp, as, { claims: { scope: undefined } }), [
+      'invalid_scope',
+      /grants no scope/,
+    ])
   })
 })
 
@@ -275,7 +362,10 @@ describe('trusting another IdP (AS-16)', () => {
       const res = await redeem(both, await mintIdJag(other, both))
       assert.equal(res.status, 200)
       const body = (await res.json()) as { access_token: string }
-      const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
+      const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1] ?? '', 'base64url').toString()) as Record<
+        string,
+        unknown
+      >
       assert.equal(claims.idp, other.issuer)
       assert.equal(claims.sub, `${other.issuer}|u-1001`) // AS-19: subject_namespace defaults to the issuer
       assert.equal((await redeem(both, await mintIdJag(idp, both))).status, 200)
@@ -304,7 +394,10 @@ describe('local subjects and client relationships (AS-16, AS-19, AS-40)', () => 
       const partnerClaims = decodeClaims(((await fromPartner.json()) as { access_token: string }).access_token)
       assert.notEqual(acmeClaims.sub, partnerClaims.sub)
       assert.deepEqual([acmeClaims.sub, acmeClaims.idp, acmeClaims.idp_sub], ['acme|u-1001', idp.issuer, 'u-1001'])
-      assert.deepEqual([partnerClaims.sub, partnerClaims.idp, partnerClaims.idp_sub], ['partner|u-1001', partner.issuer, 'u-1001'])
+      assert.deepEqual(
+        [partnerClaims.sub, partnerClaims.idp, partnerClaims.idp_sub],
+        ['partner|u-1001', partner.issuer, 'u-1001'],
+      )
     } finally {
       await both.close()
       await partner.close()
@@ -313,12 +406,20 @@ describe('local subjects and client relationships (AS-16, AS-19, AS-40)', () => 
 
   test('AS-16 an IdP may not vouch for a client outside its client_ids', async () => {
     const PARTNER_CLIENT = 'partner-agent'
-    const partner = await startIdp({ issuerPath: '/tenant/42', subjectNamespace: 'partner', clientIds: [PARTNER_CLIENT] })
+    const partner = await startIdp({
+      issuerPath: '/tenant/42',
+      subjectNamespace: 'partner',
+      clientIds: [PARTNER_CLIENT],
+    })
     const acme = await startIdp({ subjectNamespace: 'acme', clientIds: [CLIENT_ID] })
     const both = await startAs([acme, partner], {
       CLIENTS: JSON.stringify([
         { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
-        { client_id: PARTNER_CLIENT, client_secret: 'partner-secret', token_endpoint_auth_method: 'client_secret_basic' },
+        {
+          client_id: PARTNER_CLIENT,
+          client_secret: 'partner-secret',
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
       ]),
     })
     try {

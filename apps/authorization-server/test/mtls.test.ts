@@ -12,8 +12,20 @@ import { X509Certificate } from 'node:crypto'
 import { issueCertificate, type CertificateAndKey } from '@ema/demo-kit'
 import { TOKEN_TYPE } from '@ema/tokens'
 import {
-  MCP_SERVER, OTHER_MCP_SERVER, TASKS_API, authenticate, decodeJwtParts, exchange, exchangeForm, mintSubjectToken, oboClients, oboDownstreamApis, startOboAs,
-  type ExchangeAuth, type ExchangeOptions, type OboAs,
+  MCP_SERVER,
+  OTHER_MCP_SERVER,
+  TASKS_API,
+  authenticate,
+  decodeJwtParts,
+  exchange,
+  exchangeForm,
+  mintSubjectToken,
+  oboClients,
+  oboDownstreamApis,
+  startOboAs,
+  type ExchangeAuth,
+  type ExchangeOptions,
+  type OboAs,
 } from './obo-support.ts'
 
 const TLS_CLIENT = 'tasks-mcp-server-tls'
@@ -24,27 +36,67 @@ const DAY = 86_400_000
 let as: OboAs
 let ca: CertificateAndKey
 /** The certificates, by what they are. */
-const certificates = {} as Record<'good' | 'other' | 'expired' | 'future' | 'selfSigned' | 'otherCa' | 'serverOnly', CertificateAndKey>
+const certificates = {} as Record<
+  'good' | 'other' | 'expired' | 'future' | 'selfSigned' | 'otherCa' | 'serverOnly',
+  CertificateAndKey
+>
 
 before(async () => {
   ca = await issueCertificate({ subject: 'CN=Test Demo CA', usage: 'ca' })
   const otherCa = await issueCertificate({ subject: 'CN=Another CA', usage: 'ca' })
-  const server = await issueCertificate({ subject: 'CN=localhost', usage: 'server', issuer: ca, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] })
+  const server = await issueCertificate({
+    subject: 'CN=localhost',
+    usage: 'server',
+    issuer: ca,
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+  })
   certificates.good = await issueCertificate({ subject: 'CN=tasks-mcp-server', usage: 'client', issuer: ca })
   certificates.other = await issueCertificate({ subject: 'CN=notes-mcp-server', usage: 'client', issuer: ca })
-  certificates.expired = await issueCertificate({ subject: 'CN=tasks-mcp-server', usage: 'client', issuer: ca, notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - DAY) })
-  certificates.future = await issueCertificate({ subject: 'CN=tasks-mcp-server', usage: 'client', issuer: ca, notBefore: new Date(Date.now() + 10 * DAY), notAfter: new Date(Date.now() + 400 * DAY) })
+  certificates.expired = await issueCertificate({
+    subject: 'CN=tasks-mcp-server',
+    usage: 'client',
+    issuer: ca,
+    notBefore: new Date(Date.now() - 400 * DAY),
+    notAfter: new Date(Date.now() - DAY),
+  })
+  certificates.future = await issueCertificate({
+    subject: 'CN=tasks-mcp-server',
+    usage: 'client',
+    issuer: ca,
+    notBefore: new Date(Date.now() + 10 * DAY),
+    notAfter: new Date(Date.now() + 400 * DAY),
+  })
   certificates.selfSigned = await issueCertificate({ subject: 'CN=tasks-mcp-server', usage: 'client' })
   certificates.otherCa = await issueCertificate({ subject: 'CN=tasks-mcp-server', usage: 'client', issuer: otherCa })
   certificates.serverOnly = await issueCertificate({ subject: 'CN=tasks-mcp-server', usage: 'server', issuer: ca })
   as = await startOboAs({
     tls: { cert: server.cert, key: server.key, ca: ca.cert },
     env: {
-      CLIENTS: JSON.stringify(oboClients([
-        { client_id: TLS_CLIENT, token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=tasks-mcp-server', token_exchange: OBO, resource_server_identifier: MCP_SERVER },
-        { client_id: OTHER_TLS_CLIENT, token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=notes-mcp-server', token_exchange: OBO, resource_server_identifier: OTHER_MCP_SERVER },
-      ])),
-      DOWNSTREAM_APIS: JSON.stringify(oboDownstreamApis([{ client_id: TLS_CLIENT, scopes: ['tasks.read', 'tasks.write'] }, { client_id: OTHER_TLS_CLIENT, scopes: ['tasks.read'] }])),
+      CLIENTS: JSON.stringify(
+        oboClients([
+          {
+            client_id: TLS_CLIENT,
+            token_endpoint_auth_method: 'tls_client_auth',
+            tls_client_auth_subject_dn: 'CN=tasks-mcp-server',
+            token_exchange: OBO,
+            resource_server_identifier: MCP_SERVER,
+          },
+          {
+            client_id: OTHER_TLS_CLIENT,
+            token_endpoint_auth_method: 'tls_client_auth',
+            tls_client_auth_subject_dn: 'CN=notes-mcp-server',
+            token_exchange: OBO,
+            resource_server_identifier: OTHER_MCP_SERVER,
+          },
+        ]),
+      ),
+      DOWNSTREAM_APIS: JSON.stringify(
+        oboDownstreamApis([
+          { client_id: TLS_CLIENT, scopes: ['tasks.read', 'tasks.write'] },
+          { client_id: OTHER_TLS_CLIENT, scopes: ['tasks.read'] },
+        ]),
+      ),
     },
   })
 })
@@ -60,29 +112,45 @@ interface TlsResponse {
 }
 
 /** POSTs a token exchange to the mTLS alias over a fresh TLS connection, presenting `certificate` (if any). */
-function exchangeOverTls(subjectToken: string, certificate: CertificateAndKey | undefined, auth: ExchangeAuth = { method: 'client_id_only', id: TLS_CLIENT }, options: ExchangeOptions = {}): Promise<TlsResponse> {
+function exchangeOverTls(
+  subjectToken: string,
+  certificate: CertificateAndKey | undefined,
+  auth: ExchangeAuth = { method: 'client_id_only', id: TLS_CLIENT },
+  options: ExchangeOptions = {},
+): Promise<TlsResponse> {
   const form = exchangeForm(subjectToken, options)
   const headers = authenticate(form, auth)
   const body = form.toString()
   return new Promise((resolve, reject) => {
-    const req = request(`${as.mtlsUrl}/token`, {
-      method: 'POST',
-      headers: { ...headers, 'content-length': Buffer.byteLength(body) },
-      ca: ca.cert, // trust the AS's server certificate through the demo CA
-      ...(certificate === undefined ? {} : { cert: certificate.cert, key: certificate.key }),
-      agent: false, // one connection per request: each presents its own certificate
-    }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { text += chunk })
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as Record<string, unknown>, text })
-        } catch (error) {
-          reject(new Error(`not JSON (${res.statusCode}): ${text.slice(0, 200)}`, { cause: error }))
-        }
-      })
-    })
+    const req = request(
+      `${as.mtlsUrl}/token`,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        ca: ca.cert, // trust the AS's server certificate through the demo CA
+        ...(certificate === undefined ? {} : { cert: certificate.cert, key: certificate.key }),
+        agent: false, // one connection per request: each presents its own certificate
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => {
+          text += chunk
+        })
+        res.on('end', () => {
+          try {
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: JSON.parse(text) as Record<string, unknown>,
+              text,
+            })
+          } catch (error) {
+            reject(new Error(`not JSON (${res.statusCode}): ${text.slice(0, 200)}`, { cause: error }))
+          }
+        })
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
@@ -90,7 +158,9 @@ function exchangeOverTls(subjectToken: string, certificate: CertificateAndKey | 
 
 /** RFC 8705 §3.1: base64url SHA-256 of the DER certificate. */
 function thumbprint(certificate: CertificateAndKey): string {
-  return Buffer.from(new X509Certificate(certificate.cert).fingerprint256.replaceAll(':', ''), 'hex').toString('base64url')
+  return Buffer.from(new X509Certificate(certificate.cert).fingerprint256.replaceAll(':', ''), 'hex').toString(
+    'base64url',
+  )
 }
 
 function assertRefusedTls(res: TlsResponse, description: RegExp): void {
@@ -101,7 +171,10 @@ function assertRefusedTls(res: TlsResponse, description: RegExp): void {
 }
 
 test('RFC 8705 §5 §3.3 the metadata advertises the mTLS alias of the token endpoint, tls_client_auth and bound tokens; the issuer stays http', async () => {
-  const metadata = await (await fetch(`${as.url}/.well-known/oauth-authorization-server`)).json() as Record<string, unknown>
+  const metadata = (await (await fetch(`${as.url}/.well-known/oauth-authorization-server`)).json()) as Record<
+    string,
+    unknown
+  >
   assert.equal(metadata.issuer, as.url)
   assert.equal(metadata.token_endpoint, `${as.url}/token`)
   assert.deepEqual(metadata.mtls_endpoint_aliases, { token_endpoint: `${as.mtlsUrl}/token` })
@@ -122,23 +195,62 @@ test('OBO-07 RFC 8705 §2.1 §3.1 the MCP server authenticates with its CA-issue
 })
 
 describe('certificates that must not authenticate the client (RFC 8705 §2.1; 401 invalid_client)', () => {
-  const rows: Array<{ attack: string; certificate: () => CertificateAndKey | undefined; auth?: ExchangeAuth; description: RegExp }> = [
-    { attack: 'no certificate at the mTLS alias', certificate: () => undefined,
-      description: /client tasks-mcp-server-tls authenticates with a TLS client certificate \(tls_client_auth\); present it at https:\/\/localhost:\d+\/token/ },
-    { attack: 'an expired certificate', certificate: () => certificates.expired, description: /^the client certificate is not accepted: it has expired$/ },
-    { attack: 'a certificate not valid yet', certificate: () => certificates.future, description: /^the client certificate is not accepted: it is not valid yet$/ },
-    { attack: 'a self-signed certificate with the registered subject (unregistered)', certificate: () => certificates.selfSigned,
-      description: /^the client certificate is not accepted: it is self-signed, not issued by a CA this server trusts$/ },
-    { attack: 'a certificate with the registered subject from another CA', certificate: () => certificates.otherCa,
-      description: /^the client certificate is not accepted: it is not issued by a CA this server trusts$/ },
-    { attack: 'another client\'s certificate (CN=notes-mcp-server)', certificate: () => certificates.other,
-      description: /^the client certificate subject "CN=notes-mcp-server" is not the tls_client_auth_subject_dn registered for client tasks-mcp-server-tls$/ },
-    { attack: 'this client\'s certificate presented for another tls_client_auth client', certificate: () => certificates.good, auth: { method: 'client_id_only', id: OTHER_TLS_CLIENT },
-      description: /^the client certificate subject "CN=tasks-mcp-server" is not the tls_client_auth_subject_dn registered for client notes-mcp-server-tls$/ },
-    { attack: 'a certificate without the clientAuth extended key usage', certificate: () => certificates.serverOnly,
-      description: /^the client certificate is not accepted: it is not meant for TLS client authentication/ },
-    { attack: 'a client secret instead of the certificate', certificate: () => undefined, auth: { method: 'client_secret_basic', id: TLS_CLIENT, secret: 'guess' },
-      description: /present it at https:\/\/localhost:\d+\/token/ },
+  const rows: Array<{
+    attack: string
+    certificate: () => CertificateAndKey | undefined
+    auth?: ExchangeAuth
+    description: RegExp
+  }> = [
+    {
+      attack: 'no certificate at the mTLS alias',
+      certificate: () => undefined,
+      description:
+        /client tasks-mcp-server-tls authenticates with a TLS client certificate \(tls_client_auth\); present it at https:\/\/localhost:\d+\/token/,
+    },
+    {
+      attack: 'an expired certificate',
+      certificate: () => certificates.expired,
+      description: /^the client certificate is not accepted: it has expired$/,
+    },
+    {
+      attack: 'a certificate not valid yet',
+      certificate: () => certificates.future,
+      description: /^the client certificate is not accepted: it is not valid yet$/,
+    },
+    {
+      attack: 'a self-signed certificate with the registered subject (unregistered)',
+      certificate: () => certificates.selfSigned,
+      description: /^the client certificate is not accepted: it is self-signed, not issued by a CA this server trusts$/,
+    },
+    {
+      attack: 'a certificate with the registered subject from another CA',
+      certificate: () => certificates.otherCa,
+      description: /^the client certificate is not accepted: it is not issued by a CA this server trusts$/,
+    },
+    {
+      attack: "another client's certificate (CN=notes-mcp-server)",
+      certificate: () => certificates.other,
+      description:
+        /^the client certificate subject "CN=notes-mcp-server" is not the tls_client_auth_subject_dn registered for client tasks-mcp-server-tls$/,
+    },
+    {
+      attack: "this client's certificate presented for another tls_client_auth client",
+      certificate: () => certificates.good,
+      auth: { method: 'client_id_only', id: OTHER_TLS_CLIENT },
+      description:
+        /^the client certificate subject "CN=tasks-mcp-server" is not the tls_client_auth_subject_dn registered for client notes-mcp-server-tls$/,
+    },
+    {
+      attack: 'a certificate without the clientAuth extended key usage',
+      certificate: () => certificates.serverOnly,
+      description: /^the client certificate is not accepted: it is not meant for TLS client authentication/,
+    },
+    {
+      attack: 'a client secret instead of the certificate',
+      certificate: () => undefined,
+      auth: { method: 'client_secret_basic', id: TLS_CLIENT, secret: 'guess' },
+      description: /present it at https:\/\/localhost:\d+\/token/,
+    },
   ]
   for (const row of rows) {
     test(`OBO-07 RFC 8705 refuses ${row.attack}`, async () => {
@@ -148,11 +260,14 @@ describe('certificates that must not authenticate the client (RFC 8705 §2.1; 40
 
   test('OBO-07 RFC 8705 refuses the tls_client_auth client at the plain-HTTP token endpoint, pointing at the alias', async () => {
     const res = await exchange(as, await mintSubjectToken(as), { auth: { method: 'client_id_only', id: TLS_CLIENT } })
-    const body = await res.json() as Record<string, unknown>
+    const body = (await res.json()) as Record<string, unknown>
     assert.equal(res.status, 401)
     assert.equal(body.error, 'invalid_client')
     assert.equal(body.access_token, undefined)
-    assert.match(String(body.error_description), new RegExp(`present it at ${String(as.mtlsUrl).replaceAll('.', '\\.')}/token`))
+    assert.match(
+      String(body.error_description),
+      new RegExp(`present it at ${String(as.mtlsUrl).replaceAll('.', '\\.')}/token`),
+    )
   })
 })
 
@@ -162,7 +277,10 @@ describe('the secret variant keeps working (OBO-07)', () => {
   test('OBO-07 a client_secret_basic client exchanges at the plain endpoint', async () => {
     const res = await exchange(as, await mintSubjectToken(as))
     assert.equal(res.status, 200, await res.clone().text())
-    assert.equal(decodeJwtParts(String((await res.json() as Record<string, unknown>).access_token)).claims.cnf, undefined)
+    assert.equal(
+      decodeJwtParts(String(((await res.json()) as Record<string, unknown>).access_token)).claims.cnf,
+      undefined,
+    )
   })
 
   test('OBO-07 a client_secret_basic client exchanges at the mTLS alias without a certificate, and a certificate it presents binds nothing', async () => {
@@ -170,6 +288,10 @@ describe('the secret variant keeps working (OBO-07)', () => {
     assert.equal(without.status, 200, without.text)
     const withCertificate = await exchangeOverTls(await mintSubjectToken(as), certificates.good, SECRET)
     assert.equal(withCertificate.status, 200, withCertificate.text)
-    assert.equal(decodeJwtParts(String(withCertificate.body.access_token)).claims.cnf, undefined, 'only a certificate that authenticated the client binds the token')
+    assert.equal(
+      decodeJwtParts(String(withCertificate.body.access_token)).claims.cnf,
+      undefined,
+      'only a certificate that authenticated the client binds the token',
+    )
   })
 })

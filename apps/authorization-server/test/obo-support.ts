@@ -5,7 +5,15 @@
  * Self-contained on purpose (only src/ and the packages), so it does not depend on helpers.ts.
  */
 import { SignJWT } from 'jose'
-import { GRANT_TYPE, InMemoryReplayStore, JWT_TYP, TOKEN_TYPE, generateSigningKey, remoteKeySet, type SigningKey } from '@ema/tokens'
+import {
+  GRANT_TYPE,
+  InMemoryReplayStore,
+  JWT_TYP,
+  TOKEN_TYPE,
+  generateSigningKey,
+  remoteKeySet,
+  type SigningKey,
+} from '@ema/tokens'
 import { createLogger, listen, listenTls, type ListeningTls } from '@ema/server-kit'
 import { loadConfig, type AuthorizationServerConfig } from '../src/config.ts'
 import { createAuthorizationServerApp } from '../src/app.ts'
@@ -32,7 +40,11 @@ const OBO = { allow_any_profile_of_type: ['on_behalf_of_token_exchange'] }
 
 /** CLIENTS for the OBO suites (secret variants; the mTLS suite adds its own). */
 export function oboClients(extra: Array<Record<string, unknown>> = []): Array<Record<string, unknown>> {
-  const basic = (client: { id: string; secret: string }) => ({ client_id: client.id, client_secret: client.secret, token_endpoint_auth_method: 'client_secret_basic' })
+  const basic = (client: { id: string; secret: string }) => ({
+    client_id: client.id,
+    client_secret: client.secret,
+    token_endpoint_auth_method: 'client_secret_basic',
+  })
   return [
     basic(AGENT),
     { ...basic(MCP_CLIENT), token_exchange: OBO, resource_server_identifier: MCP_SERVER },
@@ -45,7 +57,9 @@ export function oboClients(extra: Array<Record<string, unknown>> = []): Array<Re
 }
 
 /** DOWNSTREAM_APIS for the OBO suites: the Tasks API (identity mapping) and a Calendar API (tasks.read → calendar.read). */
-export function oboDownstreamApis(extraGrants: Array<{ client_id: string; scopes: string[] }> = []): Array<Record<string, unknown>> {
+export function oboDownstreamApis(
+  extraGrants: Array<{ client_id: string; scopes: string[] }> = [],
+): Array<Record<string, unknown>> {
   return [
     {
       identifier: TASKS_API,
@@ -88,7 +102,10 @@ export interface StartOboAsOptions {
 export async function startOboAs(options: StartOboAsOptions = {}): Promise<OboAs> {
   const l = await listen({ port: 0 })
   // RFC 8705 §5: the alias as main.ts serves it (listenTls: client certificates requested, checked against the CA).
-  const tls: ListeningTls | undefined = options.tls === undefined ? undefined : await listenTls({ port: 0, cert: options.tls.cert, key: options.tls.key, clientCa: options.tls.ca })
+  const tls: ListeningTls | undefined =
+    options.tls === undefined
+      ? undefined
+      : await listenTls({ port: 0, cert: options.tls.cert, key: options.tls.key, clientCa: options.tls.ca })
   const mtlsUrl = tls?.url
   const config = loadConfig({
     AS_ISSUER: l.url,
@@ -100,11 +117,20 @@ export async function startOboAs(options: StartOboAsOptions = {}): Promise<OboAs
     ]),
     CLIENTS: JSON.stringify(oboClients()),
     DOWNSTREAM_APIS: JSON.stringify(oboDownstreamApis()),
-    ...(mtlsUrl === undefined ? {} : { AS_MTLS_URL: mtlsUrl, AS_MTLS_CERT_FILE: 'in-memory', AS_MTLS_KEY_FILE: 'in-memory', AS_MTLS_CA_FILE: 'in-memory' }),
+    ...(mtlsUrl === undefined
+      ? {}
+      : {
+          AS_MTLS_URL: mtlsUrl,
+          AS_MTLS_CERT_FILE: 'in-memory',
+          AS_MTLS_KEY_FILE: 'in-memory',
+          AS_MTLS_CA_FILE: 'in-memory',
+        }),
     ...options.env,
   })
   const key = await generateSigningKey('ES256')
-  const keySets = new Map(config.trustedIdps.map((idp) => [idp.issuer, remoteKeySet(idp.jwks_uri, { allowInsecureHttp: true })]))
+  const keySets = new Map(
+    config.trustedIdps.map((idp) => [idp.issuer, remoteKeySet(idp.jwks_uri, { allowInsecureHttp: true })]),
+  )
   const logs: string[] = []
   const app = createAuthorizationServerApp(config, {
     now: options.now ?? (() => new Date()),
@@ -160,7 +186,9 @@ export async function mintSubjectToken(as: OboAs, options: MintSubjectOptions = 
   for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name]
   const key = options.signWith ?? as.key
   return new SignJWT(claims)
-    .setProtectedHeader({ alg: key.alg, kid: as.key.kid, typ: JWT_TYP.ACCESS_TOKEN, ...options.header } as { alg: string })
+    .setProtectedHeader({ alg: key.alg, kid: as.key.kid, typ: JWT_TYP.ACCESS_TOKEN, ...options.header } as {
+      alg: string
+    })
     .sign(key.privateKey)
 }
 
@@ -198,7 +226,10 @@ export function exchangeForm(subjectToken: string, options: ExchangeOptions = {}
 
 /** The client authentication headers and form members for `auth`. */
 export function authenticate(form: URLSearchParams, auth: ExchangeAuth): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  }
   if (auth.method === 'client_secret_basic') {
     headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(auth.id)}:${encodeURIComponent(auth.secret)}`).toString('base64')}`
   } else if (auth.method === 'client_secret_post') {
@@ -219,6 +250,9 @@ export async function exchange(as: OboAs, subjectToken: string, options: Exchang
 
 /** The claims and header of a JWT, unverified (for tests that verify separately). */
 export function decodeJwtParts(jwt: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
-  const [header, claims] = jwt.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>)
+  const [header, claims] = jwt
+    .split('.')
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>)
   return { header: header ?? {}, claims: claims ?? {} }
 }

@@ -4,7 +4,16 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { CLIENT_ID, CLIENT_SECRET, redeem, startAs, startIdp, type RedeemOptions, type TestAs, type TestIdp } from './helpers.ts'
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  redeem,
+  startAs,
+  startIdp,
+  type RedeemOptions,
+  type TestAs,
+  type TestIdp,
+} from './helpers.ts'
 
 const LIMIT = 3
 const OTHER: RedeemOptions['auth'] = { method: 'client_secret_basic', clientId: 'other-client', secret: 'other-secret' }
@@ -14,13 +23,17 @@ let as: TestAs
 
 before(async () => {
   idp = await startIdp()
-  as = await startAs([idp], {
-    TOKEN_RATE_LIMIT_PER_MINUTE: String(LIMIT),
-    CLIENTS: JSON.stringify([
-      { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
-      { client_id: 'other-client', client_secret: 'other-secret', token_endpoint_auth_method: 'client_secret_basic' },
-    ]),
-  }, { now: () => new Date(clock) })
+  as = await startAs(
+    [idp],
+    {
+      TOKEN_RATE_LIMIT_PER_MINUTE: String(LIMIT),
+      CLIENTS: JSON.stringify([
+        { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
+        { client_id: 'other-client', client_secret: 'other-secret', token_endpoint_auth_method: 'client_secret_basic' },
+      ]),
+    },
+    { now: () => new Date(clock) },
+  )
 })
 after(async () => {
   await as.close()
@@ -52,7 +65,10 @@ test('SEC-07 the request over the per-client limit gets 429 temporarily_unavaila
 test('SEC-07 failed client authentication is charged to the address, not to the client it named', async () => {
   clock += 120_000
   for (let i = 0; i < LIMIT; i++) {
-    assert.equal((await attempt({ method: 'client_secret_basic', clientId: 'other-client', secret: 'wrong' })).status, 401)
+    assert.equal(
+      (await attempt({ method: 'client_secret_basic', clientId: 'other-client', secret: 'wrong' })).status,
+      401,
+    )
   }
   // other-client's own window is untouched, but the address that kept failing is now stopped …
   const next = await attempt({ method: 'client_secret_basic', clientId: `guess-${Date.now()}`, secret: 'wrong' })

@@ -15,7 +15,11 @@ import type { RunResult } from './timeline.ts'
 import { TrafficTap } from './traffic-tap.ts'
 
 /** The names of the roles a `FlowError` can name, as the diagram's lifelines call them. */
-const REFUSING_ROLE_NAMES: Record<RefusingRole, string> = { idp: 'Acme SSO', authorization_server: 'MCP authorization server', mcp_server: 'Tasks MCP server' }
+const REFUSING_ROLE_NAMES: Record<RefusingRole, string> = {
+  idp: 'Acme SSO',
+  authorization_server: 'MCP authorization server',
+  mcp_server: 'Tasks MCP server',
+}
 
 export interface ClientAppDeps {
   fetch: typeof fetch
@@ -43,7 +47,11 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
   const tap = new TrafficTap(deps.fetch, () => deps.now().getTime())
   const signIn = new SignIn(config, { fetch: tap.fetch })
   const secureCookie = new URL(config.clientUrl).protocol === 'https:'
-  const origins: RoleOrigins = { idpIssuer: config.idpIssuer, authorizationServer: config.expectedAuthorizationServer, mcpServerUrl: config.mcpServerUrl }
+  const origins: RoleOrigins = {
+    idpIssuer: config.idpIssuer,
+    authorizationServer: config.expectedAuthorizationServer,
+    mcpServerUrl: config.mcpServerUrl,
+  }
   const now = () => deps.now().getTime()
 
   app.disable('x-powered-by')
@@ -52,7 +60,11 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     res.set('cache-control', 'no-store')
     res.set('referrer-policy', 'no-referrer')
     // Scripts and styles only from this origin, never inline; fetch and the event stream only to it.
-    res.set('content-security-policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' " + new URL(config.idpIssuer).origin)
+    res.set(
+      'content-security-policy',
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' " +
+        new URL(config.idpIssuer).origin,
+    )
     res.set('x-content-type-options', 'nosniff')
     next()
   })
@@ -65,26 +77,35 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       if (arrow !== undefined) session.timeline.add(arrow)
     }, fn)
   const endRun = (session: Session, error: FlowError | undefined) => {
-    const result: RunResult = error === undefined
-      ? { outcome: 'ok' }
-      : { outcome: 'refused', role: session.error?.role, error: error.error, message: error.message }
+    const result: RunResult =
+      error === undefined
+        ? { outcome: 'ok' }
+        : { outcome: 'refused', role: session.error?.role, error: error.error, message: error.message }
     session.timeline.end(result)
   }
 
-  const current = (req: Request): Session | undefined => sessions.fromCookie(readCookie(req.headers.cookie, SESSION_COOKIE))
+  const current = (req: Request): Session | undefined =>
+    sessions.fromCookie(readCookie(req.headers.cookie, SESSION_COOKIE))
   const currentOrNew = (req: Request, res: Response): Session => {
     const existing = current(req)
     if (existing !== undefined) return existing
     const session = sessions.create()
     // The browser holds only this opaque, signed id; every token stays on the server (CL-34).
-    res.cookie(SESSION_COOKIE, sessions.cookieValue(session), { httpOnly: true, sameSite: 'lax', secure: secureCookie, path: '/' })
+    res.cookie(SESSION_COOKIE, sessions.cookieValue(session), {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: secureCookie,
+      path: '/',
+    })
     return session
   }
   const fail = (session: Session, error: unknown): FlowError => {
     const flowError = asFlowError(error)
     // The role that refused: the last refused arrow of the diagram, else the role the error names.
     const refusedArrow = [...session.timeline.arrows].reverse().find((arrow) => arrow.outcome === 'refused')
-    const role = refusedArrow?.refusal?.role ?? (flowError.refusedBy === undefined ? undefined : REFUSING_ROLE_NAMES[flowError.refusedBy])
+    const role =
+      refusedArrow?.refusal?.role ??
+      (flowError.refusedBy === undefined ? undefined : REFUSING_ROLE_NAMES[flowError.refusedBy])
     session.error = { code: flowError.error, message: flowError.message, role }
     deps.log?.warn('refused', { error: flowError.error, message: flowError.message, status: flowError.status, role })
     return flowError
@@ -94,7 +115,14 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     const session = current(req)
     const autoRun = session?.autoRun
     if (session !== undefined) delete session.autoRun // once
-    res.type('html').send(renderPage(session, { mcpServerUrl: config.mcpServerUrl, idpIssuer: config.idpIssuer, demoAttacks: config.demoAttacks !== undefined, autoRun }))
+    res.type('html').send(
+      renderPage(session, {
+        mcpServerUrl: config.mcpServerUrl,
+        idpIssuer: config.idpIssuer,
+        demoAttacks: config.demoAttacks !== undefined,
+        autoRun,
+      }),
+    )
   })
 
   // The session's sequence diagram, live: the current run at once, then each arrow as it completes.
@@ -104,7 +132,11 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       res.status(204).end() // an EventSource stops reconnecting on 204
       return
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' })
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    })
     const send = (event: { type: string }) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
     send(session.timeline.snapshot())
     const unsubscribe = session.timeline.subscribe(send)
@@ -121,10 +153,14 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     delete session.error
     delete session.attack
     const form = (req.body ?? {}) as Record<string, unknown>
-    const loginHint = typeof form.login_hint === 'string' && /^[a-z0-9._-]{1,64}$/i.test(form.login_hint) ? form.login_hint : undefined
+    const loginHint =
+      typeof form.login_hint === 'string' && /^[a-z0-9._-]{1,64}$/i.test(form.login_hint) ? form.login_hint : undefined
     if (form.then === 'connect') session.autoRun = 'connect'
     if (form.attack === SIGN_IN_ATTACK && config.demoAttacks !== undefined) session.attack = SIGN_IN_ATTACK
-    session.timeline.begin(session.attack === undefined ? 'Sign-in' : `Break it: ${findAttack(SIGN_IN_ATTACK)?.label ?? ''}`, session.attack === undefined ? {} : { attack: session.attack })
+    session.timeline.begin(
+      session.attack === undefined ? 'Sign-in' : `Break it: ${findAttack(SIGN_IN_ATTACK)?.label ?? ''}`,
+      session.attack === undefined ? {} : { attack: session.attack },
+    )
     const startedAt = now()
     let authorizationUrl: URL | undefined
     try {
@@ -136,7 +172,13 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       res.redirect(303, '/')
     } finally {
       // Placed just before the requests it made (discovery), which were recorded first.
-      session.timeline.add(signInRequestArrow({ startedAt: startedAt - 0.5, durationMs: now() - startedAt }, authorizationUrl?.href, config.clientUrl))
+      session.timeline.add(
+        signInRequestArrow(
+          { startedAt: startedAt - 0.5, durationMs: now() - startedAt },
+          authorizationUrl?.href,
+          config.clientUrl,
+        ),
+      )
     }
   }
   app.post('/login', startSignIn)
@@ -154,7 +196,12 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     delete session.pendingAuthorization
     if (pending !== undefined) {
       const error = callbackUrl.searchParams.get('error') ?? undefined
-      session.timeline.add(authorizationArrow({ startedAt: pending.sentAt, durationMs: startedAt - pending.sentAt }, pending.url, { error, description: callbackUrl.searchParams.get('error_description') ?? undefined }))
+      session.timeline.add(
+        authorizationArrow({ startedAt: pending.sentAt, durationMs: startedAt - pending.sentAt }, pending.url, {
+          error,
+          description: callbackUrl.searchParams.get('error_description') ?? undefined,
+        }),
+      )
     }
     let failure: FlowError | undefined
     try {
@@ -168,7 +215,13 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       failure = fail(session, error)
       delete session.autoRun
     }
-    session.timeline.add(callbackArrow({ startedAt: startedAt - 0.5, durationMs: now() - startedAt }, callbackUrl.href, failure === undefined ? undefined : { error: failure.error, message: failure.message }))
+    session.timeline.add(
+      callbackArrow(
+        { startedAt: startedAt - 0.5, durationMs: now() - startedAt },
+        callbackUrl.href,
+        failure === undefined ? undefined : { error: failure.error, message: failure.message },
+      ),
+    )
     session.signedInAt = now()
     if (failure !== undefined || session.autoRun === undefined) endRun(session, failure)
     res.redirect(303, '/')
@@ -226,8 +279,20 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     let failure: FlowError | undefined
     try {
       const idToken = session.idToken
-      await recorded(session, () => runAttack(attack, { chain: config, world, fetch: tap.fetch, idToken, idp: () => signIn.tokenEndpoint(), idpName: DISPLAY_NAMES.idpName }))
-      session.error = { code: 'not_refused', message: `Nobody refused "${attack.label}": the demo expected ${attack.error} from the ${attack.refusedBy} role.` }
+      await recorded(session, () =>
+        runAttack(attack, {
+          chain: config,
+          world,
+          fetch: tap.fetch,
+          idToken,
+          idp: () => signIn.tokenEndpoint(),
+          idpName: DISPLAY_NAMES.idpName,
+        }),
+      )
+      session.error = {
+        code: 'not_refused',
+        message: `Nobody refused "${attack.label}": the demo expected ${attack.error} from the ${attack.refusedBy} role.`,
+      }
     } catch (error) {
       failure = fail(session, error)
     } finally {
@@ -254,13 +319,20 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     }
     const args: Record<string, unknown> = {}
     const title = typeof body.title === 'string' ? body.title.trim() : ''
-    if (tool.inputSchema.properties !== undefined && 'title' in tool.inputSchema.properties && title !== '') args.title = title
+    if (tool.inputSchema.properties !== undefined && 'title' in tool.inputSchema.properties && title !== '')
+      args.title = title
     const startedAt = now()
     let failure: FlowError | undefined
     try {
-      const result = await recorded(session, () => callMcpTool(connection, tool.name, args, { record: (step) => session.steps.push(step), grantedScope: session.grantedScope }))
+      const result = await recorded(session, () =>
+        callMcpTool(connection, tool.name, args, {
+          record: (step) => session.steps.push(step),
+          grantedScope: session.grantedScope,
+        }),
+      )
       session.toolResult = { tool: tool.name, text: describeResult(result) }
-      for (const arrow of downstreamArrows(result._meta, { startedAt, durationMs: now() - startedAt }, origins)) session.timeline.add(arrow)
+      for (const arrow of downstreamArrows(result._meta, { startedAt, durationMs: now() - startedAt }, origins))
+        session.timeline.add(arrow)
     } catch (error) {
       delete session.toolResult
       failure = fail(session, error)
@@ -293,6 +365,9 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
 function describeResult(result: CallToolResult): string {
   const text = result.content.map((item) => (item.type === 'text' ? item.text : `[${item.type}]`)).join('\n')
   const shown = text !== '' ? text : JSON.stringify(result.structuredContent ?? {}, null, 2)
-  const meta = result._meta === undefined ? '' : `\n\n_meta (what the server reports about this call):\n${JSON.stringify(result._meta, null, 2)}`
+  const meta =
+    result._meta === undefined
+      ? ''
+      : `\n\n_meta (what the server reports about this call):\n${JSON.stringify(result._meta, null, 2)}`
   return `${result.isError === true ? `The tool reported an error:\n${shown}` : shown}${meta}`
 }

@@ -1,8 +1,7 @@
 import { annotateToken, DOWNSTREAM_TOKEN } from './claim-annotations.ts'
 import { z } from 'zod'
 import { redact } from '@ema/tokens'
-import type { LifelineId, NewArrow, RoleOrigins } from './sequence-arrow.ts'
-import { lifelineOf } from './sequence-arrow.ts'
+import type { NewArrow, RoleOrigins } from './sequence-arrow.ts'
 
 /**
  * The arrows of the sign-in leg that Acme Agent sees from the browser's side, and the downstream arrows
@@ -28,25 +27,33 @@ interface Timing {
 /** Browser → Acme Agent: "Sign in with Acme SSO", answered with a redirect to the authorization endpoint. */
 export function signInRequestArrow(timing: Timing, authorizationUrl: string | undefined, clientUrl: string): NewArrow {
   return {
-    from: 'browser', to: 'client',
+    from: 'browser',
+    to: 'client',
     label: 'Sign in with Acme SSO → redirect to the IdP',
     status: authorizationUrl === undefined ? 500 : 303,
     ...timing,
     durationMs: Math.round(timing.durationMs),
     outcome: authorizationUrl === undefined ? 'failed' : 'ok',
     request: { method: 'POST', url: `${clientUrl}/login` },
-    ...(authorizationUrl === undefined ? {} : { response: { status: 303, headers: { location: redactUrl(authorizationUrl).url + '?…' } } }),
+    ...(authorizationUrl === undefined
+      ? {}
+      : { response: { status: 303, headers: { location: redactUrl(authorizationUrl).url + '?…' } } }),
     tokens: [],
     notes: ['Acme Agent remembers state, nonce and the PKCE verifier in the server-side session (CL-14, CL-15).'],
   }
 }
 
 /** Browser → Acme SSO: the authorization request and the login, inferred from its two ends. */
-export function authorizationArrow(timing: Timing, authorizationUrl: string, outcome: { error: string | undefined; description: string | undefined }): NewArrow {
+export function authorizationArrow(
+  timing: Timing,
+  authorizationUrl: string,
+  outcome: { error: string | undefined; description: string | undefined },
+): NewArrow {
   const { url, params } = redactUrl(authorizationUrl)
   const refused = outcome.error !== undefined
   return {
-    from: 'browser', to: 'idp',
+    from: 'browser',
+    to: 'idp',
     label: 'Authorization request (code, PKCE, state, nonce) + login',
     status: 303,
     ...timing,
@@ -54,7 +61,10 @@ export function authorizationArrow(timing: Timing, authorizationUrl: string, out
     outcome: refused ? 'refused' : 'ok',
     ...(refused ? { refusal: { role: 'Acme SSO', error: outcome.error!, description: outcome.description } } : {}),
     request: { method: 'GET', url, params },
-    response: { status: 303, headers: { location: refused ? 'redirect URI with error' : 'redirect URI with code and state' } },
+    response: {
+      status: 303,
+      headers: { location: refused ? 'redirect URI with error' : 'redirect URI with code and state' },
+    },
     tokens: [],
     notes: [
       'Between the browser and Acme SSO: Acme Agent sees only where it starts and how it ends. The password goes to Acme SSO only.',
@@ -64,20 +74,29 @@ export function authorizationArrow(timing: Timing, authorizationUrl: string, out
 }
 
 /** Browser → Acme Agent: the redirect back with the code, answered once the code is redeemed. */
-export function callbackArrow(timing: Timing, callbackUrl: string, failure: { error: string; message: string } | undefined): NewArrow {
+export function callbackArrow(
+  timing: Timing,
+  callbackUrl: string,
+  failure: { error: string; message: string } | undefined,
+): NewArrow {
   const { url, params } = redactUrl(callbackUrl)
   return {
-    from: 'browser', to: 'client',
+    from: 'browser',
+    to: 'client',
     label: 'Redirect back with the code (GET /callback)',
     status: 303,
     ...timing,
     durationMs: Math.round(timing.durationMs),
     outcome: failure === undefined ? 'ok' : 'refused',
-    ...(failure === undefined ? {} : { refusal: { role: 'Acme Agent', error: failure.error, description: failure.message } }),
+    ...(failure === undefined
+      ? {}
+      : { refusal: { role: 'Acme Agent', error: failure.error, description: failure.message } }),
     request: { method: 'GET', url, params },
     response: { status: 303, headers: { location: '/' } },
     tokens: [],
-    notes: ['Acme Agent checks state first, then redeems the code with the PKCE verifier and checks the ID token\'s nonce (CL-14, CL-15).'],
+    notes: [
+      "Acme Agent checks state first, then redeems the code with the PKCE verifier and checks the ID token's nonce (CL-14, CL-15).",
+    ],
   }
 }
 
@@ -93,13 +112,22 @@ const OAuthRefusal = z.object({ error: z.string(), error_description: z.string()
  */
 const DownstreamTrace = z.object({
   exchange: z.object({
-    request: z.object({ method: z.string(), url: z.string(), client_authentication: z.string().optional(), params: z.record(z.string(), z.string()).optional() }).optional(),
+    request: z
+      .object({
+        method: z.string(),
+        url: z.string(),
+        client_authentication: z.string().optional(),
+        params: z.record(z.string(), z.string()).optional(),
+      })
+      .optional(),
     status: z.number().optional(),
     cached: z.boolean().optional(),
     error: OAuthRefusal.optional(),
   }),
   downstream_token_claims: z.record(z.string(), z.unknown()).optional(),
-  api: z.object({ method: z.string(), url: z.string(), status: z.number().optional(), error: OAuthRefusal.optional() }).optional(),
+  api: z
+    .object({ method: z.string(), url: z.string(), status: z.number().optional(), error: OAuthRefusal.optional() })
+    .optional(),
 })
 
 /**
@@ -112,24 +140,41 @@ export function downstreamArrows(meta: unknown, after: Timing, _origins: RoleOri
   const parsed = DownstreamTrace.safeParse((meta as Record<string, unknown> | undefined)?.[DOWNSTREAM_META_KEY])
   if (!parsed.success) return []
   const { exchange, downstream_token_claims: claims, api } = parsed.data
-  const note = 'Reported by the Tasks MCP server in the tool result (_meta "io.ema/downstream"): Acme Agent did not see this request.'
-  const refusal = (role: string, status: number | undefined, error: { error: string; error_description?: string | undefined } | undefined) =>
-    status !== undefined && status >= 400 ? { refusal: { role, error: error?.error ?? `http_${status}`, description: error?.error_description } } : {}
+  const note =
+    'Reported by the Tasks MCP server in the tool result (_meta "io.ema/downstream"): Acme Agent did not see this request.'
+  const refusal = (
+    role: string,
+    status: number | undefined,
+    error: { error: string; error_description?: string | undefined } | undefined,
+  ) =>
+    status !== undefined && status >= 400
+      ? { refusal: { role, error: error?.error ?? `http_${status}`, description: error?.error_description } }
+      : {}
   const arrows: NewArrow[] = []
   const exchangeStatus = exchange.cached === true ? undefined : exchange.status
   arrows.push({
     from: 'mcp',
     to: 'as',
-    label: exchange.cached === true ? 'On-behalf-of token (cached, no request)' : 'On-behalf-of token exchange (RFC 8693)',
+    label:
+      exchange.cached === true ? 'On-behalf-of token (cached, no request)' : 'On-behalf-of token exchange (RFC 8693)',
     status: exchangeStatus,
     startedAt: after.startedAt + 1,
     durationMs: 0,
     outcome: exchangeStatus !== undefined && exchangeStatus >= 400 ? 'refused' : 'ok',
     ...refusal('MCP authorization server', exchangeStatus, exchange.error),
-    request: { method: exchange.request?.method ?? 'POST', url: exchange.request?.url ?? '(not reported)', ...(exchange.request?.params === undefined ? {} : { params: exchange.request.params }) },
+    request: {
+      method: exchange.request?.method ?? 'POST',
+      url: exchange.request?.url ?? '(not reported)',
+      ...(exchange.request?.params === undefined ? {} : { params: exchange.request.params }),
+    },
     ...(exchangeStatus === undefined ? {} : { response: { status: exchangeStatus } }),
     tokens: claims === undefined ? [] : [annotateToken({ typ: 'at+jwt' }, claims, DOWNSTREAM_TOKEN)],
-    notes: [note, ...(exchange.request?.client_authentication === undefined ? [] : [`client authentication: ${exchange.request.client_authentication}`])],
+    notes: [
+      note,
+      ...(exchange.request?.client_authentication === undefined
+        ? []
+        : [`client authentication: ${exchange.request.client_authentication}`]),
+    ],
   })
   if (api !== undefined) {
     arrows.push({

@@ -52,7 +52,11 @@ export interface DemoAttackWorld {
 
 /** The values of {@link DemoAttackWorld} in the demo world (the IdP's and the AS's DEMO_ATTACK_WORLD). */
 export const DEMO_ATTACK_WORLD: DemoAttackWorld = {
-  otherAuthorizationServer: { issuer: 'https://as.partner.example', resource: 'https://files.partner.example/mcp', scope: 'files.read' },
+  otherAuthorizationServer: {
+    issuer: 'https://as.partner.example',
+    resource: 'https://files.partner.example/mcp',
+    scope: 'files.read',
+  },
   otherMcpServer: { resource: 'https://calendar.acme.example/mcp', scope: 'calendar.read' },
   otherClient: { clientId: 'other-agent', clientSecret: 'other-agent-secret' },
   ungrantedScope: 'tasks.admin',
@@ -75,7 +79,6 @@ export interface ClientConfig extends ChainConfig {
   demoAttacks: DemoAttackWorld | undefined
 }
 
-
 /** Reads configuration from environment variables, with the demo world's defaults. Throws on invalid values. */
 export function loadConfig(env: Env): ClientConfig {
   const allowInsecureHttp = env.ALLOW_INSECURE_HTTP === 'true'
@@ -85,8 +88,14 @@ export function loadConfig(env: Env): ClientConfig {
   const urls = readChainUrls(env, allowInsecureHttp)
 
   // ---- what a fork edits: the client's two registrations (IDP-21) ------------------------
-  const idpClient = readClientRegistration(env, 'IDP_CLIENT', { clientId: 'acme-agent', clientSecret: 'acme-agent-idp-secret' })
-  const authorizationServerClient = readClientRegistration(env, 'AS_CLIENT', { clientId: 'acme-agent-tasks', clientSecret: 'acme-agent-as-secret' })
+  const idpClient = readClientRegistration(env, 'IDP_CLIENT', {
+    clientId: 'acme-agent',
+    clientSecret: 'acme-agent-idp-secret',
+  })
+  const authorizationServerClient = readClientRegistration(env, 'AS_CLIENT', {
+    clientId: 'acme-agent-tasks',
+    clientSecret: 'acme-agent-as-secret',
+  })
 
   const port = Number(new URL(clientUrl).port || (new URL(clientUrl).protocol === 'https:' ? 443 : 80))
   return {
@@ -106,11 +115,15 @@ export function loadConfig(env: Env): ClientConfig {
 }
 
 /** The URLs the web app and the agent share (CL-10, CL-03), with the demo world's defaults. */
-function readChainUrls(env: Env, allowInsecureHttp: boolean): Pick<ChainConfig, 'idpIssuer' | 'mcpServerUrl' | 'expectedAuthorizationServer'> {
+function readChainUrls(
+  env: Env,
+  allowInsecureHttp: boolean,
+): Pick<ChainConfig, 'idpIssuer' | 'mcpServerUrl' | 'expectedAuthorizationServer'> {
   return {
     idpIssuer: readUrl(env, 'IDP_ISSUER', 'http://localhost:4001', allowInsecureHttp),
     mcpServerUrl: readUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', allowInsecureHttp),
     // Set to empty to accept whatever authorization server the protected resource metadata names.
-    expectedAuthorizationServer: env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp),
+    expectedAuthorizationServer:
+      env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp),
   }
 }

@@ -29,14 +29,15 @@ export interface PageOptions {
  */
 export function renderPage(session: Session | undefined, options: PageOptions): string {
   const user = session?.user
-  const serverParts = user === undefined
-    ? `<section class="card">
+  const serverParts =
+    user === undefined
+      ? `<section class="card">
         <p>Acme Agent is an MCP client. Sign in with your company account; the agent then gets an ID-JAG from
         Acme SSO and trades it for an access token to the <strong>Tasks</strong> MCP server, with no consent screen.</p>
         <form method="post" action="/login"><button type="submit">Sign in with Acme SSO</button></form>
       </section>
       ${session === undefined ? '' : renderError(session)}`
-    : `<section class="card who" aria-label="Session">
+      : `<section class="card who" aria-label="Session">
         <p data-testid="user">Signed in as ${escapeHtml(user.name ?? user.username ?? user.sub)}${user.username === undefined ? '' : ` (${escapeHtml(user.username)})`}</p>
         <form method="post" action="/connect" data-live><button type="submit">Connect to Tasks</button></form>
         <form method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form>
@@ -110,7 +111,10 @@ function renderError(session: Session): string {
   if (session.error === undefined) return ''
   const { code, message, role } = session.error
   const attack = session.attack === undefined ? undefined : findAttack(session.attack)
-  const expected = attack === undefined ? '' : `<p class="why"><strong>${escapeHtml(attack.label)}:</strong> ${escapeHtml(attack.what)} ${escapeHtml(attack.why)} <span class="req">(${escapeHtml(attack.requirement)}; expected: ${escapeHtml(roleName(attack.refusedBy))} refuses with <code>${escapeHtml(attack.error)}</code>)</span></p>`
+  const expected =
+    attack === undefined
+      ? ''
+      : `<p class="why"><strong>${escapeHtml(attack.label)}:</strong> ${escapeHtml(attack.what)} ${escapeHtml(attack.why)} <span class="req">(${escapeHtml(attack.requirement)}; expected: ${escapeHtml(roleName(attack.refusedBy))} refuses with <code>${escapeHtml(attack.error)}</code>)</span></p>`
   return `<div role="alert" data-testid="error" data-error="${escapeHtml(code)}" data-role="${escapeHtml(role ?? '')}">
     <p>${role === undefined ? 'Refused' : `Refused by <strong data-testid="refusing-role">${escapeHtml(role)}</strong>`}: <code>${escapeHtml(code)}</code></p>
     <p>${escapeHtml(message)}</p>
@@ -121,10 +125,13 @@ function renderError(session: Session): string {
 function renderToolForm(session: Session): string {
   const tools = session.tools
   if (tools === undefined || session.mcp === undefined) return ''
-  const options = tools.map((tool) => `<option value="${escapeHtml(tool.name)}">${escapeHtml(tool.name)}</option>`).join('')
-  const result = session.toolResult === undefined
-    ? ''
-    : `<h3>Result of ${escapeHtml(session.toolResult.tool)}</h3><pre data-testid="tool-result">${escapeHtml(session.toolResult.text)}</pre>`
+  const options = tools
+    .map((tool) => `<option value="${escapeHtml(tool.name)}">${escapeHtml(tool.name)}</option>`)
+    .join('')
+  const result =
+    session.toolResult === undefined
+      ? ''
+      : `<h3>Result of ${escapeHtml(session.toolResult.tool)}</h3><pre data-testid="tool-result">${escapeHtml(session.toolResult.text)}</pre>`
   return `<section class="card">
     <h2>Tasks tools</h2>
     <form method="post" action="/call-tool" data-live>
@@ -144,26 +151,38 @@ function renderSteps(steps: Step[]): string {
 function renderStep(step: Step): string {
   const parts = [`<h3>${escapeHtml(step.title)}${step.status === 'error' ? ' — refused' : ''}</h3>`]
   if (step.request !== undefined) {
-    parts.push(`<div><strong>${escapeHtml(step.request.method)}</strong> <code>${escapeHtml(step.request.url)}</code></div>`)
-    if (step.request.headers !== undefined) parts.push(`<pre>${escapeHtml(formatMap(step.request.headers, ': '))}</pre>`)
+    parts.push(
+      `<div><strong>${escapeHtml(step.request.method)}</strong> <code>${escapeHtml(step.request.url)}</code></div>`,
+    )
+    if (step.request.headers !== undefined)
+      parts.push(`<pre>${escapeHtml(formatMap(step.request.headers, ': '))}</pre>`)
     if (step.request.params !== undefined) parts.push(`<pre>${escapeHtml(formatMap(step.request.params, '='))}</pre>`)
   }
   if (step.response !== undefined) {
     parts.push(`<div>Response: <strong>HTTP ${step.response.status}</strong></div>`)
-    if (step.response.body !== undefined) parts.push(`<pre>${escapeHtml(JSON.stringify(step.response.body, null, 2))}</pre>`)
+    if (step.response.body !== undefined)
+      parts.push(`<pre>${escapeHtml(JSON.stringify(step.response.body, null, 2))}</pre>`)
   }
   for (const token of step.tokens ?? []) {
     parts.push(`<div><strong>${escapeHtml(token.label)}</strong> (decoded, not verified)</div>
       <div class="tokens"><pre>${escapeHtml(JSON.stringify(token.header, null, 2))}</pre><pre>${escapeHtml(JSON.stringify(token.claims, null, 2))}</pre></div>`)
   }
-  if (step.notes !== undefined && step.notes.length > 0) parts.push(`<ul>${step.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`)
+  if (step.notes !== undefined && step.notes.length > 0)
+    parts.push(`<ul>${step.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`)
   return `<li data-testid="step" data-status="${step.status}">${parts.join('\n')}</li>`
 }
 
 function formatMap(map: Record<string, string>, separator: string): string {
-  return Object.entries(map).map(([name, value]) => `${name}${separator}${value}`).join('\n')
+  return Object.entries(map)
+    .map(([name, value]) => `${name}${separator}${value}`)
+    .join('\n')
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;')
 }

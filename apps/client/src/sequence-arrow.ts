@@ -33,7 +33,13 @@ export interface SequenceArrow {
   outcome: ArrowOutcome
   /** For a refusal: the OAuth error code and the role's own words. */
   refusal?: { role: string; error: string; description: string | undefined }
-  request: { method: string; url: string; headers?: Record<string, string>; params?: Record<string, string>; json?: unknown }
+  request: {
+    method: string
+    url: string
+    headers?: Record<string, string>
+    params?: Record<string, string>
+    json?: unknown
+  }
   response?: { status: number; headers?: Record<string, string>; body?: unknown }
   /** The decoded tokens this arrow carried, each claim next to the rule that checks it. */
   tokens: AnnotatedToken[]
@@ -55,7 +61,8 @@ export interface RoleOrigins {
 export function lifelineOf(url: string, origins: RoleOrigins): LifelineId | undefined {
   if (!URL.canParse(url)) return undefined
   const target = new URL(url)
-  const same = (other: string | undefined) => other !== undefined && URL.canParse(other) && new URL(other).origin === target.origin
+  const same = (other: string | undefined) =>
+    other !== undefined && URL.canParse(other) && new URL(other).origin === target.origin
   if (same(origins.mcpServerUrl)) return 'mcp'
   if (same(origins.authorizationServer)) return 'as'
   if (same(origins.idpIssuer)) return 'idp'
@@ -70,9 +77,16 @@ export function nameExchange(exchange: Exchange, to: LifelineId | undefined): st
   if (grant === GRANT_TYPE.TOKEN_EXCHANGE) return 'Token exchange: ID token → ID-JAG (RFC 8693)'
   if (grant === GRANT_TYPE.JWT_BEARER) return 'jwt-bearer: ID-JAG → access token (RFC 7523)'
   if (grant === 'authorization_code') return 'Code → ID token (token endpoint)'
-  if (request.method === 'GET' && url.pathname.startsWith(WELL_KNOWN.OAUTH_PROTECTED_RESOURCE)) return 'Protected resource metadata (RFC 9728)'
-  if (request.method === 'GET' && url.pathname.includes(WELL_KNOWN.OPENID_CONFIGURATION) && to === 'idp') return 'OIDC discovery'
-  if (request.method === 'GET' && (url.pathname.includes(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER) || url.pathname.includes(WELL_KNOWN.OPENID_CONFIGURATION))) return 'Authorization server metadata (RFC 8414)'
+  if (request.method === 'GET' && url.pathname.startsWith(WELL_KNOWN.OAUTH_PROTECTED_RESOURCE))
+    return 'Protected resource metadata (RFC 9728)'
+  if (request.method === 'GET' && url.pathname.includes(WELL_KNOWN.OPENID_CONFIGURATION) && to === 'idp')
+    return 'OIDC discovery'
+  if (
+    request.method === 'GET' &&
+    (url.pathname.includes(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER) ||
+      url.pathname.includes(WELL_KNOWN.OPENID_CONFIGURATION))
+  )
+    return 'Authorization server metadata (RFC 8414)'
   if (to === 'idp' && request.method === 'GET' && request.headers.authorization !== undefined) return 'UserInfo'
   if (to === 'mcp' && request.method === 'POST') {
     const message = request.json as { method?: unknown; params?: { name?: unknown } } | undefined
@@ -90,7 +104,8 @@ export function nameExchange(exchange: Exchange, to: LifelineId | undefined): st
  * optional event stream, closing the session) is left out unless refused.
  */
 export function isShownExchange(exchange: Exchange, mcpServerUrl: string): boolean {
-  if (!URL.canParse(exchange.request.url) || new URL(exchange.request.url).href !== new URL(mcpServerUrl).href) return true
+  if (!URL.canParse(exchange.request.url) || new URL(exchange.request.url).href !== new URL(mcpServerUrl).href)
+    return true
   const status = exchange.response?.status
   if (status === 401 || status === 403 || exchange.response === undefined) return true
   const message = exchange.request.json as { id?: unknown; method?: unknown } | undefined
@@ -102,14 +117,20 @@ export function readRefusal(exchange: Exchange): { error: string; description: s
   const status = exchange.response?.status
   if (status === undefined || status < 400) return undefined
   const body = exchange.response?.body as { error?: unknown; error_description?: unknown } | undefined
-  if (typeof body?.error === 'string') return { error: body.error, description: typeof body.error_description === 'string' ? body.error_description : undefined }
+  if (typeof body?.error === 'string')
+    return {
+      error: body.error,
+      description: typeof body.error_description === 'string' ? body.error_description : undefined,
+    }
   const challenge = exchange.response?.headers['www-authenticate'] ?? ''
   const error = /\berror="([^"]*)"/.exec(challenge)?.[1]
   const description = /\berror_description="([^"]*)"/.exec(challenge)?.[1]
   return { error: error ?? `http_${status}`, description }
 }
 
-const ROLE_NAMES: Record<LifelineId, string> = Object.fromEntries(LIFELINES.map((line) => [line.id, line.name])) as Record<LifelineId, string>
+const ROLE_NAMES: Record<LifelineId, string> = Object.fromEntries(
+  LIFELINES.map((line) => [line.id, line.name]),
+) as Record<LifelineId, string>
 
 /** The display name of a lifeline. */
 export function roleName(id: LifelineId): string {
@@ -128,10 +149,19 @@ export function arrowFromExchange(tapped: TappedExchange, origins: RoleOrigins):
   const status = exchange.response?.status
   const refusal = readRefusal(exchange)
   const challenge = to === 'mcp' && status === 401 && !/^bearer /i.test(exchange.request.headers.authorization ?? '')
-  const outcome: ArrowOutcome = exchange.response === undefined ? 'failed' : challenge ? 'challenge' : refusal !== undefined ? 'refused' : 'ok'
+  const outcome: ArrowOutcome =
+    exchange.response === undefined ? 'failed' : challenge ? 'challenge' : refusal !== undefined ? 'refused' : 'ok'
   const tokens: AnnotatedToken[] = [
     ...Object.entries(tapped.requestJwts).map(([carriedIn, jwt]) => annotateToken(jwt.header, jwt.claims, carriedIn)),
-    ...Object.entries(exchange.response?.jwts ?? {}).map(([carriedIn, jwt]) => annotateToken(jwt.header, jwt.claims, carriedIn === 'access_token' && exchange.request.params?.grant_type === GRANT_TYPE.TOKEN_EXCHANGE ? 'id-jag' : carriedIn)),
+    ...Object.entries(exchange.response?.jwts ?? {}).map(([carriedIn, jwt]) =>
+      annotateToken(
+        jwt.header,
+        jwt.claims,
+        carriedIn === 'access_token' && exchange.request.params?.grant_type === GRANT_TYPE.TOKEN_EXCHANGE
+          ? 'id-jag'
+          : carriedIn,
+      ),
+    ),
   ]
   for (const [index, token] of tokens.entries()) {
     const carried = index < Object.keys(tapped.requestJwts).length ? 'sent' : 'received'
@@ -145,7 +175,9 @@ export function arrowFromExchange(tapped: TappedExchange, origins: RoleOrigins):
     durationMs: Math.round(tapped.durationMs),
     startedAt: tapped.startedAt,
     outcome,
-    ...(refusal !== undefined && outcome === 'refused' ? { refusal: { role: roleName(to ?? 'client'), ...refusal } } : {}),
+    ...(refusal !== undefined && outcome === 'refused'
+      ? { refusal: { role: roleName(to ?? 'client'), ...refusal } }
+      : {}),
     request: {
       method: exchange.request.method,
       url: exchange.request.url,
@@ -153,10 +185,20 @@ export function arrowFromExchange(tapped: TappedExchange, origins: RoleOrigins):
       ...(exchange.request.params === undefined ? {} : { params: exchange.request.params }),
       ...(exchange.request.json === undefined ? {} : { json: exchange.request.json }),
     },
-    ...(exchange.response === undefined ? {} : { response: { status: exchange.response.status, headers: exchange.response.headers, ...(exchange.response.body === undefined ? {} : { body: exchange.response.body }) } }),
+    ...(exchange.response === undefined
+      ? {}
+      : {
+          response: {
+            status: exchange.response.status,
+            headers: exchange.response.headers,
+            ...(exchange.response.body === undefined ? {} : { body: exchange.response.body }),
+          },
+        }),
     tokens,
     notes: [
-      ...(challenge ? ['The expected challenge: WWW-Authenticate names the protected resource metadata (RS-05, CL-02).'] : []),
+      ...(challenge
+        ? ['The expected challenge: WWW-Authenticate names the protected resource metadata (RS-05, CL-02).']
+        : []),
       ...(exchange.failure === undefined ? [] : [`No answer: ${exchange.failure}`]),
     ],
   }

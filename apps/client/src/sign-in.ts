@@ -1,7 +1,13 @@
 import * as oidc from 'openid-client'
 import type { ClientConfig } from './config.ts'
 import { DISPLAY_NAMES } from './connect-to-tasks.ts'
-import { discoverIdp, FlowError, idpTokenEndpoint, type IdpTokenEndpoint, redeemSignInResponse } from '@ema/id-jag-client'
+import {
+  discoverIdp,
+  FlowError,
+  idpTokenEndpoint,
+  type IdpTokenEndpoint,
+  redeemSignInResponse,
+} from '@ema/id-jag-client'
 import type { Session, SignedInUser } from './session-store.ts'
 
 export interface SignInDeps {
@@ -66,7 +72,11 @@ export class SignIn {
   async finish(session: Session, currentUrl: URL): Promise<{ user: SignedInUser; idToken: string }> {
     const pending = session.pendingSignIn
     delete session.pendingSignIn // one use only
-    if (pending === undefined) throw new FlowError('invalid_request', 'This sign-in response does not belong to a sign-in started here; please sign in again')
+    if (pending === undefined)
+      throw new FlowError(
+        'invalid_request',
+        'This sign-in response does not belong to a sign-in started here; please sign in again',
+      )
     const { user, idToken } = await redeemSignInResponse(await this.idp(), currentUrl, pending, DISPLAY_NAMES.idpName) // CL-14, CL-15
     return { user: { sub: user.sub, name: user.name, username: user.username }, idToken }
   }

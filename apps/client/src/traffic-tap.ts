@@ -54,10 +54,13 @@ export class TrafficTap {
     let recorded: Exchange | undefined
     const startedAt = this.#now()
     const report = () => {
-      if (recorded !== undefined) sink({ exchange: recorded, startedAt, durationMs: Math.max(0, this.#now() - startedAt), requestJwts })
+      if (recorded !== undefined)
+        sink({ exchange: recorded, startedAt, durationMs: Math.max(0, this.#now() - startedAt), requestJwts })
     }
     try {
-      const response = await recordTraffic(this.#base, (exchange) => { recorded = exchange })(input, init)
+      const response = await recordTraffic(this.#base, (exchange) => {
+        recorded = exchange
+      })(input, init)
       report()
       return response
     } catch (error) {
@@ -68,7 +71,10 @@ export class TrafficTap {
 }
 
 /** Decodes the JWTs a request carries, before anything is redacted; only header and claims are kept. */
-export function decodeCarriedJwts(input: Parameters<typeof fetch>[0], init: RequestInit | undefined): Record<string, DecodedJwt> {
+export function decodeCarriedJwts(
+  input: Parameters<typeof fetch>[0],
+  init: RequestInit | undefined,
+): Record<string, DecodedJwt> {
   const out: Record<string, DecodedJwt> = {}
   const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined))
   const authorization = headers.get('authorization')
@@ -77,7 +83,12 @@ export function decodeCarriedJwts(input: Parameters<typeof fetch>[0], init: Requ
     if (decoded !== undefined) out.bearer = { header: decoded.header, claims: decoded.claims }
   }
   const body = init?.body
-  const params = body instanceof URLSearchParams ? body : typeof body === 'string' && /form-urlencoded/i.test(headers.get('content-type') ?? '') ? new URLSearchParams(body) : undefined
+  const params =
+    body instanceof URLSearchParams
+      ? body
+      : typeof body === 'string' && /form-urlencoded/i.test(headers.get('content-type') ?? '')
+        ? new URLSearchParams(body)
+        : undefined
   for (const name of CARRIED_JWT_PARAMS) {
     const value = params?.get(name)
     const decoded = value === null || value === undefined ? undefined : inspectJwt(value)

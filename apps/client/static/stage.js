@@ -10,7 +10,15 @@ const TOP = 64
 const ROW = 64
 
 /** @type {{ run: any, arrows: any[], lifelines: Array<{ id: string, name: string }>, selected: number | undefined, presenting: boolean, step: number, fresh: Set<number> }} */
-const state = { run: undefined, arrows: [], lifelines: [], selected: undefined, presenting: false, step: 0, fresh: new Set() }
+const state = {
+  run: undefined,
+  arrows: [],
+  lifelines: [],
+  selected: undefined,
+  presenting: false,
+  step: 0,
+  fresh: new Set(),
+}
 
 const frame = document.getElementById('diagram-frame')
 const detail = document.getElementById('arrow-detail')
@@ -23,7 +31,8 @@ const empty = document.getElementById('diagram-empty')
 function el(name, attributes = {}, ...children) {
   const node = document.createElement(name)
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value))
-  for (const child of children) if (child !== undefined && child !== null) node.append(child instanceof Node ? child : String(child))
+  for (const child of children)
+    if (child !== undefined && child !== null) node.append(child instanceof Node ? child : String(child))
   return node
 }
 function svg(name, attributes = {}, text) {
@@ -41,7 +50,8 @@ function shownLifelines() {
 function statusText(arrow) {
   const ms = `${arrow.durationMs} ms`
   if (arrow.outcome === 'failed') return `✕ no answer · ${ms}`
-  if (arrow.outcome === 'refused') return `✕ ${arrow.status ?? ''} ${arrow.refusal?.error ?? ''} · ${ms}`.replace(/\s+/g, ' ')
+  if (arrow.outcome === 'refused')
+    return `✕ ${arrow.status ?? ''} ${arrow.refusal?.error ?? ''} · ${ms}`.replace(/\s+/g, ' ')
   if (arrow.outcome === 'challenge') return `${arrow.status} challenge (expected) · ${ms}`
   return `${arrow.status ?? ''} · ${ms}`
 }
@@ -63,7 +73,13 @@ function render() {
     const index = lines.findIndex((line) => line.id === id)
     return COLUMN / 2 + COLUMN * Math.max(index, 0)
   }
-  const root = svg('svg', { id: 'diagram', viewBox: `0 0 ${width} ${height}`, role: 'group', 'aria-labelledby': 'sequence-title', 'aria-describedby': 'run-title' })
+  const root = svg('svg', {
+    id: 'diagram',
+    viewBox: `0 0 ${width} ${height}`,
+    role: 'group',
+    'aria-labelledby': 'sequence-title',
+    'aria-describedby': 'run-title',
+  })
   for (const line of lines) {
     const cx = x(line.id)
     const head = svg('g', { class: 'head', 'aria-hidden': 'true' })
@@ -87,16 +103,35 @@ function render() {
     if (state.fresh.has(arrow.id)) classes.push('fresh')
     const group = svg('g', {
       // The accessible name is the visible text (label, then status); <desc> adds who talks to whom.
-      class: classes.join(' '), tabindex: 0, role: 'button', 'aria-roledescription': 'arrow',
-      'data-id': arrow.id, 'data-index': index, 'data-from': arrow.from, 'data-to': arrow.to, 'data-outcome': arrow.outcome,
-      'data-error': arrow.refusal?.error ?? '', 'data-label': arrow.label,
+      class: classes.join(' '),
+      tabindex: 0,
+      role: 'button',
+      'aria-roledescription': 'arrow',
+      'data-id': arrow.id,
+      'data-index': index,
+      'data-from': arrow.from,
+      'data-to': arrow.to,
+      'data-outcome': arrow.outcome,
+      'data-error': arrow.refusal?.error ?? '',
+      'data-label': arrow.label,
     })
     group.append(svg('desc', {}, `from ${nameOf(arrow.from)} to ${nameOf(arrow.to)}`))
     group.append(svg('rect', { class: 'hit', x: 2, y: y - 34, width: width - 4, height: ROW - 6, rx: 6 }))
     const label = `${index + 1}. ${arrow.label}`
     const estimate = label.length * 8
     const anchorEnd = left + 10 + estimate > width - 6 && right - 10 - estimate > 0
-    group.append(svg('text', { class: 'label', x: anchorEnd ? right - 10 : left + 10, y: y - 10, 'text-anchor': anchorEnd ? 'end' : 'start' }, label))
+    group.append(
+      svg(
+        'text',
+        {
+          class: 'label',
+          x: anchorEnd ? right - 10 : left + 10,
+          y: y - 10,
+          'text-anchor': anchorEnd ? 'end' : 'start',
+        },
+        label,
+      ),
+    )
     const tipX = x2 - direction * 12
     group.append(svg('line', { x1, y1: y, x2: tipX, y2: y }))
     group.append(svg('polygon', { class: 'tip', points: `${x2},${y} ${tipX},${y - 7} ${tipX},${y + 7}` }))
@@ -105,7 +140,18 @@ function render() {
       group.append(svg('line', { class: 'cross', x1: cx - 8, y1: y - 8, x2: cx + 8, y2: y + 8 }))
       group.append(svg('line', { class: 'cross', x1: cx - 8, y1: y + 8, x2: cx + 8, y2: y - 8 }))
     }
-    group.append(svg('text', { class: 'status', x: anchorEnd ? right - 10 : left + 10, y: y + 22, 'text-anchor': anchorEnd ? 'end' : 'start' }, statusText(arrow)))
+    group.append(
+      svg(
+        'text',
+        {
+          class: 'status',
+          x: anchorEnd ? right - 10 : left + 10,
+          y: y + 22,
+          'text-anchor': anchorEnd ? 'end' : 'start',
+        },
+        statusText(arrow),
+      ),
+    )
     group.addEventListener('click', () => select(arrow.id))
     group.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' || (event.key === ' ' && !state.presenting)) {
@@ -134,15 +180,30 @@ function renderTitle() {
     return
   }
   const result = state.run.result
-  const outcome = result === undefined ? (state.arrows.length > 0 ? 'running…' : '') : result.outcome === 'ok' ? 'done: every request answered' : `refused by ${result.role ?? 'a role'} with ${result.error}`
-  runTitle.textContent = [state.run.title, `${state.arrows.length} arrow${state.arrows.length === 1 ? '' : 's'}`, outcome].filter(Boolean).join(' · ')
+  const outcome =
+    result === undefined
+      ? state.arrows.length > 0
+        ? 'running…'
+        : ''
+      : result.outcome === 'ok'
+        ? 'done: every request answered'
+        : `refused by ${result.role ?? 'a role'} with ${result.error}`
+  runTitle.textContent = [
+    state.run.title,
+    `${state.arrows.length} arrow${state.arrows.length === 1 ? '' : 's'}`,
+    outcome,
+  ]
+    .filter(Boolean)
+    .join(' · ')
 }
 
 function pre(value) {
   return el('pre', {}, typeof value === 'string' ? value : JSON.stringify(value, null, 2))
 }
 function formatMap(map, separator) {
-  return Object.entries(map).map(([name, value]) => `${name}${separator}${value}`).join('\n')
+  return Object.entries(map)
+    .map(([name, value]) => `${name}${separator}${value}`)
+    .join('\n')
 }
 
 /** Shows one arrow: its request, response, and each decoded token with the rule that checks each claim. */
@@ -151,20 +212,40 @@ function renderDetail(arrow) {
   if (arrow === undefined) return
   const index = state.arrows.indexOf(arrow)
   detail.append(el('h3', {}, `${index + 1}. ${arrow.label} — ${nameOf(arrow.from)} → ${nameOf(arrow.to)}`))
-  const outcome = arrow.refusal !== undefined
-    ? el('p', { class: 'outcome refused', 'data-testid': 'detail-refusal' }, `Refused by ${arrow.refusal.role}: `, el('code', {}, arrow.refusal.error), arrow.refusal.description ? ` — ${arrow.refusal.description}` : '', ` (HTTP ${arrow.status ?? '—'}, ${arrow.durationMs} ms)`)
-    : el('p', { class: 'outcome' }, arrow.outcome === 'failed' ? `No answer (${arrow.durationMs} ms)` : `HTTP ${arrow.status} in ${arrow.durationMs} ms`)
+  const outcome =
+    arrow.refusal !== undefined
+      ? el(
+          'p',
+          { class: 'outcome refused', 'data-testid': 'detail-refusal' },
+          `Refused by ${arrow.refusal.role}: `,
+          el('code', {}, arrow.refusal.error),
+          arrow.refusal.description ? ` — ${arrow.refusal.description}` : '',
+          ` (HTTP ${arrow.status ?? '—'}, ${arrow.durationMs} ms)`,
+        )
+      : el(
+          'p',
+          { class: 'outcome' },
+          arrow.outcome === 'failed'
+            ? `No answer (${arrow.durationMs} ms)`
+            : `HTTP ${arrow.status} in ${arrow.durationMs} ms`,
+        )
   detail.append(outcome)
   for (const note of arrow.notes ?? []) detail.append(el('p', { class: 'muted' }, note))
 
-  const request = el('div', {}, el('h4', {}, 'Request'), el('p', {}, el('strong', {}, arrow.request.method), ' ', el('code', {}, arrow.request.url)))
+  const request = el(
+    'div',
+    {},
+    el('h4', {}, 'Request'),
+    el('p', {}, el('strong', {}, arrow.request.method), ' ', el('code', {}, arrow.request.url)),
+  )
   if (arrow.request.headers) request.append(pre(formatMap(arrow.request.headers, ': ')))
   if (arrow.request.params) request.append(pre(formatMap(arrow.request.params, '=')))
   if (arrow.request.json !== undefined) request.append(pre(arrow.request.json))
   const response = el('div', {}, el('h4', {}, 'Response'))
   if (arrow.response) {
     response.append(el('p', {}, `HTTP ${arrow.response.status}`))
-    if (arrow.response.headers && Object.keys(arrow.response.headers).length > 0) response.append(pre(formatMap(arrow.response.headers, ': ')))
+    if (arrow.response.headers && Object.keys(arrow.response.headers).length > 0)
+      response.append(pre(formatMap(arrow.response.headers, ': ')))
     if (arrow.response.body !== undefined) response.append(pre(arrow.response.body))
   } else {
     response.append(el('p', {}, 'none'))
@@ -174,17 +255,43 @@ function renderDetail(arrow) {
   for (const token of arrow.tokens ?? []) {
     const section = el('div', { class: 'token', 'data-testid': 'decoded-token' }, el('h4', {}, token.label))
     if (token.checkedBy) section.append(el('p', { class: 'muted' }, `Checked by ${token.checkedBy}.`))
-    const table = el('table', {},
+    const table = el(
+      'table',
+      {},
       el('caption', { class: 'muted' }, `${token.label}: each claim and the rule that checks it`),
-      el('colgroup', {}, el('col', { class: 'claim' }), el('col', { class: 'value' }), el('col', { class: 'rule' }), el('col', { class: 'req' })),
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Claim'), el('th', { scope: 'col' }, 'Value'), el('th', { scope: 'col' }, 'Rule'), el('th', { scope: 'col' }, 'Req.'))))
+      el(
+        'colgroup',
+        {},
+        el('col', { class: 'claim' }),
+        el('col', { class: 'value' }),
+        el('col', { class: 'rule' }),
+        el('col', { class: 'req' }),
+      ),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'col' }, 'Claim'),
+          el('th', { scope: 'col' }, 'Value'),
+          el('th', { scope: 'col' }, 'Rule'),
+          el('th', { scope: 'col' }, 'Req.'),
+        ),
+      ),
+    )
     const body = el('tbody')
     for (const row of token.rows) {
-      body.append(el('tr', { 'data-claim': `${row.part}.${row.name}` },
-        el('th', { scope: 'row' }, row.part === 'header' ? `${row.name} (header)` : row.name),
-        el('td', {}, row.value),
-        el('td', {}, row.rule ?? ''),
-        el('td', { class: 'req' }, row.requirement ?? '')))
+      body.append(
+        el(
+          'tr',
+          { 'data-claim': `${row.part}.${row.name}` },
+          el('th', { scope: 'row' }, row.part === 'header' ? `${row.name} (header)` : row.name),
+          el('td', {}, row.value),
+          el('td', {}, row.rule ?? ''),
+          el('td', { class: 'req' }, row.requirement ?? ''),
+        ),
+      )
     }
     table.append(body)
     section.append(table)
@@ -304,8 +411,12 @@ document.addEventListener('submit', async (event) => {
       const fresh = page.getElementById(id)
       if (fresh) document.getElementById(id)?.replaceWith(document.importNode(fresh, true))
     }
-    const again = submitter?.name ? document.querySelector(`#server-parts button[name="${submitter.name}"][value="${CSS.escape(submitter.value)}"]`) : undefined
-    const focusable = /** @type {HTMLElement | null} */ (again ?? document.querySelector(`#server-parts form[action="${new URL(form.action).pathname}"] button`))
+    const again = submitter?.name
+      ? document.querySelector(`#server-parts button[name="${submitter.name}"][value="${CSS.escape(submitter.value)}"]`)
+      : undefined
+    const focusable = /** @type {HTMLElement | null} */ (
+      again ?? document.querySelector(`#server-parts form[action="${new URL(form.action).pathname}"] button`)
+    )
     focusable?.focus()
   } catch (error) {
     console.error('Acme Agent: the form could not be sent in place; reloading', error)
@@ -318,5 +429,5 @@ document.addEventListener('submit', async (event) => {
 
 connectEvents()
 if (document.body.dataset.autoRun === 'connect') {
-  /** @type {HTMLFormElement | null} */ (document.querySelector('form[action="/connect"]'))?.requestSubmit()
+  ;/** @type {HTMLFormElement | null} */ (document.querySelector('form[action="/connect"]'))?.requestSubmit()
 }

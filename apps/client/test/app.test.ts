@@ -38,8 +38,13 @@ describe('Acme Agent app', () => {
     const idTokens = new Map<string, string>()
     idp.app.get('/.well-known/openid-configuration', (_req, res) => {
       res.json({
-        issuer: idp.url, authorization_endpoint: `${idp.url}/auth`, token_endpoint: `${idp.url}/token`, jwks_uri: `${idp.url}/jwks`,
-        response_types_supported: ['code'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['ES256'],
+        issuer: idp.url,
+        authorization_endpoint: `${idp.url}/auth`,
+        token_endpoint: `${idp.url}/token`,
+        jwks_uri: `${idp.url}/jwks`,
+        response_types_supported: ['code'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['ES256'],
       })
     })
     idp.app.get('/jwks', (_req, res) => {
@@ -51,21 +56,30 @@ describe('Acme Agent app', () => {
       assert.ok(q.state && q.nonce) // CL-14
       const code = `code-${codes.size}`
       codes.set(code, { user: nextUser, nonce: q.nonce, challenge: q.code_challenge! })
-      res.redirect(`${q.redirect_uri}?code=${code}&state=${encodeURIComponent(q.state!)}&iss=${encodeURIComponent(idp.url)}`)
+      res.redirect(
+        `${q.redirect_uri}?code=${code}&state=${encodeURIComponent(q.state!)}&iss=${encodeURIComponent(idp.url)}`,
+      )
     })
     idp.app.post('/token', async (req, res) => {
       const body = req.body as Record<string, string>
       if (body.grant_type === 'authorization_code') {
         const pending = codes.get(body.code!)
-        const verifierHash = createHash('sha256').update(body.code_verifier ?? '').digest('base64url')
+        const verifierHash = createHash('sha256')
+          .update(body.code_verifier ?? '')
+          .digest('base64url')
         if (pending === undefined || verifierHash !== pending.challenge) {
           res.status(400).json({ error: 'invalid_grant' })
           return
         }
         const user = users[pending.user]!
         const idToken = await new SignJWT({ nonce: pending.nonce, name: user.name, preferred_username: pending.user })
-          .setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(idp.url).setAudience('acme-agent').setSubject(user.sub)
-          .setIssuedAt().setExpirationTime('5m').sign(privateKey)
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .setIssuer(idp.url)
+          .setAudience('acme-agent')
+          .setSubject(user.sub)
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(privateKey)
         idTokens.set(idToken, pending.user)
         issuedSecrets.push(idToken)
         res.json({ access_token: 'idp-at', token_type: 'Bearer', id_token: idToken, expires_in: 300 })
@@ -75,12 +89,31 @@ describe('Acme Agent app', () => {
         const username = idTokens.get(body.subject_token!)
         const allowed = username === undefined ? undefined : users[username]!.scope
         if (allowed === undefined) {
-          res.status(400).json({ error: 'access_denied', error_description: 'your administrator has not given you access to this MCP server' })
+          res.status(400).json({
+            error: 'access_denied',
+            error_description: 'your administrator has not given you access to this MCP server',
+          })
           return
         }
-        const idJag = fakeJwt({ alg: 'ES256', typ: 'oauth-id-jag+jwt' }, { iss: idp.url, aud: as.url, sub: 'u', client_id: 'acme-agent-tasks', scope: allowed, resource: body.resource })
+        const idJag = fakeJwt(
+          { alg: 'ES256', typ: 'oauth-id-jag+jwt' },
+          {
+            iss: idp.url,
+            aud: as.url,
+            sub: 'u',
+            client_id: 'acme-agent-tasks',
+            scope: allowed,
+            resource: body.resource,
+          },
+        )
         issuedSecrets.push(idJag)
-        res.json({ access_token: idJag, issued_token_type: TOKEN_TYPE.ID_JAG, token_type: 'N_A', expires_in: 300, scope: allowed })
+        res.json({
+          access_token: idJag,
+          issued_token_type: TOKEN_TYPE.ID_JAG,
+          token_type: 'N_A',
+          expires_in: 300,
+          scope: allowed,
+        })
         return
       }
       res.status(400).json({ error: 'unsupported_grant_type' })
@@ -88,19 +121,33 @@ describe('Acme Agent app', () => {
 
     // ---- fake MCP authorization server ----
     as.app.get('/.well-known/oauth-authorization-server', (_req, res) => {
-      res.json({ issuer: as.url, token_endpoint: `${as.url}/token`, grant_types_supported: [GRANT_TYPE.JWT_BEARER], authorization_grant_profiles_supported: [GRANT_PROFILE.ID_JAG] })
+      res.json({
+        issuer: as.url,
+        token_endpoint: `${as.url}/token`,
+        grant_types_supported: [GRANT_TYPE.JWT_BEARER],
+        authorization_grant_profiles_supported: [GRANT_PROFILE.ID_JAG],
+      })
     })
     as.app.post('/token', (req, res) => {
       const body = req.body as Record<string, string>
-      const scope = (JSON.parse(Buffer.from(body.assertion!.split('.')[1]!, 'base64url').toString()) as { scope: string }).scope
-      const accessToken = fakeJwt({ alg: 'ES256', typ: 'at+jwt' }, { iss: as.url, aud: `${rs.url}/mcp`, scope, jti: String(Math.random()) })
+      const scope = (
+        JSON.parse(Buffer.from(body.assertion!.split('.')[1]!, 'base64url').toString()) as { scope: string }
+      ).scope
+      const accessToken = fakeJwt(
+        { alg: 'ES256', typ: 'at+jwt' },
+        { iss: as.url, aud: `${rs.url}/mcp`, scope, jti: String(Math.random()) },
+      )
       issuedSecrets.push(accessToken)
       res.json({ access_token: accessToken, token_type: 'Bearer', expires_in: 600, scope })
     })
 
     // ---- fake Tasks MCP server ----
     rs.app.get('/.well-known/oauth-protected-resource/mcp', (_req, res) => {
-      res.json({ resource: `${rs.url}/mcp`, authorization_servers: [as.url], scopes_supported: ['tasks.read', 'tasks.write'] })
+      res.json({
+        resource: `${rs.url}/mcp`,
+        authorization_servers: [as.url],
+        scopes_supported: ['tasks.read', 'tasks.write'],
+      })
     })
     rs.app.get('/mcp', (_req, res) => {
       res.status(405).end()
@@ -111,25 +158,52 @@ describe('Acme Agent app', () => {
     rs.app.post('/mcp', (req, res) => {
       const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1]
       if (token === undefined) {
-        res.status(401).set('www-authenticate', `Bearer resource_metadata="${rs.url}/.well-known/oauth-protected-resource/mcp"`).end()
+        res
+          .status(401)
+          .set('www-authenticate', `Bearer resource_metadata="${rs.url}/.well-known/oauth-protected-resource/mcp"`)
+          .end()
         return
       }
-      const scope = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { scope: string }).scope.split(' ')
-      const message = req.body as { id?: number; method: string; params?: { protocolVersion?: string; name?: string; arguments?: { title?: string } } }
+      const scope = (
+        JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { scope: string }
+      ).scope.split(' ')
+      const message = req.body as {
+        id?: number
+        method: string
+        params?: { protocolVersion?: string; name?: string; arguments?: { title?: string } }
+      }
       if (message.id === undefined) {
         res.status(202).end()
         return
       }
       const reply = (result: unknown) => res.json({ jsonrpc: '2.0', id: message.id, result })
-      if (message.method === 'initialize') reply({ protocolVersion: message.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'tasks', version: '1' } })
-      else if (message.method === 'tools/list') reply({ tools: [{ name: 'list_tasks', inputSchema: { type: 'object' } }, { name: 'add_task', inputSchema: { type: 'object', properties: { title: { type: 'string' } } } }] })
+      if (message.method === 'initialize')
+        reply({
+          protocolVersion: message.params?.protocolVersion,
+          capabilities: { tools: {} },
+          serverInfo: { name: 'tasks', version: '1' },
+        })
+      else if (message.method === 'tools/list')
+        reply({
+          tools: [
+            { name: 'list_tasks', inputSchema: { type: 'object' } },
+            { name: 'add_task', inputSchema: { type: 'object', properties: { title: { type: 'string' } } } },
+          ],
+        })
       else if (message.params?.name === 'add_task' && !scope.includes('tasks.write')) {
-        res.status(403).set('www-authenticate', `Bearer error="insufficient_scope", scope="tasks.read tasks.write"`).end()
+        res
+          .status(403)
+          .set('www-authenticate', `Bearer error="insufficient_scope", scope="tasks.read tasks.write"`)
+          .end()
       } else reply({ content: [{ type: 'text', text: `added "${message.params?.arguments?.title}"` }] })
     })
 
     const config = loadConfig({
-      ALLOW_INSECURE_HTTP: 'true', CLIENT_URL: client.url, IDP_ISSUER: idp.url, AS_ISSUER: as.url, RS_RESOURCE: `${rs.url}/mcp`,
+      ALLOW_INSECURE_HTTP: 'true',
+      CLIENT_URL: client.url,
+      IDP_ISSUER: idp.url,
+      AS_ISSUER: as.url,
+      RS_RESOURCE: `${rs.url}/mcp`,
     })
     client.server.on('request', createClientApp(config, { fetch, now: () => new Date() }))
   })
@@ -142,19 +216,28 @@ describe('Acme Agent app', () => {
   function browser() {
     let cookie = ''
     const go = async (url: string, init: RequestInit = {}): Promise<Response> => {
-      const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie } })
+      const response = await fetch(url, {
+        ...init,
+        redirect: 'manual',
+        headers: { ...(init.headers as Record<string, string>), cookie },
+      })
       const set = response.headers.get('set-cookie')
       if (set !== null) cookie = set.split(';')[0]!.includes('=;') ? '' : set.split(';')[0]!
       return response
     }
     const follow = async (url: string, init: RequestInit = {}): Promise<string> => {
       let response = await go(url, init)
-      while (response.status >= 300 && response.status < 400) response = await go(new URL(response.headers.get('location')!, url).href)
+      while (response.status >= 300 && response.status < 400)
+        response = await go(new URL(response.headers.get('location')!, url).href)
       assert.equal(response.status, 200)
       return response.text()
     }
     const post = (path: string, form: Record<string, string> = {}) =>
-      follow(`${client.url}${path}`, { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+      follow(`${client.url}${path}`, {
+        method: 'POST',
+        body: new URLSearchParams(form),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      })
     return { go, follow, post, cookie: () => cookie }
   }
 
@@ -175,7 +258,10 @@ describe('Acme Agent app', () => {
     html = await b.post('/connect')
     assert.deepEqual(steps(html), ['ok', 'ok', 'ok', 'ok', 'ok', 'ok'])
     assert.match(html, /Token exchange at Acme SSO \(RFC 8693\)/)
-    assert.match(html, /<select id="tool" name="tool"><option value="list_tasks">list_tasks<\/option><option value="add_task">add_task<\/option><\/select>/)
+    assert.match(
+      html,
+      /<select id="tool" name="tool"><option value="list_tasks">list_tasks<\/option><option value="add_task">add_task<\/option><\/select>/,
+    )
     html = await b.post('/call-tool', { tool: 'add_task', title: 'Prepare the demo' })
     assert.match(html, /<pre data-testid="tool-result">added &quot;Prepare the demo&quot;<\/pre>/)
     assert.doesNotMatch(html, /role="alert"/)
@@ -199,23 +285,35 @@ describe('Acme Agent app', () => {
     await reader.cancel()
     const first = /^event: run\ndata: (.*)$/m.exec(text)
     assert.ok(first, 'the stream opens with the current run')
-    const event = JSON.parse(first[1]!) as { run: { title: string; result?: { outcome: string } }; arrows: Array<{ from: string; to: string; label: string; outcome: string; tokens: Array<{ kind?: string; rows: Array<{ name: string; requirement?: string }> }> }> }
+    const event = JSON.parse(first[1]!) as {
+      run: { title: string; result?: { outcome: string } }
+      arrows: Array<{
+        from: string
+        to: string
+        label: string
+        outcome: string
+        tokens: Array<{ kind?: string; rows: Array<{ name: string; requirement?: string }> }>
+      }>
+    }
     assert.equal(event.run.title, 'Sign-in and the chain')
     assert.equal(event.run.result?.outcome, 'ok')
-    assert.deepEqual(event.arrows.map((arrow) => `${arrow.from}>${arrow.to} ${arrow.label}`), [
-      'browser>client Sign in with Acme SSO → redirect to the IdP',
-      // OIDC discovery is made once per app (an earlier test did it).
-      'browser>idp Authorization request (code, PKCE, state, nonce) + login',
-      'browser>client Redirect back with the code (GET /callback)',
-      'client>idp Code → ID token (token endpoint)',
-      'client>mcp MCP initialize without a token',
-      'client>mcp Protected resource metadata (RFC 9728)',
-      'client>as Authorization server metadata (RFC 8414)',
-      'client>idp Token exchange: ID token → ID-JAG (RFC 8693)',
-      'client>as jwt-bearer: ID-JAG → access token (RFC 7523)',
-      'client>mcp MCP initialize (Bearer)',
-      'client>mcp MCP tools/list (Bearer)',
-    ])
+    assert.deepEqual(
+      event.arrows.map((arrow) => `${arrow.from}>${arrow.to} ${arrow.label}`),
+      [
+        'browser>client Sign in with Acme SSO → redirect to the IdP',
+        // OIDC discovery is made once per app (an earlier test did it).
+        'browser>idp Authorization request (code, PKCE, state, nonce) + login',
+        'browser>client Redirect back with the code (GET /callback)',
+        'client>idp Code → ID token (token endpoint)',
+        'client>mcp MCP initialize without a token',
+        'client>mcp Protected resource metadata (RFC 9728)',
+        'client>as Authorization server metadata (RFC 8414)',
+        'client>idp Token exchange: ID token → ID-JAG (RFC 8693)',
+        'client>as jwt-bearer: ID-JAG → access token (RFC 7523)',
+        'client>mcp MCP initialize (Bearer)',
+        'client>mcp MCP tools/list (Bearer)',
+      ],
+    )
     const redeem = event.arrows.find((arrow) => arrow.label.startsWith('jwt-bearer'))!
     const idJag = redeem.tokens.find((token) => token.kind === 'id-jag')!
     assert.equal(idJag.rows.find((row) => row.name === 'aud')?.requirement, 'AS-17')
@@ -248,8 +346,14 @@ describe('Acme Agent app', () => {
     await b.post('/login')
     await b.post('/connect')
     const html = await b.post('/call-tool', { tool: 'add_task', title: 'x' })
-    assert.match(html, /<div role="alert" data-testid="error" data-error="insufficient_scope" data-role="Tasks MCP server">/)
-    assert.match(html, /Refused by <strong data-testid="refusing-role">Tasks MCP server<\/strong>: <code>insufficient_scope<\/code><\/p>\s*<p>The Tasks server refused add_task: your token lacks tasks.write<\/p>/)
+    assert.match(
+      html,
+      /<div role="alert" data-testid="error" data-error="insufficient_scope" data-role="Tasks MCP server">/,
+    )
+    assert.match(
+      html,
+      /Refused by <strong data-testid="refusing-role">Tasks MCP server<\/strong>: <code>insufficient_scope<\/code><\/p>\s*<p>The Tasks server refused add_task: your token lacks tasks.write<\/p>/,
+    )
   })
 
   test('CL-35 carol is refused by the IdP with access_denied, shown in plain words', async () => {

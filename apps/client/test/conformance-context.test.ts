@@ -42,7 +42,10 @@ describe('parseConformanceContext', () => {
   })
 
   test('refuses a missing, non-JSON or non-object context with a clear message', () => {
-    assert.throws(() => parseConformanceContext(undefined, 'auth/basic-cimd'), /MCP_CONFORMANCE_CONTEXT is not set for scenario "auth\/basic-cimd"/)
+    assert.throws(
+      () => parseConformanceContext(undefined, 'auth/basic-cimd'),
+      /MCP_CONFORMANCE_CONTEXT is not set for scenario "auth\/basic-cimd"/,
+    )
     assert.throws(() => parseConformanceContext('{not json', SCENARIO), /not valid JSON/)
     assert.throws(() => parseConformanceContext('[1]', SCENARIO), /not a JSON object/)
   })
@@ -53,16 +56,23 @@ describe('parseConformanceContext', () => {
       () => parseConformanceContext(JSON.stringify(preRegistration), 'auth/pre-registration'),
       /context of scenario "auth\/pre-registration" lacks idp_client_id, idp_id_token, idp_issuer, idp_token_endpoint: it is not an Enterprise-Managed Authorization context/,
     )
-    assert.throws(() => parseConformanceContext(JSON.stringify({ ...preRegistration, name: SCENARIO }), SCENARIO), /lacks idp_client_id/)
+    assert.throws(
+      () => parseConformanceContext(JSON.stringify({ ...preRegistration, name: SCENARIO }), SCENARIO),
+      /lacks idp_client_id/,
+    )
   })
 
   test('CL-34 names the bad or missing member without echoing any value', () => {
     const { idp_token_endpoint: _omitted, ...withoutEndpoint } = context
     assert.throws(() => parseConformanceContext(JSON.stringify(withoutEndpoint), SCENARIO), /lacks idp_token_endpoint/)
-    assert.throws(() => parseConformanceContext(JSON.stringify({ ...context, idp_token_endpoint: 'not a url' }), SCENARIO), /invalid at idp_token_endpoint/)
+    assert.throws(
+      () => parseConformanceContext(JSON.stringify({ ...context, idp_token_endpoint: 'not a url' }), SCENARIO),
+      /invalid at idp_token_endpoint/,
+    )
     assert.throws(
       () => parseConformanceContext(JSON.stringify({ ...context, client_secret: '' }), SCENARIO),
-      (error: unknown) => error instanceof Error && /client_secret/.test(error.message) && !error.message.includes(context.idp_id_token),
+      (error: unknown) =>
+        error instanceof Error && /client_secret/.test(error.message) && !error.message.includes(context.idp_id_token),
     )
   })
 })

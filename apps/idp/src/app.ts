@@ -1,5 +1,11 @@
 import { healthRoutes, type Logger } from '@ema/server-kit'
-import { authorizationServerMetadataRoute, providerFirst, rateLimitTokenEndpoint, requirePost, type RateLimitWindows } from '@ema/provider-kit'
+import {
+  authorizationServerMetadataRoute,
+  providerFirst,
+  rateLimitTokenEndpoint,
+  requirePost,
+  type RateLimitWindows,
+} from '@ema/provider-kit'
 import type { AdapterFactory } from 'oidc-provider'
 import { WELL_KNOWN, type SigningKey } from '@ema/tokens'
 import express, { type ErrorRequestHandler } from 'express'
@@ -48,7 +54,15 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): RequestListener 
   // RFC 8414 metadata (IDP-01, IDP-02).
   provider.use(requirePost(TOKEN_PATH, deps.log)) // RFC 6749 §3.2: the token endpoint is POST only
   // IDP-27, SEC-07: per-client rate limit, before oidc-provider does any work of its own (decision 0010).
-  provider.use(rateLimitTokenEndpoint({ tokenPath: TOKEN_PATH, perMinute: config.tokenRateLimitPerMinute, now: deps.now, log: deps.log, windows: deps.rateLimitWindows }))
+  provider.use(
+    rateLimitTokenEndpoint({
+      tokenPath: TOKEN_PATH,
+      perMinute: config.tokenRateLimitPerMinute,
+      now: deps.now,
+      log: deps.log,
+      windows: deps.rateLimitWindows,
+    }),
+  )
   const providerHandler = provider.callback()
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler))
   app.use(providerHandler)
@@ -69,19 +83,34 @@ const TOKEN_PATH = '/token'
 function signInErrors(log: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     const status = statusOf(error)
-    const description = typeof error === 'object' && error !== null && 'error_description' in error && typeof error.error_description === 'string'
-      ? error.error_description
-      : status < 500 ? 'the request was not valid' : 'something went wrong on our side'
+    const description =
+      typeof error === 'object' &&
+      error !== null &&
+      'error_description' in error &&
+      typeof error.error_description === 'string'
+        ? error.error_description
+        : status < 500
+          ? 'the request was not valid'
+          : 'something went wrong on our side'
     if (status >= 500) log.error('sign-in failed', { error: error instanceof Error ? error : String(error) })
     else log.info('sign-in refused', { status, reason: description })
     if (res.headersSent) return
-    res.status(status).type('html').set('cache-control', 'no-store').send(renderSignInErrorPage({ status, message: description }))
+    res
+      .status(status)
+      .type('html')
+      .set('cache-control', 'no-store')
+      .send(renderSignInErrorPage({ status, message: description }))
   }
 }
 
 function statusOf(error: unknown): number {
-  const candidate = typeof error === 'object' && error !== null
-    ? ('statusCode' in error ? error.statusCode : 'status' in error ? error.status : undefined)
-    : undefined
+  const candidate =
+    typeof error === 'object' && error !== null
+      ? 'statusCode' in error
+        ? error.statusCode
+        : 'status' in error
+          ? error.status
+          : undefined
+      : undefined
   return typeof candidate === 'number' && candidate >= 400 && candidate < 600 ? candidate : 500
 }

@@ -132,9 +132,30 @@ const DEFAULTS = {
 /** The users of Acme (docs/demo-world.md). A fork replaces this with its own directory. */
 export function demoDirectory(): DirectoryUser[] {
   return [
-    { username: 'alice', password: 'alice-password', sub: 'u-1001', name: 'Alice Anderson', email: 'alice@acme.example', groups: ['engineering'] },
-    { username: 'bob', password: 'bob-password', sub: 'u-1002', name: 'Bob Brown', email: 'bob@acme.example', groups: ['sales'] },
-    { username: 'carol', password: 'carol-password', sub: 'u-1003', name: 'Carol Clark', email: 'carol@acme.example', groups: [] },
+    {
+      username: 'alice',
+      password: 'alice-password',
+      sub: 'u-1001',
+      name: 'Alice Anderson',
+      email: 'alice@acme.example',
+      groups: ['engineering'],
+    },
+    {
+      username: 'bob',
+      password: 'bob-password',
+      sub: 'u-1002',
+      name: 'Bob Brown',
+      email: 'bob@acme.example',
+      groups: ['sales'],
+    },
+    {
+      username: 'carol',
+      password: 'carol-password',
+      sub: 'u-1003',
+      name: 'Carol Clark',
+      email: 'carol@acme.example',
+      groups: [],
+    },
   ]
 }
 
@@ -145,7 +166,12 @@ export const AGENT_CLI_REDIRECT_URI = 'http://127.0.0.1/callback'
  * The clients the enterprise registered (and pre-approved) at its IdP: the web app "Acme Agent",
  * and, when its public keys are configured, the headless "Acme Agent CLI".
  */
-export function demoClients(urls: { clientUrl: string; asIssuer: string; acmeAgentSecret: string; agentCliJwks?: { keys: JWK[] } | undefined }): RegisteredClient[] {
+export function demoClients(urls: {
+  clientUrl: string
+  asIssuer: string
+  acmeAgentSecret: string
+  agentCliJwks?: { keys: JWK[] } | undefined
+}): RegisteredClient[] {
   const clients: RegisteredClient[] = [
     {
       client_id: 'acme-agent',
@@ -183,7 +209,13 @@ export const DEMO_ATTACK_WORLD = {
   /** A second MCP server governed by the same authorization server (its access tokens must not work at Tasks). */
   OTHER_MCP_SERVER: { resource: 'https://calendar.acme.example/mcp', name: 'Calendar', scopes: ['calendar.read'] },
   /** A partner's authorization server (its ID-JAGs must not work at ours, AS-17), and the MCP server it governs. */
-  OTHER_AUTHORIZATION_SERVER: { issuer: 'https://as.partner.example', resource: 'https://files.partner.example/mcp', name: 'Partner Files', scopes: ['files.read'], clientId: 'acme-agent-partner' },
+  OTHER_AUTHORIZATION_SERVER: {
+    issuer: 'https://as.partner.example',
+    resource: 'https://files.partner.example/mcp',
+    name: 'Partner Files',
+    scopes: ['files.read'],
+    clientId: 'acme-agent-partner',
+  },
   /** A Tasks scope the administrator defined but grants to no group (a request for it is refused, IDP-13). */
   UNGRANTED_TASKS_SCOPE: 'tasks.admin',
 } as const
@@ -196,7 +228,11 @@ export const DEMO_ATTACK_WORLD = {
 export const DEMO_EXPIRED_PARAMETER = 'demo_expired'
 
 /** IDP-14: the (audience, resource) pairs, and IDP-13/IDP-17: what each group may obtain. */
-export function demoPolicy(urls: { asIssuer: string; rsResource: string; demoAttacks?: boolean }): Pick<IdpConfig, 'authorizationServers' | 'policy'> {
+export function demoPolicy(urls: {
+  asIssuer: string
+  rsResource: string
+  demoAttacks?: boolean
+}): Pick<IdpConfig, 'authorizationServers' | 'policy'> {
   const world = DEMO_ATTACK_WORLD
   if (urls.demoAttacks === true) {
     const partner = world.OTHER_AUTHORIZATION_SERVER
@@ -205,11 +241,18 @@ export function demoPolicy(urls: { asIssuer: string; rsResource: string; demoAtt
         {
           issuer: urls.asIssuer,
           resources: [
-            { resource: urls.rsResource, name: 'Tasks', scopes: ['tasks.read', 'tasks.write', world.UNGRANTED_TASKS_SCOPE] },
+            {
+              resource: urls.rsResource,
+              name: 'Tasks',
+              scopes: ['tasks.read', 'tasks.write', world.UNGRANTED_TASKS_SCOPE],
+            },
             { ...world.OTHER_MCP_SERVER, scopes: [...world.OTHER_MCP_SERVER.scopes] },
           ],
         },
-        { issuer: partner.issuer, resources: [{ resource: partner.resource, name: partner.name, scopes: [...partner.scopes] }] },
+        {
+          issuer: partner.issuer,
+          resources: [{ resource: partner.resource, name: partner.name, scopes: [...partner.scopes] }],
+        },
       ],
       policy: [
         { group: 'engineering', resource: urls.rsResource, scopes: ['tasks.read', 'tasks.write'] },
@@ -223,7 +266,10 @@ export function demoPolicy(urls: { asIssuer: string; rsResource: string; demoAtt
   }
   return {
     authorizationServers: [
-      { issuer: urls.asIssuer, resources: [{ resource: urls.rsResource, name: 'Tasks', scopes: ['tasks.read', 'tasks.write'] }] },
+      {
+        issuer: urls.asIssuer,
+        resources: [{ resource: urls.rsResource, name: 'Tasks', scopes: ['tasks.read', 'tasks.write'] }],
+      },
     ],
     policy: [
       { group: 'engineering', resource: urls.rsResource, scopes: ['tasks.read', 'tasks.write'] },
@@ -261,28 +307,44 @@ export function loadConfig(env: Env): IdpConfig {
   // AS_ISSUER must be the authorization server's `issuer` to the byte, trailing slash and all (IDP-03).
   const issuer = e.IDP_ISSUER
   if (issuer.endsWith('/')) {
-    throw new TypeError(`IDP_ISSUER=${issuer} ends with "/": oidc-provider serves its endpoints below the issuer, so give it without the trailing slash`)
+    throw new TypeError(
+      `IDP_ISSUER=${issuer} ends with "/": oidc-provider serves its endpoints below the issuer, so give it without the trailing slash`,
+    )
   }
   const asIssuer = e.AS_ISSUER
   const clientUrl = e.CLIENT_URL.replace(/\/$/, '')
   const allowInsecureHttp = e.ALLOW_INSECURE_HTTP === 'true'
-  for (const [name, value] of [['IDP_ISSUER', issuer], ['AS_ISSUER', asIssuer], ['RS_RESOURCE', e.RS_RESOURCE], ['CLIENT_URL', clientUrl]] as const) {
+  for (const [name, value] of [
+    ['IDP_ISSUER', issuer],
+    ['AS_ISSUER', asIssuer],
+    ['RS_RESOURCE', e.RS_RESOURCE],
+    ['CLIENT_URL', clientUrl],
+  ] as const) {
     try {
       assertTrustworthyUrl(new URL(value), allowInsecureHttp)
     } catch (cause) {
-      throw new TypeError(`${name}=${value} is plain http: set ALLOW_INSECURE_HTTP=true for a local demo, or use https`, { cause })
+      throw new TypeError(
+        `${name}=${value} is plain http: set ALLOW_INSECURE_HTTP=true for a local demo, or use https`,
+        { cause },
+      )
     }
   }
   // Env `AGENT_CLI_JWKS`: the public keys of the "Acme Agent CLI". Absent or empty → it is not registered.
-  const agentCliJwks = e.AGENT_CLI_JWKS === undefined || e.AGENT_CLI_JWKS.trim() === '' ? undefined : parsePublicJwks(e.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS')
+  const agentCliJwks =
+    e.AGENT_CLI_JWKS === undefined || e.AGENT_CLI_JWKS.trim() === ''
+      ? undefined
+      : parsePublicJwks(e.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS')
   const demoAttacks = e.IDP_DEMO_ATTACKS === 'true'
   const demoClientList = demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET, agentCliJwks })
   if (demoAttacks) {
     // IDP-21: Acme Agent is registered at the partner authorization server too, under its own id there.
     const acmeAgent = demoClientList[0]!
-    acmeAgent.clientIdAtAuthorizationServer[DEMO_ATTACK_WORLD.OTHER_AUTHORIZATION_SERVER.issuer] = DEMO_ATTACK_WORLD.OTHER_AUTHORIZATION_SERVER.clientId
+    acmeAgent.clientIdAtAuthorizationServer[DEMO_ATTACK_WORLD.OTHER_AUTHORIZATION_SERVER.issuer] =
+      DEMO_ATTACK_WORLD.OTHER_AUTHORIZATION_SERVER.clientId
   }
-  const cookieKeys = e.IDP_COOKIE_KEYS?.split(',').map((k) => k.trim()).filter((k) => k !== '')
+  const cookieKeys = e.IDP_COOKIE_KEYS?.split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '')
   return {
     organizationName: 'Acme',
     issuer,
@@ -290,21 +352,20 @@ export function loadConfig(env: Env): IdpConfig {
     allowInsecureHttp,
     logLevel: parseLogLevel(env.LOG_LEVEL),
     // IDP_SIGNING_KEY keeps its older, stricter parse (kty + d, alg ES256 by default).
-    signingKeyJwks: e.IDP_SIGNING_KEY !== undefined && env.IDP_SIGNING_KEYS === undefined && env.IDP_SIGNING_KEYS_FILE === undefined
-      ? [parseJwk(e.IDP_SIGNING_KEY)]
-      : signingKeysFromEnv(env, 'IDP'),
+    signingKeyJwks:
+      e.IDP_SIGNING_KEY !== undefined && env.IDP_SIGNING_KEYS === undefined && env.IDP_SIGNING_KEYS_FILE === undefined
+        ? [parseJwk(e.IDP_SIGNING_KEY)]
+        : signingKeysFromEnv(env, 'IDP'),
     ...loadRuntimeConfig(env, `ema:idp:${issuer}`), // decision 0040
-    cookieKeys: cookieKeys !== undefined && cookieKeys.length > 0 ? cookieKeys : [randomBytes(32).toString('base64url')],
+    cookieKeys:
+      cookieKeys !== undefined && cookieKeys.length > 0 ? cookieKeys : [randomBytes(32).toString('base64url')],
     cookieKeysSource: cookieKeys !== undefined && cookieKeys.length > 0 ? 'configured' : 'ephemeral',
     idJagLifetimeSeconds: 300,
     clockSkewSeconds: 30,
     tokenRateLimitPerMinute: e.TOKEN_RATE_LIMIT_PER_MINUTE,
     demoAttacks,
     users: requireUniqueSubjects(demoDirectory()),
-    clients: requireUniqueClientIds([
-      ...demoClientList,
-      ...parseIdpClients(e.IDP_CLIENTS, allowInsecureHttp),
-    ]),
+    clients: requireUniqueClientIds([...demoClientList, ...parseIdpClients(e.IDP_CLIENTS, allowInsecureHttp)]),
     ...demoPolicy({ asIssuer, rsResource: e.RS_RESOURCE, demoAttacks }),
   }
 }
@@ -336,7 +397,8 @@ export function requireUniqueSubjects(users: DirectoryUser[]): DirectoryUser[] {
   for (const key of ['sub', 'username'] as const) {
     const seen = new Set<string>()
     for (const user of users) {
-      if (seen.has(user[key])) throw new TypeError(`the directory lists ${key} "${user[key]}" twice; each ${key} must name one user (IDP-23)`)
+      if (seen.has(user[key]))
+        throw new TypeError(`the directory lists ${key} "${user[key]}" twice; each ${key} must name one user (IDP-23)`)
       seen.add(user[key])
     }
   }
@@ -347,29 +409,40 @@ export function requireUniqueSubjects(users: DirectoryUser[]): DirectoryUser[] {
 const LOOPBACK_IP = /^(127(?:\.\d{1,3}){3}|\[::1\])$/
 
 /** One entry of `IDP_CLIENTS`: the fields of {@link RegisteredClient}, with its wire names. */
-const IdpClient = z.object({
-  client_id: z.string().min(1),
-  client_secret: z.string().min(1).optional(),
-  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']),
-  token_endpoint_auth_signing_alg: z.literal('ES256').optional(),
-  application_type: z.enum(['web', 'native']).optional(),
-  // Every client signs users in (code + PKCE), so it needs somewhere to be sent back to.
-  redirect_uris: z.array(z.url()).min(1, 'redirect_uris must name at least one redirect URI'),
-  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional(),
-  /** IDP-21: this client's id at each MCP authorization server, by issuer. Absent → none: it may sign in, not exchange. */
-  clientIdAtAuthorizationServer: z.record(z.url(), z.string().min(1)).optional(),
-}).strict().superRefine((client, ctx) => {
-  const method = client.token_endpoint_auth_method
-  const usesSecret = method === 'client_secret_basic' || method === 'client_secret_post'
-  // IDP-09: the registered method is the one oidc-provider enforces, so its credential must be there.
-  if (usesSecret && client.client_secret === undefined) ctx.addIssue({ code: 'custom', path: ['client_secret'], message: `${method} needs client_secret` })
-  if (!usesSecret && client.client_secret !== undefined) ctx.addIssue({ code: 'custom', path: ['client_secret'], message: `a ${method} client has no client_secret` })
-  if (method === 'private_key_jwt' && client.jwks === undefined) ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'private_key_jwt needs jwks (public keys)' })
-  if (method !== 'private_key_jwt' && client.jwks !== undefined) ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'jwks is only for private_key_jwt' })
-  if (method !== 'private_key_jwt' && client.token_endpoint_auth_signing_alg !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['token_endpoint_auth_signing_alg'], message: 'token_endpoint_auth_signing_alg is only for private_key_jwt' })
-  }
-})
+const IdpClient = z
+  .object({
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1).optional(),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']),
+    token_endpoint_auth_signing_alg: z.literal('ES256').optional(),
+    application_type: z.enum(['web', 'native']).optional(),
+    // Every client signs users in (code + PKCE), so it needs somewhere to be sent back to.
+    redirect_uris: z.array(z.url()).min(1, 'redirect_uris must name at least one redirect URI'),
+    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional(),
+    /** IDP-21: this client's id at each MCP authorization server, by issuer. Absent → none: it may sign in, not exchange. */
+    clientIdAtAuthorizationServer: z.record(z.url(), z.string().min(1)).optional(),
+  })
+  .strict()
+  .superRefine((client, ctx) => {
+    const method = client.token_endpoint_auth_method
+    const usesSecret = method === 'client_secret_basic' || method === 'client_secret_post'
+    // IDP-09: the registered method is the one oidc-provider enforces, so its credential must be there.
+    if (usesSecret && client.client_secret === undefined)
+      ctx.addIssue({ code: 'custom', path: ['client_secret'], message: `${method} needs client_secret` })
+    if (!usesSecret && client.client_secret !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['client_secret'], message: `a ${method} client has no client_secret` })
+    if (method === 'private_key_jwt' && client.jwks === undefined)
+      ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'private_key_jwt needs jwks (public keys)' })
+    if (method !== 'private_key_jwt' && client.jwks !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'jwks is only for private_key_jwt' })
+    if (method !== 'private_key_jwt' && client.token_endpoint_auth_signing_alg !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['token_endpoint_auth_signing_alg'],
+        message: 'token_endpoint_auth_signing_alg is only for private_key_jwt',
+      })
+    }
+  })
 
 /**
  * Env `IDP_CLIENTS`: a JSON array of further client registrations, each with the fields of
@@ -397,7 +470,13 @@ export function parseIdpClients(json: string | undefined, allowInsecureHttp: boo
     throw new TypeError(`invalid IDP_CLIENTS${where}: ${issue?.message ?? 'invalid value'}`)
   }
   return parsed.data.map((client, index) => {
-    for (const uri of client.redirect_uris) requireSafeRedirectUri(new URL(uri), client.application_type, allowInsecureHttp, `IDP_CLIENTS at ${index}.redirect_uris`)
+    for (const uri of client.redirect_uris)
+      requireSafeRedirectUri(
+        new URL(uri),
+        client.application_type,
+        allowInsecureHttp,
+        `IDP_CLIENTS at ${index}.redirect_uris`,
+      )
     const { jwks, clientIdAtAuthorizationServer, ...rest } = client
     return {
       ...rest,
@@ -408,12 +487,20 @@ export function parseIdpClients(json: string | undefined, allowInsecureHttp: boo
   })
 }
 
-function requireSafeRedirectUri(url: URL, applicationType: 'web' | 'native' | undefined, allowInsecureHttp: boolean, where: string): void {
+function requireSafeRedirectUri(
+  url: URL,
+  applicationType: 'web' | 'native' | undefined,
+  allowInsecureHttp: boolean,
+  where: string,
+): void {
   if (applicationType === 'native' && url.protocol === 'http:' && LOOPBACK_IP.test(url.hostname)) return
   try {
     assertTrustworthyUrl(url, allowInsecureHttp)
   } catch (cause) {
-    throw new TypeError(`${where}: ${url.protocol}//${url.host} is plain http: use https, a native client's loopback IP literal, or set ALLOW_INSECURE_HTTP=true for a local demo (loopback hosts only)`, { cause })
+    throw new TypeError(
+      `${where}: ${url.protocol}//${url.host} is plain http: use https, a native client's loopback IP literal, or set ALLOW_INSECURE_HTTP=true for a local demo (loopback hosts only)`,
+      { cause },
+    )
   }
 }
 
@@ -421,7 +508,10 @@ function requireSafeRedirectUri(url: URL, applicationType: 'web' | 'native' | un
 export function requireUniqueClientIds(clients: RegisteredClient[]): RegisteredClient[] {
   const seen = new Set<string>()
   for (const client of clients) {
-    if (seen.has(client.client_id)) throw new TypeError(`client_id "${client.client_id}" is registered twice (IDP_CLIENTS repeats it or a demo client's id); each client_id must name one client`)
+    if (seen.has(client.client_id))
+      throw new TypeError(
+        `client_id "${client.client_id}" is registered twice (IDP_CLIENTS repeats it or a demo client's id); each client_id must name one client`,
+      )
     seen.add(client.client_id)
   }
   return clients

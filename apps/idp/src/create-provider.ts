@@ -1,6 +1,10 @@
 import { GRANT_TYPE, METADATA, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
 import type { Logger } from '@ema/server-kit'
-import { assertClientAssertionAudience, answerAuthorizationDetailsRefusals, requireClientAuthentication } from '@ema/provider-kit'
+import {
+  assertClientAssertionAudience,
+  answerAuthorizationDetailsRefusals,
+  requireClientAuthentication,
+} from '@ema/provider-kit'
 import Provider, { type Account, type AdapterFactory, type ClientMetadata, type Configuration } from 'oidc-provider'
 import { DEMO_EXPIRED_PARAMETER, type IdpConfig, type RegisteredClient } from './config.ts'
 import { defaultScope } from './default-scope.ts'
@@ -34,7 +38,11 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
     // IDP-38: the same key signs ID tokens and ID-JAGs, so /jwks publishes the key that verifies both.
     // The signing key first (oidc-provider signs with the first key of the algorithm); the others are
     // published so that what they signed still verifies during a rotation.
-    jwks: { keys: [deps.signingKey, ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid)].map((key) => key.privateJwk) },
+    jwks: {
+      keys: [deps.signingKey, ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid)].map(
+        (key) => key.privateJwk,
+      ),
+    },
     // Sessions, interactions, grants, codes and refresh tokens: in Redis when configured (decision 0040).
     ...(deps.adapter === undefined ? {} : { adapter: deps.adapter }),
     cookies: { keys: config.cookieKeys },
@@ -108,6 +116,13 @@ function findAccount(config: IdpConfig, sub: string): Account | undefined {
   if (user === undefined) return undefined
   return {
     accountId: user.sub,
-    claims: () => ({ sub: user.sub, name: user.name, preferred_username: user.username, email: user.email, email_verified: true, groups: user.groups }),
+    claims: () => ({
+      sub: user.sub,
+      name: user.name,
+      preferred_username: user.username,
+      email: user.email,
+      email_verified: true,
+      groups: user.groups,
+    }),
   }
 }

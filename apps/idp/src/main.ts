@@ -1,4 +1,11 @@
-import { createLogger, gracefulShutdown, listen, startOrExit, startOrExitAsync, type GracefulShutdown } from '@ema/server-kit'
+import {
+  createLogger,
+  gracefulShutdown,
+  listen,
+  startOrExit,
+  startOrExitAsync,
+  type GracefulShutdown,
+} from '@ema/server-kit'
 import { generateSigningKey, importSigningKeys } from '@ema/tokens'
 import { connectRedis, redisOidcAdapter, RedisRateLimitWindows } from '@ema/redis-store'
 import { createIdpApp } from './app.ts'
@@ -13,39 +20,56 @@ if (config.allowInsecureHttp) {
   log.warn('ALLOW_INSECURE_HTTP is ON: ID tokens, ID-JAGs and client secrets travel over plain HTTP. Local demos only.')
 }
 if (config.demoAttacks) {
-  log.warn('!!! IDP_DEMO_ATTACKS is ON: ID-JAGs for a partner authorization server and a second MCP server, and already-expired ID-JAGs on request (demo_expired), for the client app\'s "Break it" demo. Local demos only. !!!')
+  log.warn(
+    '!!! IDP_DEMO_ATTACKS is ON: ID-JAGs for a partner authorization server and a second MCP server, and already-expired ID-JAGs on request (demo_expired), for the client app\'s "Break it" demo. Local demos only. !!!',
+  )
 }
 // A malformed IDP_SIGNING_KEYS is one line, not a stack trace.
-const keys = await startOrExitAsync('idp', async () => config.signingKeyJwks === undefined
-  ? [await generateSigningKey('ES256')]
-  : importSigningKeys(config.signingKeyJwks))
+const keys = await startOrExitAsync('idp', async () =>
+  config.signingKeyJwks === undefined ? [await generateSigningKey('ES256')] : importSigningKeys(config.signingKeyJwks),
+)
 const signingKey = keys[0]!
 if (signingKey.source === 'ephemeral') {
-  log.warn('!!! USING A FRESHLY GENERATED SIGNING KEY (set IDP_SIGNING_KEYS to a JWK Set of private keys). Every restart invalidates all issued ID tokens and ID-JAGs, and other instances cannot verify them. !!!', { kid: signingKey.kid })
+  log.warn(
+    '!!! USING A FRESHLY GENERATED SIGNING KEY (set IDP_SIGNING_KEYS to a JWK Set of private keys). Every restart invalidates all issued ID tokens and ID-JAGs, and other instances cannot verify them. !!!',
+    { kid: signingKey.kid },
+  )
 }
 if (config.cookieKeysSource === 'ephemeral') {
-  log.warn(`Using random cookie keys (set IDP_COOKIE_KEYS): sign-in sessions end when the IdP restarts${config.redisUrl === undefined ? '' : ', and other instances cannot read this one\'s cookies'}.`)
+  log.warn(
+    `Using random cookie keys (set IDP_COOKIE_KEYS): sign-in sessions end when the IdP restarts${config.redisUrl === undefined ? '' : ", and other instances cannot read this one's cookies"}.`,
+  )
 }
 
 // Decision 0040: with REDIS_URL, oidc-provider's state and the rate-limit windows are shared and kept.
-const store = config.redisUrl === undefined ? undefined : connectRedis({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, log })
+const store =
+  config.redisUrl === undefined
+    ? undefined
+    : connectRedis({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, log })
 let shutdown: GracefulShutdown | undefined
 const app = createIdpApp(config, {
   signingKey,
   publishedKeys: keys,
   now: () => new Date(),
   log,
-  ...(store === undefined ? {} : {
-    adapter: redisOidcAdapter({ connection: store, prefix: config.redisKeyPrefix }),
-    rateLimitWindows: new RedisRateLimitWindows({ connection: store, prefix: config.redisKeyPrefix }),
-  }),
+  ...(store === undefined
+    ? {}
+    : {
+        adapter: redisOidcAdapter({ connection: store, prefix: config.redisKeyPrefix }),
+        rateLimitWindows: new RedisRateLimitWindows({ connection: store, prefix: config.redisKeyPrefix }),
+      }),
   ready: async () => {
     await store?.ping()
   },
   draining: () => shutdown?.draining() ?? false,
 })
 const listening = await startOrExitAsync('idp', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
-shutdown = gracefulShutdown({ servers: [listening.server], log, timeoutMs: config.shutdownTimeoutMs, closers: store === undefined ? [] : [() => store.close()] })
+shutdown = gracefulShutdown({
+  servers: [listening.server],
+  log,
+  timeoutMs: config.shutdownTimeoutMs,
+  closers: store === undefined ? [] : [() => store.close()],
+})
 log.info(`Acme SSO (IdP) ready at ${config.issuer}`, {
   kids: keys.map((key) => key.kid),
   store: store === undefined ? 'memory' : 'redis',

@@ -16,20 +16,37 @@ const BASE = {
 test('IDP-03 an authorization server issuer with a trailing slash is kept exactly and accepted as audience', () => {
   const config = loadConfig(BASE)
   assert.equal(config.authorizationServers[0]?.issuer, 'https://auth.chat.example/')
-  const target = resolveTarget({ audience: 'https://auth.chat.example/', resource: 'https://mcp.chat.example/mcp' }, config.authorizationServers)
+  const target = resolveTarget(
+    { audience: 'https://auth.chat.example/', resource: 'https://mcp.chat.example/mcp' },
+    config.authorizationServers,
+  )
   assert.equal(target.authorizationServer.issuer, 'https://auth.chat.example/')
   // … and the other spelling is another issuer (RFC 8414 §3.3 compares exactly).
-  assert.throws(() => resolveTarget({ audience: 'https://auth.chat.example' }, config.authorizationServers), { error: 'invalid_target' })
+  assert.throws(() => resolveTarget({ audience: 'https://auth.chat.example' }, config.authorizationServers), {
+    error: 'invalid_target',
+  })
 })
 
 test('an IdP issuer with a trailing slash is refused with a clear message', () => {
-  assert.throws(() => loadConfig({ ...BASE, IDP_ISSUER: 'https://acme.idp.example/' }), /IDP_ISSUER=https:\/\/acme\.idp\.example\/ ends with "\/"/)
+  assert.throws(
+    () => loadConfig({ ...BASE, IDP_ISSUER: 'https://acme.idp.example/' }),
+    /IDP_ISSUER=https:\/\/acme\.idp\.example\/ ends with "\/"/,
+  )
 })
 
 test('SEC-01 plain http URLs are refused unless ALLOW_INSECURE_HTTP=true, and then only for loopback', () => {
-  assert.throws(() => loadConfig({ ...BASE, IDP_ISSUER: 'http://localhost:4001' }), /IDP_ISSUER=http:\/\/localhost:4001 is plain http/)
-  assert.equal(loadConfig({ ...BASE, IDP_ISSUER: 'http://localhost:4001', ALLOW_INSECURE_HTTP: 'true' }).issuer, 'http://localhost:4001')
-  assert.throws(() => loadConfig({ ...BASE, IDP_ISSUER: 'http://idp.example', ALLOW_INSECURE_HTTP: 'true' }), /plain http/)
+  assert.throws(
+    () => loadConfig({ ...BASE, IDP_ISSUER: 'http://localhost:4001' }),
+    /IDP_ISSUER=http:\/\/localhost:4001 is plain http/,
+  )
+  assert.equal(
+    loadConfig({ ...BASE, IDP_ISSUER: 'http://localhost:4001', ALLOW_INSECURE_HTTP: 'true' }).issuer,
+    'http://localhost:4001',
+  )
+  assert.throws(
+    () => loadConfig({ ...BASE, IDP_ISSUER: 'http://idp.example', ALLOW_INSECURE_HTTP: 'true' }),
+    /plain http/,
+  )
 })
 
 test('IDP-23 a directory with a repeated sub or username is refused at start-up', async () => {
@@ -49,14 +66,20 @@ async function agentCliJwks(): Promise<{ keys: Array<Record<string, unknown>> }>
 
 test('IDP-21 without AGENT_CLI_JWKS (unset or empty) the agent CLI is not registered', () => {
   for (const env of [BASE, { ...BASE, AGENT_CLI_JWKS: '' }, { ...BASE, AGENT_CLI_JWKS: '  ' }]) {
-    assert.deepEqual(loadConfig(env).clients.map((client) => client.client_id), ['acme-agent'])
+    assert.deepEqual(
+      loadConfig(env).clients.map((client) => client.client_id),
+      ['acme-agent'],
+    )
   }
 })
 
 test('IDP-21 CL-28 AGENT_CLI_JWKS registers acme-agent-cli: private_key_jwt, native, loopback redirect, acme-agent-cli-tasks at the AS', async () => {
   const jwks = await agentCliJwks()
   const config = loadConfig({ ...BASE, AGENT_CLI_JWKS: JSON.stringify(jwks) })
-  assert.deepEqual(config.clients.map((client) => client.client_id), ['acme-agent', 'acme-agent-cli'])
+  assert.deepEqual(
+    config.clients.map((client) => client.client_id),
+    ['acme-agent', 'acme-agent-cli'],
+  )
   assert.deepEqual(config.clients[1], {
     client_id: 'acme-agent-cli',
     token_endpoint_auth_method: 'private_key_jwt',
@@ -73,8 +96,14 @@ test('CL-49 an invalid AGENT_CLI_JWKS is refused at start-up with a message nami
   const privateJwk = (await generateSigningKey('ES256')).privateJwk
   const refused: Array<[string, RegExp]> = [
     ['not json', /^AGENT_CLI_JWKS is not valid JSON/],
-    [JSON.stringify({ keys: [privateJwk] }), /^AGENT_CLI_JWKS must hold public keys only, but key 0 has the private member "d"/],
-    [JSON.stringify({ keys: [key, { ...key, kid: 'second', d: 'AAAA' }] }), /^AGENT_CLI_JWKS must hold public keys only, but key 1 has the private member "d"/],
+    [
+      JSON.stringify({ keys: [privateJwk] }),
+      /^AGENT_CLI_JWKS must hold public keys only, but key 0 has the private member "d"/,
+    ],
+    [
+      JSON.stringify({ keys: [key, { ...key, kid: 'second', d: 'AAAA' }] }),
+      /^AGENT_CLI_JWKS must hold public keys only, but key 1 has the private member "d"/,
+    ],
     [JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'x', alg: 'HS256' }] }), /private member "k"/],
     [JSON.stringify({ keys: [] }), /^invalid AGENT_CLI_JWKS at keys: it holds no keys/],
     [JSON.stringify({}), /^invalid AGENT_CLI_JWKS at keys/],
@@ -82,7 +111,10 @@ test('CL-49 an invalid AGENT_CLI_JWKS is refused at start-up with a message nami
     [JSON.stringify({ keys: [{ ...key, kid: undefined }] }), /^invalid AGENT_CLI_JWKS at keys\.0\.kid/],
     [JSON.stringify({ keys: [{ ...key, alg: 'RS256' }] }), /^invalid AGENT_CLI_JWKS at keys\.0\.alg/],
     [JSON.stringify({ keys: [{ ...key, crv: 'P-384' }] }), /^invalid AGENT_CLI_JWKS at keys\.0\.crv/],
-    [JSON.stringify({ keys: [{ ...key, y: key?.x }] }), /^invalid AGENT_CLI_JWKS: key 0 is not a valid P-256 public key/],
+    [
+      JSON.stringify({ keys: [{ ...key, y: key?.x }] }),
+      /^invalid AGENT_CLI_JWKS: key 0 is not a valid P-256 public key/,
+    ],
     [JSON.stringify({ keys: [key, key] }), /^invalid AGENT_CLI_JWKS: kid ".+" is used twice/],
   ]
   for (const [value, message] of refused) {
@@ -93,7 +125,12 @@ test('CL-49 an invalid AGENT_CLI_JWKS is refused at start-up with a message nami
 test('CL-49 main.ts refuses to start with a private key in AGENT_CLI_JWKS, in one line naming it', async () => {
   const privateJwk = (await generateSigningKey('ES256')).privateJwk
   const env = { ...process.env, ...BASE, AGENT_CLI_JWKS: JSON.stringify({ keys: [privateJwk] }) }
-  const run = spawnSync(process.execPath, ['src/main.ts'], { cwd: fileURLToPath(new URL('..', import.meta.url)), env, encoding: 'utf8', timeout: 30_000 })
+  const run = spawnSync(process.execPath, ['src/main.ts'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env,
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
   assert.equal(run.status, 1)
   const output = run.stdout + run.stderr
   assert.match(output, /cannot start: AGENT_CLI_JWKS must hold public keys only/)
@@ -114,11 +151,20 @@ test('decision 0040: REDIS_URL selects Redis (redis:// or rediss:// only, never 
   assert.equal(memory.redisKeyPrefix, 'ema:idp:http://localhost:4901')
   assert.equal(memory.redisCommandTimeoutMs, 1000)
   assert.equal(memory.shutdownTimeoutMs, 10_000)
-  const redis = loadConfig({ ...env, REDIS_URL: 'redis://:pw@127.0.0.1:6379/0', REDIS_KEY_PREFIX: 'acme-prod:idp', REDIS_COMMAND_TIMEOUT_MS: '250' })
+  const redis = loadConfig({
+    ...env,
+    REDIS_URL: 'redis://:pw@127.0.0.1:6379/0',
+    REDIS_KEY_PREFIX: 'acme-prod:idp',
+    REDIS_COMMAND_TIMEOUT_MS: '250',
+  })
   assert.equal(redis.redisUrl, 'redis://:pw@127.0.0.1:6379/0')
   assert.equal(redis.redisKeyPrefix, 'acme-prod:idp')
   assert.equal(redis.redisCommandTimeoutMs, 250)
-  assert.throws(() => loadConfig({ ...env, REDIS_URL: 'http://secret-host:6379' }), (error: unknown) => error instanceof TypeError && /REDIS_URL/.test(error.message) && !error.message.includes('secret-host'))
+  assert.throws(
+    () => loadConfig({ ...env, REDIS_URL: 'http://secret-host:6379' }),
+    (error: unknown) =>
+      error instanceof TypeError && /REDIS_URL/.test(error.message) && !error.message.includes('secret-host'),
+  )
 })
 
 test('signing keys from configuration: IDP_SIGNING_KEYS (a JWK Set, rotation), IDP_SIGNING_KEYS_FILE, or IDP_SIGNING_KEY; one of them only', async () => {
@@ -126,30 +172,50 @@ test('signing keys from configuration: IDP_SIGNING_KEYS (a JWK Set, rotation), I
   const { mkdtempSync, writeFileSync } = await import('node:fs')
   const { join } = await import('node:path')
   const { tmpdir } = await import('node:os')
-  const jwk = async (kid: string) => ({ ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)), kid })
+  const jwk = async (kid: string) => ({
+    ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)),
+    kid,
+  })
   const jwks = JSON.stringify({ keys: [await jwk('current'), await jwk('previous')] })
   const env = { IDP_ISSUER: 'http://localhost:4901', ALLOW_INSECURE_HTTP: 'true' }
-  assert.deepEqual(loadConfig({ ...env, IDP_SIGNING_KEYS: jwks }).signingKeyJwks?.map((key) => key.kid), ['current', 'previous'])
+  assert.deepEqual(
+    loadConfig({ ...env, IDP_SIGNING_KEYS: jwks }).signingKeyJwks?.map((key) => key.kid),
+    ['current', 'previous'],
+  )
   const file = join(mkdtempSync(join(tmpdir(), 'idp-keys-')), 'keys.json')
   writeFileSync(file, jwks)
   assert.equal(loadConfig({ ...env, IDP_SIGNING_KEYS_FILE: file }).signingKeyJwks?.length, 2)
   assert.equal(loadConfig(env).signingKeyJwks, undefined)
   assert.throws(() => loadConfig({ ...env, IDP_SIGNING_KEYS: jwks, IDP_SIGNING_KEYS_FILE: file }), /set one of/)
-  assert.throws(() => loadConfig({ ...env, IDP_SIGNING_KEYS_FILE: `${file}.missing` }), /IDP_SIGNING_KEYS_FILE cannot be read \(ENOENT\)/)
+  assert.throws(
+    () => loadConfig({ ...env, IDP_SIGNING_KEYS_FILE: `${file}.missing` }),
+    /IDP_SIGNING_KEYS_FILE cannot be read \(ENOENT\)/,
+  )
 })
 
 test('IDP_DEMO_ATTACKS is off by default; on, it adds the demo attack world and nothing else changes for Tasks (IDP-13, IDP-14, IDP-21)', () => {
   const plain = loadConfig(BASE)
   assert.equal(plain.demoAttacks, false)
   assert.equal(plain.authorizationServers.length, 1)
-  assert.deepEqual(plain.clients[0]?.clientIdAtAuthorizationServer, { 'https://auth.chat.example/': 'acme-agent-tasks' })
+  assert.deepEqual(plain.clients[0]?.clientIdAtAuthorizationServer, {
+    'https://auth.chat.example/': 'acme-agent-tasks',
+  })
 
   const demo = loadConfig({ ...BASE, IDP_DEMO_ATTACKS: 'true' })
   assert.equal(demo.demoAttacks, true)
-  assert.deepEqual(demo.authorizationServers.map((server) => server.issuer), ['https://auth.chat.example/', 'https://as.partner.example'])
-  assert.deepEqual(demo.authorizationServers[0]?.resources.map((server) => server.resource), ['https://mcp.chat.example/mcp', 'https://calendar.acme.example/mcp'])
+  assert.deepEqual(
+    demo.authorizationServers.map((server) => server.issuer),
+    ['https://auth.chat.example/', 'https://as.partner.example'],
+  )
+  assert.deepEqual(
+    demo.authorizationServers[0]?.resources.map((server) => server.resource),
+    ['https://mcp.chat.example/mcp', 'https://calendar.acme.example/mcp'],
+  )
   assert.equal(demo.clients[0]?.clientIdAtAuthorizationServer['https://as.partner.example'], 'acme-agent-partner')
   // tasks.admin is defined for Tasks but no group is granted it.
   assert.ok(demo.policy.every((rule) => !rule.scopes.includes('tasks.admin')))
-  assert.deepEqual(demo.policy.filter((rule) => rule.resource === 'https://mcp.chat.example/mcp'), plain.policy)
+  assert.deepEqual(
+    demo.policy.filter((rule) => rule.resource === 'https://mcp.chat.example/mcp'),
+    plain.policy,
+  )
 })

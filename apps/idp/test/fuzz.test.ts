@@ -24,75 +24,158 @@ let idToken: string
 before(async () => {
   // An instance of its own: the fuzzer outruns any rate limit (TOKEN_RATE_LIMIT_PER_MINUTE=0).
   idp = await listen({ port: 0 })
-  const config = loadConfig({ IDP_ISSUER: idp.url, AS_ISSUER, RS_RESOURCE, CLIENT_URL, ALLOW_INSECURE_HTTP: 'true', TOKEN_RATE_LIMIT_PER_MINUTE: '0' })
+  const config = loadConfig({
+    IDP_ISSUER: idp.url,
+    AS_ISSUER,
+    RS_RESOURCE,
+    CLIENT_URL,
+    ALLOW_INSECURE_HTTP: 'true',
+    TOKEN_RATE_LIMIT_PER_MINUTE: '0',
+  })
   const log = createLogger({ name: 'idp', write: () => {} })
-  idp.server.on('request', createIdpApp(config, { signingKey: await generateSigningKey('ES256'), now: () => new Date(), log }))
+  idp.server.on(
+    'request',
+    createIdpApp(config, { signingKey: await generateSigningKey('ES256'), now: () => new Date(), log }),
+  )
   idToken = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
 })
 after(() => idp.close())
 
 const BASIC = basicAuthorization('acme-agent', 'acme-agent-idp-secret')
-const FORM_NAMES = ['grant_type', 'subject_token', 'subject_token_type', 'requested_token_type', 'audience', 'resource', 'scope', 'actor_token', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type']
+const FORM_NAMES = [
+  'grant_type',
+  'subject_token',
+  'subject_token_type',
+  'requested_token_type',
+  'audience',
+  'resource',
+  'scope',
+  'actor_token',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+]
 
 test('IDP-04 IDP-09 SEC-04 random form parameters and headers at /token: never a 5xx, never a token, always a JSON OAuth error', async () => {
-  await fc.assert(fc.asyncProperty(
-    fc.array(fc.tuple(fc.oneof(fc.constantFrom(...FORM_NAMES), fc.string()), fc.oneof(fc.string(), fc.constantFrom(GRANT_TYPE.TOKEN_EXCHANGE, TOKEN_TYPE.ID_TOKEN, TOKEN_TYPE.ID_JAG, AS_ISSUER, RS_RESOURCE, 'acme-agent', 'a.b.c'))), { maxLength: 8 }),
-    fc.option(fc.oneof(fc.constant(BASIC), fc.string().map((s) => `Basic ${s}`), fc.string().map((s) => `Basic ${Buffer.from(s).toString('base64')}`), fc.string()), { nil: undefined }),
-    fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data', ''),
-    async (pairs, authorization, contentType) => {
-      const headers: Record<string, string> = { accept: 'application/json' }
-      if (contentType !== '') headers['content-type'] = contentType
-      if (authorization !== undefined) headers.authorization = authorization.replace(/[^\x20-\x7e]/g, '?')
-      const body = contentType === 'application/json' ? JSON.stringify(Object.fromEntries(pairs)) : new URLSearchParams(pairs).toString()
-      const res = await fetch(`${idp.url}/token`, { method: 'POST', headers, body })
-      assert.notEqual(res.status, 200, 'no ID token was presented, so no token')
-      await readRefusal(res)
-    },
-  ), { numRuns: FUZZ_RUNS })
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.tuple(
+          fc.oneof(fc.constantFrom(...FORM_NAMES), fc.string()),
+          fc.oneof(
+            fc.string(),
+            fc.constantFrom(
+              GRANT_TYPE.TOKEN_EXCHANGE,
+              TOKEN_TYPE.ID_TOKEN,
+              TOKEN_TYPE.ID_JAG,
+              AS_ISSUER,
+              RS_RESOURCE,
+              'acme-agent',
+              'a.b.c',
+            ),
+          ),
+        ),
+        { maxLength: 8 },
+      ),
+      fc.option(
+        fc.oneof(
+          fc.constant(BASIC),
+          fc.string().map((s) => `Basic ${s}`),
+          fc.string().map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
+          fc.string(),
+        ),
+        { nil: undefined },
+      ),
+      fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data', ''),
+      async (pairs, authorization, contentType) => {
+        const headers: Record<string, string> = { accept: 'application/json' }
+        if (contentType !== '') headers['content-type'] = contentType
+        if (authorization !== undefined) headers.authorization = authorization.replace(/[^\x20-\x7e]/g, '?')
+        const body =
+          contentType === 'application/json'
+            ? JSON.stringify(Object.fromEntries(pairs))
+            : new URLSearchParams(pairs).toString()
+        const res = await fetch(`${idp.url}/token`, { method: 'POST', headers, body })
+        assert.notEqual(res.status, 200, 'no ID token was presented, so no token')
+        await readRefusal(res)
+      },
+    ),
+    { numRuns: FUZZ_RUNS },
+  )
 })
 
 test('IDP-05 SEC-04 mutated ID tokens as subject_token: never a 5xx, an ID-JAG only for the unmodified ID token, always a JSON OAuth error', async () => {
-  await fc.assert(fc.asyncProperty(
-    fc.option(jwtMutation(['typ', 'alg', 'kid', 'crit', 'b64', 'jku', 'jwk', 'x5u'], ['iss', 'sub', 'aud', 'azp', 'iat', 'exp', 'nbf', 'auth_time', 'nonce']), { nil: undefined, freq: 10 }),
-    async (mutation) => {
-      const subjectToken = mutation === undefined ? idToken : safely(() => mutation.apply(idToken))
-      const res = await fetch(`${idp.url}/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: BASIC },
-        body: new URLSearchParams({ grant_type: GRANT_TYPE.TOKEN_EXCHANGE, requested_token_type: TOKEN_TYPE.ID_JAG, subject_token_type: TOKEN_TYPE.ID_TOKEN, audience: AS_ISSUER, resource: RS_RESOURCE, subject_token: subjectToken }),
-      })
-      if (subjectToken === idToken) {
-        assert.equal(res.status, 200, `the unmodified ID token is accepted: ${await res.text()}`)
-        return
-      }
-      if (res.status === 200 && sameBytes(idToken, subjectToken)) return
-      assert.notEqual(res.status, 200, `${mutation?.kind}: an ID-JAG for a mutated ID token ${subjectToken}`)
-      await readRefusal(res)
-    },
-  ), { numRuns: FUZZ_RUNS })
+  await fc.assert(
+    fc.asyncProperty(
+      fc.option(
+        jwtMutation(
+          ['typ', 'alg', 'kid', 'crit', 'b64', 'jku', 'jwk', 'x5u'],
+          ['iss', 'sub', 'aud', 'azp', 'iat', 'exp', 'nbf', 'auth_time', 'nonce'],
+        ),
+        { nil: undefined, freq: 10 },
+      ),
+      async (mutation) => {
+        const subjectToken = mutation === undefined ? idToken : safely(() => mutation.apply(idToken))
+        const res = await fetch(`${idp.url}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: BASIC },
+          body: new URLSearchParams({
+            grant_type: GRANT_TYPE.TOKEN_EXCHANGE,
+            requested_token_type: TOKEN_TYPE.ID_JAG,
+            subject_token_type: TOKEN_TYPE.ID_TOKEN,
+            audience: AS_ISSUER,
+            resource: RS_RESOURCE,
+            subject_token: subjectToken,
+          }),
+        })
+        if (subjectToken === idToken) {
+          assert.equal(res.status, 200, `the unmodified ID token is accepted: ${await res.text()}`)
+          return
+        }
+        if (res.status === 200 && sameBytes(idToken, subjectToken)) return
+        assert.notEqual(res.status, 200, `${mutation?.kind}: an ID-JAG for a mutated ID token ${subjectToken}`)
+        await readRefusal(res)
+      },
+    ),
+    { numRuns: FUZZ_RUNS },
+  )
 })
 
 test('IDP-14 IDP-44 random audience, resource and scope with a valid ID token: never a 5xx, always a JSON OAuth error when refused', async () => {
-  await fc.assert(fc.asyncProperty(
-    fc.record({ audience: fc.oneof(fc.string(), fc.constant(AS_ISSUER)), resource: fc.oneof(fc.string(), fc.constant(RS_RESOURCE)), scope: fc.option(fc.string(), { nil: undefined }) }),
-    async (params) => {
-      const res = await exchange(idp, { subject_token: idToken, ...params })
-      if (res.status === 200) {
-        assert.equal(params.audience, AS_ISSUER, 'an ID-JAG only for the registered audience')
-        // An empty resource counts as omitted (RFC 6749 §3.1), and then the audience's only MCP server
-        // is used (IDP-15); any other value must be the registered resource itself.
-        assert.ok(params.resource === RS_RESOURCE || params.resource === '', `an ID-JAG for resource ${JSON.stringify(params.resource)}`)
-        const payload = String(res.body.access_token).split('.')[1] ?? ''
-        const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { resource?: unknown; aud?: unknown }
-        assert.equal(claims.resource, RS_RESOURCE, 'the ID-JAG names the registered resource')
-        assert.equal(claims.aud, AS_ISSUER, 'the ID-JAG names the registered audience')
-        return
-      }
-      assert.ok(res.status < 500, `status ${res.status}`)
-      assert.equal(typeof res.body.error, 'string')
-      assert.equal('access_token' in res.body, false)
-    },
-  ), { numRuns: FUZZ_RUNS })
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        audience: fc.oneof(fc.string(), fc.constant(AS_ISSUER)),
+        resource: fc.oneof(fc.string(), fc.constant(RS_RESOURCE)),
+        scope: fc.option(fc.string(), { nil: undefined }),
+      }),
+      async (params) => {
+        const res = await exchange(idp, { subject_token: idToken, ...params })
+        if (res.status === 200) {
+          assert.equal(params.audience, AS_ISSUER, 'an ID-JAG only for the registered audience')
+          // An empty resource counts as omitted (RFC 6749 §3.1), and then the audience's only MCP server
+          // is used (IDP-15); any other value must be the registered resource itself.
+          assert.ok(
+            params.resource === RS_RESOURCE || params.resource === '',
+            `an ID-JAG for resource ${JSON.stringify(params.resource)}`,
+          )
+          const payload = String(res.body.access_token).split('.')[1] ?? ''
+          const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as {
+            resource?: unknown
+            aud?: unknown
+          }
+          assert.equal(claims.resource, RS_RESOURCE, 'the ID-JAG names the registered resource')
+          assert.equal(claims.aud, AS_ISSUER, 'the ID-JAG names the registered audience')
+          return
+        }
+        assert.ok(res.status < 500, `status ${res.status}`)
+        assert.equal(typeof res.body.error, 'string')
+        assert.equal('access_token' in res.body, false)
+      },
+    ),
+    { numRuns: FUZZ_RUNS },
+  )
 })
 
 const FUZZ_RUNS = fuzzRuns(process.env.FUZZ_RUNS)

@@ -1,6 +1,20 @@
-import { clientSecretBasic, clientSecretPost, privateKeyJwt, publicClient, signInAtIdp, type ClientAuthentication } from '@ema/demo-kit'
+import {
+  clientSecretBasic,
+  clientSecretPost,
+  privateKeyJwt,
+  publicClient,
+  signInAtIdp,
+  type ClientAuthentication,
+} from '@ema/demo-kit'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
-import { generateSigningKey, GRANT_TYPE, publicJwks, signClientAssertion, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
+import {
+  generateSigningKey,
+  GRANT_TYPE,
+  publicJwks,
+  signClientAssertion,
+  TOKEN_TYPE,
+  type SigningKey,
+} from '@ema/tokens'
 import { createIdpApp, type IdpDeps } from '../src/app.ts'
 import { loadConfig, type Env, type IdpConfig, type RegisteredClient } from '../src/config.ts'
 
@@ -15,8 +29,16 @@ export type ClientAuth =
   | { method: 'private_key_jwt'; clientId: string; key: SigningKey }
   | { method: 'none'; clientId: string }
 
-export const ACME_AGENT: ClientAuth = { method: 'client_secret_basic', clientId: 'acme-agent', secret: 'acme-agent-idp-secret' }
-export const OTHER_APP: ClientAuth = { method: 'client_secret_basic', clientId: 'other-app', secret: 'other-app-secret' }
+export const ACME_AGENT: ClientAuth = {
+  method: 'client_secret_basic',
+  clientId: 'acme-agent',
+  secret: 'acme-agent-idp-secret',
+}
+export const OTHER_APP: ClientAuth = {
+  method: 'client_secret_basic',
+  clientId: 'other-app',
+  secret: 'other-app-secret',
+}
 export const PUBLIC_APP: ClientAuth = { method: 'none', clientId: 'public-app' }
 
 export interface TestIdp {
@@ -57,7 +79,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     ALLOW_INSECURE_HTTP: 'true',
     ...options.env,
   })
-  const jwtClientKey = options.jwtClientKey ?? await generateSigningKey('ES256')
+  const jwtClientKey = options.jwtClientKey ?? (await generateSigningKey('ES256'))
   const testClients: RegisteredClient[] = [
     {
       client_id: 'other-app',
@@ -81,12 +103,17 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     },
   ]
   const config: IdpConfig = { ...base, clients: [...base.clients, ...testClients] }
-  const signingKey = options.signingKey ?? await generateSigningKey('ES256')
+  const signingKey = options.signingKey ?? (await generateSigningKey('ES256'))
   let offsetSeconds = 0
   const logs: string[] = []
   const log = createLogger({ name: 'idp', write: (line) => logs.push(line) })
   const clock = options.now ?? (() => new Date())
-  const app = createIdpApp(config, { signingKey, now: () => new Date(clock().getTime() + offsetSeconds * 1000), log, ...options.deps })
+  const app = createIdpApp(config, {
+    signingKey,
+    now: () => new Date(clock().getTime() + offsetSeconds * 1000),
+    log,
+    ...options.deps,
+  })
   listening.server.on('request', app)
   return {
     url: options.issuer ?? listening.url,
@@ -94,23 +121,36 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     config,
     signingKey,
     jwtClient: { method: 'private_key_jwt', clientId: 'jwt-client', key: jwtClientKey },
-    setClockOffsetSeconds: (seconds) => { offsetSeconds = seconds },
+    setClockOffsetSeconds: (seconds) => {
+      offsetSeconds = seconds
+    },
     logs,
     close: () => listening.close(),
   }
 }
 
 /** Adds client authentication to a token request, with @ema/demo-kit's one implementation of each method. */
-export async function authenticate(idp: { url: string }, auth: ClientAuth | null, body: URLSearchParams, headers: Record<string, string>): Promise<void> {
+export async function authenticate(
+  idp: { url: string },
+  auth: ClientAuth | null,
+  body: URLSearchParams,
+  headers: Record<string, string>,
+): Promise<void> {
   if (auth !== null) await clientAuthentication(idp, auth)(headers, body)
 }
 
 function clientAuthentication(idp: { url: string }, auth: ClientAuth): ClientAuthentication {
   switch (auth.method) {
-    case 'client_secret_basic': return clientSecretBasic(auth.clientId, auth.secret)
-    case 'client_secret_post': return clientSecretPost(auth.clientId, auth.secret)
-    case 'private_key_jwt': return privateKeyJwt(auth.clientId, () => signClientAssertion({ clientId: auth.clientId, audience: idp.url, now: new Date(), key: auth.key }))
-    case 'none': return publicClient(auth.clientId)
+    case 'client_secret_basic':
+      return clientSecretBasic(auth.clientId, auth.secret)
+    case 'client_secret_post':
+      return clientSecretPost(auth.clientId, auth.secret)
+    case 'private_key_jwt':
+      return privateKeyJwt(auth.clientId, () =>
+        signClientAssertion({ clientId: auth.clientId, audience: idp.url, now: new Date(), key: auth.key }),
+      )
+    case 'none':
+      return publicClient(auth.clientId)
   }
 }
 
@@ -145,8 +185,15 @@ export async function signIn(idp: { url: string }, options: SignInOptions): Prom
  * Signs a user in, as `signIn`, and returns the ID token and, with `scope` including
  * `offline_access` and `prompt: 'consent'`, the refresh token.
  */
-export async function signInWithRefreshToken(idp: { url: string }, options: Omit<SignInOptions, 'prompt'>): Promise<{ idToken: string; refreshToken: string }> {
-  const tokens = await signInForTokens(idp, { ...options, scope: options.scope ?? 'openid profile email offline_access', prompt: 'consent' })
+export async function signInWithRefreshToken(
+  idp: { url: string },
+  options: Omit<SignInOptions, 'prompt'>,
+): Promise<{ idToken: string; refreshToken: string }> {
+  const tokens = await signInForTokens(idp, {
+    ...options,
+    scope: options.scope ?? 'openid profile email offline_access',
+    prompt: 'consent',
+  })
   if (tokens.refresh_token === undefined) throw new Error('the code exchange returned no refresh_token')
   return { idToken: tokens.id_token, refreshToken: tokens.refresh_token }
 }
@@ -176,15 +223,24 @@ export interface ExchangeParams {
 }
 
 /** POSTs an RFC 8693 token exchange (ID token → ID-JAG) to the IdP's /token. */
-export async function exchange(idp: { url: string }, params: ExchangeParams, auth: ClientAuth | null = ACME_AGENT): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+export async function exchange(
+  idp: { url: string },
+  params: ExchangeParams,
+  auth: ClientAuth | null = ACME_AGENT,
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const response = await postExchange(idp, params, auth)
   const json: unknown = await response.json()
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('token endpoint did not return a JSON object')
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error('token endpoint did not return a JSON object')
   return { status: response.status, headers: response.headers, body: Object.fromEntries(Object.entries(json)) }
 }
 
 /** As `exchange`, unread: for assertions on the whole response. */
-export async function postExchange(idp: { url: string }, params: ExchangeParams, auth: ClientAuth | null = ACME_AGENT): Promise<Response> {
+export async function postExchange(
+  idp: { url: string },
+  params: ExchangeParams,
+  auth: ClientAuth | null = ACME_AGENT,
+): Promise<Response> {
   const body = new URLSearchParams({
     grant_type: GRANT_TYPE.TOKEN_EXCHANGE,
     requested_token_type: TOKEN_TYPE.ID_JAG,

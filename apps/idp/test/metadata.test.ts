@@ -4,7 +4,9 @@ import { GRANT_TYPE, METADATA, TOKEN_TYPE, WELL_KNOWN } from '@ema/tokens'
 import { jsonObject, startIdp, type TestIdp } from './helpers.ts'
 
 let idp: TestIdp
-before(async () => { idp = await startIdp() })
+before(async () => {
+  idp = await startIdp()
+})
 after(() => idp.close())
 
 for (const path of [WELL_KNOWN.OPENID_CONFIGURATION, WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER]) {
@@ -14,7 +16,10 @@ for (const path of [WELL_KNOWN.OPENID_CONFIGURATION, WELL_KNOWN.OAUTH_AUTHORIZAT
     const metadata = await jsonObject(res)
     assert.equal(metadata.issuer, idp.url)
     assert.deepEqual(metadata[METADATA.IDENTITY_CHAINING_REQUESTED_TOKEN_TYPES_SUPPORTED], [TOKEN_TYPE.ID_JAG])
-    assert.ok(Array.isArray(metadata.grant_types_supported) && metadata.grant_types_supported.includes(GRANT_TYPE.TOKEN_EXCHANGE))
+    assert.ok(
+      Array.isArray(metadata.grant_types_supported) &&
+        metadata.grant_types_supported.includes(GRANT_TYPE.TOKEN_EXCHANGE),
+    )
     assert.equal(metadata.jwks_uri, `${idp.url}/jwks`)
     assert.equal(metadata.token_endpoint, `${idp.url}/token`)
     assert.deepEqual(metadata.code_challenge_methods_supported, ['S256'])
@@ -25,7 +30,9 @@ test('IDP-38 /jwks publishes the signing key (public part only)', async () => {
   const res = await fetch(new URL('/jwks', idp.url))
   const jwks = await jsonObject(res)
   assert.ok(Array.isArray(jwks.keys))
-  const key: unknown = jwks.keys.find((k: unknown) => typeof k === 'object' && k !== null && 'kid' in k && k.kid === idp.signingKey.kid)
+  const key: unknown = jwks.keys.find(
+    (k: unknown) => typeof k === 'object' && k !== null && 'kid' in k && k.kid === idp.signingKey.kid,
+  )
   assert.ok(typeof key === 'object' && key !== null, 'the signing key is published')
   assert.ok(key, 'the signing key is published')
   assert.equal('d' in key, false)

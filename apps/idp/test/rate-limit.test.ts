@@ -17,19 +17,32 @@ let idp: Listening
 
 before(async () => {
   idp = await listen({ port: 0 })
-  const base = loadConfig({ IDP_ISSUER: idp.url, AS_ISSUER, RS_RESOURCE, CLIENT_URL, ALLOW_INSECURE_HTTP: 'true', TOKEN_RATE_LIMIT_PER_MINUTE: String(LIMIT) })
+  const base = loadConfig({
+    IDP_ISSUER: idp.url,
+    AS_ISSUER,
+    RS_RESOURCE,
+    CLIENT_URL,
+    ALLOW_INSECURE_HTTP: 'true',
+    TOKEN_RATE_LIMIT_PER_MINUTE: String(LIMIT),
+  })
   const config = {
     ...base,
-    clients: [...base.clients, {
-      client_id: OTHER.clientId,
-      client_secret: 'other-app-secret',
-      token_endpoint_auth_method: 'client_secret_basic' as const,
-      redirect_uris: [REDIRECT_URI],
-      clientIdAtAuthorizationServer: { [AS_ISSUER]: 'other-app-at-as' },
-    }],
+    clients: [
+      ...base.clients,
+      {
+        client_id: OTHER.clientId,
+        client_secret: 'other-app-secret',
+        token_endpoint_auth_method: 'client_secret_basic' as const,
+        redirect_uris: [REDIRECT_URI],
+        clientIdAtAuthorizationServer: { [AS_ISSUER]: 'other-app-at-as' },
+      },
+    ],
   }
   const log = createLogger({ name: 'idp', write: () => {} })
-  idp.server.on('request', createIdpApp(config, { signingKey: await generateSigningKey('ES256'), now: () => new Date(clock), log }))
+  idp.server.on(
+    'request',
+    createIdpApp(config, { signingKey: await generateSigningKey('ES256'), now: () => new Date(clock), log }),
+  )
 })
 after(() => idp.close())
 

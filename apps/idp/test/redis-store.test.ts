@@ -32,7 +32,12 @@ after(async () => {
 
 /** One instance of the deployment: its own Redis connection, the deployment's issuer, keys and cookie keys. */
 async function startInstance(issuer?: string): Promise<TestIdp> {
-  const connection = connectRedis({ url: redis.url, commandTimeoutMs: 300, maxReconnectDelayMs: 100, log: createLogger({ name: 'redis', write: () => {} }) })
+  const connection = connectRedis({
+    url: redis.url,
+    commandTimeoutMs: 300,
+    maxReconnectDelayMs: 100,
+    log: createLogger({ name: 'redis', write: () => {} }),
+  })
   connections.push(connection)
   const instance = await startIdp({
     ...(issuer === undefined ? {} : { issuer }),
@@ -50,11 +55,19 @@ async function startInstance(issuer?: string): Promise<TestIdp> {
 }
 
 const exchangeRefreshToken = (at: TestIdp, refreshToken: string) =>
-  exchange({ url: at.listeningUrl }, { subject_token: refreshToken, subject_token_type: TOKEN_TYPE.REFRESH_TOKEN }, ACME_AGENT)
+  exchange(
+    { url: at.listeningUrl },
+    { subject_token: refreshToken, subject_token_type: TOKEN_TYPE.REFRESH_TOKEN },
+    ACME_AGENT,
+  )
 
 test('IDP-04 IDP-07 a sign-in kept at one instance (its refresh token) works at another, and after the first one is gone', async () => {
   const first = await startInstance()
-  const alice = await signInWithRefreshToken(first, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
+  const alice = await signInWithRefreshToken(first, {
+    client: ACME_AGENT,
+    username: 'alice',
+    password: 'alice-password',
+  })
   const second = await startInstance(first.url)
   const atSecond = await exchangeRefreshToken(second, alice.refreshToken)
   assert.equal(atSecond.status, 200, JSON.stringify(atSecond.body))
@@ -85,7 +98,10 @@ test('Redis gone: 503 temporarily_unavailable in OAuth JSON within the timeout (
     // oidc-provider's own grant (the refresh token loaded by the provider) answers the same way.
     const refresh = await fetch(`${idp.listeningUrl}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('acme-agent:acme-agent-idp-secret').toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('acme-agent:acme-agent-idp-secret').toString('base64')}`,
+      },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: alice.refreshToken }),
     })
     assert.equal(refresh.status, 503)

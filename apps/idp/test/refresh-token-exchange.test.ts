@@ -2,7 +2,18 @@ import assert from 'node:assert/strict'
 import { after, before, mock, test } from 'node:test'
 import { GRANT_TYPE, TOKEN_TYPE } from '@ema/tokens'
 import { decodeJwt } from 'jose'
-import { ACME_AGENT, AS_ISSUER, OTHER_APP, RS_RESOURCE, authenticate, exchange, signInWithRefreshToken, startIdp, type ClientAuth, type TestIdp } from './helpers.ts'
+import {
+  ACME_AGENT,
+  AS_ISSUER,
+  OTHER_APP,
+  RS_RESOURCE,
+  authenticate,
+  exchange,
+  signInWithRefreshToken,
+  startIdp,
+  type ClientAuth,
+  type TestIdp,
+} from './helpers.ts'
 
 let idp: TestIdp
 let alice: { idToken: string; refreshToken: string }
@@ -14,7 +25,11 @@ before(async () => {
 after(() => idp.close())
 
 /** An RFC 8693 token exchange with a refresh token as the subject token (CL-19, CL-24, CL-25). */
-function exchangeRefreshToken(refreshToken: string, params: Record<string, string> = {}, auth: ClientAuth = ACME_AGENT): ReturnType<typeof exchange> {
+function exchangeRefreshToken(
+  refreshToken: string,
+  params: Record<string, string> = {},
+  auth: ClientAuth = ACME_AGENT,
+): ReturnType<typeof exchange> {
   return exchange(idp, { subject_token: refreshToken, subject_token_type: TOKEN_TYPE.REFRESH_TOKEN, ...params }, auth)
 }
 
@@ -53,7 +68,11 @@ test('IDP-04 IDP-07 a refresh token of the calling client is exchanged for an ID
 })
 
 test('IDP-07 the exchange neither consumes nor rotates the refresh token', async () => {
-  const { refreshToken } = await signInWithRefreshToken(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
+  const { refreshToken } = await signInWithRefreshToken(idp, {
+    client: ACME_AGENT,
+    username: 'alice',
+    password: 'alice-password',
+  })
   assert.equal((await exchangeRefreshToken(refreshToken)).status, 200)
   assert.equal((await exchangeRefreshToken(refreshToken)).status, 200)
   // The client can still use it at oidc-provider's own refresh_token grant.
@@ -65,7 +84,11 @@ test('IDP-07 the exchange neither consumes nor rotates the refresh token', async
 })
 
 test('IDP-07 a refresh token of another client is invalid_grant', async () => {
-  const otherApps = await signInWithRefreshToken(idp, { client: OTHER_APP, username: 'alice', password: 'alice-password' })
+  const otherApps = await signInWithRefreshToken(idp, {
+    client: OTHER_APP,
+    username: 'alice',
+    password: 'alice-password',
+  })
   assertInvalidGrant(await exchangeRefreshToken(otherApps.refreshToken), /another client/)
   // … and the reverse: acme-agent's refresh token presented by other-app.
   assertInvalidGrant(await exchangeRefreshToken(alice.refreshToken, {}, OTHER_APP), /another client/)
@@ -78,7 +101,11 @@ test('IDP-07 an unknown / garbage refresh token is invalid_grant', async () => {
 })
 
 test('IDP-07 an expired refresh token is invalid_grant', async () => {
-  const { refreshToken } = await signInWithRefreshToken(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
+  const { refreshToken } = await signInWithRefreshToken(idp, {
+    client: ACME_AGENT,
+    username: 'alice',
+    password: 'alice-password',
+  })
   // oidc-provider and its in-memory store read Date.now(); move it past the refresh token's 8-hour
   // lifetime. The store drops the expired token, so this exercises the "not held" refusal.
   mock.timers.enable({ apis: ['Date'], now: Date.now() + 9 * 3600 * 1000 })
@@ -101,7 +128,11 @@ test('IDP-07 an ID token presented with subject_token_type refresh_token is inva
 })
 
 test('IDP-07 a refresh token whose account left the directory is invalid_grant', async () => {
-  const { refreshToken } = await signInWithRefreshToken(idp, { client: ACME_AGENT, username: 'carol', password: 'carol-password' })
+  const { refreshToken } = await signInWithRefreshToken(idp, {
+    client: ACME_AGENT,
+    username: 'carol',
+    password: 'carol-password',
+  })
   const carol = directoryUser('carol')
   const index = idp.config.users.indexOf(carol)
   idp.config.users.splice(index, 1)
@@ -112,8 +143,12 @@ test('IDP-07 a refresh token whose account left the directory is invalid_grant',
   }
 })
 
-test('IDP-08 the ID-JAG reflects the user\'s current groups', async () => {
-  const { refreshToken } = await signInWithRefreshToken(idp, { client: ACME_AGENT, username: 'bob', password: 'bob-password' })
+test("IDP-08 the ID-JAG reflects the user's current groups", async () => {
+  const { refreshToken } = await signInWithRefreshToken(idp, {
+    client: ACME_AGENT,
+    username: 'bob',
+    password: 'bob-password',
+  })
   const before = await exchangeRefreshToken(refreshToken)
   assert.equal(before.status, 200, JSON.stringify(before.body))
   assert.equal(before.body.scope, 'tasks.read') // sales

@@ -5,7 +5,9 @@ import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { ACME_AGENT, authenticate, REDIRECT_URI, signIn, startIdp, type TestIdp } from './helpers.ts'
 
 let idp: TestIdp
-before(async () => { idp = await startIdp() })
+before(async () => {
+  idp = await startIdp()
+})
 after(() => idp.close())
 
 test('sign-in: alice signs in with code + PKCE and gets an ES256 ID token with sub, name, email, groups', async () => {
@@ -24,13 +26,20 @@ test('sign-in: alice signs in with code + PKCE and gets an ES256 ID token with s
 test('sign-in: the login page names Acme SSO, labels its inputs and lists the demo users', async () => {
   const auth = new URL('/auth', idp.url)
   auth.search = new URLSearchParams({
-    client_id: 'acme-agent', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid',
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+    client_id: 'acme-agent',
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
   }).toString()
   const start = await fetch(auth, { redirect: 'manual' })
   const location = start.headers.get('location')
   assert.ok(location !== null && location.startsWith('/interaction/'), `redirected to the interaction, got ${location}`)
-  const cookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  const cookie = start.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ')
   const page = await fetch(new URL(location, idp.url), { headers: { cookie } })
   const html = await page.text()
   assert.equal(page.status, 200)
@@ -38,7 +47,8 @@ test('sign-in: the login page names Acme SSO, labels its inputs and lists the de
   assert.match(html, /<label for="username">Username<\/label>/)
   assert.match(html, /<label for="password">Password<\/label>/)
   assert.match(html, /<button type="submit">Sign in<\/button>/)
-  for (const user of ['alice', 'bob', 'carol']) assert.match(html, new RegExp(`<td>${user}</td><td><code>${user}-password</code>`))
+  for (const user of ['alice', 'bob', 'carol'])
+    assert.match(html, new RegExp(`<td>${user}</td><td><code>${user}-password</code>`))
 
   const wrong = await fetch(new URL(`${location}/login`, idp.url), {
     method: 'POST',
@@ -52,7 +62,12 @@ test('sign-in: the login page names Acme SSO, labels its inputs and lists the de
 
 test('sign-in: PKCE is required', async () => {
   const auth = new URL('/auth', idp.url)
-  auth.search = new URLSearchParams({ client_id: 'acme-agent', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid' }).toString()
+  auth.search = new URLSearchParams({
+    client_id: 'acme-agent',
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+  }).toString()
   const res = await fetch(auth, { redirect: 'manual' })
   const location = new URL(res.headers.get('location') ?? '', idp.url)
   assert.equal(location.searchParams.get('error'), 'invalid_request')
@@ -72,18 +87,27 @@ test('sign-in: RFC 6749 §3.3 an authorization request without scope (or with an
     const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
     const auth = new URL('/auth', idp.url)
     auth.search = new URLSearchParams({
-      client_id: 'acme-agent', response_type: 'code', redirect_uri: REDIRECT_URI, state: 's',
-      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+      client_id: 'acme-agent',
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      state: 's',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
       ...(scope === undefined ? {} : { scope }),
     }).toString()
     const callback = await logInAtIdp(auth.href, REDIRECT_URI, { username: 'alice', password: 'alice-password' })
     assert.equal(callback.searchParams.get('error'), null, callback.searchParams.get('error_description') ?? '')
-    const body = new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code') ?? '', redirect_uri: REDIRECT_URI, code_verifier: verifier })
+    const body = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code') ?? '',
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+    })
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
     await authenticate(idp, ACME_AGENT, body, headers)
     const response = await fetch(`${idp.url}/token`, { method: 'POST', headers, body })
     assert.equal(response.status, 200)
-    const tokens = await response.json() as { scope?: string; id_token?: string }
+    const tokens = (await response.json()) as { scope?: string; id_token?: string }
     assert.equal(tokens.scope, 'openid')
     assert.equal(decodeJwt(tokens.id_token ?? '').sub, 'u-1001')
   }

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { JWT_TYP, TOKEN_TYPE, verifyIdJag } from '@ema/tokens'
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
-import { ACME_AGENT, AS_ISSUER, OTHER_APP, PUBLIC_APP, RS_RESOURCE, exchange, signIn, startIdp, type TestIdp } from './helpers.ts'
+import {
+  ACME_AGENT,
+  AS_ISSUER,
+  OTHER_APP,
+  PUBLIC_APP,
+  RS_RESOURCE,
+  exchange,
+  signIn,
+  startIdp,
+  type TestIdp,
+} from './helpers.ts'
 
 let idp: TestIdp
 let aliceIdToken: string
@@ -18,7 +28,11 @@ before(async () => {
 after(() => idp.close())
 
 /** Every refusal: the status, the wire error code, a description, and no ID-JAG. */
-function assertRefused(res: { status: number; headers: Headers; body: Record<string, unknown> }, status: number, error: string): void {
+function assertRefused(
+  res: { status: number; headers: Headers; body: Record<string, unknown> },
+  status: number,
+  error: string,
+): void {
   assert.equal(res.status, status, JSON.stringify(res.body))
   assert.equal(res.body.error, error)
   assert.equal(typeof res.body.error_description, 'string')
@@ -54,7 +68,11 @@ test('IDP-19 IDP-21 IDP-37 IDP-38 IDP-39 IDP-40 IDP-41 IDP-42 IDP-43 IDP-44 IDP-
   assert.equal(typeof payload.auth_time, 'number')
 
   // The MCP authorization server's own verifier accepts it.
-  const claims = await verifyIdJag(idJag, { issuerKeys: (iss) => (iss === idp.url ? jwks : undefined), audience: AS_ISSUER, now: new Date() })
+  const claims = await verifyIdJag(idJag, {
+    issuerKeys: (iss) => (iss === idp.url ? jwks : undefined),
+    audience: AS_ISSUER,
+    now: new Date(),
+  })
   assert.equal(claims.client_id, 'acme-agent-tasks')
 
   // The decision is logged, the tokens are not.
@@ -123,12 +141,20 @@ test('IDP-09 IDP-57 a token exchange without client authentication is 401 invali
 })
 
 test('IDP-09 IDP-57 a wrong client secret is 401 invalid_client', async () => {
-  const res = await exchange(idp, { subject_token: aliceIdToken }, { method: 'client_secret_basic', clientId: 'acme-agent', secret: 'wrong' })
+  const res = await exchange(
+    idp,
+    { subject_token: aliceIdToken },
+    { method: 'client_secret_basic', clientId: 'acme-agent', secret: 'wrong' },
+  )
   assertRefused(res, 401, 'invalid_client')
 })
 
 test('IDP-09 an unknown client is 401 invalid_client', async () => {
-  const res = await exchange(idp, { subject_token: aliceIdToken }, { method: 'client_secret_basic', clientId: 'nobody', secret: 'x' })
+  const res = await exchange(
+    idp,
+    { subject_token: aliceIdToken },
+    { method: 'client_secret_basic', clientId: 'nobody', secret: 'x' },
+  )
   assertRefused(res, 401, 'invalid_client')
 })
 
@@ -187,8 +213,14 @@ test('IDP-05 refuses an ID-JAG presented as the subject token', async () => {
 async function forgedWithIdpKey(change: { typ?: string; iatOffset?: number; lifetime?: number }): Promise<string> {
   const now = Math.floor(Date.now() / 1000) + (change.iatOffset ?? 0)
   return new SignJWT({ sub: 'u-1001', aud: ACME_AGENT.clientId })
-    .setProtectedHeader({ alg: 'ES256', kid: idp.signingKey.kid, ...(change.typ === undefined ? {} : { typ: change.typ }) })
-    .setIssuer(idp.config.issuer).setIssuedAt(now).setExpirationTime(now + (change.lifetime ?? 600))
+    .setProtectedHeader({
+      alg: 'ES256',
+      kid: idp.signingKey.kid,
+      ...(change.typ === undefined ? {} : { typ: change.typ }),
+    })
+    .setIssuer(idp.config.issuer)
+    .setIssuedAt(now)
+    .setExpirationTime(now + (change.lifetime ?? 600))
     .sign(idp.signingKey.privateKey)
 }
 
@@ -210,11 +242,19 @@ for (const [name, change, description] of [
 }
 
 test('IDP-03 IDP-54 an unknown audience is invalid_target', async () => {
-  assertRefused(await exchange(idp, { subject_token: aliceIdToken, audience: 'http://localhost:9999' }), 400, 'invalid_target')
+  assertRefused(
+    await exchange(idp, { subject_token: aliceIdToken, audience: 'http://localhost:9999' }),
+    400,
+    'invalid_target',
+  )
 })
 
 test('IDP-14 IDP-54 a resource the audience does not govern is invalid_target', async () => {
-  assertRefused(await exchange(idp, { subject_token: aliceIdToken, resource: 'http://localhost:9999/mcp' }), 400, 'invalid_target')
+  assertRefused(
+    await exchange(idp, { subject_token: aliceIdToken, resource: 'http://localhost:9999/mcp' }),
+    400,
+    'invalid_target',
+  )
 })
 
 test('IDP-15 without resource, the only MCP server the audience governs is used', async () => {
@@ -247,7 +287,11 @@ test('IDP-03 a missing audience is invalid_request', async () => {
 })
 
 test('IDP-12 an actor_token is refused with invalid_request', async () => {
-  const res = await exchange(idp, { subject_token: aliceIdToken, actor_token: aliceIdToken, actor_token_type: TOKEN_TYPE.ID_TOKEN })
+  const res = await exchange(idp, {
+    subject_token: aliceIdToken,
+    actor_token: aliceIdToken,
+    actor_token_type: TOKEN_TYPE.ID_TOKEN,
+  })
   assertRefused(res, 400, 'invalid_request')
   assert.match(String(res.body.error_description), /actor_token/)
 })
@@ -257,7 +301,7 @@ for (const method of ['GET', 'PUT', 'DELETE']) {
     const res = await fetch(`${idp.url}/token?grant_type=${encodeURIComponent(TOKEN_TYPE.ID_JAG)}`, { method })
     assert.equal(res.status, 405)
     assert.equal(res.headers.get('allow'), 'POST')
-    const body = await res.json() as Record<string, unknown>
+    const body = (await res.json()) as Record<string, unknown>
     assert.equal(body.error, 'invalid_request')
     assert.equal(body.access_token, undefined)
   })

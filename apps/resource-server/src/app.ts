@@ -4,7 +4,11 @@ import express, { type ErrorRequestHandler } from 'express'
 import { requireBearerToken } from './bearer-token.ts'
 import type { ResourceServerConfig } from './config.ts'
 import { createMcpSessions } from './mcp-sessions.ts'
-import { protectedResourceMetadataPath, protectedResourceMetadataUrl, serveProtectedResourceMetadata } from './protected-resource-metadata.ts'
+import {
+  protectedResourceMetadataPath,
+  protectedResourceMetadataUrl,
+  serveProtectedResourceMetadata,
+} from './protected-resource-metadata.ts'
 import { requireAllowedHost } from './require-allowed-host.ts'
 import { requireAllowedOrigin } from './require-allowed-origin.ts'
 import { sendOAuthError } from './send-oauth-error.ts'
@@ -33,11 +37,21 @@ export interface ResourceServerDeps {
 export function createResourceServerApp(config: ResourceServerConfig, deps: ResourceServerDeps): express.Express {
   const log = deps.log ?? createLogger({ name: 'resource-server', write: () => {} })
   const resourceMetadata = protectedResourceMetadataUrl(config.resource)
-  const exchanger = deps.tokenExchanger ?? (config.tokenExchange === undefined ? undefined : createTokenExchanger(config.tokenExchange, { log }))
-  const tasksApi = deps.tasksApi ?? createTasksApiClient({ url: config.tasksApi.url, timeoutMs: config.downstreamTimeoutMs })
+  const exchanger =
+    deps.tokenExchanger ??
+    (config.tokenExchange === undefined ? undefined : createTokenExchanger(config.tokenExchange, { log }))
+  const tasksApi =
+    deps.tasksApi ?? createTasksApiClient({ url: config.tasksApi.url, timeoutMs: config.downstreamTimeoutMs })
   const onBehalfOf = createOnBehalfOf({ exchanger, tasksApi, log })
   const sessions = createMcpSessions({
-    createServer: () => createTasksServer({ toolScopes: config.toolScopes, tasksApiScopes: config.tasksApi.toolScopes, onBehalfOf, traceDownstream: config.traceDownstream, log }),
+    createServer: () =>
+      createTasksServer({
+        toolScopes: config.toolScopes,
+        tasksApiScopes: config.tasksApi.toolScopes,
+        onBehalfOf,
+        traceDownstream: config.traceDownstream,
+        log,
+      }),
     log,
   })
 
@@ -71,7 +85,9 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
     if (isBodyParserError(error)) {
       // Body limits (256 KB JSON, 16 KB form): 413, 415 or 400 as body-parser says, always as JSON-RPC.
       const code = error.type === 'entity.parse.failed' ? -32700 : -32600
-      res.status(error.status).json({ jsonrpc: '2.0', error: { code, message: `Invalid request body: ${error.type}` }, id: null })
+      res
+        .status(error.status)
+        .json({ jsonrpc: '2.0', error: { code, message: `Invalid request body: ${error.type}` }, id: null })
       return
     }
     // The one place a refusal becomes a response (RS-05 … RS-08); never an HTML stack page.
@@ -84,7 +100,10 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
 function allowOnly(methods: readonly string[]): express.RequestHandler {
   return (req, res, next) => {
     if (methods.includes(req.method)) return next()
-    res.status(405).set('allow', methods.join(', ')).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed' }, id: null })
+    res
+      .status(405)
+      .set('allow', methods.join(', '))
+      .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed' }, id: null })
   }
 }
 

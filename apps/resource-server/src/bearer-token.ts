@@ -21,14 +21,21 @@ export interface RequireBearerTokenDeps {
 export function requireBearerToken(config: ResourceServerConfig, deps: RequireBearerTokenDeps): RequestHandler {
   return async (req: AuthenticatedRequest, _res, next) => {
     const token = readBearerToken(req) //                     RS-05, RS-08, RS-12 (server-kit, shared with the Tasks API)
-    const claims = await verifyAccessToken(token, { //       RS-09, RS-10, RS-11
+    const claims = await verifyAccessToken(token, {
+      //       RS-09, RS-10, RS-11
       issuer: config.authorizationServer.issuer,
       keys: deps.authorizationServerKeys,
       audience: config.resource,
       now: deps.now(),
     })
     req.auth = toAuthInfo(token, claims, config.resource)
-    deps.log.debug('access token accepted', { jti: claims.jti, iss: claims.iss, sub: claims.sub, client_id: claims.client_id, scope: claims.scope })
+    deps.log.debug('access token accepted', {
+      jti: claims.jti,
+      iss: claims.iss,
+      sub: claims.sub,
+      client_id: claims.client_id,
+      scope: claims.scope,
+    })
     next()
   }
 }

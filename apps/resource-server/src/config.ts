@@ -90,7 +90,10 @@ const Env = z.object({
   TOKEN_EXCHANGE_CLIENT_KEY_FILE: z.string().min(1).optional(),
   TOKEN_EXCHANGE_CA_FILE: z.string().min(1).optional(),
   /** OBO-17: how many exchanged tokens are kept for reuse; 0 exchanges on every call (the benchmark's cold row). */
-  TOKEN_EXCHANGE_CACHE_ENTRIES: z.string().regex(/^\d+$/, 'TOKEN_EXCHANGE_CACHE_ENTRIES must be a whole number').default('1000'),
+  TOKEN_EXCHANGE_CACHE_ENTRIES: z
+    .string()
+    .regex(/^\d+$/, 'TOKEN_EXCHANGE_CACHE_ENTRIES must be a whole number')
+    .default('1000'),
   DOWNSTREAM_TIMEOUT_MS: z.string().regex(/^\d+$/, 'DOWNSTREAM_TIMEOUT_MS must be a number of milliseconds').optional(),
   MCP_TRACE_DOWNSTREAM: z.enum(['true', 'false']).optional(),
 })
@@ -110,20 +113,28 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
   const jwksUri = parseUrl('AS_JWKS_URI', e.AS_JWKS_URI ?? `${e.AS_ISSUER.replace(/\/$/, '')}/jwks`, allowInsecureHttp)
   const clientUrl = parseUrl('CLIENT_URL', e.CLIENT_URL, allowInsecureHttp)
 
-  const allowedOrigins = e.RS_ALLOWED_ORIGINS === undefined
-    ? [...new Set([clientUrl.origin, 'http://localhost:3000'])]
-    : e.RS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== '')
+  const allowedOrigins =
+    e.RS_ALLOWED_ORIGINS === undefined
+      ? [...new Set([clientUrl.origin, 'http://localhost:3000'])]
+      : e.RS_ALLOWED_ORIGINS.split(',')
+          .map((o) => o.trim())
+          .filter((o) => o !== '')
 
-  const extraHosts = (e.RS_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '')
+  const extraHosts = (e.RS_ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '')
   for (const host of extraHosts) {
-    if (canonicalHost(host, 'https:') === undefined) throw new TypeError(`RS_ALLOWED_HOSTS: "${host}" is not a host[:port]`)
+    if (canonicalHost(host, 'https:') === undefined)
+      throw new TypeError(`RS_ALLOWED_HOSTS: "${host}" is not a host[:port]`)
   }
   const allowedHosts = allowedHostsFor(resourceUrl, extraHosts)
 
   const port = e.RS_PORT !== undefined ? Number(e.RS_PORT) : defaultPort(resourceUrl)
   const tasksApiUrl = canonicalTasksApiUrl(e.TASKS_API_URL, allowInsecureHttp)
   const downstreamTimeoutMs = e.DOWNSTREAM_TIMEOUT_MS === undefined ? 10_000 : Number(e.DOWNSTREAM_TIMEOUT_MS)
-  if (downstreamTimeoutMs < 100 || downstreamTimeoutMs > 120_000) throw new TypeError('DOWNSTREAM_TIMEOUT_MS must be from 100 to 120000')
+  if (downstreamTimeoutMs < 100 || downstreamTimeoutMs > 120_000)
+    throw new TypeError('DOWNSTREAM_TIMEOUT_MS must be from 100 to 120000')
   return {
     resource: resourceHref(resourceUrl),
     port,
@@ -149,11 +160,18 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
  * TOKEN_EXCHANGE_CLIENT_CERT_FILE is set, a secret (`client_secret_basic`) when
  * TOKEN_EXCHANGE_CLIENT_SECRET is; both is a mistake; neither leaves the exchange unconfigured.
  */
-function tokenExchangeConfig(e: z.infer<typeof Env>, audience: string, timeoutMs: number, allowInsecureHttp: boolean): TokenExchangeConfig | undefined {
+function tokenExchangeConfig(
+  e: z.infer<typeof Env>,
+  audience: string,
+  timeoutMs: number,
+  allowInsecureHttp: boolean,
+): TokenExchangeConfig | undefined {
   const tokenUrl = parseUrl('TOKEN_EXCHANGE_URL', e.TOKEN_EXCHANGE_URL, allowInsecureHttp)
   const certificate = e.TOKEN_EXCHANGE_CLIENT_CERT_FILE !== undefined || e.TOKEN_EXCHANGE_CLIENT_KEY_FILE !== undefined
   if (certificate && e.TOKEN_EXCHANGE_CLIENT_SECRET !== undefined) {
-    throw new TypeError('set either TOKEN_EXCHANGE_CLIENT_SECRET or TOKEN_EXCHANGE_CLIENT_CERT_FILE/_KEY_FILE, not both')
+    throw new TypeError(
+      'set either TOKEN_EXCHANGE_CLIENT_SECRET or TOKEN_EXCHANGE_CLIENT_CERT_FILE/_KEY_FILE, not both',
+    )
   }
   const common = {
     tokenUrl: tokenUrl.href,
@@ -167,7 +185,8 @@ function tokenExchangeConfig(e: z.infer<typeof Env>, audience: string, timeoutMs
     if (e.TOKEN_EXCHANGE_CLIENT_CERT_FILE === undefined || e.TOKEN_EXCHANGE_CLIENT_KEY_FILE === undefined) {
       throw new TypeError('mTLS needs both TOKEN_EXCHANGE_CLIENT_CERT_FILE and TOKEN_EXCHANGE_CLIENT_KEY_FILE')
     }
-    if (tokenUrl.protocol !== 'https:') throw new TypeError('TOKEN_EXCHANGE_URL must be https for mTLS (the AS mTLS endpoint alias, RFC 8705 §5)')
+    if (tokenUrl.protocol !== 'https:')
+      throw new TypeError('TOKEN_EXCHANGE_URL must be https for mTLS (the AS mTLS endpoint alias, RFC 8705 §5)')
     return {
       ...common,
       clientCertificate: {
@@ -178,13 +197,18 @@ function tokenExchangeConfig(e: z.infer<typeof Env>, audience: string, timeoutMs
     }
   }
   if (e.TOKEN_EXCHANGE_CLIENT_SECRET === undefined) return undefined
-  return { ...common, clientSecret: e.TOKEN_EXCHANGE_CLIENT_SECRET, ...(e.TOKEN_EXCHANGE_CA_FILE === undefined ? {} : { caFile: e.TOKEN_EXCHANGE_CA_FILE }) }
+  return {
+    ...common,
+    clientSecret: e.TOKEN_EXCHANGE_CLIENT_SECRET,
+    ...(e.TOKEN_EXCHANGE_CA_FILE === undefined ? {} : { caFile: e.TOKEN_EXCHANGE_CA_FILE }),
+  }
 }
 
 /** The Tasks API's base URL as its identifier: no fragment, no query, no trailing slash. */
 function canonicalTasksApiUrl(value: string, allowInsecureHttp: boolean): string {
   const url = parseUrl('TASKS_API_URL', value, allowInsecureHttp)
-  if (url.hash !== '' || value.includes('#') || url.search !== '') throw new TypeError('TASKS_API_URL must have no query and no fragment')
+  if (url.hash !== '' || value.includes('#') || url.search !== '')
+    throw new TypeError('TASKS_API_URL must have no query and no fragment')
   return url.pathname === '/' ? url.origin : url.href.replace(/\/+$/, '')
 }
 

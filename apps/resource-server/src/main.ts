@@ -5,33 +5,48 @@ import { createResourceServerApp } from './app.ts'
 import { loadConfig, type ResourceServerConfig } from './config.ts'
 import { protectedResourceMetadataUrl } from './protected-resource-metadata.ts'
 
-const { config, authorizationServerKeys } = startOrExit('resource-server', (): { config: ResourceServerConfig; authorizationServerKeys: VerifyAccessTokenOptions['keys'] } => {
-  const config = loadConfig(process.env)
-  // The authorization server's keys: one cached, rate-limited remote key set for the whole process.
-  // During a JWKS outage the last good set keeps serving for an hour (decision 0014).
-  return {
-    config,
-    authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, {
-      allowInsecureHttp: config.allowInsecureHttp,
-      onStaleKeys: (cause, ageMs) => log.warn('the authorization server JWKS cannot be fetched; using the last good keys', { jwks_uri: config.authorizationServer.jwksUri, age_s: Math.round(ageMs / 1000), cause: describeCause(cause) }),
-    }),
-  }
-})
+const { config, authorizationServerKeys } = startOrExit(
+  'resource-server',
+  (): { config: ResourceServerConfig; authorizationServerKeys: VerifyAccessTokenOptions['keys'] } => {
+    const config = loadConfig(process.env)
+    // The authorization server's keys: one cached, rate-limited remote key set for the whole process.
+    // During a JWKS outage the last good set keeps serving for an hour (decision 0014).
+    return {
+      config,
+      authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, {
+        allowInsecureHttp: config.allowInsecureHttp,
+        onStaleKeys: (cause, ageMs) =>
+          log.warn('the authorization server JWKS cannot be fetched; using the last good keys', {
+            jwks_uri: config.authorizationServer.jwksUri,
+            age_s: Math.round(ageMs / 1000),
+            cause: describeCause(cause),
+          }),
+      }),
+    }
+  },
+)
 const log = createLogger({ name: 'resource-server', level: config.logLevel })
 
 // OBO-07: a certificate that cannot be read is a start-up failure in words, not a failing tool later.
 startOrExit('resource-server', () => {
-  if (config.tokenExchange?.clientCertificate !== undefined) loadClientCertificate(config.tokenExchange.clientCertificate)
+  if (config.tokenExchange?.clientCertificate !== undefined)
+    loadClientCertificate(config.tokenExchange.clientCertificate)
 })
 if (config.tokenExchange === undefined) {
-  log.warn('no client credentials for the token exchange (TOKEN_EXCHANGE_CLIENT_CERT_FILE and TOKEN_EXCHANGE_CLIENT_KEY_FILE, or TOKEN_EXCHANGE_CLIENT_SECRET): every tool will answer with an error, because the Tasks API is reached only with an exchanged token')
+  log.warn(
+    'no client credentials for the token exchange (TOKEN_EXCHANGE_CLIENT_CERT_FILE and TOKEN_EXCHANGE_CLIENT_KEY_FILE, or TOKEN_EXCHANGE_CLIENT_SECRET): every tool will answer with an error, because the Tasks API is reached only with an exchanged token',
+  )
 }
 if (config.traceDownstream) {
-  log.warn('MCP_TRACE_DOWNSTREAM is ON: tool results carry the on-behalf-of exchange and the decoded downstream token claims in _meta. Demos only.')
+  log.warn(
+    'MCP_TRACE_DOWNSTREAM is ON: tool results carry the on-behalf-of exchange and the decoded downstream token claims in _meta. Demos only.',
+  )
 }
 
 if (config.allowInsecureHttp) {
-  log.warn('ALLOW_INSECURE_HTTP is ON: access tokens travel over plain HTTP and the AS keys are fetched over plain HTTP. Local demos only.')
+  log.warn(
+    'ALLOW_INSECURE_HTTP is ON: access tokens travel over plain HTTP and the AS keys are fetched over plain HTTP. Local demos only.',
+  )
 }
 
 const app = createResourceServerApp(config, { now: () => new Date(), authorizationServerKeys, log })
@@ -43,5 +58,10 @@ log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {
   protected_resource_metadata: protectedResourceMetadataUrl(config.resource),
   tasks_api: config.tasksApi.url,
   token_exchange_url: config.tokenExchange?.tokenUrl,
-  token_exchange_client_auth: config.tokenExchange === undefined ? 'none configured' : config.tokenExchange.clientCertificate !== undefined ? 'tls_client_auth' : 'client_secret_basic',
+  token_exchange_client_auth:
+    config.tokenExchange === undefined
+      ? 'none configured'
+      : config.tokenExchange.clientCertificate !== undefined
+        ? 'tls_client_auth'
+        : 'client_secret_basic',
 })

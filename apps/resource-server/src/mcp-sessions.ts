@@ -48,7 +48,8 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     // RS-19: another principal's session is answered exactly like an unknown one, so a leaked id
     // neither works nor confirms that it exists.
     if (session === undefined || req.auth === undefined || !samePrincipal(session.principal, principalOf(req.auth))) {
-      if (session !== undefined) log.warn('refused: session used with another principal\'s token', { session: redact(sessionId) })
+      if (session !== undefined)
+        log.warn("refused: session used with another principal's token", { session: redact(sessionId) })
       sessionNotFound(res)
       return
     }
@@ -64,7 +65,11 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       return
     }
     if (req.method !== 'POST' || !isInitializeRequest(req.body) || req.auth === undefined) {
-      res.status(400).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: no valid session id; start a session with initialize' }, id: null })
+      res.status(400).json({
+        jsonrpc: '2.0',
+        error: { code: -32000, message: 'Bad Request: no valid session id; start a session with initialize' },
+        id: null,
+      })
       return
     }
     const principal = principalOf(req.auth)
@@ -72,7 +77,12 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       sessionIdGenerator: () => crypto.randomUUID(),
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, principal }) // RS-19: bound at creation
-        log.info('MCP session opened', { session: redact(id), client_id: principal.client_id, iss: principal.iss, sub: principal.sub })
+        log.info('MCP session opened', {
+          session: redact(id),
+          client_id: principal.client_id,
+          iss: principal.iss,
+          sub: principal.sub,
+        })
       },
       onsessionclosed: (id) => {
         sessions.delete(id)

@@ -14,9 +14,20 @@ export const DOWNSTREAM_TRACE_KEY = 'io.ema/downstream'
  * the compact token), and the API call.
  */
 export interface DownstreamTrace {
-  exchange: { request: ExchangeTrace['request'] | undefined; status: number | undefined; cached: boolean; error?: { error: string; error_description?: string } }
+  exchange: {
+    request: ExchangeTrace['request'] | undefined
+    status: number | undefined
+    cached: boolean
+    error?: { error: string; error_description?: string }
+  }
   downstream_token_claims?: Record<string, unknown>
-  api?: { method: string; url: string; status: number | undefined; error?: { error: string; error_description?: string }; body?: unknown }
+  api?: {
+    method: string
+    url: string
+    status: number | undefined
+    error?: { error: string; error_description?: string }
+    body?: unknown
+  }
 }
 
 /** Who refused a tool's downstream call, in a person's words, and the OAuth error code. */
@@ -27,7 +38,15 @@ export class DownstreamRefusal extends Error {
   readonly status: number | undefined
   readonly trace: DownstreamTrace
 
-  constructor(init: { message: string; refusedBy: string; error: string; errorDescription?: string; status?: number; trace: DownstreamTrace; cause?: unknown }) {
+  constructor(init: {
+    message: string
+    refusedBy: string
+    error: string
+    errorDescription?: string
+    status?: number
+    trace: DownstreamTrace
+    cause?: unknown
+  }) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause })
     this.name = 'DownstreamRefusal'
     this.refusedBy = init.refusedBy
@@ -55,7 +74,11 @@ export interface OnBehalfOf {
    *
    * @throws {DownstreamRefusal} naming who refused (the authorization server or the Tasks API) and the OAuth error code.
    */
-  callTasksApi(authInfo: AuthInfo, scope: string, request: TasksApiRequest): Promise<{ response: TasksApiResponse; trace: DownstreamTrace }>
+  callTasksApi(
+    authInfo: AuthInfo,
+    scope: string,
+    request: TasksApiRequest,
+  ): Promise<{ response: TasksApiResponse; trace: DownstreamTrace }>
 }
 
 export function createOnBehalfOf(deps: OnBehalfOfDeps): OnBehalfOf {
@@ -64,8 +87,11 @@ export function createOnBehalfOf(deps: OnBehalfOfDeps): OnBehalfOf {
       const principal = principalOf(authInfo)
       if (deps.exchanger === undefined) {
         throw new DownstreamRefusal({
-          message: 'this MCP server has no client credentials for the token exchange (set TOKEN_EXCHANGE_CLIENT_CERT_FILE and TOKEN_EXCHANGE_CLIENT_KEY_FILE, or TOKEN_EXCHANGE_CLIENT_SECRET), so it cannot call the Tasks API on your behalf',
-          refusedBy: 'the MCP server', error: 'server_error', trace: { exchange: { request: undefined, status: undefined, cached: false } },
+          message:
+            'this MCP server has no client credentials for the token exchange (set TOKEN_EXCHANGE_CLIENT_CERT_FILE and TOKEN_EXCHANGE_CLIENT_KEY_FILE, or TOKEN_EXCHANGE_CLIENT_SECRET), so it cannot call the Tasks API on your behalf',
+          refusedBy: 'the MCP server',
+          error: 'server_error',
+          trace: { exchange: { request: undefined, status: undefined, cached: false } },
         })
       }
       let exchanged
@@ -79,11 +105,27 @@ export function createOnBehalfOf(deps: OnBehalfOfDeps): OnBehalfOf {
         })
       } catch (error) {
         if (!(error instanceof TokenExchangeError)) throw error
-        deps.log.info('on-behalf-of token exchange refused', { refused_by: error.refusedBy, error: error.error, status: error.status, kind: error.kind, sub: principal.sub, scope })
+        deps.log.info('on-behalf-of token exchange refused', {
+          refused_by: error.refusedBy,
+          error: error.error,
+          status: error.status,
+          kind: error.kind,
+          sub: principal.sub,
+          scope,
+        })
         throw new DownstreamRefusal({
           message: `${error.message}${error.kind === 'refused' ? ` (asked for a Tasks API token with scope ${scope})` : ''}`,
-          refusedBy: error.refusedBy, error: error.error, ...optional(error.errorDescription, error.status),
-          trace: { exchange: { request: undefined, status: error.status, cached: false, error: errorOf(error.error, error.errorDescription) } },
+          refusedBy: error.refusedBy,
+          error: error.error,
+          ...optional(error.errorDescription, error.status),
+          trace: {
+            exchange: {
+              request: undefined,
+              status: error.status,
+              cached: false,
+              error: errorOf(error.error, error.errorDescription),
+            },
+          },
           cause: error,
         })
       }
@@ -97,9 +139,28 @@ export function createOnBehalfOf(deps: OnBehalfOfDeps): OnBehalfOf {
         return { response, trace }
       } catch (error) {
         if (!(error instanceof TasksApiError)) throw error
-        deps.log.info('Tasks API refused the call', { refused_by: error.refusedBy, error: error.error, status: error.status, kind: error.kind, sub: principal.sub, path: request.path })
-        trace.api = { method: request.method, url: `${deps.tasksApi.url}${request.path}`, status: error.status, error: errorOf(error.error, error.errorDescription) }
-        throw new DownstreamRefusal({ message: error.message, refusedBy: error.refusedBy, error: error.error, ...optional(error.errorDescription, error.status), trace, cause: error })
+        deps.log.info('Tasks API refused the call', {
+          refused_by: error.refusedBy,
+          error: error.error,
+          status: error.status,
+          kind: error.kind,
+          sub: principal.sub,
+          path: request.path,
+        })
+        trace.api = {
+          method: request.method,
+          url: `${deps.tasksApi.url}${request.path}`,
+          status: error.status,
+          error: errorOf(error.error, error.errorDescription),
+        }
+        throw new DownstreamRefusal({
+          message: error.message,
+          refusedBy: error.refusedBy,
+          error: error.error,
+          ...optional(error.errorDescription, error.status),
+          trace,
+          cause: error,
+        })
       }
     },
   }
@@ -109,6 +170,12 @@ function errorOf(error: string, description: string | undefined): { error: strin
   return description === undefined ? { error } : { error, error_description: description }
 }
 
-function optional(errorDescription: string | undefined, status: number | undefined): { errorDescription?: string; status?: number } {
-  return { ...(errorDescription === undefined ? {} : { errorDescription }), ...(status === undefined ? {} : { status }) }
+function optional(
+  errorDescription: string | undefined,
+  status: number | undefined,
+): { errorDescription?: string; status?: number } {
+  return {
+    ...(errorDescription === undefined ? {} : { errorDescription }),
+    ...(status === undefined ? {} : { status }),
+  }
 }

@@ -1,7 +1,8 @@
 import type { RequestHandler } from 'express'
 
 /** `host[:port]`: a DNS name or IPv4 address, or a bracketed IPv6 address, and an optional port. */
-const HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i
+const HOST =
+  /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]']
 
@@ -48,6 +49,8 @@ export function requireAllowedHost(allowedHosts: readonly string[], protocol: 'h
       return
     }
     const shown = raw === undefined ? '(none)' : JSON.stringify(raw.replace(/[^\x20-\x7e]/g, '?').slice(0, 100))
-    res.status(403).json({ jsonrpc: '2.0', error: { code: -32000, message: `Forbidden: Host ${shown} is not allowed` }, id: null })
+    res
+      .status(403)
+      .json({ jsonrpc: '2.0', error: { code: -32000, message: `Forbidden: Host ${shown} is not allowed` }, id: null })
   }
 }

@@ -13,6 +13,10 @@ export function requireAllowedOrigin(allowedOrigins: readonly string[]): Request
       next()
       return
     }
-    res.status(403).json({ jsonrpc: '2.0', error: { code: -32000, message: `Forbidden: Origin ${origin} is not allowed` }, id: null })
+    res.status(403).json({
+      jsonrpc: '2.0',
+      error: { code: -32000, message: `Forbidden: Origin ${origin} is not allowed` },
+      id: null,
+    })
   }
 }

@@ -13,13 +13,23 @@ export class TasksApiError extends Error {
   readonly errorDescription: string | undefined
   readonly status: number | undefined
 
-  constructor(init: { kind: TasksApiFailure; error: string; errorDescription?: string; status?: number; cause?: unknown }) {
+  constructor(init: {
+    kind: TasksApiFailure
+    error: string
+    errorDescription?: string
+    status?: number
+    cause?: unknown
+  }) {
     const detail = init.errorDescription === undefined ? '' : `: ${init.errorDescription}`
     const status = init.status === undefined ? '' : ` (HTTP ${init.status})`
-    super(init.kind === 'refused'
-      ? `the Tasks API refused the call${status}: ${init.error}${detail}`
-      : init.kind === 'unavailable' ? `the Tasks API could not be reached${status}${detail}` : `the Tasks API answered with something unexpected${status}${detail}`,
-    init.cause === undefined ? undefined : { cause: init.cause })
+    super(
+      init.kind === 'refused'
+        ? `the Tasks API refused the call${status}: ${init.error}${detail}`
+        : init.kind === 'unavailable'
+          ? `the Tasks API could not be reached${status}${detail}`
+          : `the Tasks API answered with something unexpected${status}${detail}`,
+      init.cause === undefined ? undefined : { cause: init.cause },
+    )
     this.name = 'TasksApiError'
     this.kind = init.kind
     this.error = init.error
@@ -88,12 +98,23 @@ export function createTasksApiClient(options: TasksApiClientOptions): TasksApiCl
         text = await response.text()
       } catch (cause) {
         const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError')
-        throw new TasksApiError({ kind: 'unavailable', error: 'temporarily_unavailable', errorDescription: timedOut ? `no answer from ${url} within ${options.timeoutMs} ms` : `${url}: ${reasonOf(cause)}`, cause })
+        throw new TasksApiError({
+          kind: 'unavailable',
+          error: 'temporarily_unavailable',
+          errorDescription: timedOut
+            ? `no answer from ${url} within ${options.timeoutMs} ms`
+            : `${url}: ${reasonOf(cause)}`,
+          cause,
+        })
       }
       const body = parseObject(text)
       if (response.status < 200 || response.status > 299) {
-        const error = typeof body?.error === 'string' ? printable(body.error, 64) : challengeParameter(response.headers.get('www-authenticate'), 'error')
-        const description = typeof body?.error_description === 'string' ? printable(body.error_description, 300) : undefined
+        const error =
+          typeof body?.error === 'string'
+            ? printable(body.error, 64)
+            : challengeParameter(response.headers.get('www-authenticate'), 'error')
+        const description =
+          typeof body?.error_description === 'string' ? printable(body.error_description, 300) : undefined
         throw new TasksApiError({
           kind: error === undefined && response.status >= 500 ? 'unavailable' : 'refused',
           error: error ?? (response.status >= 500 ? 'temporarily_unavailable' : `http_${response.status}`),
@@ -101,7 +122,13 @@ export function createTasksApiClient(options: TasksApiClientOptions): TasksApiCl
           ...(description === undefined ? {} : { errorDescription: description }),
         })
       }
-      if (body === undefined) throw new TasksApiError({ kind: 'invalid_response', error: 'invalid_response', status: response.status, errorDescription: 'the body is not a JSON object' })
+      if (body === undefined)
+        throw new TasksApiError({
+          kind: 'invalid_response',
+          error: 'invalid_response',
+          status: response.status,
+          errorDescription: 'the body is not a JSON object',
+        })
       return { method: request.method, url, status: response.status, body }
     },
   }
@@ -110,7 +137,9 @@ export function createTasksApiClient(options: TasksApiClientOptions): TasksApiCl
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text)
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }

@@ -31,9 +31,18 @@ export function createTasksServer(options: TasksServerOptions): McpServer {
   const server = new McpServer({ name: 'tasks', title: 'Tasks', version: '0.1.0' })
 
   /** Runs a tool's Tasks API call and turns its answer, or its refusal, into a tool result. */
-  const viaTasksApi = async (tool: string, authInfo: AuthInfo, request: TasksApiRequest, toResult: (body: Record<string, unknown>) => Record<string, unknown>): Promise<CallToolResult> => {
+  const viaTasksApi = async (
+    tool: string,
+    authInfo: AuthInfo,
+    request: TasksApiRequest,
+    toResult: (body: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<CallToolResult> => {
     try {
-      const { response, trace } = await options.onBehalfOf.callTasksApi(authInfo, tasksApiScopes[tool] ?? 'tasks.read', request)
+      const { response, trace } = await options.onBehalfOf.callTasksApi(
+        authInfo,
+        tasksApiScopes[tool] ?? 'tasks.read',
+        request,
+      )
       const value = toResult(response.body)
       if (tool === 'whoami' && trace.api !== undefined) trace.api.body = response.body // the Tasks API's view of the same call
       return withTrace(result(value), trace)
@@ -45,42 +54,65 @@ export function createTasksServer(options: TasksServerOptions): McpServer {
   const withTrace = (value: CallToolResult, trace: DownstreamTrace): CallToolResult =>
     options.traceDownstream ? { ...value, _meta: { [DOWNSTREAM_TRACE_KEY]: trace } } : value
 
-  server.registerTool('whoami', {
-    title: 'Who am I',
-    description: 'Shows who the MCP server thinks is calling (subject, issuer, client and granted scopes), confirmed by the Tasks API on your behalf.',
-  }, (extra) => {
-    const authInfo = assertToolScope(extra.authInfo, scopeOf('whoami'))
-    const principal = principalOf(authInfo)
-    const idp = authInfo.extra?.['idp']
-    return viaTasksApi('whoami', authInfo, { method: 'GET', path: '/whoami' }, (body) => {
-      // OBO-12: the user stays the same sub across the exchange; anything else is not whoami's answer.
-      if (body.sub !== principal.sub) throw new DownstreamRefusal({ message: 'the Tasks API sees another user than this MCP server does', refusedBy: 'the MCP server', error: 'server_error', trace: { exchange: { request: undefined, status: undefined, cached: false } } })
-      return {
-        subject: principal.sub,
-        issuer: principal.iss,
-        client_id: principal.client_id,
-        scopes: authInfo.scopes,
-        ...(typeof idp === 'string' ? { idp } : {}),
-      }
-    })
-  })
+  server.registerTool(
+    'whoami',
+    {
+      title: 'Who am I',
+      description:
+        'Shows who the MCP server thinks is calling (subject, issuer, client and granted scopes), confirmed by the Tasks API on your behalf.',
+    },
+    (extra) => {
+      const authInfo = assertToolScope(extra.authInfo, scopeOf('whoami'))
+      const principal = principalOf(authInfo)
+      const idp = authInfo.extra?.['idp']
+      return viaTasksApi('whoami', authInfo, { method: 'GET', path: '/whoami' }, (body) => {
+        // OBO-12: the user stays the same sub across the exchange; anything else is not whoami's answer.
+        if (body.sub !== principal.sub)
+          throw new DownstreamRefusal({
+            message: 'the Tasks API sees another user than this MCP server does',
+            refusedBy: 'the MCP server',
+            error: 'server_error',
+            trace: { exchange: { request: undefined, status: undefined, cached: false } },
+          })
+        return {
+          subject: principal.sub,
+          issuer: principal.iss,
+          client_id: principal.client_id,
+          scopes: authInfo.scopes,
+          ...(typeof idp === 'string' ? { idp } : {}),
+        }
+      })
+    },
+  )
 
-  server.registerTool('list_tasks', {
-    title: 'List tasks',
-    description: 'Lists your tasks from the Tasks API. Needs the scope tasks.read.',
-  }, (extra) => {
-    const authInfo = assertToolScope(extra.authInfo, scopeOf('list_tasks')) // RS-07
-    return viaTasksApi('list_tasks', authInfo, { method: 'GET', path: '/tasks' }, (body) => ({ tasks: arrayOf(body.tasks) }))
-  })
+  server.registerTool(
+    'list_tasks',
+    {
+      title: 'List tasks',
+      description: 'Lists your tasks from the Tasks API. Needs the scope tasks.read.',
+    },
+    (extra) => {
+      const authInfo = assertToolScope(extra.authInfo, scopeOf('list_tasks')) // RS-07
+      return viaTasksApi('list_tasks', authInfo, { method: 'GET', path: '/tasks' }, (body) => ({
+        tasks: arrayOf(body.tasks),
+      }))
+    },
+  )
 
-  server.registerTool('add_task', {
-    title: 'Add a task',
-    description: 'Adds a task to your list in the Tasks API. Needs the scope tasks.write.',
-    inputSchema: { title: z.string().min(1).max(200).describe('What needs doing (1 to 200 characters)') },
-  }, ({ title }, extra) => {
-    const authInfo = assertToolScope(extra.authInfo, scopeOf('add_task')) // RS-07
-    return viaTasksApi('add_task', authInfo, { method: 'POST', path: '/tasks', body: { title } }, (body) => ({ task: objectOf(body.task) }))
-  })
+  server.registerTool(
+    'add_task',
+    {
+      title: 'Add a task',
+      description: 'Adds a task to your list in the Tasks API. Needs the scope tasks.write.',
+      inputSchema: { title: z.string().min(1).max(200).describe('What needs doing (1 to 200 characters)') },
+    },
+    ({ title }, extra) => {
+      const authInfo = assertToolScope(extra.authInfo, scopeOf('add_task')) // RS-07
+      return viaTasksApi('add_task', authInfo, { method: 'POST', path: '/tasks', body: { title } }, (body) => ({
+        task: objectOf(body.task),
+      }))
+    },
+  )
 
   return server
 
@@ -118,5 +150,10 @@ function objectOf(value: unknown): Record<string, unknown> {
 }
 
 function unexpected(what: string): DownstreamRefusal {
-  return new DownstreamRefusal({ message: `the Tasks API answered with something unexpected: ${what}`, refusedBy: 'the Tasks API', error: 'invalid_response', trace: { exchange: { request: undefined, status: undefined, cached: false } } })
+  return new DownstreamRefusal({
+    message: `the Tasks API answered with something unexpected: ${what}`,
+    refusedBy: 'the Tasks API',
+    error: 'invalid_response',
+    trace: { exchange: { request: undefined, status: undefined, cached: false } },
+  })
 }

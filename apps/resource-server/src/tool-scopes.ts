@@ -34,7 +34,10 @@ export function requireToolScopes(toolScopes: Readonly<Record<string, string | n
     }
     const missing = [...needed].filter((scope) => !hasScope(req.auth!, scope))
     if (missing.length > 0) {
-      throw new InsufficientScopeError(`this request needs the scope ${[...needed].join(' ')}; the access token lacks ${missing.join(' ')}`, [...needed])
+      throw new InsufficientScopeError(
+        `this request needs the scope ${[...needed].join(' ')}; the access token lacks ${missing.join(' ')}`,
+        [...needed],
+      )
     }
     next()
   }
@@ -46,7 +49,8 @@ export function requireToolScopes(toolScopes: Readonly<Record<string, string | n
  * throw means a wiring mistake; the SDK turns it into an `isError` tool result.
  */
 export function assertToolScope(authInfo: AuthInfo | undefined, scope: string | null): AuthInfo {
-  if (authInfo === undefined) throw new InsufficientScopeError('the request carries no verified access token', scope === null ? [] : [scope])
+  if (authInfo === undefined)
+    throw new InsufficientScopeError('the request carries no verified access token', scope === null ? [] : [scope])
   if (scope !== null && !hasScope(authInfo, scope)) {
     throw new InsufficientScopeError(`this tool needs the scope ${scope}`, [scope])
   }

@@ -3,8 +3,15 @@ import { after, before, test } from 'node:test'
 import { generateSigningKey, signAccessToken, signIdJag } from '@ema/tokens'
 import { listen } from '@ema/server-kit'
 import {
-  ALICE, CLIENT_ID, INITIALIZE, parseChallenge, postMcp, startAuthorizationServer, startResourceServer,
-  type FakeAuthorizationServer, type RunningResourceServer,
+  ALICE,
+  CLIENT_ID,
+  INITIALIZE,
+  parseChallenge,
+  postMcp,
+  startAuthorizationServer,
+  startResourceServer,
+  type FakeAuthorizationServer,
+  type RunningResourceServer,
 } from './support.ts'
 
 let as: FakeAuthorizationServer
@@ -66,7 +73,11 @@ test('RS-08 RS-09 a garbage token: 401 invalid_token', async () => {
   await assertInvalidToken(await postMcp(rs.resource, INITIALIZE, { authorization: 'Bearer not-a-jwt' }))
 })
 
-for (const [name, typ] of [['CR LF', 'at+jwt\r\nSet-Cookie: x=1'], ['non-ASCII', 'at+jwt\u0100'], ['quote and backslash', 'a"b\\c']] as const) {
+for (const [name, typ] of [
+  ['CR LF', 'at+jwt\r\nSet-Cookie: x=1'],
+  ['non-ASCII', 'at+jwt\u0100'],
+  ['quote and backslash', 'a"b\\c'],
+] as const) {
   test(`RS-05 RS-08 a token whose typ holds ${name} gets a JSON 401 with a valid challenge, never an HTML error`, async () => {
     const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
     const token = `${b64({ alg: 'ES256', typ })}.${b64({ iss: 'x' })}.${b64('sig')}`
@@ -107,16 +118,28 @@ test('RS-10 a token signed by another key under the trusted issuer name: 401 inv
 test('RS-10 RS-11 a token from another issuer: 401 invalid_token', async () => {
   const otherKey = await generateSigningKey()
   const token = await signAccessToken({
-    issuer: 'http://localhost:4001', subject: ALICE, audience: rs.resource, clientId: CLIENT_ID,
-    scope: 'tasks.read tasks.write', expiresInSeconds: 600, now: new Date(), key: otherKey,
+    issuer: 'http://localhost:4001',
+    subject: ALICE,
+    audience: rs.resource,
+    clientId: CLIENT_ID,
+    scope: 'tasks.read tasks.write',
+    expiresInSeconds: 600,
+    now: new Date(),
+    key: otherKey,
   })
   await assertInvalidToken(await postMcp(rs.resource, INITIALIZE, { authorization: `Bearer ${token}` }))
 })
 
 test('RS-11 an ID-JAG presented as a bearer token is refused with 401, even when signed with the AS key', async () => {
   const idJag = await signIdJag({
-    issuer: as.issuer, audience: rs.resource, subject: ALICE, clientId: CLIENT_ID,
-    resource: rs.resource, scope: 'tasks.read tasks.write', now: new Date(), key: as.key,
+    issuer: as.issuer,
+    audience: rs.resource,
+    subject: ALICE,
+    clientId: CLIENT_ID,
+    resource: rs.resource,
+    scope: 'tasks.read tasks.write',
+    now: new Date(),
+    key: as.key,
   })
   const res = await postMcp(rs.resource, INITIALIZE, { authorization: `Bearer ${idJag}` })
   await assertInvalidToken(res)
@@ -155,7 +178,11 @@ test('RS-08 malformed JSON is a 400 parse error, never a 500', async () => {
   const token = await as.mint()
   const res = await fetch(rs.resource, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      authorization: `Bearer ${token}`,
+    },
     body: '{not json',
   })
   assert.equal(res.status, 400)
@@ -191,8 +218,14 @@ test('RS-10 when the authorization server keys cannot be fetched: 503 temporaril
   const lonelyRs = await startResourceServer(lonelyAs)
   try {
     const token = await signAccessToken({
-      issuer: deadUrl, subject: ALICE, audience: lonelyRs.resource, clientId: CLIENT_ID,
-      scope: 'tasks.read', expiresInSeconds: 600, now: new Date(), key: as.key,
+      issuer: deadUrl,
+      subject: ALICE,
+      audience: lonelyRs.resource,
+      clientId: CLIENT_ID,
+      scope: 'tasks.read',
+      expiresInSeconds: 600,
+      now: new Date(),
+      key: as.key,
     })
     const res = await postMcp(lonelyRs.resource, INITIALIZE, { authorization: `Bearer ${token}` })
     assert.equal(res.status, 503)

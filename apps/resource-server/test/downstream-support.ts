@@ -1,4 +1,14 @@
-import { actorChain, InsufficientScopeError, inspectJwt, InvalidTokenError, parseScope, remoteKeySet, signAccessToken, toOAuthError, verifyAccessToken } from '@ema/tokens'
+import {
+  actorChain,
+  InsufficientScopeError,
+  inspectJwt,
+  InvalidTokenError,
+  parseScope,
+  remoteKeySet,
+  signAccessToken,
+  toOAuthError,
+  verifyAccessToken,
+} from '@ema/tokens'
 import { listen, type Listening } from '@ema/server-kit'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FakeAuthorizationServer } from './support.ts'
@@ -38,35 +48,76 @@ export interface FakeSts {
  */
 export async function startFakeSts(as: FakeAuthorizationServer, mcpResource: () => string): Promise<FakeSts> {
   const keys = remoteKeySet(`${as.issuer}/jwks`, { allowInsecureHttp: true })
-  const sts: FakeSts = { tokenUrl: '', requests: [], issued: [], override: undefined, delayMs: 0, otherMcpResources: [], close: async () => l.close() }
+  const sts: FakeSts = {
+    tokenUrl: '',
+    requests: [],
+    issued: [],
+    override: undefined,
+    delayMs: 0,
+    otherMcpResources: [],
+    close: async () => l.close(),
+  }
   const answer = async (form: URLSearchParams, authorization: string | undefined): Promise<StsAnswer> => {
-    if (authorization !== `Basic ${Buffer.from(`${MCP_SERVER_CLIENT}:${MCP_SERVER_SECRET}`).toString('base64')}`) return { status: 401, body: { error: 'invalid_client', error_description: 'client authentication failed' } }
-    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange') return { status: 400, body: { error: 'unsupported_grant_type' } }
+    if (authorization !== `Basic ${Buffer.from(`${MCP_SERVER_CLIENT}:${MCP_SERVER_SECRET}`).toString('base64')}`)
+      return { status: 401, body: { error: 'invalid_client', error_description: 'client authentication failed' } }
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange')
+      return { status: 400, body: { error: 'unsupported_grant_type' } }
     let subject
     try {
       const aud = inspectJwt(form.get('subject_token') ?? '')?.claims.aud
       const audience = [mcpResource(), ...sts.otherMcpResources].find((r) => r === aud) ?? mcpResource()
-      subject = await verifyAccessToken(form.get('subject_token') ?? '', { issuer: as.issuer, keys, audience, now: new Date() })
+      subject = await verifyAccessToken(form.get('subject_token') ?? '', {
+        issuer: as.issuer,
+        keys,
+        audience,
+        now: new Date(),
+      })
     } catch (error) {
-      return { status: 400, body: { error: 'invalid_request', error_description: `the subject token is not acceptable: ${toOAuthError(error).description}` } }
+      return {
+        status: 400,
+        body: {
+          error: 'invalid_request',
+          error_description: `the subject token is not acceptable: ${toOAuthError(error).description}`,
+        },
+      }
     }
     const requested = parseScope(form.get('scope'))
     const held = parseScope(subject.scope)
     const escalated = requested.filter((s) => !held.includes(s))
-    if (escalated.length > 0) return { status: 400, body: { error: 'invalid_scope', error_description: `the subject token does not carry ${escalated.join(' ')}` } }
+    if (escalated.length > 0)
+      return {
+        status: 400,
+        body: { error: 'invalid_scope', error_description: `the subject token does not carry ${escalated.join(' ')}` },
+      }
     const token = await signAccessToken({
-      issuer: as.issuer, subject: subject.sub, audience: form.get('audience') ?? 'unset', clientId: MCP_SERVER_CLIENT,
-      scope: requested.join(' '), expiresInSeconds: 300, now: new Date(), key: as.key,
+      issuer: as.issuer,
+      subject: subject.sub,
+      audience: form.get('audience') ?? 'unset',
+      clientId: MCP_SERVER_CLIENT,
+      scope: requested.join(' '),
+      expiresInSeconds: 300,
+      now: new Date(),
+      key: as.key,
       extraClaims: { act: { sub: MCP_SERVER_CLIENT, act: { sub: subject.client_id } } },
     })
     sts.issued.push(token)
-    return { status: 200, body: { access_token: token, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 300, scope: requested.join(' ') } }
+    return {
+      status: 200,
+      body: {
+        access_token: token,
+        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        token_type: 'Bearer',
+        expires_in: 300,
+        scope: requested.join(' '),
+      },
+    }
   }
   const l: Listening = await listen({ port: 0 }, (req, res) => {
     void readBody(req).then(async (text) => {
       const form = new URLSearchParams(text)
       sts.requests.push(form)
-      const result = sts.override !== undefined ? await sts.override(form) : await answer(form, req.headers.authorization)
+      const result =
+        sts.override !== undefined ? await sts.override(form) : await answer(form, req.headers.authorization)
       if (sts.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, sts.delayMs))
       send(res, result.status, result.body)
     })
@@ -103,12 +154,24 @@ export async function startFakeTasksApi(as: FakeAuthorizationServer): Promise<Fa
         const chain = actorChain(claims)
         if (chain === undefined) throw new InvalidTokenError('delegation required: the token has no act claim')
         const need = req.method === 'POST' ? 'tasks.write' : 'tasks.read'
-        if (!parseScope(claims.scope).includes(need)) throw new InsufficientScopeError(`this request needs the scope ${need}`, [need])
+        if (!parseScope(claims.scope).includes(need))
+          throw new InsufficientScopeError(`this request needs the scope ${need}`, [need])
         const list = tasks.get(claims.sub) ?? []
-        if (req.url === '/whoami') send(res, 200, { sub: claims.sub, actor: chain[0], actors_chain: chain, client_id: claims.client_id, scope: claims.scope })
+        if (req.url === '/whoami')
+          send(res, 200, {
+            sub: claims.sub,
+            actor: chain[0],
+            actors_chain: chain,
+            client_id: claims.client_id,
+            scope: claims.scope,
+          })
         else if (req.method === 'GET') send(res, 200, { tasks: list })
         else {
-          const task = { id: crypto.randomUUID(), title: String((JSON.parse(text) as { title: unknown }).title), added_by: { sub: claims.sub, actor: chain[0] } }
+          const task = {
+            id: crypto.randomUUID(),
+            title: String((JSON.parse(text) as { title: unknown }).title),
+            added_by: { sub: claims.sub, actor: chain[0] },
+          }
           tasks.set(claims.sub, [...list, task])
           send(res, 201, { task })
         }
@@ -124,8 +187,17 @@ export async function startFakeTasksApi(as: FakeAuthorizationServer): Promise<Fa
 }
 
 /** The MCP server's environment for these stand-ins. */
-export function downstreamEnv(sts: FakeSts, api: FakeTasksApi, extra: Record<string, string> = {}): Record<string, string> {
-  return { TOKEN_EXCHANGE_URL: sts.tokenUrl, TOKEN_EXCHANGE_CLIENT_SECRET: MCP_SERVER_SECRET, TASKS_API_URL: api.url, ...extra }
+export function downstreamEnv(
+  sts: FakeSts,
+  api: FakeTasksApi,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    TOKEN_EXCHANGE_URL: sts.tokenUrl,
+    TOKEN_EXCHANGE_CLIENT_SECRET: MCP_SERVER_SECRET,
+    TASKS_API_URL: api.url,
+    ...extra,
+  }
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -12,7 +12,12 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
 import { fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/test-kit'
-import { startAuthorizationServer, startResourceServer, type FakeAuthorizationServer, type RunningResourceServer } from './support.ts'
+import {
+  startAuthorizationServer,
+  startResourceServer,
+  type FakeAuthorizationServer,
+  type RunningResourceServer,
+} from './support.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
@@ -45,73 +50,129 @@ async function readBearerRefusal(res: Response): Promise<void> {
 }
 
 test('RS-05 RS-08 random Authorization headers, content types and bodies at /mcp: never a 5xx, always a JSON error', async () => {
-  await fc.assert(fc.asyncProperty(
-    fc.option(fc.oneof(fc.string(), fc.string().map((s) => `Bearer ${s}`), fc.constantFrom('Bearer', 'Bearer ', 'bearer a.b.c', 'Basic abc', 'Bearer a b')), { nil: undefined }),
-    fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)), fc.constant(JSON.stringify(TOOLS_LIST))),
-    fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', ''),
-    async (authorization, body, contentType) => {
-      const res = await post(authorization?.replace(/[^\x20-\x7e]/g, '?'), body, contentType)
-      // None of these carries a valid token, so the bearer check refuses each one before any JSON is
-      // parsed; only a form body is read first (RS-12). Every 401/403 is a Bearer challenge.
-      const text = await res.text()
-      assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}: ${text.slice(0, 200)}`)
-      assert.match(res.headers.get('content-type') ?? '', /^application\/json/, text.slice(0, 200))
-      const parsed = JSON.parse(text) as { error?: unknown; access_token?: unknown }
-      assert.ok(typeof parsed.error === 'string' || (typeof parsed.error === 'object' && parsed.error !== null), text)
-      assert.equal(parsed.access_token, undefined)
-      if (res.status === 401 || res.status === 403) assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /)
-      if (contentType !== 'application/x-www-form-urlencoded') assert.ok(typeof parsed.error === 'string', `an OAuth error from the bearer check, not a JSON-RPC one: ${text.slice(0, 200)}`)
-    },
-  ), { numRuns: FUZZ_RUNS })
+  await fc.assert(
+    fc.asyncProperty(
+      fc.option(
+        fc.oneof(
+          fc.string(),
+          fc.string().map((s) => `Bearer ${s}`),
+          fc.constantFrom('Bearer', 'Bearer ', 'bearer a.b.c', 'Basic abc', 'Bearer a b'),
+        ),
+        { nil: undefined },
+      ),
+      fc.oneof(
+        fc.string(),
+        fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+        fc.constant(JSON.stringify(TOOLS_LIST)),
+      ),
+      fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', ''),
+      async (authorization, body, contentType) => {
+        const res = await post(authorization?.replace(/[^\x20-\x7e]/g, '?'), body, contentType)
+        // None of these carries a valid token, so the bearer check refuses each one before any JSON is
+        // parsed; only a form body is read first (RS-12). Every 401/403 is a Bearer challenge.
+        const text = await res.text()
+        assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}: ${text.slice(0, 200)}`)
+        assert.match(res.headers.get('content-type') ?? '', /^application\/json/, text.slice(0, 200))
+        const parsed = JSON.parse(text) as { error?: unknown; access_token?: unknown }
+        assert.ok(typeof parsed.error === 'string' || (typeof parsed.error === 'object' && parsed.error !== null), text)
+        assert.equal(parsed.access_token, undefined)
+        if (res.status === 401 || res.status === 403)
+          assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /)
+        if (contentType !== 'application/x-www-form-urlencoded')
+          assert.ok(
+            typeof parsed.error === 'string',
+            `an OAuth error from the bearer check, not a JSON-RPC one: ${text.slice(0, 200)}`,
+          )
+      },
+    ),
+    { numRuns: FUZZ_RUNS },
+  )
 })
 
 test('RS-08 RS-09 RS-10 RS-11 mutated access tokens at /mcp: never a 5xx, only the unmodified token passes the bearer check', async () => {
-  await fc.assert(fc.asyncProperty(
-    fc.option(jwtMutation(['typ', 'alg', 'kid', 'crit', 'b64', 'jku', 'jwk', 'x5u'], ['iss', 'sub', 'aud', 'client_id', 'scope', 'jti', 'iat', 'exp', 'nbf']), { nil: undefined, freq: 10 }),
-    async (mutation) => {
-      const presented = mutation === undefined ? token : safely(() => mutation.apply(token))
-      const res = await post(`Bearer ${presented}`, JSON.stringify(TOOLS_LIST))
-      const passed = res.status !== 401 && res.status !== 403
-      if (presented === token) {
-        assert.ok(passed, `the unmodified token passes the bearer check: ${res.status} ${await res.text()}`)
-        assert.ok(res.status < 500)
-        return
-      }
-      if (passed && sameBytes(token, presented)) return
-      assert.ok(!passed || res.status >= 400, `${mutation?.kind}: a mutated token was served`)
-      assert.ok(res.status !== 200, `${mutation?.kind}: a mutated token was served ${presented}`)
-      if (res.status === 400 && res.headers.get('www-authenticate') === null) assert.fail(`${mutation?.kind}: a mutated token passed the bearer check ${presented}`)
-      await readBearerRefusal(res)
-    },
-  ), { numRuns: FUZZ_RUNS })
+  await fc.assert(
+    fc.asyncProperty(
+      fc.option(
+        jwtMutation(
+          ['typ', 'alg', 'kid', 'crit', 'b64', 'jku', 'jwk', 'x5u'],
+          ['iss', 'sub', 'aud', 'client_id', 'scope', 'jti', 'iat', 'exp', 'nbf'],
+        ),
+        { nil: undefined, freq: 10 },
+      ),
+      async (mutation) => {
+        const presented = mutation === undefined ? token : safely(() => mutation.apply(token))
+        const res = await post(`Bearer ${presented}`, JSON.stringify(TOOLS_LIST))
+        const passed = res.status !== 401 && res.status !== 403
+        if (presented === token) {
+          assert.ok(passed, `the unmodified token passes the bearer check: ${res.status} ${await res.text()}`)
+          assert.ok(res.status < 500)
+          return
+        }
+        if (passed && sameBytes(token, presented)) return
+        assert.ok(!passed || res.status >= 400, `${mutation?.kind}: a mutated token was served`)
+        assert.ok(res.status !== 200, `${mutation?.kind}: a mutated token was served ${presented}`)
+        if (res.status === 400 && res.headers.get('www-authenticate') === null)
+          assert.fail(`${mutation?.kind}: a mutated token passed the bearer check ${presented}`)
+        await readBearerRefusal(res)
+      },
+    ),
+    { numRuns: FUZZ_RUNS },
+  )
 })
 
 test('RS-07 random JSON-RPC bodies behind a valid token at /mcp: never a 5xx, a JSON error for every refusal', async () => {
-  const method = fc.oneof(fc.string(), fc.constantFrom('initialize', 'tools/list', 'tools/call', 'ping', 'notifications/initialized', 'resources/list'))
-  const message = fc.record({
-    jsonrpc: fc.oneof(fc.constant('2.0'), fc.jsonValue({ maxDepth: 1 })),
-    id: fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.jsonValue({ maxDepth: 1 })),
-    method,
-    params: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.record({ name: fc.oneof(fc.string(), fc.constantFrom('list_tasks', 'create_task')), arguments: fc.jsonValue({ maxDepth: 2 }) })),
-  }, { requiredKeys: [] })
-  await fc.assert(fc.asyncProperty(
-    fc.oneof(message, fc.array(message, { maxLength: 3 })),
-    fc.option(fc.string({ maxLength: 40 }), { nil: undefined }),
-    async (body, sessionId) => {
-      const headers: Record<string, string> = { accept: 'application/json, text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${token}` }
-      if (sessionId !== undefined) headers['mcp-session-id'] = sessionId.replace(/[^\x21-\x7e]/g, '?') || '?'
-      const res = await fetch(rs.resource, { method: 'POST', headers, body: JSON.stringify(body) })
-      const text = await res.text()
-      assert.ok(res.status < 500, `status ${res.status}: ${text.slice(0, 300)}`)
-      if (res.status < 400) return
-      assert.match(res.headers.get('content-type') ?? '', /^application\/json/, `not JSON (${res.status}): ${text.slice(0, 200)}`)
-      const parsed: unknown = JSON.parse(text)
-      assert.ok(typeof parsed === 'object' && parsed !== null, text)
-      const error = (parsed as { error?: unknown }).error
-      // An OAuth refusal (RS-07 insufficient_scope) has a string error; a JSON-RPC one an error object with a numeric code.
-      assert.ok(typeof error === 'string' || (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number'), text)
+  const method = fc.oneof(
+    fc.string(),
+    fc.constantFrom('initialize', 'tools/list', 'tools/call', 'ping', 'notifications/initialized', 'resources/list'),
+  )
+  const message = fc.record(
+    {
+      jsonrpc: fc.oneof(fc.constant('2.0'), fc.jsonValue({ maxDepth: 1 })),
+      id: fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.jsonValue({ maxDepth: 1 })),
+      method,
+      params: fc.oneof(
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.record({
+          name: fc.oneof(fc.string(), fc.constantFrom('list_tasks', 'create_task')),
+          arguments: fc.jsonValue({ maxDepth: 2 }),
+        }),
+      ),
     },
-  ), { numRuns: FUZZ_RUNS })
+    { requiredKeys: [] },
+  )
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(message, fc.array(message, { maxLength: 3 })),
+      fc.option(fc.string({ maxLength: 40 }), { nil: undefined }),
+      async (body, sessionId) => {
+        const headers: Record<string, string> = {
+          accept: 'application/json, text/event-stream',
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+        }
+        if (sessionId !== undefined) headers['mcp-session-id'] = sessionId.replace(/[^\x21-\x7e]/g, '?') || '?'
+        const res = await fetch(rs.resource, { method: 'POST', headers, body: JSON.stringify(body) })
+        const text = await res.text()
+        assert.ok(res.status < 500, `status ${res.status}: ${text.slice(0, 300)}`)
+        if (res.status < 400) return
+        assert.match(
+          res.headers.get('content-type') ?? '',
+          /^application\/json/,
+          `not JSON (${res.status}): ${text.slice(0, 200)}`,
+        )
+        const parsed: unknown = JSON.parse(text)
+        assert.ok(typeof parsed === 'object' && parsed !== null, text)
+        const error = (parsed as { error?: unknown }).error
+        // An OAuth refusal (RS-07 insufficient_scope) has a string error; a JSON-RPC one an error object with a numeric code.
+        assert.ok(
+          typeof error === 'string' ||
+            (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number'),
+          text,
+        )
+      },
+    ),
+    { numRuns: FUZZ_RUNS },
+  )
 })
 
 const FUZZ_RUNS = fuzzRuns(process.env.FUZZ_RUNS)

@@ -26,12 +26,23 @@ describe('request limits at /mcp', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks([key])))
     })
     rs = await listen({ port: 0 })
-    config = loadConfig({ RS_RESOURCE: `${rs.url}/mcp`, AS_ISSUER: jwks.url, AS_JWKS_URI: `${jwks.url}/jwks`, ALLOW_INSECURE_HTTP: 'true' })
+    config = loadConfig({
+      RS_RESOURCE: `${rs.url}/mcp`,
+      AS_ISSUER: jwks.url,
+      AS_JWKS_URI: `${jwks.url}/jwks`,
+      ALLOW_INSECURE_HTTP: 'true',
+    })
     const authorizationServerKeys = remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: true })
     rs.server.on('request', createResourceServerApp(config, { now: () => new Date(), authorizationServerKeys }))
     token = await signAccessToken({
-      issuer: jwks.url, subject: 'u-1001', audience: config.resource, clientId: 'acme-agent-tasks',
-      scope: 'tasks.read tasks.write', expiresInSeconds: 600, now: new Date(), key,
+      issuer: jwks.url,
+      subject: 'u-1001',
+      audience: config.resource,
+      clientId: 'acme-agent-tasks',
+      scope: 'tasks.read tasks.write',
+      expiresInSeconds: 600,
+      now: new Date(),
+      key,
     })
   })
   after(async () => {
@@ -49,7 +60,10 @@ describe('request limits at /mcp', () => {
 
   test('RS-08 an oversized JSON body (> 256 KB) → 413 JSON, not HTML', { timeout: 5000 }, async () => {
     const big = { ...INITIALIZE, params: { ...INITIALIZE.params, padding: 'a'.repeat(300_000) } }
-    const error = await assertJsonRpcRefusal(await postMcp(config.resource, big, { authorization: `Bearer ${token}` }), 413)
+    const error = await assertJsonRpcRefusal(
+      await postMcp(config.resource, big, { authorization: `Bearer ${token}` }),
+      413,
+    )
     assert.match(error.message, /entity\.too\.large/)
   })
 
@@ -65,7 +79,12 @@ describe('request limits at /mcp', () => {
   test('RS-08 an unknown Content-Encoding → 415 JSON, not a 500 (fixed)', { timeout: 5000 }, async () => {
     const res = await fetch(config.resource, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'bogus', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'bogus',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${token}`,
+      },
       body: JSON.stringify(INITIALIZE),
     })
     await assertJsonRpcRefusal(res, 415)
@@ -74,33 +93,45 @@ describe('request limits at /mcp', () => {
   test('RS-08 an unsupported JSON charset → 415 JSON, not a 500 (fixed)', { timeout: 5000 }, async () => {
     const res = await fetch(config.resource, {
       method: 'POST',
-      headers: { 'content-type': 'application/json; charset=latin-9000', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+      headers: {
+        'content-type': 'application/json; charset=latin-9000',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${token}`,
+      },
       body: JSON.stringify(INITIALIZE),
     })
     await assertJsonRpcRefusal(res, 415)
   })
 
-  test('RS-08 RS-09 an oversized bearer token (> 8192 chars) → 401 invalid_token, refused before any key is fetched', { timeout: 5000 }, async () => {
-    const before = jwksRequests
-    const long = `${token}${'A'.repeat(9000)}`
-    const res = await postMcp(config.resource, INITIALIZE, { authorization: `Bearer ${long}` })
-    assert.equal(res.status, 401)
-    assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/)
-    const body = (await res.json()) as { error: string; error_description: string }
-    assert.equal(body.error, 'invalid_token')
-    assert.match(body.error_description, /longer than 8192 characters/)
-    assert.equal(jwksRequests, before, 'the JWKS was not fetched for an oversized token')
-  })
+  test(
+    'RS-08 RS-09 an oversized bearer token (> 8192 chars) → 401 invalid_token, refused before any key is fetched',
+    { timeout: 5000 },
+    async () => {
+      const before = jwksRequests
+      const long = `${token}${'A'.repeat(9000)}`
+      const res = await postMcp(config.resource, INITIALIZE, { authorization: `Bearer ${long}` })
+      assert.equal(res.status, 401)
+      assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/)
+      const body = (await res.json()) as { error: string; error_description: string }
+      assert.equal(body.error, 'invalid_token')
+      assert.match(body.error_description, /longer than 8192 characters/)
+      assert.equal(jwksRequests, before, 'the JWKS was not fetched for an oversized token')
+    },
+  )
 
-  test('a header block over Node\'s limit → 431, at once', { timeout: 5000 }, async () => {
+  test("a header block over Node's limit → 431, at once", { timeout: 5000 }, async () => {
     const res = await postMcp(config.resource, INITIALIZE, { authorization: `Bearer ${'A'.repeat(20_000)}` })
     assert.equal(res.status, 431)
     await res.body?.cancel()
   })
 
-  test('the valid token still works after all of the above (the limits refused, nothing broke)', { timeout: 5000 }, async () => {
-    const res = await postMcp(config.resource, INITIALIZE, { authorization: `Bearer ${token}` })
-    assert.equal(res.status, 200)
-    await res.body?.cancel()
-  })
+  test(
+    'the valid token still works after all of the above (the limits refused, nothing broke)',
+    { timeout: 5000 },
+    async () => {
+      const res = await postMcp(config.resource, INITIALIZE, { authorization: `Bearer ${token}` })
+      assert.equal(res.status, 200)
+      await res.body?.cancel()
+    },
+  )
 })

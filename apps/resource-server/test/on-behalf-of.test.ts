@@ -5,8 +5,26 @@ import { remoteKeySet } from '@ema/tokens'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { createResourceServerApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
-import { downstreamEnv, MCP_SERVER_CLIENT, startFakeSts, startFakeTasksApi, type FakeSts, type FakeTasksApi } from './downstream-support.ts'
-import { ALICE, BOB, CLIENT_ID, connectClient, postMcp, startAuthorizationServer, startResourceServer, INITIALIZE, type FakeAuthorizationServer, type RunningResourceServer } from './support.ts'
+import {
+  downstreamEnv,
+  MCP_SERVER_CLIENT,
+  startFakeSts,
+  startFakeTasksApi,
+  type FakeSts,
+  type FakeTasksApi,
+} from './downstream-support.ts'
+import {
+  ALICE,
+  BOB,
+  CLIENT_ID,
+  connectClient,
+  postMcp,
+  startAuthorizationServer,
+  startResourceServer,
+  INITIALIZE,
+  type FakeAuthorizationServer,
+  type RunningResourceServer,
+} from './support.ts'
 
 // OBO-01 … OBO-17 at the MCP server: every tool reaches the Tasks API with a token exchanged for it
 // (RFC 8693, down-scoped per tool), never the inbound one; refusals by the authorization server or the
@@ -20,7 +38,10 @@ before(async () => {
   as = await startAuthorizationServer()
   sts = await startFakeSts(as, () => rs.resource)
   api = await startFakeTasksApi(as)
-  rs = await startResourceServer(as, downstreamEnv(sts, api, { MCP_TRACE_DOWNSTREAM: 'true', DOWNSTREAM_TIMEOUT_MS: '3000' }))
+  rs = await startResourceServer(
+    as,
+    downstreamEnv(sts, api, { MCP_TRACE_DOWNSTREAM: 'true', DOWNSTREAM_TIMEOUT_MS: '10000' }),
+  )
 })
 after(async () => {
   await rs.close()
@@ -37,19 +58,32 @@ beforeEach(() => {
 })
 
 type Trace = {
-  exchange: { request?: { url: string; client_authentication: string; params: Record<string, string> }; status?: number; cached: boolean; error?: { error: string } }
+  exchange: {
+    request?: { url: string; client_authentication: string; params: Record<string, string> }
+    status?: number
+    cached: boolean
+    error?: { error: string }
+  }
   downstream_token_claims?: Record<string, unknown>
   api?: { method: string; url: string; status?: number; body?: unknown }
 }
-const traceOf = (result: CallToolResult): Trace => (result._meta as Record<string, Trace> | undefined)?.['io.ema/downstream'] ?? assert.fail(`no trace in ${JSON.stringify(result)}`)
+const traceOf = (result: CallToolResult): Trace =>
+  (result._meta as Record<string, Trace> | undefined)?.['io.ema/downstream'] ??
+  assert.fail(`no trace in ${JSON.stringify(result)}`)
 const textOf = (result: CallToolResult) => (result.content[0] as { text: string }).text
 /** Each test its own user, so the exchange cache of one test does not answer another's. */
-const mintFor = (subject: string, overrides: Parameters<FakeAuthorizationServer['mint']>[0] = {}) => as.mint({ subject, audience: rs.resource, ...overrides })
+const mintFor = (subject: string, overrides: Parameters<FakeAuthorizationServer['mint']>[0] = {}) =>
+  as.mint({ subject, audience: rs.resource, ...overrides })
 
-async function call(token: string, name: string, args: Record<string, unknown> = {}, resource = rs.resource): Promise<CallToolResult> {
+async function call(
+  token: string,
+  name: string,
+  args: Record<string, unknown> = {},
+  resource = rs.resource,
+): Promise<CallToolResult> {
   const { client } = await connectClient(resource, token)
   try {
-    return await client.callTool({ name, arguments: args }) as CallToolResult
+    return (await client.callTool({ name, arguments: args })) as CallToolResult
   } finally {
     await client.close()
   }
@@ -76,7 +110,10 @@ describe('the exchange and the call', () => {
     const inbound = await mintFor('u-obo-2')
     assert.equal((await call(inbound, 'add_task', { title: 'via the Tasks API' })).isError, undefined)
     assert.equal((await call(inbound, 'whoami')).isError, undefined)
-    assert.deepEqual(sts.requests.map((f) => f.get('scope')), ['tasks.write', 'tasks.read'])
+    assert.deepEqual(
+      sts.requests.map((f) => f.get('scope')),
+      ['tasks.write', 'tasks.read'],
+    )
   })
 
   test('OBO-17 a second tool call for the same user and scope reuses the exchanged token', async () => {
@@ -94,8 +131,16 @@ describe('the exchange and the call', () => {
     sts.delayMs = 200
     const { client } = await connectClient(rs.resource, await mintFor('u-obo-flight'))
     try {
-      const results = await Promise.all(Array.from({ length: 50 }, () => client.callTool({ name: 'list_tasks', arguments: {} }) as Promise<CallToolResult>))
-      assert.ok(results.every((r) => r.isError === undefined), JSON.stringify(results.find((r) => r.isError)))
+      const results = await Promise.all(
+        Array.from(
+          { length: 50 },
+          () => client.callTool({ name: 'list_tasks', arguments: {} }) as Promise<CallToolResult>,
+        ),
+      )
+      assert.ok(
+        results.every((r) => r.isError === undefined),
+        JSON.stringify(results.find((r) => r.isError)),
+      )
       assert.equal(sts.requests.length, 1)
       assert.equal(api.tokens.length, 50)
       assert.equal(new Set(api.tokens).size, 1)
@@ -106,8 +151,20 @@ describe('the exchange and the call', () => {
 
   test('OBO-12 whoami keeps its answer (the caller as the MCP server sees it) after the Tasks API confirmed the same sub', async () => {
     const result = await call(await mintFor(ALICE), 'whoami')
-    assert.deepEqual(result.structuredContent, { subject: ALICE, issuer: as.issuer, client_id: CLIENT_ID, scopes: ['tasks.read', 'tasks.write'], idp: 'http://localhost:4001' })
-    assert.deepEqual(traceOf(result).api?.body, { sub: ALICE, actor: MCP_SERVER_CLIENT, actors_chain: [MCP_SERVER_CLIENT, CLIENT_ID], client_id: MCP_SERVER_CLIENT, scope: 'tasks.read' })
+    assert.deepEqual(result.structuredContent, {
+      subject: ALICE,
+      issuer: as.issuer,
+      client_id: CLIENT_ID,
+      scopes: ['tasks.read', 'tasks.write'],
+      idp: 'http://localhost:4001',
+    })
+    assert.deepEqual(traceOf(result).api?.body, {
+      sub: ALICE,
+      actor: MCP_SERVER_CLIENT,
+      actors_chain: [MCP_SERVER_CLIENT, CLIENT_ID],
+      client_id: MCP_SERVER_CLIENT,
+      scope: 'tasks.read',
+    })
   })
 })
 
@@ -137,7 +194,12 @@ describe('the second hop made visible (MCP_TRACE_DOWNSTREAM)', () => {
     const plain = await startResourceServer(as, downstreamEnv(sts, api))
     sts.otherMcpResources.push(plain.resource)
     try {
-      const result = await call(await as.mint({ subject: 'u-obo-plain', audience: plain.resource }), 'list_tasks', {}, plain.resource)
+      const result = await call(
+        await as.mint({ subject: 'u-obo-plain', audience: plain.resource }),
+        'list_tasks',
+        {},
+        plain.resource,
+      )
       assert.equal(result.isError, undefined)
       assert.equal(result._meta, undefined)
     } finally {
@@ -147,40 +209,93 @@ describe('the second hop made visible (MCP_TRACE_DOWNSTREAM)', () => {
 })
 
 describe('refusals become tool errors naming who refused and the OAuth error code', () => {
-  const refusals: Array<{ title: string; arrange: () => void; tool?: string; text: RegExp; error: Record<string, unknown> }> = [
+  const refusals: Array<{
+    title: string
+    arrange: () => void
+    tool?: string
+    text: RegExp
+    error: Record<string, unknown>
+  }> = [
     {
       title: 'OBO-16 the authorization server refuses the exchange: invalid_target',
-      arrange: () => { sts.override = () => ({ status: 400, body: { error: 'invalid_target', error_description: 'the audience is not a registered downstream API' } }) },
+      arrange: () => {
+        sts.override = () => ({
+          status: 400,
+          body: { error: 'invalid_target', error_description: 'the audience is not a registered downstream API' },
+        })
+      },
       text: /^list_tasks failed: The authorization server refused the token exchange \(HTTP 400\): invalid_target: the audience is not a registered downstream API \(asked for a Tasks API token with scope tasks\.read\)\.$/,
-      error: { refused_by: 'the authorization server', error: 'invalid_target', error_description: 'the audience is not a registered downstream API', status: 400 },
+      error: {
+        refused_by: 'the authorization server',
+        error: 'invalid_target',
+        error_description: 'the audience is not a registered downstream API',
+        status: 400,
+      },
     },
     {
       title: 'the authorization server refuses the exchange: unauthorized_client (OBO switched off)',
-      arrange: () => { sts.override = () => ({ status: 400, body: { error: 'unauthorized_client', error_description: 'on-behalf-of token exchange is not enabled for this client' } }) },
+      arrange: () => {
+        sts.override = () => ({
+          status: 400,
+          body: {
+            error: 'unauthorized_client',
+            error_description: 'on-behalf-of token exchange is not enabled for this client',
+          },
+        })
+      },
       text: /unauthorized_client: on-behalf-of token exchange is not enabled/,
-      error: { refused_by: 'the authorization server', error: 'unauthorized_client', error_description: 'on-behalf-of token exchange is not enabled for this client', status: 400 },
+      error: {
+        refused_by: 'the authorization server',
+        error: 'unauthorized_client',
+        error_description: 'on-behalf-of token exchange is not enabled for this client',
+        status: 400,
+      },
     },
     {
       title: 'the authorization server is overloaded (503 without an OAuth error)',
-      arrange: () => { sts.override = () => ({ status: 503, body: 'busy' }) },
+      arrange: () => {
+        sts.override = () => ({ status: 503, body: 'busy' })
+      },
       text: /could not be reached for the token exchange \(HTTP 503\)/,
-      error: { refused_by: 'the authorization server', error: 'temporarily_unavailable', error_description: 'the answer carries no OAuth error code', status: 503 },
+      error: {
+        refused_by: 'the authorization server',
+        error: 'temporarily_unavailable',
+        error_description: 'the answer carries no OAuth error code',
+        status: 503,
+      },
     },
     {
       title: 'OBO-18 the Tasks API refuses the token: invalid_token',
-      arrange: () => { api.override = () => ({ status: 401, body: { error: 'invalid_token', error_description: 'actor tasks-mcp-server is not allowed to act at this API' } }) },
+      arrange: () => {
+        api.override = () => ({
+          status: 401,
+          body: {
+            error: 'invalid_token',
+            error_description: 'actor tasks-mcp-server is not allowed to act at this API',
+          },
+        })
+      },
       text: /^list_tasks failed: The Tasks API refused the call \(HTTP 401\): invalid_token: actor tasks-mcp-server is not allowed to act at this API\.$/,
-      error: { refused_by: 'the Tasks API', error: 'invalid_token', error_description: 'actor tasks-mcp-server is not allowed to act at this API', status: 401 },
+      error: {
+        refused_by: 'the Tasks API',
+        error: 'invalid_token',
+        error_description: 'actor tasks-mcp-server is not allowed to act at this API',
+        status: 401,
+      },
     },
     {
       title: 'the Tasks API answers 403 without a JSON body or a challenge: the status stands in for the code',
-      arrange: () => { api.override = () => ({ status: 403, body: 'nope' }) },
+      arrange: () => {
+        api.override = () => ({ status: 403, body: 'nope' })
+      },
       text: /The Tasks API refused the call \(HTTP 403\): http_403/,
       error: { refused_by: 'the Tasks API', error: 'http_403', status: 403 },
     },
     {
       title: 'the Tasks API answers 500 without an OAuth error',
-      arrange: () => { api.override = () => ({ status: 500, body: {} }) },
+      arrange: () => {
+        api.override = () => ({ status: 500, body: {} })
+      },
       text: /The Tasks API could not be reached \(HTTP 500\)/,
       error: { refused_by: 'the Tasks API', error: 'temporarily_unavailable', status: 500 },
     },
@@ -198,34 +313,62 @@ describe('refusals become tool errors naming who refused and the OAuth error cod
 
   test('OBO-09 a subject token the authorization server finds unacceptable → invalid_request, named', async () => {
     // The fake AS checks the subject token's aud against the MCP server; this one (valid here) is for another MCP server there.
-    sts.override = () => ({ status: 400, body: { error: 'invalid_request', error_description: 'the subject token is not acceptable: the access token has expired' } })
+    sts.override = () => ({
+      status: 400,
+      body: {
+        error: 'invalid_request',
+        error_description: 'the subject token is not acceptable: the access token has expired',
+      },
+    })
     const result = await call(await mintFor('u-obo-9'), 'whoami')
     assert.equal(result.isError, true)
-    assert.match(textOf(result), /The authorization server refused the token exchange \(HTTP 400\): invalid_request: the subject token is not acceptable/)
+    assert.match(
+      textOf(result),
+      /The authorization server refused the token exchange \(HTTP 400\): invalid_request: the subject token is not acceptable/,
+    )
   })
 
   test('a token exchange that does not answer in DOWNSTREAM_TIMEOUT_MS is a tool error, not a hang', async () => {
-    sts.delayMs = 8000 // longer than DOWNSTREAM_TIMEOUT_MS (3000 ms, generous for a loaded machine)
+    sts.delayMs = 13_000 // longer than DOWNSTREAM_TIMEOUT_MS (10 s: 50 concurrent calls on a loaded 2-core machine need the room)
     const started = Date.now()
     const result = await call(await mintFor('u-obo-slow'), 'list_tasks')
-    assert.ok(Date.now() - started < 6000, `took ${Date.now() - started} ms`)
+    assert.ok(Date.now() - started < 12_000, `took ${Date.now() - started} ms`)
     assert.equal(result.isError, true)
-    assert.match(textOf(result), /the authorization server could not be reached for the token exchange: no answer within 3000 ms/i)
+    assert.match(
+      textOf(result),
+      /the authorization server could not be reached for the token exchange: no answer within 10000 ms/i,
+    )
   })
 
   test('an unreachable authorization server or Tasks API is a tool error naming it', async () => {
     const closed = await listen({ port: 0 })
     await closed.close()
-    const offline = await startResourceServer(as, downstreamEnv(sts, api, { TOKEN_EXCHANGE_URL: `${closed.url}/token` }))
+    const offline = await startResourceServer(
+      as,
+      downstreamEnv(sts, api, { TOKEN_EXCHANGE_URL: `${closed.url}/token` }),
+    )
     const noApi = await startResourceServer(as, downstreamEnv(sts, api, { TASKS_API_URL: closed.url }))
     sts.otherMcpResources.push(noApi.resource)
     try {
-      const a = await call(await as.mint({ subject: 'u-off-1', audience: offline.resource }), 'list_tasks', {}, offline.resource)
+      const a = await call(
+        await as.mint({ subject: 'u-off-1', audience: offline.resource }),
+        'list_tasks',
+        {},
+        offline.resource,
+      )
       assert.equal(a.isError, true)
       assert.match(textOf(a), /The authorization server could not be reached for the token exchange: .*ECONNREFUSED/)
-      const b = await call(await as.mint({ subject: 'u-off-2', audience: noApi.resource }), 'list_tasks', {}, noApi.resource)
+      const b = await call(
+        await as.mint({ subject: 'u-off-2', audience: noApi.resource }),
+        'list_tasks',
+        {},
+        noApi.resource,
+      )
       assert.equal(b.isError, true)
-      assert.match(textOf(b), /The Tasks API could not be reached: http:\/\/localhost:\d+\/tasks: fetch failed \(ECONNREFUSED\)/)
+      assert.match(
+        textOf(b),
+        /The Tasks API could not be reached: http:\/\/localhost:\d+\/tasks: fetch failed \(ECONNREFUSED\)/,
+      )
     } finally {
       await offline.close()
       await noApi.close()
@@ -235,9 +378,17 @@ describe('refusals become tool errors naming who refused and the OAuth error cod
   test('OBO-07 no client credentials configured: every tool says which settings are missing', async () => {
     const unconfigured = await startResourceServer(as, { TASKS_API_URL: api.url })
     try {
-      const result = await call(await as.mint({ subject: 'u-unconf', audience: unconfigured.resource }), 'whoami', {}, unconfigured.resource)
+      const result = await call(
+        await as.mint({ subject: 'u-unconf', audience: unconfigured.resource }),
+        'whoami',
+        {},
+        unconfigured.resource,
+      )
       assert.equal(result.isError, true)
-      assert.match(textOf(result), /no client credentials for the token exchange \(set TOKEN_EXCHANGE_CLIENT_CERT_FILE and TOKEN_EXCHANGE_CLIENT_KEY_FILE, or TOKEN_EXCHANGE_CLIENT_SECRET\)/)
+      assert.match(
+        textOf(result),
+        /no client credentials for the token exchange \(set TOKEN_EXCHANGE_CLIENT_CERT_FILE and TOKEN_EXCHANGE_CLIENT_KEY_FILE, or TOKEN_EXCHANGE_CLIENT_SECRET\)/,
+      )
       assert.deepEqual(result.structuredContent, { error: { refused_by: 'the MCP server', error: 'server_error' } })
     } finally {
       await unconfigured.close()
@@ -249,9 +400,15 @@ describe('refusals become tool errors naming who refused and the OAuth error cod
     const init = await postMcp(rs.resource, INITIALIZE, { authorization: `Bearer ${token}` })
     const sessionId = init.headers.get('mcp-session-id') ?? ''
     await init.body?.cancel()
-    const res = await postMcp(rs.resource, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'add_task', arguments: { title: 'no' } } }, {
-      authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18',
-    })
+    const res = await postMcp(
+      rs.resource,
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'add_task', arguments: { title: 'no' } } },
+      {
+        authorization: `Bearer ${token}`,
+        'mcp-session-id': sessionId,
+        'mcp-protocol-version': '2025-06-18',
+      },
+    )
     assert.equal(res.status, 403)
     assert.equal(((await res.json()) as { error: string }).error, 'insufficient_scope')
     assert.equal(sts.requests.length, 0)
@@ -259,27 +416,49 @@ describe('refusals become tool errors naming who refused and the OAuth error cod
   })
 
   test('OBO-02 a token the MCP server refuses never reaches the exchange', async () => {
-    const res = await postMcp(rs.resource, INITIALIZE, { authorization: `Bearer ${await mintFor('u-x', { audience: 'http://localhost:1/other' })}` })
+    const res = await postMcp(rs.resource, INITIALIZE, {
+      authorization: `Bearer ${await mintFor('u-x', { audience: 'http://localhost:1/other' })}`,
+    })
     assert.equal(res.status, 401)
     assert.equal(sts.requests.length, 0)
   })
 })
 
-test('SEC-05 no token reaches the MCP server\'s log lines, on success or refusal (LOG_LEVEL debug)', async () => {
+test("SEC-05 no token reaches the MCP server's log lines, on success or refusal (LOG_LEVEL debug)", async () => {
   const lines: string[] = []
   const l = await listen({ port: 0 })
-  const config = loadConfig({ RS_RESOURCE: `${l.url}/mcp`, AS_ISSUER: as.issuer, ALLOW_INSECURE_HTTP: 'true', ...downstreamEnv(sts, api, { DOWNSTREAM_TIMEOUT_MS: '500' }) })
+  const config = loadConfig({
+    RS_RESOURCE: `${l.url}/mcp`,
+    AS_ISSUER: as.issuer,
+    ALLOW_INSECURE_HTTP: 'true',
+    ...downstreamEnv(sts, api, { DOWNSTREAM_TIMEOUT_MS: '500' }),
+  })
   const log = createLogger({ name: 'resource-server', level: 'debug', write: (line) => lines.push(line) })
   sts.otherMcpResources.push(config.resource)
-  l.server.on('request', createResourceServerApp(config, { now: () => new Date(), authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: true }), log }))
+  l.server.on(
+    'request',
+    createResourceServerApp(config, {
+      now: () => new Date(),
+      authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: true }),
+      log,
+    }),
+  )
   try {
     const inbound = await as.mint({ subject: 'u-logs', audience: config.resource })
     assert.equal((await call(inbound, 'add_task', { title: 'logged' }, config.resource)).isError, undefined)
     sts.override = () => ({ status: 400, body: { error: 'invalid_scope' } })
-    assert.equal((await call(await as.mint({ subject: 'u-logs-2', audience: config.resource }), 'list_tasks', {}, config.resource)).isError, true)
+    assert.equal(
+      (await call(await as.mint({ subject: 'u-logs-2', audience: config.resource }), 'list_tasks', {}, config.resource))
+        .isError,
+      true,
+    )
     sts.override = undefined
     api.override = () => ({ status: 401, body: { error: 'invalid_token' } })
-    assert.equal((await call(await as.mint({ subject: 'u-logs-3', audience: config.resource }), 'list_tasks', {}, config.resource)).isError, true)
+    assert.equal(
+      (await call(await as.mint({ subject: 'u-logs-3', audience: config.resource }), 'list_tasks', {}, config.resource))
+        .isError,
+      true,
+    )
     const text = lines.join('\n')
     assert.match(text, /token exchanged/)
     assert.match(text, /on-behalf-of token exchange refused/)

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { startAuthorizationServer, startResourceServer, type FakeAuthorizationServer, type RunningResourceServer } from './support.ts'
+import {
+  startAuthorizationServer,
+  startResourceServer,
+  type FakeAuthorizationServer,
+  type RunningResourceServer,
+} from './support.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
@@ -27,12 +32,16 @@ test('RS-01 RS-02 RS-03 RS-04 serves RFC 9728 metadata at the path-inserted well
 })
 
 test('RS-02 the metadata resource is exactly the resource identifier (RS_RESOURCE)', async () => {
-  const body = (await (await fetch(`${rs.url}/.well-known/oauth-protected-resource/mcp`)).json()) as { resource: string }
+  const body = (await (await fetch(`${rs.url}/.well-known/oauth-protected-resource/mcp`)).json()) as {
+    resource: string
+  }
   assert.equal(body.resource, `${rs.url}/mcp`)
 })
 
 test('RS-14 scopes_supported never advertises offline_access', async () => {
-  const body = (await (await fetch(`${rs.url}/.well-known/oauth-protected-resource/mcp`)).json()) as { scopes_supported: string[] }
+  const body = (await (await fetch(`${rs.url}/.well-known/oauth-protected-resource/mcp`)).json()) as {
+    scopes_supported: string[]
+  }
   assert.ok(!body.scopes_supported.includes('offline_access'))
 })
 

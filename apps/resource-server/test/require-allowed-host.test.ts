@@ -3,33 +3,48 @@ import { request } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { loadConfig } from '../src/config.ts'
 import { allowedHostsFor, canonicalHost } from '../src/require-allowed-host.ts'
-import { INITIALIZE, startAuthorizationServer, startResourceServer, type FakeAuthorizationServer, type RunningResourceServer } from './support.ts'
+import {
+  INITIALIZE,
+  startAuthorizationServer,
+  startResourceServer,
+  type FakeAuthorizationServer,
+  type RunningResourceServer,
+} from './support.ts'
 
 /** A raw POST with a chosen Host header (fetch does not let a caller set Host). */
-function postWithHost(url: string, host: string | undefined, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function postWithHost(
+  url: string,
+  host: string | undefined,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   const target = new URL(url)
   const payload = JSON.stringify(INITIALIZE)
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: 'localhost',
-      port: target.port,
-      path: target.pathname,
-      method: 'POST',
-      setHost: false,
-      headers: {
-        ...(host === undefined ? {} : { host }),
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'content-length': String(Buffer.byteLength(payload)),
-        ...headers,
+    const req = request(
+      {
+        host: 'localhost',
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        setHost: false,
+        headers: {
+          ...(host === undefined ? {} : { host }),
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'content-length': String(Buffer.byteLength(payload)),
+          ...headers,
+        },
+        timeout: 5000,
       },
-      timeout: 5000,
-    }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { body += chunk })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }))
-    })
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => {
+          body += chunk
+        })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }))
+      },
+    )
     req.on('error', reject)
     req.end(payload)
   })
@@ -79,7 +94,15 @@ describe('DNS-rebinding protection: Host', () => {
     assert.equal(res.status, 403)
   })
 
-  const allowed = ['localhost:PORT', 'LOCALHOST:PORT', '127.0.0.1:PORT', '[::1]:PORT', 'tasks.example.com', 'tasks.example.com:80', 'proxy.example:8443']
+  const allowed = [
+    'localhost:PORT',
+    'LOCALHOST:PORT',
+    '127.0.0.1:PORT',
+    '[::1]:PORT',
+    'tasks.example.com',
+    'tasks.example.com:80',
+    'proxy.example:8443',
+  ]
   for (const template of allowed) {
     test(`MCP transport security: Host ${JSON.stringify(template)} is accepted`, async () => {
       const token = await as.mint()
@@ -96,27 +119,53 @@ describe('DNS-rebinding protection: Host', () => {
 })
 
 describe('allowed hosts from configuration', () => {
-  test('the resource\'s own host only, for a non-loopback resource', () => {
-    const config = loadConfig({ RS_RESOURCE: 'https://Tasks.Example/mcp', AS_ISSUER: 'https://as.example', CLIENT_URL: 'https://agent.example', TASKS_API_URL: 'https://tasks-api.example' })
+  test("the resource's own host only, for a non-loopback resource", () => {
+    const config = loadConfig({
+      RS_RESOURCE: 'https://Tasks.Example/mcp',
+      AS_ISSUER: 'https://as.example',
+      CLIENT_URL: 'https://agent.example',
+      TASKS_API_URL: 'https://tasks-api.example',
+    })
     assert.deepEqual(config.allowedHosts, ['tasks.example'])
   })
 
-  test('RS_ALLOWED_HOSTS adds to the resource\'s own host', () => {
-    const config = loadConfig({ RS_RESOURCE: 'https://tasks.example:8443/mcp', AS_ISSUER: 'https://as.example', CLIENT_URL: 'https://agent.example', TASKS_API_URL: 'https://tasks-api.example', RS_ALLOWED_HOSTS: 'a.example, b.example:9000,' })
+  test("RS_ALLOWED_HOSTS adds to the resource's own host", () => {
+    const config = loadConfig({
+      RS_RESOURCE: 'https://tasks.example:8443/mcp',
+      AS_ISSUER: 'https://as.example',
+      CLIENT_URL: 'https://agent.example',
+      TASKS_API_URL: 'https://tasks-api.example',
+      RS_ALLOWED_HOSTS: 'a.example, b.example:9000,',
+    })
     assert.deepEqual(config.allowedHosts, ['tasks.example:8443', 'a.example', 'b.example:9000'])
   })
 
   test('RS_ALLOWED_HOSTS refuses a value that is not host[:port]', () => {
     for (const bad of ['http://a.example', 'a.example/x', 'user@a.example', 'a b']) {
-      assert.throws(() => loadConfig({ RS_RESOURCE: 'https://tasks.example/mcp', AS_ISSUER: 'https://as.example', CLIENT_URL: 'https://agent.example', TASKS_API_URL: 'https://tasks-api.example', RS_ALLOWED_HOSTS: bad }), /RS_ALLOWED_HOSTS/, bad)
+      assert.throws(
+        () =>
+          loadConfig({
+            RS_RESOURCE: 'https://tasks.example/mcp',
+            AS_ISSUER: 'https://as.example',
+            CLIENT_URL: 'https://agent.example',
+            TASKS_API_URL: 'https://tasks-api.example',
+            RS_ALLOWED_HOSTS: bad,
+          }),
+        /RS_ALLOWED_HOSTS/,
+        bad,
+      )
     }
   })
 
   test('a loopback resource also answers its loopback aliases on the same port', () => {
-    assert.deepEqual(allowedHostsFor(new URL('http://localhost:4003/mcp'), []), ['localhost:4003', '127.0.0.1:4003', '[::1]:4003'])
+    assert.deepEqual(allowedHostsFor(new URL('http://localhost:4003/mcp'), []), [
+      'localhost:4003',
+      '127.0.0.1:4003',
+      '[::1]:4003',
+    ])
   })
 
-  test('canonicalHost drops the scheme\'s default port and lower-cases', () => {
+  test("canonicalHost drops the scheme's default port and lower-cases", () => {
     assert.equal(canonicalHost('Tasks.Example:443', 'https:'), 'tasks.example')
     assert.equal(canonicalHost('tasks.example:443', 'http:'), 'tasks.example:443')
     assert.equal(canonicalHost('[::1]:80', 'http:'), '[::1]')

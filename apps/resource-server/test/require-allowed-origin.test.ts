@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { INITIALIZE, postMcp, startAuthorizationServer, startResourceServer, type FakeAuthorizationServer, type RunningResourceServer } from './support.ts'
+import {
+  INITIALIZE,
+  postMcp,
+  startAuthorizationServer,
+  startResourceServer,
+  type FakeAuthorizationServer,
+  type RunningResourceServer,
+} from './support.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
@@ -15,7 +22,10 @@ after(async () => {
 
 test('DNS-rebinding protection: a disallowed Origin is refused with 403 before the token is looked at', async () => {
   const token = await as.mint()
-  const res = await postMcp(rs.resource, INITIALIZE, { authorization: `Bearer ${token}`, origin: 'http://evil.example' })
+  const res = await postMcp(rs.resource, INITIALIZE, {
+    authorization: `Bearer ${token}`,
+    origin: 'http://evil.example',
+  })
   assert.equal(res.status, 403)
   assert.equal(res.headers.get('www-authenticate'), null)
   const body = (await res.json()) as { error: { code: number; message: string } }
@@ -23,9 +33,13 @@ test('DNS-rebinding protection: a disallowed Origin is refused with 403 before t
   assert.match(body.error.message, /Origin/)
 })
 
-test('DNS-rebinding protection: the client app\'s origin, localhost:3000 and no Origin at all are allowed', async () => {
+test("DNS-rebinding protection: the client app's origin, localhost:3000 and no Origin at all are allowed", async () => {
   const token = await as.mint()
-  const cases: Array<Record<string, string>> = [{ origin: 'http://localhost:3100' }, { origin: 'http://localhost:3000' }, {}]
+  const cases: Array<Record<string, string>> = [
+    { origin: 'http://localhost:3100' },
+    { origin: 'http://localhost:3000' },
+    {},
+  ]
   for (const headers of cases) {
     const res = await postMcp(rs.resource, INITIALIZE, { authorization: `Bearer ${token}`, ...headers })
     assert.equal(res.status, 200, JSON.stringify(headers))

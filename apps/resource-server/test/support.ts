@@ -1,4 +1,11 @@
-import { generateSigningKey, publicJwks, remoteKeySet, signAccessToken, type SigningKey, type SignAccessTokenOptions } from '@ema/tokens'
+import {
+  generateSigningKey,
+  publicJwks,
+  remoteKeySet,
+  signAccessToken,
+  type SigningKey,
+  type SignAccessTokenOptions,
+} from '@ema/tokens'
 import { listen, type Listening } from '@ema/server-kit'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -32,18 +39,19 @@ export async function startAuthorizationServer(): Promise<FakeAuthorizationServe
     issuer: l.url,
     jwksUri: `${l.url}/jwks`,
     key,
-    mint: (overrides = {}) => signAccessToken({
-      issuer: l.url,
-      subject: ALICE,
-      audience: fake.audience ?? 'unset',
-      clientId: CLIENT_ID,
-      scope: 'tasks.read tasks.write',
-      expiresInSeconds: 600,
-      now: new Date(),
-      key,
-      extraClaims: { idp: 'http://localhost:4001' },
-      ...overrides,
-    }),
+    mint: (overrides = {}) =>
+      signAccessToken({
+        issuer: l.url,
+        subject: ALICE,
+        audience: fake.audience ?? 'unset',
+        clientId: CLIENT_ID,
+        scope: 'tasks.read tasks.write',
+        expiresInSeconds: 600,
+        now: new Date(),
+        key,
+        extraClaims: { idp: 'http://localhost:4001' },
+        ...overrides,
+      }),
     close: () => l.close(),
   }
   return fake
@@ -66,15 +74,23 @@ export async function startResourceServer(
   const l: Listening = await listen({ port: 0 })
   const config = loadConfig({ RS_RESOURCE: `${l.url}/mcp`, AS_ISSUER: as.issuer, ALLOW_INSECURE_HTTP: 'true', ...env })
   const authorizationServerKeys = remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: true })
-  l.server.on('request', createResourceServerApp(config, { now: options.now ?? (() => new Date()), authorizationServerKeys }))
+  l.server.on(
+    'request',
+    createResourceServerApp(config, { now: options.now ?? (() => new Date()), authorizationServerKeys }),
+  )
   as.audience = config.resource
   return { config, resource: config.resource, url: l.url, close: () => l.close() }
 }
 
 /** An SDK client connected to the resource server with a fixed bearer token. */
-export async function connectClient(resource: string, token: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+export async function connectClient(
+  resource: string,
+  token: string,
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const client = new Client({ name: 'test-client', version: '0.0.0' })
-  const transport = new StreamableHTTPClientTransport(new URL(resource), { requestInit: { headers: { Authorization: `Bearer ${token}` } } })
+  const transport = new StreamableHTTPClientTransport(new URL(resource), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  })
   await client.connect(transport)
   return { client, transport }
 }

@@ -1,7 +1,22 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { downstreamEnv, startFakeSts, startFakeTasksApi, type FakeSts, type FakeTasksApi } from './downstream-support.ts'
-import { ALICE, BOB, CLIENT_ID, connectClient, startAuthorizationServer, startResourceServer, type FakeAuthorizationServer, type RunningResourceServer } from './support.ts'
+import {
+  downstreamEnv,
+  startFakeSts,
+  startFakeTasksApi,
+  type FakeSts,
+  type FakeTasksApi,
+} from './downstream-support.ts'
+import {
+  ALICE,
+  BOB,
+  CLIENT_ID,
+  connectClient,
+  startAuthorizationServer,
+  startResourceServer,
+  type FakeAuthorizationServer,
+  type RunningResourceServer,
+} from './support.ts'
 
 // The tools over the Tasks API (stand-ins for the AS's token exchange and the Tasks API, downstream-support.ts).
 let as: FakeAuthorizationServer
@@ -54,7 +69,9 @@ test('add_task then list_tasks returns the task', async () => {
     assert.equal(added.isError, undefined)
     const { task } = textOf(added) as { task: { id: string; title: string } }
     assert.equal(task.title, 'Write the RS README')
-    const listed = textOf(await client.callTool({ name: 'list_tasks', arguments: {} })) as { tasks: Array<{ id: string }> }
+    const listed = textOf(await client.callTool({ name: 'list_tasks', arguments: {} })) as {
+      tasks: Array<{ id: string }>
+    }
     assert.ok(listed.tasks.some((t) => t.id === task.id))
   } finally {
     await client.close()
@@ -73,14 +90,18 @@ test('add_task refuses an empty or over-long title (1..200 characters)', async (
   }
 })
 
-test('RS-19 tasks are per user: bob does not see alice\'s tasks', async () => {
+test("RS-19 tasks are per user: bob does not see alice's tasks", async () => {
   const alice = await connectClient(rs.resource, await as.mint({ subject: ALICE }))
   const bob = await connectClient(rs.resource, await as.mint({ subject: BOB }))
   try {
     await alice.client.callTool({ name: 'add_task', arguments: { title: 'alice only' } })
-    const bobs = textOf(await bob.client.callTool({ name: 'list_tasks', arguments: {} })) as { tasks: Array<{ title: string }> }
+    const bobs = textOf(await bob.client.callTool({ name: 'list_tasks', arguments: {} })) as {
+      tasks: Array<{ title: string }>
+    }
     assert.ok(!bobs.tasks.some((t) => t.title === 'alice only'))
-    const alices = textOf(await alice.client.callTool({ name: 'list_tasks', arguments: {} })) as { tasks: Array<{ title: string }> }
+    const alices = textOf(await alice.client.callTool({ name: 'list_tasks', arguments: {} })) as {
+      tasks: Array<{ title: string }>
+    }
     assert.ok(alices.tasks.some((t) => t.title === 'alice only'))
   } finally {
     await alice.client.close()
@@ -93,7 +114,9 @@ test('the same user through another client sees the same tasks (the Tasks API ke
   const second = await connectClient(rs.resource, await as.mint({ subject: 'u-shared', clientId: 'another-client' }))
   try {
     await first.client.callTool({ name: 'add_task', arguments: { title: 'shared' } })
-    const listed = textOf(await second.client.callTool({ name: 'list_tasks', arguments: {} })) as { tasks: Array<{ title: string }> }
+    const listed = textOf(await second.client.callTool({ name: 'list_tasks', arguments: {} })) as {
+      tasks: Array<{ title: string }>
+    }
     assert.ok(listed.tasks.some((t) => t.title === 'shared'))
   } finally {
     await first.client.close()

@@ -4,10 +4,22 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import { InsufficientScopeError } from '@ema/tokens'
 import { assertToolScope } from '../src/tool-scopes.ts'
 import {
-  connectClient, INITIALIZE, parseChallenge, postMcp, startAuthorizationServer, startResourceServer,
-  type FakeAuthorizationServer, type RunningResourceServer,
+  connectClient,
+  INITIALIZE,
+  parseChallenge,
+  postMcp,
+  startAuthorizationServer,
+  startResourceServer,
+  type FakeAuthorizationServer,
+  type RunningResourceServer,
 } from './support.ts'
-import { downstreamEnv, startFakeSts, startFakeTasksApi, type FakeSts, type FakeTasksApi } from './downstream-support.ts'
+import {
+  downstreamEnv,
+  startFakeSts,
+  startFakeTasksApi,
+  type FakeSts,
+  type FakeTasksApi,
+} from './downstream-support.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
@@ -35,7 +47,11 @@ async function openSession(token: string): Promise<string> {
   await res.body?.cancel()
   const sessionId = res.headers.get('mcp-session-id')
   assert.ok(sessionId)
-  const initialized = await postMcp(rs.resource, { jsonrpc: '2.0', method: 'notifications/initialized' }, { authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' })
+  const initialized = await postMcp(
+    rs.resource,
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
+  )
   assert.equal(initialized.status, 202)
   return sessionId
 }
@@ -48,7 +64,9 @@ test('RS-07 a token with only tasks.read calling add_task: HTTP 403 insufficient
   const token = await as.mint({ scope: 'tasks.read' })
   const sessionId = await openSession(token)
   const res = await postMcp(rs.resource, callTool(2, 'add_task', { title: 'nope' }), {
-    authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18',
+    authorization: `Bearer ${token}`,
+    'mcp-session-id': sessionId,
+    'mcp-protocol-version': '2025-06-18',
   })
   assert.equal(res.status, 403)
   const { scheme, params } = parseChallenge(res.headers.get('www-authenticate'))
@@ -76,7 +94,9 @@ test('RS-07 a batch names every scope the request needs in one challenge', async
   const token = await as.mint({ scope: 'tasks.read' })
   const sessionId = await openSession(token)
   const res = await postMcp(rs.resource, [callTool(3, 'list_tasks'), callTool(4, 'add_task', { title: 'x' })], {
-    authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18',
+    authorization: `Bearer ${token}`,
+    'mcp-session-id': sessionId,
+    'mcp-protocol-version': '2025-06-18',
   })
   assert.equal(res.status, 403)
   assert.equal(parseChallenge(res.headers.get('www-authenticate')).params['scope'], 'tasks.read tasks.write')
@@ -86,7 +106,11 @@ test('RS-07 a batch names every scope the request needs in one challenge', async
 test('RS-07 a token with no scope may call whoami but not list_tasks', async () => {
   const token = await as.mint({ scope: '' })
   const sessionId = await openSession(token)
-  const headers = { authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' }
+  const headers = {
+    authorization: `Bearer ${token}`,
+    'mcp-session-id': sessionId,
+    'mcp-protocol-version': '2025-06-18',
+  }
   const who = await postMcp(rs.resource, callTool(5, 'whoami'), headers)
   assert.equal(who.status, 200)
   await who.body?.cancel()

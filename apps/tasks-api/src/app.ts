@@ -37,12 +37,17 @@ export function createTasksApiApp(config: TasksApiConfig, deps: TasksApiDeps): e
   app.use(tasksRoutes({ store, now: deps.now, log }))
 
   app.use((_req, res) => {
-    res.status(404).set('cache-control', 'no-store').json({ error: 'not_found', error_description: 'no such endpoint: the Tasks API has GET /whoami, GET /tasks and POST /tasks' })
+    res.status(404).set('cache-control', 'no-store').json({
+      error: 'not_found',
+      error_description: 'no such endpoint: the Tasks API has GET /whoami, GET /tasks and POST /tasks',
+    })
   })
 
   app.use(((error, _req, res, _next) => {
     // body-parser's client errors (too large, unparsable JSON, unknown encoding): 4xx invalid_request.
-    const refusal = isBodyParserError(error) ? new InvalidRequestError(`the request body could not be read (${error.type})`) : error
+    const refusal = isBodyParserError(error)
+      ? new InvalidRequestError(`the request body could not be read (${error.type})`)
+      : error
     const { status, headers, body } = oauthErrorResponse(refusal, {
       resourceMetadata: metadataUrl,
       scope: config.scopesSupported.join(' '),
@@ -53,7 +58,10 @@ export function createTasksApiApp(config: TasksApiConfig, deps: TasksApiDeps): e
       res.end()
       return
     }
-    res.status(isBodyParserError(error) ? error.status : status).set(headers).json(body)
+    res
+      .status(isBodyParserError(error) ? error.status : status)
+      .set(headers)
+      .json(body)
   }) satisfies ErrorRequestHandler)
 
   return app

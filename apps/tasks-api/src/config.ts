@@ -48,8 +48,11 @@ export function loadConfig(env: Record<string, string | undefined> = {}): TasksA
   const identifier = canonicalIdentifier(e.TASKS_API_URL, allowInsecureHttp)
   parseUrl('AS_ISSUER', e.AS_ISSUER, allowInsecureHttp)
   const jwksUri = parseUrl('AS_JWKS_URI', e.AS_JWKS_URI ?? `${e.AS_ISSUER.replace(/\/$/, '')}/jwks`, allowInsecureHttp)
-  const allowedActors = e.TASKS_API_ALLOWED_ACTORS.split(',').map((a) => a.trim()).filter((a) => a !== '')
-  if (allowedActors.length === 0) throw new TypeError('TASKS_API_ALLOWED_ACTORS names no actor: no token could ever be accepted')
+  const allowedActors = e.TASKS_API_ALLOWED_ACTORS.split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '')
+  if (allowedActors.length === 0)
+    throw new TypeError('TASKS_API_ALLOWED_ACTORS names no actor: no token could ever be accepted')
   return {
     identifier: identifier.pathname === '/' ? identifier.origin : identifier.href,
     port: e.TASKS_API_PORT !== undefined ? Number(e.TASKS_API_PORT) : defaultPort(identifier),
@@ -65,7 +68,8 @@ export function loadConfig(env: Record<string, string | undefined> = {}): TasksA
 /** Lowercase scheme and host, no fragment, no query, no trailing slash (the identifier is compared exactly with `aud`). */
 function canonicalIdentifier(value: string, allowInsecureHttp: boolean): URL {
   const url = parseUrl('TASKS_API_URL', value, allowInsecureHttp)
-  if (url.hash !== '' || value.includes('#')) throw new TypeError('TASKS_API_URL must not have a fragment (RFC 8707 §2)')
+  if (url.hash !== '' || value.includes('#'))
+    throw new TypeError('TASKS_API_URL must not have a fragment (RFC 8707 §2)')
   if (url.search !== '') throw new TypeError('TASKS_API_URL must not have a query')
   if (url.pathname.length > 1 && url.pathname.endsWith('/')) url.pathname = url.pathname.replace(/\/+$/, '')
   return url

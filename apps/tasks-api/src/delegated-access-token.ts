@@ -1,5 +1,12 @@
 import { readBearerToken } from '@ema/server-kit'
-import { actorChain, InvalidTokenError, parseScope, verifyAccessToken, type AccessTokenClaims, type VerifyAccessTokenOptions } from '@ema/tokens'
+import {
+  actorChain,
+  InvalidTokenError,
+  parseScope,
+  verifyAccessToken,
+  type AccessTokenClaims,
+  type VerifyAccessTokenOptions,
+} from '@ema/tokens'
 import type { Request, RequestHandler } from 'express'
 import type { TasksApiConfig } from './config.ts'
 
@@ -33,11 +40,15 @@ export interface RequireDelegatedAccessTokenDeps {
  *
  * Does NOT check scopes: each route does (`requireScope`).
  */
-export function requireDelegatedAccessToken(config: TasksApiConfig, deps: RequireDelegatedAccessTokenDeps): RequestHandler {
+export function requireDelegatedAccessToken(
+  config: TasksApiConfig,
+  deps: RequireDelegatedAccessTokenDeps,
+): RequestHandler {
   const allowed = new Set(config.allowedActors)
   return async (req: DelegatedRequest, _res, next) => {
     const token = readBearerToken(req) //                          RS-05, RS-08, RS-12 at this API too
-    const claims = await verifyAccessToken(token, { //             OBO-18: typ, signature, iss, aud, exp
+    const claims = await verifyAccessToken(token, {
+      //             OBO-18: typ, signature, iss, aud, exp
       issuer: config.authorizationServer.issuer,
       keys: deps.authorizationServerKeys,
       audience: config.identifier,

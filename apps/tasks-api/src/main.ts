@@ -3,21 +3,31 @@ import { createLogger, describeCause, listen, startOrExit, startOrExitAsync } fr
 import { createTasksApiApp } from './app.ts'
 import { loadConfig, type TasksApiConfig } from './config.ts'
 
-const { config, authorizationServerKeys } = startOrExit('tasks-api', (): { config: TasksApiConfig; authorizationServerKeys: VerifyAccessTokenOptions['keys'] } => {
-  const config = loadConfig(process.env)
-  // One cached, rate-limited remote key set for the whole process (as at the MCP server, decision 0014).
-  return {
-    config,
-    authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, {
-      allowInsecureHttp: config.allowInsecureHttp,
-      onStaleKeys: (cause, ageMs) => log.warn('the authorization server JWKS cannot be fetched; using the last good keys', { jwks_uri: config.authorizationServer.jwksUri, age_s: Math.round(ageMs / 1000), cause: describeCause(cause) }),
-    }),
-  }
-})
+const { config, authorizationServerKeys } = startOrExit(
+  'tasks-api',
+  (): { config: TasksApiConfig; authorizationServerKeys: VerifyAccessTokenOptions['keys'] } => {
+    const config = loadConfig(process.env)
+    // One cached, rate-limited remote key set for the whole process (as at the MCP server, decision 0014).
+    return {
+      config,
+      authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, {
+        allowInsecureHttp: config.allowInsecureHttp,
+        onStaleKeys: (cause, ageMs) =>
+          log.warn('the authorization server JWKS cannot be fetched; using the last good keys', {
+            jwks_uri: config.authorizationServer.jwksUri,
+            age_s: Math.round(ageMs / 1000),
+            cause: describeCause(cause),
+          }),
+      }),
+    }
+  },
+)
 const log = createLogger({ name: 'tasks-api', level: config.logLevel })
 
 if (config.allowInsecureHttp) {
-  log.warn('ALLOW_INSECURE_HTTP is ON: access tokens travel over plain HTTP and the AS keys are fetched over plain HTTP. Local demos only.')
+  log.warn(
+    'ALLOW_INSECURE_HTTP is ON: access tokens travel over plain HTTP and the AS keys are fetched over plain HTTP. Local demos only.',
+  )
 }
 
 const app = createTasksApiApp(config, { now: () => new Date(), authorizationServerKeys, log })

@@ -10,7 +10,10 @@ export function requireScope(scope: string): RequestHandler {
   return (req: DelegatedRequest, _res, next) => {
     const scopes = req.delegation?.scopes ?? []
     if (!scopes.includes(scope)) {
-      throw new InsufficientScopeError(`this request needs the scope ${scope}; the access token carries ${scopes.length === 0 ? 'no scope' : scopes.join(' ')}`, [scope])
+      throw new InsufficientScopeError(
+        `this request needs the scope ${scope}; the access token carries ${scopes.length === 0 ? 'no scope' : scopes.join(' ')}`,
+        [scope],
+      )
     }
     next()
   }

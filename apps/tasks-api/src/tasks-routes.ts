@@ -27,28 +27,52 @@ export function tasksRoutes(deps: TasksRoutesDeps): express.Router {
 
   router.get('/whoami', requireScope(TASKS_API_SCOPES.READ), (req: DelegatedRequest, res) => {
     const d = delegationOf(req)
-    send(res, 200, { sub: d.claims.sub, actor: d.actor, actors_chain: d.actorsChain, client_id: d.claims.client_id, scope: d.claims.scope ?? '' })
+    send(res, 200, {
+      sub: d.claims.sub,
+      actor: d.actor,
+      actors_chain: d.actorsChain,
+      client_id: d.claims.client_id,
+      scope: d.claims.scope ?? '',
+    })
   })
 
   router.get('/tasks', requireScope(TASKS_API_SCOPES.READ), (req: DelegatedRequest, res) => {
     send(res, 200, { tasks: deps.store.list(ownerOf(delegationOf(req))) })
   })
 
-  router.post('/tasks', requireScope(TASKS_API_SCOPES.WRITE), express.json({ limit: '16kb' }), (req: DelegatedRequest, res) => {
-    const d = delegationOf(req)
-    const parsed = AddTaskRequest.safeParse(req.body)
-    if (!parsed.success) throw new InvalidRequestError('the body must be JSON {"title": string} with 1 to 200 characters')
-    let task
-    try {
-      task = deps.store.add(ownerOf(d), parsed.data.title, { sub: d.claims.sub, actor: d.actor, client_id: d.claims.client_id, at: deps.now().toISOString() })
-    } catch (error) {
-      if (error instanceof TaskLimitError) throw new InvalidRequestError(error.message)
-      throw error
-    }
-    // The audit line: who acted for whom. Never the token.
-    deps.log.info('task added', { task_id: task.id, sub: d.claims.sub, actor: d.actor, actors_chain: d.actorsChain, client_id: d.claims.client_id, jti: d.claims.jti })
-    send(res, 201, { task })
-  })
+  router.post(
+    '/tasks',
+    requireScope(TASKS_API_SCOPES.WRITE),
+    express.json({ limit: '16kb' }),
+    (req: DelegatedRequest, res) => {
+      const d = delegationOf(req)
+      const parsed = AddTaskRequest.safeParse(req.body)
+      if (!parsed.success)
+        throw new InvalidRequestError('the body must be JSON {"title": string} with 1 to 200 characters')
+      let task
+      try {
+        task = deps.store.add(ownerOf(d), parsed.data.title, {
+          sub: d.claims.sub,
+          actor: d.actor,
+          client_id: d.claims.client_id,
+          at: deps.now().toISOString(),
+        })
+      } catch (error) {
+        if (error instanceof TaskLimitError) throw new InvalidRequestError(error.message)
+        throw error
+      }
+      // The audit line: who acted for whom. Never the token.
+      deps.log.info('task added', {
+        task_id: task.id,
+        sub: d.claims.sub,
+        actor: d.actor,
+        actors_chain: d.actorsChain,
+        client_id: d.claims.client_id,
+        jti: d.claims.jti,
+      })
+      send(res, 201, { task })
+    },
+  )
 
   return router
 }

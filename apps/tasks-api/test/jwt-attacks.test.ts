@@ -6,7 +6,15 @@
 import { after, before } from 'node:test'
 import { jwtAttackWiring, type AttackTarget, type ExpectedRefusal } from '@ema/test-kit'
 import { generateSigningKey, JWT_TYP, type SigningKey } from '@ema/tokens'
-import { ACT, ALICE, MCP_SERVER, startAuthorizationServer, startTasksApi, type FakeAuthorizationServer, type RunningTasksApi } from './support.ts'
+import {
+  ACT,
+  ALICE,
+  MCP_SERVER,
+  startAuthorizationServer,
+  startTasksApi,
+  type FakeAuthorizationServer,
+  type RunningTasksApi,
+} from './support.ts'
 
 const T = Math.floor(Date.now() / 1000)
 
@@ -27,21 +35,53 @@ after(async () => {
 
 /** The on-behalf-of token the authorization server issues for alice at `T`. */
 const target = (): AttackTarget => ({
-  label: 'access token', typ: JWT_TYP.ACCESS_TOKEN, key: as.key, attackerKey, now: T,
-  clockSkewSeconds: 30, maxLifetimeSeconds: 86_400, maxLength: 8192, // the verifyAccessToken defaults
-  claims: () => ({ iss: as.issuer, sub: ALICE, aud: api.config.identifier, client_id: MCP_SERVER, scope: 'tasks.read tasks.write', act: ACT, jti: crypto.randomUUID(), iat: T, exp: T + 300 }),
+  label: 'access token',
+  typ: JWT_TYP.ACCESS_TOKEN,
+  key: as.key,
+  attackerKey,
+  now: T,
+  clockSkewSeconds: 30,
+  maxLifetimeSeconds: 86_400,
+  maxLength: 8192, // the verifyAccessToken defaults
+  claims: () => ({
+    iss: as.issuer,
+    sub: ALICE,
+    aud: api.config.identifier,
+    client_id: MCP_SERVER,
+    scope: 'tasks.read tasks.write',
+    act: ACT,
+    jti: crypto.randomUUID(),
+    iat: T,
+    exp: T + 300,
+  }),
 })
 
 const challenge = ({ error }: ExpectedRefusal) => ({
   'cache-control': 'no-store',
-  'www-authenticate': new RegExp(`^Bearer error="${error}", error_description="[^"]*", scope="tasks.read tasks.write", resource_metadata="http://localhost:\\d+/\\.well-known/oauth-protected-resource"$`),
+  'www-authenticate': new RegExp(
+    `^Bearer error="${error}", error_description="[^"]*", scope="tasks.read tasks.write", resource_metadata="http://localhost:\\d+/\\.well-known/oauth-protected-resource"$`,
+  ),
 })
 
 jwtAttackWiring('the RFC 8725 catalogue at the Tasks API (GET /whoami)', {
   kind: { typ: JWT_TYP.ACCESS_TOKEN },
   ids: {
-    alg: 'OBO-18', kid: 'OBO-18', signature: 'OBO-18', 'key-headers': 'OBO-18', crit: 'OBO-18', shape: 'OBO-18', size: 'OBO-18', nesting: 'OBO-18',
-    duplicates: 'OBO-18', 'claim-types': 'OBO-18', exp: 'OBO-18', iat: 'OBO-18', nbf: 'OBO-18', lifetime: 'OBO-18', iss: 'OBO-18', typ: 'OBO-18',
+    alg: 'OBO-18',
+    kid: 'OBO-18',
+    signature: 'OBO-18',
+    'key-headers': 'OBO-18',
+    crit: 'OBO-18',
+    shape: 'OBO-18',
+    size: 'OBO-18',
+    nesting: 'OBO-18',
+    duplicates: 'OBO-18',
+    'claim-types': 'OBO-18',
+    exp: 'OBO-18',
+    iat: 'OBO-18',
+    nbf: 'OBO-18',
+    lifetime: 'OBO-18',
+    iss: 'OBO-18',
+    typ: 'OBO-18',
   },
   target,
   send: (token) => fetch(`${api.url}/whoami`, { headers: { authorization: `Bearer ${token}` } }),

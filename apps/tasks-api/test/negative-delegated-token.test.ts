@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { generateSigningKey, signIdJag } from '@ema/tokens'
-import { AGENT, ALICE, MCP_SERVER, parseChallenge, startAuthorizationServer, startTasksApi, type FakeAuthorizationServer, type RunningTasksApi } from './support.ts'
+import {
+  AGENT,
+  ALICE,
+  MCP_SERVER,
+  parseChallenge,
+  startAuthorizationServer,
+  startTasksApi,
+  type FakeAuthorizationServer,
+  type RunningTasksApi,
+} from './support.ts'
 
 // OBO-01, OBO-13, OBO-18, OBO-19: every token the Tasks API must refuse, each with the RFC 6750 code,
 // status and an actionable description, and a Bearer challenge. Never a 500, never a stack trace.
@@ -35,75 +44,128 @@ const hourAgo = () => new Date(Date.now() - 3_600_000)
 
 const cases: Case[] = [
   {
-    title: 'OBO-01 the inbound MCP access token passed through (aud = the MCP server, no act) is refused: passthrough fails loudly',
-    token: () => as.mint({ audience: 'http://localhost:4003/mcp', clientId: AGENT, extraClaims: { idp: 'http://localhost:4001' } }),
-    status: 401, error: 'invalid_token', description: /not for this resource/,
+    title:
+      'OBO-01 the inbound MCP access token passed through (aud = the MCP server, no act) is refused: passthrough fails loudly',
+    token: () =>
+      as.mint({
+        audience: 'http://localhost:4003/mcp',
+        clientId: AGENT,
+        extraClaims: { idp: 'http://localhost:4001' },
+      }),
+    status: 401,
+    error: 'invalid_token',
+    description: /not for this resource/,
   },
   {
     title: 'OBO-19 a token for this API without act (no delegation) is refused',
     token: () => as.mint({ extraClaims: {} }),
-    status: 401, error: 'invalid_token', description: /^delegation required: the token has no act claim$/,
+    status: 401,
+    error: 'invalid_token',
+    description: /^delegation required: the token has no act claim$/,
   },
   {
     title: 'OBO-13 a current actor that is not allowed is refused, naming it',
-    token: () => as.mint({ clientId: 'tasks-other', extraClaims: { act: { sub: 'tasks-other', act: { sub: AGENT } } } }),
-    status: 401, error: 'invalid_token', description: /^actor tasks-other is not allowed to act at this API$/,
+    token: () =>
+      as.mint({ clientId: 'tasks-other', extraClaims: { act: { sub: 'tasks-other', act: { sub: AGENT } } } }),
+    status: 401,
+    error: 'invalid_token',
+    description: /^actor tasks-other is not allowed to act at this API$/,
   },
   {
     title: 'OBO-13 only the outermost act counts: an allowed actor deeper in the chain gives no authority',
     token: () => as.mint({ extraClaims: { act: { sub: 'tasks-other', act: { sub: MCP_SERVER } } } }),
-    status: 401, error: 'invalid_token', description: /actor tasks-other is not allowed/,
+    status: 401,
+    error: 'invalid_token',
+    description: /actor tasks-other is not allowed/,
   },
   {
     title: 'OBO-13 a malformed act (no sub) is refused',
     token: () => as.mint({ extraClaims: { act: { client_id: MCP_SERVER } } }),
-    status: 401, error: 'invalid_token', description: /"act" claim must be an object/,
+    status: 401,
+    error: 'invalid_token',
+    description: /"act" claim must be an object/,
   },
   {
     title: 'OBO-18 wrong aud (another API) is refused',
     token: () => as.mint({ audience: 'http://localhost:4005' }),
-    status: 401, error: 'invalid_token', description: /not for this resource/,
+    status: 401,
+    error: 'invalid_token',
+    description: /not for this resource/,
   },
   {
     title: 'OBO-18 wrong iss is refused',
     token: () => as.mint({ issuer: 'http://localhost:1' }),
-    status: 401, error: 'invalid_token', description: /issuer|iss/i,
+    status: 401,
+    error: 'invalid_token',
+    description: /issuer|iss/i,
   },
   {
     title: 'OBO-18 an expired token is refused',
     token: () => as.mint({ now: hourAgo(), expiresInSeconds: 300 }),
-    status: 401, error: 'invalid_token', description: /expired/,
+    status: 401,
+    error: 'invalid_token',
+    description: /expired/,
   },
   {
-    title: 'OBO-18 a forged token (another key under the AS\'s kid) is refused',
+    title: "OBO-18 a forged token (another key under the AS's kid) is refused",
     token: async () => as.mint({ key: { ...(await generateSigningKey()), kid: as.key.kid } }),
-    status: 401, error: 'invalid_token', description: /signature/,
+    status: 401,
+    error: 'invalid_token',
+    description: /signature/,
   },
   {
     title: 'OBO-18 a token of another type (an ID-JAG, typ oauth-id-jag+jwt) is refused',
-    token: () => signIdJag({ issuer: as.issuer, subject: ALICE, audience: api.config.identifier, clientId: MCP_SERVER, resource: api.config.identifier, scope: 'tasks.read', expiresInSeconds: 300, now: new Date(), key: as.key }),
-    status: 401, error: 'invalid_token', description: /typ/,
+    token: () =>
+      signIdJag({
+        issuer: as.issuer,
+        subject: ALICE,
+        audience: api.config.identifier,
+        clientId: MCP_SERVER,
+        resource: api.config.identifier,
+        scope: 'tasks.read',
+        expiresInSeconds: 300,
+        now: new Date(),
+        key: as.key,
+      }),
+    status: 401,
+    error: 'invalid_token',
+    description: /typ/,
   },
   {
-    title: 'OBO-18 a token without the route\'s scope: POST /tasks with tasks.read → 403 insufficient_scope naming tasks.write',
+    title:
+      "OBO-18 a token without the route's scope: POST /tasks with tasks.read → 403 insufficient_scope naming tasks.write",
     token: () => as.mint({ scope: 'tasks.read' }),
-    method: 'POST', path: '/tasks',
-    status: 403, error: 'insufficient_scope', description: /needs the scope tasks.write/, scope: 'tasks.write',
+    method: 'POST',
+    path: '/tasks',
+    status: 403,
+    error: 'insufficient_scope',
+    description: /needs the scope tasks.write/,
+    scope: 'tasks.write',
   },
   {
-    title: 'OBO-18 a token without the route\'s scope: GET /tasks with tasks.write → 403 insufficient_scope naming tasks.read',
+    title:
+      "OBO-18 a token without the route's scope: GET /tasks with tasks.write → 403 insufficient_scope naming tasks.read",
     token: () => as.mint({ scope: 'tasks.write' }),
-    status: 403, error: 'insufficient_scope', description: /needs the scope tasks.read/, scope: 'tasks.read',
+    status: 403,
+    error: 'insufficient_scope',
+    description: /needs the scope tasks.read/,
+    scope: 'tasks.read',
   },
   {
     title: 'OBO-18 GET /whoami needs tasks.read too',
-    token: () => as.mint({ scope: '' }), path: '/whoami',
-    status: 403, error: 'insufficient_scope', description: /needs the scope tasks.read/, scope: 'tasks.read',
+    token: () => as.mint({ scope: '' }),
+    path: '/whoami',
+    status: 403,
+    error: 'insufficient_scope',
+    description: /needs the scope tasks.read/,
+    scope: 'tasks.read',
   },
   {
     title: 'a malformed token is refused',
     token: async () => 'not-a-jwt',
-    status: 401, error: 'invalid_token', description: /./,
+    status: 401,
+    error: 'invalid_token',
+    description: /./,
   },
 ]
 
@@ -112,7 +174,10 @@ for (const c of cases) {
     const token = await c.token()
     const res = await fetch(`${api.url}${c.path ?? '/tasks'}`, {
       method: c.method ?? 'GET',
-      headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), 'content-type': 'application/json' },
+      headers: {
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        'content-type': 'application/json',
+      },
       ...(c.method === 'POST' ? { body: JSON.stringify({ title: 'must not be added' }) } : {}),
     })
     assert.equal(res.status, c.status)
@@ -146,8 +211,15 @@ test('OBO-13 TASKS_API_ALLOWED_ACTORS replaces the allowed actors', async () => 
   const other = await startTasksApi(as.issuer, { TASKS_API_ALLOWED_ACTORS: 'tasks-other, another' })
   try {
     const mint = (sub: string) => signAt(other.config.identifier, sub)
-    assert.equal((await fetch(`${other.url}/whoami`, { headers: { authorization: `Bearer ${await mint('tasks-other')}` } })).status, 200)
-    assert.equal((await fetch(`${other.url}/whoami`, { headers: { authorization: `Bearer ${await mint(MCP_SERVER)}` } })).status, 401)
+    assert.equal(
+      (await fetch(`${other.url}/whoami`, { headers: { authorization: `Bearer ${await mint('tasks-other')}` } }))
+        .status,
+      200,
+    )
+    assert.equal(
+      (await fetch(`${other.url}/whoami`, { headers: { authorization: `Bearer ${await mint(MCP_SERVER)}` } })).status,
+      401,
+    )
   } finally {
     await other.close()
   }

@@ -1,4 +1,11 @@
-import { generateSigningKey, publicJwks, remoteKeySet, signAccessToken, type SignAccessTokenOptions, type SigningKey } from '@ema/tokens'
+import {
+  generateSigningKey,
+  publicJwks,
+  remoteKeySet,
+  signAccessToken,
+  type SignAccessTokenOptions,
+  type SigningKey,
+} from '@ema/tokens'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { createTasksApiApp } from '../src/app.ts'
 import { loadConfig, type TasksApiConfig } from '../src/config.ts'
@@ -22,24 +29,26 @@ export interface FakeAuthorizationServer {
 export async function startAuthorizationServer(audience: () => string): Promise<FakeAuthorizationServer> {
   const key = await generateSigningKey()
   const l = await listen({ port: 0 }, (req, res) => {
-    if (req.url === '/jwks') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks([key])))
+    if (req.url === '/jwks')
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks([key])))
     else res.writeHead(404).end()
   })
   return {
     issuer: l.url,
     key,
-    mint: (overrides = {}) => signAccessToken({
-      issuer: l.url,
-      subject: ALICE,
-      audience: audience(),
-      clientId: MCP_SERVER,
-      scope: 'tasks.read tasks.write',
-      expiresInSeconds: 300,
-      now: new Date(),
-      key,
-      extraClaims: { act: ACT },
-      ...overrides,
-    }),
+    mint: (overrides = {}) =>
+      signAccessToken({
+        issuer: l.url,
+        subject: ALICE,
+        audience: audience(),
+        clientId: MCP_SERVER,
+        scope: 'tasks.read tasks.write',
+        expiresInSeconds: 300,
+        now: new Date(),
+        key,
+        extraClaims: { act: ACT },
+        ...overrides,
+      }),
     close: () => l.close(),
   }
 }
@@ -54,13 +63,25 @@ export interface RunningTasksApi {
 }
 
 /** The Tasks API on an ephemeral port, trusting `issuer`. */
-export async function startTasksApi(issuer: string, env: Record<string, string> = {}, options: { now?: () => Date } = {}): Promise<RunningTasksApi> {
+export async function startTasksApi(
+  issuer: string,
+  env: Record<string, string> = {},
+  options: { now?: () => Date } = {},
+): Promise<RunningTasksApi> {
   const l: Listening = await listen({ port: 0 })
   const config = loadConfig({ TASKS_API_URL: l.url, AS_ISSUER: issuer, ALLOW_INSECURE_HTTP: 'true', ...env })
   const store = createInMemoryTaskStore()
   const lines: string[] = []
   const log = createLogger({ name: 'tasks-api', level: 'debug', write: (line) => lines.push(line) })
-  l.server.on('request', createTasksApiApp(config, { now: options.now ?? (() => new Date()), authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: true }), log, store }))
+  l.server.on(
+    'request',
+    createTasksApiApp(config, {
+      now: options.now ?? (() => new Date()),
+      authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, { allowInsecureHttp: true }),
+      log,
+      store,
+    }),
+  )
   return { config, url: l.url, store, lines, close: () => l.close() }
 }
 

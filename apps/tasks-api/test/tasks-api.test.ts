@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { ACT, AGENT, ALICE, MCP_SERVER, startAuthorizationServer, startTasksApi, type FakeAuthorizationServer, type RunningTasksApi } from './support.ts'
+import {
+  ACT,
+  AGENT,
+  ALICE,
+  MCP_SERVER,
+  startAuthorizationServer,
+  startTasksApi,
+  type FakeAuthorizationServer,
+  type RunningTasksApi,
+} from './support.ts'
 
 let as: FakeAuthorizationServer
 let api: RunningTasksApi
@@ -16,13 +25,26 @@ after(async () => {
 })
 
 const call = (path: string, token: string, init: RequestInit = {}) =>
-  fetch(`${api.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers } })
+  fetch(`${api.url}${path}`, {
+    ...init,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...init.headers,
+    },
+  })
 
 test('OBO-12 OBO-18 GET /whoami shows the user, the current actor and the chain', async () => {
   const res = await call('/whoami', await as.mint())
   assert.equal(res.status, 200)
   assert.equal(res.headers.get('cache-control'), 'no-store')
-  assert.deepEqual(await res.json(), { sub: ALICE, actor: MCP_SERVER, actors_chain: [MCP_SERVER, AGENT], client_id: MCP_SERVER, scope: 'tasks.read tasks.write' })
+  assert.deepEqual(await res.json(), {
+    sub: ALICE,
+    actor: MCP_SERVER,
+    actors_chain: [MCP_SERVER, AGENT],
+    client_id: MCP_SERVER,
+    scope: 'tasks.read tasks.write',
+  })
 })
 
 test('OBO-13 POST /tasks records which actor acted for which user; GET /tasks lists it', async () => {
@@ -44,7 +66,7 @@ test('OBO-13 POST /tasks records which actor acted for which user; GET /tasks li
   assert.ok(tasks.some((t) => t.id === task.id))
 })
 
-test('tasks are per user: another sub sees none of alice\'s', async () => {
+test("tasks are per user: another sub sees none of alice's", async () => {
   await call('/tasks', await as.mint(), { method: 'POST', body: JSON.stringify({ title: 'alice only' }) })
   const res = await call('/tasks', await as.mint({ subject: 'acme|u-1002' }))
   const { tasks } = (await res.json()) as { tasks: Array<{ title: string }> }

@@ -1,4 +1,9 @@
-import { Client, CrossAppAccessProvider, requestJwtAuthorizationGrant, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+import {
+  Client,
+  CrossAppAccessProvider,
+  requestJwtAuthorizationGrant,
+  StreamableHTTPClientTransport,
+} from '@modelcontextprotocol/client'
 import { recordRequests, type RequestRecorder } from './record-requests.ts'
 
 export interface CrossAppAccessOptions {

@@ -21,20 +21,33 @@ export interface InspectorSetup {
  * the enterprise IdP) and a session config naming the MCP server `tasks` with `oauth.enterpriseManaged`.
  * The Inspector moves the IdP client secret from client.json into its secret store on first read.
  */
-export function writeInspectorConfig(home: string, setup: InspectorSetup): { clientConfig: string; serverConfig: string } {
+export function writeInspectorConfig(
+  home: string,
+  setup: InspectorSetup,
+): { clientConfig: string; serverConfig: string } {
   mkdirSync(home, { recursive: true })
   const clientConfig = path.join(home, 'client.json')
   const serverConfig = path.join(home, 'mcp.json')
-  writeFileSync(clientConfig, JSON.stringify({ enterpriseManagedAuth: { enabled: true, idp: setup.idp } }), { mode: 0o600 })
-  writeFileSync(serverConfig, JSON.stringify({
-    mcpServers: {
-      tasks: {
-        type: 'streamable-http',
-        url: setup.serverUrl,
-        oauth: { clientId: setup.authorizationServer.clientId, clientSecret: setup.authorizationServer.clientSecret, enterpriseManaged: true },
+  writeFileSync(clientConfig, JSON.stringify({ enterpriseManagedAuth: { enabled: true, idp: setup.idp } }), {
+    mode: 0o600,
+  })
+  writeFileSync(
+    serverConfig,
+    JSON.stringify({
+      mcpServers: {
+        tasks: {
+          type: 'streamable-http',
+          url: setup.serverUrl,
+          oauth: {
+            clientId: setup.authorizationServer.clientId,
+            clientSecret: setup.authorizationServer.clientSecret,
+            enterpriseManaged: true,
+          },
+        },
       },
-    },
-  }), { mode: 0o600 })
+    }),
+    { mode: 0o600 },
+  )
   return { clientConfig, serverConfig }
 }
 
@@ -69,28 +82,40 @@ export interface RunInspectorOptions {
  */
 export function runInspector(args: string[], options: RunInspectorOptions): Promise<InspectorRun> {
   const { home } = options
-  const child = spawn(process.execPath, [
-    LAUNCHER, '--cli',
-    '--config', path.join(home, 'mcp.json'), '--server', 'tasks',
-    '--client-config', path.join(home, 'client.json'),
-    '--callback-url', 'http://127.0.0.1:0/oauth/callback',
-    ...args,
-  ], {
-    cwd: home,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      MCP_INSPECTOR_SECRET_STORE: 'file', // no OS keychain here
-      MCP_AUTO_OPEN_ENABLED: 'true',
-      BROWSER: 'true',
-      NO_COLOR: '1',
+  const child = spawn(
+    process.execPath,
+    [
+      LAUNCHER,
+      '--cli',
+      '--config',
+      path.join(home, 'mcp.json'),
+      '--server',
+      'tasks',
+      '--client-config',
+      path.join(home, 'client.json'),
+      '--callback-url',
+      'http://127.0.0.1:0/oauth/callback',
+      ...args,
+    ],
+    {
+      cwd: home,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: home,
+        MCP_INSPECTOR_SECRET_STORE: 'file', // no OS keychain here
+        MCP_AUTO_OPEN_ENABLED: 'true',
+        BROWSER: 'true',
+        NO_COLOR: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  )
   const run: InspectorRun = { code: null, signal: null, stdout: '', stderr: '', navigations: [] }
   const browsing: Array<Promise<void>> = []
   let pending = ''
-  child.stdout.on('data', (chunk: Buffer) => { run.stdout += chunk.toString() })
+  child.stdout.on('data', (chunk: Buffer) => {
+    run.stdout += chunk.toString()
+  })
   child.stderr.on('data', (chunk: Buffer) => {
     run.stderr += chunk.toString()
     pending += chunk.toString()
@@ -104,10 +129,12 @@ export function runInspector(args: string[], options: RunInspectorOptions): Prom
         child.kill('SIGTERM')
         continue
       }
-      browsing.push(options.browser(url).catch((error: unknown) => {
-        child.kill('SIGTERM')
-        throw error
-      }))
+      browsing.push(
+        options.browser(url).catch((error: unknown) => {
+          child.kill('SIGTERM')
+          throw error
+        }),
+      )
     }
   })
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000)

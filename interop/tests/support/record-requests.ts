@@ -29,11 +29,20 @@ export function recordRequests(): RequestRecorder {
   const recording: FetchLike = async (input, init) => {
     const headers = new Headers(init?.headers)
     const isForm = (headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')
-    const form = isForm && typeof init?.body === 'string' ? new URLSearchParams(init.body)
-      : isForm && init?.body instanceof URLSearchParams ? new URLSearchParams(init.body)
-        : null
+    const form =
+      isForm && typeof init?.body === 'string'
+        ? new URLSearchParams(init.body)
+        : isForm && init?.body instanceof URLSearchParams
+          ? new URLSearchParams(init.body)
+          : null
     const response = await fetch(input, init)
-    requests.push({ method: init?.method ?? 'GET', url: new URL(String(input)), authorization: headers.get('authorization'), form, status: response.status })
+    requests.push({
+      method: init?.method ?? 'GET',
+      url: new URL(String(input)),
+      authorization: headers.get('authorization'),
+      form,
+      status: response.status,
+    })
     return response
   }
   return {

@@ -38,20 +38,30 @@ export function wireRecorder(): WireRecorder {
     async proxy(via, listenPort, targetPort) {
       const server = createServer((req, res) => {
         const exchange: RecordedExchange = {
-          via, method: req.method ?? 'GET', path: req.url ?? '/', requestHeaders: req.headers, requestBody: '', status: 0, responseHeaders: {}, responseBody: '',
+          via,
+          method: req.method ?? 'GET',
+          path: req.url ?? '/',
+          requestHeaders: req.headers,
+          requestBody: '',
+          status: 0,
+          responseHeaders: {},
+          responseBody: '',
         }
         exchanges.push(exchange)
-        const upstream = request({ host: 'localhost', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-          exchange.status = answer.statusCode ?? 0
-          exchange.responseHeaders = answer.headers
-          res.writeHead(answer.statusCode ?? 502, answer.rawHeaders)
-          answer.on('data', (chunk: Buffer) => {
-            exchange.responseBody += chunk.toString()
-            res.write(chunk)
-          })
-          answer.on('end', () => res.end())
-          answer.on('error', () => res.destroy())
-        })
+        const upstream = request(
+          { host: 'localhost', port: targetPort, method: req.method, path: req.url, headers: req.headers },
+          (answer) => {
+            exchange.status = answer.statusCode ?? 0
+            exchange.responseHeaders = answer.headers
+            res.writeHead(answer.statusCode ?? 502, answer.rawHeaders)
+            answer.on('data', (chunk: Buffer) => {
+              exchange.responseBody += chunk.toString()
+              res.write(chunk)
+            })
+            answer.on('end', () => res.end())
+            answer.on('error', () => res.destroy())
+          },
+        )
         upstream.on('error', () => {
           if (!res.headersSent) res.writeHead(502)
           res.end()
@@ -70,10 +80,15 @@ export function wireRecorder(): WireRecorder {
       servers.push(server)
     },
     async close() {
-      await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      })))
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.closeAllConnections()
+              server.close(() => resolve())
+            }),
+        ),
+      )
     },
   }
 }

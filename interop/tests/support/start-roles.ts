@@ -1,5 +1,12 @@
 import { fileURLToPath } from 'node:url'
-import { demoWorldEnv, demoWorldRoles, demoWorldUrls, ensureDemoPki, startRoles as startDemoRoles, type RunningRoles } from '@ema/demo-kit'
+import {
+  demoWorldEnv,
+  demoWorldRoles,
+  demoWorldUrls,
+  ensureDemoPki,
+  startRoles as startDemoRoles,
+  type RunningRoles,
+} from '@ema/demo-kit'
 
 export type { RunningRoles }
 

@@ -51,23 +51,48 @@ export function ensureAgentCliKey(file: string): AgentCliKey {
     const parsed: unknown = JSON.parse(text)
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError('not a JSON object')
     privateJwk = parsed as JsonWebKey
-    if (privateJwk.kty !== 'EC' || privateJwk.crv !== 'P-256' || typeof privateJwk.d !== 'string') throw new TypeError('not a private EC P-256 JWK')
-    if (privateJwk.alg !== undefined && privateJwk.alg !== 'ES256') throw new TypeError(`alg is ${String(privateJwk.alg)}, not ES256`)
+    if (privateJwk.kty !== 'EC' || privateJwk.crv !== 'P-256' || typeof privateJwk.d !== 'string')
+      throw new TypeError('not a private EC P-256 JWK')
+    if (privateJwk.alg !== undefined && privateJwk.alg !== 'ES256')
+      throw new TypeError(`alg is ${String(privateJwk.alg)}, not ES256`)
     // The public half must be the one the private key makes, or the servers would trust another key.
     // Derived from `d` alone: a JWK import takes x and y as given, without checking them against d.
     const ecdh = createECDH('prime256v1')
     ecdh.setPrivateKey(Buffer.from(privateJwk.d, 'base64url'))
     const point = ecdh.getPublicKey() // 0x04 || X || Y
-    if (point.subarray(1, 33).toString('base64url') !== privateJwk.x || point.subarray(33).toString('base64url') !== privateJwk.y) throw new TypeError('x and y do not belong to d')
+    if (
+      point.subarray(1, 33).toString('base64url') !== privateJwk.x ||
+      point.subarray(33).toString('base64url') !== privateJwk.y
+    )
+      throw new TypeError('x and y do not belong to d')
   } catch (cause) {
-    throw new Error(`${file} does not hold the agent CLI's private key (${cause instanceof Error ? cause.message : String(cause)}); delete it to generate a new one, or set AGENT_CLI_JWKS`, { cause })
+    throw new Error(
+      `${file} does not hold the agent CLI's private key (${cause instanceof Error ? cause.message : String(cause)}); delete it to generate a new one, or set AGENT_CLI_JWKS`,
+      { cause },
+    )
   }
   const readableByOthers = process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0
-  const withKid = { ...privateJwk, kid: typeof privateJwk.kid === 'string' ? privateJwk.kid : ecThumbprint(privateJwk), alg: 'ES256' }
+  const withKid = {
+    ...privateJwk,
+    kid: typeof privateJwk.kid === 'string' ? privateJwk.kid : ecThumbprint(privateJwk),
+    alg: 'ES256',
+  }
   return { file, kid: withKid.kid, publicJwks: publicJwksOf(withKid), created: false, readableByOthers }
 }
 
 /** The JWK Set of the public half: `d` (and anything else private) is dropped. */
 function publicJwksOf(privateJwk: JsonWebKey & { kid: string }): { keys: JsonWebKey[] } {
-  return { keys: [{ kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x, y: privateJwk.y, kid: privateJwk.kid, alg: 'ES256', use: 'sig' }] }
+  return {
+    keys: [
+      {
+        kty: privateJwk.kty,
+        crv: privateJwk.crv,
+        x: privateJwk.x,
+        y: privateJwk.y,
+        kid: privateJwk.kid,
+        alg: 'ES256',
+        use: 'sig',
+      },
+    ],
+  }
 }

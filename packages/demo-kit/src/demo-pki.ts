@@ -42,8 +42,17 @@ export async function ensureDemoPki(dir: string): Promise<DemoPki> {
   }
   if (isUsable(files)) return { ...files, created: false }
 
-  const ca = await issueCertificate({ subject: 'CN=EMA Demo CA,O=MCP Enterprise-Managed Authorization demo', usage: 'ca' })
-  const server = await issueCertificate({ subject: 'CN=localhost', usage: 'server', issuer: ca, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'] })
+  const ca = await issueCertificate({
+    subject: 'CN=EMA Demo CA,O=MCP Enterprise-Managed Authorization demo',
+    usage: 'ca',
+  })
+  const server = await issueCertificate({
+    subject: 'CN=localhost',
+    usage: 'server',
+    issuer: ca,
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1', '::1'],
+  })
   const client = await issueCertificate({ subject: DEMO_CLIENT_SUBJECT_DN, usage: 'client', issuer: ca })
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   // Each file is written beside its place and renamed into it, so a reader never sees half a file.
@@ -54,7 +63,11 @@ export async function ensureDemoPki(dir: string): Promise<DemoPki> {
     writeFileSync(temporary, text, { mode })
     renameSync(temporary, file)
   }
-  const pairs: Array<[CertificateAndKey, string, string]> = [[ca, files.caFile, files.caKeyFile], [server, files.serverCertFile, files.serverKeyFile], [client, files.clientCertFile, files.clientKeyFile]]
+  const pairs: Array<[CertificateAndKey, string, string]> = [
+    [ca, files.caFile, files.caKeyFile],
+    [server, files.serverCertFile, files.serverKeyFile],
+    [client, files.clientCertFile, files.clientKeyFile],
+  ]
   for (const [pair, certFile, keyFile] of pairs) {
     rmSync(keyFile, { force: true })
     write(keyFile, pair.key, 0o600)
@@ -67,9 +80,18 @@ function isUsable(files: Omit<DemoPki, 'created'>): boolean {
   try {
     const ca = new X509Certificate(readFileSync(files.caFile))
     if (!ca.ca || !fresh(ca) || !ca.checkPrivateKey(createPrivateKey(readFileSync(files.caKeyFile)))) return false
-    for (const [certFile, keyFile] of [[files.serverCertFile, files.serverKeyFile], [files.clientCertFile, files.clientKeyFile]] as const) {
+    for (const [certFile, keyFile] of [
+      [files.serverCertFile, files.serverKeyFile],
+      [files.clientCertFile, files.clientKeyFile],
+    ] as const) {
       const leaf = new X509Certificate(readFileSync(certFile))
-      if (!fresh(leaf) || !leaf.checkIssued(ca) || !leaf.verify(ca.publicKey) || !leaf.checkPrivateKey(createPrivateKey(readFileSync(keyFile)))) return false
+      if (
+        !fresh(leaf) ||
+        !leaf.checkIssued(ca) ||
+        !leaf.verify(ca.publicKey) ||
+        !leaf.checkPrivateKey(createPrivateKey(readFileSync(keyFile)))
+      )
+        return false
     }
     return true
   } catch {
@@ -78,5 +100,8 @@ function isUsable(files: Omit<DemoPki, 'created'>): boolean {
 }
 
 function fresh(certificate: X509Certificate): boolean {
-  return new Date(certificate.validFrom).getTime() <= Date.now() && new Date(certificate.validTo).getTime() - Date.now() > RENEW_BEFORE_MS
+  return (
+    new Date(certificate.validFrom).getTime() <= Date.now() &&
+    new Date(certificate.validTo).getTime() - Date.now() > RENEW_BEFORE_MS
+  )
 }

@@ -55,7 +55,12 @@ export function appFolder(folder: string): string {
  * authenticates there with its certificate (tls_client_auth, as `npm start` does); without, the MCP
  * server uses its secret (client_secret_basic) at the AS's plain token endpoint.
  */
-export function demoWorldEnv(base: NodeJS.ProcessEnv, urls: DemoWorldUrls, extra: Record<string, string> = {}, pki?: DemoPki): NodeJS.ProcessEnv {
+export function demoWorldEnv(
+  base: NodeJS.ProcessEnv,
+  urls: DemoWorldUrls,
+  extra: Record<string, string> = {},
+  pki?: DemoPki,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...base,
     IDP_ISSUER: urls.idp,
@@ -67,20 +72,26 @@ export function demoWorldEnv(base: NodeJS.ProcessEnv, urls: DemoWorldUrls, extra
     LOG_LEVEL: 'warn',
   }
   for (const name of ['IDP_PORT', 'AS_PORT', 'RS_PORT', 'CLIENT_PORT', 'TASKS_API_PORT']) delete env[name]
-  for (const name of Object.keys(env)) if (name.startsWith('AS_MTLS_') || name.startsWith('TOKEN_EXCHANGE_')) delete env[name]
-  const exchange: Record<string, string> = pki === undefined
-    ? { TOKEN_EXCHANGE_URL: `${urls.as}/token`, TOKEN_EXCHANGE_CLIENT_ID: MCP_SERVER_CLIENT.id, TOKEN_EXCHANGE_CLIENT_SECRET: MCP_SERVER_CLIENT.secret }
-    : {
-      AS_MTLS_URL: urls.asMtls,
-      AS_MTLS_CERT_FILE: pki.serverCertFile,
-      AS_MTLS_KEY_FILE: pki.serverKeyFile,
-      AS_MTLS_CA_FILE: pki.caFile,
-      TOKEN_EXCHANGE_URL: `${urls.asMtls}/token`,
-      TOKEN_EXCHANGE_CLIENT_ID: MCP_SERVER_CLIENT.id,
-      TOKEN_EXCHANGE_CLIENT_CERT_FILE: pki.clientCertFile,
-      TOKEN_EXCHANGE_CLIENT_KEY_FILE: pki.clientKeyFile,
-      TOKEN_EXCHANGE_CA_FILE: pki.caFile,
-    }
+  for (const name of Object.keys(env))
+    if (name.startsWith('AS_MTLS_') || name.startsWith('TOKEN_EXCHANGE_')) delete env[name]
+  const exchange: Record<string, string> =
+    pki === undefined
+      ? {
+          TOKEN_EXCHANGE_URL: `${urls.as}/token`,
+          TOKEN_EXCHANGE_CLIENT_ID: MCP_SERVER_CLIENT.id,
+          TOKEN_EXCHANGE_CLIENT_SECRET: MCP_SERVER_CLIENT.secret,
+        }
+      : {
+          AS_MTLS_URL: urls.asMtls,
+          AS_MTLS_CERT_FILE: pki.serverCertFile,
+          AS_MTLS_KEY_FILE: pki.serverKeyFile,
+          AS_MTLS_CA_FILE: pki.caFile,
+          TOKEN_EXCHANGE_URL: `${urls.asMtls}/token`,
+          TOKEN_EXCHANGE_CLIENT_ID: MCP_SERVER_CLIENT.id,
+          TOKEN_EXCHANGE_CLIENT_CERT_FILE: pki.clientCertFile,
+          TOKEN_EXCHANGE_CLIENT_KEY_FILE: pki.clientKeyFile,
+          TOKEN_EXCHANGE_CA_FILE: pki.caFile,
+        }
   return { ...env, ...exchange, ...extra }
 }
 
@@ -91,9 +102,29 @@ export function demoWorldEnv(base: NodeJS.ProcessEnv, urls: DemoWorldUrls, extra
 export function demoWorldRoles(urls: DemoWorldUrls): RoleSpec[] {
   const port = (url: string) => (new URL(url).port === '' ? undefined : Number(new URL(url).port))
   return [
-    { name: 'idp', cwd: appFolder('idp'), port: port(urls.idp), readyUrl: `${urls.idp}/.well-known/openid-configuration` },
-    { name: 'as', cwd: appFolder('authorization-server'), port: port(urls.as), readyUrl: `${urls.as}/.well-known/oauth-authorization-server` },
-    { name: 'tasks-api', cwd: appFolder('tasks-api'), port: port(urls.tasksApi), readyUrl: protectedResourceMetadataUrl(urls.tasksApi) },
-    { name: 'mcp', cwd: appFolder('resource-server'), port: port(urls.rs), readyUrl: protectedResourceMetadataUrl(urls.rs) },
+    {
+      name: 'idp',
+      cwd: appFolder('idp'),
+      port: port(urls.idp),
+      readyUrl: `${urls.idp}/.well-known/openid-configuration`,
+    },
+    {
+      name: 'as',
+      cwd: appFolder('authorization-server'),
+      port: port(urls.as),
+      readyUrl: `${urls.as}/.well-known/oauth-authorization-server`,
+    },
+    {
+      name: 'tasks-api',
+      cwd: appFolder('tasks-api'),
+      port: port(urls.tasksApi),
+      readyUrl: protectedResourceMetadataUrl(urls.tasksApi),
+    },
+    {
+      name: 'mcp',
+      cwd: appFolder('resource-server'),
+      port: port(urls.rs),
+      readyUrl: protectedResourceMetadataUrl(urls.rs),
+    },
   ]
 }

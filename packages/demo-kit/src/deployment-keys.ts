@@ -21,7 +21,9 @@ function privateKey(): JsonWebKey {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const jwk = privateKey.export({ format: 'jwk' })
   // RFC 7638 thumbprint as the kid.
-  const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url')
+  const kid = createHash('sha256')
+    .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }))
+    .digest('base64url')
   return { ...jwk, kid, alg: 'ES256', use: 'sig' }
 }
 
@@ -33,7 +35,11 @@ function privateKey(): JsonWebKey {
 export function ensureDeploymentKeys(file: string): DeploymentKeys {
   try {
     const env = JSON.parse(readFileSync(file, 'utf8')) as DeploymentKeys['env']
-    if (typeof env.IDP_SIGNING_KEYS === 'string' && typeof env.AS_SIGNING_KEYS === 'string' && typeof env.IDP_COOKIE_KEYS === 'string') {
+    if (
+      typeof env.IDP_SIGNING_KEYS === 'string' &&
+      typeof env.AS_SIGNING_KEYS === 'string' &&
+      typeof env.IDP_COOKIE_KEYS === 'string'
+    ) {
       return { file, created: false, env }
     }
   } catch {

@@ -34,18 +34,29 @@ x509.cryptoProvider.set(webcrypto as never)
  * that must be refused (expired, self-signed, another CA's, another client's).
  */
 export async function issueCertificate(options: IssueCertificateOptions): Promise<CertificateAndKey> {
-  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
   const notBefore = options.notBefore ?? new Date(Date.now() - 3_600_000)
   const years = options.usage === 'ca' ? 5 : 1
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + years * 365 * 86_400_000)
-  const serialNumber = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1')
+  const serialNumber = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+    .toString('hex')
+    .replace(/^[89a-f]/, '1')
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(options.usage === 'ca', options.usage === 'ca' ? 0 : undefined, true),
-    new x509.KeyUsagesExtension(options.usage === 'ca' ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature, true),
+    new x509.KeyUsagesExtension(
+      options.usage === 'ca'
+        ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
+        : x509.KeyUsageFlags.digitalSignature,
+      true,
+    ),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ]
   if (options.usage !== 'ca') {
-    extensions.push(new x509.ExtendedKeyUsageExtension([options.usage === 'client' ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth]))
+    extensions.push(
+      new x509.ExtendedKeyUsageExtension([
+        options.usage === 'client' ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth,
+      ]),
+    )
   }
   const names = [
     ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
@@ -55,7 +66,15 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
 
   let certificate: x509.X509Certificate
   if (options.issuer === undefined) {
-    certificate = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber, name: options.subject, notBefore, notAfter, signingAlgorithm: ALGORITHM, keys, extensions })
+    certificate = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber,
+      name: options.subject,
+      notBefore,
+      notAfter,
+      signingAlgorithm: ALGORITHM,
+      keys,
+      extensions,
+    })
   } else {
     const issuerCertificate = new x509.X509Certificate(options.issuer.cert)
     extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuerCertificate))

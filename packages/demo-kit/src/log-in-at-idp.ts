@@ -27,7 +27,12 @@ export interface LogInAtIdpOptions {
  * Throws if the IdP redirects to the redirect URI before showing a login form, if the page it lands
  * on has no login form, or if the form post (and the consent answer) does not end at the redirect URI.
  */
-export async function logInAtIdp(authorizationUrl: string, redirectUri: string, user: User, options: LogInAtIdpOptions = {}): Promise<URL> {
+export async function logInAtIdp(
+  authorizationUrl: string,
+  redirectUri: string,
+  user: User,
+  options: LogInAtIdpOptions = {},
+): Promise<URL> {
   const jar = new CookieJar()
   const login = await browse(authorizationUrl, undefined, jar, redirectUri)
   if (login.redirectedTo !== undefined) throw new Error(`the IdP skipped its login page: ${login.redirectedTo.href}`)
@@ -42,20 +47,28 @@ export async function logInAtIdp(authorizationUrl: string, redirectUri: string, 
     answer.set('decision', options.consent)
     done = await browse(new URL(unescapeHtml(consentAction), done.url).href, answer, jar, redirectUri)
   }
-  if (done.redirectedTo === undefined) throw new Error(`sign-in as ${user.username} did not reach ${redirectUri} (ended at ${done.url})`)
+  if (done.redirectedTo === undefined)
+    throw new Error(`sign-in as ${user.username} did not reach ${redirectUri} (ended at ${done.url})`)
   return done.redirectedTo
 }
 
 /** The `<input type="hidden" name=… value=…>` fields of a page, unescaped. */
 function hiddenFields(html: string): Array<[string, string]> {
-  return [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [unescapeHtml(match[1] ?? ''), unescapeHtml(match[2] ?? '')])
+  return [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [
+    unescapeHtml(match[1] ?? ''),
+    unescapeHtml(match[2] ?? ''),
+  ])
 }
 
 /** Undoes numeric character references and the five named ones. */
 function unescapeHtml(value: string): string {
   return value
     .replace(/&#(\d+);/g, (_m, code: string) => String.fromCharCode(Number(code)))
-    .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 }
 
 interface Page {
@@ -70,18 +83,29 @@ interface Page {
  * Requests `url` (POSTing `form` if given), then follows redirects by hand until a 200 page or a
  * redirect to the redirect URI (returned, not followed). Anything else is an error.
  */
-async function browse(url: string, form: URLSearchParams | undefined, jar: CookieJar, redirectUri: string): Promise<Page> {
+async function browse(
+  url: string,
+  form: URLSearchParams | undefined,
+  jar: CookieJar,
+  redirectUri: string,
+): Promise<Page> {
   let current = url
   let body = form
   for (let hop = 0; hop < 10; hop++) {
     const headers: Record<string, string> = { cookie: jar.header() }
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
-    const response = await fetch(current, { method: body === undefined ? 'GET' : 'POST', headers, body, redirect: 'manual' })
+    const response = await fetch(current, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+    })
     jar.store(response)
     const html = await response.text()
     if (response.status === 200) return { url: current, html }
     const location = response.headers.get('location')
-    if (response.status < 300 || response.status >= 400 || location === null) throw new Error(`unexpected ${response.status} at ${current}`)
+    if (response.status < 300 || response.status >= 400 || location === null)
+      throw new Error(`unexpected ${response.status} at ${current}`)
     const next = new URL(location, current)
     if (`${next.origin}${next.pathname}` === redirectUri) return { url: current, html: '', redirectedTo: next }
     current = next.href

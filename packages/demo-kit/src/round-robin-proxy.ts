@@ -23,26 +23,33 @@ export interface RoundRobinProxyOptions {
 export async function startRoundRobinProxy(options: RoundRobinProxyOptions): Promise<RoundRobinProxy> {
   let next = 0
   const server = createServer((req, res) => {
-    readBody(req).then((body) => {
-      if (body === undefined) {
-        res.writeHead(413).end()
-        return
-      }
-      const attempt = (tries: number): void => {
-        const port = options.targets[next++ % options.targets.length]!
-        const upstream = request({ host: 'localhost', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers)
-          answer.pipe(res)
-        })
-        upstream.once('error', (error: NodeJS.ErrnoException) => {
-          if (error.code === 'ECONNREFUSED' && tries + 1 < options.targets.length && !res.headersSent) return attempt(tries + 1)
-          if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('no instance answered')
-          else res.destroy()
-        })
-        upstream.end(body)
-      }
-      attempt(0)
-    }, () => res.destroy())
+    readBody(req).then(
+      (body) => {
+        if (body === undefined) {
+          res.writeHead(413).end()
+          return
+        }
+        const attempt = (tries: number): void => {
+          const port = options.targets[next++ % options.targets.length]!
+          const upstream = request(
+            { host: 'localhost', port, method: req.method, path: req.url, headers: req.headers },
+            (answer) => {
+              res.writeHead(answer.statusCode ?? 502, answer.headers)
+              answer.pipe(res)
+            },
+          )
+          upstream.once('error', (error: NodeJS.ErrnoException) => {
+            if (error.code === 'ECONNREFUSED' && tries + 1 < options.targets.length && !res.headersSent)
+              return attempt(tries + 1)
+            if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('no instance answered')
+            else res.destroy()
+          })
+          upstream.end(body)
+        }
+        attempt(0)
+      },
+      () => res.destroy(),
+    )
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -51,10 +58,11 @@ export async function startRoundRobinProxy(options: RoundRobinProxyOptions): Pro
   return {
     port: options.port,
     server,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 

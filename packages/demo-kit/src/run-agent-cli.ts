@@ -28,7 +28,11 @@ export interface RunningAgentCli {
  * The agent CLI's environment for the demo world at `urls`: `base`, the URLs, plain http to loopback,
  * its key file and state file, and no browser opened (the caller plays the browser).
  */
-export function agentCliEnv(base: NodeJS.ProcessEnv, urls: DemoWorldUrls, files: { keyFile: string; stateFile: string; loginTimeoutSeconds?: number }): NodeJS.ProcessEnv {
+export function agentCliEnv(
+  base: NodeJS.ProcessEnv,
+  urls: DemoWorldUrls,
+  files: { keyFile: string; stateFile: string; loginTimeoutSeconds?: number },
+): NodeJS.ProcessEnv {
   return {
     ...base,
     IDP_ISSUER: urls.idp,
@@ -47,7 +51,10 @@ export function agentCliEnv(base: NodeJS.ProcessEnv, urls: DemoWorldUrls, files:
  * `npm run agent` does, and collects what it prints. Nothing of the CLI is imported.
  */
 export function runAgentCli(args: readonly string[], options: RunAgentCliOptions): RunningAgentCli {
-  const child = spawn(process.execPath, [`${appFolder('agent-cli')}src/main.ts`, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [`${appFolder('agent-cli')}src/main.ts`, ...args], {
+    env: options.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   let found: ((url: string) => void) | undefined

@@ -50,17 +50,31 @@ export async function signInAtIdp(options: SignInAtIdpOptions): Promise<SignInTo
 
   const callback = await logInAtIdp(authorize.href, options.redirectUri, options)
   const error = callback.searchParams.get('error')
-  if (error !== null) throw new Error(`the IdP refused the sign-in: ${error} ${callback.searchParams.get('error_description') ?? ''}`.trim())
+  if (error !== null)
+    throw new Error(
+      `the IdP refused the sign-in: ${error} ${callback.searchParams.get('error_description') ?? ''}`.trim(),
+    )
   if (callback.searchParams.get('state') !== state) throw new Error('state mismatch on the redirect URI')
   const code = callback.searchParams.get('code')
   if (code === null) throw new Error(`no code on the redirect URI: ${callback.href}`)
 
-  const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: options.redirectUri, code_verifier: verifier })
+  const body = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: options.redirectUri,
+    code_verifier: verifier,
+  })
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
   await options.clientAuth(headers, body)
   const response = await fetch(new URL('/token', options.idp), { method: 'POST', headers, body })
   const json: unknown = await response.json()
-  if (response.status !== 200 || typeof json !== 'object' || json === null || !('id_token' in json) || typeof json.id_token !== 'string') {
+  if (
+    response.status !== 200 ||
+    typeof json !== 'object' ||
+    json === null ||
+    !('id_token' in json) ||
+    typeof json.id_token !== 'string'
+  ) {
     throw new Error(`code exchange failed: ${describeTokenResponse(response.status, json)}`)
   }
   const tokens: SignInTokens = { id_token: json.id_token }

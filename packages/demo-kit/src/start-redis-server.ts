@@ -28,7 +28,9 @@ export interface StartRedisServerOptions {
 /** The redis-server program is not installed. */
 export class RedisServerNotFoundError extends Error {
   constructor(command: string) {
-    super(`${command} was not found: install Redis 7 (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis), or set REDIS_URL`)
+    super(
+      `${command} was not found: install Redis 7 (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis), or set REDIS_URL`,
+    )
     this.name = 'RedisServerNotFoundError'
   }
 }
@@ -46,16 +48,32 @@ export function hasRedisServer(command = 'redis-server'): boolean {
 export async function startRedisServer(options: StartRedisServerOptions = {}): Promise<RunningRedisServer> {
   const command = options.command ?? 'redis-server'
   if (!hasRedisServer(command)) throw new RedisServerNotFoundError(command)
-  const port = options.port ?? await freePort()
+  const port = options.port ?? (await freePort())
   let child: ChildProcess | undefined
   let text = ''
 
   const start = async (): Promise<void> => {
     if (child !== undefined && child.exitCode === null && child.signalCode === null) return
-    const process_ = spawn(command, [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--loglevel', 'warning',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const process_ = spawn(
+      command,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory-policy',
+        'noeviction',
+        '--daemonize',
+        'no',
+        '--loglevel',
+        'warning',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     child = process_
     // A test runner that exits (or is interrupted) takes its Redis with it.
     const reap = () => process_.kill('SIGKILL')
@@ -67,9 +85,11 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
     process_.stdout?.on('data', keep)
     process_.stderr?.on('data', keep)
     const deadline = Date.now() + 10_000
-    while (!await accepts(port)) {
-      if (process_.exitCode !== null || process_.signalCode !== null) throw new Error(`redis-server exited (${process_.exitCode ?? process_.signalCode}) on port ${port}:\n${text}`)
-      if (Date.now() > deadline) throw new Error(`redis-server did not accept connections on port ${port} within 10 s:\n${text}`)
+    while (!(await accepts(port))) {
+      if (process_.exitCode !== null || process_.signalCode !== null)
+        throw new Error(`redis-server exited (${process_.exitCode ?? process_.signalCode}) on port ${port}:\n${text}`)
+      if (Date.now() > deadline)
+        throw new Error(`redis-server did not accept connections on port ${port} within 10 s:\n${text}`)
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }

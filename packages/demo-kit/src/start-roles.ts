@@ -71,7 +71,7 @@ const KILL_AFTER_MS = 5_000
  */
 export async function startRoles(specs: readonly RoleSpec[], options: StartRolesOptions): Promise<RunningRoles> {
   for (const spec of specs) {
-    if (spec.port !== undefined && await isListening(spec.port)) throw new PortInUseError(spec.port, spec.name)
+    if (spec.port !== undefined && (await isListening(spec.port))) throw new PortInUseError(spec.port, spec.name)
   }
   const roles: RunningRole[] = []
   const stop = async (): Promise<void> => {
@@ -100,7 +100,8 @@ const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((path) => existsSync(p
 function spawnRole(spec: RoleSpec, options: StartRolesOptions): RunningRole {
   const argv = [process.execPath, spec.entry ?? 'src/main.ts']
   // taskset execs the command, so the child's pid (and its /proc CPU time) is the role's own.
-  const [command, ...args] = spec.cpus !== undefined && TASKSET !== undefined ? [TASKSET, '-c', spec.cpus, ...argv] : argv
+  const [command, ...args] =
+    spec.cpus !== undefined && TASKSET !== undefined ? [TASKSET, '-c', spec.cpus, ...argv] : argv
   const child = spawn(command!, args, { cwd: spec.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
   const limit = options.outputLimit
   let text = ''
@@ -122,7 +123,8 @@ function spawnRole(spec: RoleSpec, options: StartRolesOptions): RunningRole {
   return {
     spec,
     child,
-    output: () => `${limit === undefined ? text : text.slice(-limit)}${spawnError === undefined ? '' : `\n(could not start: ${spawnError.message})`}`,
+    output: () =>
+      `${limit === undefined ? text : text.slice(-limit)}${spawnError === undefined ? '' : `\n(could not start: ${spawnError.message})`}`,
     cpuSeconds: () => cpuSecondsOf(child.pid),
     hasExited,
     stopRequested: () => stopping,
@@ -143,11 +145,15 @@ async function waitUntilReady(role: RunningRole): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS
   while (Date.now() < deadline) {
     if (role.hasExited()) {
-      throw new Error(`${spec.name} exited (${child.exitCode ?? child.signalCode}) before ${spec.readyUrl} answered:\n${role.output()}`)
+      throw new Error(
+        `${spec.name} exited (${child.exitCode ?? child.signalCode}) before ${spec.readyUrl} answered:\n${role.output()}`,
+      )
     }
     try {
       // A port that accepts connections but never answers must not hold us past the deadline.
-      const response = await fetch(spec.readyUrl, { signal: AbortSignal.timeout(Math.max(100, Math.min(2000, deadline - Date.now()))) })
+      const response = await fetch(spec.readyUrl, {
+        signal: AbortSignal.timeout(Math.max(100, Math.min(2000, deadline - Date.now()))),
+      })
       await response.arrayBuffer()
       if (response.status === 200) return
     } catch {

@@ -29,5 +29,8 @@ test('refuses a file whose public half does not belong to its private key, sayin
   const keyA = JSON.parse(readFileSync(a, 'utf8')) as Record<string, string>
   const keyB = JSON.parse(readFileSync(b, 'utf8')) as Record<string, string>
   writeFileSync(a, JSON.stringify({ ...keyA, d: keyB.d }), { mode: 0o600 })
-  assert.throws(() => ensureAgentCliKey(a), /does not hold the agent CLI's private key \(x and y do not belong to d\); delete it/)
+  assert.throws(
+    () => ensureAgentCliKey(a),
+    /does not hold the agent CLI's private key \(x and y do not belong to d\); delete it/,
+  )
 })

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { CookieJar } from '../src/index.ts'
 
-const response = (...cookies: string[]) => new Response(null, { headers: cookies.map((cookie): [string, string] => ['set-cookie', cookie]) })
+const response = (...cookies: string[]) =>
+  new Response(null, { headers: cookies.map((cookie): [string, string] => ['set-cookie', cookie]) })
 
 test('an empty jar sends no cookie', () => {
   assert.equal(new CookieJar().header(), '')
@@ -10,7 +11,9 @@ test('an empty jar sends no cookie', () => {
 
 test('keeps name and value of every Set-Cookie, without attributes, the last value winning', () => {
   const jar = new CookieJar()
-  jar.store(response('_interaction=abc; path=/interaction/abc; httponly; samesite=lax', '_session=s1; path=/; httponly'))
+  jar.store(
+    response('_interaction=abc; path=/interaction/abc; httponly; samesite=lax', '_session=s1; path=/; httponly'),
+  )
   jar.store(response('_session=s2; path=/'))
   assert.equal(jar.header(), '_interaction=abc; _session=s2')
 })

@@ -27,7 +27,8 @@ test('RFC 8705 ensureDemoPki makes a CA, the AS server certificate and the tasks
     assert.match(server.subjectAltName ?? '', /DNS:localhost/)
     assert.match(server.subjectAltName ?? '', /IP Address:127\.0\.0\.1/)
     assert.ok(client.checkPrivateKey(createPrivateKey(readFileSync(pki.clientKeyFile))))
-    for (const file of [pki.caKeyFile, pki.serverKeyFile, pki.clientKeyFile]) assert.equal(statSync(file).mode & 0o077, 0, `${file} is owner-only`)
+    for (const file of [pki.caKeyFile, pki.serverKeyFile, pki.clientKeyFile])
+      assert.equal(statSync(file).mode & 0o077, 0, `${file} is owner-only`)
 
     const again = await ensureDemoPki(dir)
     assert.equal(again.created, false)
@@ -36,7 +37,11 @@ test('RFC 8705 ensureDemoPki makes a CA, the AS server certificate and the tasks
     writeFileSync(pki.clientKeyFile, 'not a key') // a broken set is made afresh
     const renewed = await ensureDemoPki(dir)
     assert.equal(renewed.created, true)
-    assert.ok(new X509Certificate(readFileSync(renewed.clientCertFile)).checkPrivateKey(createPrivateKey(readFileSync(renewed.clientKeyFile))))
+    assert.ok(
+      new X509Certificate(readFileSync(renewed.clientCertFile)).checkPrivateKey(
+        createPrivateKey(readFileSync(renewed.clientKeyFile)),
+      ),
+    )
   } finally {
     rmSync(parent, { recursive: true, force: true })
   }

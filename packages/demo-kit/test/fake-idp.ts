@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net'
 export interface FakeIdp {
   url: string
   /** Every request: method, path with query, Cookie header, body, Authorization header. */
-  requests: { method: string; url: string; cookie: string | undefined; body: string; authorization: string | undefined }[]
+  requests: {
+    method: string
+    url: string
+    cookie: string | undefined
+    body: string
+    authorization: string | undefined
+  }[]
   close(): Promise<void>
 }
 
@@ -18,7 +24,13 @@ export async function fakeIdp(handler: Handler): Promise<FakeIdp> {
     let body = ''
     request.on('data', (chunk: Buffer) => (body += chunk.toString()))
     request.on('end', () => {
-      requests.push({ method: request.method ?? '', url: request.url ?? '', cookie: request.headers.cookie, body, authorization: request.headers.authorization })
+      requests.push({
+        method: request.method ?? '',
+        url: request.url ?? '',
+        cookie: request.headers.cookie,
+        body,
+        authorization: request.headers.authorization,
+      })
       handler(Object.assign(request, { body }), response, base)
     })
   })
@@ -27,9 +39,10 @@ export async function fakeIdp(handler: Handler): Promise<FakeIdp> {
   return {
     url: base,
     requests,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }

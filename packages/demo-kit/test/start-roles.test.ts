@@ -37,7 +37,10 @@ test('starts a role, waits until it answers, collects its output prefixed by nam
   const port = await freePort()
   const spec: RoleSpec = { name: 'web', cwd: role('web', SERVER), readyUrl: `http://localhost:${port}/`, port }
   const started: string[] = []
-  const running = await startRoles([spec], { env: { ...process.env, DEMO_PORT: String(port) }, started: (r) => started.push(r.spec.name) })
+  const running = await startRoles([spec], {
+    env: { ...process.env, DEMO_PORT: String(port) },
+    started: (r) => started.push(r.spec.name),
+  })
   assert.deepEqual(started, ['web'])
   assert.equal((await fetch(spec.readyUrl)).status, 200)
   const [web] = running.roles
@@ -48,8 +51,15 @@ test('starts a role, waits until it answers, collects its output prefixed by nam
 })
 
 test('refuses a role that exits before it is ready, with its output', async () => {
-  const spec: RoleSpec = { name: 'crash', cwd: role('crash', "console.error('no config'); process.exit(3)\n"), readyUrl: 'http://localhost:9/' }
-  await assert.rejects(startRoles([spec], { env: process.env }), /crash exited \(3\) before http:\/\/localhost:9\/ answered:\nno config/)
+  const spec: RoleSpec = {
+    name: 'crash',
+    cwd: role('crash', "console.error('no config'); process.exit(3)\n"),
+    readyUrl: 'http://localhost:9/',
+  }
+  await assert.rejects(
+    startRoles([spec], { env: process.env }),
+    /crash exited \(3\) before http:\/\/localhost:9\/ answered:\nno config/,
+  )
 })
 
 test('stops the roles it started when a later one fails', async () => {
@@ -59,7 +69,10 @@ test('stops the roles it started when a later one fails', async () => {
     { name: 'crash', cwd: role('crash2', 'process.exit(1)\n'), readyUrl: 'http://localhost:9/' },
   ]
   const started: { hasExited(): boolean }[] = []
-  await assert.rejects(startRoles(roles, { env: { ...process.env, DEMO_PORT: String(port) }, started: (r) => started.push(r) }), /crash exited/)
+  await assert.rejects(
+    startRoles(roles, { env: { ...process.env, DEMO_PORT: String(port) }, started: (r) => started.push(r) }),
+    /crash exited/,
+  )
   assert.equal(started.length, 2)
   assert.ok(started.every((r) => r.hasExited()))
 })
@@ -70,7 +83,10 @@ test('refuses a taken port before starting anything', async () => {
   const { port } = server.address() as AddressInfo
   try {
     const started: string[] = []
-    const error = await startRoles([{ name: 'web', cwd: role('web3', SERVER), readyUrl: `http://localhost:${port}/`, port }], { env: process.env, started: (r) => started.push(r.spec.name) }).catch((e: unknown) => e)
+    const error = await startRoles(
+      [{ name: 'web', cwd: role('web3', SERVER), readyUrl: `http://localhost:${port}/`, port }],
+      { env: process.env, started: (r) => started.push(r.spec.name) },
+    ).catch((e: unknown) => e)
     assert.ok(error instanceof PortInUseError)
     assert.equal(error.port, port)
     assert.equal(error.role, 'web')
@@ -83,13 +99,23 @@ test('refuses a taken port before starting anything', async () => {
 test('keeps only the last outputLimit characters when asked', async () => {
   const port = await freePort()
   const source = `console.log('x'.repeat(5000))\n${SERVER}`
-  const running = await startRoles([{ name: 'chatty', cwd: role('chatty', source), readyUrl: `http://localhost:${port}/` }], { env: { ...process.env, DEMO_PORT: String(port) }, outputLimit: 100 })
+  const running = await startRoles(
+    [{ name: 'chatty', cwd: role('chatty', source), readyUrl: `http://localhost:${port}/` }],
+    { env: { ...process.env, DEMO_PORT: String(port) }, outputLimit: 100 },
+  )
   await running.stop()
   assert.ok((running.roles[0]?.output().length ?? 0) <= 100)
 })
 
 test('a role that cannot even be spawned (no such folder) is refused, not an unhandled error event', async () => {
   const port = await freePort()
-  const spec: RoleSpec = { name: 'ghost', cwd: path.join(workDir, 'no-such-folder'), readyUrl: `http://localhost:${port}/` }
-  await assert.rejects(startRoles([spec], { env: process.env }), /ghost exited \(.*\) before [\s\S]*could not start: spawn .*ENOENT/)
+  const spec: RoleSpec = {
+    name: 'ghost',
+    cwd: path.join(workDir, 'no-such-folder'),
+    readyUrl: `http://localhost:${port}/`,
+  }
+  await assert.rejects(
+    startRoles([spec], { env: process.env }),
+    /ghost exited \(.*\) before [\s\S]*could not start: spawn .*ENOENT/,
+  )
 })

@@ -44,13 +44,23 @@ export function chooseClientAuthMethod(client: ClientRegistration, server: Token
 
   if (client.authMethod !== undefined) {
     if (!held.includes(client.authMethod)) {
-      throw new FlowError('unsupported_client_authentication', `This client is registered at ${server.name} for ${client.authMethod}, but holds no ${client.authMethod === 'private_key_jwt' ? 'private key' : 'client secret'} for it; check its configuration`)
+      throw new FlowError(
+        'unsupported_client_authentication',
+        `This client is registered at ${server.name} for ${client.authMethod}, but holds no ${client.authMethod === 'private_key_jwt' ? 'private key' : 'client secret'} for it; check its configuration`,
+      )
     }
     // The registration is the better evidence when the metadata is silent: RFC 8414's default only
     // says what a server supports at the least, not what it registered this client for.
-    if (listed === undefined) return { method: client.authMethod, reason: `${client.authMethod}: the registered method (the metadata lists no methods)` }
+    if (listed === undefined)
+      return {
+        method: client.authMethod,
+        reason: `${client.authMethod}: the registered method (the metadata lists no methods)`,
+      }
     if (!listed.includes(client.authMethod)) {
-      throw new FlowError('unsupported_client_authentication', `This client is registered at ${server.name} for ${client.authMethod}, but ${server.name} supports only ${listed.join(', ')} (${source})`)
+      throw new FlowError(
+        'unsupported_client_authentication',
+        `This client is registered at ${server.name} for ${client.authMethod}, but ${server.name} supports only ${listed.join(', ')} (${source})`,
+      )
     }
     return { method: client.authMethod, reason: `${client.authMethod}: the registered method, ${source}` }
   }
@@ -58,15 +68,22 @@ export function chooseClientAuthMethod(client: ClientRegistration, server: Token
   const method = held.find((candidate) => supported.includes(candidate))
   if (method === undefined) {
     const holds = held.length === 0 ? 'no credential' : `credentials for ${held.join(', ')}`
-    throw new FlowError('unsupported_client_authentication', `This client holds ${holds} at ${server.name}, which supports only ${supported.join(', ')} (${source}), so it cannot authenticate there`)
+    throw new FlowError(
+      'unsupported_client_authentication',
+      `This client holds ${holds} at ${server.name}, which supports only ${supported.join(', ')} (${source}), so it cannot authenticate there`,
+    )
   }
-  return { method, reason: `${method}: the strongest method this client holds that ${server.name} supports (${source})` }
+  return {
+    method,
+    reason: `${method}: the strongest method this client holds that ${server.name} supports (${source})`,
+  }
 }
 
 /** The methods a registration holds credentials for, strongest first (CL-28). */
 function heldMethods(client: ClientRegistration): ClientAuthMethod[] {
   const methods: ClientAuthMethod[] = []
   if (client.privateJwk !== undefined) methods.push('private_key_jwt')
-  if (client.clientSecret !== undefined && client.clientSecret !== '') methods.push('client_secret_basic', 'client_secret_post')
+  if (client.clientSecret !== undefined && client.clientSecret !== '')
+    methods.push('client_secret_basic', 'client_secret_post')
   return methods
 }

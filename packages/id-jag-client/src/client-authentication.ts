@@ -61,7 +61,11 @@ export async function applyClientAuthentication(
   if (client.authMethod === 'none') {
     // RFC 7591 §2 `none`: identify, never authenticate.
     params.set('client_id', client.clientId)
-    return { method: 'none', reason: 'none: a public identification (client_id only), as this token endpoint requires no client authentication' }
+    return {
+      method: 'none',
+      reason:
+        'none: a public identification (client_id only), as this token endpoint requires no client authentication',
+    }
   }
   const choice = chooseClientAuthMethod(client, target)
   if (choice.method === 'client_secret_basic') {
@@ -75,13 +79,16 @@ export async function applyClientAuthentication(
     const key = await signingKeyOf(client.privateJwk!)
     params.set('client_id', client.clientId)
     params.set('client_assertion_type', CLIENT_ASSERTION_TYPE.JWT_BEARER) // CL-28, RFC 7523 §2.2
-    params.set('client_assertion', await signClientAssertion({
-      clientId: client.clientId,
-      audience: target.issuer ?? target.tokenEndpoint,
-      now,
-      key,
-      expiresInSeconds: CLIENT_ASSERTION_LIFETIME_SECONDS,
-    }))
+    params.set(
+      'client_assertion',
+      await signClientAssertion({
+        clientId: client.clientId,
+        audience: target.issuer ?? target.tokenEndpoint,
+        now,
+        key,
+        expiresInSeconds: CLIENT_ASSERTION_LIFETIME_SECONDS,
+      }),
+    )
   }
   return choice
 }

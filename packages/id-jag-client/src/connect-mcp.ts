@@ -57,7 +57,10 @@ export async function connectMcp(options: ConnectMcpOptions): Promise<McpConnect
     }
     return response
   }
-  const transport = new StreamableHTTPClientTransport(new URL(options.mcpServerUrl), { authProvider: options.authProvider, fetch: observingFetch })
+  const transport = new StreamableHTTPClientTransport(new URL(options.mcpServerUrl), {
+    authProvider: options.authProvider,
+    fetch: observingFetch,
+  })
   const client = new Client(
     options.clientInfo ?? { name: 'id-jag-client', version: '0.1.0' },
     // CL-12: declare the extension; the ext-auth spec defines no settings object.
@@ -66,7 +69,14 @@ export async function connectMcp(options: ConnectMcpOptions): Promise<McpConnect
   try {
     await client.connect(transport)
     const { tools } = await client.listTools()
-    return { client, tools, serverName, lastChallenge: () => lastChallenge, close: () => client.close(), steps: options.steps }
+    return {
+      client,
+      tools,
+      serverName,
+      lastChallenge: () => lastChallenge,
+      close: () => client.close(),
+      steps: options.steps,
+    }
   } catch (error) {
     await client.close().catch(() => {})
     throw explainMcpError(error, lastChallenge, serverName, 'the connection', undefined)
@@ -89,7 +99,13 @@ export async function callMcpTool(
     return (await connection.client.callTool({ name, arguments: args })) as CallToolResult
   } catch (error) {
     const challenge = connection.lastChallenge()
-    throw explainMcpError(error, challenge !== before ? challenge : undefined, connection.serverName, name, options.grantedScope)
+    throw explainMcpError(
+      error,
+      challenge !== before ? challenge : undefined,
+      connection.serverName,
+      name,
+      options.grantedScope,
+    )
   } finally {
     connection.steps?.flush()
   }
@@ -107,19 +123,32 @@ export function explainMcpError(
   grantedScope: string | undefined,
 ): FlowError {
   if (error instanceof FlowError) return error // e.g. the IdP refused the step-up exchange
-  const status = challenge?.status ?? (typeof (error as { code?: unknown })?.code === 'number' ? (error as { code: number }).code : undefined)
+  const status =
+    challenge?.status ??
+    (typeof (error as { code?: unknown })?.code === 'number' ? (error as { code: number }).code : undefined)
   const bearer = parseBearerChallenge(challenge?.header ?? null)
   if (status === 403 && (bearer?.error === 'insufficient_scope' || bearer === undefined)) {
     const required = parseScope(bearer?.scope)
     const granted = parseScope(grantedScope)
     const missing = required.filter((scope) => !granted.includes(scope))
     const lacks = (missing.length > 0 ? missing : required).join(' ') || 'the required scope'
-    return new FlowError('insufficient_scope', `The ${serverName} server refused ${what}: your token lacks ${lacks}`, { status, description: bearer?.error_description, cause: error, refusedBy: 'mcp_server' })
+    return new FlowError('insufficient_scope', `The ${serverName} server refused ${what}: your token lacks ${lacks}`, {
+      status,
+      description: bearer?.error_description,
+      cause: error,
+      refusedBy: 'mcp_server',
+    })
   }
   if (status === 401 || status === 403) {
     const code = bearer?.error ?? (status === 401 ? 'invalid_token' : 'access_denied')
-    return new FlowError(code, `The ${serverName} server refused ${what} (HTTP ${status}): ${bearer?.error_description ?? 'the access token was not accepted'}`, { status, description: bearer?.error_description, cause: error, refusedBy: 'mcp_server' })
+    return new FlowError(
+      code,
+      `The ${serverName} server refused ${what} (HTTP ${status}): ${bearer?.error_description ?? 'the access token was not accepted'}`,
+      { status, description: bearer?.error_description, cause: error, refusedBy: 'mcp_server' },
+    )
   }
   const flowError = asFlowError(error)
-  return new FlowError(flowError.error, `The ${serverName} server could not complete ${what}: ${flowError.message}`, { cause: error })
+  return new FlowError(flowError.error, `The ${serverName} server could not complete ${what}: ${flowError.message}`, {
+    cause: error,
+  })
 }

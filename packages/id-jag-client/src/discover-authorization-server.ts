@@ -41,7 +41,9 @@ export const PROFILE_NOT_ADVERTISED_NOTE =
  * {@link NO_ID_JAG_PROFILE}, because this agent has no interactive MCP authorization.
  * @throws {FlowError}
  */
-export async function discoverAuthorizationServer(options: DiscoverAuthorizationServerOptions): Promise<AuthorizationServerMetadata> {
+export async function discoverAuthorizationServer(
+  options: DiscoverAuthorizationServerOptions,
+): Promise<AuthorizationServerMetadata> {
   const { metadata } = await fetchMetadata({
     candidates: metadataCandidates(options.authorizationServer), // CL-04
     schema: AuthorizationServerMetadata,
@@ -52,10 +54,16 @@ export async function discoverAuthorizationServer(options: DiscoverAuthorization
   })
   // CL-05 (RFC 8414 §3.3): the issuer must be the URL we derived the metadata URL from.
   if (metadata.issuer !== options.authorizationServer) {
-    throw new FlowError('invalid_authorization_server_metadata', `The authorization server metadata names the issuer "${metadata.issuer}", but it was fetched for "${options.authorizationServer}", so it was refused`)
+    throw new FlowError(
+      'invalid_authorization_server_metadata',
+      `The authorization server metadata names the issuer "${metadata.issuer}", but it was fetched for "${options.authorizationServer}", so it was refused`,
+    )
   }
   if (idJagProfileNote(metadata) === undefined) {
-    throw new FlowError('unsupported_grant_profile', `${capitalise(NO_ID_JAG_PROFILE)} (${GRANT_PROFILE.ID_JAG} with the jwt-bearer grant), so this agent cannot use Enterprise-Managed Authorization with it`)
+    throw new FlowError(
+      'unsupported_grant_profile',
+      `${capitalise(NO_ID_JAG_PROFILE)} (${GRANT_PROFILE.ID_JAG} with the jwt-bearer grant), so this agent cannot use Enterprise-Managed Authorization with it`,
+    )
   }
   assertTrustworthyUrl(new URL(metadata.token_endpoint), options.allowInsecureHttp) // CL-48
   return metadata
@@ -66,7 +74,12 @@ export async function discoverAuthorizationServer(options: DiscoverAuthorization
  * it does not. The jwt-bearer grant must be listed, and the profile list, when published, must name
  * the ID-JAG profile.
  */
-export function idJagProfileNote(metadata: Pick<AuthorizationServerMetadata, 'grant_types_supported' | typeof METADATA.AUTHORIZATION_GRANT_PROFILES_SUPPORTED>): string | undefined {
+export function idJagProfileNote(
+  metadata: Pick<
+    AuthorizationServerMetadata,
+    'grant_types_supported' | typeof METADATA.AUTHORIZATION_GRANT_PROFILES_SUPPORTED
+  >,
+): string | undefined {
   const profiles = metadata[METADATA.AUTHORIZATION_GRANT_PROFILES_SUPPORTED]
   // CL-07: the jwt-bearer grant must be listed, whatever the profile list says (JAG §7.2).
   if (!(metadata.grant_types_supported ?? []).includes(GRANT_TYPE.JWT_BEARER)) return undefined
@@ -83,7 +96,8 @@ export function idJagProfileNote(metadata: Pick<AuthorizationServerMetadata, 'gr
 export function metadataCandidates(issuer: string): string[] {
   const url = new URL(issuer)
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')
-  if (path === '') return [`${url.origin}${WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER}`, `${url.origin}${WELL_KNOWN.OPENID_CONFIGURATION}`]
+  if (path === '')
+    return [`${url.origin}${WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER}`, `${url.origin}${WELL_KNOWN.OPENID_CONFIGURATION}`]
   return [
     `${url.origin}${WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER}${path}`,
     `${url.origin}${WELL_KNOWN.OPENID_CONFIGURATION}${path}`,

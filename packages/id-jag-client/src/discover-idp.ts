@@ -20,7 +20,11 @@ export interface IdpClientConfig {
  *
  * Does NOT check that the IdP supports the token exchange: its answer to the exchange says so (CL-35).
  */
-export async function discoverIdp(config: IdpClientConfig, fetchImpl: typeof fetch, redirectUri?: string): Promise<oidc.Configuration> {
+export async function discoverIdp(
+  config: IdpClientConfig,
+  fetchImpl: typeof fetch,
+  redirectUri?: string,
+): Promise<oidc.Configuration> {
   try {
     return await oidc.discovery(
       new URL(config.idpIssuer),
@@ -33,14 +37,28 @@ export async function discoverIdp(config: IdpClientConfig, fetchImpl: typeof fet
       },
     )
   } catch (cause) {
-    const reason = cause instanceof Error ? (cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message) : String(cause)
-    throw new FlowError('temporarily_unavailable', `Could not read ${config.idpName}'s discovery document at ${config.idpIssuer}: ${reason}`, { cause })
+    const reason =
+      cause instanceof Error
+        ? cause.cause instanceof Error
+          ? `${cause.message} (${cause.cause.message})`
+          : cause.message
+        : String(cause)
+    throw new FlowError(
+      'temporarily_unavailable',
+      `Could not read ${config.idpName}'s discovery document at ${config.idpIssuer}: ${reason}`,
+      { cause },
+    )
   }
 }
 
 /** Where the token exchange goes, from the discovery document (CL-17). */
 export function idpTokenEndpoint(idp: oidc.Configuration, idpName: string): IdpTokenEndpoint {
   const metadata = idp.serverMetadata()
-  if (metadata.token_endpoint === undefined) throw new FlowError('invalid_idp_metadata', `${idpName} does not publish a token endpoint`)
-  return { tokenEndpoint: metadata.token_endpoint, issuer: metadata.issuer, authMethodsSupported: metadata.token_endpoint_auth_methods_supported }
+  if (metadata.token_endpoint === undefined)
+    throw new FlowError('invalid_idp_metadata', `${idpName} does not publish a token endpoint`)
+  return {
+    tokenEndpoint: metadata.token_endpoint,
+    issuer: metadata.issuer,
+    authMethodsSupported: metadata.token_endpoint_auth_methods_supported,
+  }
 }

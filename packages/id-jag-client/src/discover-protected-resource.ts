@@ -48,9 +48,10 @@ const PROBE_PROTOCOL_VERSION = '2025-06-18'
 export async function discoverProtectedResource(options: DiscoverProtectedResourceOptions): Promise<ProtectedResource> {
   const challenge = await probeWithoutToken(options)
   const { metadata, url } = await fetchMetadata({
-    candidates: challenge.resource_metadata !== undefined
-      ? [challenge.resource_metadata] // CL-02: the challenge wins
-      : wellKnownCandidates(options.mcpServerUrl), // CL-02: path-aware first, then root
+    candidates:
+      challenge.resource_metadata !== undefined
+        ? [challenge.resource_metadata] // CL-02: the challenge wins
+        : wellKnownCandidates(options.mcpServerUrl), // CL-02: path-aware first, then root
     schema: ProtectedResourceMetadata,
     whose: "The MCP server's protected resource metadata (RFC 9728)",
     error: 'invalid_resource_metadata',
@@ -59,7 +60,10 @@ export async function discoverProtectedResource(options: DiscoverProtectedResour
   })
   // CL-03 (RFC 9728 §3.3): the resource must be identical to the one we asked about.
   if (metadata.resource !== options.mcpServerUrl) {
-    throw new FlowError('invalid_resource_metadata', `The protected resource metadata describes "${metadata.resource}", not the configured MCP server "${options.mcpServerUrl}", so it was refused`)
+    throw new FlowError(
+      'invalid_resource_metadata',
+      `The protected resource metadata describes "${metadata.resource}", not the configured MCP server "${options.mcpServerUrl}", so it was refused`,
+    )
   }
   const authorizationServer = chooseAuthorizationServer(metadata, options.expectedAuthorizationServer)
   return { metadata, metadataUrl: url, authorizationServer, challengedScope: challenge.scope }
@@ -76,12 +80,20 @@ async function probeWithoutToken(options: DiscoverProtectedResourceOptions): Pro
       jsonrpc: '2.0',
       id: 0,
       method: 'initialize',
-      params: { protocolVersion: PROBE_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'id-jag-client-probe', version: '0.1.0' } },
+      params: {
+        protocolVersion: PROBE_PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: 'id-jag-client-probe', version: '0.1.0' },
+      },
     }),
   })
   await response.body?.cancel()
   if (response.status !== 401) {
-    throw new FlowError('unexpected_response', `The MCP server answered HTTP ${response.status} to a request without a token; expected 401 with a WWW-Authenticate challenge`, { status: response.status })
+    throw new FlowError(
+      'unexpected_response',
+      `The MCP server answered HTTP ${response.status} to a request without a token; expected 401 with a WWW-Authenticate challenge`,
+      { status: response.status },
+    )
   }
   return parseBearerChallenge(response.headers.get('www-authenticate')) ?? {}
 }
@@ -98,5 +110,8 @@ export function wellKnownCandidates(mcpServerUrl: string): string[] {
 function chooseAuthorizationServer(metadata: ProtectedResourceMetadata, expected: string | undefined): string {
   if (expected === undefined) return metadata.authorization_servers[0]!
   if (metadata.authorization_servers.includes(expected)) return expected
-  throw new FlowError('invalid_resource_metadata', `The MCP server names the authorization server(s) ${metadata.authorization_servers.join(', ')}, not the expected ${expected} (AS_ISSUER)`)
+  throw new FlowError(
+    'invalid_resource_metadata',
+    `The MCP server names the authorization server(s) ${metadata.authorization_servers.join(', ')}, not the expected ${expected} (AS_ISSUER)`,
+  )
 }

@@ -27,9 +27,16 @@ export async function fetchMetadata<T>(options: FetchMetadataOptions<T>): Promis
     assertTrustworthyUrl(url, options.allowInsecureHttp) // CL-48
     const response = await fetchOrFail(options.fetch, url, { headers: { accept: 'application/json' } })
     if (response.status === 404) continue
-    if (!response.ok) throw new FlowError(options.error, `${options.whose} at ${url.href} answered HTTP ${response.status}`, { status: response.status })
+    if (!response.ok)
+      throw new FlowError(options.error, `${options.whose} at ${url.href} answered HTTP ${response.status}`, {
+        status: response.status,
+      })
     const parsed = options.schema.safeParse(await response.json().catch(() => undefined))
-    if (!parsed.success) throw new FlowError(options.error, `${options.whose} at ${url.href} is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+    if (!parsed.success)
+      throw new FlowError(
+        options.error,
+        `${options.whose} at ${url.href} is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      )
     return { metadata: parsed.data, url: url.href }
   }
   throw new FlowError(options.error, `${options.whose} is not published at ${options.candidates.join(' or ')}`)
@@ -45,6 +52,7 @@ export async function fetchOrFail(fetchImpl: typeof fetch, url: URL, init: Reque
 }
 
 function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message
+  if (cause instanceof Error)
+    return cause.cause instanceof Error ? `${cause.message} (${cause.cause.message})` : cause.message
   return String(cause)
 }

@@ -15,7 +15,16 @@ export class FlowError extends Error {
   /** The role whose token endpoint or MCP endpoint refused, if one did (e.g. to tell an IdP `invalid_grant` apart). */
   readonly refusedBy: RefusingRole | undefined
 
-  constructor(error: string, message: string, options: { description?: string | undefined; status?: number | undefined; cause?: unknown; refusedBy?: RefusingRole | undefined } = {}) {
+  constructor(
+    error: string,
+    message: string,
+    options: {
+      description?: string | undefined
+      status?: number | undefined
+      cause?: unknown
+      refusedBy?: RefusingRole | undefined
+    } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'FlowError'
     this.error = error

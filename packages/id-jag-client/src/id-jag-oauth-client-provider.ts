@@ -1,5 +1,9 @@
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js'
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js'
 import { formatScope, GRANT_TYPE, parseScope } from '@ema/tokens'
 import type { ClientRegistration } from './client-registration.ts'
 import { applyClientAuthentication } from './client-authentication.ts'
@@ -93,7 +97,9 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
       client_name: this.#options.clientName ?? 'MCP client',
       redirect_uris: [],
       grant_types: [GRANT_TYPE.JWT_BEARER],
-      token_endpoint_auth_method: this.#options.client.authMethod ?? (this.#options.client.privateJwk === undefined ? 'client_secret_basic' : 'private_key_jwt'),
+      token_endpoint_auth_method:
+        this.#options.client.authMethod ??
+        (this.#options.client.privateJwk === undefined ? 'client_secret_basic' : 'private_key_jwt'),
       // The SDK (1.x) passes this, not the challenged scope, to prepareTokenRequest: so it is the union so far.
       ...(this.#requestedScope === undefined ? {} : { scope: this.#requestedScope }),
     }
@@ -101,7 +107,11 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
 
   clientInformation(): OAuthClientInformationMixed {
     const { clientId, clientSecret } = this.#options.client
-    return { client_id: clientId, ...(clientSecret === undefined ? {} : { client_secret: clientSecret }), issuer: this.#options.authorizationServer }
+    return {
+      client_id: clientId,
+      ...(clientSecret === undefined ? {} : { client_secret: clientSecret }),
+      issuer: this.#options.authorizationServer,
+    }
   }
 
   tokens(): OAuthTokens | undefined {
@@ -115,7 +125,10 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
    */
   saveTokens(tokens: OAuthTokens): void {
     if (tokens.token_type.toLowerCase() !== 'bearer') {
-      throw new FlowError('invalid_response', `The MCP authorization server returned token_type "${tokens.token_type}"; this client only sends Bearer tokens (CL-42)`)
+      throw new FlowError(
+        'invalid_response',
+        `The MCP authorization server returned token_type "${tokens.token_type}"; this client only sends Bearer tokens (CL-42)`,
+      )
     }
     this.#tokens = tokens
     this.#options.onTokens?.(tokens)
@@ -136,7 +149,10 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
       const challenged = this.#pendingStepUp
       this.#pendingStepUp = undefined
       if (this.#stepUps >= MAX_STEP_UPS) {
-        throw new FlowError('insufficient_scope', `The MCP server still asks for more scope (${challenged ?? 'unnamed'}) after ${MAX_STEP_UPS} step-up(s) to "${this.#requestedScope ?? ''}", so this client stopped asking (CL-46); the IdP's policy does not grant it`)
+        throw new FlowError(
+          'insufficient_scope',
+          `The MCP server still asks for more scope (${challenged ?? 'unnamed'}) after ${MAX_STEP_UPS} step-up(s) to "${this.#requestedScope ?? ''}", so this client stopped asking (CL-46); the IdP's policy does not grant it`,
+        )
       }
       this.#stepUps += 1
     }
@@ -167,7 +183,12 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
   }
 
   /** CL-28, CL-37: authenticate with the method chosen from the registration and the server's metadata. */
-  addClientAuthentication = async (headers: Headers, params: URLSearchParams, url: string | URL, metadata?: { issuer?: string; token_endpoint_auth_methods_supported?: string[] }): Promise<void> => {
+  addClientAuthentication = async (
+    headers: Headers,
+    params: URLSearchParams,
+    url: string | URL,
+    metadata?: { issuer?: string; token_endpoint_auth_methods_supported?: string[] },
+  ): Promise<void> => {
     await applyClientAuthentication(
       this.#options.client,
       {
@@ -195,7 +216,9 @@ export class IdJagOAuthClientProvider implements OAuthClientProvider {
   }
 
   redirectToAuthorization(): never {
-    throw new Error('IdJagOAuthClientProvider has no interactive flow: the MCP authorization server must accept the ID-JAG (jwt-bearer) grant')
+    throw new Error(
+      'IdJagOAuthClientProvider has no interactive flow: the MCP authorization server must accept the ID-JAG (jwt-bearer) grant',
+    )
   }
 
   saveCodeVerifier(): never {

@@ -2,13 +2,32 @@
 // MCP SDK v1 client. Named exports only; each one's TSDoc says what it checks and what it does not.
 
 // The whole chain, and the MCP connection it opens.
-export { type AccessTokenGrant, type ChainResult, type IdpTokenEndpoint, runChain, type RunChainOptions } from './run-chain.ts'
+export {
+  type AccessTokenGrant,
+  type ChainResult,
+  type IdpTokenEndpoint,
+  runChain,
+  type RunChainOptions,
+} from './run-chain.ts'
 export { callMcpTool, connectMcp, type ConnectMcpOptions, type McpConnection } from './connect-mcp.ts'
-export { IdJagOAuthClientProvider, type IdJagOAuthClientProviderOptions, MAX_STEP_UPS } from './id-jag-oauth-client-provider.ts'
+export {
+  IdJagOAuthClientProvider,
+  type IdJagOAuthClientProviderOptions,
+  MAX_STEP_UPS,
+} from './id-jag-oauth-client-provider.ts'
 
 // The protocol steps, in the spec's order.
-export { discoverProtectedResource, type DiscoverProtectedResourceOptions, type ProtectedResource, ProtectedResourceMetadata } from './discover-protected-resource.ts'
-export { AuthorizationServerMetadata, discoverAuthorizationServer, type DiscoverAuthorizationServerOptions } from './discover-authorization-server.ts'
+export {
+  discoverProtectedResource,
+  type DiscoverProtectedResourceOptions,
+  type ProtectedResource,
+  ProtectedResourceMetadata,
+} from './discover-protected-resource.ts'
+export {
+  AuthorizationServerMetadata,
+  discoverAuthorizationServer,
+  type DiscoverAuthorizationServerOptions,
+} from './discover-authorization-server.ts'
 export { type IdJag, requestIdJag, type RequestIdJagOptions } from './request-id-jag.ts'
 export { AccessTokenResponse, redeemIdJag, type RedeemIdJagOptions } from './redeem-id-jag.ts'
 export { type CachedAccessToken, usableCachedToken } from './usable-cached-token.ts'
@@ -16,7 +35,11 @@ export { type CachedAccessToken, usableCachedToken } from './usable-cached-token
 // Client authentication at a token endpoint.
 export { CLIENT_AUTH_METHODS, type ClientAuthMethod, type ClientRegistration } from './client-registration.ts'
 export { chooseClientAuthMethod, type ClientAuthChoice, type TokenEndpointServer } from './choose-client-auth-method.ts'
-export { applyClientAuthentication, type PublicClientIdentification, type TokenEndpointClient } from './client-authentication.ts'
+export {
+  applyClientAuthentication,
+  type PublicClientIdentification,
+  type TokenEndpointClient,
+} from './client-authentication.ts'
 
 // Signing the user in at the IdP (openid-client), for the subject token.
 export { discoverIdp, type IdpClientConfig, idpTokenEndpoint } from './discover-idp.ts'

@@ -14,7 +14,12 @@ export function openidClientAuthentication(client: ClientRegistration, idpName: 
   return async (as, _client, body, headers) => {
     await applyClientAuthentication(
       client,
-      { name: idpName, tokenEndpoint: as.token_endpoint ?? as.issuer, issuer: as.issuer, authMethodsSupported: as.token_endpoint_auth_methods_supported },
+      {
+        name: idpName,
+        tokenEndpoint: as.token_endpoint ?? as.issuer,
+        issuer: as.issuer,
+        authMethodsSupported: as.token_endpoint_auth_methods_supported,
+      },
       headers,
       body,
     )

@@ -1,6 +1,10 @@
 import { assertTrustworthyUrl } from '@ema/tokens'
 import { z } from 'zod'
-import { applyClientAuthentication, type TokenEndpointClient, type TokenEndpointTarget } from './client-authentication.ts'
+import {
+  applyClientAuthentication,
+  type TokenEndpointClient,
+  type TokenEndpointTarget,
+} from './client-authentication.ts'
 import { fetchOrFail } from './fetch-metadata.ts'
 import { FlowError, type RefusingRole } from './flow-error.ts'
 
@@ -46,7 +50,16 @@ export async function postTokenRequest(request: TokenRequest, what: string): Pro
   }
   if (response.ok) return body
   const refusal = OAuthErrorResponse.safeParse(body)
-  if (!refusal.success) throw new FlowError('server_error', `${request.server.name} answered HTTP ${response.status} without an OAuth error body when asked for ${what}`, { status: response.status, refusedBy: request.role })
+  if (!refusal.success)
+    throw new FlowError(
+      'server_error',
+      `${request.server.name} answered HTTP ${response.status} without an OAuth error body when asked for ${what}`,
+      { status: response.status, refusedBy: request.role },
+    )
   const { error, error_description: description } = refusal.data
-  throw new FlowError(error, `${request.server.name} refused to issue ${what}: ${description ?? error}`, { description, status: response.status, refusedBy: request.role })
+  throw new FlowError(error, `${request.server.name} refused to issue ${what}: ${description ?? error}`, {
+    description,
+    status: response.status,
+    refusedBy: request.role,
+  })
 }

@@ -13,19 +13,26 @@ export type Env = Record<string, string | undefined>
  * token request shows that.
  * @throws {Error} naming the variable, when a value is malformed or a pinned method lacks its credential.
  */
-export function readClientRegistration(env: Env, prefix: string, defaults: { clientId: string; clientSecret?: string; privateJwk?: JWK | undefined }): ClientRegistration {
+export function readClientRegistration(
+  env: Env,
+  prefix: string,
+  defaults: { clientId: string; clientSecret?: string; privateJwk?: JWK | undefined },
+): ClientRegistration {
   const privateJwk = readPrivateJwk(env, `${prefix}_PRIVATE_JWK`) ?? defaults.privateJwk
   const clientSecret = env[`${prefix}_SECRET`] ?? (privateJwk === undefined ? defaults.clientSecret : undefined)
   const authMethod = readAuthMethod(env, `${prefix}_AUTH_METHOD`)
-  if (authMethod === 'private_key_jwt' && privateJwk === undefined) throw new Error(`${prefix}_AUTH_METHOD is private_key_jwt, but ${prefix}_PRIVATE_JWK is not set`)
-  if (authMethod !== undefined && authMethod !== 'private_key_jwt' && clientSecret === undefined) throw new Error(`${prefix}_AUTH_METHOD is ${authMethod}, but ${prefix}_SECRET is not set`)
+  if (authMethod === 'private_key_jwt' && privateJwk === undefined)
+    throw new Error(`${prefix}_AUTH_METHOD is private_key_jwt, but ${prefix}_PRIVATE_JWK is not set`)
+  if (authMethod !== undefined && authMethod !== 'private_key_jwt' && clientSecret === undefined)
+    throw new Error(`${prefix}_AUTH_METHOD is ${authMethod}, but ${prefix}_SECRET is not set`)
   return { clientId: env[`${prefix}_ID`] ?? defaults.clientId, clientSecret, privateJwk, authMethod }
 }
 
 function readAuthMethod(env: Env, name: string): ClientAuthMethod | undefined {
   const raw = env[name]
   if (raw === undefined || raw === '') return undefined // chosen from the server's metadata
-  if (!(CLIENT_AUTH_METHODS as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${CLIENT_AUTH_METHODS.join(', ')}`)
+  if (!(CLIENT_AUTH_METHODS as readonly string[]).includes(raw))
+    throw new Error(`${name} must be one of ${CLIENT_AUTH_METHODS.join(', ')}`)
   return raw as ClientAuthMethod
 }
 
@@ -47,8 +54,10 @@ export function parsePrivateJwk(raw: string, name: string): JWK {
   } catch {
     throw new Error(`${name} is not JSON: it must be a private JWK`)
   }
-  if (typeof jwk !== 'object' || jwk === null || typeof (jwk as JWK).d !== 'string') throw new Error(`${name} must be a private JWK (with "d")`)
-  if (typeof (jwk as JWK).alg !== 'string') throw new Error(`${name} must name its signing algorithm in "alg" (e.g. ES256)`)
+  if (typeof jwk !== 'object' || jwk === null || typeof (jwk as JWK).d !== 'string')
+    throw new Error(`${name} must be a private JWK (with "d")`)
+  if (typeof (jwk as JWK).alg !== 'string')
+    throw new Error(`${name} must name its signing algorithm in "alg" (e.g. ES256)`)
   return jwk as JWK
 }
 
@@ -69,9 +78,11 @@ export function readUrl(env: Env, name: string, fallback: string, allowInsecureH
     throw new Error(`${name} is not a URL: ${raw}`)
   }
   // CL-50: no userinfo, no fragment.
-  if (url.username !== '' || url.password !== '' || url.hash !== '') throw new Error(`${name} must not contain userinfo or a fragment`)
+  if (url.username !== '' || url.password !== '' || url.hash !== '')
+    throw new Error(`${name} must not contain userinfo or a fragment`)
   // CL-48: https only, unless the loud demo switch is on.
-  if (url.protocol === 'http:' && !allowInsecureHttp) throw new Error(`${name} is http (${raw}); set ALLOW_INSECURE_HTTP=true for a local demo`)
+  if (url.protocol === 'http:' && !allowInsecureHttp)
+    throw new Error(`${name} is http (${raw}); set ALLOW_INSECURE_HTTP=true for a local demo`)
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an https URL`)
   return raw.endsWith('/') && url.pathname === '/' ? raw.slice(0, -1) : raw
 }

@@ -62,8 +62,20 @@ export function recordTraffic(fetchImpl: typeof fetch, record: TrafficRecorder):
       const value = response.headers.get(name)
       if (value !== null) headers[name] = value
     }
-    const json = /\bjson\b/i.test(headers['content-type'] ?? '') ? await response.clone().json().catch(() => undefined) : undefined
-    record({ request, response: { status: response.status, headers, ...(json === undefined ? {} : { body: safeBody(json), ...decodedJwts(json) }) } })
+    const json = /\bjson\b/i.test(headers['content-type'] ?? '')
+      ? await response
+          .clone()
+          .json()
+          .catch(() => undefined)
+      : undefined
+    record({
+      request,
+      response: {
+        status: response.status,
+        headers,
+        ...(json === undefined ? {} : { body: safeBody(json), ...decodedJwts(json) }),
+      },
+    })
     return response
   }
 }
@@ -78,7 +90,8 @@ function describeRequest(input: Parameters<typeof fetch>[0], init: RequestInit |
   if (body instanceof URLSearchParams) {
     described.params = safeParams(body)
   } else if (typeof body === 'string') {
-    if (/form-urlencoded/i.test(headers.get('content-type') ?? '')) described.params = safeParams(new URLSearchParams(body))
+    if (/form-urlencoded/i.test(headers.get('content-type') ?? ''))
+      described.params = safeParams(new URLSearchParams(body))
     else {
       try {
         described.json = safeBody(JSON.parse(body))
@@ -114,7 +127,8 @@ function safeBody(body: unknown): unknown {
   if (Array.isArray(body)) return body.map(safeBody)
   if (body === null || typeof body !== 'object') return body
   const out: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(body)) out[name] = typeof value === 'string' && isSecretName(name) ? redact(value) : safeBody(value)
+  for (const [name, value] of Object.entries(body))
+    out[name] = typeof value === 'string' && isSecretName(name) ? redact(value) : safeBody(value)
   return out
 }
 

@@ -46,12 +46,18 @@ export interface RedeemIdJagOptions {
  * @throws {FlowError} carrying the authorization server's `error` code (e.g. `invalid_grant`), or the
  *   IdP's when the ID-JAG was refused first.
  */
-export async function redeemIdJag(provider: IdJagOAuthClientProvider, options: RedeemIdJagOptions): Promise<AccessTokenResponse> {
+export async function redeemIdJag(
+  provider: IdJagOAuthClientProvider,
+  options: RedeemIdJagOptions,
+): Promise<AccessTokenResponse> {
   const noRedirects: typeof fetch = (input, init) => options.fetch(input, { ...init, redirect: 'manual' })
   let tokens: AccessTokenResponse
   try {
     // Our zod type checks a subset of RFC 8414; the SDK reads token_endpoint and the auth methods from it.
-    tokens = await fetchToken(provider, options.authorizationServer.issuer, { metadata: options.authorizationServer as never, fetchFn: noRedirects })
+    tokens = await fetchToken(provider, options.authorizationServer.issuer, {
+      metadata: options.authorizationServer as never,
+      fetchFn: noRedirects,
+    })
   } catch (error) {
     throw describeRefusal(error)
   }
@@ -64,12 +70,20 @@ function describeRefusal(error: unknown): FlowError {
   if (error instanceof FlowError) return error
   if (error instanceof OAuthError) {
     const description = error.message === '' ? undefined : error.message
-    return new FlowError(error.errorCode, `The MCP authorization server refused to issue an access token: ${description ?? error.errorCode}`, { description, cause: error, refusedBy: 'authorization_server' })
+    return new FlowError(
+      error.errorCode,
+      `The MCP authorization server refused to issue an access token: ${description ?? error.errorCode}`,
+      { description, cause: error, refusedBy: 'authorization_server' },
+    )
   }
   // The SDK parses the response with its own zod: a schema failure is a malformed response.
   if (error instanceof Error && error.name === 'ZodError') {
     const issues = (error as Error & { issues?: Array<{ message?: string }> }).issues
-    return new FlowError('invalid_response', `The MCP authorization server returned a malformed token response: ${issues?.[0]?.message ?? 'invalid'}`, { cause: error })
+    return new FlowError(
+      'invalid_response',
+      `The MCP authorization server returned a malformed token response: ${issues?.[0]?.message ?? 'invalid'}`,
+      { cause: error },
+    )
   }
   return asFlowError(error)
 }

@@ -25,13 +25,24 @@ export interface SignInResult {
  * token, or from userinfo where the IdP keeps profile claims there.
  * @throws {FlowError} with the IdP's `error` code, or `invalid_state` / `invalid_response`.
  */
-export async function redeemSignInResponse(idp: oidc.Configuration, currentUrl: URL, pending: PendingSignIn, idpName = 'The IdP'): Promise<SignInResult> {
+export async function redeemSignInResponse(
+  idp: oidc.Configuration,
+  currentUrl: URL,
+  pending: PendingSignIn,
+  idpName = 'The IdP',
+): Promise<SignInResult> {
   // CL-14: the state must match before anything in the response is processed, errors included.
-  if (currentUrl.searchParams.get('state') !== pending.state) throw new FlowError('invalid_state', 'The sign-in response carried the wrong state, so it was refused; please sign in again')
+  if (currentUrl.searchParams.get('state') !== pending.state)
+    throw new FlowError(
+      'invalid_state',
+      'The sign-in response carried the wrong state, so it was refused; please sign in again',
+    )
   const authorizationError = currentUrl.searchParams.get('error')
   if (authorizationError !== null) {
     const description = currentUrl.searchParams.get('error_description') ?? undefined
-    throw new FlowError(authorizationError, `${idpName} did not sign you in: ${description ?? authorizationError}`, { description })
+    throw new FlowError(authorizationError, `${idpName} did not sign you in: ${description ?? authorizationError}`, {
+      description,
+    })
   }
   let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>
   try {
@@ -43,10 +54,15 @@ export async function redeemSignInResponse(idp: oidc.Configuration, currentUrl: 
     })
   } catch (cause) {
     const code = cause instanceof oidc.ResponseBodyError ? cause.error : 'invalid_response'
-    throw new FlowError(code, `Sign-in with ${idpName} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    throw new FlowError(
+      code,
+      `Sign-in with ${idpName} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    )
   }
   const claims = tokens.claims()
-  if (tokens.id_token === undefined || claims === undefined) throw new FlowError('invalid_response', `${idpName} returned no ID token`)
+  if (tokens.id_token === undefined || claims === undefined)
+    throw new FlowError('invalid_response', `${idpName} returned no ID token`)
   let name = typeof claims.name === 'string' ? claims.name : undefined
   let username = typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined
   if ((name === undefined || username === undefined) && tokens.access_token !== undefined) {

@@ -74,24 +74,55 @@ export async function requestIdJag(options: RequestIdJagOptions): Promise<IdJag>
   })
   if (options.scope !== undefined && options.scope !== '') params.set('scope', options.scope) // CL-22
   params.set('subject_token', options.subjectToken) // CL-24
-  params.set('subject_token_type', options.subjectTokenType === 'refresh_token' ? TOKEN_TYPE.REFRESH_TOKEN : TOKEN_TYPE.ID_TOKEN) // CL-25, CL-45
+  params.set(
+    'subject_token_type',
+    options.subjectTokenType === 'refresh_token' ? TOKEN_TYPE.REFRESH_TOKEN : TOKEN_TYPE.ID_TOKEN,
+  ) // CL-25, CL-45
 
   // CL-17, CL-27: POST, form-encoded, client-authenticated; CL-35: a refusal keeps the IdP's code.
-  const server = { name: idpName, tokenEndpoint: options.tokenEndpoint, issuer: options.issuer, authMethodsSupported: options.authMethodsSupported }
-  const body = await postTokenRequest({ server, role: 'idp', client: options.client, params, fetch: options.fetch, allowInsecureHttp: options.allowInsecureHttp }, 'an ID-JAG')
+  const server = {
+    name: idpName,
+    tokenEndpoint: options.tokenEndpoint,
+    issuer: options.issuer,
+    authMethodsSupported: options.authMethodsSupported,
+  }
+  const body = await postTokenRequest(
+    {
+      server,
+      role: 'idp',
+      client: options.client,
+      params,
+      fetch: options.fetch,
+      allowInsecureHttp: options.allowInsecureHttp,
+    },
+    'an ID-JAG',
+  )
 
   const parsed = IdJagResponse.safeParse(body)
-  if (!parsed.success) throw new FlowError('invalid_response', `${idpName} returned a malformed token exchange response: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  if (!parsed.success)
+    throw new FlowError(
+      'invalid_response',
+      `${idpName} returned a malformed token exchange response: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    )
   const response = parsed.data
   // CL-30: exactly an ID-JAG, typed N_A, and no refresh token.
   if (response.issued_token_type !== TOKEN_TYPE.ID_JAG) {
-    throw new FlowError('invalid_response', `${idpName} issued a token of type "${response.issued_token_type}" instead of an ID-JAG (${TOKEN_TYPE.ID_JAG}), so it was refused`)
+    throw new FlowError(
+      'invalid_response',
+      `${idpName} issued a token of type "${response.issued_token_type}" instead of an ID-JAG (${TOKEN_TYPE.ID_JAG}), so it was refused`,
+    )
   }
   if (response.token_type.toUpperCase() !== TOKEN_RESPONSE_TYPE.N_A) {
-    throw new FlowError('invalid_response', `${idpName} returned token_type "${response.token_type}" instead of N_A, so the response was refused`)
+    throw new FlowError(
+      'invalid_response',
+      `${idpName} returned token_type "${response.token_type}" instead of N_A, so the response was refused`,
+    )
   }
   if (response.refresh_token !== undefined) {
-    throw new FlowError('invalid_response', `${idpName} returned a refresh token with the ID-JAG, which this profile does not expect, so the response was refused`)
+    throw new FlowError(
+      'invalid_response',
+      `${idpName} returned a refresh token with the ID-JAG, which this profile does not expect, so the response was refused`,
+    )
   }
   return { assertion: response.access_token, scope: response.scope ?? options.scope, expiresIn: response.expires_in }
 }

@@ -92,17 +92,36 @@ export interface ChainResult {
  * flow (CL-09). The first refusal throws a `FlowError`.
  */
 export async function runChain(options: RunChainOptions): Promise<ChainResult> {
-  const steps = options.record === undefined ? undefined : new StepView({ idpName: options.idpName, serverName: options.serverName, mcpServerUrl: options.mcpServerUrl }, options.record)
+  const steps =
+    options.record === undefined
+      ? undefined
+      : new StepView(
+          { idpName: options.idpName, serverName: options.serverName, mcpServerUrl: options.mcpServerUrl },
+          options.record,
+        )
   const fetch = steps === undefined ? options.fetch : recordTraffic(options.fetch, (exchange) => steps.add(exchange))
   const now = options.now ?? Date.now
   const { allowInsecureHttp } = options
   try {
-    const protectedResource = await discoverProtectedResource({ mcpServerUrl: options.mcpServerUrl, expectedAuthorizationServer: options.expectedAuthorizationServer, fetch, allowInsecureHttp })
-    const authorizationServer = await discoverAuthorizationServer({ authorizationServer: protectedResource.authorizationServer, fetch, allowInsecureHttp })
+    const protectedResource = await discoverProtectedResource({
+      mcpServerUrl: options.mcpServerUrl,
+      expectedAuthorizationServer: options.expectedAuthorizationServer,
+      fetch,
+      allowInsecureHttp,
+    })
+    const authorizationServer = await discoverAuthorizationServer({
+      authorizationServer: protectedResource.authorizationServer,
+      fetch,
+      allowInsecureHttp,
+    })
     const resource = protectedResource.metadata.resource
     // CL-22: the challenge's scope first, else the configured scopes, else PRM scopes_supported, else none.
     const supported = protectedResource.metadata.scopes_supported
-    const scope = options.pinnedScope ?? protectedResource.challengedScope ?? options.scope ?? (supported === undefined ? undefined : formatScope(supported))
+    const scope =
+      options.pinnedScope ??
+      protectedResource.challengedScope ??
+      options.scope ??
+      (supported === undefined ? undefined : formatScope(supported))
 
     let idpLookup: Promise<IdpTokenEndpoint> | undefined
     let idJag: IdJag | undefined
@@ -124,10 +143,20 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
       })
       return idJag.assertion
     }
-    const granted = (accessToken: AccessTokenResponse): AccessTokenGrant =>
-      ({ accessToken, grantedScope: accessToken.scope ?? idJag?.scope, authorizationServer: authorizationServer.issuer, resource })
+    const granted = (accessToken: AccessTokenResponse): AccessTokenGrant => ({
+      accessToken,
+      grantedScope: accessToken.scope ?? idJag?.scope,
+      authorizationServer: authorizationServer.issuer,
+      resource,
+    })
 
-    const reusable = usableCachedToken(options.cachedAccessToken, { issuer: authorizationServer.issuer, resource, clientId: options.authorizationServerClient.clientId, pinnedScope: options.pinnedScope, now: now() })
+    const reusable = usableCachedToken(options.cachedAccessToken, {
+      issuer: authorizationServer.issuer,
+      resource,
+      clientId: options.authorizationServerClient.clientId,
+      pinnedScope: options.pinnedScope,
+      now: now(),
+    })
     const { onAccessToken } = options
     let saving: Promise<void> | void = undefined
     const authProvider = new IdJagOAuthClientProvider({
@@ -144,7 +173,13 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
         authorizationServerMetadata: authorizationServer as never,
       },
       obtainIdJag, // CL-44: every access token starts from a fresh ID-JAG, never a stale one
-      ...(onAccessToken === undefined ? {} : { onTokens: (tokens) => { saving = onAccessToken(granted(tokens)) } }),
+      ...(onAccessToken === undefined
+        ? {}
+        : {
+            onTokens: (tokens) => {
+              saving = onAccessToken(granted(tokens))
+            },
+          }),
     })
 
     let accessToken: AccessTokenResponse

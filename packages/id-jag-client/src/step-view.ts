@@ -56,7 +56,10 @@ export class StepView {
   add(exchange: Exchange): void {
     const pending = this.#pending
     this.#pending = undefined
-    const kind = exchange.request.method === 'GET' && exchange.request.url === this.#resourceMetadataUrl ? PROTECTED_RESOURCE_METADATA : classify(exchange, this.#names.mcpServerUrl)
+    const kind =
+      exchange.request.method === 'GET' && exchange.request.url === this.#resourceMetadataUrl
+        ? PROTECTED_RESOURCE_METADATA
+        : classify(exchange, this.#names.mcpServerUrl)
     if (pending?.kind === 'metadata') {
       if (kind === pending.step.title) {
         this.#addMetadata(exchange, kind, pending.notes)
@@ -70,13 +73,19 @@ export class StepView {
       else this.#emit(pending.step)
     }
     switch (kind) {
-      case PROBE: return this.#emit(this.#probe(exchange))
+      case PROBE:
+        return this.#emit(this.#probe(exchange))
       case PROTECTED_RESOURCE_METADATA:
-      case AUTHORIZATION_SERVER_METADATA: return this.#addMetadata(exchange, kind, [])
-      case TOKEN_EXCHANGE: return this.#emit(this.#tokenExchange(exchange, after))
-      case JWT_BEARER: return this.#emit(this.#jwtBearer(exchange, after))
-      case MCP: return this.#mcp(exchange)
-      default: return this.#emit({ title: `${exchange.request.method} ${exchange.request.url}`, ...outcome(exchange) })
+      case AUTHORIZATION_SERVER_METADATA:
+        return this.#addMetadata(exchange, kind, [])
+      case TOKEN_EXCHANGE:
+        return this.#emit(this.#tokenExchange(exchange, after))
+      case JWT_BEARER:
+        return this.#emit(this.#jwtBearer(exchange, after))
+      case MCP:
+        return this.#mcp(exchange)
+      default:
+        return this.#emit({ title: `${exchange.request.method} ${exchange.request.url}`, ...outcome(exchange) })
     }
   }
 
@@ -101,22 +110,41 @@ export class StepView {
   #probe(exchange: Exchange): Step {
     const status = exchange.response?.status
     const challenge = parseBearerChallenge(exchange.response?.headers['www-authenticate'] ?? null)
-    this.#resourceMetadataUrl = challenge?.resource_metadata === undefined || !URL.canParse(challenge.resource_metadata) ? undefined : new URL(challenge.resource_metadata).href
+    this.#resourceMetadataUrl =
+      challenge?.resource_metadata === undefined || !URL.canParse(challenge.resource_metadata)
+        ? undefined
+        : new URL(challenge.resource_metadata).href
     return {
       title: 'Call the MCP server without a token',
       status: status === 401 ? 'ok' : 'error',
-      request: { method: exchange.request.method, url: exchange.request.url, params: { jsonrpc: '2.0', method: 'initialize' } },
+      request: {
+        method: exchange.request.method,
+        url: exchange.request.url,
+        params: { jsonrpc: '2.0', method: 'initialize' },
+      },
       ...(status === undefined ? {} : { response: { status, body: challengeBody(exchange) } }),
-      notes: status !== 401 ? failureNotes(exchange) : [challenge?.resource_metadata !== undefined
-        ? `resource_metadata from WWW-Authenticate: ${challenge.resource_metadata} (CL-02)`
-        : 'no resource_metadata in WWW-Authenticate: probing the well-known URLs (CL-02)'],
+      notes:
+        status !== 401
+          ? failureNotes(exchange)
+          : [
+              challenge?.resource_metadata !== undefined
+                ? `resource_metadata from WWW-Authenticate: ${challenge.resource_metadata} (CL-02)`
+                : 'no resource_metadata in WWW-Authenticate: probing the well-known URLs (CL-02)',
+            ],
     }
   }
 
   #addMetadata(exchange: Exchange, kind: string, notes: string[]): void {
     const step: Step = { title: kind, ...outcome(exchange) }
     if (exchange.response?.status === 404) {
-      this.#pending = { kind: 'metadata', step, notes: [...notes, `${exchange.request.url} answered 404; trying the next well-known URL (${kind === AUTHORIZATION_SERVER_METADATA ? 'CL-04' : 'CL-02'})`] }
+      this.#pending = {
+        kind: 'metadata',
+        step,
+        notes: [
+          ...notes,
+          `${exchange.request.url} answered 404; trying the next well-known URL (${kind === AUTHORIZATION_SERVER_METADATA ? 'CL-04' : 'CL-02'})`,
+        ],
+      }
       return
     }
     const body = exchange.response?.body as Record<string, unknown> | undefined
@@ -128,11 +156,13 @@ export class StepView {
       if (kind === PROTECTED_RESOURCE_METADATA) {
         if (body.resource === this.#names.mcpServerUrl) notes.push('resource matches the configured MCP server (CL-03)')
         else refused(`resource "${String(body.resource)}" is not the configured MCP server (CL-03)`)
-        if (Array.isArray(body.authorization_servers)) notes.push(`authorization servers: ${body.authorization_servers.join(', ')} (CL-01)`)
+        if (Array.isArray(body.authorization_servers))
+          notes.push(`authorization servers: ${body.authorization_servers.join(', ')} (CL-01)`)
       } else {
         // CL-05: the metadata URL must be one derived from the issuer it names.
         const issuer = typeof body.issuer === 'string' ? body.issuer : ''
-        if (URL.canParse(issuer) && metadataCandidates(issuer).includes(exchange.request.url)) notes.push('issuer matches (CL-05)')
+        if (URL.canParse(issuer) && metadataCandidates(issuer).includes(exchange.request.url))
+          notes.push('issuer matches (CL-05)')
         else refused(`issuer "${issuer}" does not match the URL the metadata was fetched from (CL-05)`)
         const profile = idJagProfileNote(body)
         if (profile !== undefined) notes.push(profile)
@@ -144,14 +174,31 @@ export class StepView {
 
   #tokenExchange(exchange: Exchange, after: string | undefined): Step {
     const step: Step = { title: `Token exchange at ${this.#names.idpName} (RFC 8693)`, ...outcome(exchange) }
-    const notes = [...(after === undefined ? [] : [after]), `client authentication ${clientAuthentication(exchange)} (CL-27, CL-28)`, ...(step.notes ?? [])]
-    const body = exchange.response?.body as { scope?: unknown; issued_token_type?: unknown; token_type?: unknown; refresh_token?: unknown } | undefined
+    const notes = [
+      ...(after === undefined ? [] : [after]),
+      `client authentication ${clientAuthentication(exchange)} (CL-27, CL-28)`,
+      ...(step.notes ?? []),
+    ]
+    const body = exchange.response?.body as
+      { scope?: unknown; issued_token_type?: unknown; token_type?: unknown; refresh_token?: unknown } | undefined
     // CL-30, repeated for the page: exactly an ID-JAG, typed N_A, and no refresh token.
-    if (step.status === 'ok' && (body?.issued_token_type !== TOKEN_TYPE.ID_JAG || String(body.token_type).toUpperCase() !== TOKEN_RESPONSE_TYPE.N_A || body.refresh_token !== undefined)) {
+    if (
+      step.status === 'ok' &&
+      (body?.issued_token_type !== TOKEN_TYPE.ID_JAG ||
+        String(body.token_type).toUpperCase() !== TOKEN_RESPONSE_TYPE.N_A ||
+        body.refresh_token !== undefined)
+    ) {
       step.status = 'error'
-      notes.push('not an ID-JAG response: issued_token_type id-jag, token_type N_A and no refresh_token are required (CL-30)')
+      notes.push(
+        'not an ID-JAG response: issued_token_type id-jag, token_type N_A and no refresh_token are required (CL-30)',
+      )
     }
-    if (step.status === 'ok') notes.push(typeof body?.scope === 'string' ? `granted scope: ${body.scope}` : 'no scope in the response: the requested scope was granted (CL-31)')
+    if (step.status === 'ok')
+      notes.push(
+        typeof body?.scope === 'string'
+          ? `granted scope: ${body.scope}`
+          : 'no scope in the response: the requested scope was granted (CL-31)',
+      )
     return { ...step, notes, ...tokens(exchange, 'ID-JAG') }
   }
 
@@ -160,20 +207,26 @@ export class StepView {
       ? 'Access token re-acquired by the MCP SDK (RFC 7523 jwt-bearer, fresh ID-JAG)'
       : 'Access token from the MCP authorization server (RFC 7523 jwt-bearer)'
     const step: Step = { title, ...outcome(exchange) }
-    const notes = [...(after === undefined ? [] : [after]), `client authentication ${clientAuthentication(exchange)} (CL-28, CL-37)`, ...(step.notes ?? [])]
+    const notes = [
+      ...(after === undefined ? [] : [after]),
+      `client authentication ${clientAuthentication(exchange)} (CL-28, CL-37)`,
+      ...(step.notes ?? []),
+    ]
     const body = exchange.response?.body as { scope?: unknown; token_type?: unknown } | undefined
     // CL-42, repeated for the page: only a Bearer token is sent.
     if (step.status === 'ok' && String(body?.token_type).toLowerCase() !== 'bearer') {
       step.status = 'error'
       notes.push('not a Bearer token (CL-42)')
     }
-    if (step.status === 'ok') notes.push(`granted scope: ${typeof body?.scope === 'string' ? body.scope : '(as requested)'}`)
+    if (step.status === 'ok')
+      notes.push(`granted scope: ${typeof body?.scope === 'string' ? body.scope : '(as requested)'}`)
     return { ...step, notes, ...tokens(exchange, 'Access token') }
   }
 
   #mcp(exchange: Exchange): void {
     this.#connected = true
-    const message = exchange.request.json as { method?: unknown; id?: unknown; params?: { name?: unknown; arguments?: unknown } } | undefined
+    const message = exchange.request.json as
+      { method?: unknown; id?: unknown; params?: { name?: unknown; arguments?: unknown } } | undefined
     const method = typeof message?.method === 'string' ? message.method : undefined
     const status = exchange.response?.status
     const result = (exchange.response?.body as { result?: Record<string, unknown> } | undefined)?.result
@@ -184,23 +237,54 @@ export class StepView {
     // The transport's own requests (notifications, the event stream, closing the session) are not steps.
     if (status !== undefined && status < 300 && (method === undefined || message?.id === undefined)) return
     if (exchange.request.method !== 'POST' && status !== undefined && status !== 401 && status !== 403) return
-    const step: Step = method === 'tools/call'
-      ? { title: `Call tool ${String(message?.params?.name)}`, ...outcome(exchange), request: { method: 'POST', url: exchange.request.url, params: { name: String(message?.params?.name), arguments: JSON.stringify(message?.params?.arguments ?? {}) } } }
-      : method === 'tools/list' || method === 'initialize'
-        ? { title: `Connect to the ${this.#names.serverName} MCP server and list tools (Streamable HTTP, Bearer)`, ...outcome(exchange), request: { method: 'POST', url: exchange.request.url, headers: pick(exchange.request.headers, 'authorization'), params: { method: 'initialize, tools/list' } } }
-        : { title: `MCP ${method ?? exchange.request.method}`, ...outcome(exchange) }
+    const step: Step =
+      method === 'tools/call'
+        ? {
+            title: `Call tool ${String(message?.params?.name)}`,
+            ...outcome(exchange),
+            request: {
+              method: 'POST',
+              url: exchange.request.url,
+              params: {
+                name: String(message?.params?.name),
+                arguments: JSON.stringify(message?.params?.arguments ?? {}),
+              },
+            },
+          }
+        : method === 'tools/list' || method === 'initialize'
+          ? {
+              title: `Connect to the ${this.#names.serverName} MCP server and list tools (Streamable HTTP, Bearer)`,
+              ...outcome(exchange),
+              request: {
+                method: 'POST',
+                url: exchange.request.url,
+                headers: pick(exchange.request.headers, 'authorization'),
+                params: { method: 'initialize, tools/list' },
+              },
+            }
+          : { title: `MCP ${method ?? exchange.request.method}`, ...outcome(exchange) }
     if (status !== undefined && status < 300) {
       const tools = Array.isArray(result?.tools) ? result.tools.map((tool: { name?: unknown }) => tool.name) : undefined
-      const body = method === 'tools/call' ? (result === undefined ? undefined : { isError: result.isError ?? false }) : { serverInfo: this.#serverInfo, ...(tools === undefined ? {} : { tools }) }
+      const body =
+        method === 'tools/call'
+          ? result === undefined
+            ? undefined
+            : { isError: result.isError ?? false }
+          : { serverInfo: this.#serverInfo, ...(tools === undefined ? {} : { tools }) }
       this.#emit({ ...step, response: { status, ...(body === undefined ? {} : { body }) } })
       return
     }
     if (status === 401 || status === 403) {
       const challenge = parseBearerChallenge(exchange.response?.headers['www-authenticate'] ?? null)
-      const note = status === 403 && challenge?.error === 'insufficient_scope'
-        ? `after the MCP server answered 403 insufficient_scope (scope "${challenge.scope ?? ''}"): a step-up (CL-46)`
-        : `after the MCP server answered ${status} ${challenge?.error ?? ''}`.trimEnd() + ': a fresh ID-JAG (CL-44)'
-      this.#pending = { kind: 'mcp-refusal', step: { ...step, status: 'error', response: { status, body: challengeBody(exchange) } }, note }
+      const note =
+        status === 403 && challenge?.error === 'insufficient_scope'
+          ? `after the MCP server answered 403 insufficient_scope (scope "${challenge.scope ?? ''}"): a step-up (CL-46)`
+          : `after the MCP server answered ${status} ${challenge?.error ?? ''}`.trimEnd() + ': a fresh ID-JAG (CL-44)'
+      this.#pending = {
+        kind: 'mcp-refusal',
+        step: { ...step, status: 'error', response: { status, body: challengeBody(exchange) } },
+        note,
+      }
       return
     }
     this.#emit(step)
@@ -217,8 +301,14 @@ const MCP = 'mcp'
 function classify(exchange: Exchange, mcpServerUrl: string): string | undefined {
   const { request } = exchange
   const url = new URL(request.url)
-  if (request.method === 'GET' && url.pathname.startsWith(WELL_KNOWN.OAUTH_PROTECTED_RESOURCE)) return PROTECTED_RESOURCE_METADATA
-  if (request.method === 'GET' && (url.pathname.includes(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER) || url.pathname.includes(WELL_KNOWN.OPENID_CONFIGURATION))) return AUTHORIZATION_SERVER_METADATA
+  if (request.method === 'GET' && url.pathname.startsWith(WELL_KNOWN.OAUTH_PROTECTED_RESOURCE))
+    return PROTECTED_RESOURCE_METADATA
+  if (
+    request.method === 'GET' &&
+    (url.pathname.includes(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER) ||
+      url.pathname.includes(WELL_KNOWN.OPENID_CONFIGURATION))
+  )
+    return AUTHORIZATION_SERVER_METADATA
   if (request.params?.grant_type === GRANT_TYPE.TOKEN_EXCHANGE) return TOKEN_EXCHANGE
   if (request.params?.grant_type === GRANT_TYPE.JWT_BEARER) return JWT_BEARER
   if (url.href === new URL(mcpServerUrl).href) return request.headers.authorization === undefined ? PROBE : MCP
@@ -230,8 +320,15 @@ function outcome(exchange: Exchange): Pick<Step, 'status' | 'request' | 'respons
   const { request, response } = exchange
   return {
     status: response !== undefined && response.status < 400 ? 'ok' : 'error',
-    request: { method: request.method, url: request.url, headers: pick(request.headers, 'authorization'), ...(request.params === undefined ? {} : { params: request.params }) },
-    ...(response === undefined ? {} : { response: { status: response.status, ...(response.body === undefined ? {} : { body: response.body }) } }),
+    request: {
+      method: request.method,
+      url: request.url,
+      headers: pick(request.headers, 'authorization'),
+      ...(request.params === undefined ? {} : { params: request.params }),
+    },
+    ...(response === undefined
+      ? {}
+      : { response: { status: response.status, ...(response.body === undefined ? {} : { body: response.body }) } }),
     ...(exchange.failure === undefined ? {} : { notes: failureNotes(exchange) }),
   }
 }

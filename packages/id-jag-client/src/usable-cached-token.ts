@@ -38,9 +38,17 @@ export interface CachedTokenContext {
  * Does NOT verify the token (it is opaque to the client): the MCP server's 401 says when it is no
  * longer good, and the SDK then re-acquires one (CL-44).
  */
-export function usableCachedToken(cached: CachedAccessToken | undefined, context: CachedTokenContext): CachedAccessToken | undefined {
+export function usableCachedToken(
+  cached: CachedAccessToken | undefined,
+  context: CachedTokenContext,
+): CachedAccessToken | undefined {
   if (cached === undefined) return undefined
-  if (cached.authorizationServer !== context.issuer || cached.resource !== context.resource || cached.clientId !== context.clientId) return undefined // CL-43
+  if (
+    cached.authorizationServer !== context.issuer ||
+    cached.resource !== context.resource ||
+    cached.clientId !== context.clientId
+  )
+    return undefined // CL-43
   if (cached.expiresAt - context.now <= ACCESS_TOKEN_EXPIRY_MARGIN_MS) return undefined // CL-44
   if (context.pinnedScope !== undefined) {
     const pinned = parseScope(context.pinnedScope)

@@ -43,19 +43,32 @@ describe('connectMcp and callMcpTool', () => {
         res.status(202).end()
         return
       }
-      const reply = (result: unknown) => res.set('mcp-session-id', 's-1').json({ jsonrpc: '2.0', id: message.id, result })
+      const reply = (result: unknown) =>
+        res.set('mcp-session-id', 's-1').json({ jsonrpc: '2.0', id: message.id, result })
       switch (message.method) {
         case 'initialize':
           initializeParams = message.params
-          reply({ protocolVersion: message.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'tasks', version: '1.0.0' } })
+          reply({
+            protocolVersion: message.params?.protocolVersion,
+            capabilities: { tools: {} },
+            serverInfo: { name: 'tasks', version: '1.0.0' },
+          })
           return
         case 'tools/list':
-          reply({ tools: [{ name: 'list_tasks', inputSchema: { type: 'object' } }, { name: 'add_task', inputSchema: { type: 'object', properties: { title: { type: 'string' } } } }] })
+          reply({
+            tools: [
+              { name: 'list_tasks', inputSchema: { type: 'object' } },
+              { name: 'add_task', inputSchema: { type: 'object', properties: { title: { type: 'string' } } } },
+            ],
+          })
           return
         case 'tools/call': {
           const name = (message.params as { name: string }).name
           if (name === 'add_task' && token !== 'at-write') {
-            res.status(403).set('www-authenticate', challenge('insufficient_scope', 'tasks.write')).json({ error: 'insufficient_scope' })
+            res
+              .status(403)
+              .set('www-authenticate', challenge('insufficient_scope', 'tasks.write'))
+              .json({ error: 'insufficient_scope' })
             return
           }
           reply({ content: [{ type: 'text', text: `${name} ok` }] })
@@ -81,7 +94,12 @@ describe('connectMcp and callMcpTool', () => {
       discoveryState: {
         authorizationServerUrl: as.url,
         resourceMetadata: { resource: resource(), authorization_servers: [as.url] },
-        authorizationServerMetadata: { issuer: as.url, token_endpoint: `${as.url}/token`, authorization_endpoint: `${as.url}/auth`, response_types_supported: ['code'] },
+        authorizationServerMetadata: {
+          issuer: as.url,
+          token_endpoint: `${as.url}/token`,
+          authorization_endpoint: `${as.url}/auth`,
+          response_types_supported: ['code'],
+        },
       },
       obtainIdJag: async () => {
         idJags.push('fresh')
@@ -89,7 +107,13 @@ describe('connectMcp and callMcpTool', () => {
       },
     })
     const traced = tracedFetch(steps, { mcpServerUrl: resource() })
-    return connectMcp({ mcpServerUrl: resource(), authProvider, fetch: traced, serverName: 'Tasks', steps: traced.view }).finally(() => traced.flush())
+    return connectMcp({
+      mcpServerUrl: resource(),
+      authProvider,
+      fetch: traced,
+      serverName: 'Tasks',
+      steps: traced.view,
+    }).finally(() => traced.flush())
   }
 
   test('CL-12 CL-42 declares the extension, sends the Bearer token and lists tools', async () => {
@@ -97,12 +121,18 @@ describe('connectMcp and callMcpTool', () => {
     const steps: Step[] = []
     const connection = await connect(steps, [])
     try {
-      assert.deepEqual(connection.tools.map((tool) => tool.name), ['list_tasks', 'add_task'])
+      assert.deepEqual(
+        connection.tools.map((tool) => tool.name),
+        ['list_tasks', 'add_task'],
+      )
       assert.deepEqual((initializeParams?.capabilities as { extensions?: unknown }).extensions, { [EXTENSION_ID]: {} })
       const posts = rs.received.filter((r) => r.method === 'POST')
       assert.ok(posts.length >= 2)
       for (const post of posts) assert.equal(post.headers.authorization, 'Bearer at-read')
-      assert.deepEqual(steps.map((s) => s.status), ['ok'])
+      assert.deepEqual(
+        steps.map((s) => s.status),
+        ['ok'],
+      )
       const result = await callMcpTool(connection, 'list_tasks', {})
       assert.deepEqual(result.content, [{ type: 'text', text: 'list_tasks ok' }])
     } finally {
@@ -115,12 +145,20 @@ describe('connectMcp and callMcpTool', () => {
     const idJags: string[] = []
     const connection = await connect(steps, idJags)
     try {
-      await assert.rejects(callMcpTool(connection, 'add_task', { title: 'x' }, { record: (s) => steps.push(s), grantedScope: 'tasks.read' }), (error: unknown) => {
-        assert.ok(error instanceof FlowError)
-        assert.equal(error.error, 'insufficient_scope')
-        assert.equal(error.message, 'The Tasks server refused add_task: your token lacks tasks.write')
-        return true
-      })
+      await assert.rejects(
+        callMcpTool(
+          connection,
+          'add_task',
+          { title: 'x' },
+          { record: (s) => steps.push(s), grantedScope: 'tasks.read' },
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof FlowError)
+          assert.equal(error.error, 'insufficient_scope')
+          assert.equal(error.message, 'The Tasks server refused add_task: your token lacks tasks.write')
+          return true
+        },
+      )
       assert.equal(idJags.length, 1, 'the SDK asked for exactly one fresh ID-JAG (step-up, limited retries)')
       assert.equal(steps.at(-1)?.status, 'error')
     } finally {

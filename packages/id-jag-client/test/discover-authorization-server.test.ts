@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { GRANT_PROFILE, GRANT_TYPE } from '@ema/tokens'
-import { discoverAuthorizationServer, metadataCandidates, PROFILE_NOT_ADVERTISED_NOTE } from '../src/discover-authorization-server.ts'
+import {
+  discoverAuthorizationServer,
+  metadataCandidates,
+  PROFILE_NOT_ADVERTISED_NOTE,
+} from '../src/discover-authorization-server.ts'
 import type { Step } from '../src/step.ts'
 import { FlowError } from '../src/flow-error.ts'
 import { startFakeServer, type FakeServer } from './support/fake-server.ts'
@@ -34,14 +38,20 @@ describe('discoverAuthorizationServer', () => {
     as.received.length = 0
     const metadata = await discover()
     assert.equal(metadata.token_endpoint, `${as.url}/token`)
-    assert.deepEqual(as.received.map((r) => r.path), ['/.well-known/oauth-authorization-server'])
+    assert.deepEqual(
+      as.received.map((r) => r.path),
+      ['/.well-known/oauth-authorization-server'],
+    )
   })
 
   test('CL-04 falls back to OpenID Connect Discovery when RFC 8414 metadata is absent', async () => {
     documents = { '/.well-known/openid-configuration': good() }
     as.received.length = 0
     await discover()
-    assert.deepEqual(as.received.map((r) => r.path), ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'])
+    assert.deepEqual(
+      as.received.map((r) => r.path),
+      ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'],
+    )
   })
 
   test('CL-04 uses the MCP order for an issuer with a path', () => {
@@ -76,7 +86,11 @@ describe('discoverAuthorizationServer', () => {
     documents = { '/.well-known/oauth-authorization-server': withoutProfiles }
     const steps: Step[] = []
     const traced = tracedFetch(steps)
-    const metadata = await discoverAuthorizationServer({ authorizationServer: as.url, fetch: traced, allowInsecureHttp: true })
+    const metadata = await discoverAuthorizationServer({
+      authorizationServer: as.url,
+      fetch: traced,
+      allowInsecureHttp: true,
+    })
     traced.flush()
     assert.equal(metadata.token_endpoint, `${as.url}/token`)
     assert.equal(steps.length, 1)
@@ -85,12 +99,20 @@ describe('discoverAuthorizationServer', () => {
   })
 
   test('CL-06 CL-07 stops when neither the ID-JAG grant profile nor jwt-bearer is advertised', async () => {
-    documents = { '/.well-known/oauth-authorization-server': { issuer: as.url, token_endpoint: `${as.url}/token`, grant_types_supported: ['authorization_code'] } }
+    documents = {
+      '/.well-known/oauth-authorization-server': {
+        issuer: as.url,
+        token_endpoint: `${as.url}/token`,
+        grant_types_supported: ['authorization_code'],
+      },
+    }
     await assert.rejects(discover(), /does not advertise the ID-JAG grant profile/i)
   })
 
   test('CL-07 stops when grant_types_supported lacks jwt-bearer', async () => {
-    documents = { '/.well-known/oauth-authorization-server': { ...good(), grant_types_supported: ['authorization_code'] } }
+    documents = {
+      '/.well-known/oauth-authorization-server': { ...good(), grant_types_supported: ['authorization_code'] },
+    }
     await assert.rejects(discover(), /does not advertise the ID-JAG grant profile/i)
   })
 })

@@ -28,7 +28,12 @@ describe('discoverProtectedResource', () => {
 
   const discover = (steps: Step[] = [], expectedAuthorizationServer?: string) => {
     const traced = tracedFetch(steps, { mcpServerUrl: `${rs.url}/mcp` })
-    return discoverProtectedResource({ mcpServerUrl: `${rs.url}/mcp`, expectedAuthorizationServer, fetch: traced, allowInsecureHttp: true }).finally(() => traced.flush())
+    return discoverProtectedResource({
+      mcpServerUrl: `${rs.url}/mcp`,
+      expectedAuthorizationServer,
+      fetch: traced,
+      allowInsecureHttp: true,
+    }).finally(() => traced.flush())
   }
 
   test('CL-02 uses resource_metadata from the 401 WWW-Authenticate challenge', async () => {
@@ -39,30 +44,57 @@ describe('discoverProtectedResource', () => {
     const found = await discover(steps)
     assert.equal(found.metadataUrl, `${rs.url}/custom/prm`)
     assert.equal(found.challengedScope, 'tasks.read tasks.write')
-    assert.deepEqual(rs.received.map((r) => `${r.method} ${r.path}`), ['POST /mcp', 'GET /custom/prm'])
-    assert.deepEqual(steps.map((s) => s.status), ['ok', 'ok'])
+    assert.deepEqual(
+      rs.received.map((r) => `${r.method} ${r.path}`),
+      ['POST /mcp', 'GET /custom/prm'],
+    )
+    assert.deepEqual(
+      steps.map((s) => s.status),
+      ['ok', 'ok'],
+    )
   })
 
   test('CL-02 without resource_metadata probes the path-aware well-known URL, then the root', async () => {
     challenge = 'Bearer error="invalid_token"'
-    prm = { '/.well-known/oauth-protected-resource': { resource: `${rs.url}/mcp`, authorization_servers: ['http://localhost:4002'] } }
+    prm = {
+      '/.well-known/oauth-protected-resource': {
+        resource: `${rs.url}/mcp`,
+        authorization_servers: ['http://localhost:4002'],
+      },
+    }
     rs.received.length = 0
     const found = await discover()
-    assert.deepEqual(rs.received.map((r) => r.path), ['/mcp', '/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource'])
+    assert.deepEqual(
+      rs.received.map((r) => r.path),
+      ['/mcp', '/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource'],
+    )
     assert.equal(found.metadataUrl, `${rs.url}/.well-known/oauth-protected-resource`)
   })
 
   test('CL-01 chooses the first entry of authorization_servers', async () => {
     challenge = undefined
-    prm = { '/.well-known/oauth-protected-resource/mcp': { resource: `${rs.url}/mcp`, authorization_servers: ['http://localhost:4002', 'http://localhost:4999'] } }
+    prm = {
+      '/.well-known/oauth-protected-resource/mcp': {
+        resource: `${rs.url}/mcp`,
+        authorization_servers: ['http://localhost:4002', 'http://localhost:4999'],
+      },
+    }
     const found = await discover()
     assert.equal(found.authorizationServer, 'http://localhost:4002')
   })
 
   test('CL-01 refuses metadata that does not list the configured AS_ISSUER', async () => {
     challenge = undefined
-    prm = { '/.well-known/oauth-protected-resource/mcp': { resource: `${rs.url}/mcp`, authorization_servers: ['http://localhost:4999'] } }
-    await assert.rejects(discover([], 'http://localhost:4002'), (error: unknown) => error instanceof FlowError && /4002/.test(error.message))
+    prm = {
+      '/.well-known/oauth-protected-resource/mcp': {
+        resource: `${rs.url}/mcp`,
+        authorization_servers: ['http://localhost:4999'],
+      },
+    }
+    await assert.rejects(
+      discover([], 'http://localhost:4002'),
+      (error: unknown) => error instanceof FlowError && /4002/.test(error.message),
+    )
   })
 
   test('CL-03 refuses protected resource metadata whose resource differs from the configured MCP server', async () => {
@@ -85,6 +117,9 @@ describe('discoverProtectedResource', () => {
   })
 
   test('CL-48 refuses http URLs unless allowInsecureHttp', async () => {
-    await assert.rejects(discoverProtectedResource({ mcpServerUrl: `${rs.url}/mcp`, fetch, allowInsecureHttp: false }), /not https/)
+    await assert.rejects(
+      discoverProtectedResource({ mcpServerUrl: `${rs.url}/mcp`, fetch, allowInsecureHttp: false }),
+      /not https/,
+    )
   })
 })

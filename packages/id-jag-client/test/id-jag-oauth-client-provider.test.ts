@@ -3,7 +3,11 @@ import { after, before, describe, test } from 'node:test'
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
 import { GRANT_TYPE } from '@ema/tokens'
 import { FlowError } from '../src/flow-error.ts'
-import { IdJagOAuthClientProvider, type IdJagOAuthClientProviderOptions, MAX_STEP_UPS } from '../src/id-jag-oauth-client-provider.ts'
+import {
+  IdJagOAuthClientProvider,
+  type IdJagOAuthClientProviderOptions,
+  MAX_STEP_UPS,
+} from '../src/id-jag-oauth-client-provider.ts'
 import { decodeBasic, startFakeServer, type FakeServer } from './support/fake-server.ts'
 
 const RESOURCE = 'http://localhost:4003/mcp'
@@ -29,7 +33,12 @@ describe('IdJagOAuthClientProvider', () => {
   test('CL-36 CL-39 CL-40 prepareTokenRequest returns jwt-bearer params with a fresh ID-JAG each time (CL-44)', async () => {
     const { instance, requests } = provider()
     const first = await instance.prepareTokenRequest()
-    assert.deepEqual(Object.fromEntries(first), { grant_type: GRANT_TYPE.JWT_BEARER, assertion: 'id-jag-1', resource: RESOURCE, scope: 'tasks.read tasks.write' })
+    assert.deepEqual(Object.fromEntries(first), {
+      grant_type: GRANT_TYPE.JWT_BEARER,
+      assertion: 'id-jag-1',
+      resource: RESOURCE,
+      scope: 'tasks.read tasks.write',
+    })
     const second = await instance.prepareTokenRequest()
     assert.equal(second.get('assertion'), 'id-jag-2')
     assert.equal(second.get('scope'), 'tasks.read tasks.write')
@@ -44,7 +53,11 @@ describe('IdJagOAuthClientProvider', () => {
     await instance.prepareTokenRequest(instance.clientMetadata.scope) // a later 401 re-acquisition keeps the stepped-up scope
     instance.noteInsufficientScope('tasks.read') // a challenge naming a held scope narrows nothing
     await instance.prepareTokenRequest(instance.clientMetadata.scope)
-    assert.deepEqual(requests, [{ scope: 'tasks.read tasks.write' }, { scope: 'tasks.read tasks.write' }, { scope: 'tasks.read tasks.write' }])
+    assert.deepEqual(requests, [
+      { scope: 'tasks.read tasks.write' },
+      { scope: 'tasks.read tasks.write' },
+      { scope: 'tasks.read tasks.write' },
+    ])
     assert.equal(instance.requestedScope, 'tasks.read tasks.write')
   })
 
@@ -55,8 +68,11 @@ describe('IdJagOAuthClientProvider', () => {
       await instance.prepareTokenRequest(instance.clientMetadata.scope)
     }
     instance.noteInsufficientScope('tasks.write')
-    await assert.rejects(instance.prepareTokenRequest(instance.clientMetadata.scope), (error: unknown) =>
-      error instanceof FlowError && error.error === 'insufficient_scope' && /after 2 step-up/.test(error.message))
+    await assert.rejects(
+      instance.prepareTokenRequest(instance.clientMetadata.scope),
+      (error: unknown) =>
+        error instanceof FlowError && error.error === 'insufficient_scope' && /after 2 step-up/.test(error.message),
+    )
     assert.equal(requests.length, MAX_STEP_UPS)
     // A plain 401 re-acquisition (no 403 noted) is not a step-up and still works.
     await instance.prepareTokenRequest(instance.clientMetadata.scope)
@@ -80,7 +96,11 @@ describe('IdJagOAuthClientProvider', () => {
 
   test('CL-37 clientInformation is the registration at the MCP authorization server, bound to its issuer', () => {
     const { instance } = provider()
-    assert.deepEqual(instance.clientInformation(), { client_id: 'acme-agent-tasks', client_secret: 'acme-agent-as-secret', issuer: 'http://localhost:4002' })
+    assert.deepEqual(instance.clientInformation(), {
+      client_id: 'acme-agent-tasks',
+      client_secret: 'acme-agent-as-secret',
+      issuer: 'http://localhost:4002',
+    })
     assert.equal(instance.redirectUrl, undefined)
   })
 
@@ -106,7 +126,12 @@ describe('IdJagOAuthClientProvider', () => {
         discoveryState: {
           authorizationServerUrl: as.url,
           resourceMetadata: { resource: RESOURCE, authorization_servers: [as.url] },
-          authorizationServerMetadata: { issuer: as.url, token_endpoint: `${as.url}/token`, authorization_endpoint: `${as.url}/auth`, response_types_supported: ['code'] },
+          authorizationServerMetadata: {
+            issuer: as.url,
+            token_endpoint: `${as.url}/token`,
+            authorization_endpoint: `${as.url}/auth`,
+            response_types_supported: ['code'],
+          },
         },
         onTokens: (tokens) => saved.push(tokens.access_token),
       })
@@ -115,8 +140,16 @@ describe('IdJagOAuthClientProvider', () => {
       assert.equal(instance.tokens()?.access_token, 'at-1')
       assert.deepEqual(saved, ['at-1'])
       const received = as.received.find((r) => r.path === '/token')!
-      assert.deepEqual(received.body, { grant_type: GRANT_TYPE.JWT_BEARER, assertion: 'id-jag-1', resource: RESOURCE, scope: 'tasks.read tasks.write' })
-      assert.deepEqual(decodeBasic(received.headers.authorization), { id: 'acme-agent-tasks', secret: 'acme-agent-as-secret' })
+      assert.deepEqual(received.body, {
+        grant_type: GRANT_TYPE.JWT_BEARER,
+        assertion: 'id-jag-1',
+        resource: RESOURCE,
+        scope: 'tasks.read tasks.write',
+      })
+      assert.deepEqual(decodeBasic(received.headers.authorization), {
+        id: 'acme-agent-tasks',
+        secret: 'acme-agent-as-secret',
+      })
     })
   })
 })

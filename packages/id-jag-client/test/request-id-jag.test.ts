@@ -9,8 +9,15 @@ import { decodeBasic, fakeJwt, startFakeServer, type FakeServer } from './suppor
 import { tracedFetch } from './support/traced-fetch.ts'
 
 const ID_TOKEN = fakeJwt({ alg: 'ES256' }, { iss: 'http://localhost:4001', sub: 'u-1001' })
-const ID_JAG = fakeJwt({ alg: 'ES256', typ: 'oauth-id-jag+jwt' }, { iss: 'http://localhost:4001', sub: 'u-1001', aud: 'http://localhost:4002', client_id: 'acme-agent-tasks' })
-const basicClient: ClientRegistration = { clientId: 'acme-agent', clientSecret: 'acme agent/idp:secret', authMethod: 'client_secret_basic' }
+const ID_JAG = fakeJwt(
+  { alg: 'ES256', typ: 'oauth-id-jag+jwt' },
+  { iss: 'http://localhost:4001', sub: 'u-1001', aud: 'http://localhost:4002', client_id: 'acme-agent-tasks' },
+)
+const basicClient: ClientRegistration = {
+  clientId: 'acme-agent',
+  clientSecret: 'acme agent/idp:secret',
+  authMethod: 'client_secret_basic',
+}
 
 describe('requestIdJag', () => {
   let idp: FakeServer
@@ -24,7 +31,16 @@ describe('requestIdJag', () => {
   })
   beforeEach(() => {
     idp.received.length = 0
-    reply = { status: 200, body: { access_token: ID_JAG, issued_token_type: TOKEN_TYPE.ID_JAG, token_type: 'N_A', expires_in: 300, scope: 'tasks.read' } }
+    reply = {
+      status: 200,
+      body: {
+        access_token: ID_JAG,
+        issued_token_type: TOKEN_TYPE.ID_JAG,
+        token_type: 'N_A',
+        expires_in: 300,
+        scope: 'tasks.read',
+      },
+    }
   })
   after(() => idp.close())
 
@@ -64,7 +80,10 @@ describe('requestIdJag', () => {
 
   test('CL-27 authenticates with client_secret_basic (form-encoded id and secret)', async () => {
     await request()
-    assert.deepEqual(decodeBasic(idp.received[0]!.headers.authorization), { id: 'acme-agent', secret: 'acme agent/idp:secret' })
+    assert.deepEqual(decodeBasic(idp.received[0]!.headers.authorization), {
+      id: 'acme-agent',
+      secret: 'acme agent/idp:secret',
+    })
   })
 
   test('CL-27 authenticates with client_secret_post when configured', async () => {
@@ -119,7 +138,10 @@ describe('requestIdJag', () => {
     const shown = JSON.stringify(steps)
     assert.ok(!shown.includes(ID_TOKEN), 'ID token leaked into the step')
     assert.ok(!shown.includes(ID_JAG), 'ID-JAG leaked into the step')
-    assert.ok(!shown.includes(Buffer.from('acme-agent:acme+agent%2Fidp%3Asecret').toString('base64')), 'client secret leaked')
+    assert.ok(
+      !shown.includes(Buffer.from('acme-agent:acme+agent%2Fidp%3Asecret').toString('base64')),
+      'client secret leaked',
+    )
     assert.equal(steps[0]?.title, 'Token exchange at Acme SSO (RFC 8693)')
     assert.deepEqual((steps[0]?.tokens?.[0]?.header as { typ: string }).typ, 'oauth-id-jag+jwt')
   })

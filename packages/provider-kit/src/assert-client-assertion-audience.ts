@@ -28,12 +28,17 @@ export interface ClientAssertionAudienceContext {
  * @throws {errors.InvalidClientAuth} when `aud` is not exactly the issuer: HTTP 401 `invalid_client`.
  * @see [draft-ietf-oauth-rfc7523bis](https://datatracker.ietf.org/doc/draft-ietf-oauth-rfc7523bis/)
  */
-export function assertClientAssertionAudience(ctx: ClientAssertionAudienceContext, claims: Readonly<Record<string, unknown>>): void {
+export function assertClientAssertionAudience(
+  ctx: ClientAssertionAudienceContext,
+  claims: Readonly<Record<string, unknown>>,
+): void {
   const { issuer } = ctx.oidc
   const { aud } = claims
   // IDP-09, AS-08 (RFC 7523bis): the issuer identifier is the sole audience, and a string, not an array.
   if (Array.isArray(aud)) {
-    throw invalidClientAuth(`client assertion aud must be exactly the issuer identifier "${issuer}" as a single string, not an array`)
+    throw invalidClientAuth(
+      `client assertion aud must be exactly the issuer identifier "${issuer}" as a single string, not an array`,
+    )
   }
   if (aud !== issuer) {
     throw invalidClientAuth(`client assertion aud must be exactly the issuer identifier "${issuer}"`)

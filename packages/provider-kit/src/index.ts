@@ -1,4 +1,7 @@
-export { assertClientAssertionAudience, type ClientAssertionAudienceContext } from './assert-client-assertion-audience.ts'
+export {
+  assertClientAssertionAudience,
+  type ClientAssertionAudienceContext,
+} from './assert-client-assertion-audience.ts'
 export { authorizationServerMetadataRoute } from './authorization-server-metadata-route.ts'
 export { rateLimitTokenEndpoint, type RateLimitTokenEndpointOptions } from './rate-limit-token-endpoint.ts'
 export { InMemoryRateLimitWindows, type RateLimitWindow, type RateLimitWindows } from './rate-limit-windows.ts'

@@ -11,7 +11,11 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
  * `paths` are compared with the request path exactly (no prefix match, the query ignored); a path not
  * listed still reaches oidc-provider through `app` if `app` ends with the provider's handler.
  */
-export function providerFirst(providerHandler: RequestListener, app: RequestListener, paths: readonly string[]): RequestListener {
+export function providerFirst(
+  providerHandler: RequestListener,
+  app: RequestListener,
+  paths: readonly string[],
+): RequestListener {
   const direct = new Set(paths)
   return function providerFirstListener(req: IncomingMessage, res: ServerResponse) {
     const url = req.url ?? '/'

@@ -52,7 +52,9 @@ export function rateLimitTokenEndpoint(options: RateLimitTokenEndpointOptions): 
   const refuse = (ctx: Context, key: string, window: RateLimitWindow, at: number): void => {
     const retryAfter = Math.max(1, Math.ceil((window.endsAt - at) / 1000))
     log.warn('token endpoint rate limit reached', { key, limit: perMinute, retry_after: retryAfter })
-    const { headers, body } = oauthErrorResponse(new TemporarilyUnavailableError(`too many token requests; retry after ${retryAfter} s`))
+    const { headers, body } = oauthErrorResponse(
+      new TemporarilyUnavailableError(`too many token requests; retry after ${retryAfter} s`),
+    )
     ctx.status = 429
     ctx.set({ ...headers, 'retry-after': String(retryAfter) })
     ctx.body = body
@@ -89,9 +91,14 @@ export function rateLimitTokenEndpoint(options: RateLimitTokenEndpointOptions): 
     // The presented client did not authenticate: charge the address, not that client. Not awaited:
     // the answer does not wait for the bookkeeping.
     const later = now().getTime()
-    windows.unhit(key, later)
+    windows
+      .unhit(key, later)
       .then(() => windows.hit(addressKey, later, WINDOW_MS))
-      .catch((error: unknown) => log.warn('could not move a failed client authentication to its address window', { error: error instanceof Error ? error.message : String(error) }))
+      .catch((error: unknown) =>
+        log.warn('could not move a failed client authentication to its address window', {
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      )
   }
 }
 

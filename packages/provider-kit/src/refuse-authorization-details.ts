@@ -33,7 +33,13 @@ export function answerAuthorizationDetailsRefusals(log: Logger): Middleware<obje
   return async function answerAuthorizationDetailsRefusalsMiddleware(ctx, next) {
     await next()
     const oidc = ctx.oidc as KoaContextWithOIDC['oidc'] | undefined
-    if (oidc?.route !== 'token' || ctx.status !== 400 || oidc.client === undefined || oidc.body?.authorization_details === undefined) return
+    if (
+      oidc?.route !== 'token' ||
+      ctx.status !== 400 ||
+      oidc.client === undefined ||
+      oidc.body?.authorization_details === undefined
+    )
+      return
     const { status, headers, body } = oauthErrorResponse(REFUSAL, { log })
     ctx.status = status
     ctx.set(headers)

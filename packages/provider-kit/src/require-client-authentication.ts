@@ -27,7 +27,11 @@ export function requireClientAuthentication(log: Logger): Middleware<object, Koa
     const form = oidc.body ?? {}
     const presented = ctx.get('authorization') !== '' || CREDENTIAL_PARAMETERS.some((name) => form[name] !== undefined)
     if (presented) return
-    const { status, headers, body: errorBody } = oauthErrorResponse(new InvalidClientError('client authentication is required'), { log })
+    const {
+      status,
+      headers,
+      body: errorBody,
+    } = oauthErrorResponse(new InvalidClientError('client authentication is required'), { log })
     ctx.status = status
     ctx.set(headers)
     ctx.body = errorBody

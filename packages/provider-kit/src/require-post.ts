@@ -13,7 +13,9 @@ import { oauthErrorResponse, type Logger } from '@ema/server-kit'
 export function requirePost(tokenPath: string, log: Logger): Middleware {
   return async function requirePostMiddleware(ctx, next) {
     if (ctx.path !== tokenPath || ctx.method === 'POST') return next()
-    const { headers, body } = oauthErrorResponse(new InvalidRequestError('the token endpoint accepts only POST'), { log })
+    const { headers, body } = oauthErrorResponse(new InvalidRequestError('the token endpoint accepts only POST'), {
+      log,
+    })
     ctx.status = 405
     ctx.set({ ...headers, allow: 'POST' })
     ctx.body = body

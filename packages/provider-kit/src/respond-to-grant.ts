@@ -11,7 +11,11 @@ import type { KoaContextWithOIDC } from 'oidc-provider'
  *
  * `log` is a getter so that a refusal is logged with the fields the grant bound as it went (`jti`, `sub` …).
  */
-export async function respondToGrant(ctx: KoaContextWithOIDC, log: () => Logger, grant: () => Promise<object>): Promise<void> {
+export async function respondToGrant(
+  ctx: KoaContextWithOIDC,
+  log: () => Logger,
+  grant: () => Promise<object>,
+): Promise<void> {
   try {
     const response = await grant()
     ctx.status = 200
@@ -19,7 +23,10 @@ export async function respondToGrant(ctx: KoaContextWithOIDC, log: () => Logger,
     ctx.set('pragma', 'no-cache')
     ctx.body = response
   } catch (error) {
-    const { status, headers, body } = oauthErrorResponse(error, { log: log(), usedAuthorizationHeader: ctx.get('authorization') !== '' })
+    const { status, headers, body } = oauthErrorResponse(error, {
+      log: log(),
+      usedAuthorizationHeader: ctx.get('authorization') !== '',
+    })
     ctx.status = status
     ctx.set(headers)
     ctx.body = body

@@ -69,7 +69,9 @@ export function connectRedis(options: ConnectRedisOptions): RedisConnection {
   client.on('error', (error: unknown) => {
     if (outage) return // one line per outage, not one per reconnection attempt
     outage = true
-    log.error('Redis is unreachable; requests that need it are refused with 503 until it is back', { cause: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })
+    log.error('Redis is unreachable; requests that need it are refused with 503 until it is back', {
+      cause: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    })
   })
   client.on('ready', () => {
     if (outage) log.info('Redis is reachable again')
@@ -91,7 +93,10 @@ export function connectRedis(options: ConnectRedisOptions): RedisConnection {
       // races its own deadline. A late answer is dropped, and the connection stays in step.
       let timer: NodeJS.Timeout | undefined
       const deadline = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${commandTimeoutMs} ms`)), commandTimeoutMs)
+        timer = setTimeout(
+          () => reject(new Error(`Redis did not answer within ${commandTimeoutMs} ms`)),
+          commandTimeoutMs,
+        )
       })
       try {
         const pending = operation(client)

@@ -10,7 +10,14 @@ export interface RedisOidcAdapterOptions {
 }
 
 /** The models whose entries belong to a Grant and go when it is revoked (`revokeByGrantId`). */
-const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode'])
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+])
 
 /** Marks an entry consumed only if it still exists: HSET on a missing key would create one that never expires. */
 const CONSUME = `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'consumed', ARGV[1]) end return 0`
@@ -77,7 +84,8 @@ class RedisOidcModelAdapter implements Adapter {
     await this.#run((redis) => {
       const multi = redis.multi().del(key).hSet(key, 'payload', JSON.stringify(payload))
       if (ttlMs !== undefined) multi.pExpire(key, ttlMs)
-      const index = (indexKey: string) => multi.set(indexKey, id, ttlMs === undefined ? {} : { expiration: { type: 'PX', value: ttlMs } })
+      const index = (indexKey: string) =>
+        multi.set(indexKey, id, ttlMs === undefined ? {} : { expiration: { type: 'PX', value: ttlMs } })
       if (this.#model === 'Session' && typeof payload.uid === 'string') index(sessionUidKey(this.#prefix, payload.uid))
       if (typeof payload.userCode === 'string') index(userCodeKey(this.#prefix, payload.userCode))
       if (GRANTABLE.has(this.#model) && typeof payload.grantId === 'string') {
@@ -118,7 +126,10 @@ class RedisOidcModelAdapter implements Adapter {
     await this.#run((redis) => redis.eval(REVOKE_GRANT, { keys: [grantKey(this.#prefix, grantId)] }))
   }
 
-  async #findByIndex(indexKey: string, matches: (payload: AdapterPayload) => boolean): Promise<AdapterPayload | undefined> {
+  async #findByIndex(
+    indexKey: string,
+    matches: (payload: AdapterPayload) => boolean,
+  ): Promise<AdapterPayload | undefined> {
     const id = await this.#run((redis) => redis.get(indexKey))
     if (id === null) return undefined
     const payload = await this.find(id)

@@ -28,7 +28,9 @@ export class RedisRateLimitWindows implements RateLimitWindows {
 
   async hit(key: string, at: number, windowMs: number): Promise<RateLimitWindow> {
     const name = rateLimitKey(this.#prefix, key)
-    const [count, , ttl] = await this.#connection.run((redis) => redis.multi().incr(name).pExpire(name, windowMs, 'NX').pTTL(name).exec())
+    const [count, , ttl] = await this.#connection.run((redis) =>
+      redis.multi().incr(name).pExpire(name, windowMs, 'NX').pTTL(name).exec(),
+    )
     return { count: Number(count), endsAt: at + Math.max(0, Number(ttl)) }
   }
 

@@ -34,7 +34,9 @@ export class RedisReplayStore implements ReplayStore {
     const key = replayKey(this.#prefix, id)
     // PXAT must be positive; an entry whose time has passed is kept for one millisecond.
     const at = Math.max(expiresAt.getTime(), 1)
-    const answer = await this.#connection.run((redis) => redis.set(key, '1', { condition: 'NX', expiration: { type: 'PXAT', value: at } }))
+    const answer = await this.#connection.run((redis) =>
+      redis.set(key, '1', { condition: 'NX', expiration: { type: 'PXAT', value: at } }),
+    )
     return answer === 'OK'
   }
 }

@@ -18,24 +18,38 @@ export function recordingLogger(): { log: Logger; lines: string[] } {
 }
 
 /** A connection with short timeouts, ready before it is returned. */
-export async function readyConnection(url: string, options: { commandTimeoutMs?: number; log?: Logger } = {}): Promise<RedisConnection> {
-  const connection = connectRedis({ url, commandTimeoutMs: options.commandTimeoutMs ?? 300, maxReconnectDelayMs: 100, log: options.log ?? recordingLogger().log })
+export async function readyConnection(
+  url: string,
+  options: { commandTimeoutMs?: number; log?: Logger } = {},
+): Promise<RedisConnection> {
+  const connection = connectRedis({
+    url,
+    commandTimeoutMs: options.commandTimeoutMs ?? 300,
+    maxReconnectDelayMs: 100,
+    log: options.log ?? recordingLogger().log,
+  })
   await waitUntil(() => connection.isReady, 5_000)
   return connection
 }
 
 export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!await condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }
 
 /** Asserts that `operation` rejects with a StoreUnavailableError within `withinMs`, and returns that error. */
-export async function assertUnavailableWithin(operation: () => Promise<unknown>, withinMs: number): Promise<StoreUnavailableError> {
+export async function assertUnavailableWithin(
+  operation: () => Promise<unknown>,
+  withinMs: number,
+): Promise<StoreUnavailableError> {
   const started = Date.now()
-  const error = await operation().then(() => undefined, (e: unknown) => e)
+  const error = await operation().then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   const took = Date.now() - started
   assert.ok(error instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(error)}`)
   assert.equal(error.status, 503)

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { AdapterPayload } from 'oidc-provider'
-import { grantKey, oidcKey, ProviderStoreUnavailableError, redisOidcAdapter, type RedisConnection } from '../src/index.ts'
+import {
+  grantKey,
+  oidcKey,
+  ProviderStoreUnavailableError,
+  redisOidcAdapter,
+  type RedisConnection,
+} from '../src/index.ts'
 import { readyConnection, startRedisServer, waitUntil, type RunningRedisServer } from './helpers.ts'
 
 let redis: RunningRedisServer
@@ -41,7 +47,11 @@ describe('redisOidcAdapter', () => {
 
   test('an upsert replaces the entry (no field of the old payload survives)', async () => {
     const interactions = adapterFor('Interaction')
-    await interactions.upsert('i-1', { jti: 'i-1', returnTo: 'https://a', lastSubmission: { login: { accountId: 'x' } } }, 60)
+    await interactions.upsert(
+      'i-1',
+      { jti: 'i-1', returnTo: 'https://a', lastSubmission: { login: { accountId: 'x' } } },
+      60,
+    )
     await interactions.upsert('i-1', { jti: 'i-1', returnTo: 'https://b' }, 60)
     assert.deepEqual(await interactions.find('i-1'), { jti: 'i-1', returnTo: 'https://b' })
   })
@@ -71,7 +81,7 @@ describe('redisOidcAdapter', () => {
     await codes.consume('code-1')
     const consumed = (await codes.find('code-1'))?.consumed as number
     assert.ok(consumed >= before && consumed <= before + 1, `consumed ${consumed}`)
-    assert.ok(await connection.client.pTTL(oidcKey(PREFIX, 'AuthorizationCode', 'code-1')) > 0)
+    assert.ok((await connection.client.pTTL(oidcKey(PREFIX, 'AuthorizationCode', 'code-1'))) > 0)
 
     await codes.consume('code-missing')
     assert.equal(await connection.client.exists(oidcKey(PREFIX, 'AuthorizationCode', 'code-missing')), 0)
@@ -120,8 +130,14 @@ describe('redisOidcAdapter', () => {
     ]
     for (const call of calls) {
       const started = Date.now()
-      const error = await call().then(() => undefined, (e: unknown) => e)
-      assert.ok(error instanceof ProviderStoreUnavailableError, `expected ProviderStoreUnavailableError, got ${String(error)}`)
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      assert.ok(
+        error instanceof ProviderStoreUnavailableError,
+        `expected ProviderStoreUnavailableError, got ${String(error)}`,
+      )
       assert.ok(Date.now() - started < 1_000)
       // What oidc-provider's error handler reads (lib/helpers/err_out.js):
       assert.equal(error.expose, true)

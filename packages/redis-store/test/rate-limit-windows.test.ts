@@ -55,7 +55,15 @@ describe('RedisRateLimitWindows', () => {
     for (const connection of [one, two]) {
       // As oidc-provider runs it (provider.use): the limit in front of a token endpoint that refuses.
       const app = new Koa()
-      app.use(rateLimitTokenEndpoint({ tokenPath: '/token', perMinute: 3, now: () => new Date(), log: recordingLogger().log, windows: new RedisRateLimitWindows({ connection, prefix: 'test:endpoint' }) }))
+      app.use(
+        rateLimitTokenEndpoint({
+          tokenPath: '/token',
+          perMinute: 3,
+          now: () => new Date(),
+          log: recordingLogger().log,
+          windows: new RedisRateLimitWindows({ connection, prefix: 'test:endpoint' }),
+        }),
+      )
       app.use((ctx) => {
         ctx.status = 400
         ctx.body = { error: 'invalid_grant' }
@@ -63,7 +71,11 @@ describe('RedisRateLimitWindows', () => {
       servers.push(await listen({ port: 0 }, app.callback()))
     }
     try {
-      const post = (i: number) => fetch(`${servers[i % 2]!.url}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('acme:secret').toString('base64')}` } })
+      const post = (i: number) =>
+        fetch(`${servers[i % 2]!.url}/token`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from('acme:secret').toString('base64')}` },
+        })
       const statuses: number[] = []
       for (let i = 0; i < 4; i++) statuses.push((await post(i)).status)
       assert.deepEqual(statuses, [400, 400, 400, 429])
@@ -72,7 +84,7 @@ describe('RedisRateLimitWindows', () => {
       const started = Date.now()
       const refused = await post(0)
       assert.equal(refused.status, 503)
-      assert.deepEqual(Object.keys(await refused.json() as object).sort(), ['error', 'error_description'])
+      assert.deepEqual(Object.keys((await refused.json()) as object).sort(), ['error', 'error_description'])
       assert.ok(Date.now() - started < 1_500)
     } finally {
       await redis.start()

@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { RedisReplayStore, replayKey, type RedisConnection } from '../src/index.ts'
-import { assertUnavailableWithin, readyConnection, startRedisServer, waitUntil, type RunningRedisServer } from './helpers.ts'
+import {
+  assertUnavailableWithin,
+  readyConnection,
+  startRedisServer,
+  waitUntil,
+  type RunningRedisServer,
+} from './helpers.ts'
 
 let redis: RunningRedisServer
 let one: RedisConnection
@@ -34,8 +40,13 @@ describe('RedisReplayStore', () => {
   })
 
   test('AS-23 SEC-05 of 50 concurrent uses of one id over two connections, exactly one is first', async () => {
-    const stores = [new RedisReplayStore({ connection: one, prefix: 'test:race' }), new RedisReplayStore({ connection: two, prefix: 'test:race' })]
-    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => stores[i % 2]!.markUsed('https://idp.example race', inAMinute())))
+    const stores = [
+      new RedisReplayStore({ connection: one, prefix: 'test:race' }),
+      new RedisReplayStore({ connection: two, prefix: 'test:race' }),
+    ]
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => stores[i % 2]!.markUsed('https://idp.example race', inAMinute())),
+    )
     assert.equal(answers.filter(Boolean).length, 1)
   })
 

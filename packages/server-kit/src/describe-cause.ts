@@ -5,7 +5,8 @@
 export function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause)
   const inner = cause.cause
-  const code = typeof (inner as { code?: unknown } | undefined)?.code === 'string' ? (inner as { code: string }).code : undefined
+  const code =
+    typeof (inner as { code?: unknown } | undefined)?.code === 'string' ? (inner as { code: string }).code : undefined
   const reason = code ?? (inner instanceof Error ? inner.message : undefined)
   return reason === undefined ? cause.message : `${cause.message} (${reason})`
 }

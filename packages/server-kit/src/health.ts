@@ -23,7 +23,9 @@ export const HEALTH_PATHS = { LIVE: '/healthz', READY: '/readyz' } as const
  * check failed goes to the log (debug), never on the wire. A connect-style middleware: mount it first
  * (`app.use(healthRoutes(…))`); every other request passes through.
  */
-export function healthRoutes(options: HealthRoutesOptions = {}): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+export function healthRoutes(
+  options: HealthRoutesOptions = {},
+): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   const answer = (res: ServerResponse, status: number, body: object) => {
     res.statusCode = status
     res.setHeader('content-type', 'application/json')
@@ -32,7 +34,8 @@ export function healthRoutes(options: HealthRoutesOptions = {}): (req: IncomingM
   }
   return (req, res, next) => {
     const path = (req.url ?? '').split('?')[0]
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || (path !== HEALTH_PATHS.LIVE && path !== HEALTH_PATHS.READY)) return next()
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || (path !== HEALTH_PATHS.LIVE && path !== HEALTH_PATHS.READY))
+      return next()
     if (path === HEALTH_PATHS.LIVE) return answer(res, 200, { status: 'ok' })
     if (options.draining?.() === true) return answer(res, 503, { status: 'draining' })
     Promise.resolve()

@@ -1,4 +1,11 @@
-export { createLogger, parseLogLevel, type LogFields, type Logger, type LoggerOptions, type LogLevel } from './logger.ts'
+export {
+  createLogger,
+  parseLogLevel,
+  type LogFields,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+} from './logger.ts'
 export { oauthErrorResponse, type OAuthErrorResponse, type OAuthErrorResponseOptions } from './oauth-error-response.ts'
 export { describeCause } from './describe-cause.ts'
 export { startOrExit, startOrExitAsync } from './start-or-exit.ts'

@@ -36,15 +36,18 @@ export interface ListeningTls {
  */
 export async function listenTls(options: ListenTlsOptions, handler?: RequestListener): Promise<ListeningTls> {
   const headersTimeout = options.headersTimeoutMs ?? 10_000
-  const server = createServer({
-    cert: options.cert,
-    key: options.key,
-    minVersion: 'TLSv1.2',
-    ...(options.clientCa === undefined ? {} : { ca: options.clientCa, requestCert: true, rejectUnauthorized: false }),
-    headersTimeout,
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
-    connectionsCheckingInterval: Math.min(1000, headersTimeout),
-  }, handler)
+  const server = createServer(
+    {
+      cert: options.cert,
+      key: options.key,
+      minVersion: 'TLSv1.2',
+      ...(options.clientCa === undefined ? {} : { ca: options.clientCa, requestCert: true, rejectUnauthorized: false }),
+      headersTimeout,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+    },
+    handler,
+  )
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port, options.host ?? 'localhost', () => resolve())
@@ -54,9 +57,10 @@ export async function listenTls(options: ListenTlsOptions, handler?: RequestList
     server,
     port,
     url: `https://localhost:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }

@@ -32,11 +32,14 @@ export async function listen(options: ListenOptions, handler?: RequestListener):
   const headersTimeout = options.headersTimeoutMs ?? 10_000
   // SEC-07: bounded slow clients. Node enforces both timeouts only on its connections-checking
   // interval, which is fixed at creation, so all three are passed here rather than set afterwards.
-  const server = createServer({
-    headersTimeout,
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
-    connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? Math.min(1000, headersTimeout),
-  }, handler)
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? Math.min(1000, headersTimeout),
+    },
+    handler,
+  )
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port, options.host ?? 'localhost', () => resolve())
@@ -46,9 +49,10 @@ export async function listen(options: ListenOptions, handler?: RequestListener):
     server,
     port,
     url: `http://localhost:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }

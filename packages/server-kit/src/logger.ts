@@ -22,7 +22,8 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 /** Reads a log level from configuration (e.g. `LOG_LEVEL`); unset means `info`. Throws naming `name` otherwise. */
 export function parseLogLevel(raw: string | undefined, name = 'LOG_LEVEL'): LogLevel {
   if (raw === undefined || raw === '') return 'info'
-  if (!Object.hasOwn(ORDER, raw)) throw new TypeError(`${name} must be one of ${Object.keys(ORDER).join(', ')}, got "${raw.slice(0, 32)}"`)
+  if (!Object.hasOwn(ORDER, raw))
+    throw new TypeError(`${name} must be one of ${Object.keys(ORDER).join(', ')}, got "${raw.slice(0, 32)}"`)
   return raw as LogLevel
 }
 
@@ -40,7 +41,9 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
     if (ORDER[level] < min) return
     const safe = redactFields({ ...bound, ...fields })
     const extra = Object.keys(safe).length === 0 ? '' : ' ' + JSON.stringify(safe)
-    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${options.name}] ${escapeControl(message)}${extra}`)
+    write(
+      `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${options.name}] ${escapeControl(message)}${extra}`,
+    )
   }
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -53,6 +56,7 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
 
 /** One event, one line: control characters (CR, LF …) in a message cannot forge further lines. */
 function escapeControl(message: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return message.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 

@@ -1,4 +1,11 @@
-import { InsufficientScopeError, InvalidClientError, InvalidRequestError, InvalidTokenError, toOAuthError, type OAuthErrorBody } from '@ema/tokens'
+import {
+  InsufficientScopeError,
+  InvalidClientError,
+  InvalidRequestError,
+  InvalidTokenError,
+  toOAuthError,
+  type OAuthErrorBody,
+} from '@ema/tokens'
 import type { Logger } from './logger.ts'
 
 export interface OAuthErrorResponse {
@@ -30,22 +37,40 @@ export interface OAuthErrorResponseOptions {
  */
 export function oauthErrorResponse(error: unknown, options: OAuthErrorResponseOptions = {}): OAuthErrorResponse {
   const oauth = toOAuthError(error)
-  const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache', 'content-type': 'application/json' }
+  const headers: Record<string, string> = {
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+    'content-type': 'application/json',
+  }
   const atResource = options.resourceMetadata !== undefined
-  if (oauth instanceof InvalidTokenError || oauth instanceof InsufficientScopeError || (atResource && oauth instanceof InvalidRequestError)) {
+  if (
+    oauth instanceof InvalidTokenError ||
+    oauth instanceof InsufficientScopeError ||
+    (atResource && oauth instanceof InvalidRequestError)
+  ) {
     // RFC 6750 §3, RFC 9728 §5.1: the Bearer challenge.
-    const scope = oauth instanceof InsufficientScopeError ? oauth.requiredScopes.join(' ') : oauth instanceof InvalidTokenError ? options.scope : undefined
+    const scope =
+      oauth instanceof InsufficientScopeError
+        ? oauth.requiredScopes.join(' ')
+        : oauth instanceof InvalidTokenError
+          ? options.scope
+          : undefined
     const scopeParam = scope ? [`scope="${quote(scope)}"`] : []
     const metadataParam = options.resourceMetadata ? [`resource_metadata="${quote(options.resourceMetadata)}"`] : []
-    const params = oauth instanceof InvalidTokenError && options.credentialsPresented === false
-      ? [...metadataParam, ...scopeParam] // as in the MCP authorization spec's example 401
-      : [`error="${oauth.error}"`, `error_description="${quote(oauth.description)}"`, ...scopeParam, ...metadataParam]
+    const params =
+      oauth instanceof InvalidTokenError && options.credentialsPresented === false
+        ? [...metadataParam, ...scopeParam] // as in the MCP authorization spec's example 401
+        : [`error="${oauth.error}"`, `error_description="${quote(oauth.description)}"`, ...scopeParam, ...metadataParam]
     headers['www-authenticate'] = `Bearer ${params.join(', ')}`
   } else if (oauth instanceof InvalidClientError && options.usedAuthorizationHeader) {
     headers['www-authenticate'] = 'Basic realm="token endpoint"'
   }
   if (options.log) {
-    const fields = { error: oauth.error, status: oauth.status, cause: oauth.cause instanceof Error ? oauth.cause : undefined }
+    const fields = {
+      error: oauth.error,
+      status: oauth.status,
+      cause: oauth.cause instanceof Error ? oauth.cause : undefined,
+    }
     if (oauth.status >= 500) options.log.error(`refused: ${oauth.description}`, fields)
     else options.log.info(`refused: ${oauth.description}`, fields)
   }

@@ -46,7 +46,9 @@ export function readBearerToken(req: BearerTokenRequest): string {
  */
 function rejectTokenOutsideHeader(req: BearerTokenRequest): void {
   if (hasAccessTokenParameter(req.query)) {
-    throw new InvalidRequestError('access tokens are accepted only in the Authorization header, never in the query string')
+    throw new InvalidRequestError(
+      'access tokens are accepted only in the Authorization header, never in the query string',
+    )
   }
   const contentType = req.headers['content-type'] ?? ''
   if (/^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType) && hasAccessTokenParameter(req.body)) {

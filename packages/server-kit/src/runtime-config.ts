@@ -19,9 +19,12 @@ export interface RuntimeConfig {
 /** Reads {@link RuntimeConfig}; throws a TypeError naming the variable (never its value) when one is malformed. */
 export function loadRuntimeConfig(env: Record<string, string | undefined>, defaultKeyPrefix: string): RuntimeConfig {
   const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? undefined : env.REDIS_URL
-  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) throw new TypeError('REDIS_URL must be a redis:// or rediss:// URL')
-  const prefix = env.REDIS_KEY_PREFIX === undefined || env.REDIS_KEY_PREFIX === '' ? defaultKeyPrefix : env.REDIS_KEY_PREFIX
-  if (prefix.length > 200 || /\s/.test(prefix)) throw new TypeError('REDIS_KEY_PREFIX must be at most 200 characters, without spaces')
+  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl))
+    throw new TypeError('REDIS_URL must be a redis:// or rediss:// URL')
+  const prefix =
+    env.REDIS_KEY_PREFIX === undefined || env.REDIS_KEY_PREFIX === '' ? defaultKeyPrefix : env.REDIS_KEY_PREFIX
+  if (prefix.length > 200 || /\s/.test(prefix))
+    throw new TypeError('REDIS_KEY_PREFIX must be at most 200 characters, without spaces')
   return {
     redisUrl,
     redisKeyPrefix: prefix,
@@ -30,10 +33,17 @@ export function loadRuntimeConfig(env: Record<string, string | undefined>, defau
   }
 }
 
-function integer(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+function integer(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max) throw new TypeError(`${name} must be an integer from ${min} to ${max}`)
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new TypeError(`${name} must be an integer from ${min} to ${max}`)
   return value
 }

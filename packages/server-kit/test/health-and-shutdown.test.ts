@@ -8,8 +8,19 @@ const quiet = createLogger({ name: 'test', write: () => {} })
 test('/healthz is 200 while the process answers; /readyz follows ready() and draining, no-store, no reason on the wire', async () => {
   let ready = true
   let draining = false
-  const health = healthRoutes({ ready: async () => { if (!ready) throw new Error('secret-ish detail') }, draining: () => draining, log: quiet })
-  const server = await listen({ port: 0 }, (req, res) => health(req, res, () => { res.statusCode = 404; res.end() }))
+  const health = healthRoutes({
+    ready: async () => {
+      if (!ready) throw new Error('secret-ish detail')
+    },
+    draining: () => draining,
+    log: quiet,
+  })
+  const server = await listen({ port: 0 }, (req, res) =>
+    health(req, res, () => {
+      res.statusCode = 404
+      res.end()
+    }),
+  )
   try {
     const get = async (path: string) => {
       const response = await fetch(`${server.url}${path}`)
@@ -33,12 +44,35 @@ test('graceful shutdown: stops accepting, lets the request in flight finish, run
   const events: string[] = []
   let release: () => void = () => {}
   const server = await listen({ port: 0 }, (_req, res) => {
-    new Promise<void>((resolve) => { release = resolve }).then(() => res.end('done'))
+    new Promise<void>((resolve) => {
+      release = resolve
+    }).then(() => res.end('done'))
   })
   let exitCode: number | undefined
-  const shutdown = gracefulShutdown({ servers: [server.server], log: quiet, timeoutMs: 5_000, signals: [], closers: [async () => { events.push('store closed') }], exit: (code) => { exitCode = code } })
+  const shutdown = gracefulShutdown({
+    servers: [server.server],
+    log: quiet,
+    timeoutMs: 5_000,
+    signals: [],
+    closers: [
+      async () => {
+        events.push('store closed')
+      },
+    ],
+    exit: (code) => {
+      exitCode = code
+    },
+  })
   const inFlight = new Promise<string>((resolve, reject) => {
-    request(server.url, (res) => { let body = ''; res.on('data', (c) => { body += c }); res.on('end', () => resolve(body)) }).on('error', reject).end()
+    request(server.url, (res) => {
+      let body = ''
+      res.on('data', (c) => {
+        body += c
+      })
+      res.on('end', () => resolve(body))
+    })
+      .on('error', reject)
+      .end()
   })
   await new Promise((resolve) => setTimeout(resolve, 100))
   const done = shutdown.shutDown('test')
@@ -54,10 +88,23 @@ test('graceful shutdown: stops accepting, lets the request in flight finish, run
 })
 
 test('graceful shutdown: a request still running at the deadline is cut, and the role still exits 0', async () => {
-  const server = await listen({ port: 0 }, () => { /* never answers */ })
+  const server = await listen({ port: 0 }, () => {
+    /* never answers */
+  })
   let exitCode: number | undefined
-  const shutdown = gracefulShutdown({ servers: [server.server], log: quiet, timeoutMs: 200, signals: [], exit: (code) => { exitCode = code } })
-  const hanging = fetch(server.url).then(() => 'answered', () => 'cut')
+  const shutdown = gracefulShutdown({
+    servers: [server.server],
+    log: quiet,
+    timeoutMs: 200,
+    signals: [],
+    exit: (code) => {
+      exitCode = code
+    },
+  })
+  const hanging = fetch(server.url).then(
+    () => 'answered',
+    () => 'cut',
+  )
   await new Promise((resolve) => setTimeout(resolve, 50))
   const started = Date.now()
   await shutdown.shutDown('test')

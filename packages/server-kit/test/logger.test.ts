@@ -11,8 +11,16 @@ test('SEC-05 CL-34 fields that carry credentials are redacted, whatever their le
   const { lines, log } = capture()
   const secret = 'eyJhbGciOiJFUzI1NiJ9.' + 'x'.repeat(300)
   log.info('decision', {
-    access_token: secret, id_token: secret, subject_token: secret, assertion: secret, client_secret: secret,
-    password: secret, authorization: `Bearer ${secret}`, cookie: secret, code: secret, code_verifier: secret,
+    access_token: secret,
+    id_token: secret,
+    subject_token: secret,
+    assertion: secret,
+    client_secret: secret,
+    password: secret,
+    authorization: `Bearer ${secret}`,
+    cookie: secret,
+    code: secret,
+    code_verifier: secret,
   })
   assert.equal(lines.length, 1)
   assert.ok(!lines[0]!.includes('xxxxxxxxxx'), lines[0])
@@ -22,7 +30,12 @@ test('SEC-05 CL-34 fields that carry credentials are redacted, whatever their le
 
 test('fields that merely mention a credential word are logged as they are', () => {
   const { lines, log } = capture()
-  log.info('config', { authorization_server: 'http://localhost:4002', token_endpoint: 'http://localhost:4002/token', jti: 'j-1', sub: 'u-1001' })
+  log.info('config', {
+    authorization_server: 'http://localhost:4002',
+    token_endpoint: 'http://localhost:4002/token',
+    jti: 'j-1',
+    sub: 'u-1001',
+  })
   assert.match(lines[0]!, /"authorization_server":"http:\/\/localhost:4002"/)
   assert.match(lines[0]!, /"token_endpoint":"http:\/\/localhost:4002\/token"/)
   assert.match(lines[0]!, /"jti":"j-1"/)

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { InsufficientScopeError, InvalidClientError, InvalidGrantError, InvalidRequestError, InvalidTokenError } from '@ema/tokens'
+import {
+  InsufficientScopeError,
+  InvalidClientError,
+  InvalidGrantError,
+  InvalidRequestError,
+  InvalidTokenError,
+} from '@ema/tokens'
 import { createLogger, oauthErrorResponse } from '../src/index.ts'
 
 test('RFC 6749 §5.2 an OAuthError becomes its status, code and description with no-store', () => {
@@ -23,28 +29,40 @@ test('anything else becomes a 500 server_error that does not reveal the cause, w
 
 test('RS-05 RS-06 invalid_token carries a Bearer challenge with resource_metadata and scope', () => {
   const response = oauthErrorResponse(new InvalidTokenError('the access token has expired'), {
-    resourceMetadata: 'http://localhost:4003/.well-known/oauth-protected-resource/mcp', scope: 'tasks.read',
+    resourceMetadata: 'http://localhost:4003/.well-known/oauth-protected-resource/mcp',
+    scope: 'tasks.read',
   })
   assert.equal(response.status, 401)
-  assert.equal(response.headers['www-authenticate'],
-    'Bearer error="invalid_token", error_description="the access token has expired", scope="tasks.read", resource_metadata="http://localhost:4003/.well-known/oauth-protected-resource/mcp"')
+  assert.equal(
+    response.headers['www-authenticate'],
+    'Bearer error="invalid_token", error_description="the access token has expired", scope="tasks.read", resource_metadata="http://localhost:4003/.well-known/oauth-protected-resource/mcp"',
+  )
 })
 
 test('RS-07 insufficient_scope is a 403 naming the scopes needed', () => {
-  const response = oauthErrorResponse(new InsufficientScopeError('add_task needs tasks.write', ['tasks.write']), { resourceMetadata: 'http://rs/prm' })
+  const response = oauthErrorResponse(new InsufficientScopeError('add_task needs tasks.write', ['tasks.write']), {
+    resourceMetadata: 'http://rs/prm',
+  })
   assert.equal(response.status, 403)
-  assert.match(response.headers['www-authenticate']!, /^Bearer error="insufficient_scope", .*scope="tasks.write", resource_metadata="http:\/\/rs\/prm"$/)
+  assert.match(
+    response.headers['www-authenticate']!,
+    /^Bearer error="insufficient_scope", .*scope="tasks.write", resource_metadata="http:\/\/rs\/prm"$/,
+  )
 })
 
 test('IDP-57 invalid_client is a 401 with a Basic challenge when the Authorization header was used', () => {
-  const response = oauthErrorResponse(new InvalidClientError('client authentication failed'), { usedAuthorizationHeader: true })
+  const response = oauthErrorResponse(new InvalidClientError('client authentication failed'), {
+    usedAuthorizationHeader: true,
+  })
   assert.equal(response.status, 401)
   assert.equal(response.headers['www-authenticate'], 'Basic realm="token endpoint"')
 })
 
 test('RS-05 RS-06 without any credentials the challenge names no error (RFC 6750 §3.1)', () => {
   const response = oauthErrorResponse(new InvalidTokenError('this resource needs an access token'), {
-    resourceMetadata: 'http://rs/prm', scope: 'tasks.read', credentialsPresented: false,
+    resourceMetadata: 'http://rs/prm',
+    scope: 'tasks.read',
+    credentialsPresented: false,
   })
   assert.equal(response.status, 401)
   assert.equal(response.headers['www-authenticate'], 'Bearer resource_metadata="http://rs/prm", scope="tasks.read"')
@@ -52,13 +70,21 @@ test('RS-05 RS-06 without any credentials the challenge names no error (RFC 6750
 })
 
 test('RS-08 RS-12 invalid_request at a protected resource carries a Bearer challenge too', () => {
-  const response = oauthErrorResponse(new InvalidRequestError('tokens belong in the Authorization header'), { resourceMetadata: 'http://rs/prm', scope: 'tasks.read' })
+  const response = oauthErrorResponse(new InvalidRequestError('tokens belong in the Authorization header'), {
+    resourceMetadata: 'http://rs/prm',
+    scope: 'tasks.read',
+  })
   assert.equal(response.status, 400)
-  assert.equal(response.headers['www-authenticate'], 'Bearer error="invalid_request", error_description="tokens belong in the Authorization header", resource_metadata="http://rs/prm"')
+  assert.equal(
+    response.headers['www-authenticate'],
+    'Bearer error="invalid_request", error_description="tokens belong in the Authorization header", resource_metadata="http://rs/prm"',
+  )
 })
 
 test('RS-05 a description with control or non-ASCII characters cannot break the header', () => {
-  const response = oauthErrorResponse(new InvalidTokenError('typ "a\r\nSet-Cookie: x=1" \u0100 \\'), { resourceMetadata: 'http://rs/prm' })
+  const response = oauthErrorResponse(new InvalidTokenError('typ "a\r\nSet-Cookie: x=1" \u0100 \\'), {
+    resourceMetadata: 'http://rs/prm',
+  })
   const header = response.headers['www-authenticate']!
   assert.ok(/^[\x20-\x7e]*$/.test(header), header)
   assert.match(header, /error_description="typ 'a\?\?Set-Cookie: x=1' \? '"/)

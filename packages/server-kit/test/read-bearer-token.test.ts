@@ -21,9 +21,33 @@ test('RS-05 no header or another scheme is a NoBearerTokenError (401 without an 
 
 test('RS-08 RS-12 a malformed value, two headers, or a token outside the header are invalid_request', () => {
   assert.throws(() => readBearerToken(request({ authorization: 'Bearer a b' })), InvalidRequestError)
-  assert.throws(() => readBearerToken({ headers: { authorization: 'Bearer a' }, rawHeaders: ['Authorization', 'Bearer a', 'authorization', 'Bearer b'] }), /more than one/)
-  assert.throws(() => readBearerToken(request({ authorization: 'Bearer a' }, { query: { access_token: 'x' } })), /query string/)
-  assert.throws(() => readBearerToken(request({ authorization: 'Bearer a', 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, { body: { access_token: 'x' } })), /form body/)
+  assert.throws(
+    () =>
+      readBearerToken({
+        headers: { authorization: 'Bearer a' },
+        rawHeaders: ['Authorization', 'Bearer a', 'authorization', 'Bearer b'],
+      }),
+    /more than one/,
+  )
+  assert.throws(
+    () => readBearerToken(request({ authorization: 'Bearer a' }, { query: { access_token: 'x' } })),
+    /query string/,
+  )
+  assert.throws(
+    () =>
+      readBearerToken(
+        request(
+          { authorization: 'Bearer a', 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+          { body: { access_token: 'x' } },
+        ),
+      ),
+    /form body/,
+  )
   // A JSON body that happens to have an access_token member is not a form body.
-  assert.equal(readBearerToken(request({ authorization: 'Bearer a', 'content-type': 'application/json' }, { body: { access_token: 'x' } })), 'a')
+  assert.equal(
+    readBearerToken(
+      request({ authorization: 'Bearer a', 'content-type': 'application/json' }, { body: { access_token: 'x' } }),
+    ),
+    'a',
+  )
 })

@@ -20,11 +20,16 @@ export async function assertOAuthRefusal(res: Response, expected: ExpectedRefusa
   try {
     body = JSON.parse(text)
   } catch {
-    assert.fail(`expected a JSON error body, got ${res.status} ${res.headers.get('content-type')}: ${text.slice(0, 200)}`)
+    assert.fail(
+      `expected a JSON error body, got ${res.status} ${res.headers.get('content-type')}: ${text.slice(0, 200)}`,
+    )
   }
   const description = expected.error_description ?? (body as { error_description?: unknown } | null)?.error_description
   assert.equal(typeof description, 'string', `no string error_description: ${text}`)
-  assert.deepEqual({ status: res.status, body }, { status: expected.status, body: { error: expected.error, error_description: description } })
+  assert.deepEqual(
+    { status: res.status, body },
+    { status: expected.status, body: { error: expected.error, error_description: description } },
+  )
   for (const [name, value] of Object.entries(expected.headers ?? {})) {
     if (typeof value === 'string') assert.equal(res.headers.get(name), value, `${name} of ${text}`)
     else assert.match(res.headers.get(name) ?? '', value, `${name} of ${text}`)

@@ -1,5 +1,14 @@
 export type { AttackKey, AttackTarget } from './attack-target.ts'
-export { JWT_ATTACK_FAMILIES, JWT_ATTACKS, JWT_BOUNDARIES, jwtAttacks, type JwtAttack, type JwtAttackFamily, type JwtBoundary, type JwtKind } from './jwt-attacks.ts'
+export {
+  JWT_ATTACK_FAMILIES,
+  JWT_ATTACKS,
+  JWT_BOUNDARIES,
+  jwtAttacks,
+  type JwtAttack,
+  type JwtAttackFamily,
+  type JwtBoundary,
+  type JwtKind,
+} from './jwt-attacks.ts'
 export { anyClaimValue, editSegment, jwtMutation, reencode, safely, sameBytes, type Mutation } from './jwt-mutation.ts'
 export { assertOAuthRefusal, type ExpectedRefusal } from './assert-oauth-refusal.ts'
 export { fuzzRuns } from './fuzz-runs.ts'

@@ -29,7 +29,11 @@ export function jwtAttackWiring(name: string, options: JwtAttackWiringOptions): 
     for (const row of jwtAttacks(options.kind, { onePerFamily: true })) {
       test(`${options.ids[row.family]} refuses ${row.attack}`, async () => {
         const target = options.target()
-        const expected: ExpectedRefusal = { status: options.status, error: options.error, error_description: row.refusal(target) }
+        const expected: ExpectedRefusal = {
+          status: options.status,
+          error: options.error,
+          error_description: row.refusal(target),
+        }
         expected.headers = typeof options.headers === 'function' ? options.headers(expected) : options.headers
         await assertOAuthRefusal(await options.send(await row.build(jwtForge(target))), expected)
       })

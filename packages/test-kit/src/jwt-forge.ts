@@ -35,17 +35,34 @@ function withChanges(base: Record<string, unknown>, changes: Record<string, unkn
 
 export function jwtForge(target: AttackTarget): JwtForge {
   const header = (changes?: Record<string, unknown>) =>
-    withChanges({ alg: target.key.alg, kid: target.key.kid, ...(target.typMayBeAbsent === true ? {} : { typ: target.typ }) }, changes)
+    withChanges(
+      { alg: target.key.alg, kid: target.key.kid, ...(target.typMayBeAbsent === true ? {} : { typ: target.typ }) },
+      changes,
+    )
   return {
     target,
     header,
-    sign: (craft = {}) => signRaw(JSON.stringify(header(craft.header)), JSON.stringify(withChanges(target.claims(), craft.claims)), craft.key ?? target.key),
+    sign: (craft = {}) =>
+      signRaw(
+        JSON.stringify(header(craft.header)),
+        JSON.stringify(withChanges(target.claims(), craft.claims)),
+        craft.key ?? target.key,
+      ),
     signRaw: (headerText, payloadText, key = target.key) => signRaw(headerText, payloadText, key),
     async hmac(alg, secret) {
       const input = `${b64(JSON.stringify(header({ alg })))}.${b64(JSON.stringify(target.claims()))}`
-      const hmacKey = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['sign'])
+      const hmacKey = await crypto.subtle.importKey(
+        'raw',
+        new TextEncoder().encode(secret),
+        { name: 'HMAC', hash: `SHA-${alg.slice(2)}` },
+        false,
+        ['sign'],
+      )
       return `${input}.${b64(new Uint8Array(await crypto.subtle.sign('HMAC', hmacKey, new TextEncoder().encode(input))))}`
     },
-    publicPem: () => createPublicKey({ key: target.key.publicJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString(),
+    publicPem: () =>
+      createPublicKey({ key: target.key.publicJwk as JsonWebKey, format: 'jwk' })
+        .export({ type: 'spki', format: 'pem' })
+        .toString(),
   }
 }

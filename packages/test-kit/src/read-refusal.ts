@@ -7,9 +7,16 @@ import assert from 'node:assert/strict'
 export async function readRefusal(res: Response): Promise<Record<string, unknown>> {
   const text = await res.text()
   assert.ok(res.status < 500, `status ${res.status}: ${text}`)
-  assert.match(res.headers.get('content-type') ?? '', /^application\/json/, `not JSON (${res.status}): ${text.slice(0, 200)}`)
+  assert.match(
+    res.headers.get('content-type') ?? '',
+    /^application\/json/,
+    `not JSON (${res.status}): ${text.slice(0, 200)}`,
+  )
   const body: unknown = JSON.parse(text)
-  assert.ok(typeof body === 'object' && body !== null && !Array.isArray(body), `not a JSON object: ${text.slice(0, 200)}`)
+  assert.ok(
+    typeof body === 'object' && body !== null && !Array.isArray(body),
+    `not a JSON object: ${text.slice(0, 200)}`,
+  )
   const record = Object.fromEntries(Object.entries(body))
   assert.equal(typeof record.error, 'string', `no string error: ${text.slice(0, 200)}`)
   assert.equal('access_token' in record, false, 'a refusal carried an access_token')

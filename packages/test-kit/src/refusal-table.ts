@@ -22,13 +22,18 @@ export interface RefusalTableOptions<Row extends RefusalRow> {
 }
 
 /** One test per row, titled `<id> refuses <attack>`, each pinning the whole refusal with {@link assertOAuthRefusal}. */
-export function refusalTable<Row extends RefusalRow>(name: string, rows: readonly Row[], options: RefusalTableOptions<Row>): void {
+export function refusalTable<Row extends RefusalRow>(
+  name: string,
+  rows: readonly Row[],
+  options: RefusalTableOptions<Row>,
+): void {
   describe(name, () => {
     for (const row of rows) {
       test(`${row.id} refuses ${row.attack}`, async () => {
         const expected: ExpectedRefusal = { status: row.status ?? options.status, error: row.error ?? options.error }
         if (row.error_description !== undefined) expected.error_description = row.error_description
-        expected.headers = row.headers ?? (typeof options.headers === 'function' ? options.headers(expected) : options.headers)
+        expected.headers =
+          row.headers ?? (typeof options.headers === 'function' ? options.headers(expected) : options.headers)
         await assertOAuthRefusal(await options.send(row), expected)
       })
     }

@@ -7,7 +7,11 @@ const b64 = (value: string | Uint8Array) => Buffer.from(value).toString('base64u
  * write (duplicate members, escaped names, non-objects) survives into a validly signed compact JWS.
  * ECDSA keys only (ES256, ES384, ES512), as every key in these tests is.
  */
-export async function signRaw(headerText: string, payloadText: string, key: { alg: string; privateKey: webcrypto.CryptoKey }): Promise<string> {
+export async function signRaw(
+  headerText: string,
+  payloadText: string,
+  key: { alg: string; privateKey: webcrypto.CryptoKey },
+): Promise<string> {
   const input = `${b64(headerText)}.${b64(payloadText)}`
   const hash = { ES256: 'SHA-256', ES384: 'SHA-384', ES512: 'SHA-512' }[key.alg]
   if (hash === undefined) throw new TypeError(`signRaw signs with ECDSA keys only, not ${key.alg}`)

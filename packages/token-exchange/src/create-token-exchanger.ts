@@ -114,7 +114,8 @@ export function createTokenExchanger(config: TokenExchangeConfig, deps: TokenExc
   const marginMs = (config.expiryMarginSeconds ?? 30) * 1000
   const maxEntries = config.maxCacheEntries ?? 1000
   const timeoutMs = config.timeoutMs ?? 10_000
-  const clientAuthentication = config.clientCertificate !== undefined ? 'tls_client_auth' : config.clientSecretMethod ?? 'client_secret_basic'
+  const clientAuthentication =
+    config.clientCertificate !== undefined ? 'tls_client_auth' : (config.clientSecretMethod ?? 'client_secret_basic')
   const cache = new Map<string, { token: ExchangedToken; freshUntilMs: number }>()
   const inFlight = new Map<string, Promise<ExchangedToken>>()
   const stats: TokenExchangerStats = { exchanges: 0, cacheHits: 0, joined: 0 }
@@ -124,10 +125,19 @@ export function createTokenExchanger(config: TokenExchangeConfig, deps: TokenExc
     if (tokenUrl.protocol !== 'https:') return undefined
     if (agent !== undefined) return agent
     try {
-      const tls = config.clientCertificate !== undefined ? loadClientCertificate(config.clientCertificate) : { ca: pemOf('ca', config.ca, config.caFile) }
+      const tls =
+        config.clientCertificate !== undefined
+          ? loadClientCertificate(config.clientCertificate)
+          : { ca: pemOf('ca', config.ca, config.caFile) }
       agent = new HttpsAgent({ keepAlive: true, ...definedOnly(tls) })
     } catch (cause) {
-      throw new TokenExchangeError({ kind: 'misconfigured', refusedBy: stsName, error: 'misconfigured', errorDescription: cause instanceof Error ? cause.message : String(cause), cause })
+      throw new TokenExchangeError({
+        kind: 'misconfigured',
+        refusedBy: stsName,
+        error: 'misconfigured',
+        errorDescription: cause instanceof Error ? cause.message : String(cause),
+        cause,
+      })
     }
     return agent
   }
@@ -146,12 +156,18 @@ export function createTokenExchanger(config: TokenExchangeConfig, deps: TokenExc
     if (resource !== undefined) form.set('resource', resource)
     if (scope !== undefined && scope !== '') form.set('scope', scope) //                     OBO-06
     const headers: Record<string, string> = {}
-    if (clientAuthentication === 'client_secret_basic') headers.authorization = basicAuthorization(config.clientId, config.clientSecret ?? '')
+    if (clientAuthentication === 'client_secret_basic')
+      headers.authorization = basicAuthorization(config.clientId, config.clientSecret ?? '')
     else form.set('client_id', config.clientId) //                                           RFC 8705 §2: client_id with mTLS
     if (clientAuthentication === 'client_secret_post') form.set('client_secret', config.clientSecret ?? '')
 
     const trace: ExchangeTrace = {
-      request: { method: 'POST', url: tokenUrl.href, client_authentication: clientAuthentication, params: redactedParams(form) },
+      request: {
+        method: 'POST',
+        url: tokenUrl.href,
+        client_authentication: clientAuthentication,
+        params: redactedParams(form),
+      },
       status: 0,
       duration_ms: 0,
     }
@@ -159,16 +175,39 @@ export function createTokenExchanger(config: TokenExchangeConfig, deps: TokenExc
     stats.exchanges++
     let response: TokenEndpointResponse
     try {
-      response = await postTokenRequest(tokenUrl, headers, form, { agent: httpsAgent(), timeoutMs, maxBytes: MAX_RESPONSE_BYTES })
+      response = await postTokenRequest(tokenUrl, headers, form, {
+        agent: httpsAgent(),
+        timeoutMs,
+        maxBytes: MAX_RESPONSE_BYTES,
+      })
     } catch (cause) {
       if (cause instanceof TokenExchangeError) throw cause
-      deps.log?.info('token exchange failed: no answer', { token_url: tokenUrl.href, audience, scope, cause: describe(cause) })
-      throw new TokenExchangeError({ kind: 'unavailable', refusedBy: stsName, error: 'temporarily_unavailable', errorDescription: describe(cause), cause })
+      deps.log?.info('token exchange failed: no answer', {
+        token_url: tokenUrl.href,
+        audience,
+        scope,
+        cause: describe(cause),
+      })
+      throw new TokenExchangeError({
+        kind: 'unavailable',
+        refusedBy: stsName,
+        error: 'temporarily_unavailable',
+        errorDescription: describe(cause),
+        cause,
+      })
     }
     trace.status = response.status
     trace.duration_ms = now() - started
     const token = readTokenResponse(response, stsName, trace, now())
-    deps.log?.debug('token exchanged', { token_url: tokenUrl.href, audience, resource, scope: token.scope ?? scope, status: response.status, expires_at: token.expiresAt, duration_ms: trace.duration_ms })
+    deps.log?.debug('token exchanged', {
+      token_url: tokenUrl.href,
+      audience,
+      resource,
+      scope: token.scope ?? scope,
+      status: response.status,
+      expires_at: token.expiresAt,
+      duration_ms: trace.duration_ms,
+    })
 
     const expiries = [token.expiresAt, request.subjectTokenExpiresAt].filter((e): e is number => e !== undefined)
     const freshUntilMs = token.expiresAt === undefined ? 0 : Math.min(...expiries) * 1000 - marginMs
@@ -188,7 +227,12 @@ export function createTokenExchanger(config: TokenExchangeConfig, deps: TokenExc
 
   return {
     exchange: async (request) => {
-      const key = JSON.stringify([request.user, request.audience ?? config.audience ?? null, request.resource ?? config.resource ?? null, request.scope ?? config.scope ?? null])
+      const key = JSON.stringify([
+        request.user,
+        request.audience ?? config.audience ?? null,
+        request.resource ?? config.resource ?? null,
+        request.scope ?? config.scope ?? null,
+      ])
       const cached = cache.get(key)
       if (cached !== undefined && cached.freshUntilMs > now()) {
         stats.cacheHits++
@@ -213,10 +257,15 @@ export function createTokenExchanger(config: TokenExchangeConfig, deps: TokenExc
  *
  * @throws {Error} naming the file that cannot be read (never its content).
  */
-export function loadClientCertificate(certificate: ClientCertificate): { cert: string; key: string; ca: string | undefined } {
+export function loadClientCertificate(certificate: ClientCertificate): {
+  cert: string
+  key: string
+  ca: string | undefined
+} {
   const cert = pemOf('cert', certificate.cert, certificate.certFile)
   const key = pemOf('key', certificate.key, certificate.keyFile)
-  if (cert === undefined || key === undefined) throw new Error('a client certificate needs both cert (or certFile) and key (or keyFile)')
+  if (cert === undefined || key === undefined)
+    throw new Error('a client certificate needs both cert (or certFile) and key (or keyFile)')
   return { cert, key, ca: pemOf('ca', certificate.ca, certificate.caFile) }
 }
 
@@ -226,7 +275,9 @@ function pemOf(name: string, pem: string | undefined, file: string | undefined):
   try {
     return readFileSync(file, 'utf8')
   } catch (cause) {
-    throw new Error(`cannot read the ${name} file ${file} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause })
+    throw new Error(`cannot read the ${name} file ${file} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, {
+      cause,
+    })
   }
 }
 
@@ -237,33 +288,77 @@ function parseTokenUrl(config: TokenExchangeConfig): URL {
   } catch {
     throw new TypeError(`the token URL is not a URL: ${config.tokenUrl}`)
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`the token URL must be https (or http for a local demo): ${config.tokenUrl}`)
-  if (config.clientCertificate !== undefined && config.clientSecret !== undefined) throw new TypeError('configure either a client secret or a client certificate, not both')
-  if (config.clientCertificate === undefined && config.clientSecret === undefined) throw new TypeError('the token exchange client needs a client secret or a client certificate (OBO-07: never a public client)')
-  if (config.clientCertificate !== undefined && url.protocol !== 'https:') throw new TypeError('a client certificate (mTLS) needs an https token URL')
-  if (config.audience === undefined && config.resource === undefined) throw new TypeError('name the downstream with an audience, a resource, or both (OBO-05)')
-  if (config.resource !== undefined && config.resource.includes('#')) throw new TypeError('the resource must not have a fragment (RFC 8707 §2)')
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new TypeError(`the token URL must be https (or http for a local demo): ${config.tokenUrl}`)
+  if (config.clientCertificate !== undefined && config.clientSecret !== undefined)
+    throw new TypeError('configure either a client secret or a client certificate, not both')
+  if (config.clientCertificate === undefined && config.clientSecret === undefined)
+    throw new TypeError(
+      'the token exchange client needs a client secret or a client certificate (OBO-07: never a public client)',
+    )
+  if (config.clientCertificate !== undefined && url.protocol !== 'https:')
+    throw new TypeError('a client certificate (mTLS) needs an https token URL')
+  if (config.audience === undefined && config.resource === undefined)
+    throw new TypeError('name the downstream with an audience, a resource, or both (OBO-05)')
+  if (config.resource !== undefined && config.resource.includes('#'))
+    throw new TypeError('the resource must not have a fragment (RFC 8707 §2)')
   return url
 }
 
 /** RFC 8693 §2.2.1 (OBO-15): a 200 JSON object with access_token, issued_token_type and token_type Bearer. */
-function readTokenResponse(response: TokenEndpointResponse, stsName: string, trace: ExchangeTrace, nowMs: number): ExchangedToken {
+function readTokenResponse(
+  response: TokenEndpointResponse,
+  stsName: string,
+  trace: ExchangeTrace,
+  nowMs: number,
+): ExchangedToken {
   const body = response.body
-  const record = typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : undefined
+  const record =
+    typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined
   if (response.status !== 200) {
     const error = typeof record?.error === 'string' ? printable(record.error, 64) : undefined
-    const errorDescription = typeof record?.error_description === 'string' ? printable(record.error_description, 300) : undefined
-    if (error !== undefined) throw new TokenExchangeError({ kind: 'refused', refusedBy: stsName, error, status: response.status, ...(errorDescription === undefined ? {} : { errorDescription }) })
+    const errorDescription =
+      typeof record?.error_description === 'string' ? printable(record.error_description, 300) : undefined
+    if (error !== undefined)
+      throw new TokenExchangeError({
+        kind: 'refused',
+        refusedBy: stsName,
+        error,
+        status: response.status,
+        ...(errorDescription === undefined ? {} : { errorDescription }),
+      })
     const kind = response.status >= 500 ? 'unavailable' : 'invalid_response'
-    throw new TokenExchangeError({ kind, refusedBy: stsName, error: kind === 'unavailable' ? 'temporarily_unavailable' : 'invalid_response', status: response.status, errorDescription: 'the answer carries no OAuth error code' })
+    throw new TokenExchangeError({
+      kind,
+      refusedBy: stsName,
+      error: kind === 'unavailable' ? 'temporarily_unavailable' : 'invalid_response',
+      status: response.status,
+      errorDescription: 'the answer carries no OAuth error code',
+    })
   }
-  const invalid = (what: string) => new TokenExchangeError({ kind: 'invalid_response', refusedBy: stsName, error: 'invalid_response', status: response.status, errorDescription: what })
+  const invalid = (what: string) =>
+    new TokenExchangeError({
+      kind: 'invalid_response',
+      refusedBy: stsName,
+      error: 'invalid_response',
+      status: response.status,
+      errorDescription: what,
+    })
   if (record === undefined) throw invalid('the body is not a JSON object')
-  const { access_token: accessToken, issued_token_type: issuedTokenType, token_type: tokenType, expires_in: expiresIn, scope } = record
+  const {
+    access_token: accessToken,
+    issued_token_type: issuedTokenType,
+    token_type: tokenType,
+    expires_in: expiresIn,
+    scope,
+  } = record
   if (typeof accessToken !== 'string' || accessToken === '') throw invalid('no access_token')
-  if (typeof issuedTokenType !== 'string' || issuedTokenType === '') throw invalid('no issued_token_type (RFC 8693 §2.2.1)')
-  if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') throw invalid(`token_type ${typeof tokenType === 'string' ? printable(tokenType, 16) : '(none)'} is not Bearer`)
-  if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0)) throw invalid('expires_in is not a positive number')
+  if (typeof issuedTokenType !== 'string' || issuedTokenType === '')
+    throw invalid('no issued_token_type (RFC 8693 §2.2.1)')
+  if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')
+    throw invalid(`token_type ${typeof tokenType === 'string' ? printable(tokenType, 16) : '(none)'} is not Bearer`)
+  if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0))
+    throw invalid('expires_in is not a positive number')
   if (scope !== undefined && typeof scope !== 'string') throw invalid('scope is not a string')
   return {
     accessToken,
@@ -279,7 +374,10 @@ function readTokenResponse(response: TokenEndpointResponse, stsName: string, tra
 function redactedParams(form: URLSearchParams): Record<string, string> {
   const params: Record<string, string> = {}
   for (const [name, value] of form) {
-    params[name] = name === 'subject_token' || name === 'actor_token' || name === 'client_secret' ? `[redacted ${value.length} chars]` : value
+    params[name] =
+      name === 'subject_token' || name === 'actor_token' || name === 'client_secret'
+        ? `[redacted ${value.length} chars]`
+        : value
   }
   return params
 }
@@ -297,7 +395,7 @@ function printable(value: string, max: number): string {
 
 function describe(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause)
-  const code = (cause as NodeJS.ErrnoException).code ?? ((cause.cause as NodeJS.ErrnoException | undefined)?.code)
+  const code = (cause as NodeJS.ErrnoException).code ?? (cause.cause as NodeJS.ErrnoException | undefined)?.code
   return code === undefined ? cause.message : `${cause.message} (${code})`
 }
 

@@ -23,40 +23,56 @@ export interface PostTokenRequestOptions {
  *
  * @throws {Error} on a network failure, the timeout, or an over-long body (the caller maps these).
  */
-export function postTokenRequest(url: URL, headers: Record<string, string>, form: URLSearchParams, options: PostTokenRequestOptions): Promise<TokenEndpointResponse> {
+export function postTokenRequest(
+  url: URL,
+  headers: Record<string, string>,
+  form: URLSearchParams,
+  options: PostTokenRequestOptions,
+): Promise<TokenEndpointResponse> {
   const body = Buffer.from(form.toString())
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
-    const req = send(url, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'content-length': String(body.length) },
-      signal: AbortSignal.timeout(options.timeoutMs),
-      ...(options.agent === undefined ? {} : { agent: options.agent }),
-    }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = []
-      let length = 0
-      res.on('data', (chunk: Buffer) => {
-        length += chunk.length
-        if (length > options.maxBytes) {
-          req.destroy(new Error(`the token endpoint's answer is longer than ${options.maxBytes} bytes`))
-          return
-        }
-        chunks.push(chunk)
-      })
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        let parsed: unknown
-        try {
-          parsed = JSON.parse(text)
-        } catch {
-          parsed = undefined
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed })
-      })
-      res.on('error', reject)
-    })
+    const req = send(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          ...headers,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          'content-length': String(body.length),
+        },
+        signal: AbortSignal.timeout(options.timeoutMs),
+        ...(options.agent === undefined ? {} : { agent: options.agent }),
+      },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = []
+        let length = 0
+        res.on('data', (chunk: Buffer) => {
+          length += chunk.length
+          if (length > options.maxBytes) {
+            req.destroy(new Error(`the token endpoint's answer is longer than ${options.maxBytes} bytes`))
+            return
+          }
+          chunks.push(chunk)
+        })
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          let parsed: unknown
+          try {
+            parsed = JSON.parse(text)
+          } catch {
+            parsed = undefined
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed })
+        })
+        res.on('error', reject)
+      },
+    )
     req.on('error', (error: Error) => {
-      reject(error.name === 'AbortError' ? new Error(`no answer within ${options.timeoutMs} ms`, { cause: error }) : error)
+      reject(
+        error.name === 'AbortError' ? new Error(`no answer within ${options.timeoutMs} ms`, { cause: error }) : error,
+      )
     })
     req.end(body)
   })

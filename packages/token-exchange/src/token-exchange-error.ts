@@ -19,7 +19,14 @@ export class TokenExchangeError extends Error {
   readonly errorDescription: string | undefined
   readonly status: number | undefined
 
-  constructor(init: { kind: TokenExchangeFailure; refusedBy: string; error: string; errorDescription?: string; status?: number; cause?: unknown }) {
+  constructor(init: {
+    kind: TokenExchangeFailure
+    refusedBy: string
+    error: string
+    errorDescription?: string
+    status?: number
+    cause?: unknown
+  }) {
     super(messageOf(init), init.cause === undefined ? undefined : { cause: init.cause })
     this.name = 'TokenExchangeError'
     this.kind = init.kind
@@ -30,13 +37,23 @@ export class TokenExchangeError extends Error {
   }
 }
 
-function messageOf(init: { kind: TokenExchangeFailure; refusedBy: string; error: string; errorDescription?: string; status?: number }): string {
+function messageOf(init: {
+  kind: TokenExchangeFailure
+  refusedBy: string
+  error: string
+  errorDescription?: string
+  status?: number
+}): string {
   const detail = init.errorDescription === undefined ? '' : `: ${init.errorDescription}`
   const status = init.status === undefined ? '' : ` (HTTP ${init.status})`
   switch (init.kind) {
-    case 'refused': return `${init.refusedBy} refused the token exchange${status}: ${init.error}${detail}`
-    case 'unavailable': return `${init.refusedBy} could not be reached for the token exchange${status}${detail}`
-    case 'invalid_response': return `${init.refusedBy} answered the token exchange with something that is not a token response${status}${detail}`
-    case 'misconfigured': return `the token exchange client is misconfigured${detail}`
+    case 'refused':
+      return `${init.refusedBy} refused the token exchange${status}: ${init.error}${detail}`
+    case 'unavailable':
+      return `${init.refusedBy} could not be reached for the token exchange${status}${detail}`
+    case 'invalid_response':
+      return `${init.refusedBy} answered the token exchange with something that is not a token response${status}${detail}`
+    case 'misconfigured':
+      return `the token exchange client is misconfigured${detail}`
   }
 }

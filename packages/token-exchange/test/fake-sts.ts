@@ -34,7 +34,14 @@ export function success(sts: FakeSts, overrides: Record<string, unknown> = {}): 
   sts.issued.push(accessToken)
   return {
     status: 200,
-    body: { access_token: accessToken, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 300, scope: 'tasks.read', ...overrides },
+    body: {
+      access_token: accessToken,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'tasks.read',
+      ...overrides,
+    },
   }
 }
 
@@ -49,10 +56,11 @@ export async function startFakeSts(tls?: { cert: string; key: string; ca: string
     requests: [],
     issued: [],
     answer: () => success(sts),
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = []
@@ -77,9 +85,13 @@ export async function startFakeSts(tls?: { cert: string; key: string; ca: string
       else setTimeout(reply, answer.delayMs)
     })
   }
-  const server: Server = tls === undefined
-    ? createHttpServer(handle)
-    : createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true }, handle)
+  const server: Server =
+    tls === undefined
+      ? createHttpServer(handle)
+      : createHttpsServer(
+          { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
+          handle,
+        )
   await new Promise<void>((resolve) => server.listen(0, 'localhost', () => resolve()))
   const { port } = server.address() as AddressInfo
   sts.tokenUrl = `${tls === undefined ? 'http' : 'https'}://localhost:${port}/token`

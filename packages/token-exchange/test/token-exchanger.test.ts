@@ -21,7 +21,11 @@ beforeEach(() => {
 })
 
 const config = (overrides: Partial<TokenExchangeConfig> = {}): TokenExchangeConfig => ({
-  tokenUrl: sts.tokenUrl, clientId: 'tasks-mcp-server', clientSecret: SECRET, audience: API, ...overrides,
+  tokenUrl: sts.tokenUrl,
+  clientId: 'tasks-mcp-server',
+  clientSecret: SECRET,
+  audience: API,
+  ...overrides,
 })
 const alice = { subjectToken: SUBJECT_TOKEN, user: 'alice', scope: 'tasks.read' }
 
@@ -101,7 +105,7 @@ describe('OBO-17 the cache per (user, audience, scope)', () => {
     assert.equal(sts.requests.length, 2)
   })
 
-  test('OBO-17 a cached token is never reused past the subject token\'s own expiry', async () => {
+  test("OBO-17 a cached token is never reused past the subject token's own expiry", async () => {
     let now = Date.parse('2025-06-01T12:00:00Z')
     const exchanger = createTokenExchanger(config({ expiryMarginSeconds: 0 }), { now: () => now })
     const subjectTokenExpiresAt = now / 1000 + 60
@@ -109,7 +113,10 @@ describe('OBO-17 the cache per (user, audience, scope)', () => {
     now += 59_000
     assert.equal((await exchanger.exchange({ ...alice, subjectTokenExpiresAt })).fromCache, true)
     now += 2_000
-    assert.equal((await exchanger.exchange({ ...alice, subjectTokenExpiresAt: subjectTokenExpiresAt + 600 })).fromCache, false)
+    assert.equal(
+      (await exchanger.exchange({ ...alice, subjectTokenExpiresAt: subjectTokenExpiresAt + 600 })).fromCache,
+      false,
+    )
   })
 
   test('OBO-17 a token without expires_in, or one that expires within the margin, is not cached', async () => {
@@ -146,7 +153,11 @@ describe('single flight', () => {
     sts.answer = () => ({ status: 400, body: { error: 'invalid_scope', error_description: 'no' }, delayMs: 50 })
     const exchanger = createTokenExchanger(config())
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => exchanger.exchange(alice)))
-    assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof TokenExchangeError && r.reason.error === 'invalid_scope'))
+    assert.ok(
+      results.every(
+        (r) => r.status === 'rejected' && r.reason instanceof TokenExchangeError && r.reason.error === 'invalid_scope',
+      ),
+    )
     assert.equal(sts.requests.length, 1)
     sts.answer = () => success(sts)
     assert.equal((await exchanger.exchange(alice)).fromCache, false)
@@ -155,19 +166,123 @@ describe('single flight', () => {
 })
 
 describe('refusals become typed errors naming who refused and the OAuth error code', () => {
-  const cases: Array<{ title: string; answer: () => { status: number; body: unknown; delayMs?: number }; kind: string; error: string; status: number | undefined; message: RegExp }> = [
-    { title: 'OBO-16 invalid_target', answer: () => ({ status: 400, body: { error: 'invalid_target', error_description: 'unknown audience http://localhost:4005' } }), kind: 'refused', error: 'invalid_target', status: 400, message: /^the authorization server refused the token exchange \(HTTP 400\): invalid_target: unknown audience/ },
-    { title: 'OBO-09 invalid_request (a bad subject token)', answer: () => ({ status: 400, body: { error: 'invalid_request', error_description: 'the subject token has expired' } }), kind: 'refused', error: 'invalid_request', status: 400, message: /invalid_request: the subject token has expired/ },
-    { title: 'invalid_scope', answer: () => ({ status: 400, body: { error: 'invalid_scope' } }), kind: 'refused', error: 'invalid_scope', status: 400, message: /invalid_scope$/ },
-    { title: 'unauthorized_client (OBO not switched on)', answer: () => ({ status: 400, body: { error: 'unauthorized_client' } }), kind: 'refused', error: 'unauthorized_client', status: 400, message: /unauthorized_client/ },
-    { title: 'invalid_client', answer: () => ({ status: 401, body: { error: 'invalid_client' } }), kind: 'refused', error: 'invalid_client', status: 401, message: /HTTP 401\): invalid_client/ },
-    { title: 'a 503 without an OAuth error', answer: () => ({ status: 503, body: 'overloaded' }), kind: 'unavailable', error: 'temporarily_unavailable', status: 503, message: /could not be reached/ },
-    { title: 'a 404 HTML page', answer: () => ({ status: 404, body: '<html>' }), kind: 'invalid_response', error: 'invalid_response', status: 404, message: /not a token response/ },
-    { title: 'OBO-15 a 200 without issued_token_type', answer: () => ({ status: 200, body: { access_token: 'x', token_type: 'Bearer' } }), kind: 'invalid_response', error: 'invalid_response', status: 200, message: /issued_token_type/ },
-    { title: 'OBO-15 a 200 with token_type DPoP', answer: () => ({ status: 200, body: { access_token: 'x', issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'DPoP' } }), kind: 'invalid_response', error: 'invalid_response', status: 200, message: /not Bearer/ },
-    { title: 'a 200 that is not JSON', answer: () => ({ status: 200, body: 'not json' }), kind: 'invalid_response', error: 'invalid_response', status: 200, message: /not a JSON object/ },
-    { title: 'a description with control characters is made printable', answer: () => ({ status: 400, body: { error: 'invalid_request', error_description: 'line1\nline2\u0000' } }), kind: 'refused', error: 'invalid_request', status: 400, message: /line1\?line2\?$/ },
-    { title: 'no answer within the timeout', answer: () => ({ ...success(sts), delayMs: 2000 }), kind: 'unavailable', error: 'temporarily_unavailable', status: undefined, message: /no answer within 200 ms/ },
+  const cases: Array<{
+    title: string
+    answer: () => { status: number; body: unknown; delayMs?: number }
+    kind: string
+    error: string
+    status: number | undefined
+    message: RegExp
+  }> = [
+    {
+      title: 'OBO-16 invalid_target',
+      answer: () => ({
+        status: 400,
+        body: { error: 'invalid_target', error_description: 'unknown audience http://localhost:4005' },
+      }),
+      kind: 'refused',
+      error: 'invalid_target',
+      status: 400,
+      message: /^the authorization server refused the token exchange \(HTTP 400\): invalid_target: unknown audience/,
+    },
+    {
+      title: 'OBO-09 invalid_request (a bad subject token)',
+      answer: () => ({
+        status: 400,
+        body: { error: 'invalid_request', error_description: 'the subject token has expired' },
+      }),
+      kind: 'refused',
+      error: 'invalid_request',
+      status: 400,
+      message: /invalid_request: the subject token has expired/,
+    },
+    {
+      title: 'invalid_scope',
+      answer: () => ({ status: 400, body: { error: 'invalid_scope' } }),
+      kind: 'refused',
+      error: 'invalid_scope',
+      status: 400,
+      message: /invalid_scope$/,
+    },
+    {
+      title: 'unauthorized_client (OBO not switched on)',
+      answer: () => ({ status: 400, body: { error: 'unauthorized_client' } }),
+      kind: 'refused',
+      error: 'unauthorized_client',
+      status: 400,
+      message: /unauthorized_client/,
+    },
+    {
+      title: 'invalid_client',
+      answer: () => ({ status: 401, body: { error: 'invalid_client' } }),
+      kind: 'refused',
+      error: 'invalid_client',
+      status: 401,
+      message: /HTTP 401\): invalid_client/,
+    },
+    {
+      title: 'a 503 without an OAuth error',
+      answer: () => ({ status: 503, body: 'overloaded' }),
+      kind: 'unavailable',
+      error: 'temporarily_unavailable',
+      status: 503,
+      message: /could not be reached/,
+    },
+    {
+      title: 'a 404 HTML page',
+      answer: () => ({ status: 404, body: '<html>' }),
+      kind: 'invalid_response',
+      error: 'invalid_response',
+      status: 404,
+      message: /not a token response/,
+    },
+    {
+      title: 'OBO-15 a 200 without issued_token_type',
+      answer: () => ({ status: 200, body: { access_token: 'x', token_type: 'Bearer' } }),
+      kind: 'invalid_response',
+      error: 'invalid_response',
+      status: 200,
+      message: /issued_token_type/,
+    },
+    {
+      title: 'OBO-15 a 200 with token_type DPoP',
+      answer: () => ({
+        status: 200,
+        body: {
+          access_token: 'x',
+          issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          token_type: 'DPoP',
+        },
+      }),
+      kind: 'invalid_response',
+      error: 'invalid_response',
+      status: 200,
+      message: /not Bearer/,
+    },
+    {
+      title: 'a 200 that is not JSON',
+      answer: () => ({ status: 200, body: 'not json' }),
+      kind: 'invalid_response',
+      error: 'invalid_response',
+      status: 200,
+      message: /not a JSON object/,
+    },
+    {
+      title: 'a description with control characters is made printable',
+      answer: () => ({ status: 400, body: { error: 'invalid_request', error_description: 'line1\nline2\u0000' } }),
+      kind: 'refused',
+      error: 'invalid_request',
+      status: 400,
+      message: /line1\?line2\?$/,
+    },
+    {
+      title: 'no answer within the timeout',
+      answer: () => ({ ...success(sts), delayMs: 2000 }),
+      kind: 'unavailable',
+      error: 'temporarily_unavailable',
+      status: undefined,
+      message: /no answer within 200 ms/,
+    },
   ]
   for (const c of cases) {
     test(`${c.title} → ${c.kind} ${c.error}`, async () => {
@@ -187,13 +302,30 @@ describe('refusals become typed errors naming who refused and the OAuth error co
 
   test('an unreachable token endpoint → unavailable, naming the configured STS', async () => {
     const exchanger = createTokenExchanger(config({ tokenUrl: 'http://localhost:1/token', stsName: 'Keycloak' }))
-    await assert.rejects(exchanger.exchange(alice), (error: unknown) => error instanceof TokenExchangeError && error.kind === 'unavailable' && error.refusedBy === 'Keycloak' && /ECONNREFUSED/.test(error.message))
+    await assert.rejects(
+      exchanger.exchange(alice),
+      (error: unknown) =>
+        error instanceof TokenExchangeError &&
+        error.kind === 'unavailable' &&
+        error.refusedBy === 'Keycloak' &&
+        /ECONNREFUSED/.test(error.message),
+    )
   })
 
   test('OBO-07 OBO-05 an unusable configuration is a TypeError at once', () => {
-    assert.throws(() => createTokenExchanger(config({ clientSecret: undefined })), /client secret or a client certificate/)
-    assert.throws(() => createTokenExchanger(config({ clientCertificate: { certFile: 'c', keyFile: 'k' } })), /not both/)
-    assert.throws(() => createTokenExchanger(config({ clientSecret: undefined, clientCertificate: { certFile: 'c', keyFile: 'k' } })), /needs an https token URL/)
+    assert.throws(
+      () => createTokenExchanger(config({ clientSecret: undefined })),
+      /client secret or a client certificate/,
+    )
+    assert.throws(
+      () => createTokenExchanger(config({ clientCertificate: { certFile: 'c', keyFile: 'k' } })),
+      /not both/,
+    )
+    assert.throws(
+      () =>
+        createTokenExchanger(config({ clientSecret: undefined, clientCertificate: { certFile: 'c', keyFile: 'k' } })),
+      /needs an https token URL/,
+    )
     assert.throws(() => createTokenExchanger(config({ audience: undefined })), /audience, a resource/)
     assert.throws(() => createTokenExchanger(config({ resource: 'http://x/#f' })), /fragment/)
     assert.throws(() => createTokenExchanger(config({ tokenUrl: 'nope' })), /not a URL/)
@@ -215,10 +347,19 @@ test('no token or secret reaches a log line or an error, on success or refusal',
     sts.answer = answer
     errors.push(await exchanger.exchange({ ...alice, user: crypto.randomUUID() }).catch((error: unknown) => error))
   }
-  await createTokenExchanger(config({ tokenUrl: 'http://localhost:1/token' }), { log }).exchange(alice).catch((error: unknown) => errors.push(error))
+  await createTokenExchanger(config({ tokenUrl: 'http://localhost:1/token' }), { log })
+    .exchange(alice)
+    .catch((error: unknown) => errors.push(error))
   assert.ok(lines.some((line) => line.includes('token exchanged')))
   const text = [...lines, ...errors.map((e) => `${String(e)} ${JSON.stringify(e)}`)].join('\n')
-  for (const secret of [SUBJECT_TOKEN, 'subject-token-signature-part', token.accessToken, SECRET, 'leaky-token-value', Buffer.from(`tasks-mcp-server:${SECRET}`).toString('base64')]) {
+  for (const secret of [
+    SUBJECT_TOKEN,
+    'subject-token-signature-part',
+    token.accessToken,
+    SECRET,
+    'leaky-token-value',
+    Buffer.from(`tasks-mcp-server:${SECRET}`).toString('base64'),
+  ]) {
     assert.ok(!text.includes(secret), `found ${secret.slice(0, 12)}… in:\n${text}`)
   }
 })

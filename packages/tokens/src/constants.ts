@@ -68,5 +68,17 @@ export const TOKEN_RESPONSE_TYPE = {
  * Asymmetric JWS algorithms we accept (AS-14, RFC 8725 §3.1–§3.2). `none` and every HMAC
  * algorithm are absent on purpose: an ID-JAG crosses a trust boundary, so a shared secret is wrong.
  */
-export const ASYMMETRIC_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'] as const
+export const ASYMMETRIC_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'EdDSA',
+  'Ed25519',
+] as const
 export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number]

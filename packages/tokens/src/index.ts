@@ -34,7 +34,13 @@ export {
   type OAuthErrorBody,
   type OAuthErrorOptions,
 } from './errors.ts'
-export { generateSigningKey, importSigningKey, importSigningKeys, publicJwks, type SigningKey } from './keys/signing-key.ts'
+export {
+  generateSigningKey,
+  importSigningKey,
+  importSigningKeys,
+  publicJwks,
+  type SigningKey,
+} from './keys/signing-key.ts'
 export { parsePrivateJwks } from './keys/parse-private-jwks.ts'
 export { signingKeysFromEnv } from './keys/signing-keys-from-env.ts'
 export { assertTrustworthyUrl, remoteKeySet, type RemoteKeySetOptions } from './keys/remote-key-set.ts'

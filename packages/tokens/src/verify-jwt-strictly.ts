@@ -1,4 +1,13 @@
-import { base64url, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose'
+import {
+  base64url,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type ProtectedHeaderParameters,
+} from 'jose'
 import { ASYMMETRIC_ALGORITHMS } from './constants.ts'
 import { TemporarilyUnavailableError, type OAuthError, type OAuthErrorOptions } from './errors.ts'
 import { isKeySetOutage } from './keys/remote-key-set.ts'
@@ -53,7 +62,8 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
   // RFC 7515 §2, §7.1: each part is BASE64URL without padding, line breaks, whitespace or any other
   // character. Decoders skip what they do not know (a space inside the signature decoded to the same
   // bytes and verified), so two different strings would pass as one token.
-  if (parts.some((part) => !BASE64URL.test(part))) throw reject(`the ${label} has a character outside the base64url alphabet`)
+  if (parts.some((part) => !BASE64URL.test(part)))
+    throw reject(`the ${label} has a character outside the base64url alphabet`)
 
   let header: ProtectedHeaderParameters
   let unverified: JWTPayload
@@ -66,25 +76,34 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
   // AS-33 (RFC 7519 §4, RFC 7515 §4): member names in the header and the claims set MUST be unique.
   // RFC 7519 lets a parser keep the last duplicate instead, but then what we verify and what the
   // IdP (or an intermediary with another parser) meant can differ, so any duplicate is refused.
-  for (const [where, part] of [['header', parts[0]], ['claims set', parts[1]]] as const) {
+  for (const [where, part] of [
+    ['header', parts[0]],
+    ['claims set', parts[1]],
+  ] as const) {
     const duplicate = findDuplicateMemberName(new TextDecoder().decode(base64url.decode(part ?? '')))
     if (duplicate !== undefined) throw reject(`the ${label} ${where} repeats the member ${show(duplicate)}`)
   }
   // AS-31, RFC 7519 §7.2 step 8: `cty` announces a nested JWT. Only a single, unencrypted JWS is
   // accepted, so a declared nesting is refused rather than its outer payload read as claims.
-  if (header.cty !== undefined) throw reject(`the ${label} declares content type ${show(header.cty)}; nested JWTs are not accepted`)
+  if (header.cty !== undefined)
+    throw reject(`the ${label} declares content type ${show(header.cty)}; nested JWTs are not accepted`)
 
-  const typAccepted = normaliseTyp(header.typ) === normaliseTyp(options.typ) || (options.typMayBeAbsent === true && header.typ === undefined)
+  const typAccepted =
+    normaliseTyp(header.typ) === normaliseTyp(options.typ) ||
+    (options.typMayBeAbsent === true && header.typ === undefined)
   if (!typAccepted) {
     throw reject(`the ${label} has typ ${show(header.typ)}; expected "${options.typ}"`)
   }
   // AS-14: a caller's list can narrow the asymmetric allow-list, never widen it (no `none`, no HMAC).
-  const algorithms = (options.algorithms ?? ASYMMETRIC_ALGORITHMS).filter((alg) => (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg))
+  const algorithms = (options.algorithms ?? ASYMMETRIC_ALGORITHMS).filter((alg) =>
+    (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg),
+  )
   if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) {
     throw reject(`the ${label} is signed with ${show(header.alg)}, which is not an allowed algorithm`)
   }
   for (const name of KEY_BEARING_HEADERS) {
-    if (name in header) throw reject(`the ${label} carries a "${name}" header; keys come only from the issuer's published JWKS`)
+    if (name in header)
+      throw reject(`the ${label} carries a "${name}" header; keys come only from the issuer's published JWKS`)
   }
   if (typeof unverified.iss !== 'string' || unverified.iss === '') throw reject(`the ${label} has no "iss" claim`)
   const keys = options.issuerKeys(unverified.iss)
@@ -107,10 +126,12 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
   if (typeof claims.exp !== 'number') throw reject(`the ${label} has no "exp" claim`)
   if (typeof claims.iat !== 'number') throw reject(`the ${label} has no "iat" claim`)
   // AS-21, AS-33: a token that expires no later than it was issued was never valid.
-  if (claims.exp <= claims.iat) throw reject(`the ${label} expires (${iso(claims.exp)}) no later than it was issued (${iso(claims.iat)})`)
+  if (claims.exp <= claims.iat)
+    throw reject(`the ${label} expires (${iso(claims.exp)}) no later than it was issued (${iso(claims.iat)})`)
   if (claims.exp + skew <= now) throw reject(`the ${label} expired at ${iso(claims.exp)}`)
   if (claims.iat > now + skew) throw reject(`the ${label} was issued in the future (iat ${iso(claims.iat)})`)
-  if (claims.nbf !== undefined && claims.nbf > now + skew) throw reject(`the ${label} is not valid before ${iso(claims.nbf)}`)
+  if (claims.nbf !== undefined && claims.nbf > now + skew)
+    throw reject(`the ${label} is not valid before ${iso(claims.nbf)}`)
   if (claims.exp - claims.iat > options.maxLifetimeSeconds) {
     throw reject(`the ${label} lives ${claims.exp - claims.iat} s; at most ${options.maxLifetimeSeconds} s is accepted`)
   }
@@ -158,15 +179,24 @@ function findDuplicateMemberName(text: string): string | undefined {
 
 function describeJoseFailure(cause: unknown, options: VerifyJwtStrictlyOptions): OAuthError {
   const { reject, label } = options
-  if (cause instanceof joseErrors.JWSSignatureVerificationFailed) return reject(`the ${label} signature does not verify with the issuer's keys`, { cause })
-  if (cause instanceof joseErrors.JWKSNoMatchingKey) return reject(`no key of the ${label} issuer matches its "kid"`, { cause })
-  if (cause instanceof joseErrors.JWKSMultipleMatchingKeys) return reject(`the ${label} "kid" matches several issuer keys`, { cause })
+  if (cause instanceof joseErrors.JWSSignatureVerificationFailed)
+    return reject(`the ${label} signature does not verify with the issuer's keys`, { cause })
+  if (cause instanceof joseErrors.JWKSNoMatchingKey)
+    return reject(`no key of the ${label} issuer matches its "kid"`, { cause })
+  if (cause instanceof joseErrors.JWKSMultipleMatchingKeys)
+    return reject(`the ${label} "kid" matches several issuer keys`, { cause })
   if (cause instanceof joseErrors.JWTExpired) return reject(`the ${label} has expired`, { cause })
-  if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'nbf') return reject(`the ${label} is not valid yet ("nbf" is in the future)`, { cause })
-  if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'iat' && cause.reason === 'check_failed') return reject(`the ${label} was issued in the future`, { cause })
-  if (cause instanceof joseErrors.JWTClaimValidationFailed) return reject(`the ${label} claim "${cause.claim}" is invalid: ${cause.reason}`, { cause })
+  if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'nbf')
+    return reject(`the ${label} is not valid yet ("nbf" is in the future)`, { cause })
+  if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'iat' && cause.reason === 'check_failed')
+    return reject(`the ${label} was issued in the future`, { cause })
+  if (cause instanceof joseErrors.JWTClaimValidationFailed)
+    return reject(`the ${label} claim "${cause.claim}" is invalid: ${cause.reason}`, { cause })
   if (isKeySetOutage(cause)) {
-    return new TemporarilyUnavailableError(`the keys of the ${label} issuer cannot be fetched right now; try again later`, { cause })
+    return new TemporarilyUnavailableError(
+      `the keys of the ${label} issuer cannot be fetched right now; try again later`,
+      { cause },
+    )
   }
   return reject(`the ${label} could not be verified`, { cause })
 }
@@ -178,7 +208,7 @@ function describeJoseFailure(cause: unknown, options: VerifyJwtStrictlyOptions):
  */
 function show(value: unknown): string {
   if (value === undefined) return '(none)'
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
   const printable = text.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'")
   return `"${printable.length > 64 ? printable.slice(0, 61) + '...' : printable}"`
 }

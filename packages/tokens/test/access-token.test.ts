@@ -23,7 +23,17 @@ const otherKey = await generateSigningKey()
 const asKeys = createLocalJWKSet(publicJwks([asKey]))
 
 function signOptions(overrides: Partial<SignAccessTokenOptions> = {}): SignAccessTokenOptions {
-  return { issuer: AS, subject: 'local-user-1', audience: RESOURCE, clientId: 'mcp-client', scope: 'files:read', expiresInSeconds: 3600, now: NOW, key: asKey, ...overrides }
+  return {
+    issuer: AS,
+    subject: 'local-user-1',
+    audience: RESOURCE,
+    clientId: 'mcp-client',
+    scope: 'files:read',
+    expiresInSeconds: 3600,
+    now: NOW,
+    key: asKey,
+    ...overrides,
+  }
 }
 function verifyOptions(overrides: Partial<VerifyAccessTokenOptions> = {}): VerifyAccessTokenOptions {
   return { issuer: AS, keys: asKeys, audience: RESOURCE, now: NOW, ...overrides }
@@ -41,7 +51,9 @@ async function assertInvalidToken(promise: Promise<unknown>, description: RegExp
 
 describe('signAccessToken / verifyAccessToken', () => {
   test('AS-37 RS-09 RS-10 an access token round-trips', async () => {
-    const token = await signAccessToken(signOptions({ extraClaims: { idp: 'https://idp.example.com', sub: 'ignored' } }))
+    const token = await signAccessToken(
+      signOptions({ extraClaims: { idp: 'https://idp.example.com', sub: 'ignored' } }),
+    )
     assert.deepEqual(decodeProtectedHeader(token), { alg: 'ES256', kid: asKey.kid, typ: 'at+jwt' })
     const claims = await verifyAccessToken(token, verifyOptions())
     assert.equal(claims.iss, AS)
@@ -56,8 +68,18 @@ describe('signAccessToken / verifyAccessToken', () => {
   })
 
   test('RS-11 refuses an ID-JAG presented as an access token', async () => {
-    const idJag = await signIdJag({ issuer: AS, audience: RESOURCE, subject: 'u', clientId: 'mcp-client', now: NOW, key: asKey })
-    await assertInvalidToken(verifyAccessToken(idJag, verifyOptions()), /has typ "oauth-id-jag\+jwt"; expected "at\+jwt"/)
+    const idJag = await signIdJag({
+      issuer: AS,
+      audience: RESOURCE,
+      subject: 'u',
+      clientId: 'mcp-client',
+      now: NOW,
+      key: asKey,
+    })
+    await assertInvalidToken(
+      verifyAccessToken(idJag, verifyOptions()),
+      /has typ "oauth-id-jag\+jwt"; expected "at\+jwt"/,
+    )
   })
 
   test('RS-11 refuses a client assertion presented as an access token', async () => {
@@ -67,41 +89,70 @@ describe('signAccessToken / verifyAccessToken', () => {
 
   test('RS-11 refuses an IdP ID token (typ JWT)', async () => {
     const idToken = await new SignJWT({ iss: AS, sub: 'u', aud: RESOURCE, client_id: 'c', iat: T, exp: T + 60 })
-      .setProtectedHeader({ alg: 'ES256', kid: asKey.kid, typ: 'JWT' }).sign(asKey.privateKey)
+      .setProtectedHeader({ alg: 'ES256', kid: asKey.kid, typ: 'JWT' })
+      .sign(asKey.privateKey)
     await assertInvalidToken(verifyAccessToken(idToken, verifyOptions()), /has typ "JWT"/)
   })
 
   test('RS-09 refuses an access token for another resource', async () => {
     const token = await signAccessToken(signOptions({ audience: 'https://other-mcp.example.com/mcp' }))
-    await assertInvalidToken(verifyAccessToken(token, verifyOptions()), /not for this resource \(https:\/\/mcp\.example\.com\/mcp\)/)
+    await assertInvalidToken(
+      verifyAccessToken(token, verifyOptions()),
+      /not for this resource \(https:\/\/mcp\.example\.com\/mcp\)/,
+    )
   })
 
   test('RS-09 accepts an aud array that includes this resource', async () => {
-    const token = await new SignJWT({ client_id: 'c', scope: 'a' }).setProtectedHeader({ alg: 'ES256', kid: asKey.kid, typ: 'at+jwt' })
-      .setIssuer(AS).setSubject('u').setAudience([RESOURCE, 'https://x.example']).setJti('j-1').setIssuedAt(T).setExpirationTime(T + 60).sign(asKey.privateKey)
+    const token = await new SignJWT({ client_id: 'c', scope: 'a' })
+      .setProtectedHeader({ alg: 'ES256', kid: asKey.kid, typ: 'at+jwt' })
+      .setIssuer(AS)
+      .setSubject('u')
+      .setAudience([RESOURCE, 'https://x.example'])
+      .setJti('j-1')
+      .setIssuedAt(T)
+      .setExpirationTime(T + 60)
+      .sign(asKey.privateKey)
     const claims = await verifyAccessToken(token, verifyOptions())
     assert.deepEqual(claims.aud, [RESOURCE, 'https://x.example'])
   })
 
   test('RS-10 refuses an access token without jti (RFC 9068 §2.2)', async () => {
-    const token = await new SignJWT({ client_id: 'c', scope: 'a' }).setProtectedHeader({ alg: 'ES256', kid: asKey.kid, typ: 'at+jwt' })
-      .setIssuer(AS).setSubject('u').setAudience(RESOURCE).setIssuedAt(T).setExpirationTime(T + 60).sign(asKey.privateKey)
+    const token = await new SignJWT({ client_id: 'c', scope: 'a' })
+      .setProtectedHeader({ alg: 'ES256', kid: asKey.kid, typ: 'at+jwt' })
+      .setIssuer(AS)
+      .setSubject('u')
+      .setAudience(RESOURCE)
+      .setIssuedAt(T)
+      .setExpirationTime(T + 60)
+      .sign(asKey.privateKey)
     await assertInvalidToken(verifyAccessToken(token, verifyOptions()), /no "jti" claim/)
   })
 
   test('RS-10 refuses an access token from another issuer', async () => {
     const token = await signAccessToken(signOptions({ issuer: 'https://evil-as.example.com' }))
-    await assertInvalidToken(verifyAccessToken(token, verifyOptions()), /issuer "https:\/\/evil-as\.example\.com" is not trusted/)
+    await assertInvalidToken(
+      verifyAccessToken(token, verifyOptions()),
+      /issuer "https:\/\/evil-as\.example\.com" is not trusted/,
+    )
   })
 
   test('RS-10 refuses an access token signed by a key the AS does not publish', async () => {
     const token = await signAccessToken(signOptions({ key: otherKey }))
-    await assertInvalidToken(verifyAccessToken(token, verifyOptions()), /no key of the access token issuer matches its "kid"/)
+    await assertInvalidToken(
+      verifyAccessToken(token, verifyOptions()),
+      /no key of the access token issuer matches its "kid"/,
+    )
   })
 
   test('RS-10 refuses an access token forged under the AS kid', async () => {
-    const token = await new SignJWT({ client_id: 'c' }).setProtectedHeader({ alg: 'ES256', kid: asKey.kid, typ: 'at+jwt' })
-      .setIssuer(AS).setSubject('u').setAudience(RESOURCE).setIssuedAt(T).setExpirationTime(T + 60).sign(otherKey.privateKey)
+    const token = await new SignJWT({ client_id: 'c' })
+      .setProtectedHeader({ alg: 'ES256', kid: asKey.kid, typ: 'at+jwt' })
+      .setIssuer(AS)
+      .setSubject('u')
+      .setAudience(RESOURCE)
+      .setIssuedAt(T)
+      .setExpirationTime(T + 60)
+      .sign(otherKey.privateKey)
     await assertInvalidToken(verifyAccessToken(token, verifyOptions()), /signature does not verify/)
   })
 
@@ -121,8 +172,17 @@ describe('signAccessToken / verifyAccessToken', () => {
   ]
   for (const [name, claims, description] of missing) {
     test(`RS-10 refuses an access token with an empty ${name}`, async () => {
-      const token = await new SignJWT({ iss: AS, sub: 'u', aud: RESOURCE, client_id: 'c', iat: T, exp: T + 60, ...claims })
-        .setProtectedHeader({ alg: 'ES256', kid: asKey.kid, typ: 'at+jwt' }).sign(asKey.privateKey)
+      const token = await new SignJWT({
+        iss: AS,
+        sub: 'u',
+        aud: RESOURCE,
+        client_id: 'c',
+        iat: T,
+        exp: T + 60,
+        ...claims,
+      })
+        .setProtectedHeader({ alg: 'ES256', kid: asKey.kid, typ: 'at+jwt' })
+        .sign(asKey.privateKey)
       await assertInvalidToken(verifyAccessToken(token, verifyOptions()), description)
     })
   }

@@ -3,7 +3,10 @@ import { test } from 'node:test'
 import { actorChain, InvalidTokenError } from '../src/index.ts'
 
 test('OBO-12 OBO-13 actorChain lists the current actor first, then the earlier ones', () => {
-  assert.deepEqual(actorChain({ act: { sub: 'tasks-mcp-server', act: { sub: 'acme-agent-tasks' } } }), ['tasks-mcp-server', 'acme-agent-tasks'])
+  assert.deepEqual(actorChain({ act: { sub: 'tasks-mcp-server', act: { sub: 'acme-agent-tasks' } } }), [
+    'tasks-mcp-server',
+    'acme-agent-tasks',
+  ])
   assert.deepEqual(actorChain({ act: { sub: 'only' } }), ['only'])
 })
 

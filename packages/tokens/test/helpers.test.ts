@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { formatScope, generateSigningKey, inspectJwt, intersectScopes, parseScope, redact, signIdJag } from '../src/index.ts'
+import {
+  formatScope,
+  generateSigningKey,
+  inspectJwt,
+  intersectScopes,
+  parseScope,
+  redact,
+  signIdJag,
+} from '../src/index.ts'
 
 describe('scope helpers', () => {
   const parseCases: Array<[string | undefined | null, string[]]> = [
@@ -30,7 +38,14 @@ describe('scope helpers', () => {
     [['a', 'b', 'c'], [['c', 'a']], ['a', 'c']],
     [['a', 'b'], [['x']], []],
     [['a', 'b'], [], ['a', 'b']],
-    [['a', 'b', 'c'], [['a', 'b'], ['b', 'c']], ['b']],
+    [
+      ['a', 'b', 'c'],
+      [
+        ['a', 'b'],
+        ['b', 'c'],
+      ],
+      ['b'],
+    ],
     [[], [['a']], []],
   ]
   for (const [first, others, expected] of intersectCases) {
@@ -43,14 +58,29 @@ describe('scope helpers', () => {
 describe('inspectJwt', () => {
   test('inspectJwt decodes header and claims without verifying', async () => {
     const key = await generateSigningKey()
-    const token = await signIdJag({ issuer: 'https://idp', audience: 'https://as', subject: 'u', clientId: 'c', now: new Date(), key })
+    const token = await signIdJag({
+      issuer: 'https://idp',
+      audience: 'https://as',
+      subject: 'u',
+      clientId: 'c',
+      now: new Date(),
+      key,
+    })
     const inspected = inspectJwt(token)
     assert.ok(inspected)
     assert.equal(inspected.header.typ, 'oauth-id-jag+jwt')
     assert.equal(inspected.claims.sub, 'u')
   })
 
-  for (const garbage of ['', 'garbage', 'a.b.c', 'a.b', '..', 'eyJ.eyJ.x', `${Buffer.from('{}').toString('base64url')}.${Buffer.from('[]').toString('base64url')}.x`]) {
+  for (const garbage of [
+    '',
+    'garbage',
+    'a.b.c',
+    'a.b',
+    '..',
+    'eyJ.eyJ.x',
+    `${Buffer.from('{}').toString('base64url')}.${Buffer.from('[]').toString('base64url')}.x`,
+  ]) {
     test(`inspectJwt returns undefined for ${JSON.stringify(garbage.slice(0, 20))}`, () => {
       assert.equal(inspectJwt(garbage), undefined)
     })

@@ -7,7 +7,15 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createLocalJWKSet } from 'jose'
 import { JWT_BOUNDARIES, jwtAttacks, jwtForge, type AttackTarget, type JwtAttackFamily } from '@ema/test-kit'
-import { generateSigningKey, JWT_TYP, OAuthError, publicJwks, verifyAccessToken, verifyIdJag, verifyIdToken } from '../src/index.ts'
+import {
+  generateSigningKey,
+  JWT_TYP,
+  OAuthError,
+  publicJwks,
+  verifyAccessToken,
+  verifyIdJag,
+  verifyIdToken,
+} from '../src/index.ts'
 
 const IDP = 'https://idp.example.com'
 const AS = 'https://as.example.com'
@@ -30,31 +38,117 @@ interface Verifier {
 const verifiers: Record<string, Verifier> = {
   'verifyIdJag (an ID-JAG at the authorization server)': {
     ids: {
-      alg: 'AS-14', kid: 'AS-15', signature: 'AS-13', 'key-headers': 'AS-15', crit: 'AS-33', shape: 'AS-11', size: 'AS-11', nesting: 'AS-31',
-      duplicates: 'AS-33', 'claim-types': 'AS-33', exp: 'AS-20', iat: 'AS-21', nbf: 'AS-22', lifetime: 'AS-21', iss: 'AS-16', typ: 'AS-12',
+      alg: 'AS-14',
+      kid: 'AS-15',
+      signature: 'AS-13',
+      'key-headers': 'AS-15',
+      crit: 'AS-33',
+      shape: 'AS-11',
+      size: 'AS-11',
+      nesting: 'AS-31',
+      duplicates: 'AS-33',
+      'claim-types': 'AS-33',
+      exp: 'AS-20',
+      iat: 'AS-21',
+      nbf: 'AS-22',
+      lifetime: 'AS-21',
+      iss: 'AS-16',
+      typ: 'AS-12',
     },
-    target: { ...limits, label: 'ID-JAG', typ: JWT_TYP.ID_JAG, maxLifetimeSeconds: 600,
-      claims: () => ({ iss: IDP, sub: 'u-1001', aud: AS, client_id: 'acme-agent-tasks', resource: RESOURCE, scope: 'tasks.read', jti: crypto.randomUUID(), iat: T, exp: T + 300 }) },
-    verify: (token) => verifyIdJag(token, { issuerKeys: (iss) => (iss === IDP ? keys : undefined), audience: AS, now: NOW }),
+    target: {
+      ...limits,
+      label: 'ID-JAG',
+      typ: JWT_TYP.ID_JAG,
+      maxLifetimeSeconds: 600,
+      claims: () => ({
+        iss: IDP,
+        sub: 'u-1001',
+        aud: AS,
+        client_id: 'acme-agent-tasks',
+        resource: RESOURCE,
+        scope: 'tasks.read',
+        jti: crypto.randomUUID(),
+        iat: T,
+        exp: T + 300,
+      }),
+    },
+    verify: (token) =>
+      verifyIdJag(token, { issuerKeys: (iss) => (iss === IDP ? keys : undefined), audience: AS, now: NOW }),
     refusal: { status: 400, error: 'invalid_grant' },
   },
   'verifyIdToken (an ID token as the subject token of a token exchange)': {
     ids: {
-      alg: 'IDP-05', kid: 'IDP-05', signature: 'IDP-05', 'key-headers': 'IDP-05', crit: 'IDP-05', shape: 'IDP-05', size: 'IDP-05', nesting: 'IDP-05',
-      duplicates: 'IDP-05', 'claim-types': 'IDP-05', exp: 'IDP-05', iat: 'IDP-05', nbf: 'IDP-05', lifetime: 'IDP-05', iss: 'IDP-05', typ: 'IDP-05',
+      alg: 'IDP-05',
+      kid: 'IDP-05',
+      signature: 'IDP-05',
+      'key-headers': 'IDP-05',
+      crit: 'IDP-05',
+      shape: 'IDP-05',
+      size: 'IDP-05',
+      nesting: 'IDP-05',
+      duplicates: 'IDP-05',
+      'claim-types': 'IDP-05',
+      exp: 'IDP-05',
+      iat: 'IDP-05',
+      nbf: 'IDP-05',
+      lifetime: 'IDP-05',
+      iss: 'IDP-05',
+      typ: 'IDP-05',
     },
-    target: { ...limits, label: 'subject token', typ: JWT_TYP.CLIENT_ASSERTION, typMayBeAbsent: true, maxLifetimeSeconds: 3600,
-      claims: () => ({ iss: IDP, sub: 'u-1001', aud: 'acme-agent', iat: T, exp: T + 600, auth_time: T, amr: ['pwd'] }) },
-    verify: (token) => verifyIdToken(token, { issuer: IDP, keys, audience: 'acme-agent', now: NOW, maxLifetimeSeconds: 3600, label: 'subject token' }),
+    target: {
+      ...limits,
+      label: 'subject token',
+      typ: JWT_TYP.CLIENT_ASSERTION,
+      typMayBeAbsent: true,
+      maxLifetimeSeconds: 3600,
+      claims: () => ({ iss: IDP, sub: 'u-1001', aud: 'acme-agent', iat: T, exp: T + 600, auth_time: T, amr: ['pwd'] }),
+    },
+    verify: (token) =>
+      verifyIdToken(token, {
+        issuer: IDP,
+        keys,
+        audience: 'acme-agent',
+        now: NOW,
+        maxLifetimeSeconds: 3600,
+        label: 'subject token',
+      }),
     refusal: { status: 400, error: 'invalid_grant' },
   },
   'verifyAccessToken (an RFC 9068 access token at the MCP server)': {
     ids: {
-      alg: 'RS-10', kid: 'RS-10', signature: 'RS-10', 'key-headers': 'RS-10', crit: 'RS-10', shape: 'RS-08', size: 'RS-10', nesting: 'RS-10',
-      duplicates: 'RS-10', 'claim-types': 'RS-10', exp: 'RS-10', iat: 'RS-10', nbf: 'RS-10', lifetime: 'RS-10', iss: 'RS-11', typ: 'RS-11',
+      alg: 'RS-10',
+      kid: 'RS-10',
+      signature: 'RS-10',
+      'key-headers': 'RS-10',
+      crit: 'RS-10',
+      shape: 'RS-08',
+      size: 'RS-10',
+      nesting: 'RS-10',
+      duplicates: 'RS-10',
+      'claim-types': 'RS-10',
+      exp: 'RS-10',
+      iat: 'RS-10',
+      nbf: 'RS-10',
+      lifetime: 'RS-10',
+      iss: 'RS-11',
+      typ: 'RS-11',
     },
-    target: { ...limits, label: 'access token', typ: JWT_TYP.ACCESS_TOKEN, maxLifetimeSeconds: 86_400,
-      claims: () => ({ iss: AS, sub: 'acme|u-1001', aud: RESOURCE, client_id: 'acme-agent-tasks', scope: 'tasks.read', jti: crypto.randomUUID(), iat: T, exp: T + 600 }) },
+    target: {
+      ...limits,
+      label: 'access token',
+      typ: JWT_TYP.ACCESS_TOKEN,
+      maxLifetimeSeconds: 86_400,
+      claims: () => ({
+        iss: AS,
+        sub: 'acme|u-1001',
+        aud: RESOURCE,
+        client_id: 'acme-agent-tasks',
+        scope: 'tasks.read',
+        jti: crypto.randomUUID(),
+        iat: T,
+        exp: T + 600,
+      }),
+    },
     verify: (token) => verifyAccessToken(token, { issuer: AS, keys, audience: RESOURCE, now: NOW }),
     refusal: { status: 401, error: 'invalid_token' },
   },
@@ -69,7 +163,10 @@ for (const [name, { ids, target, verify, refusal }] of Object.entries(verifiers)
       test(`${ids[row.family]} refuses ${row.attack}`, async () => {
         await assert.rejects(verify(await row.build(jwtForge(target))), (error: unknown) => {
           assert.ok(error instanceof OAuthError, `expected an OAuthError, got ${String(error)}`)
-          assert.deepEqual({ status: error.status, error: error.error, description: error.description }, { ...refusal, description: row.refusal(target) })
+          assert.deepEqual(
+            { status: error.status, error: error.error, description: error.description },
+            { ...refusal, description: row.refusal(target) },
+          )
           return true
         })
       })

@@ -9,9 +9,15 @@ const privateJwk = async (kid?: string) => {
 }
 
 test('a JWK Set of private keys: the first signs, all are published (rotation)', async () => {
-  const jwks = parsePrivateJwks(JSON.stringify({ keys: [await privateJwk('new'), await privateJwk('old')] }), 'X_SIGNING_KEYS')
+  const jwks = parsePrivateJwks(
+    JSON.stringify({ keys: [await privateJwk('new'), await privateJwk('old')] }),
+    'X_SIGNING_KEYS',
+  )
   const keys = await importSigningKeys(jwks)
-  assert.deepEqual(keys.map((key) => key.kid), ['new', 'old'])
+  assert.deepEqual(
+    keys.map((key) => key.kid),
+    ['new', 'old'],
+  )
   assert.equal(keys[0]!.alg, 'ES256', 'alg defaults to ES256')
   const published = publicJwks(keys)
   assert.equal(published.keys.length, 2)
@@ -33,11 +39,14 @@ test('refused, naming the variable, never echoing a value: not JSON, a public ke
     [JSON.stringify({ keys: [secret, secret] }), /X: kid "k" is used twice/],
   ]
   for (const [json, message] of cases) {
-    assert.throws(() => parsePrivateJwks(json, 'X'), (error: unknown) => {
-      assert.ok(error instanceof TypeError)
-      assert.match(error.message, message)
-      assert.ok(!error.message.includes(secret.d as string))
-      return true
-    })
+    assert.throws(
+      () => parsePrivateJwks(json, 'X'),
+      (error: unknown) => {
+        assert.ok(error instanceof TypeError)
+        assert.match(error.message, message)
+        assert.ok(!error.message.includes(secret.d as string))
+        return true
+      },
+    )
   }
 })

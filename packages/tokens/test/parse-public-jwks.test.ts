@@ -5,15 +5,21 @@ import { generateSigningKey, parsePublicJwks, publicJwks } from '../src/index.ts
 const VARIABLE = 'SOME_CLI_JWKS'
 const first = await generateSigningKey('ES256')
 const second = await generateSigningKey('ES256')
-const { keys: [key, otherKey] } = publicJwks([first, second]) as { keys: Array<Record<string, unknown>> }
+const {
+  keys: [key, otherKey],
+} = publicJwks([first, second]) as { keys: Array<Record<string, unknown>> }
 assert.ok(key !== undefined && otherKey !== undefined)
 
 function assertRefused(json: string, message: RegExp): void {
-  assert.throws(() => parsePublicJwks(json, VARIABLE), (error: unknown) => {
-    assert.ok(error instanceof TypeError, `expected TypeError, got ${String(error)}`)
-    assert.match(error.message, message)
-    return true
-  }, json)
+  assert.throws(
+    () => parsePublicJwks(json, VARIABLE),
+    (error: unknown) => {
+      assert.ok(error instanceof TypeError, `expected TypeError, got ${String(error)}`)
+      assert.match(error.message, message)
+      return true
+    },
+    json,
+  )
 }
 
 describe('parsePublicJwks', () => {
@@ -36,10 +42,16 @@ describe('parsePublicJwks', () => {
 
   test('CL-49 refuses (does not strip) a private member, naming the variable and the member', () => {
     const privateJwk = first.privateJwk
-    assertRefused(JSON.stringify({ keys: [privateJwk] }), new RegExp(`^${VARIABLE} must hold public keys only, but key 0 has the private member "d"`))
+    assertRefused(
+      JSON.stringify({ keys: [privateJwk] }),
+      new RegExp(`^${VARIABLE} must hold public keys only, but key 0 has the private member "d"`),
+    )
     assertRefused(JSON.stringify({ keys: [key, { ...otherKey, d: 'AAAA' }] }), /key 1 has the private member "d"/)
     for (const member of ['p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']) {
-      assertRefused(JSON.stringify({ keys: [{ ...key, [member]: 'AAAA' }] }), new RegExp(`${VARIABLE} .*private member "${member}"`))
+      assertRefused(
+        JSON.stringify({ keys: [{ ...key, [member]: 'AAAA' }] }),
+        new RegExp(`${VARIABLE} .*private member "${member}"`),
+      )
     }
     // A private member is refused before any other rule, even in a key that breaks others too.
     assertRefused(JSON.stringify({ keys: [{ kty: 'oct', k: 'AAAA' }] }), /private member "k"/)
@@ -50,10 +62,16 @@ describe('parsePublicJwks', () => {
   })
 
   test('refuses a value that is not a JWK Set', () => {
-    assertRefused(JSON.stringify({}), new RegExp(`^invalid ${VARIABLE} at keys: Invalid input: expected array, received undefined`))
+    assertRefused(
+      JSON.stringify({}),
+      new RegExp(`^invalid ${VARIABLE} at keys: Invalid input: expected array, received undefined`),
+    )
     assertRefused(JSON.stringify(key), new RegExp(`^invalid ${VARIABLE} at keys`)) // a bare JWK, not a set
     assertRefused(JSON.stringify({ keys: 'x' }), /at keys: Invalid input: expected array, received string/)
-    assertRefused(JSON.stringify([key]), new RegExp(`^invalid ${VARIABLE}: Invalid input: expected object, received array`))
+    assertRefused(
+      JSON.stringify([key]),
+      new RegExp(`^invalid ${VARIABLE}: Invalid input: expected object, received array`),
+    )
     assertRefused('null', new RegExp(`^invalid ${VARIABLE}: Invalid input: expected object, received null`))
     assertRefused(JSON.stringify({ keys: [5] }), /at keys\.0: Invalid input: expected object, received number/)
   })
@@ -71,7 +89,10 @@ describe('parsePublicJwks', () => {
   ]
   for (const [name, change, message] of wrongMembers) {
     test(`refuses a key with a wrong ${name}, naming the variable and the member`, () => {
-      assertRefused(JSON.stringify({ keys: [{ ...key, ...change }] }), new RegExp(`^invalid ${VARIABLE} ${message.source}`))
+      assertRefused(
+        JSON.stringify({ keys: [{ ...key, ...change }] }),
+        new RegExp(`^invalid ${VARIABLE} ${message.source}`),
+      )
     })
   }
 
@@ -81,21 +102,36 @@ describe('parsePublicJwks', () => {
   })
 
   test('the shape message shows the expected form', () => {
-    assertRefused(JSON.stringify({ keys: [] }), /\(expected \{"keys":\[\{"kty":"EC","crv":"P-256","x":…,"y":…,"kid":…,"alg":"ES256"\}\]\}\)$/)
+    assertRefused(
+      JSON.stringify({ keys: [] }),
+      /\(expected \{"keys":\[\{"kty":"EC","crv":"P-256","x":…,"y":…,"kid":…,"alg":"ES256"\}\]\}\)$/,
+    )
   })
 
   test('refuses a kid used twice', () => {
-    assertRefused(JSON.stringify({ keys: [key, key] }), new RegExp(`^invalid ${VARIABLE}: kid "${first.kid}" is used twice`))
+    assertRefused(
+      JSON.stringify({ keys: [key, key] }),
+      new RegExp(`^invalid ${VARIABLE}: kid "${first.kid}" is used twice`),
+    )
     assertRefused(JSON.stringify({ keys: [key, { ...otherKey, kid: first.kid }] }), /is used twice/)
   })
 
   test('refuses a key that is not a point on P-256', () => {
-    assertRefused(JSON.stringify({ keys: [{ ...key, y: key.x }] }), new RegExp(`^invalid ${VARIABLE}: key 0 is not a valid P-256 public key`))
+    assertRefused(
+      JSON.stringify({ keys: [{ ...key, y: key.x }] }),
+      new RegExp(`^invalid ${VARIABLE}: key 0 is not a valid P-256 public key`),
+    )
     assertRefused(JSON.stringify({ keys: [key, { ...otherKey, x: 'AAAA' }] }), /key 1 is not a valid P-256 public key/)
   })
 
   test('names whichever variable it is given', () => {
-    assert.throws(() => parsePublicJwks('{', 'AGENT_CLI_JWKS'), { name: 'TypeError', message: /^AGENT_CLI_JWKS is not valid JSON/ })
-    assert.throws(() => parsePublicJwks(JSON.stringify({ keys: [first.privateJwk] }), 'AGENT_CLI_JWKS'), { name: 'TypeError', message: /^AGENT_CLI_JWKS must hold public keys only/ })
+    assert.throws(() => parsePublicJwks('{', 'AGENT_CLI_JWKS'), {
+      name: 'TypeError',
+      message: /^AGENT_CLI_JWKS is not valid JSON/,
+    })
+    assert.throws(() => parsePublicJwks(JSON.stringify({ keys: [first.privateJwk] }), 'AGENT_CLI_JWKS'), {
+      name: 'TypeError',
+      message: /^AGENT_CLI_JWKS must hold public keys only/,
+    })
   })
 })

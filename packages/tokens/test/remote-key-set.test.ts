@@ -33,11 +33,15 @@ async function listen(handler: RequestListener): Promise<{ server: Server; url: 
   const { port } = server.address() as AddressInfo
   return { server, url: `http://127.0.0.1:${port}/jwks` }
 }
-const close = (server: Server) => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
+const close = (server: Server) =>
+  new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
 
 async function assertTemporarilyUnavailable(promise: Promise<unknown>): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof TemporarilyUnavailableError, `expected TemporarilyUnavailableError, got ${String(error)}`)
+    assert.ok(
+      error instanceof TemporarilyUnavailableError,
+      `expected TemporarilyUnavailableError, got ${String(error)}`,
+    )
     assert.equal(error.error, 'temporarily_unavailable')
     assert.equal(error.status, 503)
     assert.match(error.description, /keys of the ID-JAG issuer cannot be fetched right now/)
@@ -54,7 +58,12 @@ describe('assertTrustworthyUrl', () => {
     }
   }
 
-  const loopback = ['http://localhost:3000/jwks', 'http://127.0.0.1:3000/jwks', 'http://127.1.2.3/jwks', 'http://[::1]:3000/jwks']
+  const loopback = [
+    'http://localhost:3000/jwks',
+    'http://127.0.0.1:3000/jwks',
+    'http://127.1.2.3/jwks',
+    'http://[::1]:3000/jwks',
+  ]
   for (const href of loopback) {
     test(`AS-15 SEC-01 refuses ${href} without allowInsecureHttp`, () => {
       assertRefusedUrl(() => assertTrustworthyUrl(new URL(href), false), /^http:\/\//)
@@ -88,7 +97,10 @@ describe('assertTrustworthyUrl', () => {
   test('AS-15 remoteKeySet refuses an insecure JWKS URL at construction', () => {
     assertRefusedUrl(() => remoteKeySet('http://idp.example.com/jwks'), /idp\.example\.com/)
     assertRefusedUrl(() => remoteKeySet('http://localhost:1/jwks'), /localhost/)
-    assertRefusedUrl(() => remoteKeySet('http://idp.example.com/jwks', { allowInsecureHttp: true }), /idp\.example\.com/)
+    assertRefusedUrl(
+      () => remoteKeySet('http://idp.example.com/jwks', { allowInsecureHttp: true }),
+      /idp\.example\.com/,
+    )
   })
 })
 
@@ -147,7 +159,10 @@ describe('remoteKeySet', () => {
       const { server, url } = await listen((_req, res) => {
         state.fetches++
         if (state.mode === 'down') res.writeHead(500).end('down')
-        else if (state.mode === 'private') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.published.map((k) => k.privateJwk) }))
+        else if (state.mode === 'private')
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ keys: state.published.map((k) => k.privateJwk) }))
         else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(state.published)))
       })
       servers.push(server)
@@ -162,7 +177,12 @@ describe('remoteKeySet', () => {
     test('AS-15 once the cache is stale, an outage is served from the last good set, told once per outage', async () => {
       const { state, url } = await jwksEndpoint()
       const told: number[] = []
-      const keys = remoteKeySet(url, { allowInsecureHttp: true, cacheMaxAgeMs: 1, cooldownMs: 0, onStaleKeys: (_cause, age) => told.push(age) })
+      const keys = remoteKeySet(url, {
+        allowInsecureHttp: true,
+        cacheMaxAgeMs: 1,
+        cooldownMs: 0,
+        onStaleKeys: (_cause, age) => told.push(age),
+      })
       assert.equal((await verifyWith(keys)).sub, 'u')
       await sleep(5)
       state.mode = 'down'
@@ -181,7 +201,12 @@ describe('remoteKeySet', () => {
     test('AS-15 the window is counted from the last successful fetch, not from the last use of the cached set', async () => {
       const { state, url } = await jwksEndpoint()
       // Wide margins: a loaded CI machine must not turn the cached use into a refetch.
-      const keys = remoteKeySet(url, { allowInsecureHttp: true, cacheMaxAgeMs: 1000, cooldownMs: 0, staleIfErrorMs: 1500 })
+      const keys = remoteKeySet(url, {
+        allowInsecureHttp: true,
+        cacheMaxAgeMs: 1000,
+        cooldownMs: 0,
+        staleIfErrorMs: 1500,
+      })
       assert.equal((await verifyWith(keys)).sub, 'u') // fetched
       await sleep(300)
       assert.equal((await verifyWith(keys)).sub, 'u') // from the cache, no fetch
@@ -234,7 +259,10 @@ describe('remoteKeySet', () => {
       state.mode = 'down'
       await assertTemporarilyUnavailable(verifyWith(keys))
       for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
-        assert.throws(() => remoteKeySet(url, { allowInsecureHttp: true, staleIfErrorMs: bad }), /staleIfErrorMs must be a finite number/)
+        assert.throws(
+          () => remoteKeySet(url, { allowInsecureHttp: true, staleIfErrorMs: bad }),
+          /staleIfErrorMs must be a finite number/,
+        )
       }
     })
   })
@@ -258,7 +286,9 @@ describe('remoteKeySet', () => {
   })
 
   test('AS-15 a JWKS endpoint that never answers times out as temporarily_unavailable', async () => {
-    const { server, url } = await listen(() => { /* never respond */ })
+    const { server, url } = await listen(() => {
+      /* never respond */
+    })
     servers.push(server)
     const keys = remoteKeySet(url, { allowInsecureHttp: true, timeoutMs: 200 })
     const now = new Date()

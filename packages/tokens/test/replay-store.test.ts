@@ -7,13 +7,21 @@ const START = new Date('2025-06-01T12:00:00Z').getTime()
 /** A clock the test moves by hand. */
 function manualClock(): { now: () => Date; advance: (ms: number) => void } {
   let t = START
-  return { now: () => new Date(t), advance: (ms) => { t += ms } }
+  return {
+    now: () => new Date(t),
+    advance: (ms) => {
+      t += ms
+    },
+  }
 }
 const at = (offsetMs: number) => new Date(START + offsetMs)
 
 async function assertTemporarilyUnavailable(promise: Promise<unknown>): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof TemporarilyUnavailableError, `expected TemporarilyUnavailableError, got ${String(error)}`)
+    assert.ok(
+      error instanceof TemporarilyUnavailableError,
+      `expected TemporarilyUnavailableError, got ${String(error)}`,
+    )
     assert.equal(error.error, 'temporarily_unavailable')
     assert.equal(error.status, 503)
     assert.match(error.description, /too many assertions are in flight/)
@@ -58,7 +66,8 @@ describe('InMemoryReplayStore', () => {
     clock.advance(30_000) // still live; a forced sweep must not free anything
     await assertTemporarilyUnavailable(store.markUsed('e', at(60_000)))
     assert.equal(store.size, 3)
-    for (const id of ['a', 'b', 'c']) assert.equal(await store.markUsed(id, at(60_000)), false, `${id} must still be remembered`)
+    for (const id of ['a', 'b', 'c'])
+      assert.equal(await store.markUsed(id, at(60_000)), false, `${id} must still be remembered`)
     // 'd' was refused, not recorded
     clock.advance(31_000)
     assert.equal(await store.markUsed('d', at(200_000)), true)

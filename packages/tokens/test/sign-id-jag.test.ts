@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
-import { generateSigningKey, JWT_TYP, publicJwks, signIdJag, verifyIdJag, type AsymmetricAlgorithm, type SignIdJagOptions, type SigningKey } from '../src/index.ts'
+import {
+  generateSigningKey,
+  JWT_TYP,
+  publicJwks,
+  signIdJag,
+  verifyIdJag,
+  type AsymmetricAlgorithm,
+  type SignIdJagOptions,
+  type SigningKey,
+} from '../src/index.ts'
 
 const IDP = 'https://idp.example.com'
 const AS = 'https://as.example.com'
@@ -12,7 +21,17 @@ const T = Math.floor(NOW.getTime() / 1000)
 const key = await generateSigningKey()
 
 function options(overrides: Partial<SignIdJagOptions> = {}): SignIdJagOptions {
-  return { issuer: IDP, audience: AS, subject: 'user-123', clientId: 'mcp-client', resource: RESOURCE, scope: 'files:read files:write', now: NOW, key, ...overrides }
+  return {
+    issuer: IDP,
+    audience: AS,
+    subject: 'user-123',
+    clientId: 'mcp-client',
+    resource: RESOURCE,
+    scope: 'files:read files:write',
+    now: NOW,
+    key,
+    ...overrides,
+  }
 }
 
 describe('signIdJag', () => {
@@ -23,7 +42,10 @@ describe('signIdJag', () => {
   })
 
   test('IDP-38 the signature verifies with the published public key', async () => {
-    const { payload } = await jwtVerify(await signIdJag(options()), createLocalJWKSet(publicJwks([key])), { currentDate: NOW, typ: 'oauth-id-jag+jwt' })
+    const { payload } = await jwtVerify(await signIdJag(options()), createLocalJWKSet(publicJwks([key])), {
+      currentDate: NOW,
+      typ: 'oauth-id-jag+jwt',
+    })
     assert.equal(payload.iss, IDP)
   })
 
@@ -63,7 +85,10 @@ describe('signIdJag', () => {
     assert.equal(claims.exp! - claims.iat!, 60)
   })
 
-  for (const [name, scope] of [['empty', ''], ['absent', undefined]] as const) {
+  for (const [name, scope] of [
+    ['empty', ''],
+    ['absent', undefined],
+  ] as const) {
     test(`IDP-45 omits scope when it is ${name}`, async () => {
       const claims = decodeJwt(await signIdJag(options({ scope })))
       assert.ok(!('scope' in claims))
@@ -76,10 +101,25 @@ describe('signIdJag', () => {
   })
 
   test('IDP-50 adds extra ID-token claims but never lets them override the registered ones', async () => {
-    const claims = decodeJwt(await signIdJag(options({
-      jti: 'real-jti',
-      extraClaims: { auth_time: T - 60, acr: 'phr', amr: ['pwd', 'otp'], iss: 'https://evil', sub: 'admin', aud: 'x', client_id: 'evil', jti: 'evil', exp: T + 99999, iat: 0 },
-    })))
+    const claims = decodeJwt(
+      await signIdJag(
+        options({
+          jti: 'real-jti',
+          extraClaims: {
+            auth_time: T - 60,
+            acr: 'phr',
+            amr: ['pwd', 'otp'],
+            iss: 'https://evil',
+            sub: 'admin',
+            aud: 'x',
+            client_id: 'evil',
+            jti: 'evil',
+            exp: T + 99999,
+            iat: 0,
+          },
+        }),
+      ),
+    )
     assert.equal(claims.auth_time, T - 60)
     assert.equal(claims.acr, 'phr')
     assert.deepEqual(claims.amr, ['pwd', 'otp'])
@@ -99,7 +139,11 @@ describe('signIdJag', () => {
       const keys = createLocalJWKSet(publicJwks([signingKey]))
       const idJag = await signIdJag(options({ key: signingKey }))
       assert.equal(decodeProtectedHeader(idJag).alg, alg)
-      const claims = await verifyIdJag(idJag, { issuerKeys: (iss) => (iss === IDP ? keys : undefined), audience: AS, now: NOW })
+      const claims = await verifyIdJag(idJag, {
+        issuerKeys: (iss) => (iss === IDP ? keys : undefined),
+        audience: AS,
+        now: NOW,
+      })
       assert.equal(claims.sub, 'user-123')
       assert.equal(claims.client_id, 'mcp-client')
       assert.equal(claims.aud, AS)

@@ -12,13 +12,30 @@ import Provider, { errors } from 'oidc-provider'
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose'
 import { peerEnv } from './peer-env.ts'
 
-const env = peerEnv(['PEER_PORT', 'PEER_ISSUER', 'IDP_ISSUER', 'IDP_JWKS_URI', 'ID_JAG_AUDIENCE', 'PEER_CLIENT_ID', 'PEER_CLIENT_SECRET'])
+const env = peerEnv([
+  'PEER_PORT',
+  'PEER_ISSUER',
+  'IDP_ISSUER',
+  'IDP_JWKS_URI',
+  'ID_JAG_AUDIENCE',
+  'PEER_CLIENT_ID',
+  'PEER_CLIENT_SECRET',
+])
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 const { privateKey } = await generateKeyPair('ES256', { extractable: true })
 const idpKeys = createRemoteJWKSet(new URL(env.IDP_JWKS_URI))
 
 const provider = new Provider(env.PEER_ISSUER, {
-  clients: [{ client_id: env.PEER_CLIENT_ID, client_secret: env.PEER_CLIENT_SECRET, grant_types: [JWT_BEARER], redirect_uris: [], response_types: [], id_token_signed_response_alg: 'ES256' }],
+  clients: [
+    {
+      client_id: env.PEER_CLIENT_ID,
+      client_secret: env.PEER_CLIENT_SECRET,
+      grant_types: [JWT_BEARER],
+      redirect_uris: [],
+      response_types: [],
+      id_token_signed_response_alg: 'ES256',
+    },
+  ],
   jwks: { keys: [{ ...(await exportJWK(privateKey)), alg: 'ES256', use: 'sig', kid: 'peer' }] },
   features: { devInteractions: { enabled: false } },
   renderError(ctx, out) {
@@ -26,28 +43,37 @@ const provider = new Provider(env.PEER_ISSUER, {
     ctx.body = out
   },
 })
-provider.registerGrantType(JWT_BEARER, async (ctx) => {
-  const assertion = ctx.oidc.params?.['assertion']
-  if (typeof assertion !== 'string') throw new errors.InvalidRequest('assertion is required')
-  let claims: Record<string, unknown>
-  try {
-    ;({ payload: claims } = await jwtVerify(assertion, idpKeys, { issuer: env.IDP_ISSUER, audience: env.ID_JAG_AUDIENCE, typ: 'oauth-id-jag+jwt', algorithms: ['ES256'] }))
-  } catch {
-    throw new errors.InvalidGrant('the assertion is not valid')
-  }
-  const scope = typeof claims['scope'] === 'string' ? claims['scope'] : ''
-  const now = Math.floor(Date.now() / 1000)
-  const accessToken = await new SignJWT({ client_id: ctx.oidc.client?.clientId, scope })
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'peer' })
-    .setIssuer(env.PEER_ISSUER)
-    .setSubject(String(claims['sub']))
-    .setAudience(String(claims['resource']))
-    .setIssuedAt(now)
-    .setExpirationTime(now + 600)
-    .setJti(randomUUID())
-    .sign(privateKey)
-  ctx.set('cache-control', 'no-store')
-  ctx.body = { access_token: accessToken, token_type: 'Bearer', expires_in: 600, scope }
-}, ['assertion', 'scope', 'resource'])
+provider.registerGrantType(
+  JWT_BEARER,
+  async (ctx) => {
+    const assertion = ctx.oidc.params?.['assertion']
+    if (typeof assertion !== 'string') throw new errors.InvalidRequest('assertion is required')
+    let claims: Record<string, unknown>
+    try {
+      ;({ payload: claims } = await jwtVerify(assertion, idpKeys, {
+        issuer: env.IDP_ISSUER,
+        audience: env.ID_JAG_AUDIENCE,
+        typ: 'oauth-id-jag+jwt',
+        algorithms: ['ES256'],
+      }))
+    } catch {
+      throw new errors.InvalidGrant('the assertion is not valid')
+    }
+    const scope = typeof claims['scope'] === 'string' ? claims['scope'] : ''
+    const now = Math.floor(Date.now() / 1000)
+    const accessToken = await new SignJWT({ client_id: ctx.oidc.client?.clientId, scope })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'peer' })
+      .setIssuer(env.PEER_ISSUER)
+      .setSubject(String(claims['sub']))
+      .setAudience(String(claims['resource']))
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .setJti(randomUUID())
+      .sign(privateKey)
+    ctx.set('cache-control', 'no-store')
+    ctx.body = { access_token: accessToken, token_type: 'Bearer', expires_in: 600, scope }
+  },
+  ['assertion', 'scope', 'resource'],
+)
 
 createServer(provider.callback()).listen(Number(env.PEER_PORT), 'localhost')

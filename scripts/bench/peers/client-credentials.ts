@@ -14,7 +14,16 @@ const { privateKey } = await generateKeyPair('ES256', { extractable: true })
 const signingKey = { ...(await exportJWK(privateKey)), alg: 'ES256', use: 'sig', kid: 'peer' }
 
 const provider = new Provider(env.PEER_ISSUER, {
-  clients: [{ client_id: env.PEER_CLIENT_ID, client_secret: env.PEER_CLIENT_SECRET, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], id_token_signed_response_alg: 'ES256' }],
+  clients: [
+    {
+      client_id: env.PEER_CLIENT_ID,
+      client_secret: env.PEER_CLIENT_SECRET,
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+      id_token_signed_response_alg: 'ES256',
+    },
+  ],
   jwks: { keys: [signingKey] },
   ttl: { ClientCredentials: 600 },
   features: {

@@ -23,20 +23,28 @@ app.use(express.json())
 if (bearer) {
   const { AS_ISSUER, AS_JWKS_URI, PEER_RESOURCE } = peerEnv(['AS_ISSUER', 'AS_JWKS_URI', 'PEER_RESOURCE'])
   const keys = createRemoteJWKSet(new URL(AS_JWKS_URI))
-  app.use('/mcp', requireBearerAuth({
-    verifier: {
-      async verifyAccessToken(token): Promise<AuthInfo> {
-        const { payload } = await jwtVerify(token, keys, { issuer: AS_ISSUER, audience: PEER_RESOURCE, typ: 'at+jwt', algorithms: ['ES256'] })
-        return {
-          token,
-          clientId: String(payload['client_id']),
-          scopes: typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [],
-          ...(payload.exp === undefined ? {} : { expiresAt: payload.exp }),
-          extra: { sub: payload.sub },
-        }
+  app.use(
+    '/mcp',
+    requireBearerAuth({
+      verifier: {
+        async verifyAccessToken(token): Promise<AuthInfo> {
+          const { payload } = await jwtVerify(token, keys, {
+            issuer: AS_ISSUER,
+            audience: PEER_RESOURCE,
+            typ: 'at+jwt',
+            algorithms: ['ES256'],
+          })
+          return {
+            token,
+            clientId: String(payload['client_id']),
+            scopes: typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [],
+            ...(payload.exp === undefined ? {} : { expiresAt: payload.exp }),
+            extra: { sub: payload.sub },
+          }
+        },
       },
-    },
-  }))
+    }),
+  )
 }
 
 const sessions = new Map<string, StreamableHTTPServerTransport>()

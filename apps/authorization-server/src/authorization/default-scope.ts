@@ -15,15 +15,23 @@ import { findMcpServer } from './mcp-server-resource-indicators.ts'
  *
  * Install with `provider.use`; `authorizationPath` is `provider.pathFor('authorization')`.
  */
-export function defaultScope(authorizationPath: string, mcpServers: readonly McpServer[]): Middleware<object, KoaContextWithOIDC> {
+export function defaultScope(
+  authorizationPath: string,
+  mcpServers: readonly McpServer[],
+): Middleware<object, KoaContextWithOIDC> {
   return async function defaultScopeMiddleware(ctx, next) {
     if (ctx.method === 'GET' && ctx.path === authorizationPath) {
       const params = new URLSearchParams(ctx.querystring)
       const unnamed = (params.get('scope') ?? '').trim() === ''
       const resources = params.getAll('resource')
-      const server = resources.length === 0
-        ? (mcpServers.length === 1 ? mcpServers[0] : undefined)
-        : resources.length === 1 ? findMcpServer(mcpServers, resources[0]) : undefined
+      const server =
+        resources.length === 0
+          ? mcpServers.length === 1
+            ? mcpServers[0]
+            : undefined
+          : resources.length === 1
+            ? findMcpServer(mcpServers, resources[0])
+            : undefined
       if (unnamed && server !== undefined && !params.has('request') && !params.has('request_uri')) {
         params.set('scope', server.scopes.join(' '))
         ctx.querystring = params.toString()

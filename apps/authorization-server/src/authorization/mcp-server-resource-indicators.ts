@@ -18,7 +18,10 @@ type ResourceIndicatorsFeature = NonNullable<NonNullable<Configuration['features
  * The access token oidc-provider would mint here is replaced by ours (issueAuthorizationCodeAccessToken),
  * so `accessTokenFormat` is oidc-provider's opaque placeholder; the lifetime is the one of every access token (AS-39).
  */
-export function mcpServerResourceIndicators(mcpServers: readonly McpServer[], accessTokenLifetimeSeconds: number): ResourceIndicatorsFeature {
+export function mcpServerResourceIndicators(
+  mcpServers: readonly McpServer[],
+  accessTokenLifetimeSeconds: number,
+): ResourceIndicatorsFeature {
   return {
     enabled: true,
     defaultResource(_ctx, _client, oneOf) {
@@ -28,7 +31,9 @@ export function mcpServerResourceIndicators(mcpServers: readonly McpServer[], ac
     getResourceServerInfo(_ctx, resourceIndicator) {
       const server = findMcpServer(mcpServers, resourceIndicator)
       if (server === undefined) {
-        throw new errors.InvalidTarget(`${resourceIndicator} is not an MCP server of this authorization server; use the resource of its protected resource metadata (RFC 9728)`)
+        throw new errors.InvalidTarget(
+          `${resourceIndicator} is not an MCP server of this authorization server; use the resource of its protected resource metadata (RFC 9728)`,
+        )
       }
       return {
         scope: server.scopes.join(' '),

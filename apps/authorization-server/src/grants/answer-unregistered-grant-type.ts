@@ -21,10 +21,13 @@ export function answerUnregisteredGrantType(log: Logger): Middleware<object, Koa
     if (typeof body !== 'object' || body === null || (body as { error?: unknown }).error !== 'invalid_request') return
     const grantType = oidc.params?.grant_type
     if (typeof grantType !== 'string' || oidc.client.grantTypeAllowed(grantType)) return
-    const needs = grantType === GRANT_TYPE.AUTHORIZATION_CODE
-      ? 'the authorization code flow needs a registration with redirect_uris'
-      : 'a registration with redirect_uris (an interactive client) may use only the authorization code flow'
-    const refusal = new UnauthorizedClientError(`client ${oidc.client.clientId} is not registered for the ${grantType} grant: ${needs}`)
+    const needs =
+      grantType === GRANT_TYPE.AUTHORIZATION_CODE
+        ? 'the authorization code flow needs a registration with redirect_uris'
+        : 'a registration with redirect_uris (an interactive client) may use only the authorization code flow'
+    const refusal = new UnauthorizedClientError(
+      `client ${oidc.client.clientId} is not registered for the ${grantType} grant: ${needs}`,
+    )
     const { status, headers, body: errorBody } = oauthErrorResponse(refusal, { log })
     ctx.status = status
     ctx.set(headers)

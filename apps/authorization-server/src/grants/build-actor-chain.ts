@@ -14,15 +14,24 @@ import type { AuthenticatedClient } from './require-confidential-client.ts'
  *
  * @throws {InvalidRequestError} when the chain would hold more than `maxDepth` actors (OBO-16, Auth0).
  */
-export function buildActorChain(subject: SubjectAccessTokenClaims, client: AuthenticatedClient, maxDepth: number): ActorClaim {
-  const prior = subject.act === undefined
-    ? { sub: subject.client_id }
-    : subject.act.sub === subject.client_id ? subject.act : { sub: subject.client_id, act: subject.act }
+export function buildActorChain(
+  subject: SubjectAccessTokenClaims,
+  client: AuthenticatedClient,
+  maxDepth: number,
+): ActorClaim {
+  const prior =
+    subject.act === undefined
+      ? { sub: subject.client_id }
+      : subject.act.sub === subject.client_id
+        ? subject.act
+        : { sub: subject.client_id, act: subject.act }
   const actors: Array<{ sub: string; iss?: string }> = [{ sub: client.clientId }]
   for (let actor: ActorClaim | undefined = prior; actor !== undefined; actor = actor.act) {
     actors.push({ sub: actor.sub, ...(typeof actor.iss === 'string' ? { iss: actor.iss } : {}) })
     if (actors.length > maxDepth) {
-      throw new InvalidRequestError(`the delegation chain is too deep: the token would name more than ${maxDepth} actors in nested "act" claims`)
+      throw new InvalidRequestError(
+        `the delegation chain is too deep: the token would name more than ${maxDepth} actors in nested "act" claims`,
+      )
     }
   }
   // Innermost first, so each actor wraps the one before it.

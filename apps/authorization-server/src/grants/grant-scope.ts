@@ -17,14 +17,21 @@ export function grantScope(idJag: IdJagClaims, requestedScope: string | undefine
   const unregistered = granted.filter((scope) => !server.scopes.includes(scope))
   if (unregistered.length > 0) {
     // AS-26: a mismatch with the registered scopes MUST be rejected with invalid_grant.
-    throw new InvalidGrantError(`the ID-JAG grants scopes that ${server.resource} does not define: ${unregistered.join(' ')}`)
+    throw new InvalidGrantError(
+      `the ID-JAG grants scopes that ${server.resource} does not define: ${unregistered.join(' ')}`,
+    )
   }
   if (granted.length === 0) throw new InvalidScopeError('the ID-JAG grants no scope, so no scope can be issued')
 
   // AS-27: never more than the ID-JAG grants, narrowed to the request when there is one.
-  const issued = requestedScope === undefined ? intersectScopes(granted, server.scopes) : intersectScopes(granted, server.scopes, parseScope(requestedScope))
+  const issued =
+    requestedScope === undefined
+      ? intersectScopes(granted, server.scopes)
+      : intersectScopes(granted, server.scopes, parseScope(requestedScope))
   if (issued.length === 0) {
-    throw new InvalidScopeError(`none of the requested scopes "${requestedScope ?? ''}" is granted by the ID-JAG ("${granted.join(' ')}")`)
+    throw new InvalidScopeError(
+      `none of the requested scopes "${requestedScope ?? ''}" is granted by the ID-JAG ("${granted.join(' ')}")`,
+    )
   }
   return issued
 }

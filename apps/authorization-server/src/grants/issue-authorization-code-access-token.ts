@@ -31,7 +31,9 @@ export interface IssueAuthorizationCodeAccessTokenDeps {
  * whose IdP is no longer trusted), the response becomes a 400 `invalid_grant`, never oidc-provider's token.
  * Install with `provider.use`.
  */
-export function issueAuthorizationCodeAccessToken(deps: IssueAuthorizationCodeAccessTokenDeps): Middleware<object, KoaContextWithOIDC> {
+export function issueAuthorizationCodeAccessToken(
+  deps: IssueAuthorizationCodeAccessTokenDeps,
+): Middleware<object, KoaContextWithOIDC> {
   return async function issueAuthorizationCodeAccessTokenMiddleware(ctx, next) {
     await next()
     const oidc = ctx.oidc as KoaContextWithOIDC['oidc'] | undefined
@@ -46,8 +48,13 @@ export function issueAuthorizationCodeAccessToken(deps: IssueAuthorizationCodeAc
     const server = findMcpServer(deps.mcpServers, typeof audience === 'string' ? audience : undefined)
     const subject = minted.accountId === undefined ? undefined : findLocalSubject(minted.accountId, deps.trustedIdps)
     if (server === undefined || subject === undefined) {
-      const refusal = new InvalidGrantError('the authorization code no longer resolves to a registered MCP server and a trusted IdP user; start a new authorization request')
-      log.warn('the authorization code does not resolve to an MCP server and a known user', { resource: audience, local_sub: minted.accountId })
+      const refusal = new InvalidGrantError(
+        'the authorization code no longer resolves to a registered MCP server and a trusted IdP user; start a new authorization request',
+      )
+      log.warn('the authorization code does not resolve to an MCP server and a known user', {
+        resource: audience,
+        local_sub: minted.accountId,
+      })
       const { status, headers, body: errorBody } = oauthErrorResponse(refusal, { log })
       ctx.status = status
       ctx.set(headers)
@@ -65,6 +72,11 @@ export function issueAuthorizationCodeAccessToken(deps: IssueAuthorizationCodeAc
       key: deps.signingKey,
     })
     ctx.body = response // oidc-provider has set Cache-Control: no-store and Pragma: no-cache (AS-35)
-    log.info('issued an access token', { local_sub: subject.sub, resource: response.resource, scope: response.scope, expires_in: response.expires_in })
+    log.info('issued an access token', {
+      local_sub: subject.sub,
+      resource: response.resource,
+      scope: response.scope,
+      expires_in: response.expires_in,
+    })
   }
 }

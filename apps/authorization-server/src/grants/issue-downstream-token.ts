@@ -1,4 +1,13 @@
-import { formatScope, InvalidRequestError, signAccessToken, TOKEN_RESPONSE_TYPE, TOKEN_TYPE, type ActorClaim, type SigningKey, type SubjectAccessTokenClaims } from '@ema/tokens'
+import {
+  formatScope,
+  InvalidRequestError,
+  signAccessToken,
+  TOKEN_RESPONSE_TYPE,
+  TOKEN_TYPE,
+  type ActorClaim,
+  type SigningKey,
+  type SubjectAccessTokenClaims,
+} from '@ema/tokens'
 import type { DownstreamApi } from '../config.ts'
 import type { AuthenticatedClient } from './require-confidential-client.ts'
 
@@ -39,7 +48,8 @@ export interface DownstreamTokenResponse {
 export async function issueDownstreamToken(options: IssueDownstreamTokenOptions): Promise<DownstreamTokenResponse> {
   const now = Math.floor(options.now.getTime() / 1000)
   const remaining = options.subject.exp - now
-  if (remaining < 1) throw new InvalidRequestError('the subject_token has expired or expires within a second; exchange a fresh one')
+  if (remaining < 1)
+    throw new InvalidRequestError('the subject_token has expired or expires within a second; exchange a fresh one')
   const lifetime = Math.min(options.maxLifetimeSeconds, remaining) // OBO-12: never outlives the subject token
   const scope = formatScope(options.scope)
   const accessToken = await signAccessToken({

@@ -45,21 +45,36 @@ export interface JwtBearerDeps {
 export function jwtBearerGrant(deps: JwtBearerDeps): (ctx: TokenEndpointGrantContext) => Promise<void> {
   return async function handleJwtBearer(ctx) {
     let log = deps.log.child({ grant: 'jwt-bearer', client_id: ctx.oidc.client.clientId })
-    await respondToGrant(ctx, () => log, async () => {
-      const response = await redeemIdJag(ctx, deps, (fields) => { log = log.child(fields) })
-      log.info('issued an access token', { resource: response.resource, scope: response.scope, expires_in: response.expires_in })
-      return response // AS-35: 200, no-store
-    })
+    await respondToGrant(
+      ctx,
+      () => log,
+      async () => {
+        const response = await redeemIdJag(ctx, deps, (fields) => {
+          log = log.child(fields)
+        })
+        log.info('issued an access token', {
+          resource: response.resource,
+          scope: response.scope,
+          expires_in: response.expires_in,
+        })
+        return response // AS-35: 200, no-store
+      },
+    )
   }
 }
 
-async function redeemIdJag(ctx: TokenEndpointGrantContext, deps: JwtBearerDeps, bind: (fields: Record<string, unknown>) => void) {
+async function redeemIdJag(
+  ctx: TokenEndpointGrantContext,
+  deps: JwtBearerDeps,
+  bind: (fields: Record<string, unknown>) => void,
+) {
   const now = deps.now()
   const request = readJwtBearerRequest(ctx.oidc.params) // RFC 7523 §2.1, AS-07
   refuseAuthorizationDetails(ctx.oidc.params) // AS-28: RFC 9396 is knowingly unmet, so fail closed
   bind({ id_jag: redact(request.assertion) })
   const client = requireConfidentialClient(ctx.oidc.client) // AS-08, AS-09
-  const idJag = await verifyIdJag(request.assertion, { // AS-11 … AS-22
+  const idJag = await verifyIdJag(request.assertion, {
+    // AS-11 … AS-22
     issuerKeys: deps.issuerKeys,
     audience: deps.issuer,
     now,
@@ -79,10 +94,14 @@ async function redeemIdJag(ctx: TokenEndpointGrantContext, deps: JwtBearerDeps, 
 
   // AS-23: single use, recorded only after every other check passed, so that a refused request
   // cannot burn an ID-JAG. Kept until exp + skew: the longest time verifyIdJag would accept it.
-  const firstUse = await deps.replayStore.markUsed(`${idJag.iss} ${idJag.jti}`, new Date((idJag.exp + deps.clockSkewSeconds) * 1000))
+  const firstUse = await deps.replayStore.markUsed(
+    `${idJag.iss} ${idJag.jti}`,
+    new Date((idJag.exp + deps.clockSkewSeconds) * 1000),
+  )
   if (!firstUse) throw new InvalidGrantError('this ID-JAG was already used')
 
-  return issueAccessToken({ // AS-35 … AS-40
+  return issueAccessToken({
+    // AS-35 … AS-40
     issuer: deps.issuer,
     subject,
     client,

@@ -10,7 +10,9 @@ import { InvalidRequestError } from '@ema/tokens'
  * is single-valued; the schema still says so.
  */
 export const JwtBearerTokenRequest = z.object({
-  assertion: z.string({ error: 'the "assertion" parameter is required' }).min(1, 'the "assertion" parameter is required'),
+  assertion: z
+    .string({ error: 'the "assertion" parameter is required' })
+    .min(1, 'the "assertion" parameter is required'),
   scope: z.string().optional(),
   resource: z.string().min(1, 'the "resource" parameter must not be empty').optional(),
 })

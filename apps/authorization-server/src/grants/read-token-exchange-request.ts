@@ -2,10 +2,15 @@ import { z } from 'zod'
 import { InvalidRequestError, TOKEN_TYPE } from '@ema/tokens'
 
 /** A parameter that may be sent more than once (OBO-05: `audience` and `resource` may repeat). */
-const OneOrMore = (name: string) => z.preprocess(
-  (value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]),
-  z.array(z.string({ error: `the "${name}" parameter must be a string` }).min(1, `the "${name}" parameter must not be empty`)),
-)
+const OneOrMore = (name: string) =>
+  z.preprocess(
+    (value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]),
+    z.array(
+      z
+        .string({ error: `the "${name}" parameter must be a string` })
+        .min(1, `the "${name}" parameter must not be empty`),
+    ),
+  )
 
 /**
  * RFC 8693 §2.1 as profiled for the on-behalf-of exchange (OBO-03 … OBO-08): this server's own access
@@ -15,14 +20,18 @@ const OneOrMore = (name: string) => z.preprocess(
  */
 export const TokenExchangeRequest = z.object({
   // OBO-03
-  subject_token: z.string({ error: 'the "subject_token" parameter is required' }).min(1, 'the "subject_token" parameter is required'),
+  subject_token: z
+    .string({ error: 'the "subject_token" parameter is required' })
+    .min(1, 'the "subject_token" parameter is required'),
   subject_token_type: z.literal(TOKEN_TYPE.ACCESS_TOKEN, {
     error: `subject_token_type must be ${TOKEN_TYPE.ACCESS_TOKEN}: this authorization server exchanges only its own access tokens`,
   }),
   // OBO-04: optional (RFC 8693), but if sent it must ask for what is issued.
-  requested_token_type: z.literal(TOKEN_TYPE.ACCESS_TOKEN, {
-    error: `requested_token_type must be ${TOKEN_TYPE.ACCESS_TOKEN}: this exchange issues only access tokens`,
-  }).optional(),
+  requested_token_type: z
+    .literal(TOKEN_TYPE.ACCESS_TOKEN, {
+      error: `requested_token_type must be ${TOKEN_TYPE.ACCESS_TOKEN}: this exchange issues only access tokens`,
+    })
+    .optional(),
   // OBO-05
   audience: OneOrMore('audience'),
   resource: OneOrMore('resource'),

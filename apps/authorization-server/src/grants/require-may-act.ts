@@ -14,9 +14,13 @@ export function requireMayAct(subject: SubjectAccessTokenClaims, client: Authent
   const mayAct = subject.may_act
   if (mayAct === undefined) return
   if (mayAct.iss !== undefined && mayAct.iss !== issuer) {
-    throw new InvalidRequestError(`the subject_token's may_act names an actor of another issuer (${mayAct.iss}); only clients of ${issuer} can act here`)
+    throw new InvalidRequestError(
+      `the subject_token's may_act names an actor of another issuer (${mayAct.iss}); only clients of ${issuer} can act here`,
+    )
   }
   if (mayAct.sub !== client.clientId) {
-    throw new InvalidRequestError(`the subject_token's may_act allows only ${mayAct.sub} to act for its subject, not client ${client.clientId}`)
+    throw new InvalidRequestError(
+      `the subject_token's may_act allows only ${mayAct.sub} to act for its subject, not client ${client.clientId}`,
+    )
   }
 }

@@ -14,12 +14,19 @@ export interface OnBehalfOfClient extends AuthenticatedClient {
  * one MCP server (`resource_server_identifier`; loadConfig refuses a switched-on client without one).
  * Off or absent → `unauthorized_client` (RFC 6749 §5.2: this client may not use this grant type).
  */
-export function requireOnBehalfOfClient(client: AuthenticatedClient, clients: readonly RegisteredClient[]): OnBehalfOfClient {
+export function requireOnBehalfOfClient(
+  client: AuthenticatedClient,
+  clients: readonly RegisteredClient[],
+): OnBehalfOfClient {
   const registered = clients.find((candidate) => candidate.client_id === client.clientId)
-  if (registered === undefined || !isOnBehalfOfClient(registered) || registered.resource_server_identifier === undefined) {
+  if (
+    registered === undefined ||
+    !isOnBehalfOfClient(registered) ||
+    registered.resource_server_identifier === undefined
+  ) {
     throw new UnauthorizedClientError(
       `client ${client.clientId} is not switched on for the on-behalf-of token exchange; ` +
-      `register it with token_exchange.allow_any_profile_of_type ["${TOKEN_EXCHANGE_PROFILE.ON_BEHALF_OF}"] and the resource_server_identifier of its MCP server`,
+        `register it with token_exchange.allow_any_profile_of_type ["${TOKEN_EXCHANGE_PROFILE.ON_BEHALF_OF}"] and the resource_server_identifier of its MCP server`,
     )
   }
   return { ...client, mcpServer: registered.resource_server_identifier }

@@ -24,7 +24,9 @@ export function requireTrustedClientRelationship(
   if (idp === undefined) throw new InvalidGrantError(`the ID-JAG issuer ${idJag.iss} is not trusted`)
   // AS-16: the trusted issuer MUST be bound to the right client relationship.
   if (!idp.client_ids.includes(client.clientId)) {
-    throw new InvalidGrantError(`issuer ${idJag.iss} may not vouch for client ${client.clientId} at this authorization server`)
+    throw new InvalidGrantError(
+      `issuer ${idJag.iss} may not vouch for client ${client.clientId} at this authorization server`,
+    )
   }
   return idp
 }

@@ -7,6 +7,8 @@ import { InvalidGrantError, type IdJagClaims } from '@ema/tokens'
  */
 export function requireUnboundIdJag(idJag: IdJagClaims): void {
   if (idJag.cnf !== undefined) {
-    throw new InvalidGrantError('the ID-JAG is bound to a key ("cnf"), and this authorization server does not accept DPoP proofs, so it cannot be redeemed here')
+    throw new InvalidGrantError(
+      'the ID-JAG is bound to a key ("cnf"), and this authorization server does not accept DPoP proofs, so it cannot be redeemed here',
+    )
   }
 }

@@ -29,22 +29,30 @@ export function resolveDownstreamApi(
   }
   for (const value of resource) {
     // RFC 8707 §2: an absolute URI, no fragment.
-    if (!URL.canParse(value) || value.includes('#')) throw new InvalidTargetError(`the resource "${shorten(value)}" is not an absolute URI without a fragment (RFC 8707 §2)`)
+    if (!URL.canParse(value) || value.includes('#'))
+      throw new InvalidTargetError(
+        `the resource "${shorten(value)}" is not an absolute URI without a fragment (RFC 8707 §2)`,
+      )
   }
   const named = [...new Set([...audience, ...resource])]
   const found: DownstreamApi[] = []
   for (const value of named) {
     const api = apis.find((candidate) => candidate.identifier === value)
-    if (api === undefined) throw new InvalidTargetError(`"${shorten(value)}" is not a downstream API of this authorization server`)
+    if (api === undefined)
+      throw new InvalidTargetError(`"${shorten(value)}" is not a downstream API of this authorization server`)
     found.push(api)
   }
   const [api, ...others] = found
   if (api === undefined || others.length > 0) {
-    throw new InvalidTargetError(`audience and resource name more than one downstream API (${named.map(shorten).join(', ')}); one exchange issues a token for one API`)
+    throw new InvalidTargetError(
+      `audience and resource name more than one downstream API (${named.map(shorten).join(', ')}); one exchange issues a token for one API`,
+    )
   }
   const grant = api.client_grants.find((candidate) => candidate.client_id === client.clientId)
   if (grant === undefined) {
-    throw new InvalidTargetError(`client ${client.clientId} may not obtain tokens for ${api.identifier}: it has no client grant for that API`)
+    throw new InvalidTargetError(
+      `client ${client.clientId} may not obtain tokens for ${api.identifier}: it has no client grant for that API`,
+    )
   }
   return { api, clientScopes: grant.scopes }
 }

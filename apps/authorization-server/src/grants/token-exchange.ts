@@ -44,21 +44,35 @@ export interface TokenExchangeDeps {
 export function tokenExchangeGrant(deps: TokenExchangeDeps): (ctx: TokenEndpointGrantContext) => Promise<void> {
   return async function handleTokenExchange(ctx) {
     let log = deps.log.child({ grant: 'token-exchange', client_id: ctx.oidc.client.clientId })
-    await respondToGrant(ctx, () => log, async () => {
-      const response = await exchangeOnBehalfOf(ctx, deps, (fields) => { log = log.child(fields) })
-      log.info('issued a downstream access token on behalf of the user', { scope: response.scope, expires_in: response.expires_in })
-      return response // OBO-15: 200, no-store
-    })
+    await respondToGrant(
+      ctx,
+      () => log,
+      async () => {
+        const response = await exchangeOnBehalfOf(ctx, deps, (fields) => {
+          log = log.child(fields)
+        })
+        log.info('issued a downstream access token on behalf of the user', {
+          scope: response.scope,
+          expires_in: response.expires_in,
+        })
+        return response // OBO-15: 200, no-store
+      },
+    )
   }
 }
 
-async function exchangeOnBehalfOf(ctx: TokenEndpointGrantContext, deps: TokenExchangeDeps, bind: (fields: Record<string, unknown>) => void): Promise<DownstreamTokenResponse> {
+async function exchangeOnBehalfOf(
+  ctx: TokenEndpointGrantContext,
+  deps: TokenExchangeDeps,
+  bind: (fields: Record<string, unknown>) => void,
+): Promise<DownstreamTokenResponse> {
   const now = deps.now()
   const request = readTokenExchangeRequest(ctx.oidc.params) // RFC 8693 §2.1, OBO-03 … OBO-08
   refuseAuthorizationDetails(ctx.oidc.params) // AS-28: RFC 9396 is knowingly unmet, so fail closed
   const authenticated = requireConfidentialClient(ctx.oidc.client, 'the on-behalf-of token exchange') // OBO-07
   const client = requireOnBehalfOfClient(authenticated, deps.clients) // OBO-10
-  const subject = await verifySubjectAccessToken(request.subject_token, { // OBO-02, OBO-09
+  const subject = await verifySubjectAccessToken(request.subject_token, {
+    // OBO-02, OBO-09
     issuer: deps.issuer,
     keys: deps.verificationKeys ?? [deps.signingKey],
     audience: client.mcpServer, // OBO-10: only tokens for the MCP server this client is tied to
@@ -72,7 +86,8 @@ async function exchangeOnBehalfOf(ctx: TokenEndpointGrantContext, deps: TokenExc
   const scope = grantDownstreamScope(subject.scope, request.scope, target) // OBO-06, OBO-10
   const act = buildActorChain(subject, client, deps.maxDelegationDepth) // OBO-12, OBO-16
   const certificateThumbprint = deps.clientCertificateThumbprint(ctx)
-  return issueDownstreamToken({ // OBO-12, OBO-15
+  return issueDownstreamToken({
+    // OBO-12, OBO-15
     issuer: deps.issuer,
     subject,
     client,

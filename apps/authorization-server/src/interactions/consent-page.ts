@@ -24,10 +24,14 @@ const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3r
  * screen Enterprise-Managed Authorization avoids: there the enterprise's IdP policy decides (AS-34).
  */
 export function renderConsentPage(options: ConsentPageOptions): string {
-  const resources = options.resources.map((entry) => `
+  const resources = options.resources
+    .map(
+      (entry) => `
         <li>MCP server <code>${escapeHtml(entry.resource)}</code>
           <ul>${entry.scopes.map((scope) => `<li><code>${escapeHtml(scope)}</code></li>`).join('')}</ul>
-        </li>`).join('')
+        </li>`,
+    )
+    .join('')
   return `<!doctype html>
 <html lang="en">
   <head>
@@ -75,7 +79,10 @@ export function renderInteractionErrorPage(options: { status: number; message: s
 
 /** An OAuth error at the authorization endpoint that cannot be sent to a redirect URI (RFC 6749 §4.1.2.1). */
 export function renderAuthorizationErrorPage(options: { status: number; error: string; description?: string }): string {
-  return renderInteractionErrorPage({ status: options.status, message: `${options.error}${options.description === undefined ? '' : `: ${options.description}`}` })
+  return renderInteractionErrorPage({
+    status: options.status,
+    message: `${options.error}${options.description === undefined ? '' : `: ${options.description}`}`,
+  })
 }
 
 function escapeHtml(value: string): string {

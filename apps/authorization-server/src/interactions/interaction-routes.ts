@@ -57,7 +57,8 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
   router.get(CALLBACK_PATH, noStore, async (req, res) => {
     try {
       const response = readSignInResponse(req)
-      if (response === undefined) return page(res, 400, 'the enterprise IdP\'s response is malformed (a parameter is missing or repeated)')
+      if (response === undefined)
+        return page(res, 400, "the enterprise IdP's response is malformed (a parameter is missing or repeated)")
       const { state, ...rest } = response
       const uid = await deps.pendingSignIns.returned(state, rest)
       if (uid === undefined) return page(res, 400, 'this sign-in is unknown or has expired')
@@ -79,11 +80,22 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
           return finishWithError(req, res, error)
         }
         try {
-          await deps.pendingSignIns.begin({ uid: interaction.uid, request: started.request, expiresAt: (interaction.exp ?? 0) * 1000 })
+          await deps.pendingSignIns.begin({
+            uid: interaction.uid,
+            request: started.request,
+            expiresAt: (interaction.exp ?? 0) * 1000,
+          })
         } catch (cause) {
-          return finishWithError(req, res, new TemporarilyUnavailableError('too many sign-ins are in progress; try again shortly', { cause }))
+          return finishWithError(
+            req,
+            res,
+            new TemporarilyUnavailableError('too many sign-ins are in progress; try again shortly', { cause }),
+          )
         }
-        log.info('sending the user to the enterprise IdP to sign in', { idp: deps.signInIdp.issuer, client_id: interaction.params.client_id })
+        log.info('sending the user to the enterprise IdP to sign in', {
+          idp: deps.signInIdp.issuer,
+          client_id: interaction.params.client_id,
+        })
         return res.redirect(303, started.authorizationUrl)
       }
       if (interaction.prompt.name === 'consent') {
@@ -91,14 +103,16 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
         const client = await provider.Client.find(clientId)
         const accountId = interaction.session?.accountId
         const user = accountId === undefined ? undefined : findLocalSubject(accountId, deps.trustedIdps)
-        res.type('html').send(renderConsentPage({
-          action: `${interactionPath(interaction.uid)}/consent`,
-          csrfToken: consentCsrfToken(deps.cookieKeys, interaction.uid),
-          clientName: client?.clientName ?? clientId,
-          clientId,
-          resources: await shownResources(interaction.prompt.details, interaction.grantId),
-          user: { idpSub: user?.idp_sub ?? accountId ?? 'unknown', idp: user?.idp ?? deps.signInIdp.issuer },
-        }))
+        res.type('html').send(
+          renderConsentPage({
+            action: `${interactionPath(interaction.uid)}/consent`,
+            csrfToken: consentCsrfToken(deps.cookieKeys, interaction.uid),
+            clientName: client?.clientName ?? clientId,
+            clientId,
+            resources: await shownResources(interaction.prompt.details, interaction.grantId),
+            user: { idpSub: user?.idp_sub ?? accountId ?? 'unknown', idp: user?.idp ?? deps.signInIdp.issuer },
+          }),
+        )
         return
       }
       page(res, 400, `this server has no "${interaction.prompt.name}" interaction`)
@@ -112,7 +126,8 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
       const interaction = await currentInteraction(req, res)
       if (interaction === undefined) return
       const pending = await deps.pendingSignIns.take(interaction.uid)
-      if (pending?.response === undefined) return page(res, 400, 'no sign-in at the enterprise IdP is waiting for this authorization')
+      if (pending?.response === undefined)
+        return page(res, 400, 'no sign-in at the enterprise IdP is waiting for this authorization')
       let claims
       try {
         claims = await deps.signIn.finish(pending.request, pending.response)
@@ -122,7 +137,11 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
       const idp = deps.trustedIdps.find((candidate) => candidate.issuer === deps.signInIdp.issuer)
       if (idp === undefined) throw new Error('the sign-in IdP is not a trusted IdP') // loadConfig guarantees it is
       const subject = resolveLocalSubject(claims, idp) // AS-19: the same subject the jwt-bearer grant resolves
-      log.info('signed in at the enterprise IdP', { idp: subject.idp, local_sub: subject.sub, client_id: interaction.params.client_id })
+      log.info('signed in at the enterprise IdP', {
+        idp: subject.idp,
+        local_sub: subject.sub,
+        client_id: interaction.params.client_id,
+      })
       const login: InteractionResults['login'] = {
         accountId: subject.sub,
         ...(claims.amr === undefined ? {} : { amr: claims.amr }),
@@ -135,48 +154,73 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
     }
   })
 
-  router.post('/interaction/:uid/consent', noStore, express.urlencoded({ extended: false, limit: '10kb' }), async (req, res) => {
-    try {
-      // SEC-08: a form posted from another site is refused before anything else.
-      const origin = req.get('origin')
-      const fetchSite = req.get('sec-fetch-site')
-      if ((origin !== undefined && origin !== issuerOrigin) || (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none')) {
-        log.warn('refused a cross-site consent post', { origin, sec_fetch_site: fetchSite })
-        return page(res, 403, 'the consent form was posted from another site')
+  router.post(
+    '/interaction/:uid/consent',
+    noStore,
+    express.urlencoded({ extended: false, limit: '10kb' }),
+    async (req, res) => {
+      try {
+        // SEC-08: a form posted from another site is refused before anything else.
+        const origin = req.get('origin')
+        const fetchSite = req.get('sec-fetch-site')
+        if (
+          (origin !== undefined && origin !== issuerOrigin) ||
+          (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none')
+        ) {
+          log.warn('refused a cross-site consent post', { origin, sec_fetch_site: fetchSite })
+          return page(res, 403, 'the consent form was posted from another site')
+        }
+        const interaction = await currentInteraction(req, res)
+        if (interaction === undefined) return
+        if (interaction.prompt.name !== 'consent')
+          return page(res, 400, 'this authorization is not waiting for consent')
+        const body: Record<string, unknown> =
+          typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {}
+        if (!isConsentCsrfToken(deps.cookieKeys, interaction.uid, body.csrf)) {
+          log.warn('refused a consent post without a valid CSRF token', { client_id: interaction.params.client_id })
+          return page(res, 403, "the consent form's CSRF token is missing or invalid; reload the consent page")
+        }
+        if (body.decision === 'deny') {
+          log.info('the user denied consent', {
+            client_id: interaction.params.client_id,
+            local_sub: interaction.session?.accountId,
+          })
+          return await provider.interactionFinished(
+            req,
+            res,
+            { error: 'access_denied', error_description: 'the user denied the authorization request' },
+            { mergeWithLastSubmission: false },
+          )
+        }
+        if (body.decision !== 'approve') return page(res, 400, 'the consent form must be answered with Approve or Deny')
+        const accountId = interaction.session?.accountId
+        const clientId = String(interaction.params.client_id)
+        const grant =
+          (interaction.grantId === undefined ? undefined : await provider.Grant.find(interaction.grantId)) ??
+          new provider.Grant({ accountId, clientId })
+        const details = interaction.prompt.details
+        if (Array.isArray(details.missingOIDCScope)) grant.addOIDCScope(details.missingOIDCScope.filter(isString))
+        if (Array.isArray(details.missingOIDCClaims)) grant.addOIDCClaims(details.missingOIDCClaims.filter(isString))
+        for (const { resource, scopes } of requestedResources(details))
+          grant.addResourceScope(resource, scopes.join(' '))
+        const grantId = await grant.save()
+        log.info('the user approved consent', {
+          client_id: clientId,
+          local_sub: accountId,
+          resources: requestedResources(details),
+        })
+        await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true })
+      } catch (error) {
+        failed(res, error)
       }
-      const interaction = await currentInteraction(req, res)
-      if (interaction === undefined) return
-      if (interaction.prompt.name !== 'consent') return page(res, 400, 'this authorization is not waiting for consent')
-      const body: Record<string, unknown> = typeof req.body === 'object' && req.body !== null ? req.body as Record<string, unknown> : {}
-      if (!isConsentCsrfToken(deps.cookieKeys, interaction.uid, body.csrf)) {
-        log.warn('refused a consent post without a valid CSRF token', { client_id: interaction.params.client_id })
-        return page(res, 403, 'the consent form\'s CSRF token is missing or invalid; reload the consent page')
-      }
-      if (body.decision === 'deny') {
-        log.info('the user denied consent', { client_id: interaction.params.client_id, local_sub: interaction.session?.accountId })
-        return await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user denied the authorization request' }, { mergeWithLastSubmission: false })
-      }
-      if (body.decision !== 'approve') return page(res, 400, 'the consent form must be answered with Approve or Deny')
-      const accountId = interaction.session?.accountId
-      const clientId = String(interaction.params.client_id)
-      const grant = (interaction.grantId === undefined ? undefined : await provider.Grant.find(interaction.grantId))
-        ?? new provider.Grant({ accountId, clientId })
-      const details = interaction.prompt.details
-      if (Array.isArray(details.missingOIDCScope)) grant.addOIDCScope(details.missingOIDCScope.filter(isString))
-      if (Array.isArray(details.missingOIDCClaims)) grant.addOIDCClaims(details.missingOIDCClaims.filter(isString))
-      for (const { resource, scopes } of requestedResources(details)) grant.addResourceScope(resource, scopes.join(' '))
-      const grantId = await grant.save()
-      log.info('the user approved consent', { client_id: clientId, local_sub: accountId, resources: requestedResources(details) })
-      await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true })
-    } catch (error) {
-      failed(res, error)
-    }
-  })
+    },
+  )
 
   // A body the form parser refuses (too large, malformed) is a page with its status, never express's
   // default error page (which shows a stack trace outside production).
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500
+    const status =
+      typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500
     if (res.headersSent) return next(error)
     if (status >= 500) return failed(res, error)
     log.info('refused an interaction request', { status, cause: error instanceof Error ? error : undefined })
@@ -187,11 +231,19 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
    * What the consent screen lists: the scopes still to approve or, when oidc-provider asks again for
    * what the user already approved (it always asks for `native` clients), the approved ones.
    */
-  async function shownResources(details: Record<string, unknown>, grantId: string | undefined): Promise<Array<{ resource: string; scopes: string[] }>> {
+  async function shownResources(
+    details: Record<string, unknown>,
+    grantId: string | undefined,
+  ): Promise<Array<{ resource: string; scopes: string[] }>> {
     const missing = requestedResources(details)
     if (missing.length > 0 || grantId === undefined) return missing
     const grant = await provider.Grant.find(grantId)
-    return Object.entries(grant?.resources ?? {}).map(([resource, scope]) => ({ resource, scopes: String(scope).split(' ').filter((token) => token !== '') }))
+    return Object.entries(grant?.resources ?? {}).map(([resource, scope]) => ({
+      resource,
+      scopes: String(scope)
+        .split(' ')
+        .filter((token) => token !== ''),
+    }))
   }
 
   /** The interaction this browser holds (its cookie), which must be the one in the path. */
@@ -219,7 +271,12 @@ export function interactionRoutes(provider: Provider, deps: InteractionRoutesDep
     const fields = { error: oauth.error, cause: oauth.cause instanceof Error ? oauth.cause : undefined }
     if (oauth.status >= 500) log.error(`sign-in failed: ${oauth.description}`, fields)
     else log.info(`sign-in refused: ${oauth.description}`, fields)
-    await provider.interactionFinished(req, res, { error: oauth.error, error_description: oauth.description }, { mergeWithLastSubmission: false })
+    await provider.interactionFinished(
+      req,
+      res,
+      { error: oauth.error, error_description: oauth.description },
+      { mergeWithLastSubmission: false },
+    )
   }
 
   function failed(res: Response, error: unknown): void {
@@ -242,8 +299,20 @@ function readSignInResponse(req: Request): (SignInResponse & { state: string }) 
     if (values.length > 1) return null
     return values[0]
   }
-  const fields = { state: one('state'), code: one('code'), error: one('error'), error_description: one('error_description'), iss: one('iss') }
-  if (Object.values(fields).some((value) => value === null) || fields.state === undefined || fields.state === '' || fields.state === null) return undefined
+  const fields = {
+    state: one('state'),
+    code: one('code'),
+    error: one('error'),
+    error_description: one('error_description'),
+    iss: one('iss'),
+  }
+  if (
+    Object.values(fields).some((value) => value === null) ||
+    fields.state === undefined ||
+    fields.state === '' ||
+    fields.state === null
+  )
+    return undefined
   const response: SignInResponse & { state: string } = { state: fields.state }
   if (typeof fields.code === 'string') response.code = fields.code
   if (typeof fields.error === 'string') response.error = fields.error

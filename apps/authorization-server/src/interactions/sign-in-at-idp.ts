@@ -1,8 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import {
-  AccessDeniedError, TemporarilyUnavailableError, verifyIdToken, WELL_KNOWN,
-  type IdTokenClaims, type IssuerKeys,
+  AccessDeniedError,
+  TemporarilyUnavailableError,
+  verifyIdToken,
+  WELL_KNOWN,
+  type IdTokenClaims,
+  type IssuerKeys,
 } from '@ema/tokens'
 import { describeCause, type Logger } from '@ema/server-kit'
 import type { SignInIdp } from '../config.ts'
@@ -74,18 +78,30 @@ export function signInAtIdp(deps: SignInAtIdpDeps): SignInAtIdp {
     const url = `${signInIdp.issuer.replace(/\/$/, '')}${WELL_KNOWN.OPENID_CONFIGURATION}`
     let json: unknown
     try {
-      const response = await deps.fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' })
+      const response = await deps.fetch(url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+        redirect: 'error',
+      })
       if (response.status !== 200) throw new Error(`HTTP ${response.status}`)
       json = await response.json()
     } catch (cause) {
-      throw new TemporarilyUnavailableError('the enterprise IdP cannot be reached to sign the user in; try again later', { cause })
+      throw new TemporarilyUnavailableError(
+        'the enterprise IdP cannot be reached to sign the user in; try again later',
+        { cause },
+      )
     }
     const parsed = IdpMetadata.safeParse(json)
     // OIDC Discovery §4.3: the issuer in the document must be the one it was fetched for.
     if (!parsed.success || parsed.data.issuer !== signInIdp.issuer) {
-      throw new TemporarilyUnavailableError('the enterprise IdP published unusable OpenID configuration; the sign-in cannot start', {
-        cause: new Error(parsed.success ? `issuer ${parsed.data.issuer} is not ${signInIdp.issuer}` : parsed.error.message),
-      })
+      throw new TemporarilyUnavailableError(
+        'the enterprise IdP published unusable OpenID configuration; the sign-in cannot start',
+        {
+          cause: new Error(
+            parsed.success ? `issuer ${parsed.data.issuer} is not ${signInIdp.issuer}` : parsed.error.message,
+          ),
+        },
+      )
     }
     metadata = parsed.data
     return metadata
@@ -113,11 +129,19 @@ export function signInAtIdp(deps: SignInAtIdpDeps): SignInAtIdp {
     async finish(request, response) {
       const idp = await idpMetadata()
       if (response.error !== undefined) {
-        throw new AccessDeniedError(`the enterprise IdP did not sign the user in (${response.error})`, { cause: new Error(response.error_description ?? response.error) })
+        throw new AccessDeniedError(`the enterprise IdP did not sign the user in (${response.error})`, {
+          cause: new Error(response.error_description ?? response.error),
+        })
       }
       // RFC 9207 §2.4: the response must come from the IdP the request went to (mix-up defence).
-      if (response.iss !== undefined ? response.iss !== signInIdp.issuer : idp.authorization_response_iss_parameter_supported === true) {
-        throw new AccessDeniedError('the sign-in response did not come from the enterprise IdP it was sent to (RFC 9207 iss)')
+      if (
+        response.iss !== undefined
+          ? response.iss !== signInIdp.issuer
+          : idp.authorization_response_iss_parameter_supported === true
+      ) {
+        throw new AccessDeniedError(
+          'the sign-in response did not come from the enterprise IdP it was sent to (RFC 9207 iss)',
+        )
       }
       if (response.code === undefined) throw new AccessDeniedError('the enterprise IdP sent no authorization code')
       const idToken = await redeemCode(idp.token_endpoint, response.code, request.codeVerifier)
@@ -134,14 +158,19 @@ export function signInAtIdp(deps: SignInAtIdpDeps): SignInAtIdp {
           nonce: request.nonce, // OIDC Core §3.1.3.7 item 11: tied to this sign-in (replay defence)
         })
       } catch (cause) {
-        throw new AccessDeniedError('the enterprise IdP\'s ID token failed verification', { cause })
+        throw new AccessDeniedError("the enterprise IdP's ID token failed verification", { cause })
       }
       return claims
     },
   }
 
   async function redeemCode(tokenEndpoint: string, code: string, codeVerifier: string): Promise<string> {
-    const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: signInIdp.redirectUri, code_verifier: codeVerifier })
+    const body = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: signInIdp.redirectUri,
+      code_verifier: codeVerifier,
+    })
     let status: number
     let json: unknown
     try {
@@ -160,12 +189,19 @@ export function signInAtIdp(deps: SignInAtIdpDeps): SignInAtIdp {
       status = response.status
       json = await response.json().catch(() => undefined)
     } catch (cause) {
-      throw new TemporarilyUnavailableError('the enterprise IdP\'s token endpoint cannot be reached; try again later', { cause })
+      throw new TemporarilyUnavailableError("the enterprise IdP's token endpoint cannot be reached; try again later", {
+        cause,
+      })
     }
     const parsed = TokenResponse.safeParse(json)
     if (status !== 200 || !parsed.success) {
       const error = typeof json === 'object' && json !== null && 'error' in json ? String(json.error) : `HTTP ${status}`
-      deps.log.warn('the IdP refused the sign-in code', { idp: signInIdp.issuer, status, error, cause: describeCause(parsed.success ? undefined : parsed.error) })
+      deps.log.warn('the IdP refused the sign-in code', {
+        idp: signInIdp.issuer,
+        status,
+        error,
+        cause: describeCause(parsed.success ? undefined : parsed.error),
+      })
       throw new AccessDeniedError(`the enterprise IdP refused to redeem the sign-in (${error})`)
     }
     return parsed.data.id_token

@@ -23,12 +23,19 @@ export function clientCertificate(ctx: RequestWithSocket): X509Certificate | und
 }
 
 /** How the TLS layer judged the client certificate: chained to a configured CA, or the OpenSSL reason why not. */
-export function socketAuthorization(ctx: RequestWithSocket): { authorized: true } | { authorized: false; reason: string } {
+export function socketAuthorization(
+  ctx: RequestWithSocket,
+): { authorized: true } | { authorized: false; reason: string } {
   const { socket } = ctx.req
   if (!(socket instanceof TLSSocket)) return { authorized: false, reason: 'NO_TLS' }
   if (socket.authorized) return { authorized: true }
   const error: unknown = socket.authorizationError
-  const reason = typeof error === 'string' ? error : error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : 'UNKNOWN'
+  const reason =
+    typeof error === 'string'
+      ? error
+      : error instanceof Error
+        ? ((error as NodeJS.ErrnoException).code ?? error.message)
+        : 'UNKNOWN'
   return { authorized: false, reason }
 }
 

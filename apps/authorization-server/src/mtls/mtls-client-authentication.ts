@@ -48,7 +48,9 @@ export function mtlsClientAuthentication() {
       if (property !== 'tls_client_auth_subject_dn' || certificate === undefined) return false
       const presented = rfc4514Subject(certificate.subject)
       if (normaliseDn(presented) === normaliseDn(expected)) return true
-      throw invalidClientAuth(`the client certificate subject "${presented}" is not the tls_client_auth_subject_dn registered for client ${ctx.oidc.client?.clientId ?? ''}`)
+      throw invalidClientAuth(
+        `the client certificate subject "${presented}" is not the tls_client_auth_subject_dn registered for client ${ctx.oidc.client?.clientId ?? ''}`,
+      )
     },
   }
 }
@@ -58,16 +60,22 @@ export function mtlsClientAuthentication() {
  * without one) gets oidc-provider's generic "client authentication failed". This Koa middleware
  * (install with `provider.use`) names what is missing and where to go instead.
  */
-export function describeMissingClientCertificate(tokenEndpointAlias: string | undefined, log: Logger): Middleware<object, KoaContextWithOIDC> {
+export function describeMissingClientCertificate(
+  tokenEndpointAlias: string | undefined,
+  log: Logger,
+): Middleware<object, KoaContextWithOIDC> {
   return async function describeMissingClientCertificateMiddleware(ctx, next) {
     await next()
     const oidc = ctx.oidc as KoaContextWithOIDC['oidc'] | undefined
     if (oidc?.route !== 'token' || ctx.status !== 401 || oidc.client?.clientAuthMethod !== 'tls_client_auth') return
     if (clientCertificate(ctx) !== undefined) return
     const where = tokenEndpointAlias === undefined ? 'the mTLS endpoint alias' : tokenEndpointAlias
-    const { status, headers, body } = oauthErrorResponse(new InvalidClientError(
-      `client ${oidc.client.clientId} authenticates with a TLS client certificate (tls_client_auth); present it at ${where}`,
-    ), { log })
+    const { status, headers, body } = oauthErrorResponse(
+      new InvalidClientError(
+        `client ${oidc.client.clientId} authenticates with a TLS client certificate (tls_client_auth); present it at ${where}`,
+      ),
+      { log },
+    )
     ctx.status = status
     ctx.set(headers)
     ctx.body = body
@@ -76,15 +84,22 @@ export function describeMissingClientCertificate(tokenEndpointAlias: string | un
 
 /** Node prints a subject one attribute per line, most significant first; RFC 4514 joins them with "," the other way round. */
 function rfc4514Subject(nodeSubject: string): string {
-  return nodeSubject.split('\n').filter((line) => line !== '').reverse().join(',')
+  return nodeSubject
+    .split('\n')
+    .filter((line) => line !== '')
+    .reverse()
+    .join(',')
 }
 
 /** Attribute types case-insensitive, no spaces around "=" and ",", values as given. */
 function normaliseDn(dn: string): string {
-  return dn.split(/(?<!\\),/).map((rdn) => {
-    const equals = rdn.indexOf('=')
-    return equals < 0 ? rdn.trim() : `${rdn.slice(0, equals).trim().toUpperCase()}=${rdn.slice(equals + 1).trim()}`
-  }).join(',')
+  return dn
+    .split(/(?<!\\),/)
+    .map((rdn) => {
+      const equals = rdn.indexOf('=')
+      return equals < 0 ? rdn.trim() : `${rdn.slice(0, equals).trim().toUpperCase()}=${rdn.slice(equals + 1).trim()}`
+    })
+    .join(',')
 }
 
 /** 401 `invalid_client` whose public description is `description` (oidc-provider's own is a generic one). */

@@ -27,7 +27,14 @@ export const ConformanceContext = z.looseObject({
 export type ConformanceContext = z.infer<typeof ConformanceContext>
 
 /** The members a context must carry for this client to run the chain. */
-const REQUIRED_MEMBERS = ['client_id', 'client_secret', 'idp_client_id', 'idp_id_token', 'idp_issuer', 'idp_token_endpoint'] as const
+const REQUIRED_MEMBERS = [
+  'client_id',
+  'client_secret',
+  'idp_client_id',
+  'idp_id_token',
+  'idp_issuer',
+  'idp_token_endpoint',
+] as const
 
 /**
  * Parses and validates the suite's context JSON. Whatever the scenario is called (`scenario`, from
@@ -40,7 +47,9 @@ const REQUIRED_MEMBERS = ['client_id', 'client_secret', 'idp_client_id', 'idp_id
 export function parseConformanceContext(raw: string | undefined, scenario: string | undefined): ConformanceContext {
   const named = scenario === undefined ? 'this scenario' : `scenario "${scenario}"`
   if (raw === undefined || raw.trim() === '') {
-    throw new Error(`MCP_CONFORMANCE_CONTEXT is not set for ${named}; this client runs only scenarios that hand over an Enterprise-Managed Authorization context (${REQUIRED_MEMBERS.join(', ')})`)
+    throw new Error(
+      `MCP_CONFORMANCE_CONTEXT is not set for ${named}; this client runs only scenarios that hand over an Enterprise-Managed Authorization context (${REQUIRED_MEMBERS.join(', ')})`,
+    )
   }
   let json: unknown
   try {
@@ -48,11 +57,14 @@ export function parseConformanceContext(raw: string | undefined, scenario: strin
   } catch {
     throw new Error('MCP_CONFORMANCE_CONTEXT is not valid JSON')
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('MCP_CONFORMANCE_CONTEXT is not a JSON object')
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error('MCP_CONFORMANCE_CONTEXT is not a JSON object')
   const missing = REQUIRED_MEMBERS.filter((member) => !(member in json))
   if (missing.length > 0) {
     const contextName = 'name' in json && typeof json.name === 'string' ? `scenario "${json.name}"` : named
-    throw new Error(`the context of ${contextName} lacks ${missing.join(', ')}: it is not an Enterprise-Managed Authorization context, the only kind this client runs`)
+    throw new Error(
+      `the context of ${contextName} lacks ${missing.join(', ')}: it is not an Enterprise-Managed Authorization context, the only kind this client runs`,
+    )
   }
   const parsed = ConformanceContext.safeParse(json)
   if (!parsed.success) {

@@ -42,7 +42,11 @@ export async function runConformanceFlow(options: RunConformanceFlowOptions): Pr
   // CL-27 is conditional: the suite's IdP requires no client authentication and gives no secret.
   const idpClient: PublicClientIdentification = { clientId: context.idp_client_id, authMethod: 'none' }
   // CL-37: the registration whose client_id the IdP puts in the ID-JAG; the suite requires client_secret_basic.
-  const authorizationServerClient: ClientRegistration = { clientId: context.client_id, clientSecret: context.client_secret, authMethod: 'client_secret_basic' }
+  const authorizationServerClient: ClientRegistration = {
+    clientId: context.client_id,
+    clientSecret: context.client_secret,
+    authMethod: 'client_secret_basic',
+  }
 
   // No configured scope: the challenge's scope, else PRM scopes_supported, else none (the suite advertises none).
   const { connection, grantedScope, accessToken } = await runChain({

@@ -27,16 +27,24 @@ export function applyEnterprisePolicy(options: ApplyEnterprisePolicyOptions): st
     .flatMap((rule) => rule.scopes)
 
   // IDP-17: the intersection of the user's role, the request and what the MCP server defines.
-  const granted = intersectScopes(requested.length > 0 ? requested : mcpServer.scopes, allowedByGroups, mcpServer.scopes)
+  const granted = intersectScopes(
+    requested.length > 0 ? requested : mcpServer.scopes,
+    allowedByGroups,
+    mcpServer.scopes,
+  )
   if (granted.length > 0) return granted
 
   // RFC 6749 §5.2: scopes the MCP server does not define are a malformed request, not a policy refusal.
   if (requested.length > 0 && intersectScopes(requested, mcpServer.scopes).length === 0) {
-    throw new InvalidScopeError(`${mcpServer.resource} defines none of the requested scopes "${formatScope(requested)}"; it defines "${formatScope(mcpServer.scopes)}"`)
+    throw new InvalidScopeError(
+      `${mcpServer.resource} defines none of the requested scopes "${formatScope(requested)}"; it defines "${formatScope(mcpServer.scopes)}"`,
+    )
   }
 
   if (allowedByGroups.length === 0) {
-    throw new AccessDeniedError(`${options.organizationName} policy does not allow ${user.username} to use ${mcpServer.resource}`)
+    throw new AccessDeniedError(
+      `${options.organizationName} policy does not allow ${user.username} to use ${mcpServer.resource}`,
+    )
   }
   throw new AccessDeniedError(
     `${options.organizationName} policy does not allow ${user.username} the scope "${formatScope(requested)}" at ${mcpServer.resource}`,

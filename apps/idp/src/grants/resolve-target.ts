@@ -28,7 +28,9 @@ export function resolveTarget(
     // IDP-15: no resource requested; only an unambiguous default is used.
     const [only, ...more] = authorizationServer.resources
     if (only === undefined || more.length > 0) {
-      throw new InvalidTargetError(`${authorizationServer.issuer} governs several MCP servers; name one with "resource"`)
+      throw new InvalidTargetError(
+        `${authorizationServer.issuer} governs several MCP servers; name one with "resource"`,
+      )
     }
     return { authorizationServer, mcpServer: only }
   }

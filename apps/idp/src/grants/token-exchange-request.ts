@@ -19,7 +19,9 @@ export const TokenExchangeRequest = z.object({
   }),
   subject_token: z.string({ error: 'subject_token is required' }).min(1, 'subject_token is required'),
   // IDP-03: the authorization server's issuer identifier.
-  audience: z.string({ error: 'audience is required: name the MCP authorization server' }).min(1, 'audience is required: name the MCP authorization server'),
+  audience: z
+    .string({ error: 'audience is required: name the MCP authorization server' })
+    .min(1, 'audience is required: name the MCP authorization server'),
   resource: z.string().min(1, 'resource must not be empty').optional(),
   scope: z.string().optional(),
   // IDP-12 (REC): actor tokens are not defined by the MCP profile, so they are refused.

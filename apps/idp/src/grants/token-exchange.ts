@@ -41,7 +41,11 @@ export interface IdJagTokenResponse {
  */
 export async function tokenExchangeGrant(ctx: TokenEndpointGrantContext, deps: TokenExchangeDeps): Promise<void> {
   // IDP-28: 200 JSON with no-store and Pragma, as in the JAG examples; refusals as RFC 6749 §5.2.
-  await respondToGrant(ctx, () => deps.log, () => issueIdJag(ctx, deps))
+  await respondToGrant(
+    ctx,
+    () => deps.log,
+    () => issueIdJag(ctx, deps),
+  )
 }
 
 /** The processing rules of JAG §4.3.3, in order; the subject token is an ID token or a refresh token (IDP-04). */
@@ -55,7 +59,8 @@ async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDep
   // IDP-05, IDP-23; IDP-08: the ID-JAG's subject claims come from the current directory record.
   const user = requireDirectoryUser(subject, config.users)
   const target = resolveTarget(request, config.authorizationServers) // IDP-03, IDP-14, IDP-15
-  const scopes = applyEnterprisePolicy({ // IDP-13, IDP-16, IDP-17
+  const scopes = applyEnterprisePolicy({
+    // IDP-13, IDP-16, IDP-17
     organizationName: config.organizationName,
     user,
     mcpServer: target.mcpServer,
@@ -66,8 +71,10 @@ async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDep
   const jti = crypto.randomUUID()
   const scope = formatScope(scopes)
   // Demo only (IDP_DEMO_ATTACKS=true): an ID-JAG issued as if 15 minutes ago has expired, as a kept one would have.
-  const demoExpired = config.demoAttacks && (ctx.oidc.params as Record<string, unknown>)[DEMO_EXPIRED_PARAMETER] === 'true'
-  const idJag = await signIdJag({ // IDP-37 … IDP-48
+  const demoExpired =
+    config.demoAttacks && (ctx.oidc.params as Record<string, unknown>)[DEMO_EXPIRED_PARAMETER] === 'true'
+  const idJag = await signIdJag({
+    // IDP-37 … IDP-48
     issuer: config.issuer, // IDP-39
     audience: target.authorizationServer.issuer, // IDP-41
     subject: user.sub, // IDP-40
@@ -104,8 +111,14 @@ async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDep
 function requireConfidentialClient(ctx: TokenEndpointGrantContext, config: IdpConfig): RegisteredClient {
   const { client } = ctx.oidc
   const registered = config.clients.find((candidate) => candidate.client_id === client.clientId)
-  if (registered === undefined || client.clientAuthMethod === 'none' || registered.token_endpoint_auth_method === 'none') {
-    throw new UnauthorizedClientError('public clients may not request ID-JAGs; use the authorization server\'s authorization code flow')
+  if (
+    registered === undefined ||
+    client.clientAuthMethod === 'none' ||
+    registered.token_endpoint_auth_method === 'none'
+  ) {
+    throw new UnauthorizedClientError(
+      "public clients may not request ID-JAGs; use the authorization server's authorization code flow",
+    )
   }
   return registered
 }
@@ -123,7 +136,8 @@ async function verifySubject(
 ): Promise<SubjectClaims> {
   switch (request.subject_token_type) {
     case TOKEN_TYPE.ID_TOKEN:
-      return verifySubjectToken(request.subject_token, { // IDP-05, IDP-06
+      return verifySubjectToken(request.subject_token, {
+        // IDP-05, IDP-06
         issuer: deps.config.issuer,
         clientId: client.client_id,
         key: deps.signingKey,
@@ -132,7 +146,10 @@ async function verifySubject(
       })
     case TOKEN_TYPE.REFRESH_TOKEN:
       // IDP-07: validated as for a refresh_token grant, but neither consumed nor rotated.
-      return verifySubjectRefreshToken(request.subject_token, { provider: ctx.oidc.provider, clientId: client.client_id })
+      return verifySubjectRefreshToken(request.subject_token, {
+        provider: ctx.oidc.provider,
+        clientId: client.client_id,
+      })
   }
 }
 
@@ -147,7 +164,9 @@ function requireDirectoryUser(subject: SubjectClaims, users: readonly DirectoryU
 function mapClientId(client: RegisteredClient, target: Target): string {
   const clientId = client.clientIdAtAuthorizationServer[target.authorizationServer.issuer]
   if (clientId === undefined) {
-    throw new UnauthorizedClientError(`client ${client.client_id} has no client_id registered at ${target.authorizationServer.issuer}`)
+    throw new UnauthorizedClientError(
+      `client ${client.client_id} has no client_id registered at ${target.authorizationServer.issuer}`,
+    )
   }
   return clientId
 }

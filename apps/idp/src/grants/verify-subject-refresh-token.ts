@@ -27,7 +27,10 @@ export type SubjectRefreshTokenClaims = Pick<SubjectTokenClaims, 'sub' | 'auth_t
  *
  * @throws {InvalidGrantError} describing the first failed check.
  */
-export async function verifySubjectRefreshToken(subjectToken: string, options: VerifySubjectRefreshTokenOptions): Promise<SubjectRefreshTokenClaims> {
+export async function verifySubjectRefreshToken(
+  subjectToken: string,
+  options: VerifySubjectRefreshTokenOptions,
+): Promise<SubjectRefreshTokenClaims> {
   const { provider, clientId } = options
   // IDP-07: issued by this IdP and not revoked (revocation deletes it from the store). The store may
   // also drop expired tokens (the in-memory adapter does), hence the third reason.

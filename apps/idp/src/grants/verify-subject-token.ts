@@ -28,7 +28,10 @@ export type SubjectTokenClaims = IdTokenClaims
  *
  * @throws {InvalidGrantError} describing the first failed check (IDP-52).
  */
-export async function verifySubjectToken(subjectToken: string, options: VerifySubjectTokenOptions): Promise<SubjectTokenClaims> {
+export async function verifySubjectToken(
+  subjectToken: string,
+  options: VerifySubjectTokenOptions,
+): Promise<SubjectTokenClaims> {
   return verifyIdToken(subjectToken, {
     issuer: options.issuer,
     keys: keySetOf(options.key),

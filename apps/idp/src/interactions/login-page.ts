@@ -16,7 +16,10 @@ export interface LoginPageOptions {
 export function renderLoginPage(options: LoginPageOptions): string {
   const error = options.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(options.error)}</p>`
   const rows = options.users
-    .map((user) => `<tr><td>${escapeHtml(user.username)}</td><td><code>${escapeHtml(user.password)}</code></td><td>${escapeHtml(user.name)}</td><td>${escapeHtml(user.groups.join(', ') || '(none)')}</td></tr>`)
+    .map(
+      (user) =>
+        `<tr><td>${escapeHtml(user.username)}</td><td><code>${escapeHtml(user.password)}</code></td><td>${escapeHtml(user.name)}</td><td>${escapeHtml(user.groups.join(', ') || '(none)')}</td></tr>`,
+    )
     .join('\n          ')
   return `<!doctype html>
 <html lang="en">

@@ -12,9 +12,10 @@ export async function loadPreApprovedGrant(ctx: KoaContextWithOIDC): Promise<Gra
 
   const grantId = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId)
   const existing = grantId === undefined ? undefined : await provider.Grant.find(grantId)
-  const grant = existing !== undefined && existing.accountId === session.accountId
-    ? existing
-    : new provider.Grant({ clientId: client.clientId, accountId: session.accountId })
+  const grant =
+    existing !== undefined && existing.accountId === session.accountId
+      ? existing
+      : new provider.Grant({ clientId: client.clientId, accountId: session.accountId })
 
   grant.addOIDCScope([...ctx.oidc.requestParamScopes])
   grant.addOIDCClaims([...ctx.oidc.requestParamClaims])

@@ -27,44 +27,73 @@ export function signInRoutes(provider: Provider, config: IdpConfig, log: Logger)
     try {
       const interaction = await provider.interactionDetails(req, res)
       if (interaction.prompt.name === 'login') {
-        res.type('html').send(renderLoginPage({ action: `/interaction/${interaction.uid}/login`, clientId: clientIdOf(interaction.params), users: config.users }))
+        res.type('html').send(
+          renderLoginPage({
+            action: `/interaction/${interaction.uid}/login`,
+            clientId: clientIdOf(interaction.params),
+            users: config.users,
+          }),
+        )
         return
       }
       // Every client is pre-approved, so consent is never asked of the user. oidc-provider still
       // prompts for it after every login of a `native` client (its `native_client_prompt` check: the
       // agent CLI), and when `prompt=consent` is sent for `offline_access`; complete it here.
-      const grant = new provider.Grant({ clientId: clientIdOf(interaction.params), accountId: interaction.session?.accountId })
+      const grant = new provider.Grant({
+        clientId: clientIdOf(interaction.params),
+        accountId: interaction.session?.accountId,
+      })
       const details = interaction.prompt.details
       if (Array.isArray(details.missingOIDCScope)) grant.addOIDCScope(details.missingOIDCScope.filter(isString))
       if (Array.isArray(details.missingOIDCClaims)) grant.addOIDCClaims(details.missingOIDCClaims.filter(isString))
-      await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true })
+      await provider.interactionFinished(
+        req,
+        res,
+        { consent: { grantId: await grant.save() } },
+        { mergeWithLastSubmission: true },
+      )
     } catch (error) {
       next(error)
     }
   })
 
-  router.post('/interaction/:uid/login', noStore, express.urlencoded({ extended: false, limit: '10kb' }), async (req, res, next) => {
-    try {
-      const interaction = await provider.interactionDetails(req, res)
-      const form = LoginForm.safeParse(req.body)
-      const user = form.success ? authenticate(config.users, form.data.username, form.data.password) : undefined
-      if (user === undefined) {
-        log.info('sign-in refused', { username: form.success ? form.data.username : undefined })
-        res.status(401).type('html').send(renderLoginPage({
-          action: `/interaction/${interaction.uid}/login`,
-          clientId: clientIdOf(interaction.params),
-          users: config.users,
-          error: 'Wrong username or password.',
-          ...(form.success ? { username: form.data.username } : {}),
-        }))
-        return
+  router.post(
+    '/interaction/:uid/login',
+    noStore,
+    express.urlencoded({ extended: false, limit: '10kb' }),
+    async (req, res, next) => {
+      try {
+        const interaction = await provider.interactionDetails(req, res)
+        const form = LoginForm.safeParse(req.body)
+        const user = form.success ? authenticate(config.users, form.data.username, form.data.password) : undefined
+        if (user === undefined) {
+          log.info('sign-in refused', { username: form.success ? form.data.username : undefined })
+          res
+            .status(401)
+            .type('html')
+            .send(
+              renderLoginPage({
+                action: `/interaction/${interaction.uid}/login`,
+                clientId: clientIdOf(interaction.params),
+                users: config.users,
+                error: 'Wrong username or password.',
+                ...(form.success ? { username: form.data.username } : {}),
+              }),
+            )
+          return
+        }
+        log.info('signed in', { sub: user.sub, username: user.username, client_id: clientIdOf(interaction.params) })
+        await provider.interactionFinished(
+          req,
+          res,
+          { login: { accountId: user.sub, amr: ['pwd'] } },
+          { mergeWithLastSubmission: false },
+        )
+      } catch (error) {
+        next(error)
       }
-      log.info('signed in', { sub: user.sub, username: user.username, client_id: clientIdOf(interaction.params) })
-      await provider.interactionFinished(req, res, { login: { accountId: user.sub, amr: ['pwd'] } }, { mergeWithLastSubmission: false })
-    } catch (error) {
-      next(error)
-    }
-  })
+    },
+  )
 
   return router
 }

@@ -25,7 +25,12 @@ export async function startFakeServer(): Promise<FakeServer> {
   app.use(express.urlencoded({ extended: false }))
   app.use(express.json())
   app.use((req, _res, next) => {
-    received.push({ method: req.method, path: req.path, headers: req.headers, body: (req.body ?? {}) as Record<string, unknown> })
+    received.push({
+      method: req.method,
+      path: req.path,
+      headers: req.headers,
+      body: (req.body ?? {}) as Record<string, unknown>,
+    })
     next()
   })
   const listening = await listen({ port: 0 }, app)

@@ -19,7 +19,8 @@ const MAX_DEPTH = 16
 export function actorChain(claims: { act?: unknown }): string[] | undefined {
   if (claims.act === undefined) return undefined
   const outermost = actorSub(claims.act)
-  if (outermost === undefined) throw new InvalidTokenError('the access token "act" claim must be an object with a non-empty "sub"')
+  if (outermost === undefined)
+    throw new InvalidTokenError('the access token "act" claim must be an object with a non-empty "sub"')
   const chain = [outermost]
   let current: unknown = (claims.act as { act?: unknown }).act
   while (current !== undefined && chain.length < MAX_DEPTH) {

@@ -48,8 +48,10 @@ export async function verifyAccessToken(token: string, options: VerifyAccessToke
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
   if (!aud.includes(options.audience)) throw reject(`the access token is not for this resource (${options.audience})`) // RS-09
   if (typeof claims.sub !== 'string' || claims.sub === '') throw reject('the access token has no "sub" claim')
-  if (typeof claims.client_id !== 'string' || claims.client_id === '') throw reject('the access token has no "client_id" claim')
+  if (typeof claims.client_id !== 'string' || claims.client_id === '')
+    throw reject('the access token has no "client_id" claim')
   if (typeof claims.jti !== 'string' || claims.jti === '') throw reject('the access token has no "jti" claim') // RFC 9068 §2.2
-  if (claims.scope !== undefined && typeof claims.scope !== 'string') throw reject('the access token "scope" claim must be a string')
+  if (claims.scope !== undefined && typeof claims.scope !== 'string')
+    throw reject('the access token "scope" claim must be a string')
   return claims as AccessTokenClaims
 }

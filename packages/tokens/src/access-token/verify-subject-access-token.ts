@@ -56,7 +56,10 @@ export interface SubjectAccessTokenClaims extends AccessTokenClaims {
  *   token is `invalid_request`); the description starts with "the subject_token"; the verifier's
  *   error is the `cause`.
  */
-export async function verifySubjectAccessToken(token: string, options: VerifySubjectAccessTokenOptions): Promise<SubjectAccessTokenClaims> {
+export async function verifySubjectAccessToken(
+  token: string,
+  options: VerifySubjectAccessTokenOptions,
+): Promise<SubjectAccessTokenClaims> {
   let claims: AccessTokenClaims
   try {
     claims = await verifyAccessToken(token, {
@@ -68,7 +71,8 @@ export async function verifySubjectAccessToken(token: string, options: VerifySub
       ...(options.maxLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: options.maxLifetimeSeconds }),
     })
   } catch (cause) {
-    if (cause instanceof InvalidTokenError) throw new InvalidRequestError(`the subject_token is not acceptable: ${cause.description}`, { cause })
+    if (cause instanceof InvalidTokenError)
+      throw new InvalidRequestError(`the subject_token is not acceptable: ${cause.description}`, { cause })
     if (cause instanceof OAuthError) throw cause
     throw new InvalidRequestError('the subject_token could not be verified', { cause })
   }
@@ -87,9 +91,11 @@ export async function verifySubjectAccessToken(token: string, options: VerifySub
 function requireActorChain(act: unknown, reject: (description: string) => InvalidRequestError): void {
   let actor: unknown = act
   while (actor !== undefined) {
-    if (typeof actor !== 'object' || actor === null || Array.isArray(actor)) throw reject('an "act" claim must be a JSON object (RFC 8693 §4.1)')
+    if (typeof actor !== 'object' || actor === null || Array.isArray(actor))
+      throw reject('an "act" claim must be a JSON object (RFC 8693 §4.1)')
     const { sub } = actor as Record<string, unknown>
-    if (typeof sub !== 'string' || sub === '') throw reject('every actor in its "act" claim must have a string "sub" (RFC 8693 §4.1)')
+    if (typeof sub !== 'string' || sub === '')
+      throw reject('every actor in its "act" claim must have a string "sub" (RFC 8693 §4.1)')
     actor = (actor as Record<string, unknown>).act
   }
 }

@@ -17,6 +17,13 @@ export interface SignClientAssertionOptions {
  */
 export async function signClientAssertion(options: SignClientAssertionOptions): Promise<string> {
   const iat = Math.floor(options.now.getTime() / 1000)
-  const claims = { iss: options.clientId, sub: options.clientId, aud: options.audience, jti: crypto.randomUUID(), iat, exp: iat + (options.expiresInSeconds ?? 60) }
+  const claims = {
+    iss: options.clientId,
+    sub: options.clientId,
+    aud: options.audience,
+    jti: crypto.randomUUID(),
+    iat,
+    exp: iat + (options.expiresInSeconds ?? 60),
+  }
   return signCompactJws({ alg: options.key.alg, kid: options.key.kid }, claims, options.key)
 }

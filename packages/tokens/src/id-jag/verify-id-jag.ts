@@ -53,21 +53,29 @@ export async function verifyIdJag(assertion: string, options: VerifyIdJagOptions
   const aud = claims.aud
   const single = Array.isArray(aud) ? (aud.length === 1 ? aud[0] : undefined) : aud
   if (single !== options.audience) {
-    throw reject(Array.isArray(aud) && aud.length !== 1
-      ? `the ID-JAG "aud" must name exactly one authorization server; it names ${aud.length}`
-      : `the ID-JAG audience is not this authorization server (${options.audience})`)
+    throw reject(
+      Array.isArray(aud) && aud.length !== 1
+        ? `the ID-JAG "aud" must name exactly one authorization server; it names ${aud.length}`
+        : `the ID-JAG audience is not this authorization server (${options.audience})`,
+    )
   }
   requireNonEmptyString(claims.sub, 'sub', reject) // AS-19
   requireNonEmptyString(claims.client_id, 'client_id', reject) // AS-18
   requireNonEmptyString(claims.jti, 'jti', reject) // AS-23
-  if (claims.scope !== undefined && typeof claims.scope !== 'string') throw reject('the ID-JAG "scope" claim must be a space-separated string')
+  if (claims.scope !== undefined && typeof claims.scope !== 'string')
+    throw reject('the ID-JAG "scope" claim must be a space-separated string')
   const resource = claims.resource
-  if (resource !== undefined && typeof resource !== 'string' && !(Array.isArray(resource) && resource.every((r) => typeof r === 'string'))) {
+  if (
+    resource !== undefined &&
+    typeof resource !== 'string' &&
+    !(Array.isArray(resource) && resource.every((r) => typeof r === 'string'))
+  ) {
     throw reject('the ID-JAG "resource" claim must be a URI or an array of URIs')
   }
   return { ...claims, aud: single } as IdJagClaims
 }
 
 function requireNonEmptyString(value: unknown, name: string, reject: (d: string) => Error): asserts value is string {
-  if (typeof value !== 'string' || value === '') throw reject(`the ID-JAG "${name}" claim is missing or not a non-empty string`)
+  if (typeof value !== 'string' || value === '')
+    throw reject(`the ID-JAG "${name}" claim is missing or not a non-empty string`)
 }

@@ -70,7 +70,8 @@ export async function verifyIdToken(idToken: string, options: VerifyIdTokenOptio
   const aud = Array.isArray(claims.aud) && claims.aud.length === 1 ? claims.aud[0] : claims.aud
   if (aud !== options.audience) throw reject(`the ${label} was issued to another client`) // IDP-06
   if (typeof claims.sub !== 'string' || claims.sub === '') throw reject(`the ${label} has no "sub" claim`)
-  if (options.nonce !== undefined && claims.nonce !== options.nonce) throw reject(`the ${label} belongs to another sign-in (nonce)`)
+  if (options.nonce !== undefined && claims.nonce !== options.nonce)
+    throw reject(`the ${label} belongs to another sign-in (nonce)`)
   const result: IdTokenClaims = { iss: claims.iss, sub: claims.sub, exp: claims.exp, iat: claims.iat }
   if (typeof claims.auth_time === 'number') result.auth_time = claims.auth_time
   if (typeof claims.acr === 'string') result.acr = claims.acr

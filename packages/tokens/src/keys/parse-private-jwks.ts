@@ -14,7 +14,10 @@ export function parsePrivateJwks(json: string, variableName: string): JWK[] {
   try {
     value = JSON.parse(json)
   } catch (cause) {
-    throw new TypeError(`${variableName} is not valid JSON; expected a JWK Set of private keys {"keys":[…]} or one private JWK`, { cause })
+    throw new TypeError(
+      `${variableName} is not valid JSON; expected a JWK Set of private keys {"keys":[…]} or one private JWK`,
+      { cause },
+    )
   }
   const keys: unknown[] = isObject(value) && Array.isArray(value.keys) ? value.keys : [value]
   if (keys.length === 0) throw new TypeError(`${variableName} holds no keys`)
@@ -24,7 +27,8 @@ export function parsePrivateJwks(json: string, variableName: string): JWK[] {
       throw new TypeError(`${variableName}: key ${index} must be a private JWK (with "kty" and "d")`)
     }
     if (keys.length > 1) {
-      if (typeof key.kid !== 'string' || key.kid === '') throw new TypeError(`${variableName}: key ${index} needs a "kid" (several keys are configured)`)
+      if (typeof key.kid !== 'string' || key.kid === '')
+        throw new TypeError(`${variableName}: key ${index} needs a "kid" (several keys are configured)`)
       if (kids.has(key.kid)) throw new TypeError(`${variableName}: kid "${key.kid}" is used twice`)
       kids.add(key.kid)
     }

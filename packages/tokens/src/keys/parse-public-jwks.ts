@@ -40,14 +40,18 @@ export function parsePublicJwks(json: string, variableName: string): { keys: JWK
   for (const [index, key] of (Array.isArray(keys) ? keys : []).entries()) {
     const member = PRIVATE_JWK_MEMBERS.find((name) => typeof key === 'object' && key !== null && name in key)
     if (member !== undefined) {
-      throw new TypeError(`${variableName} must hold public keys only, but key ${index} has the private member "${member}"; the private key stays with the CLI`)
+      throw new TypeError(
+        `${variableName} must hold public keys only, but key ${index} has the private member "${member}"; the private key stays with the CLI`,
+      )
     }
   }
   const checked = checkJwks(value)
   if ('issue' in checked) {
     const { path, message } = checked.issue
     const where = path !== '' ? ` at ${path}` : ''
-    throw new TypeError(`invalid ${variableName}${where}: ${message} (expected {"keys":[{"kty":"EC","crv":"P-256","x":…,"y":…,"kid":…,"alg":"ES256"}]})`)
+    throw new TypeError(
+      `invalid ${variableName}${where}: ${message} (expected {"keys":[{"kty":"EC","crv":"P-256","x":…,"y":…,"kid":…,"alg":"ES256"}]})`,
+    )
   }
   const kids = new Set<string>()
   for (const [index, key] of checked.keys.entries()) {
@@ -71,7 +75,10 @@ function checkJwks(value: unknown): { keys: PublicP256Jwk[] } | { issue: Issue }
   const result: PublicP256Jwk[] = []
   for (const [index, key] of keys.entries()) {
     const issue = checkJwk(key)
-    if (issue !== undefined) return { issue: { path: issue.path === '' ? `keys.${index}` : `keys.${index}.${issue.path}`, message: issue.message } }
+    if (issue !== undefined)
+      return {
+        issue: { path: issue.path === '' ? `keys.${index}` : `keys.${index}.${issue.path}`, message: issue.message },
+      }
     // The checked members first, then the others as given (the order a schema library would give).
     const { kty, crv, x, y, kid, alg, use, ...rest } = key as PublicP256Jwk
     result.push({ kty, crv, x, y, kid, alg, ...(use !== undefined ? { use } : {}), ...rest })

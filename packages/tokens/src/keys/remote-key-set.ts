@@ -1,4 +1,12 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, type JSONWebKeySet, type JWKSCacheInput, jwksCache, type JWTVerifyGetKey } from 'jose'
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  type JSONWebKeySet,
+  type JWKSCacheInput,
+  jwksCache,
+  type JWTVerifyGetKey,
+} from 'jose'
 
 export interface RemoteKeySetOptions {
   /**
@@ -32,7 +40,8 @@ export function remoteKeySet(jwksUri: string, options: RemoteKeySetOptions = {})
   const url = new URL(jwksUri)
   assertTrustworthyUrl(url, options.allowInsecureHttp === true)
   const staleIfErrorMs = options.staleIfErrorMs ?? 3_600_000
-  if (!Number.isFinite(staleIfErrorMs) || staleIfErrorMs < 0) throw new TypeError('staleIfErrorMs must be a finite number of milliseconds, 0 or more')
+  if (!Number.isFinite(staleIfErrorMs) || staleIfErrorMs < 0)
+    throw new TypeError('staleIfErrorMs must be a finite number of milliseconds, 0 or more')
   const cooldownMs = options.cooldownMs ?? 30_000
   // jose records here every key set it fetched successfully, and when (`uat`): the fallback is that
   // set, never one older, so a key jose has already seen removed is never used again.
@@ -54,7 +63,11 @@ export function remoteKeySet(jwksUri: string, options: RemoteKeySetOptions = {})
     if (fallback?.uat !== cache.uat) fallback = { uat: cache.uat, keys: createLocalJWKSet(cache.jwks) }
     return { keys: fallback.keys, ageMs }
   }
-  const fromLastGood = async (header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1], cause: unknown) => {
+  const fromLastGood = async (
+    header: Parameters<JWTVerifyGetKey>[0],
+    token: Parameters<JWTVerifyGetKey>[1],
+    cause: unknown,
+  ) => {
     const good = lastGood()
     if (good === undefined) throw cause
     try {
@@ -67,7 +80,8 @@ export function remoteKeySet(jwksUri: string, options: RemoteKeySetOptions = {})
   return async (header, token) => {
     // During a known outage, do not make every request wait for the endpoint's timeout: try it again
     // once per cooldown, and answer from the last good set meanwhile.
-    if (outage !== undefined && Date.now() < outage.retryAt) return (await fromLastGood(header, token, outage.cause)).key
+    if (outage !== undefined && Date.now() < outage.retryAt)
+      return (await fromLastGood(header, token, outage.cause)).key
     try {
       const key = await remote(header, token)
       outage = undefined
@@ -96,10 +110,12 @@ export function remoteKeySet(jwksUri: string, options: RemoteKeySetOptions = {})
  * verdict on the token.
  */
 export function isKeySetOutage(cause: unknown): boolean {
-  return cause instanceof joseErrors.JWKSTimeout
-    || cause instanceof joseErrors.JWKSInvalid
-    || (cause instanceof TypeError && /fetch/i.test(cause.message))
-    || (cause instanceof joseErrors.JOSEError && cause.code === 'ERR_JOSE_GENERIC' && /response/i.test(cause.message))
+  return (
+    cause instanceof joseErrors.JWKSTimeout ||
+    cause instanceof joseErrors.JWKSInvalid ||
+    (cause instanceof TypeError && /fetch/i.test(cause.message)) ||
+    (cause instanceof joseErrors.JOSEError && cause.code === 'ERR_JOSE_GENERIC' && /response/i.test(cause.message))
+  )
 }
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/

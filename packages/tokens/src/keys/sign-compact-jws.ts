@@ -8,7 +8,10 @@ function signatureParameters(key: SigningKey): { hash: string | null; options: S
     case 'ES':
       return { hash: `sha${bits}`, options: { key: key.keyObject, dsaEncoding: 'ieee-p1363' } } // R || S, RFC 7518 §3.4
     case 'PS':
-      return { hash: `sha${bits}`, options: { key: key.keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 } }
+      return {
+        hash: `sha${bits}`,
+        options: { key: key.keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 },
+      }
     case 'RS':
       return { hash: `sha${bits}`, options: { key: key.keyObject } }
     default:
@@ -24,7 +27,11 @@ function signatureParameters(key: SigningKey): { hash: string | null; options: S
  *
  * Does NOT check the claims: the sign-* functions of this library build them.
  */
-export function signCompactJws(header: Record<string, unknown>, payload: Record<string, unknown>, key: SigningKey): string {
+export function signCompactJws(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  key: SigningKey,
+): string {
   const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`
   const { hash, options } = signatureParameters(key)
   return `${input}.${sign(hash, Buffer.from(input), options).toString('base64url')}`

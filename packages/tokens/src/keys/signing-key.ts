@@ -35,7 +35,10 @@ export async function importSigningKey(jwk: JWK, source: SigningKey['source'] = 
   const privateKey = (await importJWK({ ...jwk, ext: true }, alg)) as CryptoKey
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, ...publicPart } = jwk
   const publicJwk: JWK = { ...publicPart, kid, alg, use: 'sig' }
-  const keyObject = createPrivateKey({ key: jwk as Parameters<typeof createPrivateKey>[0] extends { key: infer K } ? Extract<K, object> : never, format: 'jwk' })
+  const keyObject = createPrivateKey({
+    key: jwk as Parameters<typeof createPrivateKey>[0] extends { key: infer K } ? Extract<K, object> : never,
+    format: 'jwk',
+  })
   return { alg, kid, privateKey, keyObject, publicJwk, privateJwk: { ...jwk, kid, alg, use: 'sig' }, source }
 }
 
@@ -48,7 +51,10 @@ export function publicJwks(keys: readonly SigningKey[]): { keys: JWK[] } {
  * Imports a role's configured keys (see `parsePrivateJwks`): the first signs, all are published.
  * Refuses a `kid` used twice (RFC 7517 §4.5: it must tell the keys apart).
  */
-export async function importSigningKeys(jwks: readonly JWK[], source: SigningKey['source'] = 'configured'): Promise<SigningKey[]> {
+export async function importSigningKeys(
+  jwks: readonly JWK[],
+  source: SigningKey['source'] = 'configured',
+): Promise<SigningKey[]> {
   if (jwks.length === 0) throw new TypeError('no signing key is configured')
   const keys = await Promise.all(jwks.map((jwk) => importSigningKey(jwk, source)))
   const kids = new Set(keys.map((key) => key.kid))
