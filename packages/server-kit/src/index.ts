@@ -15,3 +15,13 @@ export { NoBearerTokenError, readBearerToken, type BearerTokenRequest } from './
 export { HEALTH_PATHS, healthRoutes, type HealthRoutesOptions } from './health.ts'
 export { gracefulShutdown, type GracefulShutdown, type GracefulShutdownOptions } from './graceful-shutdown.ts'
 export { loadRuntimeConfig, type RuntimeConfig } from './runtime-config.ts'
+export {
+  createAuditLog,
+  parseAuditDestination,
+  type AuditDecision,
+  type AuditDestination,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditLog,
+  type AuditLogOptions,
+} from './audit-log.ts'

@@ -5,6 +5,10 @@
 export interface OAuthErrorBody {
   error: string
   error_description?: string
+  /** RFC 9470 §3: with `insufficient_user_authentication`, the largest acceptable authentication age, in seconds. */
+  max_age?: number
+  /** RFC 9470 §3: with `insufficient_user_authentication`, the authentication context(s) to reach. */
+  acr_values?: string
 }
 
 export interface OAuthErrorOptions {
@@ -93,6 +97,30 @@ export class InvalidAuthorizationDetailsError extends OAuthError {
 export class AccessDeniedError extends OAuthError {
   constructor(description: string, options?: OAuthErrorOptions) {
     super('access_denied', 400, description, options)
+  }
+}
+
+/**
+ * JAG §9.2, RFC 9470 §3: the subject token is valid, but the user's authentication is too old or too
+ * weak for what was asked: sign the user in again (`prompt=login`, `max_age`, `acr_values`) and retry.
+ * A token endpoint error, so HTTP 400 (RFC 6749 §5.2); `max_age` and `acr_values` travel as members
+ * of the error body, as RFC 9470 §3 names them.
+ */
+export class InsufficientUserAuthenticationError extends OAuthError {
+  readonly maxAge: number | undefined
+  readonly acrValues: string | undefined
+  constructor(description: string, hints: { maxAge?: number; acrValues?: string } = {}, options?: OAuthErrorOptions) {
+    super('insufficient_user_authentication', 400, description, options)
+    this.maxAge = hints.maxAge
+    this.acrValues = hints.acrValues
+  }
+
+  override toJSON(): OAuthErrorBody {
+    return {
+      ...super.toJSON(),
+      ...(this.maxAge === undefined ? {} : { max_age: this.maxAge }),
+      ...(this.acrValues === undefined ? {} : { acr_values: this.acrValues }),
+    }
   }
 }
 

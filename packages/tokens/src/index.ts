@@ -16,6 +16,7 @@ export {
 } from './constants.ts'
 export {
   AccessDeniedError,
+  InsufficientUserAuthenticationError,
   InsufficientScopeError,
   InvalidAuthorizationDetailsError,
   InvalidClientError,
