@@ -1,4 +1,4 @@
-import { healthRoutes, type Logger } from '@ema/server-kit'
+import { createAuditLog, healthRoutes, type AuditLog, type Logger } from '@ema/server-kit'
 import {
   authorizationServerMetadataRoute,
   providerFirst,
@@ -14,6 +14,8 @@ import type { IdpConfig } from './config.ts'
 import { createProvider } from './create-provider.ts'
 import { renderSignInErrorPage } from './interactions/login-page.ts'
 import { signInRoutes } from './interactions/sign-in.ts'
+import { adminRoutes } from './admin/admin-routes.ts'
+import { openPolicyStore, type PolicyStore } from './policy/policy-store.ts'
 
 export interface IdpDeps {
   /** The key that signs ID tokens and ID-JAGs, published at /jwks (IDP-38). */
@@ -34,6 +36,13 @@ export interface IdpDeps {
   ready?: () => Promise<void>
   /** `/readyz` answers 503 once this is true (shutdown began). */
   draining?: () => boolean
+  /**
+   * The administrator's policy in force (main.ts opens it on the state file). Default: the demo
+   * policy of `config`, in memory only, so that a test never reads or writes a developer's edits.
+   */
+  policy?: PolicyStore
+  /** The audit trail (main.ts writes it to `AUDIT_LOG`). Default: kept in memory, written nowhere. */
+  audit?: AuditLog
 }
 
 /**
@@ -41,14 +50,18 @@ export interface IdpDeps {
  * RFC 8693 token exchange. No side effects: the caller listens.
  */
 export function createIdpApp(config: IdpConfig, deps: IdpDeps): RequestListener {
-  const provider = createProvider(config, deps)
+  const policy = deps.policy ?? openPolicyStore({ demoPolicy: config.policy, world: config })
+  const audit = deps.audit ?? createAuditLog({ role: 'idp', destination: { kind: 'off' }, now: deps.now })
+  const provider = createProvider(config, { ...deps, policy, audit })
   const app = express()
   app.disable('x-powered-by')
   // /healthz (alive) and /readyz (its store answers), before anything that could need the store.
   app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log: deps.log }))
 
   // The login page oidc-provider sends the browser to. Before oidc-provider's own routes.
-  app.use(signInRoutes(provider, config, deps.log))
+  app.use(signInRoutes(provider, config, policy, deps.log))
+  // The administrator's console and JSON API at /admin (admin/admin-routes.ts).
+  app.use('/admin', adminRoutes({ config, policy, audit, log: deps.log, now: deps.now }))
 
   // /auth, /token, /jwks, /me, discovery … (oidc-provider), and the same discovery document as
   // RFC 8414 metadata (IDP-01, IDP-02).

@@ -1,16 +1,26 @@
-import { loadRuntimeConfig, type LogLevel, parseLogLevel, type RuntimeConfig } from '@ema/server-kit'
+import {
+  type AuditDestination,
+  loadRuntimeConfig,
+  type LogLevel,
+  parseAuditDestination,
+  parseLogLevel,
+  type RuntimeConfig,
+} from '@ema/server-kit'
 import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
 import { assertTrustworthyUrl, parsePublicJwks, signingKeysFromEnv } from '@ema/tokens'
 import type { JWK } from 'jose'
 import { z } from 'zod'
+import { loadDemoWorld } from './demo-world.ts'
+import type { EnterprisePolicy } from './policy/enterprise-policy.ts'
 
 /**
  * Configuration of "Acme SSO", the mock enterprise IdP.
  *
- * Everything a fork must change lives in this file: the URLs (from the environment), the
- * directory of users (`demoDirectory`), the registered clients (`demoClients`, plus any given in
- * `IDP_CLIENTS`) and the administrator's policy (`demoPolicy`). Values are the defaults of
- * docs/demo-world.md.
+ * What a fork must change lives in two places: the URLs and secrets (the environment, read here),
+ * and the demo world (apps/idp/demo-world.json, env `IDP_WORLD_FILE`): the directory of users, the
+ * registered clients (plus any given in `IDP_CLIENTS`), the (audience, resource) pairs and the
+ * administrator's policy. Values are the defaults of docs/demo-world.md.
  */
 
 /** A person in the enterprise directory. `sub` is opaque and stable (IDP-23, IDP-40). */
@@ -22,6 +32,8 @@ export interface DirectoryUser {
   name: string
   email: string
   groups: string[]
+  /** May use the admin console at `<issuer>/admin`. Gets no ID-JAG unless a rule allows it. */
+  administrator?: boolean
 }
 
 /** A client registered at the IdP (OIDC sign-in and ID-JAG requests). Wire names are kept. */
@@ -60,13 +72,6 @@ export interface McpServer {
 export interface AuthorizationServer {
   issuer: string
   resources: McpServer[]
-}
-
-/** IDP-13, IDP-17: members of `group` may obtain at most `scopes` for `resource`. */
-export interface GroupPolicy {
-  group: string
-  resource: string
-  scopes: string[]
 }
 
 /**
@@ -115,7 +120,27 @@ export interface IdpConfig extends RuntimeConfig {
   users: DirectoryUser[]
   clients: RegisteredClient[]
   authorizationServers: AuthorizationServer[]
-  policy: GroupPolicy[]
+  /**
+   * IDP-13 … IDP-17: the demo policy of the chosen variant, as the data file gives it. The policy in
+   * force (edited in the admin console, kept in `policyStateFile`) starts from it, and a reset returns to it.
+   */
+  policy: EnterprisePolicy
+  /** Env `IDP_DEMO_POLICY`: `default`, or a name under `policyVariants` in the data file (`step-up`). */
+  policyVariant: string
+  /** Env `IDP_WORLD_FILE`, default apps/idp/demo-world.json: the data file the demo world was read from. */
+  worldFile: string
+  /**
+   * Env `IDP_POLICY_STATE_FILE`: where admin edits are kept across restarts. Default
+   * `<repo>/.demo/idp-policy.json` (`idp-policy.<variant>.json` for another variant); `off` → kept in memory only.
+   */
+  policyStateFile: string | undefined
+  /** Env `AUDIT_LOG`: `stdout` (default), `off`, or a file of JSON lines. */
+  auditLog: AuditDestination
+  /**
+   * Env `ACCESS_TOKEN_LIFETIME_SECONDS` (the authorization server's variable of the same name), default
+   * 600: shown in the admin console as how long an access token outlives a revocation. Not enforced here.
+   */
+  accessTokenLifetimeSeconds: number
 }
 
 export type Env = Record<string, string | undefined>
@@ -129,76 +154,8 @@ const DEFAULTS = {
   TOKEN_RATE_LIMIT_PER_MINUTE: 600,
 } as const
 
-/** The users of Acme (docs/demo-world.md). A fork replaces this with its own directory. */
-export function demoDirectory(): DirectoryUser[] {
-  return [
-    {
-      username: 'alice',
-      password: 'alice-password',
-      sub: 'u-1001',
-      name: 'Alice Anderson',
-      email: 'alice@acme.example',
-      groups: ['engineering'],
-    },
-    {
-      username: 'bob',
-      password: 'bob-password',
-      sub: 'u-1002',
-      name: 'Bob Brown',
-      email: 'bob@acme.example',
-      groups: ['sales'],
-    },
-    {
-      username: 'carol',
-      password: 'carol-password',
-      sub: 'u-1003',
-      name: 'Carol Clark',
-      email: 'carol@acme.example',
-      groups: [],
-    },
-  ]
-}
-
 /** The redirect URI of the agent CLI: the loopback interface, any port (RFC 8252 §7.3). */
 export const AGENT_CLI_REDIRECT_URI = 'http://127.0.0.1/callback'
-
-/**
- * The clients the enterprise registered (and pre-approved) at its IdP: the web app "Acme Agent",
- * and, when its public keys are configured, the headless "Acme Agent CLI".
- */
-export function demoClients(urls: {
-  clientUrl: string
-  asIssuer: string
-  acmeAgentSecret: string
-  agentCliJwks?: { keys: JWK[] } | undefined
-}): RegisteredClient[] {
-  const clients: RegisteredClient[] = [
-    {
-      client_id: 'acme-agent',
-      client_secret: urls.acmeAgentSecret,
-      token_endpoint_auth_method: 'client_secret_basic',
-      redirect_uris: [`${urls.clientUrl}/callback`],
-      clientIdAtAuthorizationServer: { [urls.asIssuer]: 'acme-agent-tasks' }, // IDP-21
-    },
-  ]
-  if (urls.agentCliJwks !== undefined) {
-    clients.push({
-      client_id: 'acme-agent-cli',
-      // CL-28, CL-49: a program on a user's machine holds no shared secret; it proves itself with a
-      // key pair (RFC 7523 §2.2), the private half of which never leaves that machine.
-      token_endpoint_auth_method: 'private_key_jwt',
-      token_endpoint_auth_signing_alg: 'ES256',
-      jwks: urls.agentCliJwks,
-      // RFC 8252 §7.3: the system browser returns to a loopback listener on a port chosen at run
-      // time. Plain http is right here (RFC 8252 §8.3: the request never leaves the machine), so this
-      // does not depend on ALLOW_INSECURE_HTTP.
-      application_type: 'native',
-      redirect_uris: [AGENT_CLI_REDIRECT_URI],
-      clientIdAtAuthorizationServer: { [urls.asIssuer]: 'acme-agent-cli-tasks' }, // IDP-21
-    })
-  }
-  return clients
-}
 
 /**
  * What `IDP_DEMO_ATTACKS=true` adds to the demo world (docs/demo-world.md, "Break it"). None of these
@@ -227,56 +184,77 @@ export const DEMO_ATTACK_WORLD = {
  */
 export const DEMO_EXPIRED_PARAMETER = 'demo_expired'
 
-/** IDP-14: the (audience, resource) pairs, and IDP-13/IDP-17: what each group may obtain. */
-export function demoPolicy(urls: {
-  asIssuer: string
-  rsResource: string
-  demoAttacks?: boolean
-}): Pick<IdpConfig, 'authorizationServers' | 'policy'> {
-  const world = DEMO_ATTACK_WORLD
-  if (urls.demoAttacks === true) {
-    const partner = world.OTHER_AUTHORIZATION_SERVER
-    return {
-      authorizationServers: [
-        {
-          issuer: urls.asIssuer,
-          resources: [
-            {
-              resource: urls.rsResource,
-              name: 'Tasks',
-              scopes: ['tasks.read', 'tasks.write', world.UNGRANTED_TASKS_SCOPE],
-            },
-            { ...world.OTHER_MCP_SERVER, scopes: [...world.OTHER_MCP_SERVER.scopes] },
-          ],
+/**
+ * IDP_DEMO_ATTACKS=true: the demo world gains {@link DEMO_ATTACK_WORLD} (Tasks defines `tasks.admin`,
+ * which no rule grants; Calendar beside Tasks; the partner's authorization server, to which Acme Agent
+ * is mapped too, IDP-21) and the policy rules that let engineering and sales reach them.
+ */
+function withDemoAttackWorld(
+  world: { clients: RegisteredClient[]; authorizationServers: AuthorizationServer[] },
+  policy: EnterprisePolicy,
+  urls: { asIssuer: string; rsResource: string },
+) {
+  const { OTHER_MCP_SERVER: other, OTHER_AUTHORIZATION_SERVER: partner, UNGRANTED_TASKS_SCOPE } = DEMO_ATTACK_WORLD
+  const clients = world.clients.map((client) =>
+    client.client_id !== 'acme-agent'
+      ? client
+      : {
+          ...client,
+          clientIdAtAuthorizationServer: {
+            ...client.clientIdAtAuthorizationServer,
+            [partner.issuer]: partner.clientId,
+          },
         },
-        {
-          issuer: partner.issuer,
-          resources: [{ resource: partner.resource, name: partner.name, scopes: [...partner.scopes] }],
-        },
-      ],
-      policy: [
-        { group: 'engineering', resource: urls.rsResource, scopes: ['tasks.read', 'tasks.write'] },
-        { group: 'sales', resource: urls.rsResource, scopes: ['tasks.read'] },
-        ...['engineering', 'sales'].flatMap((group) => [
-          { group, resource: world.OTHER_MCP_SERVER.resource, scopes: [...world.OTHER_MCP_SERVER.scopes] },
-          { group, resource: partner.resource, scopes: [...partner.scopes] },
-        ]),
-      ],
-    }
-  }
+  )
+  const authorizationServers: AuthorizationServer[] = [
+    ...world.authorizationServers.map((as) =>
+      as.issuer !== urls.asIssuer
+        ? as
+        : {
+            ...as,
+            resources: [
+              ...as.resources.map((server) =>
+                server.resource !== urls.rsResource
+                  ? server
+                  : { ...server, scopes: [...server.scopes, UNGRANTED_TASKS_SCOPE] },
+              ),
+              { ...other, scopes: [...other.scopes] },
+            ],
+          },
+    ),
+    {
+      issuer: partner.issuer,
+      resources: [{ resource: partner.resource, name: partner.name, scopes: [...partner.scopes] }],
+    },
+  ]
+  const rule = (id: string, audience: string, resource: string, scopes: readonly string[]) => ({
+    id,
+    description: 'IDP_DEMO_ATTACKS: engineering and sales reach the demo attack world',
+    effect: 'allow' as const,
+    subject: '*',
+    client: '*',
+    audience,
+    resource,
+    scopes: [...scopes],
+  })
   return {
-    authorizationServers: [
-      {
-        issuer: urls.asIssuer,
-        resources: [{ resource: urls.rsResource, name: 'Tasks', scopes: ['tasks.read', 'tasks.write'] }],
-      },
-    ],
-    policy: [
-      { group: 'engineering', resource: urls.rsResource, scopes: ['tasks.read', 'tasks.write'] },
-      { group: 'sales', resource: urls.rsResource, scopes: ['tasks.read'] },
-    ],
+    clients,
+    authorizationServers,
+    policy: {
+      ...policy,
+      rules: [
+        ...policy.rules,
+        rule('demo-attacks-calendar', urls.asIssuer, other.resource, other.scopes),
+        rule('demo-attacks-partner', partner.issuer, partner.resource, partner.scopes),
+      ],
+    },
   }
 }
+
+/** The data file of the demo world (a fork edits it, or points `IDP_WORLD_FILE` at its own). */
+export const DEFAULT_WORLD_FILE = fileURLToPath(new URL('../demo-world.json', import.meta.url))
+/** Where admin edits are kept by default: the repository's git-ignored `.demo/` folder. */
+const DEMO_STATE_FOLDER = fileURLToPath(new URL('../../../.demo/', import.meta.url))
 
 const Url = z.url({ protocol: /^https?$/ })
 const EnvSchema = z.object({
@@ -293,6 +271,13 @@ const EnvSchema = z.object({
   TOKEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE),
   AGENT_CLI_JWKS: z.string().optional(),
   IDP_DEMO_ATTACKS: z.string().optional(),
+  IDP_WORLD_FILE: z.string().min(1).optional(),
+  IDP_DEMO_POLICY: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be "default" or a variant name of the data file')
+    .default('default'),
+  IDP_POLICY_STATE_FILE: z.string().min(1).optional(),
+  ACCESS_TOKEN_LIFETIME_SECONDS: z.coerce.number().int().min(1).default(600),
 })
 
 /** Reads and validates configuration. Throws a TypeError naming the variable at fault. */
@@ -335,18 +320,39 @@ export function loadConfig(env: Env): IdpConfig {
       ? undefined
       : parsePublicJwks(e.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS')
   const demoAttacks = e.IDP_DEMO_ATTACKS === 'true'
-  const demoClientList = demoClients({ clientUrl, asIssuer, acmeAgentSecret: e.ACME_AGENT_IDP_SECRET, agentCliJwks })
-  if (demoAttacks) {
-    // IDP-21: Acme Agent is registered at the partner authorization server too, under its own id there.
-    const acmeAgent = demoClientList[0]!
-    acmeAgent.clientIdAtAuthorizationServer[DEMO_ATTACK_WORLD.OTHER_AUTHORIZATION_SERVER.issuer] =
-      DEMO_ATTACK_WORLD.OTHER_AUTHORIZATION_SERVER.clientId
-  }
   const cookieKeys = e.IDP_COOKIE_KEYS?.split(',')
     .map((k) => k.trim())
     .filter((k) => k !== '')
+  const worldFile = e.IDP_WORLD_FILE ?? DEFAULT_WORLD_FILE
+  const world = loadDemoWorld(worldFile, {
+    label: e.IDP_WORLD_FILE === undefined ? 'apps/idp/demo-world.json' : `IDP_WORLD_FILE ${worldFile}`,
+    settings: {
+      IDP_ISSUER: issuer,
+      AS_ISSUER: asIssuer,
+      RS_RESOURCE: e.RS_RESOURCE,
+      CLIENT_URL: clientUrl,
+      ACME_AGENT_IDP_SECRET: e.ACME_AGENT_IDP_SECRET,
+    },
+    jwkSets: { AGENT_CLI_JWKS: agentCliJwks },
+    parseClients: (value, label) => parseClientRegistrations(value, label, allowInsecureHttp),
+  })
+  const policy = world.policies[e.IDP_DEMO_POLICY]
+  if (policy === undefined) {
+    throw new TypeError(
+      `IDP_DEMO_POLICY=${e.IDP_DEMO_POLICY} is not a policy of the data file; choose one of ${Object.keys(world.policies).join(', ')}`,
+    )
+  }
+  // IDP_DEMO_ATTACKS=true adds the demo attack world (docs/demo-world.md, "Break it") to the data file's.
+  const demo = demoAttacks
+    ? withDemoAttackWorld(world, policy, { asIssuer, rsResource: e.RS_RESOURCE })
+    : { clients: world.clients, authorizationServers: world.authorizationServers, policy }
+  const policyStateFile =
+    e.IDP_POLICY_STATE_FILE === 'off'
+      ? undefined
+      : (e.IDP_POLICY_STATE_FILE ??
+        `${DEMO_STATE_FOLDER}idp-policy${e.IDP_DEMO_POLICY === 'default' ? '' : `.${e.IDP_DEMO_POLICY}`}.json`)
   return {
-    organizationName: 'Acme',
+    organizationName: world.organizationName,
     issuer,
     port: e.IDP_PORT ?? portOf(new URL(issuer)),
     allowInsecureHttp,
@@ -364,9 +370,15 @@ export function loadConfig(env: Env): IdpConfig {
     clockSkewSeconds: 30,
     tokenRateLimitPerMinute: e.TOKEN_RATE_LIMIT_PER_MINUTE,
     demoAttacks,
-    users: requireUniqueSubjects(demoDirectory()),
-    clients: requireUniqueClientIds([...demoClientList, ...parseIdpClients(e.IDP_CLIENTS, allowInsecureHttp)]),
-    ...demoPolicy({ asIssuer, rsResource: e.RS_RESOURCE, demoAttacks }),
+    users: requireUniqueSubjects(world.users),
+    clients: requireUniqueClientIds([...demo.clients, ...parseIdpClients(e.IDP_CLIENTS, allowInsecureHttp)]),
+    authorizationServers: demo.authorizationServers,
+    policy: demo.policy,
+    policyVariant: e.IDP_DEMO_POLICY,
+    worldFile,
+    policyStateFile,
+    auditLog: parseAuditDestination(env.AUDIT_LOG),
+    accessTokenLifetimeSeconds: e.ACCESS_TOKEN_LIFETIME_SECONDS,
   }
 }
 
@@ -463,25 +475,35 @@ export function parseIdpClients(json: string | undefined, allowInsecureHttp: boo
   } catch (cause) {
     throw new TypeError('IDP_CLIENTS is not valid JSON; expected an array of client registrations', { cause })
   }
+  return parseClientRegistrations(value, 'IDP_CLIENTS', allowInsecureHttp)
+}
+
+/**
+ * Client registrations with the fields of {@link RegisteredClient} (IDP_CLIENTS, the data file's
+ * `clients`), checked as described at {@link parseIdpClients}. `label` names the source in errors
+ * (`IDP_CLIENTS`, `apps/idp/demo-world.json at clients`).
+ */
+export function parseClientRegistrations(
+  value: unknown,
+  label: string,
+  allowInsecureHttp: boolean,
+): RegisteredClient[] {
+  // `IDP_CLIENTS at 0.jwks`, or `apps/idp/demo-world.json at clients.0.jwks` for a label that has a path already.
+  const at = (path: string) => (label.includes(' at ') ? `${label}.${path}` : `${label} at ${path}`)
   const parsed = z.array(IdpClient).safeParse(value)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    const where = issue !== undefined && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''
-    throw new TypeError(`invalid IDP_CLIENTS${where}: ${issue?.message ?? 'invalid value'}`)
+    const where = issue !== undefined && issue.path.length > 0 ? at(issue.path.join('.')) : label
+    throw new TypeError(`invalid ${where}: ${issue?.message ?? 'invalid value'}`)
   }
   return parsed.data.map((client, index) => {
     for (const uri of client.redirect_uris)
-      requireSafeRedirectUri(
-        new URL(uri),
-        client.application_type,
-        allowInsecureHttp,
-        `IDP_CLIENTS at ${index}.redirect_uris`,
-      )
+      requireSafeRedirectUri(new URL(uri), client.application_type, allowInsecureHttp, at(`${index}.redirect_uris`))
     const { jwks, clientIdAtAuthorizationServer, ...rest } = client
     return {
       ...rest,
       // CL-49: public keys only; a private member is refused, never stripped.
-      ...(jwks === undefined ? {} : { jwks: parsePublicJwks(JSON.stringify(jwks), `IDP_CLIENTS at ${index}.jwks`) }),
+      ...(jwks === undefined ? {} : { jwks: parsePublicJwks(JSON.stringify(jwks), at(`${index}.jwks`)) }),
       clientIdAtAuthorizationServer: clientIdAtAuthorizationServer ?? {}, // IDP-21
     }
   })

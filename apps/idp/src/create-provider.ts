@@ -1,5 +1,5 @@
 import { GRANT_TYPE, METADATA, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
-import type { Logger } from '@ema/server-kit'
+import type { AuditLog, Logger } from '@ema/server-kit'
 import {
   assertClientAssertionAudience,
   answerAuthorizationDetailsRefusals,
@@ -12,6 +12,7 @@ import { tokenExchangeGrant } from './grants/token-exchange.ts'
 import { TOKEN_EXCHANGE_PARAMETERS } from './grants/token-exchange-request.ts'
 import { ID_TOKEN_LIFETIME_SECONDS } from './grants/verify-subject-token.ts'
 import { loadPreApprovedGrant } from './interactions/pre-approved-grant.ts'
+import type { PolicyStore } from './policy/policy-store.ts'
 
 export interface CreateProviderDeps {
   signingKey: SigningKey
@@ -21,6 +22,8 @@ export interface CreateProviderDeps {
   log: Logger
   /** oidc-provider's storage; absent → its in-process store. */
   adapter?: AdapterFactory
+  policy: PolicyStore
+  audit: AuditLog
 }
 
 /** Where oidc-provider sends the browser when it needs the user (see interactions/sign-in.ts). */
@@ -93,7 +96,15 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
   // IDP-02: registering the grant also lists it in `grant_types_supported`.
   provider.registerGrantType(
     GRANT_TYPE.TOKEN_EXCHANGE,
-    (ctx) => tokenExchangeGrant(ctx, { config, signingKey: deps.signingKey, now: deps.now, log: deps.log }),
+    (ctx) =>
+      tokenExchangeGrant(ctx, {
+        config,
+        signingKey: deps.signingKey,
+        now: deps.now,
+        log: deps.log,
+        policy: deps.policy,
+        audit: deps.audit,
+      }),
     // DEMO_EXPIRED_PARAMETER only with IDP_DEMO_ATTACKS=true: otherwise stripped like any unknown one.
     config.demoAttacks ? [...TOKEN_EXCHANGE_PARAMETERS, DEMO_EXPIRED_PARAMETER] : TOKEN_EXCHANGE_PARAMETERS,
   )

@@ -1,4 +1,5 @@
 import {
+  createAuditLog,
   createLogger,
   gracefulShutdown,
   listen,
@@ -10,6 +11,7 @@ import { generateSigningKey, importSigningKeys } from '@ema/tokens'
 import { connectRedis, redisOidcAdapter, RedisRateLimitWindows } from '@ema/redis-store'
 import { createIdpApp } from './app.ts'
 import { loadConfig, type IdpConfig } from './config.ts'
+import { openPolicyStore } from './policy/policy-store.ts'
 
 // The only file that reads process.env.
 // A configuration mistake (for example an AGENT_CLI_JWKS holding a private key) is one line, not a stack trace.
@@ -41,6 +43,24 @@ if (config.cookieKeysSource === 'ephemeral') {
   )
 }
 
+// The administrator's policy: the state file's edits when there are some (a broken file is one line per problem), else the demo policy.
+const policy = startOrExit('idp', () =>
+  openPolicyStore({ demoPolicy: config.policy, world: config, file: config.policyStateFile }),
+)
+log.info(
+  policy.file === undefined
+    ? `policy: the ${config.policyVariant} demo policy; admin edits are kept in memory only (IDP_POLICY_STATE_FILE=off)`
+    : `policy: the ${config.policyVariant} demo policy${JSON.stringify(policy.current()) === JSON.stringify(policy.demoPolicy) ? '' : ' as edited'}; admin edits are kept in ${policy.file}`,
+)
+const audit = createAuditLog({
+  role: 'idp',
+  destination: config.auditLog,
+  onWriteError: (error) =>
+    log.error('cannot write the audit log (AUDIT_LOG); events are kept in memory only', {
+      error: error instanceof Error ? error : String(error),
+    }),
+})
+
 // Decision 0040: with REDIS_URL, oidc-provider's state and the rate-limit windows are shared and kept.
 const store =
   config.redisUrl === undefined
@@ -52,6 +72,8 @@ const app = createIdpApp(config, {
   publishedKeys: keys,
   now: () => new Date(),
   log,
+  policy,
+  audit,
   ...(store === undefined
     ? {}
     : {
@@ -70,7 +92,7 @@ shutdown = gracefulShutdown({
   timeoutMs: config.shutdownTimeoutMs,
   closers: store === undefined ? [] : [() => store.close()],
 })
-log.info(`Acme SSO (IdP) ready at ${config.issuer}`, {
+log.info(`Acme SSO (IdP) ready at ${config.issuer}; admin console at ${config.issuer}/admin`, {
   kids: keys.map((key) => key.kid),
   store: store === undefined ? 'memory' : 'redis',
   ...(store === undefined ? {} : { key_prefix: config.redisKeyPrefix }),

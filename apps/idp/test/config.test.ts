@@ -213,9 +213,9 @@ test('IDP_DEMO_ATTACKS is off by default; on, it adds the demo attack world and 
   )
   assert.equal(demo.clients[0]?.clientIdAtAuthorizationServer['https://as.partner.example'], 'acme-agent-partner')
   // tasks.admin is defined for Tasks but no group is granted it.
-  assert.ok(demo.policy.every((rule) => !rule.scopes.includes('tasks.admin')))
+  assert.ok(demo.policy.rules.every((rule) => !rule.scopes.includes('tasks.admin')))
   assert.deepEqual(
-    demo.policy.filter((rule) => rule.resource === 'https://mcp.chat.example/mcp'),
-    plain.policy,
+    demo.policy.rules.filter((rule) => rule.resource === 'https://mcp.chat.example/mcp'),
+    plain.policy.rules,
   )
 })

@@ -6,7 +6,7 @@ import {
   signInAtIdp,
   type ClientAuthentication,
 } from '@ema/demo-kit'
-import { createLogger, listen, type Listening } from '@ema/server-kit'
+import { createAuditLog, createLogger, listen, type AuditLog, type Listening } from '@ema/server-kit'
 import {
   generateSigningKey,
   GRANT_TYPE,
@@ -17,6 +17,7 @@ import {
 } from '@ema/tokens'
 import { createIdpApp, type IdpDeps } from '../src/app.ts'
 import { loadConfig, type Env, type IdpConfig, type RegisteredClient } from '../src/config.ts'
+import { openPolicyStore, type PolicyStore } from '../src/policy/policy-store.ts'
 
 export const AS_ISSUER = 'http://localhost:4902'
 export const RS_RESOURCE = 'http://localhost:4903/mcp'
@@ -52,13 +53,18 @@ export interface TestIdp {
   /** Moves the IdP's token-exchange clock (not oidc-provider's). */
   setClockOffsetSeconds(seconds: number): void
   logs: string[]
+  /** The administrator's policy in force (memory only unless `policyStateFile` was given). */
+  policy: PolicyStore
+  /** The audit trail (kept in memory; its lines in `auditLines`). */
+  audit: AuditLog
+  auditLines: string[]
   close(): Promise<void>
 }
 
 export interface StartIdpOptions {
   /** The token exchange's clock (default: the real one); the negative suite freezes it for the skew edges. */
   now?: () => Date
-  /** More environment for loadConfig (for example AGENT_CLI_JWKS). */
+  /** More environment for loadConfig (for example AGENT_CLI_JWKS, IDP_DEMO_POLICY). */
   env?: Env
   /** Another instance of one deployment: its issuer (default: this listener's URL) and signing key. */
   issuer?: string
@@ -66,6 +72,8 @@ export interface StartIdpOptions {
   jwtClientKey?: SigningKey
   /** Shared state (decision 0040): oidc-provider's adapter, rate-limit windows, readiness. */
   deps?: Pick<IdpDeps, 'adapter' | 'rateLimitWindows' | 'ready'>
+  /** A state file for admin edits (default: none, memory only). */
+  policyStateFile?: string
 }
 
 /** Starts Acme SSO on an ephemeral port, with the demo world plus three test clients. */
@@ -108,12 +116,16 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   const logs: string[] = []
   const log = createLogger({ name: 'idp', write: (line) => logs.push(line) })
   const clock = options.now ?? (() => new Date())
-  const app = createIdpApp(config, {
-    signingKey,
-    now: () => new Date(clock().getTime() + offsetSeconds * 1000),
-    log,
-    ...options.deps,
+  const now = () => new Date(clock().getTime() + offsetSeconds * 1000)
+  const policy = openPolicyStore({ demoPolicy: config.policy, world: config, file: options.policyStateFile })
+  const auditLines: string[] = []
+  const audit = createAuditLog({
+    role: 'idp',
+    destination: { kind: 'stdout' },
+    write: (line) => auditLines.push(line),
+    now,
   })
+  const app = createIdpApp(config, { signingKey, now, log, policy, audit, ...options.deps })
   listening.server.on('request', app)
   return {
     url: options.issuer ?? listening.url,
@@ -125,6 +137,9 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
       offsetSeconds = seconds
     },
     logs,
+    policy,
+    audit,
+    auditLines,
     close: () => listening.close(),
   }
 }

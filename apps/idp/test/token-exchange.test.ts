@@ -128,7 +128,11 @@ test('IDP-16 a scope the MCP server does not define is narrowed out', async () =
 test('IDP-13 IDP-55 carol (no MCP access) is refused with access_denied naming her and the MCP server', async () => {
   const res = await exchange(idp, { subject_token: carolIdToken })
   assertRefused(res, 400, 'access_denied')
-  assert.equal(res.body.error_description, `Acme policy does not allow carol to use ${RS_RESOURCE}`)
+  // The refusal names the rule that decided: none allows carol anything (default deny).
+  assert.equal(
+    res.body.error_description,
+    `Acme policy does not allow carol to use ${RS_RESOURCE}: no rule allows tasks.read, tasks.write for carol (default-deny)`,
+  )
 })
 
 test('IDP-13 IDP-55 bob asking only for tasks.write is refused with access_denied', async () => {

@@ -1,52 +1,56 @@
-import { AccessDeniedError, InvalidScopeError, formatScope, intersectScopes, parseScope } from '@ema/tokens'
-import type { DirectoryUser, GroupPolicy, McpServer } from '../config.ts'
-
-export interface ApplyEnterprisePolicyOptions {
-  organizationName: string
-  user: DirectoryUser
-  mcpServer: McpServer
-  /** The request's `scope`, if any (IDP-16). */
-  requestedScope: string | undefined
-  policy: readonly GroupPolicy[]
-}
+import { AccessDeniedError, InsufficientUserAuthenticationError, InvalidScopeError, formatScope } from '@ema/tokens'
+import type { DirectoryUser, McpServer } from '../config.ts'
+import type { PolicyDecision } from '../policy/decide-policy.ts'
 
 /**
- * The administrator's decision (IDP-13, IDP-16, IDP-17): the granted scopes are the requested ones
- * (all the MCP server defines when none are requested) ∩ what the user's groups allow for this MCP
- * server ∩ what the MCP server defines. Requested scopes outside that are narrowed away (IDP-16 MAY).
+ * RFC 6749 §5.2: the requested scopes the MCP server defines. Scopes it does not define are
+ * narrowed away (IDP-16 MAY); when none is left the request is malformed, not a policy refusal.
  *
- * @returns the granted scopes, never empty.
- * @throws {InvalidScopeError} when every requested scope is unknown to the MCP server (RFC 6749 §5.2).
- * @throws {AccessDeniedError} when nothing may be granted (IDP-55).
+ * @throws {InvalidScopeError} when every requested scope is unknown to the MCP server.
  */
-export function applyEnterprisePolicy(options: ApplyEnterprisePolicyOptions): string[] {
-  const { user, mcpServer } = options
-  const requested = options.requestedScope === undefined ? [] : parseScope(options.requestedScope)
-  const allowedByGroups = options.policy
-    .filter((rule) => rule.resource === mcpServer.resource && user.groups.includes(rule.group))
-    .flatMap((rule) => rule.scopes)
-
-  // IDP-17: the intersection of the user's role, the request and what the MCP server defines.
-  const granted = intersectScopes(
-    requested.length > 0 ? requested : mcpServer.scopes,
-    allowedByGroups,
-    mcpServer.scopes,
-  )
-  if (granted.length > 0) return granted
-
-  // RFC 6749 §5.2: scopes the MCP server does not define are a malformed request, not a policy refusal.
-  if (requested.length > 0 && intersectScopes(requested, mcpServer.scopes).length === 0) {
+export function requireDefinedScopes(requested: readonly string[], mcpServer: McpServer): string[] {
+  const defined = requested.filter((scope) => mcpServer.scopes.includes(scope))
+  if (requested.length > 0 && defined.length === 0) {
     throw new InvalidScopeError(
       `${mcpServer.resource} defines none of the requested scopes "${formatScope(requested)}"; it defines "${formatScope(mcpServer.scopes)}"`,
     )
   }
+  return defined
+}
 
-  if (allowedByGroups.length === 0) {
-    throw new AccessDeniedError(
-      `${options.organizationName} policy does not allow ${user.username} to use ${mcpServer.resource}`,
+export interface EnforcePolicyDecisionOptions {
+  organizationName: string
+  user: DirectoryUser
+  mcpServer: McpServer
+  /** The requested scopes the MCP server defines (empty: none requested). */
+  requestedScopes: readonly string[]
+}
+
+/**
+ * Turns the administrator's decision (policy/decide-policy.ts) into the grant or the refusal
+ * (IDP-13, IDP-16, IDP-17, IDP-55, IDP-56). Every refusal's description names the rule that decided.
+ *
+ * @returns the granted scopes, never empty.
+ * @throws {AccessDeniedError} when nothing may be granted (IDP-55): a disabled account, a client
+ *   switched off, a deny rule, or no rule allowing it (default deny).
+ * @throws {InsufficientUserAuthenticationError} when a granted scope is sensitive and the user
+ *   signed in too long ago (IDP-20, IDP-56): carries `max_age` (and `acr_values` when a rule asks).
+ */
+export function enforcePolicyDecision(decision: PolicyDecision, options: EnforcePolicyDecisionOptions): string[] {
+  const { organizationName, user, mcpServer, requestedScopes } = options
+  if (decision.blockedBy !== undefined || decision.granted.length === 0) {
+    const what =
+      requestedScopes.length === 0 || !decision.allowsAnything || decision.blockedBy !== undefined
+        ? `${user.username} to use ${mcpServer.resource}`
+        : `${user.username} the scope "${formatScope(requestedScopes)}" at ${mcpServer.resource}`
+    throw new AccessDeniedError(`${organizationName} policy does not allow ${what}: ${decision.explanation}`)
+  }
+  if (decision.stepUp !== undefined) {
+    const { scopes, maxAge, acrValues, rules } = decision.stepUp
+    throw new InsufficientUserAuthenticationError(
+      `${formatScope(scopes)} at ${mcpServer.resource} needs a sign-in at most ${maxAge} seconds old (rule "${rules.join(',')}"); sign the user in again (prompt=login, max_age=${maxAge}) and retry`,
+      { maxAge, ...(acrValues === undefined ? {} : { acrValues }) },
     )
   }
-  throw new AccessDeniedError(
-    `${options.organizationName} policy does not allow ${user.username} the scope "${formatScope(requested)}" at ${mcpServer.resource}`,
-  )
+  return decision.granted
 }

@@ -1,17 +1,21 @@
 import { refuseAuthorizationDetails, respondToGrant } from '@ema/provider-kit'
-import type { Logger } from '@ema/server-kit'
+import type { AuditLog, Logger } from '@ema/server-kit'
 import {
   InvalidGrantError,
+  OAuthError,
   TOKEN_RESPONSE_TYPE,
   TOKEN_TYPE,
   UnauthorizedClientError,
   formatScope,
+  parseScope,
   signIdJag,
   type SigningKey,
 } from '@ema/tokens'
 import type { TokenEndpointGrantContext } from 'oidc-provider'
 import { DEMO_EXPIRED_PARAMETER, type DirectoryUser, type IdpConfig, type RegisteredClient } from '../config.ts'
-import { applyEnterprisePolicy } from './apply-enterprise-policy.ts'
+import { decidePolicy } from '../policy/decide-policy.ts'
+import type { PolicyStore } from '../policy/policy-store.ts'
+import { enforcePolicyDecision, requireDefinedScopes } from './apply-enterprise-policy.ts'
 import { resolveTarget, type Target } from './resolve-target.ts'
 import { readTokenExchangeRequest, type TokenExchangeRequest } from './token-exchange-request.ts'
 import { verifySubjectRefreshToken, type SubjectRefreshTokenClaims } from './verify-subject-refresh-token.ts'
@@ -22,6 +26,10 @@ export interface TokenExchangeDeps {
   signingKey: SigningKey
   now: () => Date
   log: Logger
+  /** The administrator's policy in force; read at every exchange (IDP-13). */
+  policy: PolicyStore
+  /** Every exchange, granted or refused, is one audit event. */
+  audit: AuditLog
 }
 
 /** The RFC 8693 §2.2.1 success response as profiled by JAG §4.3.4 (IDP-29 … IDP-35). */
@@ -40,32 +48,104 @@ export interface IdJagTokenResponse {
  * OAuthError rendered by server-kit's one error renderer, never a 500 for bad input (IDP-51).
  */
 export async function tokenExchangeGrant(ctx: TokenEndpointGrantContext, deps: TokenExchangeDeps): Promise<void> {
+  const record: ExchangeRecord = {}
   // IDP-28: 200 JSON with no-store and Pragma, as in the JAG examples; refusals as RFC 6749 §5.2.
   await respondToGrant(
     ctx,
     () => deps.log,
-    () => issueIdJag(ctx, deps),
+    async () => {
+      try {
+        const response = await issueIdJag(ctx, deps, record)
+        deps.audit.record({ event: 'token_exchange', decision: 'granted', ...auditFields(ctx, record) })
+        return response
+      } catch (error) {
+        const refusal = error instanceof OAuthError ? error : undefined
+        deps.audit.record({
+          event: 'token_exchange',
+          decision: 'refused',
+          ...auditFields(ctx, record),
+          error: refusal?.error ?? 'server_error',
+          error_description: refusal?.description ?? 'the server could not complete the request',
+        })
+        throw error
+      }
+    },
   )
 }
 
+/** What an exchange has established so far: the audit event of a refusal says how far it got. */
+interface ExchangeRecord {
+  jti?: string
+  user?: DirectoryUser
+  audience?: string
+  resource?: string
+  scopeRequested?: string
+  scopeGranted?: string
+  rule?: string
+  explanation?: string
+}
+
+/** The audit event's fields (server-kit's shape): who, which client, for what, what was decided and by which rule. Never a token. */
+function auditFields(ctx: TokenEndpointGrantContext, record: ExchangeRecord): Record<string, unknown> {
+  const params = ctx.oidc.params ?? {}
+  const text = (name: string) => (typeof params[name] === 'string' ? params[name] : undefined)
+  return {
+    jti: record.jti,
+    user: record.user?.username,
+    sub: record.user?.sub,
+    client_id: ctx.oidc.client?.clientId,
+    subject_token_type: text('subject_token_type'),
+    audience: record.audience ?? text('audience'),
+    resource: record.resource ?? text('resource'),
+    scope_requested: record.scopeRequested ?? text('scope'),
+    scope_granted: record.scopeGranted,
+    rule: record.rule,
+    explanation: record.explanation,
+  }
+}
+
 /** The processing rules of JAG §4.3.3, in order; the subject token is an ID token or a refresh token (IDP-04). */
-async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDeps): Promise<IdJagTokenResponse> {
+async function issueIdJag(
+  ctx: TokenEndpointGrantContext,
+  deps: TokenExchangeDeps,
+  record: ExchangeRecord,
+): Promise<IdJagTokenResponse> {
   const { config } = deps
   const now = deps.now()
   const request = readTokenExchangeRequest(ctx.oidc.params) // RFC 8693 §2.1, IDP-04, IDP-12
+  record.scopeRequested = request.scope
   refuseAuthorizationDetails(ctx.oidc.params) // IDP-18: RFC 9396 is knowingly unmet, so fail closed
   const client = requireConfidentialClient(ctx, config) // IDP-09 (oidc-provider authenticated it), IDP-10
   const subject = await verifySubject(ctx, request, client, deps, now) // IDP-05, IDP-06, IDP-07
   // IDP-05, IDP-23; IDP-08: the ID-JAG's subject claims come from the current directory record.
   const user = requireDirectoryUser(subject, config.users)
+  record.user = user
   const target = resolveTarget(request, config.authorizationServers) // IDP-03, IDP-14, IDP-15
-  const scopes = applyEnterprisePolicy({
-    // IDP-13, IDP-16, IDP-17
+  record.audience = target.authorizationServer.issuer
+  record.resource = target.mcpServer.resource
+  // IDP-16, RFC 6749 §5.2: scopes the MCP server does not define are narrowed away; none left → invalid_scope.
+  const requestedScopes = requireDefinedScopes(
+    request.scope === undefined ? [] : parseScope(request.scope),
+    target.mcpServer,
+  )
+  // IDP-13 … IDP-17: the administrator's policy in force now (edits apply to the next exchange).
+  const decision = decidePolicy(deps.policy.current(), {
+    user,
+    clientId: client.client_id,
+    audience: target.authorizationServer.issuer,
+    mcpServer: target.mcpServer,
+    requestedScopes,
+    authTime: subject.auth_time,
+    now,
+  })
+  record.rule = decision.rule
+  record.explanation = decision.explanation
+  // IDP-55: access_denied naming the rule; IDP-20, IDP-56: insufficient_user_authentication for a stale sign-in.
+  const scopes = enforcePolicyDecision(decision, {
     organizationName: config.organizationName,
     user,
     mcpServer: target.mcpServer,
-    requestedScope: request.scope,
-    policy: config.policy,
+    requestedScopes,
   })
   const clientIdAtAuthorizationServer = mapClientId(client, target) // IDP-21
   const jti = crypto.randomUUID()
@@ -73,6 +153,7 @@ async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDep
   // Demo only (IDP_DEMO_ATTACKS=true): an ID-JAG issued as if 15 minutes ago has expired, as a kept one would have.
   const demoExpired =
     config.demoAttacks && (ctx.oidc.params as Record<string, unknown>)[DEMO_EXPIRED_PARAMETER] === 'true'
+  record.scopeGranted = scope
   const idJag = await signIdJag({
     // IDP-37 … IDP-48
     issuer: config.issuer, // IDP-39
@@ -96,7 +177,9 @@ async function issueIdJag(ctx: TokenEndpointGrantContext, deps: TokenExchangeDep
     resource: target.mcpServer.resource,
     scope,
     ...(demoExpired ? { demo_expired: true } : {}),
+    rule: decision.rule,
   })
+  record.jti = jti // only once the ID-JAG exists
   return {
     issued_token_type: TOKEN_TYPE.ID_JAG, // IDP-29
     access_token: idJag, // IDP-30

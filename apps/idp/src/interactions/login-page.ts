@@ -18,7 +18,7 @@ export function renderLoginPage(options: LoginPageOptions): string {
   const rows = options.users
     .map(
       (user) =>
-        `<tr><td>${escapeHtml(user.username)}</td><td><code>${escapeHtml(user.password)}</code></td><td>${escapeHtml(user.name)}</td><td>${escapeHtml(user.groups.join(', ') || '(none)')}</td></tr>`,
+        `<tr><td>${escapeHtml(user.username)}</td><td><code>${escapeHtml(user.password)}</code></td><td>${escapeHtml(user.name)}</td><td>${escapeHtml(user.groups.join(', ') || '(none)')}${user.administrator === true ? ' · administrator (<a href="/admin">admin console</a>)' : ''}</td></tr>`,
     )
     .join('\n          ')
   return `<!doctype html>
@@ -83,6 +83,7 @@ export function renderSignInErrorPage(options: { status: number; message: string
 </html>`
 }
 
-function escapeHtml(value: string): string {
+/** Escapes the five HTML-special characters; everything rendered from data goes through it. */
+export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }

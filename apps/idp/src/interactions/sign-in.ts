@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type Provider from 'oidc-provider'
 import { z } from 'zod'
 import type { DirectoryUser, IdpConfig } from '../config.ts'
+import type { PolicyStore } from '../policy/policy-store.ts'
 import { renderLoginPage } from './login-page.ts'
 
 const LoginForm = z.object({
@@ -16,7 +17,7 @@ const LoginForm = z.object({
  * form post that completes the login. Consent is never asked (see pre-approved-grant.ts).
  * Mounted BEFORE oidc-provider's own callback.
  */
-export function signInRoutes(provider: Provider, config: IdpConfig, log: Logger): Router {
+export function signInRoutes(provider: Provider, config: IdpConfig, policy: PolicyStore, log: Logger): Router {
   const router = express.Router()
   const noStore = (_req: Request, res: Response, next: NextFunction) => {
     res.set('cache-control', 'no-store')
@@ -82,6 +83,23 @@ export function signInRoutes(provider: Provider, config: IdpConfig, log: Logger)
             )
           return
         }
+        // The administrator disabled this account (admin console): no new sign-in either.
+        if (policy.current().disabledUsers.includes(user.username)) {
+          log.info('sign-in refused: account disabled', { sub: user.sub, username: user.username })
+          res
+            .status(403)
+            .type('html')
+            .send(
+              renderLoginPage({
+                action: `/interaction/${interaction.uid}/login`,
+                clientId: clientIdOf(interaction.params),
+                users: config.users,
+                error: `The account ${user.username} is disabled by the administrator.`,
+                username: user.username,
+              }),
+            )
+          return
+        }
         log.info('signed in', { sub: user.sub, username: user.username, client_id: clientIdOf(interaction.params) })
         await provider.interactionFinished(
           req,
@@ -98,7 +116,12 @@ export function signInRoutes(provider: Provider, config: IdpConfig, log: Logger)
   return router
 }
 
-function authenticate(users: readonly DirectoryUser[], username: string, password: string): DirectoryUser | undefined {
+/** Checks a directory user's password in constant time. Shared with the admin sign-in. */
+export function authenticate(
+  users: readonly DirectoryUser[],
+  username: string,
+  password: string,
+): DirectoryUser | undefined {
   const user = users.find((candidate) => candidate.username === username)
   if (user === undefined) return undefined
   const given = Buffer.from(password)
