@@ -57,6 +57,8 @@ const env = {
   IDP_DEMO_ATTACKS: 'true',
   AS_DEMO_ATTACKS: 'true',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  // The IdP starts from the demo policy every run; the admin spec's edits live in memory only.
+  IDP_POLICY_STATE_FILE: 'off',
 }
 const role = (folder: string, readyUrl: string) => ({
   command: 'node src/main.ts',

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { basicAuthorization as basic, clientSecretBasic, signInAtIdp } from '@ema/demo-kit'
 import { createTokenExchanger } from '@ema/token-exchange'
@@ -27,8 +30,10 @@ const idTokenOf = async (username: string, password: string) =>
   ).id_token
 
 let roles: RunningRoles
+// The audit trail (AUDIT_LOG) is searched as well as the logs: a SIEM keeps it longer than anyone.
+const auditFile = join(mkdtempSync(join(tmpdir(), 'audit-')), 'audit.jsonl')
 before(async () => {
-  roles = await startRoles({ LOG_LEVEL: 'debug' })
+  roles = await startRoles({ LOG_LEVEL: 'debug', AUDIT_LOG: auditFile })
 })
 after(async () => {
   await roles.stop()
@@ -84,7 +89,7 @@ async function mcp(token: string, body: unknown, sessionId?: string): Promise<Re
   })
 }
 
-test('SEC-05 CL-34 no role logs a token, assertion, secret or password during the whole chain and its refusals', async () => {
+test('SEC-05 CL-34 no role logs a token, assertion, secret or password during the whole chain and its refusals, in its log or its audit trail', async () => {
   const credentials: Record<string, string> = {
     IDP_SECRET,
     AS_SECRET,
@@ -159,7 +164,26 @@ test('SEC-05 CL-34 no role logs a token, assertion, secret or password during th
   assert.equal((await mcp(`${accessToken}x`, { jsonrpc: '2.0', id: 4, method: 'tools/list' })).status, 401)
 
   await new Promise((resolve) => setTimeout(resolve, 200)) // let the last lines arrive
-  const logs = roles.output()
+  const audit = readFileSync(auditFile, 'utf8')
+  const events = audit
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+  assert.ok(
+    events.some((event) => event.event === 'token_exchange' && event.decision === 'granted' && event.user === 'alice'),
+    audit,
+  )
+  assert.ok(
+    events.some(
+      (event) =>
+        event.event === 'token_exchange' &&
+        event.decision === 'refused' &&
+        event.user === 'carol' &&
+        event.error === 'access_denied',
+    ),
+    audit,
+  )
+  const logs = `${roles.output()}\n${audit}`
   assert.ok(logs.split('\n').length > 20, `expected debug logs from the roles, got:\n${logs}`)
   assert.match(logs, /issued ID-JAG/)
   assert.match(logs, /already used/)

@@ -70,6 +70,8 @@ export function demoWorldEnv(
     TASKS_API_URL: urls.tasksApi,
     ALLOW_INSECURE_HTTP: 'true',
     LOG_LEVEL: 'warn',
+    // The IdP's demo policy as the data file gives it, never a developer's admin edits in .demo/.
+    IDP_POLICY_STATE_FILE: 'off',
   }
   for (const name of ['IDP_PORT', 'AS_PORT', 'RS_PORT', 'CLIENT_PORT', 'TASKS_API_PORT']) delete env[name]
   for (const name of Object.keys(env))
