@@ -1,7 +1,16 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { asFlowError, callMcpTool, type Env, FlowError, formatStepLine } from '@ema/id-jag-client'
+import {
+  asFlowError,
+  callMcpTool,
+  type Env,
+  FlowError,
+  formatStepLine,
+  type SignInResult,
+  stepUpSignInFor,
+  type StepUpSignIn,
+} from '@ema/id-jag-client'
 import { type AgentConfig, loadAgentConfig } from './agent-config.ts'
-import { deleteAgentState, readAgentState, writeAgentState } from './agent-state.ts'
+import { type AgentState, deleteAgentState, readAgentState, writeAgentState } from './agent-state.ts'
 import { connectAsSignedInUser, explainIdpRefusal } from './connect-as-signed-in-user.ts'
 import { type AgentCommand, parseAgentArguments } from './parse-agent-arguments.ts'
 import { signInThroughBrowser } from './sign-in-through-browser.ts'
@@ -91,24 +100,7 @@ async function login(config: AgentConfig, idTokenFromStdin: boolean, io: AgentIo
     )
     return 0
   }
-  const result = await signInThroughBrowser(config, {
-    fetch: io.fetch,
-    openUrl: (url) => {
-      io.err(
-        `Open this URL in a browser to sign in with Acme SSO:\n\n  ${url}\n\nWaiting for the sign-in to come back to this terminal…`,
-      )
-      io.openUrl(url)
-    },
-  })
-  writeAgentState(config.stateFile, {
-    version: 1,
-    idpIssuer: config.idpIssuer,
-    clientId: config.idpClient.clientId,
-    user: result.user,
-    idToken: result.idToken,
-    idTokenExpiresAt: result.idTokenExpiresAt,
-    ...(result.refreshToken === undefined ? {} : { refreshToken: result.refreshToken }),
-  })
+  const result = await browserSignIn(config, io)
   const who =
     result.user.name === undefined
       ? result.user.sub
@@ -120,6 +112,33 @@ async function login(config: AgentConfig, idTokenFromStdin: boolean, io: AgentIo
       : `Kept the IdP refresh token in ${config.stateFile} (mode 0600): later runs get a fresh ID-JAG without a login (CL-45).`,
   )
   return 0
+}
+
+/** Signs in through the system browser (a step-up adds `max_age`, IDP-56) and keeps the result in the state file. */
+async function browserSignIn(config: AgentConfig, io: AgentIo, stepUp?: StepUpSignIn): Promise<SignInResult> {
+  const result = await signInThroughBrowser(
+    config,
+    {
+      fetch: io.fetch,
+      openUrl: (url) => {
+        io.err(
+          `Open this URL in a browser to sign in with Acme SSO:\n\n  ${url}\n\nWaiting for the sign-in to come back to this terminal…`,
+        )
+        io.openUrl(url)
+      },
+    },
+    stepUp,
+  )
+  writeAgentState(config.stateFile, {
+    version: 1,
+    idpIssuer: config.idpIssuer,
+    clientId: config.idpClient.clientId,
+    user: result.user,
+    idToken: result.idToken,
+    idTokenExpiresAt: result.idTokenExpiresAt,
+    ...(result.refreshToken === undefined ? {} : { refreshToken: result.refreshToken }),
+  })
+  return result
 }
 
 async function status(config: AgentConfig, io: AgentIo): Promise<number> {
@@ -149,15 +168,33 @@ async function useTools(
   command: Extract<AgentCommand, { name: 'tools' | 'call' }>,
   io: AgentIo,
 ): Promise<number> {
-  const state = await readAgentState(config.stateFile)
+  let state = await readAgentState(config.stateFile)
   if (state === undefined) throw new FlowError('login_required', 'Not signed in: npm run agent -- login')
   const record = (step: Parameters<typeof formatStepLine>[0]) => io.err(formatStepLine(step))
-  const chain = await connectAsSignedInUser(config, state, {
-    fetch: io.fetch,
-    record,
-    pinnedScope: command.pinnedScope,
-    ...(io.now === undefined ? {} : { now: io.now }),
-  })
+  const connect = (signedIn: AgentState) =>
+    connectAsSignedInUser(config, signedIn, {
+      fetch: io.fetch,
+      record,
+      pinnedScope: command.pinnedScope,
+      ...(io.now === undefined ? {} : { now: io.now }),
+    })
+  let chain: Awaited<ReturnType<typeof connect>>
+  try {
+    chain = await connect(state)
+  } catch (error) {
+    // CL-35, IDP-56: Acme SSO wants a more recent sign-in (a sensitive scope): sign in again with its
+    // max_age through the browser, then retry once; a second refusal is reported as it is.
+    const stepUp = stepUpSignInFor(error)
+    if (stepUp === undefined) throw error
+    io.err(
+      `Acme SSO asks for a fresh sign-in${stepUp.maxAge === undefined ? '' : ` (at most ${stepUp.maxAge} s old)`} before it issues this ID-JAG: ${error instanceof Error ? error.message : String(error)}`,
+    )
+    await browserSignIn(config, io, stepUp)
+    state = await readAgentState(config.stateFile)
+    if (state === undefined)
+      throw new FlowError('login_required', 'The step-up sign-in was not kept; sign in again: npm run agent -- login')
+    chain = await connect({ ...state, accessToken: undefined })
+  }
   const { connection } = chain
   try {
     if (command.name === 'tools') {

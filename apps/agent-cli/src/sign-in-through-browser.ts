@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client'
-import { discoverIdp, FlowError, redeemSignInResponse, type SignInResult } from '@ema/id-jag-client'
+import { discoverIdp, FlowError, redeemSignInResponse, type SignInResult, type StepUpSignIn } from '@ema/id-jag-client'
 import type { AgentConfig } from './agent-config.ts'
 import { DISPLAY_NAMES } from './connect-as-signed-in-user.ts'
 import { answerBrowser, listenForCallback } from './loopback-listener.ts'
@@ -20,10 +20,17 @@ export interface BrowserSignInDeps {
  * keeps for later runs (CL-45). The code is redeemed with the agent's own client authentication
  * (`private_key_jwt`, CL-28).
  *
+ * A step-up (the IdP answered a token exchange `insufficient_user_authentication`, IDP-56) adds the
+ * IdP's `max_age` and `acr_values`, and the new ID token's `auth_time` is checked against `max_age`.
+ *
  * Does NOT open a browser itself: `deps.openUrl` does. Gives up after `config.loginTimeoutMs`.
  * @throws {FlowError} when the IdP refuses, the response fails a check, or the wait times out.
  */
-export async function signInThroughBrowser(config: AgentConfig, deps: BrowserSignInDeps): Promise<SignInResult> {
+export async function signInThroughBrowser(
+  config: AgentConfig,
+  deps: BrowserSignInDeps,
+  stepUp?: StepUpSignIn,
+): Promise<SignInResult> {
   const codeVerifier = oidc.randomPKCECodeVerifier() // CL-15
   const state = oidc.randomState() // CL-14
   const nonce = oidc.randomNonce() // CL-14
@@ -41,6 +48,8 @@ export async function signInThroughBrowser(config: AgentConfig, deps: BrowserSig
       // The IdP issues a refresh token for offline_access only with consent asked; login shows the
       // password page even when a browser session exists, so the user sees who signs in.
       prompt: 'login consent',
+      ...(stepUp?.maxAge === undefined ? {} : { max_age: String(stepUp.maxAge) }),
+      ...(stepUp?.acrValues === undefined ? {} : { acr_values: stepUp.acrValues }),
     })
     deps.openUrl(authorizationUrl.href)
 
@@ -58,7 +67,12 @@ export async function signInThroughBrowser(config: AgentConfig, deps: BrowserSig
     })
     const { url, res } = await Promise.race([listener.callback, timeout])
     try {
-      const result = await redeemSignInResponse(idp, url, { state, nonce, codeVerifier }, DISPLAY_NAMES.idpName) // CL-14, CL-15
+      const result = await redeemSignInResponse(
+        idp,
+        url,
+        { state, nonce, codeVerifier, ...(stepUp?.maxAge === undefined ? {} : { maxAge: stepUp.maxAge }) },
+        DISPLAY_NAMES.idpName,
+      ) // CL-14, CL-15
       await answerBrowser(
         res,
         200,

@@ -3,7 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { Logger } from '@ema/server-kit'
 import type { ClientConfig } from './config.ts'
 import { connectToTasks, DISPLAY_NAMES } from './connect-to-tasks.ts'
-import { asFlowError, callMcpTool, type FlowError, type RefusingRole } from '@ema/id-jag-client'
+import { asFlowError, callMcpTool, stepUpSignInFor, type FlowError, type RefusingRole } from '@ema/id-jag-client'
 import { authorizationArrow, callbackArrow, downstreamArrows, signInRequestArrow } from './browser-arrows.ts'
 import { findAttack, runAttack, SIGN_IN_ATTACK } from './demo-attacks.ts'
 import { renderPage } from './render-page.ts'
@@ -223,9 +223,66 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       ),
     )
     session.signedInAt = now()
+    if (failure === undefined && session.stepUp !== undefined && !session.stepUp.retried) {
+      // CL-35, IDP-56: back from a step-up sign-in; the chain runs again, once, with the fresh ID token.
+      session.stepUp.retried = true
+      delete session.autoRun
+      res.redirect(303, (await connect(session))?.href ?? '/')
+      return
+    }
+    if (failure !== undefined) delete session.stepUp
     if (failure !== undefined || session.autoRun === undefined) endRun(session, failure)
     res.redirect(303, '/')
   })
+
+  /**
+   * Runs the chain for a signed-in session. When Acme SSO answers `insufficient_user_authentication`
+   * (a sensitive scope and a sign-in too old, IDP-20, IDP-56) and this is not already the retry, the
+   * user is sent back to sign in (`prompt=login`, the IdP's `max_age`): returns that URL, and the chain
+   * runs again once after the callback (CL-35). A second refusal is shown, never looped.
+   */
+  const connect = async (session: Session): Promise<URL | undefined> => {
+    if (session.busy) return undefined
+    session.busy = true
+    session.steps = []
+    delete session.error
+    delete session.toolResult
+    delete session.tools
+    // The sign-in leg stays in the diagram; a previous chain run does not. A carol run keeps its title.
+    const signedInAt = session.signedInAt ?? 0
+    const continuesSignIn = session.timeline.run.result === undefined && session.timeline.run.title !== 'Nothing yet'
+    if (!continuesSignIn) {
+      delete session.attack
+      session.timeline.begin('Sign-in and the chain', { keep: (arrow) => arrow.startedAt < signedInAt })
+    }
+    let failure: FlowError | undefined
+    let stepUpUrl: URL | undefined
+    try {
+      await recorded(session, () => connectToTasks(session, config, { fetch: tap.fetch, signIn }))
+      delete session.stepUp
+    } catch (error) {
+      const stepUp = stepUpSignInFor(error)
+      if (stepUp !== undefined && session.stepUp?.retried !== true) {
+        session.stepUp = { retried: false }
+        deps.log?.info('step-up: sending the user back to sign in', { max_age: stepUp.maxAge })
+        try {
+          const url = await recorded(session, () => signIn.start(session, { stepUp }))
+          session.pendingAuthorization = { url: url.href, sentAt: now() }
+          stepUpUrl = url
+        } catch (cause) {
+          delete session.stepUp
+          failure = fail(session, cause)
+        }
+      } else {
+        delete session.stepUp
+        failure = fail(session, error)
+      }
+    } finally {
+      session.busy = false
+    }
+    if (stepUpUrl === undefined) endRun(session, failure)
+    return stepUpUrl
+  }
 
   app.post('/connect', async (req, res) => {
     const session = current(req)
@@ -233,30 +290,8 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       res.redirect(303, '/')
       return
     }
-    if (!session.busy) {
-      session.busy = true
-      session.steps = []
-      delete session.error
-      delete session.toolResult
-      delete session.tools
-      // The sign-in leg stays in the diagram; a previous chain run does not. A carol run keeps its title.
-      const signedInAt = session.signedInAt ?? 0
-      const continuesSignIn = session.timeline.run.result === undefined && session.timeline.run.title !== 'Nothing yet'
-      if (!continuesSignIn) {
-        delete session.attack
-        session.timeline.begin('Sign-in and the chain', { keep: (arrow) => arrow.startedAt < signedInAt })
-      }
-      let failure: FlowError | undefined
-      try {
-        await recorded(session, () => connectToTasks(session, config, { fetch: tap.fetch, signIn }))
-      } catch (error) {
-        failure = fail(session, error)
-      } finally {
-        session.busy = false
-      }
-      endRun(session, failure)
-    }
-    res.redirect(303, '/')
+    delete session.stepUp
+    res.redirect(303, (await connect(session))?.href ?? '/')
   })
 
   app.post('/break', async (req, res) => {
@@ -335,7 +370,22 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
         session.timeline.add(arrow)
     } catch (error) {
       delete session.toolResult
-      failure = fail(session, error)
+      // A fresh ID-JAG was needed during the call and the IdP wants a newer sign-in (IDP-56): sign in, then the chain runs again once.
+      const stepUp = stepUpSignInFor(error)
+      if (stepUp !== undefined) {
+        session.stepUp = { retried: false }
+        try {
+          const url = await recorded(session, () => signIn.start(session, { stepUp }))
+          session.pendingAuthorization = { url: url.href, sentAt: now() }
+          res.redirect(303, url.href)
+          return
+        } catch (cause) {
+          delete session.stepUp
+          failure = fail(session, cause)
+        }
+      } else {
+        failure = fail(session, error)
+      }
     }
     endRun(session, failure)
     res.redirect(303, '/')

@@ -14,7 +14,12 @@ export interface SignedInUser {
 export interface Session {
   id: string
   /** Between the redirect to the IdP and the callback (CL-14, CL-15). */
-  pendingSignIn?: { state: string; nonce: string; codeVerifier: string }
+  pendingSignIn?: { state: string; nonce: string; codeVerifier: string; maxAge?: number }
+  /**
+   * Set while the user is sent back to sign in for a step-up (IDP-56): after the callback, the chain
+   * runs again once; `retried` keeps a second refusal from looping.
+   */
+  stepUp?: { retried: boolean }
   user?: SignedInUser
   /** The ID token: the subject token of the exchange (CL-24). Never sent to the browser or the MCP server (CL-43). */
   idToken?: string

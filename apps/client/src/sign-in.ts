@@ -7,6 +7,7 @@ import {
   idpTokenEndpoint,
   type IdpTokenEndpoint,
   redeemSignInResponse,
+  type StepUpSignIn,
 } from '@ema/id-jag-client'
 import type { Session, SignedInUser } from './session-store.ts'
 
@@ -47,14 +48,29 @@ export class SignIn {
     return idpTokenEndpoint(await this.idp(), DISPLAY_NAMES.idpName)
   }
 
-  /** Starts sign-in: remembers state, nonce and PKCE verifier in the session and returns the IdP URL. */
-  async start(session: Session, options: { loginHint?: string | undefined } = {}): Promise<URL> {
+  /**
+   * Starts sign-in: remembers state, nonce and PKCE verifier in the session and returns the IdP URL.
+   * A step-up (the IdP answered the token exchange `insufficient_user_authentication`, CL-35, IDP-56)
+   * adds its `max_age` and `acr_values`, and the new ID token's `auth_time` is then checked against `max_age`.
+   */
+  async start(
+    session: Session,
+    options: { loginHint?: string | undefined; stepUp?: StepUpSignIn | undefined } = {},
+  ): Promise<URL> {
     const idp = await this.idp()
     const codeVerifier = oidc.randomPKCECodeVerifier() // CL-15
     const state = oidc.randomState() // CL-14
     const nonce = oidc.randomNonce() // CL-14
-    session.pendingSignIn = { state, nonce, codeVerifier }
+    const { stepUp } = options
+    session.pendingSignIn = {
+      state,
+      nonce,
+      codeVerifier,
+      ...(stepUp?.maxAge === undefined ? {} : { maxAge: stepUp.maxAge }),
+    }
     return oidc.buildAuthorizationUrl(idp, {
+      ...(stepUp?.maxAge === undefined ? {} : { max_age: String(stepUp.maxAge) }),
+      ...(stepUp?.acrValues === undefined ? {} : { acr_values: stepUp.acrValues }),
       redirect_uri: this.redirectUri,
       scope: this.#config.signInScope,
       code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),

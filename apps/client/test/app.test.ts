@@ -22,7 +22,11 @@ describe('Acme Agent app', () => {
     alice: { sub: 'u-1001', name: 'Alice Anderson', scope: 'tasks.read tasks.write' },
     bob: { sub: 'u-1002', name: 'Bob Brown', scope: 'tasks.read' },
     carol: { sub: 'u-1003', name: 'Carol Clark', scope: undefined },
+    // IDP-56: the fake IdP wants a step-up sign-in (max_age) before dave's exchange; erin's is never enough.
+    dave: { sub: 'u-1004', name: 'Dave Davis', scope: 'tasks.read tasks.write' },
+    erin: { sub: 'u-1005', name: 'Erin Evans', scope: 'tasks.read tasks.write' },
   }
+  const authorizationRequests: Array<Record<string, string>> = []
   let nextUser = 'alice'
 
   before(async () => {
@@ -34,8 +38,9 @@ describe('Acme Agent app', () => {
     client = await listen({ port: 0 })
 
     // ---- fake IdP ----
-    const codes = new Map<string, { user: string; nonce: string; challenge: string }>()
+    const codes = new Map<string, { user: string; nonce: string; challenge: string; maxAge: string | undefined }>()
     const idTokens = new Map<string, string>()
+    const steppedUp = new Set<string>()
     idp.app.get('/.well-known/openid-configuration', (_req, res) => {
       res.json({
         issuer: idp.url,
@@ -54,8 +59,9 @@ describe('Acme Agent app', () => {
       const q = req.query as Record<string, string>
       assert.equal(q.code_challenge_method, 'S256') // CL-15
       assert.ok(q.state && q.nonce) // CL-14
+      authorizationRequests.push(q)
       const code = `code-${codes.size}`
-      codes.set(code, { user: nextUser, nonce: q.nonce, challenge: q.code_challenge! })
+      codes.set(code, { user: nextUser, nonce: q.nonce, challenge: q.code_challenge!, maxAge: q.max_age })
       res.redirect(
         `${q.redirect_uri}?code=${code}&state=${encodeURIComponent(q.state!)}&iss=${encodeURIComponent(idp.url)}`,
       )
@@ -72,7 +78,12 @@ describe('Acme Agent app', () => {
           return
         }
         const user = users[pending.user]!
-        const idToken = await new SignJWT({ nonce: pending.nonce, name: user.name, preferred_username: pending.user })
+        const idToken = await new SignJWT({
+          nonce: pending.nonce,
+          name: user.name,
+          preferred_username: pending.user,
+          auth_time: Math.floor(Date.now() / 1000),
+        })
           .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
           .setIssuer(idp.url)
           .setAudience('acme-agent')
@@ -81,6 +92,7 @@ describe('Acme Agent app', () => {
           .setExpirationTime('5m')
           .sign(privateKey)
         idTokens.set(idToken, pending.user)
+        if (pending.maxAge !== undefined) steppedUp.add(idToken)
         issuedSecrets.push(idToken)
         res.json({ access_token: 'idp-at', token_type: 'Bearer', id_token: idToken, expires_in: 300 })
         return
@@ -88,11 +100,23 @@ describe('Acme Agent app', () => {
       if (body.grant_type === GRANT_TYPE.TOKEN_EXCHANGE) {
         const username = idTokens.get(body.subject_token!)
         const allowed = username === undefined ? undefined : users[username]!.scope
+        if (username === 'erin' || (username === 'dave' && !steppedUp.has(body.subject_token!))) {
+          res
+            .status(400)
+            .json({
+              error: 'insufficient_user_authentication',
+              error_description: 'tasks.write needs a sign-in at most 60 seconds old',
+              max_age: 60,
+            })
+          return
+        }
         if (allowed === undefined) {
-          res.status(400).json({
-            error: 'access_denied',
-            error_description: 'your administrator has not given you access to this MCP server',
-          })
+          res
+            .status(400)
+            .json({
+              error: 'access_denied',
+              error_description: 'your administrator has not given you access to this MCP server',
+            })
           return
         }
         const idJag = fakeJwt(
@@ -364,6 +388,32 @@ describe('Acme Agent app', () => {
     assert.match(html, /<code>access_denied<\/code>/)
     assert.match(html, /Acme SSO refused to issue an ID-JAG: your administrator has not given you access/)
     assert.deepEqual(steps(html), ['ok', 'ok', 'ok', 'error'])
+  })
+
+  test('CL-35 IDP-56 insufficient_user_authentication sends the user back to sign in with prompt=login and max_age, and the chain is retried once', async () => {
+    nextUser = 'dave'
+    const b = browser()
+    await b.post('/login')
+    const before = authorizationRequests.length
+    const html = await b.post('/connect')
+    assert.equal(authorizationRequests.length, before + 1, 'one step-up sign-in')
+    const stepUp = authorizationRequests.at(-1)!
+    assert.equal(stepUp.prompt, 'login')
+    assert.equal(stepUp.max_age, '60')
+    assert.deepEqual(steps(html), ['ok', 'ok', 'ok', 'ok', 'ok', 'ok'], 'the retried chain went through')
+    assert.doesNotMatch(html, /role="alert"/)
+    assert.match(html, /<option value="add_task">add_task<\/option>/)
+  })
+
+  test('CL-35 IDP-56 a second insufficient_user_authentication after the step-up is shown, not looped', async () => {
+    nextUser = 'erin'
+    const b = browser()
+    await b.post('/login')
+    const before = authorizationRequests.length
+    const html = await b.post('/connect')
+    assert.equal(authorizationRequests.length, before + 1, 'exactly one step-up sign-in')
+    assert.match(html, /<code>insufficient_user_authentication<\/code>/)
+    assert.match(html, /needs a sign-in at most 60 seconds old/)
   })
 
   test('CL-14 a callback with the wrong state is refused', async () => {

@@ -47,7 +47,7 @@ export { openidClientAuthentication } from './openid-client-authentication.ts'
 export { type PendingSignIn, redeemSignInResponse, type SignInResult } from './redeem-sign-in-response.ts'
 
 // Errors, traffic and steps.
-export { asFlowError, FlowError, type RefusingRole } from './flow-error.ts'
+export { asFlowError, FlowError, stepUpSignInFor, type RefusingRole, type StepUpSignIn } from './flow-error.ts'
 export { type Exchange, recordTraffic, type TrafficRecorder } from './record-traffic.ts'
 export { StepView, type StepViewNames } from './step-view.ts'
 export { type Step, type StepRecorder } from './step.ts'

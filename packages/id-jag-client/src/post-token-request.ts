@@ -12,6 +12,9 @@ import { FlowError, type RefusingRole } from './flow-error.ts'
 const OAuthErrorResponse = z.object({
   error: z.string().min(1),
   error_description: z.string().optional(),
+  // RFC 9470 §3: hints that come with insufficient_user_authentication (IDP-56); malformed ones are ignored.
+  max_age: z.number().int().min(0).optional().catch(undefined),
+  acr_values: z.string().optional().catch(undefined),
 })
 
 export interface TokenRequest {
@@ -56,10 +59,12 @@ export async function postTokenRequest(request: TokenRequest, what: string): Pro
       `${request.server.name} answered HTTP ${response.status} without an OAuth error body when asked for ${what}`,
       { status: response.status, refusedBy: request.role },
     )
-  const { error, error_description: description } = refusal.data
+  const { error, error_description: description, max_age: maxAge, acr_values: acrValues } = refusal.data
   throw new FlowError(error, `${request.server.name} refused to issue ${what}: ${description ?? error}`, {
     description,
     status: response.status,
     refusedBy: request.role,
+    maxAge,
+    acrValues,
   })
 }

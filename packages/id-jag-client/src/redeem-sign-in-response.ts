@@ -6,6 +6,8 @@ export interface PendingSignIn {
   state: string
   nonce: string
   codeVerifier: string
+  /** A step-up sign-in's `max_age`: the ID token's `auth_time` must then be at most this old (OIDC Core §3.1.3.7). */
+  maxAge?: number | undefined
 }
 
 export interface SignInResult {
@@ -50,6 +52,7 @@ export async function redeemSignInResponse(
       pkceCodeVerifier: pending.codeVerifier, // CL-15
       expectedState: pending.state, // CL-14
       expectedNonce: pending.nonce, // CL-14
+      ...(pending.maxAge === undefined ? {} : { maxAge: pending.maxAge }), // a step-up sign-in must be fresh
       idTokenExpected: true,
     })
   } catch (cause) {
