@@ -59,6 +59,8 @@ const env = {
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   // The IdP starts from the demo policy every run; the admin spec's edits live in memory only.
   IDP_POLICY_STATE_FILE: 'off',
+  // The admin console shows the audit trail from memory; no JSON lines in the test output.
+  AUDIT_LOG: 'off',
 }
 const role = (folder: string, readyUrl: string) => ({
   command: 'node src/main.ts',

@@ -72,6 +72,8 @@ export function demoWorldEnv(
     LOG_LEVEL: 'warn',
     // The IdP's demo policy as the data file gives it, never a developer's admin edits in .demo/.
     IDP_POLICY_STATE_FILE: 'off',
+    // No audit lines in the test output; a test that reads the trail sets AUDIT_LOG to a file.
+    AUDIT_LOG: 'off',
   }
   for (const name of ['IDP_PORT', 'AS_PORT', 'RS_PORT', 'CLIENT_PORT', 'TASKS_API_PORT']) delete env[name]
   for (const name of Object.keys(env))
