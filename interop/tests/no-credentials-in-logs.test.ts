@@ -183,6 +183,52 @@ test('SEC-05 CL-34 no role logs a token, assertion, secret or password during th
     ),
     audit,
   )
+  // One shape in every role, and one jti chain: the IdP's ID-JAG → the AS's redemption → the MCP server's tool calls.
+  for (const event of events) assert.deepEqual(Object.keys(event).slice(0, 4), ['time', 'role', 'event', 'decision'])
+  const jtiOf = (jwt: string) =>
+    String((JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti?: unknown }).jti)
+  const idJagJti = jtiOf(idJag)
+  const accessTokenJti = jtiOf(accessToken)
+  const issuedEvent = events.find((event) => event.role === 'idp' && event.jti === idJagJti)
+  assert.equal(issuedEvent?.decision, 'granted')
+  const redemption = events.find(
+    (event) =>
+      event.role === 'authorization-server' &&
+      event.event === 'jwt_bearer' &&
+      event.jti === idJagJti &&
+      event.decision === 'granted',
+  )
+  assert.equal(redemption?.access_token_jti, accessTokenJti, audit)
+  const replay = events.find(
+    (event) =>
+      event.role === 'authorization-server' &&
+      event.event === 'jwt_bearer' &&
+      event.jti === idJagJti &&
+      event.decision === 'refused',
+  )
+  assert.equal(replay?.replay, true)
+  assert.equal(replay?.error, 'invalid_grant')
+  const toolCalls = events.filter(
+    (event) => event.role === 'resource-server' && event.event === 'tool_call' && event.jti === accessTokenJti,
+  )
+  assert.deepEqual(
+    toolCalls.map((event) => [event.tool, event.decision]),
+    [
+      ['whoami', 'granted'],
+      ['list_tasks', 'granted'],
+      ['add_task', 'granted'],
+    ],
+  )
+  assert.ok(
+    events.some(
+      (event) =>
+        event.role === 'authorization-server' &&
+        event.event === 'on_behalf_of' &&
+        event.decision === 'granted' &&
+        event.subject_jti === accessTokenJti,
+    ),
+    audit,
+  )
   const logs = `${roles.output()}\n${audit}`
   assert.ok(logs.split('\n').length > 20, `expected debug logs from the roles, got:\n${logs}`)
   assert.match(logs, /issued ID-JAG/)

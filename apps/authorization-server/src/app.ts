@@ -1,7 +1,7 @@
 import express from 'express'
 import type { RequestListener } from 'node:http'
 import { WELL_KNOWN, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
-import { createLogger, healthRoutes, type Logger } from '@ema/server-kit'
+import { createLogger, healthRoutes, type AuditLog, type Logger } from '@ema/server-kit'
 import {
   authorizationServerMetadataRoute,
   providerFirst,
@@ -26,6 +26,8 @@ export interface AuthorizationServerDeps {
   publishedKeys?: readonly SigningKey[]
   /** Remembers redeemed ID-JAGs (AS-23); shared by every instance when on Redis (decision 0040). */
   replayStore: ReplayStore
+  /** The audit trail (server-kit): every redemption (replays included) and on-behalf-of exchange. Absent → none. */
+  audit?: AuditLog
   /** Sign-ins at the IdP in progress (decision 0050). Default: in memory. */
   pendingSignIns?: PendingSignInStore
   /** How this server calls the sign-in IdP (its metadata and token endpoint). Default: the global fetch. */

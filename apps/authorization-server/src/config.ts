@@ -1,4 +1,10 @@
-import { loadRuntimeConfig, parseLogLevel, type RuntimeConfig } from '@ema/server-kit'
+import {
+  type AuditDestination,
+  loadRuntimeConfig,
+  parseAuditDestination,
+  parseLogLevel,
+  type RuntimeConfig,
+} from '@ema/server-kit'
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import type { JWK } from 'jose'
@@ -186,6 +192,8 @@ export interface AuthorizationServerConfig extends RuntimeConfig {
    */
   signingKeys?: JWK[]
   logLevel: LogLevel
+  /** Env `AUDIT_LOG`: `stdout` (default), `off`, or a file of JSON lines (server-kit's audit events). */
+  auditLog: AuditDestination
 }
 
 /**
@@ -480,6 +488,7 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
     demoAttacks,
     ...signingKeys(env),
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    auditLog: parseAuditDestination(env.AUDIT_LOG),
     ...loadRuntimeConfig(env, `ema:as:${issuer}`), // decision 0040
   }
 }

@@ -6,7 +6,7 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider'
 import { GRANT_TYPE, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
-import type { Logger } from '@ema/server-kit'
+import type { AuditLog, Logger } from '@ema/server-kit'
 import { isInteractiveClient, type AuthorizationServerConfig, type RegisteredClient } from './config.ts'
 import { AUTHORIZATION_SERVER_METADATA } from './authorization-server-metadata.ts'
 import { defaultScope } from './authorization/default-scope.ts'
@@ -40,6 +40,8 @@ export interface CreateProviderDeps {
   /** oidc-provider's storage; absent → its in-process store. */
   adapter?: AdapterFactory
   log: Logger
+  /** The audit trail: every redemption and on-behalf-of exchange. Absent → none. */
+  audit?: AuditLog | undefined
 }
 
 /**
@@ -179,6 +181,7 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
       maxIdJagLifetimeSeconds: config.maxIdJagLifetimeSeconds,
       accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
       log: deps.log,
+      audit: deps.audit,
     }),
     JWT_BEARER_PARAMETERS,
   )
@@ -204,6 +207,7 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
         return certificate === undefined ? undefined : certificateThumbprint(certificate)
       },
       log: deps.log,
+      audit: deps.audit,
     }),
     TOKEN_EXCHANGE_PARAMETERS,
     TOKEN_EXCHANGE_REPEATABLE_PARAMETERS, // OBO-05: audience and resource may repeat

@@ -9,6 +9,7 @@ import {
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import {
+  createAuditLog,
   createLogger,
   describeCause,
   gracefulShutdown,
@@ -84,7 +85,17 @@ const keySets = new Map<string, JWTVerifyGetKey>(
 )
 const issuerKeys: IssuerKeys = (issuer) => keySets.get(issuer)
 
+// Every redemption (replays included) and on-behalf-of exchange, as JSON lines for a SIEM (AUDIT_LOG).
+const audit = createAuditLog({
+  role: 'authorization-server',
+  destination: config.auditLog,
+  keep: 0,
+  onWriteError: (error) =>
+    log.error('cannot write the audit log (AUDIT_LOG)', { error: error instanceof Error ? error : String(error) }),
+})
+
 const app = createAuthorizationServerApp(config, {
+  audit,
   now: () => new Date(),
   signingKey,
   publishedKeys: keys,
@@ -142,7 +153,6 @@ function readPem(file: string, name: string): string {
   } catch (cause) {
     throw new TypeError(
       `${name} ${file} cannot be read (${describeCause(cause)}); npm start makes the demo PKI in .demo/pki/`,
-      { cause },
     )
   }
 }

@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '@ema/server-kit'
+import { createLogger, type AuditLog, type Logger } from '@ema/server-kit'
 import type { VerifyAccessTokenOptions } from '@ema/tokens'
 import express, { type ErrorRequestHandler } from 'express'
 import { requireBearerToken } from './bearer-token.ts'
@@ -24,6 +24,8 @@ export interface ResourceServerDeps {
   authorizationServerKeys: VerifyAccessTokenOptions['keys']
   /** Default: a logger that writes nothing. */
   log?: Logger
+  /** The audit trail (server-kit): one event per tool call, granted or refused for scope. Absent → none. */
+  audit?: AuditLog
   /**
    * OBO-03 … OBO-07: the RFC 8693 client for the on-behalf-of exchange. Default: one built from
    * `config.tokenExchange` (certificate files are read on the first exchange); none when that is unset.
@@ -73,7 +75,7 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
     // challenge whatever its body holds (RFC 6750 §3), and an unauthenticated body is never read.
     express.json({ limit: '256kb' }),
     sessions.requireOwnSession, //                          RS-19 → 404
-    requireToolScopes(config.toolScopes), //                RS-07 → 403
+    requireToolScopes(config.toolScopes, deps.audit), //                RS-07 → 403
     sessions.handleMcpRequest,
   )
 

@@ -1,4 +1,4 @@
-import { type LogLevel, parseLogLevel } from '@ema/server-kit'
+import { type AuditDestination, type LogLevel, parseAuditDestination, parseLogLevel } from '@ema/server-kit'
 import type { TokenExchangeConfig } from '@ema/token-exchange'
 import { z } from 'zod'
 import { allowedHostsFor, canonicalHost } from './require-allowed-host.ts'
@@ -34,6 +34,8 @@ export interface ResourceServerConfig {
   allowInsecureHttp: boolean
   /** LOG_LEVEL: `debug`, `info` (default), `warn` or `error`. */
   logLevel: LogLevel
+  /** Env `AUDIT_LOG`: `stdout` (default), `off`, or a file of JSON lines (server-kit's audit events). */
+  auditLog: AuditDestination
   /** The downstream Tasks API the tools call on the user's behalf (TASKS_API_URL; OBO-01). */
   tasksApi: {
     /** Its base URL, also its identifier: the `audience` of the exchange, e.g. `http://localhost:4004`. */
@@ -148,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
     allowedHosts,
     allowInsecureHttp,
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    auditLog: parseAuditDestination(env.AUDIT_LOG),
     tasksApi: { url: tasksApiUrl, toolScopes: TASKS_API_TOOL_SCOPES },
     tokenExchange: tokenExchangeConfig(e, tasksApiUrl, downstreamTimeoutMs, allowInsecureHttp),
     downstreamTimeoutMs,

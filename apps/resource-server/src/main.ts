@@ -1,5 +1,5 @@
 import { remoteKeySet, type VerifyAccessTokenOptions } from '@ema/tokens'
-import { createLogger, describeCause, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
+import { createAuditLog, createLogger, describeCause, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
 import { loadClientCertificate } from '@ema/token-exchange'
 import { createResourceServerApp } from './app.ts'
 import { loadConfig, type ResourceServerConfig } from './config.ts'
@@ -49,7 +49,15 @@ if (config.allowInsecureHttp) {
   )
 }
 
-const app = createResourceServerApp(config, { now: () => new Date(), authorizationServerKeys, log })
+// One audit event per tool call, as JSON lines for a SIEM (AUDIT_LOG).
+const audit = createAuditLog({
+  role: 'resource-server',
+  destination: config.auditLog,
+  keep: 0,
+  onWriteError: (error) =>
+    log.error('cannot write the audit log (AUDIT_LOG)', { error: error instanceof Error ? error : String(error) }),
+})
+const app = createResourceServerApp(config, { now: () => new Date(), authorizationServerKeys, log, audit })
 
 await startOrExitAsync('resource-server', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
 log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {

@@ -1,3 +1,4 @@
+import type { AuditLog } from '@ema/server-kit'
 import { InsufficientScopeError } from '@ema/tokens'
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import type { RequestHandler } from 'express'
@@ -18,7 +19,10 @@ const ToolsCallRequest = z.object({
  * challenge every scope the request needs (MCP-A/26-07). Unknown tools pass through; the MCP server
  * answers them with its own error.
  */
-export function requireToolScopes(toolScopes: Readonly<Record<string, string | null>>): RequestHandler {
+export function requireToolScopes(
+  toolScopes: Readonly<Record<string, string | null>>,
+  audit?: AuditLog,
+): RequestHandler {
   return (req: AuthenticatedRequest, _res, next) => {
     if (req.method !== 'POST' || req.auth === undefined) {
       next()
@@ -26,13 +30,31 @@ export function requireToolScopes(toolScopes: Readonly<Record<string, string | n
     }
     const messages: unknown[] = Array.isArray(req.body) ? req.body : [req.body]
     const needed = new Set<string>()
+    const tools: string[] = []
     for (const message of messages) {
       const call = ToolsCallRequest.safeParse(message)
       if (!call.success) continue
+      tools.push(call.data.params.name)
       const scope = toolScopes[call.data.params.name]
       if (typeof scope === 'string') needed.add(scope)
     }
     const missing = [...needed].filter((scope) => !hasScope(req.auth!, scope))
+    // One audit event per tool call, carrying the access token's jti (the AS's jwt_bearer event has it as access_token_jti).
+    for (const tool of tools) {
+      const scope = toolScopes[tool]
+      const refused = typeof scope === 'string' && missing.length > 0
+      audit?.record({
+        event: 'tool_call',
+        decision: refused ? 'refused' : 'granted',
+        jti: typeof req.auth.extra?.jti === 'string' ? req.auth.extra.jti : undefined,
+        sub: typeof req.auth.extra?.sub === 'string' ? req.auth.extra.sub : undefined,
+        client_id: req.auth.clientId,
+        resource: typeof req.auth.resource === 'object' ? req.auth.resource.href : undefined,
+        tool,
+        scope_required: typeof scope === 'string' ? scope : undefined,
+        ...(refused ? { error: 'insufficient_scope', missing_scope: missing.join(' ') } : {}),
+      })
+    }
     if (missing.length > 0) {
       throw new InsufficientScopeError(
         `this request needs the scope ${[...needed].join(' ')}; the access token lacks ${missing.join(' ')}`,

@@ -13,6 +13,8 @@ export interface IssueAccessTokenOptions {
   lifetimeSeconds: number
   now: Date
   key: SigningKey
+  /** The access token's `jti` (recorded in the audit event beside the ID-JAG's); default a fresh one. */
+  jti?: string
 }
 
 /** RFC 6749 §5.1 as profiled by AS-35 and AS-36. No `refresh_token` (AS-38). */
@@ -41,6 +43,7 @@ export async function issueAccessToken(options: IssueAccessTokenOptions): Promis
     now: options.now,
     key: options.key,
     extraClaims: { idp: options.subject.idp, idp_sub: options.subject.idp_sub },
+    ...(options.jti === undefined ? {} : { jti: options.jti }),
   })
   // AS-36: the granted scope and resource are returned; AS-38: no refresh_token.
   return {

@@ -1,7 +1,15 @@
 import type { TokenEndpointGrantContext } from 'oidc-provider'
-import { InvalidGrantError, redact, verifyIdJag, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
+import {
+  InvalidGrantError,
+  OAuthError,
+  redact,
+  verifyIdJag,
+  type IssuerKeys,
+  type ReplayStore,
+  type SigningKey,
+} from '@ema/tokens'
 import { refuseAuthorizationDetails, respondToGrant } from '@ema/provider-kit'
-import type { Logger } from '@ema/server-kit'
+import type { AuditLog, Logger } from '@ema/server-kit'
 import type { McpServer, TrustedIdp } from '../config.ts'
 import { grantScope } from './grant-scope.ts'
 import { issueAccessToken } from './issue-access-token.ts'
@@ -32,6 +40,8 @@ export interface JwtBearerDeps {
   maxIdJagLifetimeSeconds: number
   accessTokenLifetimeSeconds: number
   log: Logger
+  /** Every redemption, granted or refused (replays included), is one audit event. Absent → none. */
+  audit?: AuditLog | undefined
 }
 
 /**
@@ -45,19 +55,35 @@ export interface JwtBearerDeps {
 export function jwtBearerGrant(deps: JwtBearerDeps): (ctx: TokenEndpointGrantContext) => Promise<void> {
   return async function handleJwtBearer(ctx) {
     let log = deps.log.child({ grant: 'jwt-bearer', client_id: ctx.oidc.client.clientId })
+    const known: Record<string, unknown> = {}
+    const bind = (fields: Record<string, unknown>) => {
+      Object.assign(known, fields)
+      log = log.child(fields)
+    }
     await respondToGrant(
       ctx,
       () => log,
       async () => {
-        const response = await redeemIdJag(ctx, deps, (fields) => {
-          log = log.child(fields)
-        })
-        log.info('issued an access token', {
-          resource: response.resource,
-          scope: response.scope,
-          expires_in: response.expires_in,
-        })
-        return response // AS-35: 200, no-store
+        try {
+          const response = await redeemIdJag(ctx, deps, bind)
+          log.info('issued an access token', {
+            resource: response.resource,
+            scope: response.scope,
+            expires_in: response.expires_in,
+          })
+          deps.audit?.record({ event: 'jwt_bearer', decision: 'granted', ...auditFields(ctx, known) })
+          return response // AS-35: 200, no-store
+        } catch (error) {
+          deps.audit?.record({
+            event: 'jwt_bearer',
+            decision: 'refused',
+            ...auditFields(ctx, known),
+            error: error instanceof OAuthError ? error.error : 'server_error',
+            error_description:
+              error instanceof OAuthError ? error.description : 'the server could not complete the request',
+          })
+          throw error
+        }
       },
     )
   }
@@ -98,10 +124,16 @@ async function redeemIdJag(
     `${idJag.iss} ${idJag.jti}`,
     new Date((idJag.exp + deps.clockSkewSeconds) * 1000),
   )
-  if (!firstUse) throw new InvalidGrantError('this ID-JAG was already used')
+  if (!firstUse) {
+    bind({ replay: true }) // a replay detection, for the audit trail
+    throw new InvalidGrantError('this ID-JAG was already used')
+  }
 
+  const accessTokenJti = crypto.randomUUID()
+  bind({ access_token_jti: accessTokenJti })
   return issueAccessToken({
     // AS-35 … AS-40
+    jti: accessTokenJti,
     issuer: deps.issuer,
     subject,
     client,
@@ -111,4 +143,23 @@ async function redeemIdJag(
     now,
     key: deps.signingKey,
   })
+}
+
+/**
+ * The audit event's fields (server-kit's shape): the ID-JAG's `jti` (the IdP's audit event has the
+ * same one), the access token's `jti` (the MCP server's tool-call events have it), who and for what.
+ * Never the assertion.
+ */
+function auditFields(ctx: TokenEndpointGrantContext, known: Record<string, unknown>): Record<string, unknown> {
+  return {
+    jti: known.jti,
+    access_token_jti: known.access_token_jti,
+    client_id: ctx.oidc.client.clientId,
+    idp: known.iss,
+    sub: known.sub,
+    local_sub: known.local_sub,
+    resource: known.resource ?? (typeof ctx.oidc.params?.resource === 'string' ? ctx.oidc.params.resource : undefined),
+    scope: known.scope,
+    replay: known.replay,
+  }
 }

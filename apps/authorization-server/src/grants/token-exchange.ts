@@ -1,7 +1,7 @@
 import type { TokenEndpointGrantContext } from 'oidc-provider'
-import { verifySubjectAccessToken, type SigningKey } from '@ema/tokens'
+import { OAuthError, verifySubjectAccessToken, type SigningKey } from '@ema/tokens'
 import { refuseAuthorizationDetails, respondToGrant } from '@ema/provider-kit'
-import type { Logger } from '@ema/server-kit'
+import type { AuditLog, Logger } from '@ema/server-kit'
 import type { DownstreamApi, RegisteredClient } from '../config.ts'
 import { buildActorChain } from './build-actor-chain.ts'
 import { grantDownstreamScope } from './grant-downstream-scope.ts'
@@ -30,6 +30,8 @@ export interface TokenExchangeDeps {
   /** RFC 8705 §3.1: the `x5t#S256` of the certificate the client authenticated with, if it did. */
   clientCertificateThumbprint: (ctx: TokenEndpointGrantContext) => string | undefined
   log: Logger
+  /** Every on-behalf-of exchange, granted or refused, is one audit event. Absent → none. */
+  audit?: AuditLog | undefined
 }
 
 /**
@@ -44,18 +46,42 @@ export interface TokenExchangeDeps {
 export function tokenExchangeGrant(deps: TokenExchangeDeps): (ctx: TokenEndpointGrantContext) => Promise<void> {
   return async function handleTokenExchange(ctx) {
     let log = deps.log.child({ grant: 'token-exchange', client_id: ctx.oidc.client.clientId })
+    const known: Record<string, unknown> = {}
+    const bind = (fields: Record<string, unknown>) => {
+      Object.assign(known, fields)
+      log = log.child(fields)
+    }
+    // The subject token's jti links this event to the jwt-bearer event that issued it (access_token_jti).
+    const audit = (decision: 'granted' | 'refused', extra: Record<string, unknown>) =>
+      deps.audit?.record({
+        event: 'on_behalf_of',
+        decision,
+        client_id: ctx.oidc.client.clientId,
+        sub: known.sub,
+        subject_jti: known.subject_jti,
+        audience: known.audience,
+        ...extra,
+      })
     await respondToGrant(
       ctx,
       () => log,
       async () => {
-        const response = await exchangeOnBehalfOf(ctx, deps, (fields) => {
-          log = log.child(fields)
-        })
-        log.info('issued a downstream access token on behalf of the user', {
-          scope: response.scope,
-          expires_in: response.expires_in,
-        })
-        return response // OBO-15: 200, no-store
+        try {
+          const response = await exchangeOnBehalfOf(ctx, deps, bind)
+          log.info('issued a downstream access token on behalf of the user', {
+            scope: response.scope,
+            expires_in: response.expires_in,
+          })
+          audit('granted', { scope: response.scope })
+          return response // OBO-15: 200, no-store
+        } catch (error) {
+          audit('refused', {
+            error: error instanceof OAuthError ? error.error : 'server_error',
+            error_description:
+              error instanceof OAuthError ? error.description : 'the server could not complete the request',
+          })
+          throw error
+        }
       },
     )
   }

@@ -14,6 +14,8 @@ export interface SignAccessTokenOptions {
   key: SigningKey
   /** Further claims, e.g. `idp`, `auth_time`, `act`. Registered claims above win. */
   extraClaims?: Record<string, unknown>
+  /** The token's `jti`, when the caller records it (an audit event); default a fresh random UUID. */
+  jti?: string
 }
 
 /** Signs an RFC 9068 JWT access token: `typ: at+jwt`, `iss`, `sub`, `aud`, `client_id`, `jti`, `iat`, `exp`, `scope`. */
@@ -26,7 +28,7 @@ export async function signAccessToken(options: SignAccessTokenOptions): Promise<
     iss: options.issuer,
     sub: options.subject,
     aud: options.audience,
-    jti: crypto.randomUUID(),
+    jti: options.jti ?? crypto.randomUUID(),
     iat,
     exp: iat + options.expiresInSeconds,
   }
