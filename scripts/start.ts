@@ -211,6 +211,9 @@ ${
                       acme-agent-cli authenticates with private_key_jwt at the IdP and the auth server
 `
 }
+  ${bold('Administer it')}       ${env.IDP_ISSUER}/admin   (admin / admin-password: rules, users, clients, audit trail)
+                      IDP_DEMO_POLICY=step-up npm start: tasks.write needs a sign-in at most 60 s old
+
   Acme SSO (IdP)      ${env.IDP_ISSUER}/.well-known/openid-configuration
   MCP auth server     ${env.AS_ISSUER}/.well-known/oauth-authorization-server
 ${
@@ -222,6 +225,7 @@ ${
   Tasks API           ${env.TASKS_API_URL}   (reached only by the MCP server, with on-behalf-of tokens)
 
   Ctrl-C stops everything. Keys and data are in memory: a restart starts afresh
-  (except the agent CLI's key pair and the demo PKI in .demo/, made once per checkout).
+  (except the agent CLI's key pair and the demo PKI in .demo/, made once per checkout, and the
+  administrator's policy edits in .demo/idp-policy.json: the console's Reset button restores the demo's).
 `)
 }
