@@ -7,7 +7,10 @@ import { urls } from '../playwright.config.ts'
 
 async function signInToAgent(page: Page, username: string, password: string): Promise<void> {
   await page.goto('/')
-  await page.getByRole('button', { name: 'Sign in with Acme SSO' }).or(page.getByRole('link', { name: 'Sign in with Acme SSO' })).click()
+  await page
+    .getByRole('button', { name: 'Sign in with Acme SSO' })
+    .or(page.getByRole('link', { name: 'Sign in with Acme SSO' }))
+    .click()
   await page.getByLabel('Username').fill(username)
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Sign in' }).click()
@@ -22,7 +25,10 @@ async function signInToConsole(page: Page, username: string, password: string): 
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
-test('IDP-13 IDP-55 the admin removes bob\'s access: his next connect is refused with access_denied naming the rule, the audit trail shows it; restored, it works again', async ({ page, browser }) => {
+test("IDP-13 IDP-55 the admin removes bob's access: his next connect is refused with access_denied naming the rule, the audit trail shows it; restored, it works again", async ({
+  page,
+  browser,
+}) => {
   // bob works as usual.
   await signInToAgent(page, 'bob', 'bob-password')
   await page.getByRole('button', { name: 'Connect to Tasks' }).click()
@@ -73,7 +79,9 @@ test('IDP-13 IDP-55 the admin removes bob\'s access: his next connect is refused
   await adminContext.close()
 })
 
-test('IDP-13 alice is not an administrator: the console answers 403 and shows nothing of the policy', async ({ page }) => {
+test('IDP-13 alice is not an administrator: the console answers 403 and shows nothing of the policy', async ({
+  page,
+}) => {
   await signInToConsole(page, 'alice', 'alice-password')
   await expect(page.getByRole('alert')).toContainText('HTTP 403: alice is not an administrator of Acme SSO')
   await expect(page.getByRole('heading', { name: 'Rules' })).toHaveCount(0)

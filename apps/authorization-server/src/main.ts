@@ -153,6 +153,7 @@ function readPem(file: string, name: string): string {
   } catch (cause) {
     throw new TypeError(
       `${name} ${file} cannot be read (${describeCause(cause)}); npm start makes the demo PKI in .demo/pki/`,
+      { cause },
     )
   }
 }

@@ -101,22 +101,18 @@ describe('Acme Agent app', () => {
         const username = idTokens.get(body.subject_token!)
         const allowed = username === undefined ? undefined : users[username]!.scope
         if (username === 'erin' || (username === 'dave' && !steppedUp.has(body.subject_token!))) {
-          res
-            .status(400)
-            .json({
-              error: 'insufficient_user_authentication',
-              error_description: 'tasks.write needs a sign-in at most 60 seconds old',
-              max_age: 60,
-            })
+          res.status(400).json({
+            error: 'insufficient_user_authentication',
+            error_description: 'tasks.write needs a sign-in at most 60 seconds old',
+            max_age: 60,
+          })
           return
         }
         if (allowed === undefined) {
-          res
-            .status(400)
-            .json({
-              error: 'access_denied',
-              error_description: 'your administrator has not given you access to this MCP server',
-            })
+          res.status(400).json({
+            error: 'access_denied',
+            error_description: 'your administrator has not given you access to this MCP server',
+          })
           return
         }
         const idJag = fakeJwt(

@@ -160,6 +160,7 @@ export function loadDemoWorld(file: string, options: LoadDemoWorldOptions): Demo
               `invalid ${options.label} at ${at}${issue.path === '' ? '' : `.${issue.path}`}: ${issue.message}`,
           )
           .join('\n'),
+        { cause: error },
       )
     }
   }

@@ -195,62 +195,120 @@ test('signing keys from configuration: IDP_SIGNING_KEYS (a JWK Set, rotation), I
 
 test('IDP-13 the demo world comes from apps/idp/demo-world.json: alice, bob, carol and the admin; two allow rules; the step-up variant marks tasks.write sensitive', () => {
   const config = loadConfig(BASE)
-  assert.deepEqual(config.users.map((user) => [user.username, user.groups.join(','), user.administrator === true]), [['alice', 'engineering', false], ['bob', 'sales', false], ['carol', '', false], ['admin', '', true]])
-  assert.deepEqual(config.policy.rules.map((rule) => [rule.id, rule.subject, rule.audience, rule.resource, rule.scopes.join(' ')]), [
-    ['engineering-tasks', 'group:engineering', BASE.AS_ISSUER, BASE.RS_RESOURCE, 'tasks.read tasks.write'],
-    ['sales-tasks', 'group:sales', BASE.AS_ISSUER, BASE.RS_RESOURCE, 'tasks.read'],
-  ])
-  assert.deepEqual(loadConfig({ ...BASE, IDP_DEMO_POLICY: 'step-up' }).policy.rules[0]?.sensitive, { scopes: ['tasks.write'], max_age: 60 })
-  assert.throws(() => loadConfig({ ...BASE, IDP_DEMO_POLICY: 'lenient' }), /IDP_DEMO_POLICY=lenient is not a policy of the data file; choose one of default, step-up/)
+  assert.deepEqual(
+    config.users.map((user) => [user.username, user.groups.join(','), user.administrator === true]),
+    [
+      ['alice', 'engineering', false],
+      ['bob', 'sales', false],
+      ['carol', '', false],
+      ['admin', '', true],
+    ],
+  )
+  assert.deepEqual(
+    config.policy.rules.map((rule) => [rule.id, rule.subject, rule.audience, rule.resource, rule.scopes.join(' ')]),
+    [
+      ['engineering-tasks', 'group:engineering', BASE.AS_ISSUER, BASE.RS_RESOURCE, 'tasks.read tasks.write'],
+      ['sales-tasks', 'group:sales', BASE.AS_ISSUER, BASE.RS_RESOURCE, 'tasks.read'],
+    ],
+  )
+  assert.deepEqual(loadConfig({ ...BASE, IDP_DEMO_POLICY: 'step-up' }).policy.rules[0]?.sensitive, {
+    scopes: ['tasks.write'],
+    max_age: 60,
+  })
+  assert.throws(
+    () => loadConfig({ ...BASE, IDP_DEMO_POLICY: 'lenient' }),
+    /IDP_DEMO_POLICY=lenient is not a policy of the data file; choose one of default, step-up/,
+  )
   assert.match(String(loadConfig(BASE).policyStateFile), /\/\.demo\/idp-policy\.json$/)
-  assert.match(String(loadConfig({ ...BASE, IDP_DEMO_POLICY: 'step-up' }).policyStateFile), /\/\.demo\/idp-policy\.step-up\.json$/)
+  assert.match(
+    String(loadConfig({ ...BASE, IDP_DEMO_POLICY: 'step-up' }).policyStateFile),
+    /\/\.demo\/idp-policy\.step-up\.json$/,
+  )
   assert.equal(loadConfig({ ...BASE, IDP_POLICY_STATE_FILE: 'off' }).policyStateFile, undefined)
 })
+
+/** The parts of apps/idp/demo-world.json these tests break on purpose. */
+interface DemoWorldFile {
+  users: Array<Record<string, unknown>>
+  clients: Array<Record<string, unknown>>
+  policy: { rules: Array<Record<string, unknown>> }
+}
 
 test('IDP-13 a broken data file (IDP_WORLD_FILE) stops the IdP with one line per problem, each naming the path, never echoing a secret', async () => {
   const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs')
   const { join } = await import('node:path')
   const { tmpdir } = await import('node:os')
-  const world = JSON.parse(readFileSync(new URL('../demo-world.json', import.meta.url), 'utf8')) as Record<string, any>
-  world.users[1].email = 'not-an-email'
-  world.users.push({ username: 'dave', password: 'p', sub: 'u-2', name: 'Dave', email: 'd@x.example', groups: ['ops'], shoeSize: 44 })
-  world.policy.rules[1].scopes = ['tasks.delete']
-  world.clients[0].redirect_uris = ['${NOT_A_SETTING}/callback']
+  const world = JSON.parse(readFileSync(new URL('../demo-world.json', import.meta.url), 'utf8')) as DemoWorldFile
+  world.users[1]!.email = 'not-an-email'
+  world.users.push({
+    username: 'dave',
+    password: 'p',
+    sub: 'u-2',
+    name: 'Dave',
+    email: 'd@x.example',
+    groups: ['ops'],
+    shoeSize: 44,
+  })
+  world.policy.rules[1]!.scopes = ['tasks.delete']
+  world.clients[0]!.redirect_uris = ['${NOT_A_SETTING}/callback']
   const file = join(mkdtempSync(join(tmpdir(), 'world-')), 'world.json')
   writeFileSync(file, JSON.stringify(world))
-  assert.throws(() => loadConfig({ ...BASE, IDP_WORLD_FILE: file }), (error: unknown) => {
-    assert.ok(error instanceof TypeError)
-    assert.equal(error.message, `invalid IDP_WORLD_FILE ${file} at clients.0.redirect_uris.0: \${NOT_A_SETTING} is not a setting the file may use (IDP_ISSUER, AS_ISSUER, RS_RESOURCE, CLIENT_URL, ACME_AGENT_IDP_SECRET)`)
-    return true
-  })
-  world.clients[0].redirect_uris = ['${CLIENT_URL}/callback']
+  assert.throws(
+    () => loadConfig({ ...BASE, IDP_WORLD_FILE: file }),
+    (error: unknown) => {
+      assert.ok(error instanceof TypeError)
+      assert.equal(
+        error.message,
+        `invalid IDP_WORLD_FILE ${file} at clients.0.redirect_uris.0: \${NOT_A_SETTING} is not a setting the file may use (IDP_ISSUER, AS_ISSUER, RS_RESOURCE, CLIENT_URL, ACME_AGENT_IDP_SECRET)`,
+      )
+      return true
+    },
+  )
+  world.clients[0]!.redirect_uris = ['${CLIENT_URL}/callback']
   writeFileSync(file, JSON.stringify(world))
-  assert.throws(() => loadConfig({ ...BASE, IDP_WORLD_FILE: file }), (error: unknown) => {
-    assert.ok(error instanceof TypeError)
-    const lines = error.message.split('\n')
-    assert.deepEqual(lines.map((line) => line.replace(/: .*/, '')), [`invalid IDP_WORLD_FILE ${file} at users.1.email`, `invalid IDP_WORLD_FILE ${file} at users.4`])
-    return true
-  })
-  world.users[1].email = 'bob@acme.example'
+  assert.throws(
+    () => loadConfig({ ...BASE, IDP_WORLD_FILE: file }),
+    (error: unknown) => {
+      assert.ok(error instanceof TypeError)
+      const lines = error.message.split('\n')
+      assert.deepEqual(
+        lines.map((line) => line.replace(/: .*/, '')),
+        [`invalid IDP_WORLD_FILE ${file} at users.1.email`, `invalid IDP_WORLD_FILE ${file} at users.4`],
+      )
+      return true
+    },
+  )
+  world.users[1]!.email = 'bob@acme.example'
   world.users.pop()
   writeFileSync(file, JSON.stringify(world))
-  assert.throws(() => loadConfig({ ...BASE, IDP_WORLD_FILE: file }), { message: /^invalid IDP_WORLD_FILE .* at policy\.rules\.1\.scopes\.0: https:\/\/mcp\.chat\.example\/mcp does not define "tasks\.delete"/ })
+  assert.throws(() => loadConfig({ ...BASE, IDP_WORLD_FILE: file }), {
+    message:
+      /^invalid IDP_WORLD_FILE .* at policy\.rules\.1\.scopes\.0: https:\/\/mcp\.chat\.example\/mcp does not define "tasks\.delete"/,
+  })
   writeFileSync(file, '{ not json')
   assert.throws(() => loadConfig({ ...BASE, IDP_WORLD_FILE: file }), /is not valid JSON/)
-  assert.throws(() => loadConfig({ ...BASE, IDP_WORLD_FILE: join(file, 'missing') }), /cannot read IDP_WORLD_FILE .*: ENOTDIR/)
+  assert.throws(
+    () => loadConfig({ ...BASE, IDP_WORLD_FILE: join(file, 'missing') }),
+    /cannot read IDP_WORLD_FILE .*: ENOTDIR/,
+  )
 })
 
 test('IDP-13 main.ts refuses to start on a broken data file with one "cannot start" line per problem, and no stack trace', async () => {
   const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs')
   const { join } = await import('node:path')
   const { tmpdir } = await import('node:os')
-  const world = JSON.parse(readFileSync(new URL('../demo-world.json', import.meta.url), 'utf8')) as Record<string, any>
-  world.users[0].email = 'nope'
-  world.users[1].groups = ['not a group name']
+  const world = JSON.parse(readFileSync(new URL('../demo-world.json', import.meta.url), 'utf8')) as DemoWorldFile
+  world.users[0]!.email = 'nope'
+  world.users[1]!.groups = ['not a group name']
   const file = join(mkdtempSync(join(tmpdir(), 'world-')), 'world.json')
   writeFileSync(file, JSON.stringify(world))
   const env = { ...process.env, ...BASE, IDP_WORLD_FILE: file, IDP_POLICY_STATE_FILE: 'off', AUDIT_LOG: 'off' }
-  const run = spawnSync(process.execPath, ['src/main.ts'], { cwd: fileURLToPath(new URL('..', import.meta.url)), env, encoding: 'utf8', timeout: 30_000 })
+  const run = spawnSync(process.execPath, ['src/main.ts'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env,
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
   assert.equal(run.status, 1)
   const lines = (run.stdout + run.stderr).split('\n').filter((line) => line.includes('cannot start'))
   assert.equal(lines.length, 2, run.stdout + run.stderr)

@@ -46,10 +46,18 @@ test('IDP-56 SEC-15 a sign-in older than max_age asking for a sensitive scope is
 })
 
 test('IDP-56 IDP-07 a refresh token keeps the auth_time of its sign-in: an old one needs the step-up too', async () => {
-  const { refreshToken } = await signInWithRefreshToken(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
+  const { refreshToken } = await signInWithRefreshToken(idp, {
+    client: ACME_AGENT,
+    username: 'alice',
+    password: 'alice-password',
+  })
   idp.setClockOffsetSeconds(120)
   try {
-    const res = await exchange(idp, { subject_token: refreshToken, subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token', scope: 'tasks.write' })
+    const res = await exchange(idp, {
+      subject_token: refreshToken,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token',
+      scope: 'tasks.write',
+    })
     assert.equal(res.body.error, 'insufficient_user_authentication')
   } finally {
     idp.setClockOffsetSeconds(0)
@@ -59,7 +67,10 @@ test('IDP-56 IDP-07 a refresh token keeps the auth_time of its sign-in: an old o
 test('IDP-56 a new sign-in (prompt=login) satisfies max_age again', async () => {
   idp.setClockOffsetSeconds(61)
   try {
-    assert.equal((await exchange(idp, { subject_token: aliceIdToken, scope: 'tasks.write' })).body.error, 'insufficient_user_authentication')
+    assert.equal(
+      (await exchange(idp, { subject_token: aliceIdToken, scope: 'tasks.write' })).body.error,
+      'insufficient_user_authentication',
+    )
     // oidc-provider's clock is the real one: this sign-in's auth_time is now, which the exchange clock (30 s ahead) sees as 30 s old.
     idp.setClockOffsetSeconds(30)
     const fresh = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })

@@ -67,6 +67,7 @@ export function parseAuditDestination(raw: string | undefined, name = 'AUDIT_LOG
   const value = raw?.trim() ?? ''
   if (value === '' || value === 'stdout') return { kind: 'stdout' }
   if (value === 'off') return { kind: 'off' }
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   if (/[\x00-\x1f]/.test(value)) throw new TypeError(`${name} must be stdout, off or a file path`)
   return { kind: 'file', path: value }
 }
@@ -139,6 +140,7 @@ function sanitiseValue(value: unknown, depth: number): unknown {
   if (depth > 4) return '[nested too deep]'
   if (Array.isArray(value)) return value.map((item) => sanitiseValue(item, depth + 1))
   const out: Record<string, unknown> = {}
-  for (const [key, inner] of Object.entries(value)) out[key] = SECRET_FIELD.test(key) ? '[redacted]' : sanitiseValue(inner, depth + 1)
+  for (const [key, inner] of Object.entries(value))
+    out[key] = SECRET_FIELD.test(key) ? '[redacted]' : sanitiseValue(inner, depth + 1)
   return out
 }

@@ -25,6 +25,7 @@ export async function startOrExitAsync<T>(role: string, step: () => Promise<T>):
 /** One log line per line of the message: a step that found several problems names each on its own line. */
 function exitWith(role: string, error: unknown): never {
   const log = createLogger({ name: role })
-  for (const line of (error instanceof Error ? error.message : String(error)).split('\n')) log.error(`cannot start: ${line}`)
+  for (const line of (error instanceof Error ? error.message : String(error)).split('\n'))
+    log.error(`cannot start: ${line}`)
   process.exit(1)
 }

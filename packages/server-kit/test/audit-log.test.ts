@@ -7,12 +7,31 @@ import { createAuditLog, parseAuditDestination } from '../src/index.ts'
 
 const NOW = new Date('2026-01-02T03:04:05.000Z')
 
-test('an audit event is one JSON line: time, role, event, decision first, then the role\'s own fields', () => {
+test("an audit event is one JSON line: time, role, event, decision first, then the role's own fields", () => {
   const lines: string[] = []
-  const audit = createAuditLog({ role: 'idp', destination: { kind: 'stdout' }, now: () => NOW, write: (line) => lines.push(line) })
-  const event = audit.record({ event: 'token_exchange', decision: 'granted', jti: 'j-1', user: 'alice', scope_granted: 'tasks.read' })
+  const audit = createAuditLog({
+    role: 'idp',
+    destination: { kind: 'stdout' },
+    now: () => NOW,
+    write: (line) => lines.push(line),
+  })
+  const event = audit.record({
+    event: 'token_exchange',
+    decision: 'granted',
+    jti: 'j-1',
+    user: 'alice',
+    scope_granted: 'tasks.read',
+  })
   assert.equal(lines.length, 1)
-  assert.deepEqual(JSON.parse(lines[0]!), { time: '2026-01-02T03:04:05.000Z', role: 'idp', event: 'token_exchange', decision: 'granted', jti: 'j-1', user: 'alice', scope_granted: 'tasks.read' })
+  assert.deepEqual(JSON.parse(lines[0]!), {
+    time: '2026-01-02T03:04:05.000Z',
+    role: 'idp',
+    event: 'token_exchange',
+    decision: 'granted',
+    jti: 'j-1',
+    user: 'alice',
+    scope_granted: 'tasks.read',
+  })
   assert.deepEqual(Object.keys(event).slice(0, 4), ['time', 'role', 'event', 'decision'])
 })
 
@@ -21,8 +40,13 @@ test('SEC-05 an audit event never carries a credential: credential-named fields 
   const audit = createAuditLog({ role: 'idp', destination: { kind: 'stdout' }, write: (line) => lines.push(line) })
   const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1LTEwMDEifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ'
   audit.record({
-    event: 'token_exchange', decision: 'refused', subject_token: jwt, client_secret: 's3cret-value', password: 'alice-password',
-    error_description: `could not read ${jwt} at all`, nested: { assertion: jwt, list: [jwt] },
+    event: 'token_exchange',
+    decision: 'refused',
+    subject_token: jwt,
+    client_secret: 's3cret-value',
+    password: 'alice-password',
+    error_description: `could not read ${jwt} at all`,
+    nested: { assertion: jwt, list: [jwt] },
   })
   const line = lines[0]!
   assert.ok(!line.includes('c2lnbmF0dXJlLXNpZ25hdHVyZQ'), line)
@@ -35,17 +59,30 @@ test('AUDIT_LOG: unset and stdout write to stdout, off writes nothing, anything 
   assert.deepEqual(parseAuditDestination(''), { kind: 'stdout' })
   assert.deepEqual(parseAuditDestination('stdout'), { kind: 'stdout' })
   assert.deepEqual(parseAuditDestination('off'), { kind: 'off' })
-  assert.deepEqual(parseAuditDestination('/var/log/idp-audit.jsonl'), { kind: 'file', path: '/var/log/idp-audit.jsonl' })
+  assert.deepEqual(parseAuditDestination('/var/log/idp-audit.jsonl'), {
+    kind: 'file',
+    path: '/var/log/idp-audit.jsonl',
+  })
   assert.throws(() => parseAuditDestination('a\nb'), /AUDIT_LOG must be stdout, off or a file path/)
 
   const path = join(mkdtempSync(join(tmpdir(), 'audit-')), 'nested', 'audit.jsonl')
   const audit = createAuditLog({ role: 'idp', destination: { kind: 'file', path } })
   audit.record({ event: 'token_exchange', decision: 'granted', jti: 'a' })
   audit.record({ event: 'token_exchange', decision: 'refused' })
-  const written = readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
-  assert.deepEqual(written.map((event) => event.decision), ['granted', 'refused'])
+  const written = readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+  assert.deepEqual(
+    written.map((event) => event.decision),
+    ['granted', 'refused'],
+  )
 
-  const silent = createAuditLog({ role: 'idp', destination: { kind: 'off' }, write: () => assert.fail('off writes nothing') })
+  const silent = createAuditLog({
+    role: 'idp',
+    destination: { kind: 'off' },
+    write: () => assert.fail('off writes nothing'),
+  })
   silent.record({ event: 'x', decision: 'granted' })
   assert.equal(silent.recent().length, 1, 'still kept for the admin view')
 })
@@ -54,8 +91,16 @@ test('recent() is newest first and bounded by keep; an unwritable file never thr
   const failures: unknown[] = []
   const aFile = join(mkdtempSync(join(tmpdir(), 'audit-')), 'a-file')
   writeFileSync(aFile, '')
-  const audit = createAuditLog({ role: 'idp', destination: { kind: 'file', path: join(aFile, 'audit.jsonl') }, keep: 2, onWriteError: (error) => failures.push(error) })
+  const audit = createAuditLog({
+    role: 'idp',
+    destination: { kind: 'file', path: join(aFile, 'audit.jsonl') },
+    keep: 2,
+    onWriteError: (error) => failures.push(error),
+  })
   for (const jti of ['1', '2', '3']) audit.record({ event: 'token_exchange', decision: 'granted', jti })
-  assert.deepEqual(audit.recent().map((event) => event.jti), ['3', '2'])
+  assert.deepEqual(
+    audit.recent().map((event) => event.jti),
+    ['3', '2'],
+  )
   assert.equal(failures.length, 1, 'reported once')
 })

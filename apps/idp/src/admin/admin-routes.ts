@@ -289,13 +289,11 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       res.status(status).json(next)
     } catch (error) {
       if (error instanceof PolicyValidationError) {
-        res
-          .status(400)
-          .json({
-            error: 'invalid_request',
-            error_description: `the policy was not changed: ${error.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; ')}`,
-            issues: error.issues,
-          })
+        res.status(400).json({
+          error: 'invalid_request',
+          error_description: `the policy was not changed: ${error.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; ')}`,
+          issues: error.issues,
+        })
         return
       }
       log.error('admin: a change could not be saved', { error: error instanceof Error ? error : String(error) })
@@ -406,17 +404,15 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     const session = sessionOf(res)
     const notice = session.notice
     session.notice = undefined
-    res
-      .type('html')
-      .send(
-        renderDashboard({
-          config,
-          policy: policy.current(),
-          context: contextOf(res),
-          recent: audit.recent(),
-          ...(notice === undefined ? {} : { notice }),
-        }),
-      )
+    res.type('html').send(
+      renderDashboard({
+        config,
+        policy: policy.current(),
+        context: contextOf(res),
+        recent: audit.recent(),
+        ...(notice === undefined ? {} : { notice }),
+      }),
+    )
   })
   router.post('/logout', (req, res) => {
     sessions.end(req, res)

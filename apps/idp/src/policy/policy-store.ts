@@ -86,6 +86,7 @@ function readStateFile(file: string, world: PolicyWorld): EnterprisePolicy {
             `invalid IDP_POLICY_STATE_FILE ${file} at ${issue.path || '(top level)'}: ${issue.message}; ${recover}`,
         )
         .join('\n'),
+      { cause: error },
     )
   }
 }
