@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
+import { urls } from '../playwright.config.ts'
 
 // Step 8 in a real browser: the MCP server exchanges alice's access token at the authorization server
 // (RFC 8693 on-behalf-of) and calls the Tasks API with the new token; with MCP_TRACE_DOWNSTREAM on,
@@ -45,7 +46,7 @@ test("OBO-01 OBO-12 alice adds a task; the page shows the downstream token's act
   >
   const trace = meta['io.ema/downstream']!
   expect(trace.downstream_token_claims['act']).toEqual({ sub: 'tasks-mcp-server', act: { sub: 'acme-agent-tasks' } })
-  expect(trace.downstream_token_claims['aud']).toBe('http://localhost:5104')
+  expect(trace.downstream_token_claims['aud']).toBe(urls.tasksApi)
   expect(trace.downstream_token_claims['sub']).toBe('acme|u-1001')
   expect(trace.downstream_token_claims['scope']).toBe('tasks.write')
   expect(trace.exchange.status).toBe(200)
