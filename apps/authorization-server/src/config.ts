@@ -174,6 +174,14 @@ export interface AuthorizationServerConfig extends RuntimeConfig {
   clockSkewSeconds: number
   /** Longest accepted ID-JAG lifetime, `exp − iat` (AS-21). */
   maxIdJagLifetimeSeconds: number
+  /**
+   * AS-23: most redeemed ID-JAGs the in-memory replay store holds (each until its `exp` + skew); past
+   * it, redemptions are refused with 503, never let through. Size: peak redemptions per second ×
+   * (MAX_ID_JAG_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS); about 150 bytes each. A warning is logged at
+   * 80 %. Env `REPLAY_STORE_MAX_ENTRIES`, default 2,000,000 (about 3,000 redemptions a second with the
+   * default lifetimes). Not used with REDIS_URL: Redis expires its keys itself.
+   */
+  replayStoreMaxEntries: number
   /** SEC-07: token requests per client (or per address) per minute; over it → 429. `0` = no limit. */
   tokenRateLimitPerMinute: number
   /**
@@ -237,6 +245,7 @@ export const DEFAULTS = {
   ACCESS_TOKEN_LIFETIME_SECONDS: 600,
   CLOCK_SKEW_SECONDS: 30,
   MAX_ID_JAG_LIFETIME_SECONDS: 600,
+  REPLAY_STORE_MAX_ENTRIES: 2_000_000,
   TOKEN_RATE_LIMIT_PER_MINUTE: 600,
   /** This server's client at the IdP for the authorization code flow's sign-in (docs/demo-world.md). */
   SIGN_IN_IDP_CLIENT_ID: 'mcp-authorization-server',
@@ -481,6 +490,10 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
       env.MAX_ID_JAG_LIFETIME_SECONDS !== undefined
         ? parse(PositiveInt, env.MAX_ID_JAG_LIFETIME_SECONDS, 'MAX_ID_JAG_LIFETIME_SECONDS')
         : DEFAULTS.MAX_ID_JAG_LIFETIME_SECONDS,
+    replayStoreMaxEntries:
+      env.REPLAY_STORE_MAX_ENTRIES !== undefined
+        ? parse(PositiveInt, env.REPLAY_STORE_MAX_ENTRIES, 'REPLAY_STORE_MAX_ENTRIES')
+        : DEFAULTS.REPLAY_STORE_MAX_ENTRIES,
     tokenRateLimitPerMinute:
       env.TOKEN_RATE_LIMIT_PER_MINUTE !== undefined
         ? parse(z.coerce.number().int().min(0), env.TOKEN_RATE_LIMIT_PER_MINUTE, 'TOKEN_RATE_LIMIT_PER_MINUTE')

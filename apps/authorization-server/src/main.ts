@@ -62,7 +62,14 @@ const store =
     : connectRedis({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, log })
 const replayStore: ReplayStore =
   store === undefined
-    ? new InMemoryReplayStore()
+    ? new InMemoryReplayStore({
+        maxEntries: config.replayStoreMaxEntries,
+        onNearlyFull: (size, maxEntries) =>
+          log.warn('the replay store is 80 % full: past REPLAY_STORE_MAX_ENTRIES, redemptions are refused (503)', {
+            size,
+            max_entries: maxEntries,
+          }),
+      })
     : new RedisReplayStore({ connection: store, prefix: config.redisKeyPrefix })
 let shutdown: GracefulShutdown | undefined
 

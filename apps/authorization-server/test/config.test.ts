@@ -25,6 +25,18 @@ test('config defaults follow the demo world', () => {
   assert.equal(config.clockSkewSeconds, 30)
 })
 
+test('AS-23 REPLAY_STORE_MAX_ENTRIES sizes the in-memory replay store (default 2,000,000); not a number is refused', () => {
+  assert.equal(loadConfig({ ALLOW_INSECURE_HTTP: 'true' }).replayStoreMaxEntries, 2_000_000)
+  assert.equal(
+    loadConfig({ ALLOW_INSECURE_HTTP: 'true', REPLAY_STORE_MAX_ENTRIES: '5000' }).replayStoreMaxEntries,
+    5000,
+  )
+  assert.throws(
+    () => loadConfig({ ALLOW_INSECURE_HTTP: 'true', REPLAY_STORE_MAX_ENTRIES: 'lots' }),
+    /REPLAY_STORE_MAX_ENTRIES/,
+  )
+})
+
 test('SEC config refuses plain-http URLs unless ALLOW_INSECURE_HTTP=true', () => {
   assert.throws(() => loadConfig({}), /ALLOW_INSECURE_HTTP/)
   assert.doesNotThrow(() =>

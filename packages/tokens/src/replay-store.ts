@@ -19,8 +19,17 @@ export interface ReplayStore {
 }
 
 export interface InMemoryReplayStoreOptions {
-  /** Most live entries held; past it, new ids are refused (fail closed), never evicting a live one. Default 1,000,000. */
+  /**
+   * Most live entries held; past it, new ids are refused (fail closed), never evicting a live one.
+   * Size it as (redemptions per second at peak) × (the longest ID-JAG lifetime + the clock skew), in
+   * seconds: an entry lives until its assertion's `exp` + skew. Default 1,000,000.
+   */
   maxEntries?: number
+  /**
+   * Called once when the live entries reach 80 % of `maxEntries` (and again only after they fell back
+   * under 70 %), so that an operator learns of the limit before it refuses anything.
+   */
+  onNearlyFull?: (size: number, maxEntries: number) => void
   now?: () => Date
 }
 
@@ -29,11 +38,14 @@ export class InMemoryReplayStore implements ReplayStore {
   readonly #entries = new Map<string, number>()
   readonly #maxEntries: number
   readonly #now: () => Date
+  readonly #onNearlyFull: ((size: number, maxEntries: number) => void) | undefined
   #nextSweep = 0
+  #warned = false
 
   constructor(options: InMemoryReplayStoreOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 1_000_000
     this.#now = options.now ?? (() => new Date())
+    this.#onNearlyFull = options.onNearlyFull
   }
 
   async markUsed(id: string, expiresAt: Date): Promise<boolean> {
@@ -45,6 +57,7 @@ export class InMemoryReplayStore implements ReplayStore {
       throw new TemporarilyUnavailableError('too many assertions are in flight; try again later')
     }
     this.#entries.set(id, expiresAt.getTime())
+    this.#watchLevel()
     return true
   }
 
@@ -56,5 +69,16 @@ export class InMemoryReplayStore implements ReplayStore {
   #sweep(now: number): void {
     for (const [id, expiresAt] of this.#entries) if (expiresAt <= now) this.#entries.delete(id)
     this.#nextSweep = now + 10_000
+    this.#watchLevel()
+  }
+
+  #watchLevel(): void {
+    const size = this.#entries.size
+    if (!this.#warned && size >= this.#maxEntries * 0.8) {
+      this.#warned = true
+      this.#onNearlyFull?.(size, this.#maxEntries)
+    } else if (this.#warned && size < this.#maxEntries * 0.7) {
+      this.#warned = false
+    }
   }
 }

@@ -73,6 +73,28 @@ describe('InMemoryReplayStore', () => {
     assert.equal(await store.markUsed('d', at(200_000)), true)
   })
 
+  test('SEC-05 AS-23 warns once at 80 % of its capacity, and again only after falling under 70 %', async () => {
+    const clock = manualClock()
+    const warnings: Array<[number, number]> = []
+    const store = new InMemoryReplayStore({
+      now: clock.now,
+      maxEntries: 10,
+      onNearlyFull: (size, max) => warnings.push([size, max]),
+    })
+    for (let i = 0; i < 7; i++) await store.markUsed(`a${i}`, at(10_000))
+    assert.deepEqual(warnings, [])
+    await store.markUsed('a7', at(10_000))
+    assert.deepEqual(warnings, [[8, 10]])
+    await store.markUsed('a8', at(10_000))
+    assert.equal(warnings.length, 1, 'once per crossing')
+    clock.advance(10_000) // all expired; the next sweep empties the store and re-arms the warning
+    for (let i = 0; i < 8; i++) await store.markUsed(`b${i}`, at(30_000))
+    assert.deepEqual(warnings, [
+      [8, 10],
+      [8, 10],
+    ])
+  })
+
   test('AS-23 a replay is still detected when the store is full', async () => {
     const clock = manualClock()
     const store = new InMemoryReplayStore({ now: clock.now, maxEntries: 1 })
