@@ -177,7 +177,7 @@ export interface AuthorizationServerConfig extends RuntimeConfig {
   /**
    * AS-23: most redeemed ID-JAGs the in-memory replay store holds (each until its `exp` + skew); past
    * it, redemptions are refused with 503, never let through. Size: peak redemptions per second ×
-   * (MAX_ID_JAG_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS); about 150 bytes each. A warning is logged at
+   * (MAX_ID_JAG_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS + 10 s between sweeps); about 150 bytes each. A warning is logged at
    * 80 %. Env `REPLAY_STORE_MAX_ENTRIES`, default 2,000,000 (about 3,000 redemptions a second with the
    * default lifetimes). Not used with REDIS_URL: Redis expires its keys itself.
    */
