@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { writeStdoutLine } from './write-stdout-line.ts'
 
 /**
  * What a security decision came to. Every role uses the same two words, so that a SIEM query for
@@ -90,7 +91,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       case 'off':
         return
       case 'stdout':
-        ;(options.write ?? ((text: string) => process.stdout.write(text + '\n')))(line)
+        ;(options.write ?? writeStdoutLine)(line)
         return
       case 'file':
         try {

@@ -1,3 +1,5 @@
+import { writeStdoutLine } from './write-stdout-line.ts'
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type LogFields = Record<string, unknown>
 
@@ -36,7 +38,7 @@ const SECRET_FIELD = /(^|_)(token|secret|assertion|password|verifier)$|^(authori
  */
 export function createLogger(options: LoggerOptions, bound: LogFields = {}): Logger {
   const min = ORDER[options.level ?? 'info']
-  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'))
+  const write = options.write ?? writeStdoutLine
   const emit = (level: LogLevel, message: string, fields: LogFields = {}) => {
     if (ORDER[level] < min) return
     const safe = redactFields({ ...bound, ...fields })
