@@ -208,6 +208,27 @@ const out = [
       '',
     ]
   }),
+  '## Files',
+  '',
+  'Every source file of every workspace, with the first line of its first doc comment and the requirement IDs',
+  'its code cites (the app READMEs link here instead of keeping their own lists).',
+  '',
+  ...workspaces.flatMap((ws) => {
+    const files = sources.filter((file) => file.startsWith(`${ws}/`)).sort()
+    if (files.length === 0) return []
+    return [
+      `### ${relative(root, ws)}`,
+      '',
+      '| file | what it does | IDs cited |',
+      '| --- | --- | --- |',
+      ...files.map((file) => {
+        const text = readFileSync(file, 'utf8')
+        const ids = [...new Set(text.match(ID) ?? [])].sort()
+        return `| \`${relative(join(ws, 'src'), file)}\` | ${escapeCell(shorten(summaryOf(file, text), 150))} | ${ids.join(' ') || '—'} |`
+      }),
+      '',
+    ]
+  }),
 ].join('\n')
 
 const target = join(root, 'docs', 'spec-map.md')
@@ -218,6 +239,32 @@ if (process.argv.includes('--check')) {
 } else {
   writeFileSync(target, out)
   console.log(`wrote docs/spec-map.md (${all.length} requirements; ${todo.length} MUST rows without a test)`)
+}
+
+/**
+ * What a file does, in its own words: the first sentence of the doc comment on the export the file is
+ * named after (style rule 2: `verify-id-jag.ts` exports `verifyIdJag`), else of its leading comment.
+ */
+function summaryOf(file: string, text: string): string {
+  const base = file.replace(/^.*\//, '').replace(/\.[^.]+$/, '')
+  const camel = base.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+  const names = [camel, camel.charAt(0).toUpperCase() + camel.slice(1)]
+  const docBefore = (name: string) =>
+    new RegExp(
+      String.raw`\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*export (?:async )?(?:function|class|const|interface|type) ${name}\b`,
+    ).exec(text)
+  // The export the file is named after; else a standalone doc comment (one followed by a blank line,
+  // which speaks for the file); else the first exported declaration's.
+  const standalone = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\n\n/.exec(text)
+  const exported = docBefore(`(?:${names.join('|')})`) ?? standalone ?? docBefore(String.raw`\w+`)
+  const leading = /^(?:\/\/[^\n]*\n)+/.exec(text)?.[0] ?? /^\/\*\*([\s\S]*?)\*\//.exec(text)?.[1]
+  const lines = (exported?.[1] ?? leading ?? '')
+    .split('\n')
+    .map((line) => line.replace(/^\s*(?:\*|\/\/)\s?/, '').trim())
+    .filter((line) => line !== '' && !line.startsWith('@'))
+  const paragraph = lines.join(' ')
+  const sentence = /^(.*?\.)(\s|$)/.exec(paragraph)?.[1] ?? paragraph
+  return sentence === '' ? '—' : sentence
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {
