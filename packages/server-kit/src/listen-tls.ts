@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:https'
 import type { RequestListener } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { slowClientBounds, startListening } from './listen.ts'
 
 export interface ListenTlsOptions {
   /** 0 picks a free port (tests). */
@@ -35,32 +35,11 @@ export interface ListeningTls {
  * slow-client bounds (SEC-07). Used for the authorization server's mTLS endpoint alias (RFC 8705 §5).
  */
 export async function listenTls(options: ListenTlsOptions, handler?: RequestListener): Promise<ListeningTls> {
-  const headersTimeout = options.headersTimeoutMs ?? 10_000
-  const server = createServer(
-    {
-      cert: options.cert,
-      key: options.key,
-      minVersion: 'TLSv1.2',
-      ...(options.clientCa === undefined ? {} : { ca: options.clientCa, requestCert: true, rejectUnauthorized: false }),
-      headersTimeout,
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
-      connectionsCheckingInterval: Math.min(1000, headersTimeout),
-    },
-    handler,
-  )
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port, options.host ?? 'localhost', () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    server,
-    port,
-    url: `https://localhost:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+  const tls = {
+    cert: options.cert,
+    key: options.key,
+    minVersion: 'TLSv1.2' as const,
+    ...(options.clientCa === undefined ? {} : { ca: options.clientCa, requestCert: true, rejectUnauthorized: false }),
   }
+  return startListening(createServer({ ...tls, ...slowClientBounds(options) }, handler), options, 'https')
 }

@@ -1,4 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
+import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 
 export interface Listening {
@@ -29,17 +30,36 @@ export interface ListenOptions {
  * build an app whose issuer contains it: `const l = await listen({ port: 0 }); l.server.on('request', createApp({ issuer: l.url }))`.
  */
 export async function listen(options: ListenOptions, handler?: RequestListener): Promise<Listening> {
+  const server = createServer(slowClientBounds(options), handler)
+  return startListening(server, options, 'http')
+}
+
+/**
+ * SEC-07: bounded slow clients. Node enforces both timeouts only on its connections-checking interval,
+ * which is fixed at creation, so all three are passed to `createServer` rather than set afterwards.
+ * Shared by `listen` and `listenTls`.
+ */
+export function slowClientBounds(
+  options: Pick<ListenOptions, 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionsCheckingIntervalMs'>,
+): {
+  headersTimeout: number
+  requestTimeout: number
+  connectionsCheckingInterval: number
+} {
   const headersTimeout = options.headersTimeoutMs ?? 10_000
-  // SEC-07: bounded slow clients. Node enforces both timeouts only on its connections-checking
-  // interval, which is fixed at creation, so all three are passed here rather than set afterwards.
-  const server = createServer(
-    {
-      headersTimeout,
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
-      connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? Math.min(1000, headersTimeout),
-    },
-    handler,
-  )
+  return {
+    headersTimeout,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? Math.min(1000, headersTimeout),
+  }
+}
+
+/** Listens on `options.port` (0: a free one) and answers with the server, its port, URL and a close(). */
+export async function startListening<S extends Server | HttpsServer>(
+  server: S,
+  options: Pick<ListenOptions, 'port' | 'host'>,
+  scheme: 'http' | 'https',
+): Promise<{ server: S; port: number; url: string; close(): Promise<void> }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port, options.host ?? 'localhost', () => resolve())
@@ -48,7 +68,7 @@ export async function listen(options: ListenOptions, handler?: RequestListener):
   return {
     server,
     port,
-    url: `http://localhost:${port}`,
+    url: `${scheme}://localhost:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
