@@ -1,40 +1,9 @@
+import { readDownstreamTrace } from '@ema/id-jag-client'
 import { z } from 'zod'
 
-/** The `_meta` key under which the Tasks MCP server reports its on-behalf-of hop (MCP_TRACE_DOWNSTREAM). */
-export const DOWNSTREAM_TRACE_KEY = 'io.ema/downstream'
-
-const OAuthRefusal = z.object({ error: z.string(), error_description: z.string().optional() })
 const Actor: z.ZodType<{ sub?: string | undefined; act?: unknown }> = z.looseObject({
   sub: z.string().optional(),
   act: z.unknown().optional(),
-})
-
-/** What the MCP server reports: a server's words, so every member is optional and checked, never trusted. */
-const DownstreamTrace = z.object({
-  exchange: z.object({
-    request: z
-      .object({
-        method: z.string(),
-        url: z.string(),
-        client_authentication: z.string().optional(),
-        params: z.record(z.string(), z.string()).optional(),
-      })
-      .optional(),
-    status: z.number().optional(),
-    cached: z.boolean().optional(),
-    error: OAuthRefusal.optional(),
-  }),
-  downstream_token_claims: z
-    .looseObject({
-      sub: z.unknown().optional(),
-      aud: z.unknown().optional(),
-      scope: z.unknown().optional(),
-      act: Actor.optional(),
-    })
-    .optional(),
-  api: z
-    .object({ method: z.string(), url: z.string(), status: z.number().optional(), error: OAuthRefusal.optional() })
-    .optional(),
 })
 
 /**
@@ -47,9 +16,9 @@ const DownstreamTrace = z.object({
  * this client cannot read. Does NOT verify anything: the claims are the server's report, for display.
  */
 export function describeDownstreamTrace(meta: Record<string, unknown> | undefined): string[] {
-  const parsed = DownstreamTrace.safeParse(meta?.[DOWNSTREAM_TRACE_KEY])
-  if (!parsed.success) return []
-  const { exchange, downstream_token_claims: claims, api } = parsed.data
+  const trace = readDownstreamTrace(meta)
+  if (trace === undefined) return []
+  const { exchange, downstream_token_claims: claims, api } = trace
   const lines = ['second hop, as the MCP server reports it (MCP server → authorization server → Tasks API):']
   const request = exchange.request
   const outcome =
@@ -69,9 +38,9 @@ export function describeDownstreamTrace(meta: Record<string, unknown> | undefine
   if (exchange.error?.error_description !== undefined) lines.push(`    ${exchange.error.error_description}`)
   if (claims !== undefined) {
     lines.push(
-      `  downstream token: sub=${String(claims.sub)}  aud=${String(claims.aud)}  scope=${String(claims.scope ?? '')}`,
+      `  downstream token: sub=${String(claims['sub'])}  aud=${String(claims['aud'])}  scope=${String(claims['scope'] ?? '')}`,
     )
-    const actors = actorChain(claims.act)
+    const actors = actorChain(claims['act'])
     if (actors.length > 0)
       lines.push(`    act: ${actors[0]} acts now${actors.length > 1 ? `, for ${actors.slice(1).join(', for ')}` : ''}`)
   }

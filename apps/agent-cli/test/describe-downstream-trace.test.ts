@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { describeDownstreamTrace, DOWNSTREAM_TRACE_KEY } from '../src/describe-downstream-trace.ts'
+import { DOWNSTREAM_TRACE_KEY } from '@ema/id-jag-client'
+import { describeDownstreamTrace } from '../src/describe-downstream-trace.ts'
 
 const trace = {
   exchange: {

@@ -1,5 +1,5 @@
 import { annotateToken, DOWNSTREAM_TOKEN } from './claim-annotations.ts'
-import { z } from 'zod'
+import { readDownstreamTrace } from '@ema/id-jag-client'
 import { redact } from '@ema/tokens'
 import type { NewArrow, RoleOrigins } from './sequence-arrow.ts'
 
@@ -101,34 +101,6 @@ export function callbackArrow(
 }
 
 /** The `_meta` key under which the Tasks MCP server reports the second hop of a tool call. */
-export const DOWNSTREAM_META_KEY = 'io.ema/downstream'
-
-const OAuthRefusal = z.object({ error: z.string(), error_description: z.string().optional() })
-
-/**
- * What the Tasks MCP server reports of the second hop (its MCP_TRACE_DOWNSTREAM): the on-behalf-of
- * exchange as it sent it (secrets and the subject token redacted there), the decoded claims of the token
- * it got, and the Tasks API call. A server's words: every member is checked, never trusted.
- */
-const DownstreamTrace = z.object({
-  exchange: z.object({
-    request: z
-      .object({
-        method: z.string(),
-        url: z.string(),
-        client_authentication: z.string().optional(),
-        params: z.record(z.string(), z.string()).optional(),
-      })
-      .optional(),
-    status: z.number().optional(),
-    cached: z.boolean().optional(),
-    error: OAuthRefusal.optional(),
-  }),
-  downstream_token_claims: z.record(z.string(), z.unknown()).optional(),
-  api: z
-    .object({ method: z.string(), url: z.string(), status: z.number().optional(), error: OAuthRefusal.optional() })
-    .optional(),
-})
 
 /**
  * Arrows for the second hop, from a tool result's `_meta["io.ema/downstream"]`: the MCP server's RFC 8693
@@ -137,9 +109,9 @@ const DownstreamTrace = z.object({
  * API. Placed just after the tool call. No arrows when the result carries no trace this page can read.
  */
 export function downstreamArrows(meta: unknown, after: Timing, _origins: RoleOrigins): NewArrow[] {
-  const parsed = DownstreamTrace.safeParse((meta as Record<string, unknown> | undefined)?.[DOWNSTREAM_META_KEY])
-  if (!parsed.success) return []
-  const { exchange, downstream_token_claims: claims, api } = parsed.data
+  const trace = readDownstreamTrace(meta as Record<string, unknown> | undefined)
+  if (trace === undefined) return []
+  const { exchange, downstream_token_claims: claims, api } = trace
   const note =
     'Reported by the Tasks MCP server in the tool result (_meta "io.ema/downstream"): Acme Agent did not see this request.'
   const refusal = (

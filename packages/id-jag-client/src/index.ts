@@ -55,3 +55,6 @@ export { formatStepLine } from './format-step-line.ts'
 
 // Configuration helpers.
 export { type Env, parsePrivateJwk, readClientRegistration, readUrl } from './read-client-registration.ts'
+
+// The second hop an MCP server of this project reports in a tool result (MCP_TRACE_DOWNSTREAM).
+export { DOWNSTREAM_TRACE_KEY, DownstreamTrace, readDownstreamTrace } from './read-downstream-trace.ts'
