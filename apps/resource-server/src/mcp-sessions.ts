@@ -65,7 +65,17 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     if (sessionId !== undefined) {
       const session = sessions.get(sessionId)
       if (session === undefined) return sessionNotFound(res) // closed between the guard and here
-      if (req.method === 'GET') options.openStreams?.add(res) // never finishes on its own
+      if (req.method === 'GET') {
+        // The standalone event stream never finishes on its own: a shutdown ends it, and refuses new ones.
+        if (options.openStreams?.ended === true) {
+          res
+            .status(503)
+            .set('retry-after', '1')
+            .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Shutting down' }, id: null })
+          return
+        }
+        options.openStreams?.add(res)
+      }
       await session.transport.handleRequest(req, res, req.body)
       return
     }

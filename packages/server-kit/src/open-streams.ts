@@ -13,7 +13,7 @@ export class OpenStreams {
   /** Holds `res` until it closes; if draining already began, ends it at once. */
   add(res: ServerResponse): void {
     if (this.#ended) {
-      res.end()
+      end(res)
       return
     }
     this.#streams.add(res)
@@ -23,11 +23,25 @@ export class OpenStreams {
   /** Ends every stream held, and every one added from now on. */
   endAll(): void {
     this.#ended = true
-    for (const res of this.#streams) res.end()
+    for (const res of this.#streams) end(res)
     this.#streams.clear()
+  }
+
+  /** True once `endAll()` ran: a new stream should not be opened. */
+  get ended(): boolean {
+    return this.#ended
   }
 
   get size(): number {
     return this.#streams.size
   }
+}
+
+/**
+ * Ends a stream its writer does not know is ended: a write that still comes (a heartbeat, an event
+ * already queued) must be dropped, not raise an unhandled 'error' that would crash the draining process.
+ */
+function end(res: ServerResponse): void {
+  res.on('error', () => {})
+  res.end()
 }

@@ -70,3 +70,29 @@ test('gracefulShutdown calls onDrain at once, so an open event stream does not h
   assert.ok(Date.now() - started < 2000, 'well before the deadline')
   for (;;) if ((await reader.read()).done) break
 })
+
+test('OpenStreams: a write after the drain ended a stream is dropped, not an unhandled error; a stream added later is ended at once', async () => {
+  const streams = new OpenStreams()
+  let late: Promise<string> | undefined
+  const server = await listen({ port: 0 }, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    res.write(': open\n\n')
+    streams.add(res)
+    if (streams.ended) return
+    setTimeout(() => res.write(': too late\n\n'), 50) // as a heartbeat would
+  })
+  try {
+    const first = await fetch(server.url)
+    const body = first.text()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    streams.endAll()
+    assert.equal(streams.ended, true)
+    assert.equal(await body, ': open\n\n')
+    late = fetch(server.url).then((response) => response.text())
+    assert.equal(await late, ': open\n\n', 'ended at once')
+    await new Promise((resolve) => setTimeout(resolve, 100)) // the late write happens: no crash
+    assert.equal(streams.size, 0)
+  } finally {
+    await server.close()
+  }
+})
