@@ -5,16 +5,19 @@
  * (default 5301-5303; +0 is only the client URL in the IdP's redirect URI), signs alice in over
  * HTTP, loads each operation for BENCH_SECONDS at BENCH_CONCURRENCY after a warm-up, prints a
  * table, and stops the roles (also on an error or Ctrl-C). Exits 1 if any request failed.
- * Figures are printed, never asserted.
+ * Figures are printed, never asserted. Where redis-server is installed, the redemption is measured
+ * again against one and two AS instances on one Redis (base+20, +21), with the Redis round trip's share.
  */
 import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { runSlice, summarize, type LoadResult, type Operation, type Slice } from './bench/load.ts'
 import { callTool, headers, openSession, type McpSession } from './bench/mcp.ts'
+import { RedisProbe } from './bench/redis-round-trip.ts'
 import {
   appFolder,
   basicAuthorization as basic,
@@ -22,6 +25,10 @@ import {
   demoWorldEnv,
   describeTokenResponse,
   demoWorldRoles,
+  ensureDeploymentKeys,
+  hasRedisServer,
+  startRedisServer,
+  type RunningRedisServer,
   demoWorldUrls,
   PortInUseError,
   protectedResourceMetadataUrl,
@@ -112,6 +119,19 @@ const MCP_COLD_SPEC = {
   },
 }
 
+/**
+ * Two more authorization servers with REDIS_URL on one redis-server started here (decision 0040),
+ * with the demo issuer and one set of signing keys (AS_SIGNING_KEYS) between them, on base+20 and
+ * +21: the redemption with its replay check on Redis, on one instance and alternately on both, beside
+ * the in-memory AS. Skipped where redis-server is not installed.
+ */
+const AS_REDIS = [BASE_PORT + 20, BASE_PORT + 21].map((port, i) => ({
+  name: `as-redis-${i + 1}`,
+  port,
+  tokenUrl: `http://localhost:${port}/token`,
+}))
+let redis: RunningRedisServer | undefined
+
 const PEER_SPECS = [
   {
     spec: {
@@ -191,6 +211,7 @@ let died: RunningRole | undefined
 async function stopAll(): Promise<void> {
   stopping = true
   await Promise.all(running.map((role) => role.stop()))
+  await redis?.stop()
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -255,8 +276,8 @@ async function exchange(idToken: string): Promise<string> {
 }
 
 /** RFC 7523 at the AS: ID-JAG → access token. */
-async function redeem(idJag: string): Promise<string> {
-  const { status, json } = await postForm(`${urls.as}/token`, basic(AS_CLIENT.id, AS_CLIENT.secret), {
+async function redeem(idJag: string, tokenUrl = `${urls.as}/token`): Promise<string> {
+  const { status, json } = await postForm(tokenUrl, basic(AS_CLIENT.id, AS_CLIENT.secret), {
     grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
     assertion: idJag,
     resource: urls.rs,
@@ -499,6 +520,8 @@ const PEER_JWT_BEARER = 'peer: bare oidc-provider jwt-bearer'
 const PEER_CLIENT_CREDENTIALS = 'peer: oidc-provider client_credentials'
 const PEER_MCP_BEARER = 'peer: MCP SDK server, bearer auth'
 const PEER_MCP = 'peer: MCP SDK server, no auth'
+const REDEEM_REDIS = 'jwt-bearer, replay store on Redis'
+const REDEEM_REDIS_TWO = 'jwt-bearer, Redis, 2 AS alternately'
 
 /** Our rows next to the peers of the same run; `goal` is issue 11's target ratio, where it sets one. */
 const COMPARISONS: Array<{ ours: string; peer: string; goal?: number }> = [
@@ -509,6 +532,24 @@ const COMPARISONS: Array<{ ours: string; peer: string; goal?: number }> = [
   { ours: WHOAMI, peer: PEER_MCP, goal: 0.9 },
   { ours: WHOAMI, peer: PEER_MCP_BEARER },
 ]
+
+/** What the Redis round trip is of a redemption: the bare round trip, the commands, the rows' difference. */
+function printRedisShare(trip: { setNxMs: number; pingMs: number } | undefined, commandsPerRedemption: number): void {
+  const memory = rows.find((row) => row.name === REDEEM)
+  const one = rows.find((row) => row.name === REDEEM_REDIS)
+  const two = rows.find((row) => row.name === REDEEM_REDIS_TWO)
+  if (trip === undefined || memory === undefined || one === undefined || two === undefined) {
+    console.log('the Redis rows were skipped: redis-server is not installed (Debian package redis-server).')
+    return
+  }
+  const share = (trip.setNxMs * commandsPerRedemption) / one.result.p50
+  console.log(
+    `the Redis replay store: ${commandsPerRedemption.toFixed(2)} Redis commands per redemption; a SET NX round trip p50 ${ms(trip.setNxMs)} ms (PING ${ms(trip.pingMs)} ms), ` +
+      `${(share * 100).toFixed(1)}% of a redemption's p50 on one Redis-backed AS (${ms(one.result.p50)} ms; in memory ${ms(memory.result.p50)} ms, ` +
+      `difference ${ms(one.result.p50 - memory.result.p50)} ms); srv CPU ms/req in memory ${cpuPerRequest(memory)}, on Redis ${cpuPerRequest(one)}; ` +
+      `two instances on one Redis: ${Math.round(two.result.perSecond)} req/s (${(two.result.perSecond / (one.result.perSecond || 1)).toFixed(2)}× one instance, on the same server core).`,
+  )
+}
 
 /** What the second hop (RFC 8693 on-behalf-of exchange at the AS) adds to a tool call. */
 function printHopCost(): void {
@@ -560,6 +601,9 @@ async function main(): Promise<number> {
   console.log(
     `roles        idp ${urls.idp}, as ${urls.as}, mcp ${urls.rs}; LOG_LEVEL=warn, TOKEN_RATE_LIMIT_PER_MINUTE=0`,
   )
+  console.log(
+    `redis        ${hasRedisServer() ? `a redis-server on a free port; ${AS_REDIS.map(({ name, port }) => `${name} :${port}`).join(', ')} (REDIS_URL, one AS_SIGNING_KEYS)` : 'none: redis-server is not installed, the Redis rows are skipped'}`,
+  )
   console.log(`peers        ${PEER_SPECS.map(({ spec }) => `${spec.name} :${spec.port}`).join(', ')}`)
   console.log(
     `pinning      ${PINNED ? `servers on CPU ${SERVER_CPUS}, this load generator on CPU ${LOAD_CPUS} (taskset)` : 'none (no taskset, one core, or BENCH_PIN=false)'}`,
@@ -584,6 +628,33 @@ async function main(): Promise<number> {
     throw error
   })
 
+  // Decision 0040: two more AS instances sharing one Redis and one set of signing keys.
+  if (hasRedisServer()) {
+    redis = await startRedisServer()
+    const keysFolder = mkdtempSync(join(tmpdir(), 'ema-bench-keys-'))
+    const { AS_SIGNING_KEYS } = ensureDeploymentKeys(join(keysFolder, 'keys.json')).env
+    rmSync(keysFolder, { recursive: true, force: true })
+    for (const { name, port } of AS_REDIS) {
+      const spec = {
+        name,
+        cwd: appFolder('authorization-server'),
+        port,
+        readyUrl: `http://localhost:${port}/readyz`,
+        ...serverCpus,
+      }
+      await startRoles([spec], {
+        env: { ...env, REDIS_URL: redis.url, AS_SIGNING_KEYS, AS_PORT: String(port), LOG_LEVEL: 'error' },
+        outputLimit: OUTPUT_TAIL,
+        started: (role) => {
+          running.push(role)
+          role.child.once('exit', () => {
+            if (stopping || role.stopRequested()) return
+            died ??= role
+          })
+        },
+      })
+    }
+  }
   for (const { spec, env: peerEnv } of [MCP_COLD_SPEC, ...PEER_SPECS]) {
     await startRoles([spec], {
       env: { ...(spec.name === MCP_COLD_SPEC.spec.name ? env : process.env), ...peerEnv, LOG_LEVEL: 'warn' },
@@ -611,6 +682,7 @@ async function main(): Promise<number> {
   const firstToken = await redeem(await exchange(idToken))
   await whoami(firstToken, await openSession(urls.rs, firstToken))
   await refused()
+  for (const { tokenUrl } of redis === undefined ? [] : AS_REDIS) await redeem(await exchange(idToken), tokenUrl)
   await redeemAtPeer(await exchange(idToken))
   await clientCredentialsAtPeer()
   console.log(`signed in as ${USER.username}; exchange, redemption, whoami and each peer answered once. Measuring:`)
@@ -636,12 +708,30 @@ async function main(): Promise<number> {
       }
     }),
   )
+  // The Redis rows: the one-instance row reuses the in-memory row's pool (another replay store); the
+  // two-instance row shares that Redis, so it gets a pool of its own.
+  const poolTwo: string[] = []
+  if (redis !== undefined) {
+    claimed = 0
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (claimed < poolSize) {
+          claimed++
+          poolTwo.push(await exchange(idToken))
+        }
+      }),
+    )
+  }
   const mintSeconds = (performance.now() - mintStart) / 1000
   let used = 0
+  let usedOne = 0
+  let usedTwo = 0
+  const redisProbe = redis === undefined ? undefined : await RedisProbe.open(redis.port)
+  const commandsBefore = (await redisProbe?.commandsProcessed()) ?? 0
   // The bare peer keeps no replay store, so one ID-JAG serves its row.
   const peerIdJag = await exchange(idToken)
   console.log(
-    `token endpoints (after minting ${pool.length} ID-JAGs for the redemption row in ${mintSeconds.toFixed(1)} s):`,
+    `token endpoints (after minting ${pool.length + poolTwo.length} ID-JAGs for the redemption rows in ${mintSeconds.toFixed(1)} s):`,
   )
   await measureGroup([
     {
@@ -664,6 +754,27 @@ async function main(): Promise<number> {
       operation: () => redeem(pool[used++]!).then(() => undefined),
       hasWork: () => used < pool.length,
     },
+    ...(redis === undefined
+      ? []
+      : [
+          {
+            name: REDEEM_REDIS,
+            serving: [AS_REDIS[0]!.name],
+            baseline: REDEEM,
+            operation: () => redeem(pool[usedOne++]!, AS_REDIS[0]!.tokenUrl).then(() => undefined),
+            hasWork: () => usedOne < pool.length,
+          },
+          {
+            name: REDEEM_REDIS_TWO,
+            serving: AS_REDIS.map(({ name }) => name),
+            baseline: REDEEM,
+            operation: () => {
+              const n = usedTwo++
+              return redeem(poolTwo[n]!, AS_REDIS[n % 2]!.tokenUrl).then(() => undefined)
+            },
+            hasWork: () => usedTwo < poolTwo.length,
+          },
+        ]),
     { name: PEER_JWT_BEARER, serving: ['peer-jwt-bearer'], operation: () => redeemAtPeer(peerIdJag) },
     { name: PEER_CLIENT_CREDENTIALS, serving: ['peer-client-credentials'], operation: () => clientCredentialsAtPeer() },
     {
@@ -675,6 +786,13 @@ async function main(): Promise<number> {
           .then(() => undefined),
     },
   ])
+
+  const commandsPerRedemption =
+    redisProbe === undefined
+      ? Number.NaN
+      : ((await redisProbe.commandsProcessed()) - commandsBefore - 1) / (usedOne + usedTwo)
+  const redisTrip = await redisProbe?.roundTrips(0.5)
+  redisProbe?.close()
 
   // The MCP server: one session per worker, all with one fresh access token (it lives 600 s).
   const accessToken = await redeem(await exchange(idToken))
@@ -720,9 +838,11 @@ async function main(): Promise<number> {
   console.log('')
   printComparisons()
   printHopCost()
+  printRedisShare(redisTrip, commandsPerRedemption)
   console.log('')
   console.log('req/s and latencies count only requests that got the expected answer (200 with a token or')
-  console.log("a tool result; 401 for the refusal); vs base = req/s over the same server's baseline row.")
+  console.log("a tool result; 401 for the refusal); vs base = req/s over the same server's baseline row")
+  console.log("(for the Redis rows: over the in-memory redemption). The Redis rows leave out redis-server's own CPU.")
   console.log('srv CPU% / bench CPU%: CPU time of the serving process(es) (idp+as for the chain) / of this')
   console.log("load generator over the timed part, 100 = one core. srv CPU ms/req: the serving processes'")
   console.log('CPU time per answered request, which depends less than req/s on what else the machine runs.')

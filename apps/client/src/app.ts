@@ -1,6 +1,6 @@
 import express, { type Request, type Response } from 'express'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { Logger } from '@ema/server-kit'
+import { healthRoutes, type Logger, type OpenStreams } from '@ema/server-kit'
 import type { ClientConfig } from './config.ts'
 import { connectToTasks, DISPLAY_NAMES } from './connect-to-tasks.ts'
 import { asFlowError, callMcpTool, stepUpSignInFor, type FlowError, type RefusingRole } from '@ema/id-jag-client'
@@ -25,6 +25,12 @@ export interface ClientAppDeps {
   fetch: typeof fetch
   now: () => Date
   log?: Logger
+  /** `/readyz`: resolves when the IdP's discovery document is fetchable. Default: always ready. */
+  ready?: () => Promise<void>
+  /** `/readyz` answers 503 once this is true (shutdown began). */
+  draining?: () => boolean
+  /** Holds the `/events` streams, for a shutdown to end when draining begins. */
+  openStreams?: OpenStreams
 }
 
 /**
@@ -55,6 +61,8 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
   const now = () => deps.now().getTime()
 
   app.disable('x-powered-by')
+  // /healthz (alive) and /readyz (the IdP's discovery answers; not draining), before everything else.
+  app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log: deps.log }))
   app.use(express.urlencoded({ extended: false, limit: '16kb' }))
   app.use((_req, res, next) => {
     res.set('cache-control', 'no-store')
@@ -142,6 +150,7 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     const unsubscribe = session.timeline.subscribe(send)
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
     heartbeat.unref()
+    deps.openStreams?.add(res) // a shutdown ends it; the page's EventSource reconnects to another instance
     req.on('close', () => {
       clearInterval(heartbeat)
       unsubscribe()

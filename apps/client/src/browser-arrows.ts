@@ -100,8 +100,6 @@ export function callbackArrow(
   }
 }
 
-/** The `_meta` key under which the Tasks MCP server reports the second hop of a tool call. */
-
 /**
  * Arrows for the second hop, from a tool result's `_meta["io.ema/downstream"]`: the MCP server's RFC 8693
  * on-behalf-of exchange at the authorization server (or a note that a cached token was reused, OBO-17),

@@ -7,7 +7,7 @@
  */
 
 import { type ClientRegistration, type Env, readClientRegistration, readUrl } from '@ema/id-jag-client'
-import { type LogLevel, parseLogLevel } from '@ema/server-kit'
+import { loadShutdownTimeoutMs, type LogLevel, parseLogLevel } from '@ema/server-kit'
 
 export type { Env }
 
@@ -72,6 +72,8 @@ export interface ClientConfig extends ChainConfig {
   sessionSecret: string
   /** LOG_LEVEL: `debug`, `info` (default), `warn` or `error`. */
   logLevel: LogLevel
+  /** SHUTDOWN_TIMEOUT_MS: on SIGTERM, most milliseconds requests in flight get to finish. Default 10000. */
+  shutdownTimeoutMs: number
   /**
    * `CLIENT_DEMO_ATTACKS=true` (set by `npm start` and the browser tests; off by default): the page's
    * "Break it" panel, which sends deliberately wrong requests to the real roles. Undefined when off.
@@ -110,6 +112,7 @@ export function loadConfig(env: Env): ClientConfig {
     // A random per-process secret is fine for in-memory sessions: they die with the process anyway.
     sessionSecret: env.CLIENT_SESSION_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    shutdownTimeoutMs: loadShutdownTimeoutMs(env),
     demoAttacks: env.CLIENT_DEMO_ATTACKS === 'true' ? DEMO_ATTACK_WORLD : undefined,
   }
 }

@@ -1,4 +1,13 @@
-import { createLogger, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
+import {
+  createLogger,
+  gracefulShutdown,
+  listen,
+  OpenStreams,
+  startOrExit,
+  startOrExitAsync,
+  urlReadiness,
+  type GracefulShutdown,
+} from '@ema/server-kit'
 import { createClientApp } from './app.ts'
 import { type ClientConfig, loadConfig } from './config.ts'
 
@@ -10,6 +19,29 @@ if (config.allowInsecureHttp) {
     'allowInsecureHttp is ON: ID tokens, ID-JAGs, access tokens and client secrets travel over plain HTTP. Local demos only.',
   )
 }
-const app = createClientApp(config, { fetch: globalThis.fetch, now: () => new Date(), log })
-await startOrExitAsync('client', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
+// Ready when the IdP's discovery document answers for IDP_ISSUER (sign-in needs it; sessions need nothing else).
+const idpReady = urlReadiness(`${config.idpIssuer.replace(/\/$/, '')}/.well-known/openid-configuration`, {
+  accept: (body) =>
+    typeof body === 'object' && body !== null && (body as { issuer?: unknown }).issuer === config.idpIssuer,
+  staleIfErrorMs: 0,
+})
+const openStreams = new OpenStreams()
+let shutdown: GracefulShutdown | undefined
+const app = createClientApp(config, {
+  fetch: globalThis.fetch,
+  now: () => new Date(),
+  log,
+  ready: idpReady,
+  draining: () => shutdown?.draining() ?? false,
+  openStreams,
+})
+const listening = await startOrExitAsync('client', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
+// SIGTERM: stop accepting, end the /events streams, finish requests in flight (SHUTDOWN_TIMEOUT_MS), exit 0.
+// Sessions live in this process: after a restart users sign in again.
+shutdown = gracefulShutdown({
+  servers: [listening.server],
+  log,
+  timeoutMs: config.shutdownTimeoutMs,
+  onDrain: () => openStreams.endAll(),
+})
 log.info(`Acme Agent ready at ${config.clientUrl}`)

@@ -1,4 +1,4 @@
-import { createLogger, type AuditLog, type Logger } from '@ema/server-kit'
+import { createLogger, healthRoutes, type AuditLog, type Logger, type OpenStreams } from '@ema/server-kit'
 import type { VerifyAccessTokenOptions } from '@ema/tokens'
 import express, { type ErrorRequestHandler } from 'express'
 import { requireBearerToken } from './bearer-token.ts'
@@ -33,10 +33,19 @@ export interface ResourceServerDeps {
   tokenExchanger?: TokenExchanger
   /** Default: an HTTP client for `config.tasksApi.url`. */
   tasksApi?: TasksApiClient
+  /** `/readyz`: resolves when the AS JWKS is cached or fetchable. Default: always ready. */
+  ready?: () => Promise<void>
+  /** `/readyz` answers 503 once this is true (shutdown began). */
+  draining?: () => boolean
+  /** Holds the standalone GET event streams, for a shutdown to end when draining begins. */
+  openStreams?: OpenStreams
 }
 
+/** The app, and what a shutdown needs of it once the requests in flight are done. */
+export type ResourceServerApp = express.Express & { closeMcpSessions(): Promise<void> }
+
 /** The MCP server "Tasks" as an express app. No side effects: nothing listens, nothing is fetched. */
-export function createResourceServerApp(config: ResourceServerConfig, deps: ResourceServerDeps): express.Express {
+export function createResourceServerApp(config: ResourceServerConfig, deps: ResourceServerDeps): ResourceServerApp {
   const log = deps.log ?? createLogger({ name: 'resource-server', write: () => {} })
   const resourceMetadata = protectedResourceMetadataUrl(config.resource)
   const exchanger =
@@ -55,10 +64,13 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
         log,
       }),
     log,
+    openStreams: deps.openStreams,
   })
 
   const app = express()
   app.disable('x-powered-by')
+  // /healthz (alive) and /readyz (the AS keys are at hand; not draining), before the Host checks.
+  app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log }))
 
   // RS-01 … RS-04, RS-16: protected resource metadata at the path-inserted well-known URL.
   app.get(protectedResourceMetadataPath(config.resource), serveProtectedResourceMetadata(config))
@@ -96,7 +108,7 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
     sendOAuthError(res, error, { resourceMetadata, scope: config.scopesSupported.join(' '), log })
   }) satisfies ErrorRequestHandler)
 
-  return app
+  return Object.assign(app, { closeMcpSessions: () => sessions.closeAll() })
 }
 
 function allowOnly(methods: readonly string[]): express.RequestHandler {

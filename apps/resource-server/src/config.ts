@@ -1,4 +1,10 @@
-import { type AuditDestination, type LogLevel, parseAuditDestination, parseLogLevel } from '@ema/server-kit'
+import {
+  type AuditDestination,
+  loadShutdownTimeoutMs,
+  type LogLevel,
+  parseAuditDestination,
+  parseLogLevel,
+} from '@ema/server-kit'
 import type { TokenExchangeConfig } from '@ema/token-exchange'
 import { z } from 'zod'
 import { allowedHostsFor, canonicalHost } from './require-allowed-host.ts'
@@ -36,6 +42,8 @@ export interface ResourceServerConfig {
   logLevel: LogLevel
   /** Env `AUDIT_LOG`: `stdout` (default), `off`, or a file of JSON lines (server-kit's audit events). */
   auditLog: AuditDestination
+  /** SHUTDOWN_TIMEOUT_MS: on SIGTERM, most milliseconds requests in flight get to finish. Default 10000. */
+  shutdownTimeoutMs: number
   /** The downstream Tasks API the tools call on the user's behalf (TASKS_API_URL; OBO-01). */
   tasksApi: {
     /** Its base URL, also its identifier: the `audience` of the exchange, e.g. `http://localhost:4004`. */
@@ -151,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
     allowInsecureHttp,
     logLevel: parseLogLevel(env.LOG_LEVEL),
     auditLog: parseAuditDestination(env.AUDIT_LOG),
+    shutdownTimeoutMs: loadShutdownTimeoutMs(env),
     tasksApi: { url: tasksApiUrl, toolScopes: TASKS_API_TOOL_SCOPES },
     tokenExchange: tokenExchangeConfig(e, tasksApiUrl, downstreamTimeoutMs, allowInsecureHttp),
     downstreamTimeoutMs,

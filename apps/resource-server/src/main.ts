@@ -1,5 +1,17 @@
 import { remoteKeySet, type VerifyAccessTokenOptions } from '@ema/tokens'
-import { createAuditLog, createLogger, describeCause, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
+import {
+  createAuditLog,
+  createLogger,
+  describeCause,
+  gracefulShutdown,
+  isNonEmptyJwks,
+  listen,
+  OpenStreams,
+  startOrExit,
+  startOrExitAsync,
+  urlReadiness,
+  type GracefulShutdown,
+} from '@ema/server-kit'
 import { loadClientCertificate } from '@ema/token-exchange'
 import { createResourceServerApp } from './app.ts'
 import { loadConfig, type ResourceServerConfig } from './config.ts'
@@ -57,9 +69,31 @@ const audit = createAuditLog({
   onWriteError: (error) =>
     log.error('cannot write the audit log (AUDIT_LOG)', { error: error instanceof Error ? error : String(error) }),
 })
-const app = createResourceServerApp(config, { now: () => new Date(), authorizationServerKeys, log, audit })
+// Ready when the AS keys are at hand (fetched lately, or within the hour the verifier keeps the last good
+// set); the token exchange and the Tasks API are other roles' readiness, not this one's.
+const jwksReady = urlReadiness(config.authorizationServer.jwksUri, { accept: isNonEmptyJwks })
+const openStreams = new OpenStreams()
+let shutdown: GracefulShutdown | undefined
+const app = createResourceServerApp(config, {
+  now: () => new Date(),
+  authorizationServerKeys,
+  log,
+  audit,
+  ready: jwksReady,
+  draining: () => shutdown?.draining() ?? false,
+  openStreams,
+})
 
-await startOrExitAsync('resource-server', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
+const listening = await startOrExitAsync('resource-server', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
+// SIGTERM: stop accepting, end the GET event streams, let tool calls in flight finish (SHUTDOWN_TIMEOUT_MS),
+// then close every MCP session's transport and exit 0. Sessions live in this process: clients start new ones.
+shutdown = gracefulShutdown({
+  servers: [listening.server],
+  log,
+  timeoutMs: config.shutdownTimeoutMs,
+  onDrain: () => openStreams.endAll(),
+  closers: [() => app.closeMcpSessions()],
+})
 log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {
   as_issuer: config.authorizationServer.issuer,
   as_jwks_uri: config.authorizationServer.jwksUri,

@@ -1,7 +1,7 @@
 import { redact } from '@ema/tokens'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
-import type { Logger } from '@ema/server-kit'
+import type { Logger, OpenStreams } from '@ema/server-kit'
 import type { RequestHandler, Response } from 'express'
 import type { AuthenticatedRequest } from './bearer-token.ts'
 import { principalOf, samePrincipal, type Principal } from './principal.ts'
@@ -16,6 +16,8 @@ export interface McpSessionsOptions {
   /** Builds the MCP server for a new session, e.g. `createTasksServer`. */
   createServer: () => { connect(transport: StreamableHTTPServerTransport): Promise<void> }
   log: Logger
+  /** Where the standalone GET event streams are held, so that a shutdown ends them when draining begins. */
+  openStreams?: OpenStreams
 }
 
 export interface McpSessions {
@@ -23,6 +25,8 @@ export interface McpSessions {
   requireOwnSession: RequestHandler
   /** Hands the request to its session's transport, or opens a session for an `initialize` request. */
   handleMcpRequest: RequestHandler
+  /** Closes every session's transport (and its MCP server), e.g. once a shutdown has drained the requests. */
+  closeAll(): Promise<void>
   /** How many sessions are open (for logs and tests). */
   readonly size: number
 }
@@ -61,6 +65,17 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     if (sessionId !== undefined) {
       const session = sessions.get(sessionId)
       if (session === undefined) return sessionNotFound(res) // closed between the guard and here
+      if (req.method === 'GET') {
+        // The standalone event stream never finishes on its own: a shutdown ends it, and refuses new ones.
+        if (options.openStreams?.ended === true) {
+          res
+            .status(503)
+            .set('retry-after', '1')
+            .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Shutting down' }, id: null })
+          return
+        }
+        options.openStreams?.add(res)
+      }
       await session.transport.handleRequest(req, res, req.body)
       return
     }
@@ -96,9 +111,17 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     await transport.handleRequest(req, res, req.body)
   }
 
+  const closeAll = async (): Promise<void> => {
+    const open = [...sessions.values()]
+    sessions.clear()
+    await Promise.all(open.map((session) => session.transport.close()))
+    if (open.length > 0) log.info('MCP sessions closed', { count: open.length })
+  }
+
   return {
     requireOwnSession,
     handleMcpRequest,
+    closeAll,
     get size() {
       return sessions.size
     },

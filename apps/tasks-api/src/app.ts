@@ -1,4 +1,4 @@
-import { createLogger, NoBearerTokenError, oauthErrorResponse, type Logger } from '@ema/server-kit'
+import { createLogger, healthRoutes, NoBearerTokenError, oauthErrorResponse, type Logger } from '@ema/server-kit'
 import { InvalidRequestError, type VerifyAccessTokenOptions } from '@ema/tokens'
 import express, { type ErrorRequestHandler } from 'express'
 import type { TasksApiConfig } from './config.ts'
@@ -15,6 +15,10 @@ export interface TasksApiDeps {
   log?: Logger
   /** Default: a fresh in-memory store. */
   store?: TaskStore
+  /** `/readyz`: resolves when the authorization server's JWKS is cached or fetchable. Default: always ready. */
+  ready?: () => Promise<void>
+  /** `/readyz` answers 503 once this is true (shutdown began). */
+  draining?: () => boolean
 }
 
 /** The Tasks API as an express app. No side effects: nothing listens, nothing is fetched. */
@@ -25,6 +29,8 @@ export function createTasksApiApp(config: TasksApiConfig, deps: TasksApiDeps): e
 
   const app = express()
   app.disable('x-powered-by')
+  // /healthz (alive) and /readyz (the AS keys are at hand; not draining), before everything else.
+  app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log }))
 
   app.get(protectedResourceMetadataPath(config.identifier), serveProtectedResourceMetadata(config))
 

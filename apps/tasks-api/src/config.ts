@@ -1,4 +1,4 @@
-import { type LogLevel, parseLogLevel } from '@ema/server-kit'
+import { loadShutdownTimeoutMs, type LogLevel, parseLogLevel } from '@ema/server-kit'
 import { z } from 'zod'
 
 /**
@@ -21,6 +21,8 @@ export interface TasksApiConfig {
   allowInsecureHttp: boolean
   /** LOG_LEVEL: `debug`, `info` (default), `warn` or `error`. */
   logLevel: LogLevel
+  /** SHUTDOWN_TIMEOUT_MS: on SIGTERM, most milliseconds requests in flight get to finish. Default 10000. */
+  shutdownTimeoutMs: number
 }
 
 /** The scope each route needs (contract: GET /tasks and GET /whoami read, POST /tasks writes). */
@@ -62,6 +64,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): TasksA
     scopesSupported: [TASKS_API_SCOPES.READ, TASKS_API_SCOPES.WRITE],
     allowInsecureHttp,
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    shutdownTimeoutMs: loadShutdownTimeoutMs(env),
   }
 }
 

@@ -1,5 +1,15 @@
 import { remoteKeySet, type VerifyAccessTokenOptions } from '@ema/tokens'
-import { createLogger, describeCause, listen, startOrExit, startOrExitAsync } from '@ema/server-kit'
+import {
+  createLogger,
+  describeCause,
+  gracefulShutdown,
+  isNonEmptyJwks,
+  listen,
+  startOrExit,
+  startOrExitAsync,
+  urlReadiness,
+  type GracefulShutdown,
+} from '@ema/server-kit'
 import { createTasksApiApp } from './app.ts'
 import { loadConfig, type TasksApiConfig } from './config.ts'
 
@@ -30,9 +40,20 @@ if (config.allowInsecureHttp) {
   )
 }
 
-const app = createTasksApiApp(config, { now: () => new Date(), authorizationServerKeys, log })
+// Ready when the AS keys are at hand: fetched lately, or within the hour the verifier keeps the last good set.
+const jwksReady = urlReadiness(config.authorizationServer.jwksUri, { accept: isNonEmptyJwks })
+let shutdown: GracefulShutdown | undefined
+const app = createTasksApiApp(config, {
+  now: () => new Date(),
+  authorizationServerKeys,
+  log,
+  ready: jwksReady,
+  draining: () => shutdown?.draining() ?? false,
+})
 
-await startOrExitAsync('tasks-api', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
+const listening = await startOrExitAsync('tasks-api', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
+// SIGTERM: stop accepting, finish requests in flight (SHUTDOWN_TIMEOUT_MS), exit 0. The tasks live in this process.
+shutdown = gracefulShutdown({ servers: [listening.server], log, timeoutMs: config.shutdownTimeoutMs })
 log.info(`Tasks API ready at ${config.identifier}`, {
   as_issuer: config.authorizationServer.issuer,
   allowed_actors: config.allowedActors,

@@ -8,6 +8,11 @@ export interface GracefulShutdownOptions {
   log: Logger
   /** Most milliseconds in-flight requests get to finish once shutdown began; then their connections are cut. Default 10000. */
   timeoutMs?: number
+  /**
+   * Called once when draining begins, before waiting for requests in flight: end what never finishes
+   * on its own (server-sent event streams, `OpenStreams`). A throw is logged, not fatal.
+   */
+  onDrain?: () => void
   /** Run in order once the server has stopped (close the store connection …). A failure is logged, not fatal. */
   closers?: ReadonlyArray<() => Promise<void>>
   /** Default SIGTERM and SIGINT. */
@@ -40,6 +45,11 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
       log.info('shutting down: no new connections; finishing requests in flight', { reason, timeout_ms: timeoutMs })
       const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))))
       for (const server of servers) server.closeIdleConnections()
+      try {
+        options.onDrain?.()
+      } catch (error) {
+        log.warn('ending long-lived responses failed', { cause: describeCause(error) })
+      }
       // A connection that finishes its response becomes idle: close it then, not at the deadline.
       const sweeper = setInterval(() => {
         for (const server of servers) server.closeIdleConnections()
