@@ -431,7 +431,7 @@ test("SEC-05 no token reaches the MCP server's log lines, on success or refusal 
     RS_RESOURCE: `${l.url}/mcp`,
     AS_ISSUER: as.issuer,
     ALLOW_INSECURE_HTTP: 'true',
-    ...downstreamEnv(sts, api, { DOWNSTREAM_TIMEOUT_MS: '500' }),
+    ...downstreamEnv(sts, api, { DOWNSTREAM_TIMEOUT_MS: '10000' }),
   })
   const log = createLogger({ name: 'resource-server', level: 'debug', write: (line) => lines.push(line) })
   sts.otherMcpResources.push(config.resource)
