@@ -83,6 +83,7 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
   const tokenEndpointAlias = config.mtls === undefined ? undefined : `${config.mtls.url}${TOKEN_PATH}`
   const clientAuthMethods: NonNullable<Configuration['clientAuthMethods']> & string[] =
     config.mtls === undefined ? [...CLIENT_AUTH_METHODS] : [...CLIENT_AUTH_METHODS, MTLS_CLIENT_AUTH_METHOD]
+  const revocationStore = deps.revocationStore ?? new InMemoryRevocationStore({ now: deps.now })
   const verificationKeys = [
     deps.signingKey,
     ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid),
@@ -191,7 +192,7 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
         ...config.downstreamApis.map((api) => api.identifier),
       ],
       keys: verificationKeys,
-      revocationStore: deps.revocationStore ?? new InMemoryRevocationStore({ now: deps.now }),
+      revocationStore,
       now: deps.now,
       clockSkewSeconds: config.clockSkewSeconds,
       log: deps.log,
@@ -242,6 +243,7 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
       clockSkewSeconds: config.clockSkewSeconds,
       accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
       maxDelegationDepth: config.maxDelegationDepth,
+      revocationStore, // decision 0060
       clientCertificateThumbprint(ctx) {
         // RFC 8705 §3.1: bind the token to the certificate the client authenticated with.
         if (ctx.oidc.client.clientAuthMethod !== MTLS_CLIENT_AUTH_METHOD) return undefined

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { generateSigningKey } from '@ema/tokens'
-import { AGENT, MCP_CLIENT, MCP_SERVER, OTHER_CLIENT, mintSubjectToken, startOboAs, type OboAs } from './obo-support.ts'
+import {
+  AGENT,
+  MCP_CLIENT,
+  MCP_SERVER,
+  OTHER_CLIENT,
+  exchange,
+  mintSubjectToken,
+  startOboAs,
+  type OboAs,
+} from './obo-support.ts'
 
 /** SEC-09, RFC 7009, RFC 7662, decision 0060: revocation and introspection of this server's access tokens. */
 
@@ -73,6 +82,17 @@ describe('revocation (RFC 7009) and introspection (RFC 7662) of our access token
     assert.equal((await revoke(as, token)).status, 200, 'revoking again is a 200 too')
     assert.ok(as.logs.some((line) => line.includes('access token revoked')))
     assert.ok(!as.logs.some((line) => line.includes(token)), 'the token is never logged')
+  })
+
+  test('a revoked token can no longer be exchanged on behalf of its user (400 invalid_request)', async () => {
+    const token = await mintSubjectToken(as)
+    assert.equal((await exchange(as, token)).status, 200)
+    await revoke(as, token)
+    const refused = await exchange(as, token)
+    assert.equal(refused.status, 400)
+    const body = (await refused.json()) as { error: string; error_description: string }
+    assert.equal(body.error, 'invalid_request')
+    assert.match(body.error_description, /it was revoked/)
   })
 
   test('revocation by another client: 200 without effect (RFC 7009 §2.1, §2.2)', async () => {
