@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { generateSigningKey } from '@ema/tokens'
+import { createAuditLog, type AuditLog } from '@ema/server-kit'
 import {
   AGENT,
   MCP_CLIENT,
@@ -41,8 +42,10 @@ async function introspect(
 
 describe('revocation (RFC 7009) and introspection (RFC 7662) of our access tokens', () => {
   let as: OboAs
+  let audit: AuditLog
   before(async () => {
-    as = await startOboAs()
+    audit = createAuditLog({ role: 'authorization-server', destination: { kind: 'stdout' }, write: () => {} })
+    as = await startOboAs({ audit })
   })
   after(() => as.close())
 
@@ -82,6 +85,11 @@ describe('revocation (RFC 7009) and introspection (RFC 7662) of our access token
     assert.equal((await revoke(as, token)).status, 200, 'revoking again is a 200 too')
     assert.ok(as.logs.some((line) => line.includes('access token revoked')))
     assert.ok(!as.logs.some((line) => line.includes(token)), 'the token is never logged')
+    const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }
+    const event = audit.recent().find((candidate) => candidate.event === 'revocation' && candidate.jti === jti.jti)
+    assert.equal(event?.decision, 'granted')
+    assert.equal(event?.['client_id'], AGENT.id)
+    assert.ok(!JSON.stringify(audit.recent()).includes(token), 'nor written to the audit trail')
   })
 
   test('a revoked token can no longer be exchanged on behalf of its user (400 invalid_request)', async () => {
@@ -102,6 +110,8 @@ describe('revocation (RFC 7009) and introspection (RFC 7662) of our access token
       assert.equal(response.status, 200)
     }
     assert.equal((await introspect(as, token))['active'], true)
+    const refused = audit.recent().filter((event) => event.event === 'revocation' && event.decision === 'refused')
+    assert.ok(refused.some((event) => event['client_id'] === OTHER_CLIENT.id))
   })
 
   test('no client authentication: 401 invalid_client at both endpoints', async () => {
