@@ -132,6 +132,37 @@ const AS_REDIS = [BASE_PORT + 20, BASE_PORT + 21].map((port, i) => ({
 }))
 let redis: RunningRedisServer | undefined
 
+/**
+ * Decision 0060: MCP servers with TOKEN_INTROSPECTION=on, the RFC 7662 call to the AS after the local
+ * checks: one with the default 10 s cache of a positive answer (per token), one asking on every request
+ * (TOKEN_INTROSPECTION_CACHE_SECONDS=0), the cost of a revocation window of zero.
+ */
+const introspectingMcp = (name: string, offset: number, cacheSeconds: string) => {
+  const port = BASE_PORT + offset
+  return {
+    url: `http://localhost:${port}/mcp`,
+    spec: {
+      spec: {
+        name,
+        cwd: appFolder('resource-server'),
+        port,
+        readyUrl: `http://localhost:${port}/.well-known/oauth-protected-resource/mcp`,
+        ...serverCpus,
+      },
+      env: {
+        RS_PORT: String(port),
+        RS_ALLOWED_HOSTS: `localhost:${port}`,
+        TOKEN_INTROSPECTION: 'on',
+        TOKEN_INTROSPECTION_CACHE_SECONDS: cacheSeconds,
+      },
+    },
+  }
+}
+const MCP_INTROSPECT = introspectingMcp('mcp-introspect', 6, '10')
+const MCP_INTROSPECT_EVERY = introspectingMcp('mcp-introspect-every', 7, '0')
+/** Our own MCP servers besides the first: started with the demo world's env, not the peers'. */
+const OUR_EXTRA_SPECS = [MCP_COLD_SPEC, MCP_INTROSPECT.spec, MCP_INTROSPECT_EVERY.spec]
+
 const PEER_SPECS = [
   {
     spec: {
@@ -516,6 +547,8 @@ const EXCHANGE = 'token exchange → ID-JAG'
 const REDEEM = 'jwt-bearer: ID-JAG → access token'
 const WHOAMI = 'MCP tools/call whoami (Bearer)'
 const WHOAMI_COLD = 'MCP whoami, on-behalf-of cache off'
+const WHOAMI_INTROSPECT = 'MCP whoami, introspection on (10 s)'
+const WHOAMI_INTROSPECT_EVERY = 'MCP whoami, introspection every call'
 const PEER_JWT_BEARER = 'peer: bare oidc-provider jwt-bearer'
 const PEER_CLIENT_CREDENTIALS = 'peer: oidc-provider client_credentials'
 const PEER_MCP_BEARER = 'peer: MCP SDK server, bearer auth'
@@ -560,6 +593,20 @@ function printHopCost(): void {
     `the on-behalf-of hop: a tool call with the exchange cache warm p50 ${ms(warm.p50)} ms, ${Math.round(warm.perSecond)} req/s; ` +
       `with an exchange on every call p50 ${ms(cold.p50)} ms, ${Math.round(cold.perSecond)} req/s (both call the Tasks API).`,
   )
+}
+
+/** What TOKEN_INTROSPECTION=on (decision 0060) adds to a tool call, beside the row without it. */
+function printIntrospectionCost(): void {
+  const off = rows.find((row) => row.name === WHOAMI)?.result
+  if (off === undefined) return
+  for (const name of [WHOAMI_INTROSPECT, WHOAMI_INTROSPECT_EVERY]) {
+    const on = rows.find((row) => row.name === name)?.result
+    if (on === undefined) continue
+    console.log(
+      `${name}: p50 ${ms(on.p50)} ms, ${Math.round(on.perSecond)} req/s, against introspection off p50 ${ms(off.p50)} ms, ` +
+        `${Math.round(off.perSecond)} req/s (${(on.perSecond / off.perSecond).toFixed(2)}×).`,
+    )
+  }
 }
 
 function printComparisons(): void {
@@ -655,9 +702,10 @@ async function main(): Promise<number> {
       })
     }
   }
-  for (const { spec, env: peerEnv } of [MCP_COLD_SPEC, ...PEER_SPECS]) {
+  for (const { spec, env: peerEnv } of [...OUR_EXTRA_SPECS, ...PEER_SPECS]) {
+    const ours = OUR_EXTRA_SPECS.some((extra) => extra.spec.name === spec.name)
     await startRoles([spec], {
-      env: { ...(spec.name === MCP_COLD_SPEC.spec.name ? env : process.env), ...peerEnv, LOG_LEVEL: 'warn' },
+      env: { ...(ours ? env : process.env), ...peerEnv, LOG_LEVEL: 'warn' },
       outputLimit: OUTPUT_TAIL,
       started: (role) => {
         running.push(role)
@@ -800,6 +848,12 @@ async function main(): Promise<number> {
   const coldSessions = await Promise.all(
     Array.from({ length: CONCURRENCY }, () => openSession(MCP_COLD.url, accessToken)),
   )
+  const introspectSessions = await Promise.all(
+    Array.from({ length: CONCURRENCY }, () => openSession(MCP_INTROSPECT.url, accessToken)),
+  )
+  const introspectEverySessions = await Promise.all(
+    Array.from({ length: CONCURRENCY }, () => openSession(MCP_INTROSPECT_EVERY.url, accessToken)),
+  )
   const peerSessions = await Promise.all(
     Array.from({ length: CONCURRENCY }, () => openSession(PEER.mcp.url, accessToken)),
   )
@@ -821,6 +875,16 @@ async function main(): Promise<number> {
       operation: (worker) => whoami(accessToken, coldSessions[worker]!, MCP_COLD.url),
     },
     {
+      name: WHOAMI_INTROSPECT,
+      serving: ['mcp-introspect', 'as'],
+      operation: (worker) => whoami(accessToken, introspectSessions[worker]!, MCP_INTROSPECT.url),
+    },
+    {
+      name: WHOAMI_INTROSPECT_EVERY,
+      serving: ['mcp-introspect-every', 'as'],
+      operation: (worker) => whoami(accessToken, introspectEverySessions[worker]!, MCP_INTROSPECT_EVERY.url),
+    },
+    {
       name: PEER_MCP_BEARER,
       serving: ['peer-mcp-bearer'],
       operation: (worker) => peerWhoami(PEER.mcpBearer.url, peerBearerSessions[worker]!, USER.localSub),
@@ -839,6 +903,7 @@ async function main(): Promise<number> {
   printComparisons()
   printHopCost()
   printRedisShare(redisTrip, commandsPerRedemption)
+  printIntrospectionCost()
   console.log('')
   console.log('req/s and latencies count only requests that got the expected answer (200 with a token or')
   console.log("a tool result; 401 for the refusal); vs base = req/s over the same server's baseline row")

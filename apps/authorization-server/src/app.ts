@@ -1,6 +1,6 @@
 import express from 'express'
 import type { RequestListener } from 'node:http'
-import { WELL_KNOWN, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
+import { WELL_KNOWN, type IssuerKeys, type ReplayStore, type RevocationStore, type SigningKey } from '@ema/tokens'
 import { createLogger, healthRoutes, type AuditLog, type Logger } from '@ema/server-kit'
 import {
   authorizationServerMetadataRoute,
@@ -12,6 +12,7 @@ import {
 import type { AdapterFactory } from 'oidc-provider'
 import type { AuthorizationServerConfig } from './config.ts'
 import { createProvider } from './create-provider.ts'
+import { INTROSPECTION_PATH, REVOCATION_PATH } from './revocation/revoke-and-introspect.ts'
 import { interactionRoutes } from './interactions/interaction-routes.ts'
 import { InMemoryPendingSignIns, type PendingSignInStore } from './interactions/pending-sign-ins.ts'
 import { signInAtIdp } from './interactions/sign-in-at-idp.ts'
@@ -26,6 +27,8 @@ export interface AuthorizationServerDeps {
   publishedKeys?: readonly SigningKey[]
   /** Remembers redeemed ID-JAGs (AS-23); shared by every instance when on Redis (decision 0040). */
   replayStore: ReplayStore
+  /** Revoked access tokens (RFC 7009, decision 0060); shared by every instance when on Redis. Default: in memory. */
+  revocationStore?: RevocationStore
   /** The audit trail (server-kit): every redemption (replays included) and on-behalf-of exchange. Absent → none. */
   audit?: AuditLog
   /** Sign-ins at the IdP in progress (decision 0050). Default: in memory. */
@@ -45,7 +48,7 @@ export interface AuthorizationServerDeps {
 
 /**
  * The MCP authorization server as an express app, with no side effects (tests mount it on an
- * ephemeral port). oidc-provider serves `/auth`, `/token`, `/jwks` and `/.well-known/openid-configuration`;
+ * ephemeral port). oidc-provider serves `/auth`, `/token`, `/revoke`, `/introspect` (decision 0060), `/jwks` and `/.well-known/openid-configuration`;
  * this app adds `/.well-known/oauth-authorization-server` (RFC 8414) with the same content, and the
  * authorization code flow's interactions (sign-in at the enterprise IdP, consent; decision 0050).
  */
@@ -94,7 +97,13 @@ export function createAuthorizationServerApp(
   app.use(providerHandler)
   // Decision 0023: the token endpoint, the JWKS and the discovery document go to oidc-provider with
   // nothing in front of it.
-  return providerFirst(providerHandler, app, [TOKEN_PATH, '/jwks', '/.well-known/openid-configuration'])
+  return providerFirst(providerHandler, app, [
+    TOKEN_PATH,
+    REVOCATION_PATH, // decision 0060
+    INTROSPECTION_PATH,
+    '/jwks',
+    '/.well-known/openid-configuration',
+  ])
 }
 
 /** oidc-provider's default `routes.token`. */

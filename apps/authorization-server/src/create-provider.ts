@@ -5,7 +5,14 @@ import Provider, {
   type Configuration,
   type KoaContextWithOIDC,
 } from 'oidc-provider'
-import { GRANT_TYPE, type IssuerKeys, type ReplayStore, type SigningKey } from '@ema/tokens'
+import {
+  GRANT_TYPE,
+  InMemoryRevocationStore,
+  type IssuerKeys,
+  type ReplayStore,
+  type RevocationStore,
+  type SigningKey,
+} from '@ema/tokens'
 import type { AuditLog, Logger } from '@ema/server-kit'
 import { isInteractiveClient, type AuthorizationServerConfig, type RegisteredClient } from './config.ts'
 import { AUTHORIZATION_SERVER_METADATA } from './authorization-server-metadata.ts'
@@ -29,12 +36,15 @@ import {
 } from './grants/token-exchange.ts'
 import { certificateThumbprint, clientCertificate } from './mtls/client-certificate.ts'
 import { describeMissingClientCertificate, mtlsClientAuthentication } from './mtls/mtls-client-authentication.ts'
+import { INTROSPECTION_PATH, REVOCATION_PATH, revokeAndIntrospect } from './revocation/revoke-and-introspect.ts'
 
 export interface CreateProviderDeps {
   now: () => Date
   signingKey: SigningKey
   issuerKeys: IssuerKeys
   replayStore: ReplayStore
+  /** Revoked access tokens (RFC 7009, decision 0060). Default: a fresh in-memory store. */
+  revocationStore?: RevocationStore
   /** Every key /jwks publishes, the signing key first. Default: the signing key alone. */
   publishedKeys?: readonly SigningKey[]
   /** oidc-provider's storage; absent → its in-process store. */
@@ -71,14 +81,20 @@ const MTLS_CLIENT_AUTH_METHOD = 'tls_client_auth'
  */
 export function createProvider(config: AuthorizationServerConfig, deps: CreateProviderDeps): Provider {
   const tokenEndpointAlias = config.mtls === undefined ? undefined : `${config.mtls.url}${TOKEN_PATH}`
+  const clientAuthMethods: NonNullable<Configuration['clientAuthMethods']> & string[] =
+    config.mtls === undefined ? [...CLIENT_AUTH_METHODS] : [...CLIENT_AUTH_METHODS, MTLS_CLIENT_AUTH_METHOD]
+  const revocationStore = deps.revocationStore ?? new InMemoryRevocationStore({ now: deps.now })
+  const verificationKeys = [
+    deps.signingKey,
+    ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid),
+  ]
   const configuration: Configuration = {
     clients: config.clients.map(toClientMetadata),
     // oidc-provider requires an ID token algorithm it can sign with, even though no ID token is issued.
     clientDefaults: { id_token_signed_response_alg: deps.signingKey.alg },
     // No browser may call the token endpoint cross-origin.
     clientBasedCORS: () => false,
-    clientAuthMethods:
-      config.mtls === undefined ? [...CLIENT_AUTH_METHODS] : [...CLIENT_AUTH_METHODS, MTLS_CLIENT_AUTH_METHOD],
+    clientAuthMethods,
     // AS-08, AS-10, SEC-07: a private_key_jwt client assertion's `aud` must be exactly this server's issuer,
     // as one string (RFC 7523bis, decision 0013); oidc-provider alone would also take the token endpoint
     // URL or an array.
@@ -105,6 +121,8 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
     },
     ttl: { ...TTL, AccessToken: config.accessTokenLifetimeSeconds },
     interactions: { url: (_ctx, interaction) => interactionPath(interaction.uid) },
+    // Decision 0060: RFC 7009 and RFC 7662 at short paths; revokeAndIntrospect handles our JWTs there.
+    routes: { revocation: REVOCATION_PATH, introspection: INTROSPECTION_PATH },
     // AS-19: the accounts are the local subjects the sign-in resolved (`<subject_namespace>|<IdP sub>`).
     findAccount: (_ctx, sub) => findAccount(sub, config),
     scopes: [
@@ -121,15 +139,27 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
       resourceIndicators: mcpServerResourceIndicators(config.mcpServers, config.accessTokenLifetimeSeconds),
       rpInitiatedLogout: { enabled: false },
       userinfo: { enabled: false },
+      // SEC-09, decision 0060: the endpoints and their client authentication are oidc-provider's; it issues no
+      // token of its own (every access token is our JWT), so its policies allow it nothing.
+      revocation: { enabled: true, allowedPolicy: () => false },
+      introspection: { enabled: true, allowedPolicy: () => false },
       // RFC 8705 §2.1: tls_client_auth at the mTLS endpoint alias, when it is served.
       ...(config.mtls === undefined ? {} : { mTLS: mtlsClientAuthentication() }),
     },
     discovery: {
       ...AUTHORIZATION_SERVER_METADATA,
-      ...(tokenEndpointAlias === undefined
+      // RFC 8414 §2: the same methods as /token; introspection only for a client that authenticates (RFC 7662 §2.1).
+      revocation_endpoint_auth_methods_supported: clientAuthMethods,
+      introspection_endpoint_auth_methods_supported: clientAuthMethods.filter((method) => method !== 'none'),
+      ...(tokenEndpointAlias === undefined || config.mtls === undefined
         ? {}
         : {
-            mtls_endpoint_aliases: { token_endpoint: tokenEndpointAlias }, // RFC 8705 §5
+            // RFC 8705 §5
+            mtls_endpoint_aliases: {
+              token_endpoint: tokenEndpointAlias,
+              revocation_endpoint: `${config.mtls.url}${REVOCATION_PATH}`,
+              introspection_endpoint: `${config.mtls.url}${INTROSPECTION_PATH}`,
+            },
             tls_client_certificate_bound_access_tokens: true, // RFC 8705 §3.3: tokens issued to tls_client_auth clients carry cnf
           }),
     },
@@ -153,6 +183,22 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
   provider.use(requireClientAuthentication(deps.log)) // AS-08
   provider.use(answerAuthorizationDetailsRefusals(deps.log)) // AS-28: RFC 9396 is knowingly unmet, so fail closed
   provider.use(answerUnregisteredGrantType(deps.log)) // RFC 6749 §5.2 unauthorized_client
+  provider.use(
+    revokeAndIntrospect({
+      issuer: config.issuer,
+      clients: config.clients,
+      audiences: [
+        ...config.mcpServers.map((server) => server.resource),
+        ...config.downstreamApis.map((api) => api.identifier),
+      ],
+      keys: verificationKeys,
+      revocationStore,
+      now: deps.now,
+      clockSkewSeconds: config.clockSkewSeconds,
+      log: deps.log,
+      audit: deps.audit,
+    }),
+  ) // SEC-09, RFC 7009, RFC 7662 (decision 0060)
   provider.use(defaultScope(provider.pathFor('authorization'), config.mcpServers)) // RFC 6749 §3.3
   // Decision 0050: the authorization code flow's access token is ours, exactly like the jwt-bearer grant's.
   provider.use(
@@ -192,14 +238,12 @@ export function createProvider(config: AuthorizationServerConfig, deps: CreatePr
       clients: config.clients,
       downstreamApis: config.downstreamApis,
       signingKey: deps.signingKey,
-      verificationKeys: [
-        deps.signingKey,
-        ...(deps.publishedKeys ?? []).filter((key) => key.kid !== deps.signingKey.kid),
-      ],
+      verificationKeys,
       now: deps.now,
       clockSkewSeconds: config.clockSkewSeconds,
       accessTokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
       maxDelegationDepth: config.maxDelegationDepth,
+      revocationStore, // decision 0060
       clientCertificateThumbprint(ctx) {
         // RFC 8705 §3.1: bind the token to the certificate the client authenticated with.
         if (ctx.oidc.client.clientAuthMethod !== MTLS_CLIENT_AUTH_METHOD) return undefined

@@ -2,9 +2,11 @@ import {
   generateSigningKey,
   importSigningKeys,
   InMemoryReplayStore,
+  InMemoryRevocationStore,
   remoteKeySet,
   type IssuerKeys,
   type ReplayStore,
+  type RevocationStore,
 } from '@ema/tokens'
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
@@ -19,7 +21,13 @@ import {
   startOrExitAsync,
   type GracefulShutdown,
 } from '@ema/server-kit'
-import { connectRedis, redisOidcAdapter, RedisRateLimitWindows, RedisReplayStore } from '@ema/redis-store'
+import {
+  connectRedis,
+  redisOidcAdapter,
+  RedisRateLimitWindows,
+  RedisReplayStore,
+  RedisRevocationStore,
+} from '@ema/redis-store'
 import type { JWTVerifyGetKey } from 'jose'
 import { loadConfig, type AuthorizationServerConfig } from './config.ts'
 import { createAuthorizationServerApp } from './app.ts'
@@ -71,6 +79,11 @@ const replayStore: ReplayStore =
           }),
       })
     : new RedisReplayStore({ connection: store, prefix: config.redisKeyPrefix })
+// RFC 7009 (decision 0060): revoked access tokens, by jti until their exp; shared like the replay store.
+const revocationStore: RevocationStore =
+  store === undefined
+    ? new InMemoryRevocationStore()
+    : new RedisRevocationStore({ connection: store, prefix: config.redisKeyPrefix })
 let shutdown: GracefulShutdown | undefined
 
 // AS-13, AS-15, AS-16: one cached key set per trusted IdP, built once at start-up. During a JWKS
@@ -108,6 +121,7 @@ const app = createAuthorizationServerApp(config, {
   publishedKeys: keys,
   issuerKeys,
   replayStore,
+  revocationStore,
   ...(store === undefined
     ? {}
     : {

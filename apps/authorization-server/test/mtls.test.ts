@@ -120,13 +120,28 @@ function exchangeOverTls(
 ): Promise<TlsResponse> {
   const form = exchangeForm(subjectToken, options)
   const headers = authenticate(form, auth)
+  return postOverTls('/token', form, headers, certificate)
+}
+
+/** POSTs a form to `path` at the mTLS alias over a fresh TLS connection, presenting `certificate` (if any). */
+function postOverTls(
+  path: string,
+  form: URLSearchParams,
+  headers: Record<string, string>,
+  certificate: CertificateAndKey | undefined,
+): Promise<TlsResponse> {
   const body = form.toString()
   return new Promise((resolve, reject) => {
     const req = request(
-      `${as.mtlsUrl}/token`,
+      `${as.mtlsUrl}${path}`,
       {
         method: 'POST',
-        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          ...headers,
+          'content-length': Buffer.byteLength(body),
+        },
         ca: ca.cert, // trust the AS's server certificate through the demo CA
         ...(certificate === undefined ? {} : { cert: certificate.cert, key: certificate.key }),
         agent: false, // one connection per request: each presents its own certificate
@@ -142,7 +157,7 @@ function exchangeOverTls(
             resolve({
               status: res.statusCode ?? 0,
               headers: res.headers,
-              body: JSON.parse(text) as Record<string, unknown>,
+              body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>,
               text,
             })
           } catch (error) {
@@ -170,15 +185,20 @@ function assertRefusedTls(res: TlsResponse, description: RegExp): void {
   assert.match(String(res.body.error_description), description, res.text)
 }
 
-test('RFC 8705 §5 §3.3 the metadata advertises the mTLS alias of the token endpoint, tls_client_auth and bound tokens; the issuer stays http', async () => {
+test('RFC 8705 §5 §3.3 the metadata advertises the mTLS aliases of the token, revocation and introspection endpoints, tls_client_auth and bound tokens; the issuer stays http', async () => {
   const metadata = (await (await fetch(`${as.url}/.well-known/oauth-authorization-server`)).json()) as Record<
     string,
     unknown
   >
   assert.equal(metadata.issuer, as.url)
   assert.equal(metadata.token_endpoint, `${as.url}/token`)
-  assert.deepEqual(metadata.mtls_endpoint_aliases, { token_endpoint: `${as.mtlsUrl}/token` })
+  assert.deepEqual(metadata.mtls_endpoint_aliases, {
+    token_endpoint: `${as.mtlsUrl}/token`,
+    revocation_endpoint: `${as.mtlsUrl}/revoke`, // decision 0060
+    introspection_endpoint: `${as.mtlsUrl}/introspect`,
+  })
   assert.ok((metadata.token_endpoint_auth_methods_supported as string[]).includes('tls_client_auth'))
+  assert.ok((metadata.introspection_endpoint_auth_methods_supported as string[]).includes('tls_client_auth'))
   assert.equal(metadata.tls_client_certificate_bound_access_tokens, true)
 })
 
@@ -192,6 +212,20 @@ test('OBO-07 RFC 8705 §2.1 §3.1 the MCP server authenticates with its CA-issue
   assert.equal(claims.aud, TASKS_API)
   assert.deepEqual(claims.act, { sub: TLS_CLIENT, act: { sub: 'acme-agent-tasks' } })
   assert.deepEqual(claims.cnf, { 'x5t#S256': thumbprint(certificates.good) })
+})
+
+test('decision 0060 RFC 7662 RFC 8705 §2.1 the MCP server introspects at the mTLS alias with its certificate; without it, 401', async () => {
+  const token = await mintSubjectToken(as)
+  const form = () => new URLSearchParams({ token, client_id: TLS_CLIENT })
+  const active = await postOverTls('/introspect', form(), {}, certificates.good)
+  assert.equal(active.status, 200, active.text)
+  assert.equal(active.body.active, true)
+  assert.equal(active.body.jti !== undefined, true)
+  const refused = await postOverTls('/introspect', form(), {}, undefined)
+  assert.equal(refused.status, 401, refused.text)
+  assert.equal(refused.body.error, 'invalid_client')
+  const wrongCertificate = await postOverTls('/introspect', form(), {}, certificates.other)
+  assert.equal(wrongCertificate.status, 401, wrongCertificate.text)
 })
 
 describe('certificates that must not authenticate the client (RFC 8705 §2.1; 401 invalid_client)', () => {

@@ -14,7 +14,7 @@ import {
   remoteKeySet,
   type SigningKey,
 } from '@ema/tokens'
-import { createLogger, listen, listenTls, type ListeningTls } from '@ema/server-kit'
+import { createLogger, listen, listenTls, type AuditLog, type ListeningTls } from '@ema/server-kit'
 import { loadConfig, type AuthorizationServerConfig } from '../src/config.ts'
 import { createAuthorizationServerApp } from '../src/app.ts'
 
@@ -96,6 +96,8 @@ export interface StartOboAsOptions {
   now?: () => Date
   /** Serve the mTLS endpoint alias over HTTPS with these PEMs (client certificates requested, checked against `ca`). */
   tls?: { cert: string; key: string; ca: string }
+  /** The audit trail (server-kit); absent → none. */
+  audit?: AuditLog
 }
 
 /** Starts the authorization server with the OBO clients and downstream APIs (overridable through `env`). */
@@ -137,6 +139,7 @@ export async function startOboAs(options: StartOboAsOptions = {}): Promise<OboAs
     signingKey: key,
     issuerKeys: (issuer) => keySets.get(issuer),
     replayStore: new InMemoryReplayStore(),
+    ...(options.audit === undefined ? {} : { audit: options.audit }),
     log: createLogger({ name: 'authorization-server', level: 'debug', write: (line) => logs.push(line) }),
   })
   l.server.on('request', app)

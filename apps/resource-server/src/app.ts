@@ -17,6 +17,7 @@ import { createOnBehalfOf } from './on-behalf-of.ts'
 import { createTasksApiClient, type TasksApiClient } from './tasks-api-client.ts'
 import { createTasksServer } from './tasks-server.ts'
 import { requireToolScopes } from './tool-scopes.ts'
+import { createTokenIntrospector } from './token-introspection.ts'
 
 export interface ResourceServerDeps {
   now: () => Date
@@ -54,6 +55,10 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
   const tasksApi =
     deps.tasksApi ?? createTasksApiClient({ url: config.tasksApi.url, timeoutMs: config.downstreamTimeoutMs })
   const onBehalfOf = createOnBehalfOf({ exchanger, tasksApi, log })
+  const introspector =
+    config.tokenIntrospection === undefined
+      ? undefined
+      : createTokenIntrospector(config.tokenIntrospection, { now: () => deps.now().getTime(), log })
   const sessions = createMcpSessions({
     createServer: () =>
       createTasksServer({
@@ -82,7 +87,12 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
     requireAllowedHost(config.allowedHosts, new URL(config.resource).protocol === 'https:' ? 'https:' : 'http:'), // DNS rebinding → 403
     requireAllowedOrigin(config.allowedOrigins), //        DNS-rebinding protection → 403
     express.urlencoded({ extended: false, limit: '16kb' }), // only to find a form-body access_token (RS-12)
-    requireBearerToken(config, { now: deps.now, authorizationServerKeys: deps.authorizationServerKeys, log }), // RS-05 … RS-12 → 400/401/503
+    requireBearerToken(config, {
+      now: deps.now,
+      authorizationServerKeys: deps.authorizationServerKeys,
+      introspector,
+      log,
+    }), // RS-05 … RS-12 → 400/401/503
     // JSON is parsed only for an authenticated caller: a request without a valid token gets its 401
     // challenge whatever its body holds (RFC 6750 §3), and an unauthenticated body is never read.
     express.json({ limit: '256kb' }),

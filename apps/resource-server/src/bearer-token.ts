@@ -3,6 +3,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import { readBearerToken, type Logger } from '@ema/server-kit'
 import type { Request, RequestHandler } from 'express'
 import type { ResourceServerConfig } from './config.ts'
+import type { TokenIntrospector } from './token-introspection.ts'
 
 /** An express request after `requireBearerToken`: `auth` is what the SDK transport hands to tools as `extra.authInfo`. */
 export type AuthenticatedRequest = Request & { auth?: AuthInfo }
@@ -11,6 +12,8 @@ export interface RequireBearerTokenDeps {
   now: () => Date
   /** The MCP authorization server's public keys (a cached remote JWKS, built once). */
   authorizationServerKeys: VerifyAccessTokenOptions['keys']
+  /** TOKEN_INTROSPECTION=on (decision 0060): asks the AS whether the token was revoked. Absent → local checks only. */
+  introspector?: TokenIntrospector | undefined
   log: Logger
 }
 
@@ -28,6 +31,7 @@ export function requireBearerToken(config: ResourceServerConfig, deps: RequireBe
       audience: config.resource,
       now: deps.now(),
     })
+    await deps.introspector?.requireActive(token, claims) // decision 0060: revoked → 401, AS unreachable → 503
     req.auth = toAuthInfo(token, claims, config.resource)
     deps.log.debug('access token accepted', {
       jti: claims.jti,

@@ -8,6 +8,7 @@ import {
 import type { TokenExchangeConfig } from '@ema/token-exchange'
 import { z } from 'zod'
 import { allowedHostsFor, canonicalHost } from './require-allowed-host.ts'
+import type { TokenIntrospectionConfig } from './token-introspection.ts'
 
 /**
  * Everything a fork of this MCP server changes lives here: who we are (the resource identifier),
@@ -59,6 +60,12 @@ export interface ResourceServerConfig {
   tokenExchange: TokenExchangeConfig | undefined
   /** Most milliseconds for each downstream hop (the exchange, the API call). DOWNSTREAM_TIMEOUT_MS, default 10000. */
   downstreamTimeoutMs: number
+  /**
+   * TOKEN_INTROSPECTION=on (off by default; decision 0060): after the local checks, each token is also
+   * introspected at the authorization server (RFC 7662), so a revoked token is refused within
+   * `cacheSeconds`. Undefined when off.
+   */
+  tokenIntrospection: TokenIntrospectionConfig | undefined
   /** MCP_TRACE_DOWNSTREAM=true: tool results carry the second hop in `_meta["io.ema/downstream"]` (demo only). */
   traceDownstream: boolean
 }
@@ -106,6 +113,15 @@ const Env = z.object({
     .default('1000'),
   DOWNSTREAM_TIMEOUT_MS: z.string().regex(/^\d+$/, 'DOWNSTREAM_TIMEOUT_MS must be a number of milliseconds').optional(),
   MCP_TRACE_DOWNSTREAM: z.enum(['true', 'false']).optional(),
+  /** Decision 0060: introspect every token at the AS (RFC 7662) to see revocations. */
+  TOKEN_INTROSPECTION: z.enum(['on', 'off']).default('off'),
+  /** Default: TOKEN_EXCHANGE_URL with its last path segment (`/token`) replaced by `/introspect`. */
+  TOKEN_INTROSPECTION_URL: z.string().min(1).optional(),
+  /** How long an `active` answer is reused: the revocation window with introspection on. */
+  TOKEN_INTROSPECTION_CACHE_SECONDS: z
+    .string()
+    .regex(/^\d+$/, 'TOKEN_INTROSPECTION_CACHE_SECONDS must be a whole number of seconds')
+    .default('10'),
 })
 
 /** Builds the typed configuration from environment variables (only `main.ts` passes `process.env`). */
@@ -145,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
   const downstreamTimeoutMs = e.DOWNSTREAM_TIMEOUT_MS === undefined ? 10_000 : Number(e.DOWNSTREAM_TIMEOUT_MS)
   if (downstreamTimeoutMs < 100 || downstreamTimeoutMs > 120_000)
     throw new TypeError('DOWNSTREAM_TIMEOUT_MS must be from 100 to 120000')
+  const tokenExchange = tokenExchangeConfig(e, tasksApiUrl, downstreamTimeoutMs, allowInsecureHttp)
   return {
     resource: resourceHref(resourceUrl),
     port,
@@ -161,7 +178,8 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
     auditLog: parseAuditDestination(env.AUDIT_LOG),
     shutdownTimeoutMs: loadShutdownTimeoutMs(env),
     tasksApi: { url: tasksApiUrl, toolScopes: TASKS_API_TOOL_SCOPES },
-    tokenExchange: tokenExchangeConfig(e, tasksApiUrl, downstreamTimeoutMs, allowInsecureHttp),
+    tokenExchange,
+    tokenIntrospection: tokenIntrospectionConfig(e, tokenExchange, downstreamTimeoutMs, allowInsecureHttp),
     downstreamTimeoutMs,
     traceDownstream: e.MCP_TRACE_DOWNSTREAM === 'true',
   }
@@ -213,6 +231,43 @@ function tokenExchangeConfig(
     ...common,
     clientSecret: e.TOKEN_EXCHANGE_CLIENT_SECRET,
     ...(e.TOKEN_EXCHANGE_CA_FILE === undefined ? {} : { caFile: e.TOKEN_EXCHANGE_CA_FILE }),
+  }
+}
+
+/**
+ * Decision 0060: TOKEN_INTROSPECTION=on introspects with the token exchange's client (the same id and
+ * secret or certificate), at TOKEN_INTROSPECTION_URL or, by default, beside the exchange's token
+ * endpoint (`…/token` → `…/introspect`, the mTLS alias when the exchange uses it).
+ */
+function tokenIntrospectionConfig(
+  e: z.infer<typeof Env>,
+  tokenExchange: TokenExchangeConfig | undefined,
+  timeoutMs: number,
+  allowInsecureHttp: boolean,
+): TokenIntrospectionConfig | undefined {
+  if (e.TOKEN_INTROSPECTION === 'off') return undefined
+  if (tokenExchange === undefined)
+    throw new TypeError(
+      'TOKEN_INTROSPECTION=on needs client credentials at the authorization server: set TOKEN_EXCHANGE_CLIENT_SECRET or TOKEN_EXCHANGE_CLIENT_CERT_FILE/_KEY_FILE (introspection uses the token exchange client)',
+    )
+  const cacheSeconds = Number(e.TOKEN_INTROSPECTION_CACHE_SECONDS)
+  if (cacheSeconds > 300) throw new TypeError('TOKEN_INTROSPECTION_CACHE_SECONDS must be from 0 to 300')
+  const url =
+    e.TOKEN_INTROSPECTION_URL === undefined
+      ? new URL('introspect', tokenExchange.tokenUrl)
+      : parseUrl('TOKEN_INTROSPECTION_URL', e.TOKEN_INTROSPECTION_URL, allowInsecureHttp)
+  if (tokenExchange.clientCertificate !== undefined && url.protocol !== 'https:')
+    throw new TypeError('TOKEN_INTROSPECTION_URL must be https for mTLS (the AS mTLS endpoint alias, RFC 8705 §5)')
+  return {
+    url: url.href,
+    client: {
+      clientId: tokenExchange.clientId,
+      ...(tokenExchange.clientSecret === undefined ? {} : { clientSecret: tokenExchange.clientSecret }),
+      ...(tokenExchange.clientCertificate === undefined ? {} : { clientCertificate: tokenExchange.clientCertificate }),
+      ...(tokenExchange.caFile === undefined ? {} : { caFile: tokenExchange.caFile }),
+    },
+    cacheSeconds,
+    timeoutMs,
   }
 }
 

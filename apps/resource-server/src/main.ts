@@ -100,6 +100,7 @@ log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {
   protected_resource_metadata: protectedResourceMetadataUrl(config.resource),
   tasks_api: config.tasksApi.url,
   token_exchange_url: config.tokenExchange?.tokenUrl,
+  token_introspection: config.tokenIntrospection?.url ?? 'off', // decision 0060
   token_exchange_client_auth:
     config.tokenExchange === undefined
       ? 'none configured'

@@ -1,5 +1,6 @@
 export { connectRedis, type ConnectRedisOptions, type RedisClient, type RedisConnection } from './connect-redis.ts'
 export { RedisReplayStore, type RedisReplayStoreOptions } from './replay-store.ts'
+export { RedisRevocationStore, type RedisRevocationStoreOptions } from './revocation-store.ts'
 export { ProviderStoreUnavailableError, redisOidcAdapter, type RedisOidcAdapterOptions } from './oidc-adapter.ts'
 export { RedisRateLimitWindows, type RedisRateLimitWindowsOptions } from './rate-limit-windows.ts'
-export { replayKey, rateLimitKey, oidcKey, grantKey, sessionUidKey, userCodeKey } from './keys.ts'
+export { replayKey, revocationKey, rateLimitKey, oidcKey, grantKey, sessionUidKey, userCodeKey } from './keys.ts'

@@ -33,3 +33,7 @@ export function sessionUidKey(prefix: string, uid: string): string {
 export function userCodeKey(prefix: string, userCode: string): string {
   return `${prefix}:oidc:userCode:${userCode}`
 }
+
+export function revocationKey(prefix: string, jti: string): string {
+  return `${prefix}:revoked:${sha256(jti)}`
+}

@@ -1,5 +1,6 @@
 export type { ClientCertificate, TokenExchangeConfig } from './token-exchange-config.ts'
 export { TokenExchangeError, type TokenExchangeFailure } from './token-exchange-error.ts'
+export { postTokenRequest, type PostTokenRequestOptions, type TokenEndpointResponse } from './post-token-request.ts'
 export {
   createTokenExchanger,
   loadClientCertificate,

@@ -63,6 +63,11 @@ export {
 export { actorChain } from './access-token/actor-chain.ts'
 export { signClientAssertion, type SignClientAssertionOptions } from './client-assertion/sign-client-assertion.ts'
 export { InMemoryReplayStore, type InMemoryReplayStoreOptions, type ReplayStore } from './replay-store.ts'
+export {
+  InMemoryRevocationStore,
+  type InMemoryRevocationStoreOptions,
+  type RevocationStore,
+} from './revocation-store.ts'
 export type { IssuerKeys } from './verify-jwt-strictly.ts'
 export { formatScope, intersectScopes, parseScope } from './scope.ts'
 export { inspectJwt } from './inspect-jwt.ts'

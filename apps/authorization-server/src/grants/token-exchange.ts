@@ -1,5 +1,11 @@
 import type { TokenEndpointGrantContext } from 'oidc-provider'
-import { OAuthError, verifySubjectAccessToken, type SigningKey } from '@ema/tokens'
+import {
+  InvalidRequestError,
+  OAuthError,
+  verifySubjectAccessToken,
+  type RevocationStore,
+  type SigningKey,
+} from '@ema/tokens'
 import { refuseAuthorizationDetails, respondToGrant } from '@ema/provider-kit'
 import type { AuditLog, Logger } from '@ema/server-kit'
 import type { DownstreamApi, RegisteredClient } from '../config.ts'
@@ -27,6 +33,8 @@ export interface TokenExchangeDeps {
   clockSkewSeconds: number
   accessTokenLifetimeSeconds: number
   maxDelegationDepth: number
+  /** Decision 0060: a revoked subject token (RFC 7009) is refused. Absent → not checked. */
+  revocationStore?: RevocationStore | undefined
   /** RFC 8705 §3.1: the `x5t#S256` of the certificate the client authenticated with, if it did. */
   clientCertificateThumbprint: (ctx: TokenEndpointGrantContext) => string | undefined
   log: Logger
@@ -106,6 +114,10 @@ async function exchangeOnBehalfOf(
     clockSkewSeconds: deps.clockSkewSeconds,
   })
   bind({ sub: subject.sub, subject_jti: subject.jti, subject_client_id: subject.client_id })
+  if (await deps.revocationStore?.isRevoked(subject.jti)) {
+    // Decision 0060: a revoked token buys no downstream token (a store that cannot answer: 503).
+    throw new InvalidRequestError('the subject_token is not acceptable: it was revoked (RFC 7009)')
+  }
   requireMayAct(subject, client, deps.issuer) // OBO-11
   const target = resolveDownstreamApi(request.audience, request.resource, deps.downstreamApis, client) // OBO-05, OBO-16
   bind({ audience: target.api.identifier })
