@@ -1,4 +1,4 @@
-import { createLogger, NoBearerTokenError, oauthErrorResponse, type Logger } from '@ema/server-kit'
+import { createLogger, demoResetRoutes, NoBearerTokenError, oauthErrorResponse, type Logger } from '@ema/server-kit'
 import { InvalidRequestError, type VerifyAccessTokenOptions } from '@ema/tokens'
 import express, { type ErrorRequestHandler } from 'express'
 import type { TasksApiConfig } from './config.ts'
@@ -25,6 +25,17 @@ export function createTasksApiApp(config: TasksApiConfig, deps: TasksApiDeps): e
 
   const app = express()
   app.disable('x-powered-by')
+  // Demo only (DEMO_RESET=true, the shared DEMO_RESET_SECRET): every list back to empty. Off → 404.
+  app.use(
+    demoResetRoutes({
+      config: config.demoReset,
+      reset: () => {
+        store.clear()
+        return ['tasks-api: every task list emptied']
+      },
+      log,
+    }),
+  )
 
   app.get(protectedResourceMetadataPath(config.identifier), serveProtectedResourceMetadata(config))
 

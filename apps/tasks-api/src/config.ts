@@ -1,4 +1,4 @@
-import { type LogLevel, parseLogLevel } from '@ema/server-kit'
+import { type DemoResetConfig, type LogLevel, parseLogLevel, readDemoReset } from '@ema/server-kit'
 import { z } from 'zod'
 
 /**
@@ -21,6 +21,8 @@ export interface TasksApiConfig {
   allowInsecureHttp: boolean
   /** LOG_LEVEL: `debug`, `info` (default), `warn` or `error`. */
   logLevel: LogLevel
+  /** DEMO_RESET=true with DEMO_RESET_SECRET: `POST /demo/reset` empties every list (demo only). Undefined when off. */
+  demoReset: DemoResetConfig | undefined
 }
 
 /** The scope each route needs (contract: GET /tasks and GET /whoami read, POST /tasks writes). */
@@ -62,6 +64,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): TasksA
     scopesSupported: [TASKS_API_SCOPES.READ, TASKS_API_SCOPES.WRITE],
     allowInsecureHttp,
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    demoReset: readDemoReset(env),
   }
 }
 
