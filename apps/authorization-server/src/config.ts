@@ -1,6 +1,8 @@
 import {
   type AuditDestination,
+  type DemoResetConfig,
   loadRuntimeConfig,
+  readDemoReset,
   parseAuditDestination,
   parseLogLevel,
   type RuntimeConfig,
@@ -183,6 +185,11 @@ export interface AuthorizationServerConfig extends RuntimeConfig {
    * another client's ID-JAG. Ignored where MCP_SERVERS / CLIENTS are given. Logged loudly.
    */
   demoAttacks: boolean
+  /**
+   * DEMO_RESET=true with DEMO_RESET_SECRET (`npm start` and the browser tests; off by default): `POST
+   * /demo/reset` forgets the redeemed ID-JAG `jti`s (in memory only). Undefined when off.
+   */
+  demoReset: DemoResetConfig | undefined
   /** The private JWK that signs access tokens (the first of `signingKeys`); absent → main.ts generates one (loud warning). */
   signingKey?: JWK
   /**
@@ -486,6 +493,7 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
         ? parse(z.coerce.number().int().min(0), env.TOKEN_RATE_LIMIT_PER_MINUTE, 'TOKEN_RATE_LIMIT_PER_MINUTE')
         : DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE,
     demoAttacks,
+    demoReset: readDemoReset(env),
     ...signingKeys(env),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     auditLog: parseAuditDestination(env.AUDIT_LOG),
