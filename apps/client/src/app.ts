@@ -1,6 +1,6 @@
 import express, { type Request, type Response } from 'express'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { Logger } from '@ema/server-kit'
+import { demoResetRoutes, DEMO_RESET_PATH, type Logger } from '@ema/server-kit'
 import type { ClientConfig } from './config.ts'
 import { connectToTasks, DISPLAY_NAMES } from './connect-to-tasks.ts'
 import { asFlowError, callMcpTool, stepUpSignInFor, type FlowError, type RefusingRole } from '@ema/id-jag-client'
@@ -55,6 +55,14 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
   const now = () => deps.now().getTime()
 
   app.disable('x-powered-by')
+  // Demo only (DEMO_RESET=true, the shared DEMO_RESET_SECRET): `npm run demo:reset` ends every session. Off → 404.
+  app.use(
+    demoResetRoutes({
+      config: config.demoReset,
+      reset: async () => [`client: ${await sessions.clear()} session(s) ended`],
+      log: deps.log,
+    }),
+  )
   app.use(express.urlencoded({ extended: false, limit: '16kb' }))
   app.use((_req, res, next) => {
     res.set('cache-control', 'no-store')
@@ -120,6 +128,8 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
         mcpServerUrl: config.mcpServerUrl,
         idpIssuer: config.idpIssuer,
         demoAttacks: config.demoAttacks !== undefined,
+        demoReset: config.demoReset !== undefined,
+        resetNotice: readResetNotice(req.query.reset),
         autoRun,
       }),
     )
@@ -391,6 +401,45 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     res.redirect(303, '/')
   })
 
+  /**
+   * The page's "Reset the demo" button (and the presenter's R key): every role's `POST /demo/reset`
+   * with the shared secret, server-side (the browser never sees it), then every session here ends.
+   * Same-origin form posts only.
+   */
+  app.post('/reset', async (req, res) => {
+    const demoReset = config.demoReset
+    if (demoReset === undefined) {
+      res.status(404).json({
+        error: 'not_found',
+        error_description: 'the demo reset is off; start Acme Agent with DEMO_RESET=true and DEMO_RESET_SECRET',
+      })
+      return
+    }
+    const origin = req.headers.origin
+    if (origin !== undefined && origin !== new URL(config.clientUrl).origin) {
+      res.status(403).json({ error: 'forbidden', error_description: 'the reset is accepted from this page only' })
+      return
+    }
+    const failed: string[] = []
+    for (const role of demoReset.roles) {
+      try {
+        const response = await deps.fetch(new URL(DEMO_RESET_PATH, role.url.replace(/\/?$/, '/')).href, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${demoReset.secret}` },
+          signal: AbortSignal.timeout(5000),
+        })
+        if (!response.ok) failed.push(`${role.name} (HTTP ${response.status})`)
+      } catch (error) {
+        failed.push(`${role.name} (${error instanceof Error ? error.message : String(error)})`)
+      }
+    }
+    const ended = await sessions.clear()
+    if (failed.length > 0) deps.log?.warn('demo reset: some roles were not reset', { failed: failed.join('; ') })
+    deps.log?.warn('DEMO RESET from the page: every role back at the demo start', { sessions: ended })
+    res.clearCookie(SESSION_COOKIE, { path: '/' })
+    res.redirect(303, failed.length === 0 ? '/?reset=done' : '/?reset=partial')
+  })
+
   app.post('/logout', async (req, res) => {
     const session = current(req)
     if (session !== undefined) await sessions.destroy(session)
@@ -406,6 +455,11 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
   })
 
   return app
+}
+
+/** The notice after a reset, from `?reset=` (a fixed vocabulary, never echoed). */
+function readResetNotice(value: unknown): 'done' | 'partial' | undefined {
+  return value === 'done' || value === 'partial' ? value : undefined
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import { type ClientRegistration, type Env, readClientRegistration, readUrl } from '@ema/id-jag-client'
-import { type LogLevel, parseLogLevel } from '@ema/server-kit'
+import { type DemoResetConfig, type LogLevel, parseLogLevel, readDemoReset } from '@ema/server-kit'
 
 export type { Env }
 
@@ -77,6 +77,12 @@ export interface ClientConfig extends ChainConfig {
    * "Break it" panel, which sends deliberately wrong requests to the real roles. Undefined when off.
    */
   demoAttacks: DemoAttackWorld | undefined
+  /**
+   * `DEMO_RESET=true` with `DEMO_RESET_SECRET` (set by `npm start` and the browser tests; off by default):
+   * `POST /demo/reset` ends every session here, and the page's "Reset the demo" button also calls the
+   * other roles' `POST /demo/reset` (docs/walkthrough.md, "Reset"). Undefined when off.
+   */
+  demoReset: (DemoResetConfig & { roles: Array<{ name: string; url: string }> }) | undefined
 }
 
 /** Reads configuration from environment variables, with the demo world's defaults. Throws on invalid values. */
@@ -111,6 +117,27 @@ export function loadConfig(env: Env): ClientConfig {
     sessionSecret: env.CLIENT_SESSION_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     demoAttacks: env.CLIENT_DEMO_ATTACKS === 'true' ? DEMO_ATTACK_WORLD : undefined,
+    demoReset: readDemoResetRoles(env, urls, allowInsecureHttp),
+  }
+}
+
+/** The demo reset and the roles the page's button resets besides this one (their `POST /demo/reset`). */
+function readDemoResetRoles(
+  env: Env,
+  urls: Pick<ChainConfig, 'idpIssuer' | 'expectedAuthorizationServer'>,
+  allowInsecureHttp: boolean,
+): ClientConfig['demoReset'] {
+  const demoReset = readDemoReset(env)
+  if (demoReset === undefined) return undefined
+  const authorizationServer =
+    urls.expectedAuthorizationServer ?? readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp)
+  return {
+    ...demoReset,
+    roles: [
+      { name: 'Acme SSO', url: urls.idpIssuer },
+      { name: 'MCP authorization server', url: authorizationServer },
+      { name: 'Tasks API', url: readUrl(env, 'TASKS_API_URL', 'http://localhost:4004', allowInsecureHttp) },
+    ],
   }
 }
 

@@ -8,6 +8,10 @@ export interface PageOptions {
   idpIssuer: string
   /** Show the "Break it" panel (CLIENT_DEMO_ATTACKS=true). */
   demoAttacks?: boolean
+  /** Show the "Reset the demo" button (DEMO_RESET=true). */
+  demoReset?: boolean
+  /** After a reset: every role answered (`done`) or some did not (`partial`). */
+  resetNotice?: 'done' | 'partial' | undefined
   /** What the page's script starts by itself once loaded (after carol's sign-in: the chain). */
   autoRun?: 'connect' | undefined
 }
@@ -59,6 +63,7 @@ export function renderPage(session: Session | undefined, options: PageOptions): 
 <header>
 <h1>Acme Agent <small>MCP client · Enterprise-Managed Authorization (ID-JAG)</small></h1>
 <p class="muted">IdP: ${escapeHtml(options.idpIssuer)} · MCP server: ${escapeHtml(options.mcpServerUrl)}</p>
+${options.demoReset === true ? renderReset(options.resetNotice) : ''}
 </header>
 <main>
 <div id="server-parts">
@@ -81,13 +86,25 @@ function renderSequenceSection(): string {
     <p id="run-title" class="muted" aria-live="polite"></p>
     <button type="button" id="step-through" class="secondary" aria-pressed="false" hidden>Step through</button>
   </div>
-  <p id="step-help" class="muted" hidden>Presenter mode: <kbd>→</kbd> or <kbd>Space</kbd> next arrow, <kbd>←</kbd> previous, <kbd>Esc</kbd> to leave.</p>
+  <p id="step-help" class="muted" hidden>Presenter mode: <kbd>→</kbd> or <kbd>Space</kbd> next arrow, <kbd>←</kbd> previous, <kbd>Esc</kbd> to leave, <kbd>R</kbd> resets the demo.</p>
   <div id="diagram-frame" tabindex="-1">
     <p id="diagram-empty" class="muted">Sign in and connect: each request appears here as an arrow as it happens. Click an arrow, or focus it and press Enter, to see its request, response and decoded token.</p>
   </div>
   <noscript><p>The live diagram needs JavaScript; the steps below show the same requests.</p></noscript>
   <section id="arrow-detail" tabindex="0" aria-live="polite" aria-label="The selected arrow"></section>
 </section>`
+}
+
+/** "Reset the demo": every role back at the demo's start (DEMO_RESET=true); a full page load, not in place. */
+function renderReset(notice: PageOptions['resetNotice']): string {
+  const said =
+    notice === 'done'
+      ? '<p role="status" data-testid="reset-notice">The demo was reset: every role is back at its start. Sign in again.</p>'
+      : notice === 'partial'
+        ? '<p role="status" data-testid="reset-notice">The demo was reset, but some roles did not answer; see Acme Agent\'s log.</p>'
+        : ''
+  return `<form method="post" action="/reset" id="reset-form" class="reset"><button type="submit" class="secondary" title="Empties the task lists, forgets used ID-JAGs, restores the IdP policy and ends every session here (R in presenter mode)">Reset the demo</button></form>
+${said}`
 }
 
 /** Buttons that replay the chain with one thing wrong; the real roles refuse (CLIENT_DEMO_ATTACKS=true). */

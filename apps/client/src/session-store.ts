@@ -86,6 +86,14 @@ export class SessionStore {
     await session.mcp?.close().catch(() => {})
   }
 
+  /** Ends every session (the demo reset): their pages are told, their MCP connections closed. Returns how many. */
+  async clear(): Promise<number> {
+    const all = [...this.#sessions.values()]
+    for (const session of all) session.timeline.reset()
+    await Promise.all(all.map((session) => this.destroy(session)))
+    return all.length
+  }
+
   #sign(id: string): string {
     return createHmac('sha256', this.#secret).update(id).digest('base64url')
   }
