@@ -61,6 +61,17 @@ const env = {
   AS_DEMO_ATTACKS: 'true',
   // The demo reset (npm start sets it too, with a secret made per start): each role's POST /demo/reset.
   DEMO_RESET: 'true',
+  // The page's "with and without enterprise-managed authorization" toggle: Acme Agent's interactive
+  // registration at the AS, and the AS's own registration at the IdP for its federated sign-in (as npm start makes it).
+  DEMO_CLASSIC: 'true',
+  IDP_CLIENTS: JSON.stringify([
+    {
+      client_id: 'mcp-authorization-server',
+      client_secret: 'mcp-authorization-server-idp-secret',
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: [`${urls.as}/interaction/callback`],
+    },
+  ]),
   DEMO_RESET_SECRET: demoResetSecret,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   // The IdP starts from the demo policy every run; the admin spec's edits live in memory only.

@@ -28,6 +28,9 @@ env.ALLOW_INSECURE_HTTP ??= 'true'
 env.CLIENT_DEMO_ATTACKS ??= 'true'
 env.IDP_DEMO_ATTACKS ??= 'true'
 env.AS_DEMO_ATTACKS ??= 'true'
+// The page's "with and without enterprise-managed authorization" toggle: Acme Agent's second, interactive
+// registration at the auth server (redirect URI ${CLIENT_URL}/classic/callback), for the classic MCP flow.
+env.DEMO_CLASSIC ??= 'true'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 

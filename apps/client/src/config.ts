@@ -82,6 +82,14 @@ export interface ClientConfig extends ChainConfig {
    * `POST /demo/reset` ends every session here, and the page's "Reset the demo" button also calls the
    * other roles' `POST /demo/reset` (docs/walkthrough.md, "Reset"). Undefined when off.
    */
+  /**
+   * `DEMO_CLASSIC=true` (set by `npm start` and the browser tests; off by default): the page's "with and
+   * without enterprise-managed authorization" toggle connects, without, through the MCP authorization
+   * server's own authorization code flow and consent screen, as this second registration there (an
+   * interactive client, redirect URI `${clientUrl}/classic/callback`; env AS_CLASSIC_CLIENT_ID /
+   * AS_CLASSIC_CLIENT_SECRET). Undefined when off. The EMA registration is {@link authorizationServerClient}.
+   */
+  classicClient: ClientRegistration | undefined
   demoReset: (DemoResetConfig & { roles: Array<{ name: string; url: string }> }) | undefined
 }
 
@@ -117,6 +125,13 @@ export function loadConfig(env: Env): ClientConfig {
     sessionSecret: env.CLIENT_SESSION_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     demoAttacks: env.CLIENT_DEMO_ATTACKS === 'true' ? DEMO_ATTACK_WORLD : undefined,
+    classicClient:
+      env.DEMO_CLASSIC === 'true'
+        ? readClientRegistration(env, 'AS_CLASSIC_CLIENT', {
+            clientId: 'acme-agent-classic',
+            clientSecret: 'acme-agent-classic-secret',
+          })
+        : undefined,
     demoReset: readDemoResetRoles(env, urls, allowInsecureHttp),
   }
 }

@@ -8,6 +8,8 @@ export interface PageOptions {
   idpIssuer: string
   /** Show the "Break it" panel (CLIENT_DEMO_ATTACKS=true). */
   demoAttacks?: boolean
+  /** Show the "with and without enterprise-managed authorization" toggle (DEMO_CLASSIC=true). */
+  classic?: boolean
   /** Show the "Reset the demo" button (DEMO_RESET=true). */
   demoReset?: boolean
   /** After a reset: every role answered (`done`) or some did not (`partial`). */
@@ -43,7 +45,7 @@ export function renderPage(session: Session | undefined, options: PageOptions): 
       ${session === undefined ? '' : renderError(session)}`
       : `<section class="card who" aria-label="Session">
         <p data-testid="user">Signed in as ${escapeHtml(user.name ?? user.username ?? user.sub)}${user.username === undefined ? '' : ` (${escapeHtml(user.username)})`}</p>
-        <form method="post" action="/connect" data-live><button type="submit">Connect to Tasks</button></form>
+        ${renderConnect(options.classic === true)}
         <form method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form>
       </section>
       ${renderError(session!)}
@@ -93,6 +95,25 @@ function renderSequenceSection(): string {
   <noscript><p>The live diagram needs JavaScript; the steps below show the same requests.</p></noscript>
   <section id="arrow-detail" tabindex="0" aria-live="polite" aria-label="The selected arrow"></section>
 </section>`
+}
+
+/**
+ * "Connect to Tasks", with the toggle when DEMO_CLASSIC=true: with enterprise-managed authorization (the
+ * IdP decides: ID-JAG, no consent screen) or without (the classic MCP flow: the MCP authorization
+ * server's consent screen). The classic choice leaves the page (stage.js does not post it in place).
+ */
+function renderConnect(classic: boolean): string {
+  if (!classic)
+    return '<form method="post" action="/connect" data-live><button type="submit">Connect to Tasks</button></form>'
+  return `<form method="post" action="/connect" data-live class="connect">
+          <fieldset class="mode">
+            <legend>Enterprise-managed authorization</legend>
+            <label><input type="radio" name="mode" value="ema" checked> With (ID-JAG)</label>
+            <label><input type="radio" name="mode" value="classic"> Without (classic MCP)</label>
+          </fieldset>
+          <p class="muted" data-testid="mode-help">What differs: with it, Acme SSO decides from the company's policy and no consent screen is shown; without it, the MCP authorization server signs you in and asks you to approve Acme Agent on its own consent screen.</p>
+          <button type="submit">Connect to Tasks</button>
+        </form>`
 }
 
 /** "Reset the demo": every role back at the demo's start (DEMO_RESET=true); a full page load, not in place. */
@@ -149,8 +170,17 @@ function renderToolForm(session: Session): string {
     session.toolResult === undefined
       ? ''
       : `<h3>Result of ${escapeHtml(session.toolResult.tool)}</h3><pre data-testid="tool-result">${escapeHtml(session.toolResult.text)}</pre>`
+  const via =
+    session.connectedVia === undefined
+      ? ''
+      : `<p class="muted" data-testid="connected-via" data-via="${session.connectedVia}">${
+          session.connectedVia === 'classic'
+            ? 'Connected without enterprise-managed authorization: the classic MCP flow, approved on the consent screen.'
+            : 'Connected with enterprise-managed authorization: an ID-JAG from Acme SSO, no consent screen.'
+        }</p>`
   return `<section class="card">
     <h2>Tasks tools</h2>
+    ${via}
     <form method="post" action="/call-tool" data-live>
       <label for="tool">Tool</label><select id="tool" name="tool">${options}</select>
       <label for="title">Task title</label><input id="title" name="title" type="text" placeholder="e.g. Prepare the demo">

@@ -36,6 +36,12 @@ export interface Session {
   attack?: string
   /** A refusal: its OAuth error code, plain words, and the role that refused, when one did. */
   error?: { code: string; message: string; role?: string | undefined }
+  /** Between the redirect to the MCP authorization server and `/classic/callback` (the classic flow, no EMA). */
+  pendingClassic?: { state: string; codeVerifier: string; issuer: string; tokenEndpoint: string }
+  /** The classic authorization request the browser was sent to (redacted), and when: its consent arrow. */
+  pendingConsent?: { url: string; sentAt: number }
+  /** How the current MCP connection was authorized: enterprise-managed (ID-JAG) or the classic consent flow. */
+  connectedVia?: 'ema' | 'classic'
   /** The connected MCP client (CL-12) and its tools. */
   mcp?: McpConnection
   tools?: Tool[]

@@ -415,6 +415,8 @@ function connectEvents() {
 document.addEventListener('submit', async (event) => {
   const form = /** @type {HTMLFormElement} */ (event.target)
   if (!form.matches('form[data-live]')) return
+  // The classic MCP flow leaves the page for the authorization server's sign-in and consent screen.
+  if (new FormData(form).get('mode') === 'classic') return
   event.preventDefault()
   const submitter = /** @type {HTMLButtonElement | null} */ (event.submitter)
   const body = new URLSearchParams(/** @type {any} */ (new FormData(form, submitter)))
