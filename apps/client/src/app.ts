@@ -506,8 +506,13 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       })
       return
     }
+    // This page only: the browser's Fetch Metadata, else Origin (`null` under this page's no-referrer policy).
     const origin = req.headers.origin
-    if (origin !== undefined && origin !== new URL(config.clientUrl).origin) {
+    const site = req.headers['sec-fetch-site']
+    if (
+      (site !== undefined && site !== 'same-origin') ||
+      (origin !== undefined && origin !== 'null' && origin !== new URL(config.clientUrl).origin)
+    ) {
       res.status(403).json({ error: 'forbidden', error_description: 'the reset is accepted from this page only' })
       return
     }

@@ -92,6 +92,12 @@ test("the page's Reset button calls every role's /demo/reset with the secret (se
       redirect: 'manual',
     })
     assert.equal(foreign.status, 403)
+    const crossSite = await fetch(`${client.url}/reset`, {
+      method: 'POST',
+      headers: { 'sec-fetch-site': 'cross-site', cookie },
+      redirect: 'manual',
+    })
+    assert.equal(crossSite.status, 403)
     assert.equal(client.sent.length, 0)
     const response = await fetch(`${client.url}/reset`, {
       method: 'POST',
