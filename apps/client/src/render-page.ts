@@ -31,7 +31,9 @@ export interface PageOptions {
  * `ol#steps > li[data-testid=step][data-status=ok|error]`; `div[role=alert][data-testid=error]` with
  * `data-error` and `data-role`; `section#break-it` buttons named by the attacks' labels;
  * `svg#diagram g.arrow[data-to][data-outcome][data-error]` (drawn by the script); button
- * "Step through"; `#arrow-detail`.
+ * "Step through"; `#arrow-detail`; with DEMO_CLASSIC the radios "With (ID-JAG)" / "Without (classic MCP)",
+ * `[data-testid=mode-help]` and `[data-testid=connected-via][data-via=ema|classic]`; with DEMO_RESET the
+ * button "Reset the demo" (`form#reset-form`) and `[data-testid=reset-notice]`.
  */
 export function renderPage(session: Session | undefined, options: PageOptions): string {
   const user = session?.user
