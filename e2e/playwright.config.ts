@@ -32,6 +32,9 @@ function agentCliJwks(): string {
   return JSON.stringify(ensureAgentCliKey(agentCliKeyFile).publicJwks)
 }
 
+/** The demo reset's shared secret for these tests (the specs read it from here). */
+export const demoResetSecret = 'e2e-demo-reset-secret-not-for-real-use'
+
 const env = {
   AGENT_CLI_JWKS: agentCliJwks(),
   IDP_ISSUER: urls.idp,
@@ -56,6 +59,20 @@ const env = {
   CLIENT_DEMO_ATTACKS: 'true',
   IDP_DEMO_ATTACKS: 'true',
   AS_DEMO_ATTACKS: 'true',
+  // The demo reset (npm start sets it too, with a secret made per start): each role's POST /demo/reset.
+  DEMO_RESET: 'true',
+  // The page's "with and without enterprise-managed authorization" toggle: Acme Agent's interactive
+  // registration at the AS, and the AS's own registration at the IdP for its federated sign-in (as npm start makes it).
+  DEMO_CLASSIC: 'true',
+  IDP_CLIENTS: JSON.stringify([
+    {
+      client_id: 'mcp-authorization-server',
+      client_secret: 'mcp-authorization-server-idp-secret',
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: [`${urls.as}/interaction/callback`],
+    },
+  ]),
+  DEMO_RESET_SECRET: demoResetSecret,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   // The IdP starts from the demo policy every run; the admin spec's edits live in memory only.
   IDP_POLICY_STATE_FILE: 'off',

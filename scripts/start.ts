@@ -1,6 +1,8 @@
 // `npm start`: every role on localhost with in-memory defaults, logs prefixed by role, and the URLs
 // to open once all of them answer. Ctrl-C stops them all; if one dies, all stop.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { type AgentCliKey, ensureAgentCliKey, ensureDemoPki } from '@ema/demo-kit'
 import { fileURLToPath } from 'node:url'
@@ -26,8 +28,21 @@ env.ALLOW_INSECURE_HTTP ??= 'true'
 env.CLIENT_DEMO_ATTACKS ??= 'true'
 env.IDP_DEMO_ATTACKS ??= 'true'
 env.AS_DEMO_ATTACKS ??= 'true'
+// The page's "with and without enterprise-managed authorization" toggle: Acme Agent's second, interactive
+// registration at the auth server (redirect URI ${CLIENT_URL}/classic/callback), for the classic MCP flow.
+env.DEMO_CLASSIC ??= 'true'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+
+// The demo reset (docs/walkthrough.md, "Reset"): each role's POST /demo/reset, behind a secret made
+// per start and kept in .demo/ (git-ignored, mode 600) for `npm run demo:reset`. DEMO_RESET=false leaves it out.
+env.DEMO_RESET ??= 'true'
+if (env.DEMO_RESET === 'true' && env.DEMO_RESET_SECRET === undefined) {
+  env.DEMO_RESET_SECRET = randomBytes(24).toString('base64url')
+  mkdirSync(join(root, '.demo'), { recursive: true })
+  writeFileSync(join(root, '.demo', 'demo-reset-secret'), env.DEMO_RESET_SECRET + '\n', { mode: 0o600 })
+  chmodSync(join(root, '.demo', 'demo-reset-secret'), 0o600)
+}
 
 // Decision 0050: the auth server signs users in for its authorization code flow as a confidential
 // client of the IdP, registered there through IDP_CLIENTS (with the auth server's SIGN_IN_IDP_* values,
@@ -224,6 +239,13 @@ ${
 }  MCP server Tasks    ${env.RS_RESOURCE}   (metadata: ${prmUrl})
   Tasks API           ${env.TASKS_API_URL}   (reached only by the MCP server, with on-behalf-of tokens)
 
+${
+  env.DEMO_RESET === 'true'
+    ? `  ${bold('Reset the demo')}      npm run demo:reset   (or the page's "Reset the demo" button, R in presenter mode):
+                      empty task lists, forgotten ID-JAG jtis, the demo policy, no sessions; no restart
+`
+    : ''
+}
   Ctrl-C stops everything. Keys and data are in memory: a restart starts afresh
   (except the agent CLI's key pair and the demo PKI in .demo/, made once per checkout, and the
   administrator's policy edits in .demo/idp-policy.json: the console's Reset button restores the demo's).

@@ -1,7 +1,14 @@
 import express from 'express'
 import type { RequestListener } from 'node:http'
-import { WELL_KNOWN, type IssuerKeys, type ReplayStore, type RevocationStore, type SigningKey } from '@ema/tokens'
-import { createLogger, healthRoutes, type AuditLog, type Logger } from '@ema/server-kit'
+import {
+  InMemoryReplayStore,
+  WELL_KNOWN,
+  type IssuerKeys,
+  type ReplayStore,
+  type RevocationStore,
+  type SigningKey,
+} from '@ema/tokens'
+import { createLogger, demoResetRoutes, healthRoutes, type AuditLog, type Logger } from '@ema/server-kit'
 import {
   authorizationServerMetadataRoute,
   providerFirst,
@@ -75,6 +82,8 @@ export function createAuthorizationServerApp(
   app.disable('x-powered-by')
   // /healthz (alive) and /readyz (its store answers), before anything that could need the store.
   app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log }))
+  // Demo only (DEMO_RESET=true, the shared DEMO_RESET_SECRET): forget the redeemed jtis. Off → 404.
+  app.use(demoResetRoutes({ config: config.demoReset, reset: () => resetReplayStore(deps.replayStore), log }))
   app.get(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER, authorizationServerMetadataRoute(providerHandler)) // AS-01
   app.use(
     interactionRoutes(provider, {
@@ -108,3 +117,18 @@ export function createAuthorizationServerApp(
 
 /** oidc-provider's default `routes.token`. */
 const TOKEN_PATH = '/token'
+
+/**
+ * The demo reset of the replay store: an in-memory one forgets every `jti`; a shared one (Redis) is left
+ * alone, and the answer says so: its keys are other instances' too, and expire with their ID-JAGs.
+ * Sign-in sessions, consents and oidc-provider's own records are kept (docs/walkthrough.md, "Reset").
+ */
+function resetReplayStore(replayStore: ReplayStore): string[] {
+  if (replayStore instanceof InMemoryReplayStore) {
+    replayStore.clear()
+    return ['authorization server: every redeemed ID-JAG jti forgotten (in-memory replay store)']
+  }
+  return [
+    'authorization server: the replay store is shared (Redis), so it was NOT cleared; its jtis expire with their ID-JAGs',
+  ]
+}

@@ -1,6 +1,8 @@
 import {
   type AuditDestination,
+  type DemoResetConfig,
   loadRuntimeConfig,
+  readDemoReset,
   parseAuditDestination,
   parseLogLevel,
   type RuntimeConfig,
@@ -191,6 +193,17 @@ export interface AuthorizationServerConfig extends RuntimeConfig {
    * another client's ID-JAG. Ignored where MCP_SERVERS / CLIENTS are given. Logged loudly.
    */
   demoAttacks: boolean
+  /**
+   * Env `DEMO_CLASSIC=true` (`npm start` and the browser tests set it; off by default): the demo
+   * defaults also register {@link DEMO_CLASSIC_CLIENT}, with the redirect URI
+   * `${CLIENT_URL}/classic/callback` (CLIENT_URL default `http://localhost:3000`). Ignored where CLIENTS is given.
+   */
+  demoClassic: boolean
+  /**
+   * DEMO_RESET=true with DEMO_RESET_SECRET (`npm start` and the browser tests; off by default): `POST
+   * /demo/reset` forgets the redeemed ID-JAG `jti`s (in memory only). Undefined when off.
+   */
+  demoReset: DemoResetConfig | undefined
   /** The private JWK that signs access tokens (the first of `signingKeys`); absent → main.ts generates one (loud warning). */
   signingKey?: JWK
   /**
@@ -217,6 +230,20 @@ export const DEMO_ATTACK_WORLD = {
     client_secret: 'other-agent-secret',
     token_endpoint_auth_method: 'client_secret_basic',
   },
+} as const
+
+/**
+ * What `DEMO_CLASSIC=true` adds to the demo defaults (docs/demo-world.md): Acme Agent's second
+ * registration, an interactive client (decision 0050) for the page's "without enterprise-managed
+ * authorization" toggle: the classic authorization code flow with this server's consent screen. Its
+ * redirect URI is below CLIENT_URL. The EMA registration (`acme-agent-tasks`) is unchanged.
+ */
+export const DEMO_CLASSIC_CLIENT = {
+  client_id: 'acme-agent-classic',
+  client_secret: 'acme-agent-classic-secret',
+  token_endpoint_auth_method: 'client_secret_basic',
+  client_name: 'Acme Agent (classic MCP authorization)',
+  redirectPath: '/classic/callback',
 } as const
 
 /** The demo-world defaults (docs/demo-world.md). */
@@ -350,6 +377,7 @@ const PrivateJwk = z
 export function loadConfig(env: Record<string, string | undefined>): AuthorizationServerConfig {
   const allowInsecureHttp = env.ALLOW_INSECURE_HTTP === 'true'
   const demoAttacks = env.AS_DEMO_ATTACKS === 'true'
+  const demoClassic = env.DEMO_CLASSIC === 'true'
   const issuer = parse(Url, env.AS_ISSUER ?? DEFAULTS.AS_ISSUER, 'AS_ISSUER')
   const idpIssuer = env.IDP_ISSUER ?? DEFAULTS.IDP_ISSUER
   const resource = env.RS_RESOURCE ?? DEFAULTS.RS_RESOURCE
@@ -396,6 +424,7 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
           ...(agentCli === undefined ? [] : [agentCli]),
           mcpServerClient(resource, mtls !== undefined),
           ...(demoAttacks ? [{ ...DEMO_ATTACK_WORLD.OTHER_CLIENT }] : []),
+          ...(demoClassic ? [demoClassicClient(env.CLIENT_URL ?? 'http://localhost:3000')] : []),
         ]
   requireDistinctTrustedIdps(trustedIdps, clients, env.TRUSTED_IDPS !== undefined)
   const mcpServers =
@@ -499,6 +528,8 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
         ? parse(z.coerce.number().int().min(0), env.TOKEN_RATE_LIMIT_PER_MINUTE, 'TOKEN_RATE_LIMIT_PER_MINUTE')
         : DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE,
     demoAttacks,
+    demoClassic,
+    demoReset: readDemoReset(env),
     ...signingKeys(env),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     auditLog: parseAuditDestination(env.AUDIT_LOG),
@@ -558,6 +589,12 @@ function requireDistinctTrustedIdps(
       }
     }
   }
+}
+
+/** {@link DEMO_CLASSIC_CLIENT} as a registration, its redirect URI below the web app's URL. */
+function demoClassicClient(clientUrl: string): RegisteredClient {
+  const { redirectPath, ...registration } = DEMO_CLASSIC_CLIENT
+  return { ...registration, redirect_uris: [`${clientUrl.replace(/\/$/, '')}${redirectPath}`] }
 }
 
 /** Decision 0050: the client uses the authorization code flow (it registered redirect URIs). */

@@ -44,6 +44,11 @@ if (config.demoAttacks) {
     '!!! AS_DEMO_ATTACKS is ON: a second MCP server and the client "other-agent" (secret in the source) are registered for the client app\'s "Break it" demo. Local demos only. !!!',
   )
 }
+if (config.demoClassic) {
+  log.warn(
+    '!!! DEMO_CLASSIC is ON: the interactive client "acme-agent-classic" (secret in the source) is registered for the client app\'s "without enterprise-managed authorization" toggle. Local demos only. !!!',
+  )
+}
 if (config.cookieKeysSource === 'ephemeral') {
   log.warn(
     '!!! No AS_COOKIE_KEYS configured: using a random cookie key. Every restart ends all sign-in sessions and authorizations in progress. !!!',

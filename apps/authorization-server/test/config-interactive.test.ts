@@ -176,3 +176,26 @@ test('client_name and application_type belong to interactive clients only', () =
     /only interactive clients/,
   )
 })
+
+test("DEMO_CLASSIC=true adds the web app's interactive registration to the demo defaults, its redirect URI below CLIENT_URL; the EMA client is unchanged", () => {
+  const off = loadConfig(HTTPS)
+  assert.equal(off.demoClassic, false)
+  assert.equal(
+    off.clients.some((client) => client.client_id === 'acme-agent-classic'),
+    false,
+  )
+  const on = loadConfig({ ...HTTPS, DEMO_CLASSIC: 'true', CLIENT_URL: 'https://agent.example/' })
+  const classic = on.clients.find((client) => client.client_id === 'acme-agent-classic')
+  assert.deepEqual(classic?.redirect_uris, ['https://agent.example/classic/callback'])
+  assert.equal(classic?.token_endpoint_auth_method, 'client_secret_basic')
+  assert.deepEqual(
+    on.clients.find((client) => client.client_id === 'acme-agent-tasks'),
+    off.clients.find((client) => client.client_id === 'acme-agent-tasks'),
+  )
+  assert.deepEqual(on.trustedIdps[0]?.client_ids, ['acme-agent-tasks'], 'the classic client never redeems ID-JAGs')
+  assert.throws(() => loadConfig({ ...HTTPS, DEMO_CLASSIC: 'true' }), /redirect URI of "acme-agent-classic"/)
+  const demo = loadConfig({ ALLOW_INSECURE_HTTP: 'true', DEMO_CLASSIC: 'true' })
+  assert.deepEqual(demo.clients.find((client) => client.client_id === 'acme-agent-classic')?.redirect_uris, [
+    'http://localhost:3000/classic/callback',
+  ])
+})

@@ -1,10 +1,18 @@
 import express, { type Request, type Response } from 'express'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { healthRoutes, type Logger, type OpenStreams } from '@ema/server-kit'
+import { demoResetRoutes, DEMO_RESET_PATH, healthRoutes, type Logger, type OpenStreams } from '@ema/server-kit'
 import type { ClientConfig } from './config.ts'
 import { connectToTasks, DISPLAY_NAMES } from './connect-to-tasks.ts'
 import { asFlowError, callMcpTool, stepUpSignInFor, type FlowError, type RefusingRole } from '@ema/id-jag-client'
-import { authorizationArrow, callbackArrow, downstreamArrows, signInRequestArrow } from './browser-arrows.ts'
+import {
+  authorizationArrow,
+  callbackArrow,
+  classicCallbackArrow,
+  consentArrow,
+  downstreamArrows,
+  signInRequestArrow,
+} from './browser-arrows.ts'
+import { CLASSIC_CALLBACK_PATH, ClassicConnect } from './classic-connect.ts'
 import { findAttack, runAttack, SIGN_IN_ATTACK } from './demo-attacks.ts'
 import { renderPage } from './render-page.ts'
 import { arrowFromExchange, type RoleOrigins } from './sequence-arrow.ts'
@@ -52,6 +60,14 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
   const sessions = new SessionStore(config.sessionSecret)
   const tap = new TrafficTap(deps.fetch, () => deps.now().getTime())
   const signIn = new SignIn(config, { fetch: tap.fetch })
+  const classic =
+    config.classicClient === undefined
+      ? undefined
+      : new ClassicConnect(config, config.classicClient, { fetch: tap.fetch })
+  // Forms post here and may be redirected on to the IdP, or (the classic flow) to the MCP authorization server.
+  const formTargets = [config.idpIssuer, ...(classic === undefined ? [] : [config.expectedAuthorizationServer])]
+    .filter((url): url is string => url !== undefined)
+    .map((url) => new URL(url).origin)
   const secureCookie = new URL(config.clientUrl).protocol === 'https:'
   const origins: RoleOrigins = {
     idpIssuer: config.idpIssuer,
@@ -63,6 +79,14 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
   app.disable('x-powered-by')
   // /healthz (alive) and /readyz (the IdP's discovery answers; not draining), before everything else.
   app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log: deps.log }))
+  // Demo only (DEMO_RESET=true, the shared DEMO_RESET_SECRET): `npm run demo:reset` ends every session. Off → 404.
+  app.use(
+    demoResetRoutes({
+      config: config.demoReset,
+      reset: async () => [`client: ${await sessions.clear()} session(s) ended`],
+      log: deps.log,
+    }),
+  )
   app.use(express.urlencoded({ extended: false, limit: '16kb' }))
   app.use((_req, res, next) => {
     res.set('cache-control', 'no-store')
@@ -71,7 +95,7 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     res.set(
       'content-security-policy',
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' " +
-        new URL(config.idpIssuer).origin,
+        formTargets.join(' '),
     )
     res.set('x-content-type-options', 'nosniff')
     next()
@@ -128,6 +152,9 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
         mcpServerUrl: config.mcpServerUrl,
         idpIssuer: config.idpIssuer,
         demoAttacks: config.demoAttacks !== undefined,
+        demoReset: config.demoReset !== undefined,
+        classic: classic !== undefined,
+        resetNotice: readResetNotice(req.query.reset),
         autoRun,
       }),
     )
@@ -268,6 +295,7 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     let stepUpUrl: URL | undefined
     try {
       await recorded(session, () => connectToTasks(session, config, { fetch: tap.fetch, signIn }))
+      session.connectedVia = 'ema'
       delete session.stepUp
     } catch (error) {
       const stepUp = stepUpSignInFor(error)
@@ -300,7 +328,80 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
       return
     }
     delete session.stepUp
+    const mode = (req.body as Record<string, unknown> | undefined)?.mode
+    if (mode === 'classic' && classic !== undefined) {
+      res.redirect(303, (await connectClassic(session, classic))?.href ?? '/')
+      return
+    }
     res.redirect(303, (await connect(session))?.href ?? '/')
+  })
+
+  /**
+   * The toggle's "without enterprise-managed authorization": the same connection the classic MCP way.
+   * Discovers the authorization server and returns its authorization request (PKCE S256, state,
+   * resource); the user signs in there (federated to Acme SSO) and approves on its consent screen.
+   */
+  const connectClassic = async (session: Session, flow: ClassicConnect): Promise<URL | undefined> => {
+    if (session.busy) return undefined
+    session.steps = []
+    delete session.error
+    delete session.toolResult
+    delete session.tools
+    delete session.attack
+    await session.mcp?.close().catch(() => {})
+    delete session.mcp
+    delete session.connectedVia
+    const signedInAt = session.signedInAt ?? 0
+    session.timeline.begin('Without enterprise-managed authorization: the classic MCP flow (consent screen)', {
+      keep: (arrow) => arrow.startedAt < signedInAt,
+    })
+    try {
+      const url = await recorded(session, () => flow.start(session))
+      session.pendingConsent = { url: url.href, sentAt: now() }
+      return url
+    } catch (error) {
+      endRun(session, fail(session, error))
+      return undefined
+    }
+  }
+
+  app.get(CLASSIC_CALLBACK_PATH, async (req, res) => {
+    const session = current(req)
+    if (session === undefined || classic === undefined || session.busy) {
+      res.redirect(303, '/')
+      return
+    }
+    const startedAt = now()
+    const callbackUrl = new URL(req.originalUrl, config.clientUrl)
+    const pending = session.pendingConsent
+    delete session.pendingConsent
+    if (pending !== undefined)
+      session.timeline.add(
+        consentArrow({ startedAt: pending.sentAt, durationMs: startedAt - pending.sentAt }, pending.url, {
+          error: callbackUrl.searchParams.get('error') ?? undefined,
+          description: callbackUrl.searchParams.get('error_description') ?? undefined,
+        }),
+      )
+    let failure: FlowError | undefined
+    session.busy = true
+    try {
+      await recorded(session, () => classic.finish(session, callbackUrl))
+      session.connectedVia = 'classic'
+      deps.log?.info('connected the classic way', { tools: session.tools?.length ?? 0 })
+    } catch (error) {
+      failure = fail(session, error)
+    } finally {
+      session.busy = false
+    }
+    session.timeline.add(
+      classicCallbackArrow(
+        { startedAt: startedAt - 0.5, durationMs: now() - startedAt },
+        callbackUrl.href,
+        failure === undefined ? undefined : { error: failure.error, message: failure.message },
+      ),
+    )
+    endRun(session, failure)
+    res.redirect(303, '/')
   })
 
   app.post('/break', async (req, res) => {
@@ -400,6 +501,50 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     res.redirect(303, '/')
   })
 
+  /**
+   * The page's "Reset the demo" button (and the presenter's R key): every role's `POST /demo/reset`
+   * with the shared secret, server-side (the browser never sees it), then every session here ends.
+   * Same-origin form posts only.
+   */
+  app.post('/reset', async (req, res) => {
+    const demoReset = config.demoReset
+    if (demoReset === undefined) {
+      res.status(404).json({
+        error: 'not_found',
+        error_description: 'the demo reset is off; start Acme Agent with DEMO_RESET=true and DEMO_RESET_SECRET',
+      })
+      return
+    }
+    // This page only: the browser's Fetch Metadata, else Origin (`null` under this page's no-referrer policy).
+    const origin = req.headers.origin
+    const site = req.headers['sec-fetch-site']
+    if (
+      (site !== undefined && site !== 'same-origin') ||
+      (origin !== undefined && origin !== 'null' && origin !== new URL(config.clientUrl).origin)
+    ) {
+      res.status(403).json({ error: 'forbidden', error_description: 'the reset is accepted from this page only' })
+      return
+    }
+    const failed: string[] = []
+    for (const role of demoReset.roles) {
+      try {
+        const response = await deps.fetch(new URL(DEMO_RESET_PATH, role.url.replace(/\/?$/, '/')).href, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${demoReset.secret}` },
+          signal: AbortSignal.timeout(5000),
+        })
+        if (!response.ok) failed.push(`${role.name} (HTTP ${response.status})`)
+      } catch (error) {
+        failed.push(`${role.name} (${error instanceof Error ? error.message : String(error)})`)
+      }
+    }
+    const ended = await sessions.clear()
+    if (failed.length > 0) deps.log?.warn('demo reset: some roles were not reset', { failed: failed.join('; ') })
+    deps.log?.warn('DEMO RESET from the page: every role back at the demo start', { sessions: ended })
+    res.clearCookie(SESSION_COOKIE, { path: '/' })
+    res.redirect(303, failed.length === 0 ? '/?reset=done' : '/?reset=partial')
+  })
+
   app.post('/logout', async (req, res) => {
     const session = current(req)
     if (session !== undefined) await sessions.destroy(session)
@@ -415,6 +560,11 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
   })
 
   return app
+}
+
+/** The notice after a reset, from `?reset=` (a fixed vocabulary, never echoed). */
+function readResetNotice(value: unknown): 'done' | 'partial' | undefined {
+  return value === 'done' || value === 'partial' ? value : undefined
 }
 
 /**

@@ -164,3 +164,53 @@ export function downstreamArrows(meta: unknown, after: Timing, _origins: RoleOri
   }
   return arrows
 }
+
+/**
+ * Browser → MCP authorization server: the classic MCP authorization request (no enterprise-managed
+ * authorization), its sign-in federated to Acme SSO and its consent screen, inferred from its two ends.
+ */
+export function consentArrow(
+  timing: Timing,
+  authorizationUrl: string,
+  outcome: { error: string | undefined; description: string | undefined },
+): NewArrow {
+  const { url, params } = redactUrl(authorizationUrl)
+  const refused = outcome.error !== undefined
+  return {
+    from: 'browser',
+    to: 'as',
+    label: 'Authorization request (code, PKCE, state, resource) + sign-in + consent screen',
+    status: 303,
+    ...timing,
+    durationMs: Math.round(timing.durationMs),
+    outcome: refused ? 'refused' : 'ok',
+    ...(refused
+      ? { refusal: { role: 'MCP authorization server', error: outcome.error!, description: outcome.description } }
+      : {}),
+    request: { method: 'GET', url, params },
+    response: {
+      status: 303,
+      headers: { location: refused ? 'redirect URI with error' : 'redirect URI with code, state and iss' },
+    },
+    tokens: [],
+    notes: [
+      "The classic MCP way: the MCP authorization server signs the user in (through Acme SSO) and asks for consent on its own screen. Acme SSO's policy is not asked.",
+      'The duration includes the time the user took to sign in and approve.',
+    ],
+  }
+}
+
+/** Browser → Acme Agent: the redirect back from the MCP authorization server, answered once the code is redeemed. */
+export function classicCallbackArrow(
+  timing: Timing,
+  callbackUrl: string,
+  failure: { error: string; message: string } | undefined,
+): NewArrow {
+  return {
+    ...callbackArrow(timing, callbackUrl, failure),
+    label: 'Redirect back with the code (GET /classic/callback)',
+    notes: [
+      'Acme Agent checks state and iss (RFC 9207), then redeems the code at the MCP authorization server with the PKCE verifier and its client secret.',
+    ],
+  }
+}

@@ -7,7 +7,13 @@
  */
 
 import { type ClientRegistration, type Env, readClientRegistration, readUrl } from '@ema/id-jag-client'
-import { loadShutdownTimeoutMs, type LogLevel, parseLogLevel } from '@ema/server-kit'
+import {
+  type DemoResetConfig,
+  loadShutdownTimeoutMs,
+  type LogLevel,
+  parseLogLevel,
+  readDemoReset,
+} from '@ema/server-kit'
 
 export type { Env }
 
@@ -79,6 +85,20 @@ export interface ClientConfig extends ChainConfig {
    * "Break it" panel, which sends deliberately wrong requests to the real roles. Undefined when off.
    */
   demoAttacks: DemoAttackWorld | undefined
+  /**
+   * `DEMO_RESET=true` with `DEMO_RESET_SECRET` (set by `npm start` and the browser tests; off by default):
+   * `POST /demo/reset` ends every session here, and the page's "Reset the demo" button also calls the
+   * other roles' `POST /demo/reset` (docs/walkthrough.md, "Reset"). Undefined when off.
+   */
+  /**
+   * `DEMO_CLASSIC=true` (set by `npm start` and the browser tests; off by default): the page's "with and
+   * without enterprise-managed authorization" toggle connects, without, through the MCP authorization
+   * server's own authorization code flow and consent screen, as this second registration there (an
+   * interactive client, redirect URI `${clientUrl}/classic/callback`; env AS_CLASSIC_CLIENT_ID /
+   * AS_CLASSIC_CLIENT_SECRET). Undefined when off. The EMA registration is {@link authorizationServerClient}.
+   */
+  classicClient: ClientRegistration | undefined
+  demoReset: (DemoResetConfig & { roles: Array<{ name: string; url: string }> }) | undefined
 }
 
 /** Reads configuration from environment variables, with the demo world's defaults. Throws on invalid values. */
@@ -114,6 +134,34 @@ export function loadConfig(env: Env): ClientConfig {
     logLevel: parseLogLevel(env.LOG_LEVEL),
     shutdownTimeoutMs: loadShutdownTimeoutMs(env),
     demoAttacks: env.CLIENT_DEMO_ATTACKS === 'true' ? DEMO_ATTACK_WORLD : undefined,
+    classicClient:
+      env.DEMO_CLASSIC === 'true'
+        ? readClientRegistration(env, 'AS_CLASSIC_CLIENT', {
+            clientId: 'acme-agent-classic',
+            clientSecret: 'acme-agent-classic-secret',
+          })
+        : undefined,
+    demoReset: readDemoResetRoles(env, urls, allowInsecureHttp),
+  }
+}
+
+/** The demo reset and the roles the page's button resets besides this one (their `POST /demo/reset`). */
+function readDemoResetRoles(
+  env: Env,
+  urls: Pick<ChainConfig, 'idpIssuer' | 'expectedAuthorizationServer'>,
+  allowInsecureHttp: boolean,
+): ClientConfig['demoReset'] {
+  const demoReset = readDemoReset(env)
+  if (demoReset === undefined) return undefined
+  const authorizationServer =
+    urls.expectedAuthorizationServer ?? readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp)
+  return {
+    ...demoReset,
+    roles: [
+      { name: 'Acme SSO', url: urls.idpIssuer },
+      { name: 'MCP authorization server', url: authorizationServer },
+      { name: 'Tasks API', url: readUrl(env, 'TASKS_API_URL', 'http://localhost:4004', allowInsecureHttp) },
+    ],
   }
 }
 

@@ -8,6 +8,12 @@ export interface PageOptions {
   idpIssuer: string
   /** Show the "Break it" panel (CLIENT_DEMO_ATTACKS=true). */
   demoAttacks?: boolean
+  /** Show the "with and without enterprise-managed authorization" toggle (DEMO_CLASSIC=true). */
+  classic?: boolean
+  /** Show the "Reset the demo" button (DEMO_RESET=true). */
+  demoReset?: boolean
+  /** After a reset: every role answered (`done`) or some did not (`partial`). */
+  resetNotice?: 'done' | 'partial' | undefined
   /** What the page's script starts by itself once loaded (after carol's sign-in: the chain). */
   autoRun?: 'connect' | undefined
 }
@@ -25,7 +31,9 @@ export interface PageOptions {
  * `ol#steps > li[data-testid=step][data-status=ok|error]`; `div[role=alert][data-testid=error]` with
  * `data-error` and `data-role`; `section#break-it` buttons named by the attacks' labels;
  * `svg#diagram g.arrow[data-to][data-outcome][data-error]` (drawn by the script); button
- * "Step through"; `#arrow-detail`.
+ * "Step through"; `#arrow-detail`; with DEMO_CLASSIC the radios "With (ID-JAG)" / "Without (classic MCP)",
+ * `[data-testid=mode-help]` and `[data-testid=connected-via][data-via=ema|classic]`; with DEMO_RESET the
+ * button "Reset the demo" (`form#reset-form`) and `[data-testid=reset-notice]`.
  */
 export function renderPage(session: Session | undefined, options: PageOptions): string {
   const user = session?.user
@@ -39,7 +47,7 @@ export function renderPage(session: Session | undefined, options: PageOptions): 
       ${session === undefined ? '' : renderError(session)}`
       : `<section class="card who" aria-label="Session">
         <p data-testid="user">Signed in as ${escapeHtml(user.name ?? user.username ?? user.sub)}${user.username === undefined ? '' : ` (${escapeHtml(user.username)})`}</p>
-        <form method="post" action="/connect" data-live><button type="submit">Connect to Tasks</button></form>
+        ${renderConnect(options.classic === true)}
         <form method="post" action="/logout"><button type="submit" class="secondary">Sign out</button></form>
       </section>
       ${renderError(session!)}
@@ -59,6 +67,7 @@ export function renderPage(session: Session | undefined, options: PageOptions): 
 <header>
 <h1>Acme Agent <small>MCP client · Enterprise-Managed Authorization (ID-JAG)</small></h1>
 <p class="muted">IdP: ${escapeHtml(options.idpIssuer)} · MCP server: ${escapeHtml(options.mcpServerUrl)}</p>
+${options.demoReset === true ? renderReset(options.resetNotice) : ''}
 </header>
 <main>
 <div id="server-parts">
@@ -81,13 +90,44 @@ function renderSequenceSection(): string {
     <p id="run-title" class="muted" aria-live="polite"></p>
     <button type="button" id="step-through" class="secondary" aria-pressed="false" hidden>Step through</button>
   </div>
-  <p id="step-help" class="muted" hidden>Presenter mode: <kbd>→</kbd> or <kbd>Space</kbd> next arrow, <kbd>←</kbd> previous, <kbd>Esc</kbd> to leave.</p>
+  <p id="step-help" class="muted" hidden>Presenter mode: <kbd>→</kbd> or <kbd>Space</kbd> next arrow, <kbd>←</kbd> previous, <kbd>Esc</kbd> to leave, <kbd>R</kbd> resets the demo.</p>
   <div id="diagram-frame" tabindex="-1">
     <p id="diagram-empty" class="muted">Sign in and connect: each request appears here as an arrow as it happens. Click an arrow, or focus it and press Enter, to see its request, response and decoded token.</p>
   </div>
   <noscript><p>The live diagram needs JavaScript; the steps below show the same requests.</p></noscript>
   <section id="arrow-detail" tabindex="0" aria-live="polite" aria-label="The selected arrow"></section>
 </section>`
+}
+
+/**
+ * "Connect to Tasks", with the toggle when DEMO_CLASSIC=true: with enterprise-managed authorization (the
+ * IdP decides: ID-JAG, no consent screen) or without (the classic MCP flow: the MCP authorization
+ * server's consent screen). The classic choice leaves the page (stage.js does not post it in place).
+ */
+function renderConnect(classic: boolean): string {
+  if (!classic)
+    return '<form method="post" action="/connect" data-live><button type="submit">Connect to Tasks</button></form>'
+  return `<form method="post" action="/connect" data-live class="connect">
+          <fieldset class="mode">
+            <legend>Enterprise-managed authorization</legend>
+            <label><input type="radio" name="mode" value="ema" checked> With (ID-JAG)</label>
+            <label><input type="radio" name="mode" value="classic"> Without (classic MCP)</label>
+          </fieldset>
+          <p class="muted" data-testid="mode-help">What differs: with it, Acme SSO decides from the company's policy and no consent screen is shown; without it, the MCP authorization server signs you in and asks you to approve Acme Agent on its own consent screen.</p>
+          <button type="submit">Connect to Tasks</button>
+        </form>`
+}
+
+/** "Reset the demo": every role back at the demo's start (DEMO_RESET=true); a full page load, not in place. */
+function renderReset(notice: PageOptions['resetNotice']): string {
+  const said =
+    notice === 'done'
+      ? '<p role="status" data-testid="reset-notice">The demo was reset: every role is back at its start. Sign in again.</p>'
+      : notice === 'partial'
+        ? '<p role="status" data-testid="reset-notice">The demo was reset, but some roles did not answer; see Acme Agent\'s log.</p>'
+        : ''
+  return `<form method="post" action="/reset" id="reset-form" class="reset"><button type="submit" class="secondary" title="Empties the task lists, forgets used ID-JAGs, restores the IdP policy and ends every session here (R in presenter mode)">Reset the demo</button></form>
+${said}`
 }
 
 /** Buttons that replay the chain with one thing wrong; the real roles refuse (CLIENT_DEMO_ATTACKS=true). */
@@ -132,8 +172,17 @@ function renderToolForm(session: Session): string {
     session.toolResult === undefined
       ? ''
       : `<h3>Result of ${escapeHtml(session.toolResult.tool)}</h3><pre data-testid="tool-result">${escapeHtml(session.toolResult.text)}</pre>`
+  const via =
+    session.connectedVia === undefined
+      ? ''
+      : `<p class="muted" data-testid="connected-via" data-via="${session.connectedVia}">${
+          session.connectedVia === 'classic'
+            ? 'Connected without enterprise-managed authorization: the classic MCP flow, approved on the consent screen.'
+            : 'Connected with enterprise-managed authorization: an ID-JAG from Acme SSO, no consent screen.'
+        }</p>`
   return `<section class="card">
     <h2>Tasks tools</h2>
+    ${via}
     <form method="post" action="/call-tool" data-live>
       <label for="tool">Tool</label><select id="tool" name="tool">${options}</select>
       <label for="title">Task title</label><input id="title" name="title" type="text" placeholder="e.g. Prepare the demo">

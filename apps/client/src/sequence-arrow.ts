@@ -76,6 +76,7 @@ export function nameExchange(exchange: Exchange, to: LifelineId | undefined): st
   const grant = request.params?.grant_type
   if (grant === GRANT_TYPE.TOKEN_EXCHANGE) return 'Token exchange: ID token → ID-JAG (RFC 8693)'
   if (grant === GRANT_TYPE.JWT_BEARER) return 'jwt-bearer: ID-JAG → access token (RFC 7523)'
+  if (grant === 'authorization_code' && to === 'as') return 'Code → access token (classic MCP, PKCE)'
   if (grant === 'authorization_code') return 'Code → ID token (token endpoint)'
   if (request.method === 'GET' && url.pathname.startsWith(WELL_KNOWN.OAUTH_PROTECTED_RESOURCE))
     return 'Protected resource metadata (RFC 9728)'

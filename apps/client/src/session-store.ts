@@ -36,6 +36,12 @@ export interface Session {
   attack?: string
   /** A refusal: its OAuth error code, plain words, and the role that refused, when one did. */
   error?: { code: string; message: string; role?: string | undefined }
+  /** Between the redirect to the MCP authorization server and `/classic/callback` (the classic flow, no EMA). */
+  pendingClassic?: { state: string; codeVerifier: string; issuer: string; tokenEndpoint: string }
+  /** The classic authorization request the browser was sent to (redacted), and when: its consent arrow. */
+  pendingConsent?: { url: string; sentAt: number }
+  /** How the current MCP connection was authorized: enterprise-managed (ID-JAG) or the classic consent flow. */
+  connectedVia?: 'ema' | 'classic'
   /** The connected MCP client (CL-12) and its tools. */
   mcp?: McpConnection
   tools?: Tool[]
@@ -84,6 +90,14 @@ export class SessionStore {
   async destroy(session: Session): Promise<void> {
     this.#sessions.delete(session.id)
     await session.mcp?.close().catch(() => {})
+  }
+
+  /** Ends every session (the demo reset): their pages are told, their MCP connections closed. Returns how many. */
+  async clear(): Promise<number> {
+    const all = [...this.#sessions.values()]
+    for (const session of all) session.timeline.reset()
+    await Promise.all(all.map((session) => this.destroy(session)))
+    return all.length
   }
 
   #sign(id: string): string {

@@ -5,6 +5,8 @@ export type TimelineEvent =
   | { type: 'run'; run: RunInfo; arrows: SequenceArrow[]; lifelines: typeof LIFELINES }
   | { type: 'arrow'; runId: number; arrow: SequenceArrow }
   | { type: 'done'; runId: number; result: RunResult }
+  /** The demo was reset (every role back at its start): the page reloads, signed out. */
+  | { type: 'reset' }
 
 export interface RunInfo {
   id: number
@@ -28,7 +30,7 @@ type Listener = (event: TimelineEvent) => void
 /**
  * One session's sequence diagram: the current run's arrows, in the order their requests started,
  * and the listeners (the page's event streams) told about each arrow as it completes.
- * Hooks for later: a "with vs without EMA" toggle and a "reset every role" would start runs here.
+ * The classic (non-EMA) connection records its runs here like the chain; a demo reset ends with {@link reset}.
  */
 export class Timeline {
   #run: RunInfo = { id: 0, title: 'Nothing yet' }
@@ -66,6 +68,11 @@ export class Timeline {
   end(result: RunResult): void {
     this.#run = { ...this.#run, result }
     this.#emit({ type: 'done', runId: this.#run.id, result })
+  }
+
+  /** Tells the pages watching that the demo was reset; they reload. */
+  reset(): void {
+    this.#emit({ type: 'reset' })
   }
 
   /** The whole current state, for a page that (re)connects. */

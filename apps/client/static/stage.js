@@ -352,13 +352,31 @@ document.addEventListener('keydown', (event) => {
   } else if (event.key === 'Escape') {
     event.preventDefault()
     present(false)
+  } else if (event.key === 'r' || event.key === 'R') {
+    // The demo reset (DEMO_RESET=true): every role back at its start.
+    const reset = /** @type {HTMLFormElement | null} */ (document.getElementById('reset-form'))
+    if (reset !== null) {
+      event.preventDefault()
+      reset.requestSubmit()
+    }
   }
 })
 
 // ---- the event stream ----------------------------------------------------------------------------
 
+/** True once this page sent the reset itself: its own answer (with the notice) is on the way. */
+let resetting = false
+document.getElementById('reset-form')?.addEventListener('submit', () => {
+  resetting = true
+})
+
 function connectEvents() {
   const events = new EventSource('/events')
+  // The demo was reset (this session ended): start again from the signed-out page.
+  events.addEventListener('reset', () => {
+    events.close()
+    if (!resetting) window.location.assign('/')
+  })
   events.addEventListener('run', (event) => {
     const data = JSON.parse(event.data)
     const sameRun = state.run?.id === data.run.id
@@ -397,6 +415,8 @@ function connectEvents() {
 document.addEventListener('submit', async (event) => {
   const form = /** @type {HTMLFormElement} */ (event.target)
   if (!form.matches('form[data-live]')) return
+  // The classic MCP flow leaves the page for the authorization server's sign-in and consent screen.
+  if (new FormData(form).get('mode') === 'classic') return
   event.preventDefault()
   const submitter = /** @type {HTMLButtonElement | null} */ (event.submitter)
   const body = new URLSearchParams(/** @type {any} */ (new FormData(form, submitter)))

@@ -1,4 +1,4 @@
-import { createAuditLog, healthRoutes, type AuditLog, type Logger } from '@ema/server-kit'
+import { createAuditLog, demoResetRoutes, healthRoutes, type AuditLog, type Logger } from '@ema/server-kit'
 import {
   authorizationServerMetadataRoute,
   providerFirst,
@@ -57,6 +57,18 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): RequestListener 
   app.disable('x-powered-by')
   // /healthz (alive) and /readyz (its store answers), before anything that could need the store.
   app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log: deps.log }))
+
+  // Demo only (DEMO_RESET=true, the shared DEMO_RESET_SECRET): the admin console's reset, for `npm run demo:reset`.
+  app.use(
+    demoResetRoutes({
+      config: config.demoReset,
+      reset: () => {
+        policy.reset()
+        return ['idp: the demo policy is back in force (sign-in sessions are kept)']
+      },
+      log: deps.log,
+    }),
+  )
 
   // The login page oidc-provider sends the browser to. Before oidc-provider's own routes.
   app.use(signInRoutes(provider, config, policy, deps.log))

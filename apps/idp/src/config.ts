@@ -1,9 +1,11 @@
 import {
   type AuditDestination,
+  type DemoResetConfig,
   loadRuntimeConfig,
   type LogLevel,
   parseAuditDestination,
   parseLogLevel,
+  readDemoReset,
   type RuntimeConfig,
 } from '@ema/server-kit'
 import { randomBytes } from 'node:crypto'
@@ -117,6 +119,11 @@ export interface IdpConfig extends RuntimeConfig {
    * obtain, as an attacker could, the signed artefacts it cannot make itself. Logged loudly.
    */
   demoAttacks: boolean
+  /**
+   * DEMO_RESET=true with DEMO_RESET_SECRET (`npm start` and the browser tests; off by default): `POST
+   * /demo/reset` puts the demo policy back in force, as the admin console's reset does. Undefined when off.
+   */
+  demoReset: DemoResetConfig | undefined
   users: DirectoryUser[]
   clients: RegisteredClient[]
   authorizationServers: AuthorizationServer[]
@@ -370,6 +377,7 @@ export function loadConfig(env: Env): IdpConfig {
     clockSkewSeconds: 30,
     tokenRateLimitPerMinute: e.TOKEN_RATE_LIMIT_PER_MINUTE,
     demoAttacks,
+    demoReset: readDemoReset(env),
     users: requireUniqueSubjects(world.users),
     clients: requireUniqueClientIds([...demo.clients, ...parseIdpClients(e.IDP_CLIENTS, allowInsecureHttp)]),
     authorizationServers: demo.authorizationServers,

@@ -1,4 +1,11 @@
-import { createLogger, healthRoutes, NoBearerTokenError, oauthErrorResponse, type Logger } from '@ema/server-kit'
+import {
+  createLogger,
+  demoResetRoutes,
+  healthRoutes,
+  NoBearerTokenError,
+  oauthErrorResponse,
+  type Logger,
+} from '@ema/server-kit'
 import { InvalidRequestError, type VerifyAccessTokenOptions } from '@ema/tokens'
 import express, { type ErrorRequestHandler } from 'express'
 import type { TasksApiConfig } from './config.ts'
@@ -31,6 +38,17 @@ export function createTasksApiApp(config: TasksApiConfig, deps: TasksApiDeps): e
   app.disable('x-powered-by')
   // /healthz (alive) and /readyz (the AS keys are at hand; not draining), before everything else.
   app.use(healthRoutes({ ready: deps.ready, draining: deps.draining, log }))
+  // Demo only (DEMO_RESET=true, the shared DEMO_RESET_SECRET): every list back to empty. Off → 404.
+  app.use(
+    demoResetRoutes({
+      config: config.demoReset,
+      reset: () => {
+        store.clear()
+        return ['tasks-api: every task list emptied']
+      },
+      log,
+    }),
+  )
 
   app.get(protectedResourceMetadataPath(config.identifier), serveProtectedResourceMetadata(config))
 

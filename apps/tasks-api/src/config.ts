@@ -1,4 +1,10 @@
-import { loadShutdownTimeoutMs, type LogLevel, parseLogLevel } from '@ema/server-kit'
+import {
+  type DemoResetConfig,
+  loadShutdownTimeoutMs,
+  type LogLevel,
+  parseLogLevel,
+  readDemoReset,
+} from '@ema/server-kit'
 import { z } from 'zod'
 
 /**
@@ -23,6 +29,8 @@ export interface TasksApiConfig {
   logLevel: LogLevel
   /** SHUTDOWN_TIMEOUT_MS: on SIGTERM, most milliseconds requests in flight get to finish. Default 10000. */
   shutdownTimeoutMs: number
+  /** DEMO_RESET=true with DEMO_RESET_SECRET: `POST /demo/reset` empties every list (demo only). Undefined when off. */
+  demoReset: DemoResetConfig | undefined
 }
 
 /** The scope each route needs (contract: GET /tasks and GET /whoami read, POST /tasks writes). */
@@ -65,6 +73,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): TasksA
     allowInsecureHttp,
     logLevel: parseLogLevel(env.LOG_LEVEL),
     shutdownTimeoutMs: loadShutdownTimeoutMs(env),
+    demoReset: readDemoReset(env),
   }
 }
 

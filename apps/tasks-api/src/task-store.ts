@@ -27,6 +27,8 @@ export interface TaskStore {
   add(owner: TaskOwner, title: string, record: WriteRecord): Task
   /** Every write, oldest first (at most the last 10 000). */
   writes(): WriteRecord[]
+  /** Forgets every task and write: the demo's start (`POST /demo/reset`). */
+  clear(): void
 }
 
 export interface InMemoryTaskStoreOptions {
@@ -63,5 +65,9 @@ export function createInMemoryTaskStore(options: InMemoryTaskStoreOptions = {}):
       return task
     },
     writes: () => [...writes],
+    clear: () => {
+      tasksByOwner.clear()
+      writes.length = 0
+    },
   }
 }

@@ -27,3 +27,10 @@ export {
   type AuditLog,
   type AuditLogOptions,
 } from './audit-log.ts'
+export {
+  DEMO_RESET_PATH,
+  demoResetRoutes,
+  readDemoReset,
+  type DemoResetConfig,
+  type DemoResetRoutesOptions,
+} from './demo-reset.ts'

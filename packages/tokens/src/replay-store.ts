@@ -61,6 +61,11 @@ export class InMemoryReplayStore implements ReplayStore {
     return true
   }
 
+  /** Forgets every redeemed `jti`: the demo's start (the authorization server's `POST /demo/reset`). */
+  clear(): void {
+    this.#entries.clear()
+  }
+
   /** Live entries (for tests and metrics). */
   get size(): number {
     return this.#entries.size

@@ -127,3 +127,13 @@ describe('InMemoryReplayStore', () => {
     assert.equal(store.size, 1)
   })
 })
+
+test('InMemoryReplayStore.clear forgets every jti (the demo reset)', async () => {
+  const store = new InMemoryReplayStore()
+  const expiresAt = new Date(Date.now() + 60_000)
+  assert.equal(await store.markUsed('jti-1', expiresAt), true)
+  assert.equal(await store.markUsed('jti-1', expiresAt), false)
+  store.clear()
+  assert.equal(store.size, 0)
+  assert.equal(await store.markUsed('jti-1', expiresAt), true)
+})
