@@ -6,7 +6,7 @@ import { listen, type Listening } from '@ema/server-kit'
 import { GRANT_PROFILE, GRANT_TYPE, TOKEN_TYPE } from '@ema/tokens'
 import { createClientApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
-import { fakeJwt, startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { fakeJwt, startFakeServer, type FakeServer } from '@ema/test-kit'
 
 /**
  * The whole app against three fakes: an OIDC IdP that also does the token exchange, an MCP
