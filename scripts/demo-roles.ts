@@ -23,77 +23,48 @@ export interface DemoRole extends RoleSpec {
   colour: number
 }
 
-/** Where the IdP and the auth server run as several instances (start:cluster), each on its own port. */
-export interface DemoInstances {
-  idp: number[]
-  as: number[]
+/** The roles of the demo, in start order: where each one's URL and port come from, and when it is ready. */
+const ROLES = [
+  { key: 'idp', name: 'idp', folder: 'idp', colour: 35, url: 'IDP_ISSUER', port: 'IDP_PORT' },
+  { key: 'as', name: 'auth-server', folder: 'authorization-server', colour: 33, url: 'AS_ISSUER', port: 'AS_PORT' },
+  { key: 'tasksApi', name: 'tasks-api', folder: 'tasks-api', colour: 34, url: 'TASKS_API_URL', port: 'TASKS_API_PORT' },
+  { key: 'rs', name: 'mcp-server', folder: 'resource-server', colour: 36, url: 'RS_RESOURCE', port: 'RS_PORT' },
+  { key: 'client', name: 'client', folder: 'client', colour: 32, url: 'CLIENT_URL', port: 'CLIENT_PORT' },
+] as const
+
+/** What answers 200 once a role (one instance only: its URL) is ready: its metadata, or the client's page. */
+const READY: Record<(typeof ROLES)[number]['key'], (url: string) => string> = {
+  idp: (url) => `${url}/.well-known/openid-configuration`,
+  as: (url) => `${url}/.well-known/oauth-authorization-server`,
+  tasksApi: protectedResourceMetadataUrl,
+  rs: protectedResourceMetadataUrl,
+  client: (url) => `${url}/`,
 }
 
-const local = (port: number) => `http://localhost:${port}`
+/** The roles that run as several instances (start:cluster), each on its own port. */
+export type DemoInstances = Partial<Record<(typeof ROLES)[number]['key'], number[]>>
+
 const portOf = (url: string) => (new URL(url).port === '' ? undefined : Number(new URL(url).port))
 
 /**
  * The roles at the URLs of `env` (withDemoUrls), in start order: the IdP, the auth server, the Tasks
- * API, the MCP server and the client. With `instances`, the IdP and the auth server are several
- * instances each (ready at /readyz), and the issuers' ports are left to whatever balances them.
+ * API, the MCP server and the client. A role in `instances` runs once per port given (`idp-1`, `idp-2`,
+ * ready at /readyz), and its public port is left to whatever balances them.
  */
-export function demoRoles(env: DemoEnv, instances?: DemoInstances): DemoRole[] {
-  const idp = { cwd: appFolder('idp'), colour: 35 }
-  const as = { cwd: appFolder('authorization-server'), colour: 33 }
-  return [
-    ...(instances === undefined
-      ? [
-          {
-            ...idp,
-            name: 'idp',
-            port: portOf(env.IDP_ISSUER),
-            readyUrl: `${env.IDP_ISSUER}/.well-known/openid-configuration`,
-          },
-          {
-            ...as,
-            name: 'auth-server',
-            port: portOf(env.AS_ISSUER),
-            readyUrl: `${env.AS_ISSUER}/.well-known/oauth-authorization-server`,
-          },
-        ]
-      : [
-          ...instances.idp.map((port, i) => ({
-            ...idp,
-            name: `idp-${i + 1}`,
-            port,
-            readyUrl: `${local(port)}/readyz`,
-            env: { IDP_PORT: String(port) },
-          })),
-          ...instances.as.map((port, i) => ({
-            ...as,
-            name: `auth-server-${i + 1}`,
-            port,
-            readyUrl: `${local(port)}/readyz`,
-            env: { AS_PORT: String(port) },
-          })),
-        ]),
-    {
-      name: 'tasks-api',
-      cwd: appFolder('tasks-api'),
-      port: portOf(env.TASKS_API_URL),
-      readyUrl: protectedResourceMetadataUrl(env.TASKS_API_URL),
-      colour: 34,
-    },
-    {
-      name: 'mcp-server',
-      cwd: appFolder('resource-server'),
-      port: portOf(env.RS_RESOURCE),
-      readyUrl: protectedResourceMetadataUrl(env.RS_RESOURCE),
-      colour: 36,
-    },
-    {
-      name: 'client',
-      cwd: appFolder('client'),
-      port: portOf(env.CLIENT_URL),
-      readyUrl: `${env.CLIENT_URL}/`,
-      colour: 32,
-    },
-  ]
+export function demoRoles(env: DemoEnv, instances: DemoInstances = {}): DemoRole[] {
+  return ROLES.flatMap(({ key, name, folder, colour, url, port }): DemoRole[] => {
+    const cwd = appFolder(folder)
+    const ports = instances[key]
+    if (ports === undefined) return [{ name, cwd, colour, port: portOf(env[url]), readyUrl: READY[key](env[url]) }]
+    return ports.map((instancePort, i) => ({
+      name: `${name}-${i + 1}`,
+      cwd,
+      colour,
+      port: instancePort,
+      readyUrl: `http://localhost:${instancePort}/readyz`,
+      env: { [port]: String(instancePort) },
+    }))
+  })
 }
 
 /**
