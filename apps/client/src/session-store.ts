@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Tool } from '@modelcontextprotocol/sdk/types.js'
-import type { McpConnection, Step } from '@ema/id-jag-client'
+import type { McpConnection, PendingSignIn, Step } from '@ema/id-jag-client'
 import { Timeline } from './timeline.ts'
 
 /** The signed-in user, from the ID token (and userinfo when the ID token lacks the profile claims). */
@@ -14,7 +14,7 @@ export interface SignedInUser {
 export interface Session {
   id: string
   /** Between the redirect to the IdP and the callback (CL-14, CL-15). */
-  pendingSignIn?: { state: string; nonce: string; codeVerifier: string; maxAge?: number }
+  pendingSignIn?: PendingSignIn
   /**
    * Set while the user is sent back to sign in for a step-up (IDP-56): after the callback, the chain
    * runs again once; `retried` keeps a second refusal from looping.

@@ -5,6 +5,7 @@ import type { Logger, OpenStreams } from '@ema/server-kit'
 import type { RequestHandler, Response } from 'express'
 import type { AuthenticatedRequest } from './bearer-token.ts'
 import { principalOf, samePrincipal, type Principal } from './principal.ts'
+import { jsonRpcError } from './json-rpc-error.ts'
 
 interface McpSession {
   transport: StreamableHTTPServerTransport
@@ -68,10 +69,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       if (req.method === 'GET') {
         // The standalone event stream never finishes on its own: a shutdown ends it, and refuses new ones.
         if (options.openStreams?.ended === true) {
-          res
-            .status(503)
-            .set('retry-after', '1')
-            .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Shutting down' }, id: null })
+          res.status(503).set('retry-after', '1').json(jsonRpcError(-32000, 'Shutting down'))
           return
         }
         options.openStreams?.add(res)
@@ -80,11 +78,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       return
     }
     if (req.method !== 'POST' || !isInitializeRequest(req.body) || req.auth === undefined) {
-      res.status(400).json({
-        jsonrpc: '2.0',
-        error: { code: -32000, message: 'Bad Request: no valid session id; start a session with initialize' },
-        id: null,
-      })
+      res.status(400).json(jsonRpcError(-32000, 'Bad Request: no valid session id; start a session with initialize'))
       return
     }
     const principal = principalOf(req.auth)

@@ -7,7 +7,7 @@ import type { StepRecorder } from '@ema/id-jag-client'
 import type { ConformanceContext } from './conformance-context.ts'
 
 /** The tool the conformance MCP server offers; called when listed. */
-export const CONFORMANCE_TOOL = 'test-tool'
+const CONFORMANCE_TOOL = 'test-tool'
 
 export interface RunConformanceFlowOptions {
   /** The MCP server URL the suite passed as the last argument: the resource identifier (CL-03). */
