@@ -3,9 +3,11 @@ export {
   JWT_ATTACK_FAMILIES,
   JWT_ATTACKS,
   JWT_BOUNDARIES,
+  jwtAttackId,
   jwtAttacks,
   type JwtAttack,
   type JwtAttackFamily,
+  type JwtAttackIds,
   type JwtBoundary,
   type JwtKind,
 } from './jwt-attacks.ts'
@@ -16,6 +18,7 @@ export { fuzzJwtMutations, type FuzzJwtMutationsOptions } from './fuzz-jwt-mutat
 export { fuzzTokenRequestForms, type FuzzTokenRequestFormsOptions } from './fuzz-token-request-forms.ts'
 export { decodeBasic, fakeJwt, startFakeServer, type FakeServer, type ReceivedRequest } from './fake-server.ts'
 export { jwtAttackWiring, type JwtAttackWiringOptions } from './jwt-attack-wiring.ts'
+export { formPairs, postForm, type FormFields } from './post-form.ts'
 export { jwtForge, type JwtCraft, type JwtForge } from './jwt-forge.ts'
 export { readRefusal } from './read-refusal.ts'
 export { refusalTable, type RefusalRow, type RefusalTableOptions } from './refusal-table.ts'
