@@ -11,7 +11,7 @@ import {
   startIdp,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+} from './support/jwt-bearer.ts'
 
 // The "Acme Agent CLI" as the demo registers it here: AGENT_CLI_JWKS set, CLIENTS left to the
 // defaults, so acme-agent-cli-tasks joins them as a private_key_jwt client (docs/demo-world.md).

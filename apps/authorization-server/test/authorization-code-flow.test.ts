@@ -16,7 +16,7 @@ import {
   startWorld,
   WEB_CLIENT,
   type World,
-} from './authorization-code-support.ts'
+} from './support/authorization-code.ts'
 
 // Decision 0050: the authorization code flow of the MCP authorization server, on the wire, against the
 // real IdP and the real MCP server (each its own process): authorize → sign-in at the IdP → consent →

@@ -14,7 +14,7 @@ import {
   WEB_CLIENT,
   type Step,
   type World,
-} from './authorization-code-support.ts'
+} from './support/authorization-code.ts'
 
 // Decision 0050, SEC-08: every refusal of the authorization code flow, on the wire against the real
 // IdP (each role its own process). Errors that can go to the client's redirect URI carry `state` and

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { mintIdJag, readRefusal, redeem, startAs, startIdp, type TestAs, type TestIdp } from './helpers.ts'
+import { mintIdJag, readRefusal, redeem, startAs, startIdp, type TestAs, type TestIdp } from './support/jwt-bearer.ts'
 
 // AS-28 is knowingly unmet (docs/security.md): this server knows no RFC 9396 authorization details type,
 // so authorization details, in the request or in the ID-JAG, fail closed instead of being ignored.

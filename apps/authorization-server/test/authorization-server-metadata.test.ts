@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { GRANT_PROFILE, GRANT_TYPE, WELL_KNOWN } from '@ema/tokens'
-import { startAs, startIdp, type TestAs, type TestIdp } from './helpers.ts'
+import { startAs, startIdp, type TestAs, type TestIdp } from './support/jwt-bearer.ts'
 
 let idp: TestIdp
 let as: TestAs

@@ -11,7 +11,7 @@ import {
   startIdp,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+} from './support/jwt-bearer.ts'
 
 const PKJWT_CLIENT = 'acme-agent-tasks-pkjwt'
 let idp: TestIdp

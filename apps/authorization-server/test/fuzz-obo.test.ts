@@ -26,7 +26,7 @@ import {
   mintSubjectToken,
   startOboAs,
   type OboAs,
-} from './obo-support.ts'
+} from './support/on-behalf-of.ts'
 
 let as: OboAs
 

@@ -23,7 +23,7 @@ import {
   startIdp,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+} from './support/jwt-bearer.ts'
 
 let idp: TestIdp
 let as: TestAs

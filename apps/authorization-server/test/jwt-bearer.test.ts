@@ -15,7 +15,7 @@ import {
   unsignedJwt,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+} from './support/jwt-bearer.ts'
 
 let idp: TestIdp
 let as: TestAs

@@ -31,7 +31,7 @@ import {
   type RedeemOptions,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+} from './support/jwt-bearer.ts'
 
 /** The frozen "now" of the authorization server, in seconds. */
 const T = Math.floor(Date.now() / 1000)

@@ -13,7 +13,7 @@ import {
   type RedeemOptions,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+} from './support/jwt-bearer.ts'
 
 const LIMIT = 3
 const OTHER: RedeemOptions['auth'] = { method: 'client_secret_basic', clientId: 'other-client', secret: 'other-secret' }

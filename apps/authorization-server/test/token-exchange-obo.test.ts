@@ -21,7 +21,7 @@ import {
   mintSubjectToken,
   startOboAs,
   type OboAs,
-} from './obo-support.ts'
+} from './support/on-behalf-of.ts'
 
 let as: OboAs
 

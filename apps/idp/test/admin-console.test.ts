@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { ACME_AGENT, RS_RESOURCE, exchange, signIn, startIdp, type TestIdp } from './helpers.ts'
+import { ACME_AGENT, RS_RESOURCE, exchange, signIn, startIdp, type TestIdp } from './support/idp.ts'
 
 // The server-rendered admin console at /admin (issue 12): sign-in for administrators only, a session
 // cookie that is HttpOnly and SameSite=Strict, a synchronizer token on every form, escaped output.

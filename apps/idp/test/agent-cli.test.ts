@@ -20,7 +20,7 @@ import {
   startIdp,
   type ClientAuth,
   type TestIdp,
-} from './helpers.ts'
+} from './support/idp.ts'
 
 // The "Acme Agent CLI": a confidential native client that authenticates with private_key_jwt
 // (RFC 7523 §2.2) and signs users in through the system browser and a loopback redirect (RFC 8252 §7.3).

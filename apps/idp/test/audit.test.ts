@@ -10,7 +10,7 @@ import {
   signInWithRefreshToken,
   startIdp,
   type TestIdp,
-} from './helpers.ts'
+} from './support/idp.ts'
 
 // Issue 12, item 2: every token exchange at the IdP, granted or refused, is one audit event in the
 // shape every role shares ({ time, role, event, decision, jti?, … }), and never holds a credential.

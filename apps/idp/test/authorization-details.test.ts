@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { ACME_AGENT, exchange, signIn, startIdp, type TestIdp } from './helpers.ts'
+import { ACME_AGENT, exchange, signIn, startIdp, type TestIdp } from './support/idp.ts'
 
 // IDP-18 is knowingly unmet (docs/security.md): the IdP knows no RFC 9396 authorization details type,
 // so a request that carries authorization_details fails closed instead of being answered without them.

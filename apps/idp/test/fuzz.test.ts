@@ -16,7 +16,7 @@ import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { generateSigningKey, GRANT_TYPE, TOKEN_TYPE } from '@ema/tokens'
 import { createIdpApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
-import { ACME_AGENT, AS_ISSUER, CLIENT_URL, RS_RESOURCE, exchange, signIn } from './helpers.ts'
+import { ACME_AGENT, AS_ISSUER, CLIENT_URL, RS_RESOURCE, exchange, signIn } from './support/idp.ts'
 
 let idp: Listening
 let idToken: string

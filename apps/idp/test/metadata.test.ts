@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { GRANT_TYPE, METADATA, TOKEN_TYPE, WELL_KNOWN } from '@ema/tokens'
-import { jsonObject, startIdp, type TestIdp } from './helpers.ts'
+import { jsonObject, startIdp, type TestIdp } from './support/idp.ts'
 
 let idp: TestIdp
 before(async () => {

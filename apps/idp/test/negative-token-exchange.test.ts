@@ -38,7 +38,7 @@ import {
   startIdp,
   type ExchangeParams,
   type TestIdp,
-} from './helpers.ts'
+} from './support/idp.ts'
 
 /** The frozen "now" of the token exchange, in seconds. */
 const T = Math.floor(Date.now() / 1000)

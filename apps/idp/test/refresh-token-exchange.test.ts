@@ -13,7 +13,7 @@ import {
   startIdp,
   type ClientAuth,
   type TestIdp,
-} from './helpers.ts'
+} from './support/idp.ts'
 
 let idp: TestIdp
 let alice: { idToken: string; refreshToken: string }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { logInAtIdp } from '@ema/demo-kit'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
-import { ACME_AGENT, authenticate, REDIRECT_URI, signIn, startIdp, type TestIdp } from './helpers.ts'
+import { ACME_AGENT, authenticate, REDIRECT_URI, signIn, startIdp, type TestIdp } from './support/idp.ts'
 
 let idp: TestIdp
 before(async () => {

@@ -12,7 +12,7 @@ import {
   signIn,
   startIdp,
   type TestIdp,
-} from './helpers.ts'
+} from './support/idp.ts'
 
 let idp: TestIdp
 let aliceIdToken: string

@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import { listen } from '@ema/server-kit'
 import { generateSigningKey, publicJwks, signAccessToken } from '@ema/tokens'
 import { startRoleProcess } from '@ema/test-kit'
-import { ALICE, CLIENT_ID, INITIALIZE, postMcp } from './support.ts'
+import { ALICE, CLIENT_ID, INITIALIZE, postMcp } from './support/resource-server.ts'
 
 // Process tests: the real main.ts, on ports 5730–5760.
 const APP = fileURLToPath(new URL('..', import.meta.url))

@@ -29,7 +29,7 @@ import {
   startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+} from './support/resource-server.ts'
 
 /** The frozen "now" of the MCP server, in seconds. */
 const T = Math.floor(Date.now() / 1000)

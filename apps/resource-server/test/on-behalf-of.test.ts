@@ -12,7 +12,7 @@ import {
   startFakeTasksApi,
   type FakeSts,
   type FakeTasksApi,
-} from './downstream-support.ts'
+} from './support/downstream.ts'
 import {
   ALICE,
   BOB,
@@ -24,7 +24,7 @@ import {
   INITIALIZE,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+} from './support/resource-server.ts'
 
 // OBO-01 … OBO-17 at the MCP server: every tool reaches the Tasks API with a token exchanged for it
 // (RFC 8693, down-scoped per tool), never the inbound one; refusals by the authorization server or the

@@ -6,7 +6,7 @@ import {
   startFakeTasksApi,
   type FakeSts,
   type FakeTasksApi,
-} from './downstream-support.ts'
+} from './support/downstream.ts'
 import {
   ALICE,
   BOB,
@@ -16,9 +16,9 @@ import {
   startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+} from './support/resource-server.ts'
 
-// The tools over the Tasks API (stand-ins for the AS's token exchange and the Tasks API, downstream-support.ts).
+// The tools over the Tasks API (stand-ins for the AS's token exchange and the Tasks API, support/downstream.ts).
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
 let sts: FakeSts

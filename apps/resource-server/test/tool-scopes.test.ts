@@ -12,14 +12,14 @@ import {
   startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+} from './support/resource-server.ts'
 import {
   downstreamEnv,
   startFakeSts,
   startFakeTasksApi,
   type FakeSts,
   type FakeTasksApi,
-} from './downstream-support.ts'
+} from './support/downstream.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer

@@ -14,7 +14,7 @@ import {
   startTasksApi,
   type FakeAuthorizationServer,
   type RunningTasksApi,
-} from './support.ts'
+} from './support/tasks-api.ts'
 
 const T = Math.floor(Date.now() / 1000)
 

@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import { listen } from '@ema/server-kit'
 import { generateSigningKey, publicJwks, signAccessToken } from '@ema/tokens'
 import { startRoleProcess } from '@ema/test-kit'
-import { ACT, ALICE, MCP_SERVER } from './support.ts'
+import { ACT, ALICE, MCP_SERVER } from './support/tasks-api.ts'
 
 // Process tests: the real main.ts, on ports 5730–5760.
 const APP = fileURLToPath(new URL('..', import.meta.url))

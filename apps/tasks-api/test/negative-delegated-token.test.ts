@@ -10,7 +10,7 @@ import {
   startTasksApi,
   type FakeAuthorizationServer,
   type RunningTasksApi,
-} from './support.ts'
+} from './support/tasks-api.ts'
 
 // OBO-01, OBO-13, OBO-18, OBO-19: every token the Tasks API must refuse, each with the RFC 6750 code,
 // status and an actionable description, and a Bearer challenge. Never a 500, never a stack trace.

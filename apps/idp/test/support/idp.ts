@@ -15,9 +15,9 @@ import {
   TOKEN_TYPE,
   type SigningKey,
 } from '@ema/tokens'
-import { createIdpApp, type IdpDeps } from '../src/app.ts'
-import { loadConfig, type Env, type IdpConfig, type RegisteredClient } from '../src/config.ts'
-import { openPolicyStore, type PolicyStore } from '../src/policy/policy-store.ts'
+import { createIdpApp, type IdpDeps } from '../../src/app.ts'
+import { loadConfig, type Env, type IdpConfig, type RegisteredClient } from '../../src/config.ts'
+import { openPolicyStore, type PolicyStore } from '../../src/policy/policy-store.ts'
 
 export const AS_ISSUER = 'http://localhost:4902'
 export const RS_RESOURCE = 'http://localhost:4903/mcp'

@@ -2,7 +2,7 @@
  * Test support for the on-behalf-of token exchange (OBO) and mTLS suites: an authorization server on
  * an ephemeral port whose signing key the test knows (so it can mint subject tokens exactly as the
  * server would, and forge them), the OBO clients and downstream APIs, and a token exchange request.
- * Self-contained on purpose (only src/ and the packages), so it does not depend on helpers.ts.
+ * Self-contained on purpose (only src/ and the packages), so it does not depend on jwt-bearer.ts.
  */
 import { SignJWT } from 'jose'
 import {
@@ -15,8 +15,8 @@ import {
   type SigningKey,
 } from '@ema/tokens'
 import { createLogger, listen, listenTls, type AuditLog, type ListeningTls } from '@ema/server-kit'
-import { loadConfig, type AuthorizationServerConfig } from '../src/config.ts'
-import { createAuthorizationServerApp } from '../src/app.ts'
+import { loadConfig, type AuthorizationServerConfig } from '../../src/config.ts'
+import { createAuthorizationServerApp } from '../../src/app.ts'
 
 export const MCP_SERVER = 'http://localhost:4003/mcp'
 export const OTHER_MCP_SERVER = 'http://localhost:4013/mcp'

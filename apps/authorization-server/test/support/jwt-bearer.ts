@@ -13,8 +13,8 @@ import {
   type SigningKey,
 } from '@ema/tokens'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
-import { loadConfig, type AuthorizationServerConfig } from '../src/config.ts'
-import { createAuthorizationServerApp } from '../src/app.ts'
+import { loadConfig, type AuthorizationServerConfig } from '../../src/config.ts'
+import { createAuthorizationServerApp } from '../../src/app.ts'
 
 export const RESOURCE = 'http://localhost:4003/mcp'
 export const CLIENT_ID = 'acme-agent-tasks'

@@ -7,9 +7,9 @@ import {
   type SigningKey,
 } from '@ema/tokens'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
-import { createTasksApiApp } from '../src/app.ts'
-import { loadConfig, type TasksApiConfig } from '../src/config.ts'
-import { createInMemoryTaskStore, type TaskStore } from '../src/task-store.ts'
+import { createTasksApiApp } from '../../src/app.ts'
+import { loadConfig, type TasksApiConfig } from '../../src/config.ts'
+import { createInMemoryTaskStore, type TaskStore } from '../../src/task-store.ts'
 
 export const ALICE = 'acme|u-1001'
 export const MCP_SERVER = 'tasks-mcp-server'

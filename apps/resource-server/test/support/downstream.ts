@@ -11,7 +11,7 @@ import {
 } from '@ema/tokens'
 import { listen, type Listening } from '@ema/server-kit'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { FakeAuthorizationServer } from './support.ts'
+import type { FakeAuthorizationServer } from './resource-server.ts'
 
 // Stand-ins for the MCP server's two downstream peers, on ephemeral ports, built on the fake AS of
 // support.ts: its token endpoint speaking RFC 8693 on-behalf-of (per docs/obo contract), and a Tasks

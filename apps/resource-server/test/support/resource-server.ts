@@ -9,8 +9,8 @@ import {
 import { listen, type Listening } from '@ema/server-kit'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { createResourceServerApp } from '../src/app.ts'
-import { loadConfig, type ResourceServerConfig } from '../src/config.ts'
+import { createResourceServerApp } from '../../src/app.ts'
+import { loadConfig, type ResourceServerConfig } from '../../src/config.ts'
 
 /** The test plays the MCP authorization server: a JWKS endpoint on an ephemeral port, and a minting key. */
 export interface FakeAuthorizationServer {
