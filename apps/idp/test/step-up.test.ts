@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { ACME_AGENT, RS_RESOURCE, exchange, signIn, signInWithRefreshToken, startIdp, type TestIdp } from './support/idp.ts'
+import {
+  ACME_AGENT,
+  RS_RESOURCE,
+  exchange,
+  signIn,
+  signInWithRefreshToken,
+  startIdp,
+  type TestIdp,
+} from './support/idp.ts'
 
 // IDP_DEMO_POLICY=step-up: tasks.write is sensitive, with max_age 60 (IDP-17, IDP-20, IDP-56, SEC-11, SEC-15).
 
