@@ -9,28 +9,22 @@
  * bearer check. `FUZZ_RUNS` cases per property (`npm run fuzz`).
  */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import fc from 'fast-check'
 import { fuzzJwtMutations, fuzzRuns, readRefusal } from '@ema/test-kit'
 import {
-  startAuthorizationServer,
-  startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
+  useResourceServer,
 } from './support/resource-server.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
 let token: string
 
-before(async () => {
-  as = await startAuthorizationServer()
-  rs = await startResourceServer(as)
+useResourceServer(async (suite) => {
+  ;({ as, rs } = suite)
   token = await as.mint()
-})
-after(async () => {
-  await rs.close()
-  await as.close()
 })
 
 /** A request that needs no session: past the bearer check, the SDK answers it with a JSON-RPC error. */

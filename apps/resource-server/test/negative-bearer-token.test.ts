@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import {
   jwtAttackWiring,
   jwtForge,
@@ -25,10 +25,9 @@ import {
   CLIENT_ID,
   INITIALIZE,
   postMcp,
-  startAuthorizationServer,
-  startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
+  useResourceServer,
 } from './support/resource-server.ts'
 
 /** The frozen "now" of the MCP server, in seconds. */
@@ -40,16 +39,15 @@ let rs: RunningResourceServer
 let attackerKey: SigningKey
 let idpKey: SigningKey
 
-before(async () => {
-  as = await startAuthorizationServer()
-  rs = await startResourceServer(as, {}, { now: () => new Date(T * 1000) })
-  attackerKey = await generateSigningKey('ES256')
-  idpKey = await generateSigningKey('ES256')
-})
-after(async () => {
-  await rs.close()
-  await as.close()
-})
+useResourceServer(
+  async (suite) => {
+    ;({ as, rs } = suite)
+    attackerKey = await generateSigningKey('ES256')
+    idpKey = await generateSigningKey('ES256')
+  },
+  {},
+  { now: () => new Date(T * 1000) },
+)
 
 /** The access token our authorization server issues for alice, at `T`. */
 const target = (): AttackTarget => ({

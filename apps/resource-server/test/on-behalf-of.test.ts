@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { beforeEach, describe, test } from 'node:test'
 import { createLogger, listen } from '@ema/server-kit'
 import { remoteKeySet } from '@ema/tokens'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
@@ -8,10 +8,9 @@ import { loadConfig } from '../src/config.ts'
 import {
   downstreamEnv,
   MCP_SERVER_CLIENT,
-  startFakeSts,
-  startFakeTasksApi,
   type FakeSts,
   type FakeTasksApi,
+  useDownstream,
 } from './support/downstream.ts'
 import {
   ALICE,
@@ -19,7 +18,6 @@ import {
   CLIENT_ID,
   connectClient,
   postMcp,
-  startAuthorizationServer,
   startResourceServer,
   INITIALIZE,
   type FakeAuthorizationServer,
@@ -34,20 +32,9 @@ let as: FakeAuthorizationServer
 let sts: FakeSts
 let api: FakeTasksApi
 let rs: RunningResourceServer
-before(async () => {
-  as = await startAuthorizationServer()
-  sts = await startFakeSts(as, () => rs.resource)
-  api = await startFakeTasksApi(as)
-  rs = await startResourceServer(
-    as,
-    downstreamEnv(sts, api, { MCP_TRACE_DOWNSTREAM: 'true', DOWNSTREAM_TIMEOUT_MS: '10000' }),
-  )
-})
-after(async () => {
-  await rs.close()
-  await api.close()
-  await sts.close()
-  await as.close()
+useDownstream((suite) => ({ as, rs, sts, api } = suite), {
+  MCP_TRACE_DOWNSTREAM: 'true',
+  DOWNSTREAM_TIMEOUT_MS: '10000',
 })
 beforeEach(() => {
   sts.requests.length = 0

@@ -6,6 +6,7 @@ import {
   type SigningKey,
   type SignAccessTokenOptions,
 } from '@ema/tokens'
+import { after, before } from 'node:test'
 import { listen, type Listening } from '@ema/server-kit'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -118,4 +119,31 @@ export function parseChallenge(header: string | null): { scheme: string; params:
   const params: Record<string, string> = {}
   for (const match of rest.matchAll(/([a-z_]+)="([^"]*)"/g)) params[match[1]!] = match[2]!
   return { scheme, params }
+}
+
+/** What a suite runs against: the fake authorization server and an MCP server that trusts it. */
+export interface ResourceServerSuite {
+  as: FakeAuthorizationServer
+  rs: RunningResourceServer
+}
+
+/**
+ * Starts the suite's fake authorization server and MCP server (with `env`) before its tests, hands
+ * them to `ready`, and closes both after them.
+ */
+export function useResourceServer(
+  ready: (suite: ResourceServerSuite) => unknown,
+  env: Record<string, string> = {},
+  options: { now?: () => Date } = {},
+): void {
+  let suite: ResourceServerSuite | undefined
+  before(async () => {
+    const as = await startAuthorizationServer()
+    suite = { as, rs: await startResourceServer(as, env, options) }
+    await ready(suite)
+  })
+  after(async () => {
+    await suite?.rs.close()
+    await suite?.as.close()
+  })
 }
