@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { clientSecretBasic, logInAtIdp, signInAtIdp } from '@ema/demo-kit'
 import { GRANT_TYPE, JWT_TYP, TOKEN_TYPE } from '@ema/tokens'
@@ -13,7 +13,7 @@ import {
   pkce,
   PUBLIC_CLIENT,
   redeemCode,
-  startWorld,
+  useWorld,
   WEB_CLIENT,
   type World,
 } from './support/authorization-code.ts'
@@ -23,12 +23,7 @@ import {
 // code → token with PKCE → the MCP server accepts the token exactly like a jwt-bearer one (CL-09).
 
 let world: World
-before(async () => {
-  world = await startWorld()
-})
-after(async () => {
-  await world?.roles.stop()
-})
+useWorld((started) => (world = started))
 
 /** Runs the whole browser part for `client` and returns the authorization response at its redirect URI. */
 async function authorize(

@@ -11,7 +11,7 @@
  * `FUZZ_RUNS` cases per property (`npm run fuzz`).
  */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import fc from 'fast-check'
 import { anyClaimValue, fuzzJwtMutations, fuzzRuns, readRefusal } from '@ema/test-kit'
 import { GRANT_TYPE, TOKEN_TYPE, parseScope } from '@ema/tokens'
@@ -24,18 +24,13 @@ import {
   decodeJwtParts,
   exchange,
   mintSubjectToken,
-  startOboAs,
+  useOboAs,
   type OboAs,
 } from './support/on-behalf-of.ts'
 
 let as: OboAs
 
-before(async () => {
-  as = await startOboAs()
-})
-after(async () => {
-  await as.close()
-})
+useOboAs((started) => (as = started))
 
 const FUZZ_RUNS = fuzzRuns(process.env.FUZZ_RUNS)
 const FORM_NAMES = [

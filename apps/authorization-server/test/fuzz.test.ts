@@ -8,7 +8,7 @@
  * `access_token`; a 200 only for the unmodified ID-JAG. `FUZZ_RUNS` cases per property (`npm run fuzz`).
  */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import fc from 'fast-check'
 import { basicAuthorization } from '@ema/demo-kit'
 import { anyClaimValue, fuzzJwtMutations, fuzzRuns, fuzzTokenRequestForms, readRefusal } from '@ema/test-kit'
@@ -19,23 +19,18 @@ import {
   mintIdJag,
   redeem,
   RESOURCE,
-  startAs,
-  startIdp,
   type TestAs,
   type TestIdp,
+  useJwtBearer,
 } from './support/jwt-bearer.ts'
 
 let idp: TestIdp
 let as: TestAs
 
-before(async () => {
-  idp = await startIdp()
-  as = await startAs([idp], { TOKEN_RATE_LIMIT_PER_MINUTE: '0' }) // the fuzzer outruns any limit
-})
-after(async () => {
-  await as.close()
-  await idp.close()
-})
+useJwtBearer(
+  (suite) => ({ idp, as } = suite),
+  () => ({ env: { TOKEN_RATE_LIMIT_PER_MINUTE: '0' } }),
+) // the fuzzer outruns any limit
 
 const BASIC = basicAuthorization(CLIENT_ID, CLIENT_SECRET)
 const FORM_NAMES = [

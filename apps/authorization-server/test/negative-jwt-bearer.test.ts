@@ -6,7 +6,6 @@
  * the rest are this endpoint's own rules. Every refusal is pinned by assertOAuthRefusal. Rows already
  * covered by jwt-bearer.test.ts and client-authentication.test.ts are not repeated.
  */
-import { after, before } from 'node:test'
 import { basicAuthorization } from '@ema/demo-kit'
 import { formPairs, jwtAttackWiring, postForm, refusalTable, type FormFields, type RefusalRow } from '@ema/test-kit'
 import { SignJWT } from 'jose'
@@ -14,7 +13,6 @@ import {
   generateSigningKey,
   GRANT_TYPE,
   JWT_TYP,
-  publicJwks,
   signAccessToken,
   signClientAssertion,
   type SigningKey,
@@ -25,17 +23,17 @@ import {
   mintIdJag,
   redeem,
   RESOURCE,
-  startAs,
-  startIdp,
   type MintOptions,
   type RedeemOptions,
   type TestAs,
   type TestIdp,
+  useJwtBearer,
+  twoClientAuthentications,
+  PKJWT_CLIENT,
 } from './support/jwt-bearer.ts'
 
 /** The frozen "now" of the authorization server, in seconds. */
 const T = Math.floor(Date.now() / 1000)
-const PKJWT_CLIENT = 'acme-agent-tasks-pkjwt'
 const NO_STORE = { 'cache-control': 'no-store' }
 
 let idp: TestIdp
@@ -43,25 +41,18 @@ let as: TestAs
 let clientKey: SigningKey
 let attackerKey: SigningKey
 
-before(async () => {
-  idp = await startIdp({ subjectNamespace: 'acme' })
-  clientKey = await generateSigningKey('ES256')
-  attackerKey = await generateSigningKey('ES256')
-  as = await startAs(
-    [idp],
-    {
-      CLIENTS: JSON.stringify([
-        { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
-        { client_id: PKJWT_CLIENT, token_endpoint_auth_method: 'private_key_jwt', jwks: publicJwks([clientKey]) },
-      ]),
-    },
-    { now: () => new Date(T * 1000) },
-  )
-})
-after(async () => {
-  await as.close()
-  await idp.close()
-})
+useJwtBearer(
+  (suite) => ({ idp, as } = suite),
+  async () => {
+    clientKey = await generateSigningKey('ES256')
+    attackerKey = await generateSigningKey('ES256')
+    return {
+      idp: { subjectNamespace: 'acme' },
+      env: { CLIENTS: twoClientAuthentications(clientKey) },
+      options: { now: () => new Date(T * 1000) },
+    }
+  },
+)
 
 /** An ID-JAG as our IdP would mint it, at the frozen `T`, with overrides. */
 const mint = (options: MintOptions = {}) => mintIdJag(idp, as, { now: T, ...options })

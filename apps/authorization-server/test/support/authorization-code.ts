@@ -1,3 +1,4 @@
+import { after, before } from 'node:test'
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import {
@@ -285,4 +286,16 @@ export function claimsOf(jwt: string): Record<string, unknown> {
 
 export function headerOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[0] ?? '', 'base64url').toString()) as Record<string, unknown>
+}
+
+/** Starts the world before the suite's tests, hands it to `ready`, and stops its roles after. */
+export function useWorld(ready: (world: World) => unknown): void {
+  let world: World | undefined
+  before(async () => {
+    world = await startWorld()
+    await ready(world)
+  })
+  after(async () => {
+    await world?.roles.stop()
+  })
 }

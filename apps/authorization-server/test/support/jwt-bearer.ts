@@ -1,3 +1,4 @@
+import { after, before } from 'node:test'
 import { clientSecretBasic, clientSecretPost, privateKeyJwt, type ClientAuthentication } from '@ema/demo-kit'
 import { SignJWT, type JWTVerifyGetKey } from 'jose'
 import {
@@ -19,6 +20,16 @@ import { createAuthorizationServerApp } from '../../src/app.ts'
 export const RESOURCE = 'http://localhost:4003/mcp'
 export const CLIENT_ID = 'acme-agent-tasks'
 export const CLIENT_SECRET = 'acme-agent-as-secret'
+/** A second registration of the agent, authenticated by private_key_jwt (see {@link twoClientAuthentications}). */
+export const PKJWT_CLIENT = 'acme-agent-tasks-pkjwt'
+
+/** CLIENTS with the agent by client_secret_basic and {@link PKJWT_CLIENT} by private_key_jwt with `key`. */
+export function twoClientAuthentications(key: SigningKey): string {
+  return JSON.stringify([
+    { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
+    { client_id: PKJWT_CLIENT, token_endpoint_auth_method: 'private_key_jwt', jwks: publicJwks([key]) },
+  ])
+}
 
 /** A stand-in IdP: a JWKS endpoint on an ephemeral port, and a signing key to mint ID-JAGs with. */
 export interface TestIdp {
@@ -321,4 +332,38 @@ export async function startFaultyIdp(): Promise<FaultyIdp> {
     },
   }
   return idp
+}
+
+/** What a suite runs against: the IdP stand-in and the authorization server trusting it. */
+export interface JwtBearerSuite {
+  idp: TestIdp
+  as: TestAs
+}
+
+/** How a suite's IdP stand-in and authorization server are started. */
+export interface JwtBearerSetup {
+  idp?: StartIdpOptions
+  env?: Record<string, string>
+  options?: StartAsOptions
+}
+
+/**
+ * Starts the IdP stand-in and the authorization server trusting it before the suite's tests, as
+ * `setup` says (called first, so it may make keys), hands them to `ready`, and closes both after.
+ */
+export function useJwtBearer(
+  ready: (suite: JwtBearerSuite) => unknown,
+  setup: () => JwtBearerSetup | Promise<JwtBearerSetup> = () => ({}),
+): void {
+  let suite: JwtBearerSuite | undefined
+  before(async () => {
+    const { idp: idpOptions, env, options } = await setup()
+    const idp = await startIdp(idpOptions)
+    suite = { idp, as: await startAs([idp], env, options) }
+    await ready(suite)
+  })
+  after(async () => {
+    await suite?.as.close()
+    await suite?.idp.close()
+  })
 }

@@ -4,6 +4,7 @@
  * server would, and forge them), the OBO clients and downstream APIs, and a token exchange request.
  * Self-contained on purpose (only src/ and the packages), so it does not depend on jwt-bearer.ts.
  */
+import { after, before } from 'node:test'
 import { SignJWT } from 'jose'
 import {
   GRANT_TYPE,
@@ -258,4 +259,16 @@ export function decodeJwtParts(jwt: string): { header: Record<string, unknown>; 
     .slice(0, 2)
     .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>)
   return { header: header ?? {}, claims: claims ?? {} }
+}
+
+/** Starts the authorization server with the OBO clients before the suite's tests, hands it to `ready`, and closes it after. */
+export function useOboAs(ready: (as: OboAs) => unknown): void {
+  let as: OboAs | undefined
+  before(async () => {
+    as = await startOboAs()
+    await ready(as)
+  })
+  after(async () => {
+    await as?.close()
+  })
 }
