@@ -5,6 +5,7 @@
  * Self-contained on purpose (only src/ and the packages), so it does not depend on jwt-bearer.ts.
  */
 import { after, before } from 'node:test'
+import { basicAuthorization } from '@ema/demo-kit'
 import { SignJWT } from 'jose'
 import {
   GRANT_TYPE,
@@ -235,7 +236,7 @@ export function authenticate(form: URLSearchParams, auth: ExchangeAuth): Record<
     accept: 'application/json',
   }
   if (auth.method === 'client_secret_basic') {
-    headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(auth.id)}:${encodeURIComponent(auth.secret)}`).toString('base64')}`
+    headers.authorization = basicAuthorization(auth.id, auth.secret)
   } else if (auth.method === 'client_secret_post') {
     form.append('client_id', auth.id)
     form.append('client_secret', auth.secret)
