@@ -7,7 +7,6 @@
  * assertOAuthRefusal, `Cache-Control: no-store` included (IDP-51). Rows already in
  * token-exchange.test.ts are not repeated.
  */
-import { after, before } from 'node:test'
 import { basicAuthorization } from '@ema/demo-kit'
 import {
   formPairs,
@@ -34,10 +33,10 @@ import {
   AS_ISSUER,
   RS_RESOURCE,
   postExchange,
-  signIn,
-  startIdp,
   type ExchangeParams,
   type TestIdp,
+  useIdp,
+  idTokenOf,
 } from './support/idp.ts'
 
 /** The frozen "now" of the token exchange, in seconds. */
@@ -50,13 +49,15 @@ let aliceIdToken: string
 let bobIdToken: string
 let attackerKey: SigningKey
 
-before(async () => {
-  idp = await startIdp({ now: () => new Date(T * 1000) })
-  attackerKey = await generateSigningKey('ES256')
-  aliceIdToken = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
-  bobIdToken = await signIn(idp, { client: ACME_AGENT, username: 'bob', password: 'bob-password' })
-})
-after(() => idp.close())
+useIdp(
+  async (started) => {
+    idp = started
+    attackerKey = await generateSigningKey('ES256')
+    aliceIdToken = await idTokenOf(idp, 'alice')
+    bobIdToken = await idTokenOf(idp, 'bob')
+  },
+  { now: () => new Date(T * 1000) },
+)
 
 /** Alice's ID token as this IdP would issue it to acme-agent, at `T`. */
 const target = (): AttackTarget => ({

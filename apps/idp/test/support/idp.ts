@@ -1,3 +1,4 @@
+import { after, before } from 'node:test'
 import {
   clientSecretBasic,
   clientSecretPost,
@@ -277,4 +278,19 @@ export async function jsonObject(response: Response): Promise<Record<string, unk
   const json: unknown = await response.json()
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('expected a JSON object')
   return Object.fromEntries(Object.entries(json))
+}
+
+/** A demo user's ID token for acme-agent: `username` signs in with the demo password (`<username>-password`). */
+export function idTokenOf(idp: { url: string }, username: string): Promise<string> {
+  return signIn(idp, { client: ACME_AGENT, username, password: `${username}-password` })
+}
+
+/** Starts the IdP (with `options`) before the suite's tests, hands it to `ready`, and closes it after. */
+export function useIdp(ready: (idp: TestIdp) => unknown, options: StartIdpOptions = {}): void {
+  let idp: TestIdp | undefined
+  before(async () => {
+    idp = await startIdp(options)
+    await ready(idp)
+  })
+  after(() => idp?.close())
 }
