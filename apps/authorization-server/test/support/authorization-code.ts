@@ -1,4 +1,3 @@
-import { after, before } from 'node:test'
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import {
@@ -10,6 +9,7 @@ import {
   type DemoWorldUrls,
   type RunningRoles,
 } from '@ema/demo-kit'
+import { useForSuite } from '@ema/test-kit'
 
 // The real IdP, authorization server and MCP server, each its own process (as `npm start` runs them),
 // on free ports, for the authorization code flow suites (decision 0050). Apps never import apps: the
@@ -290,12 +290,5 @@ export function headerOf(jwt: string): Record<string, unknown> {
 
 /** Starts the world before the suite's tests, hands it to `ready`, and stops its roles after. */
 export function useWorld(ready: (world: World) => unknown): void {
-  let world: World | undefined
-  before(async () => {
-    world = await startWorld()
-    await ready(world)
-  })
-  after(async () => {
-    await world?.roles.stop()
-  })
+  useForSuite(startWorld, (world) => world.roles.stop(), ready)
 }

@@ -1,4 +1,3 @@
-import { after, before } from 'node:test'
 import { clientSecretBasic, clientSecretPost, privateKeyJwt, type ClientAuthentication } from '@ema/demo-kit'
 import { SignJWT, type JWTVerifyGetKey } from 'jose'
 import {
@@ -16,6 +15,7 @@ import {
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { loadConfig, type AuthorizationServerConfig } from '../../src/config.ts'
 import { createAuthorizationServerApp } from '../../src/app.ts'
+import { useForSuite } from '@ema/test-kit'
 
 export const RESOURCE = 'http://localhost:4003/mcp'
 export const CLIENT_ID = 'acme-agent-tasks'
@@ -355,15 +355,16 @@ export function useJwtBearer(
   ready: (suite: JwtBearerSuite) => unknown,
   setup: () => JwtBearerSetup | Promise<JwtBearerSetup> = () => ({}),
 ): void {
-  let suite: JwtBearerSuite | undefined
-  before(async () => {
-    const { idp: idpOptions, env, options } = await setup()
-    const idp = await startIdp(idpOptions)
-    suite = { idp, as: await startAs([idp], env, options) }
-    await ready(suite)
-  })
-  after(async () => {
-    await suite?.as.close()
-    await suite?.idp.close()
-  })
+  useForSuite(
+    async (): Promise<JwtBearerSuite> => {
+      const { idp: idpOptions, env, options } = await setup()
+      const idp = await startIdp(idpOptions)
+      return { idp, as: await startAs([idp], env, options) }
+    },
+    async ({ idp, as }) => {
+      await as.close()
+      await idp.close()
+    },
+    ready,
+  )
 }

@@ -4,7 +4,6 @@
  * server would, and forge them), the OBO clients and downstream APIs, and a token exchange request.
  * Self-contained on purpose (only src/ and the packages), so it does not depend on jwt-bearer.ts.
  */
-import { after, before } from 'node:test'
 import { basicAuthorization } from '@ema/demo-kit'
 import { SignJWT } from 'jose'
 import {
@@ -19,6 +18,7 @@ import {
 import { createLogger, listen, listenTls, type AuditLog, type ListeningTls } from '@ema/server-kit'
 import { loadConfig, type AuthorizationServerConfig } from '../../src/config.ts'
 import { createAuthorizationServerApp } from '../../src/app.ts'
+import { useForSuite } from '@ema/test-kit'
 
 export const MCP_SERVER = 'http://localhost:4003/mcp'
 export const OTHER_MCP_SERVER = 'http://localhost:4013/mcp'
@@ -264,12 +264,9 @@ export function decodeJwtParts(jwt: string): { header: Record<string, unknown>; 
 
 /** Starts the authorization server with the OBO clients before the suite's tests, hands it to `ready`, and closes it after. */
 export function useOboAs(ready: (as: OboAs) => unknown): void {
-  let as: OboAs | undefined
-  before(async () => {
-    as = await startOboAs()
-    await ready(as)
-  })
-  after(async () => {
-    await as?.close()
-  })
+  useForSuite(
+    () => startOboAs(),
+    (as) => as.close(),
+    ready,
+  )
 }

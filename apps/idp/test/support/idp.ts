@@ -1,4 +1,3 @@
-import { after, before } from 'node:test'
 import {
   clientSecretBasic,
   clientSecretPost,
@@ -19,6 +18,7 @@ import {
 import { createIdpApp, type IdpDeps } from '../../src/app.ts'
 import { loadConfig, type Env, type IdpConfig, type RegisteredClient } from '../../src/config.ts'
 import { openPolicyStore, type PolicyStore } from '../../src/policy/policy-store.ts'
+import { useForSuite } from '@ema/test-kit'
 
 export const AS_ISSUER = 'http://localhost:4902'
 export const RS_RESOURCE = 'http://localhost:4903/mcp'
@@ -287,10 +287,9 @@ export function idTokenOf(idp: { url: string }, username: string): Promise<strin
 
 /** Starts the IdP (with `options`) before the suite's tests, hands it to `ready`, and closes it after. */
 export function useIdp(ready: (idp: TestIdp) => unknown, options: StartIdpOptions = {}): void {
-  let idp: TestIdp | undefined
-  before(async () => {
-    idp = await startIdp(options)
-    await ready(idp)
-  })
-  after(() => idp?.close())
+  useForSuite(
+    () => startIdp(options),
+    (idp) => idp.close(),
+    ready,
+  )
 }

@@ -11,13 +11,13 @@ import {
 } from '@ema/tokens'
 import { listen, type Listening } from '@ema/server-kit'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { after, before } from 'node:test'
 import {
   startAuthorizationServer,
   startResourceServer,
   type FakeAuthorizationServer,
   type ResourceServerSuite,
 } from './resource-server.ts'
+import { useForSuite } from '@ema/test-kit'
 
 // Stand-ins for the MCP server's two downstream peers, on ephemeral ports, built on the fake AS of
 // resource-server.ts: its token endpoint speaking RFC 8693 on-behalf-of (per docs/obo contract), and a Tasks
@@ -217,23 +217,24 @@ export interface DownstreamSuite extends ResourceServerSuite {
  * (plus `extraEnv`) before the suite's tests, hands them to `ready`, and closes all four after them.
  */
 export function useDownstream(ready: (suite: DownstreamSuite) => unknown, extraEnv: Record<string, string> = {}): void {
-  let suite: DownstreamSuite | undefined
-  before(async () => {
-    const as = await startAuthorizationServer()
-    let resource = ''
-    const sts = await startFakeSts(as, () => resource)
-    const api = await startFakeTasksApi(as)
-    const rs = await startResourceServer(as, downstreamEnv(sts, api, extraEnv))
-    resource = rs.resource
-    suite = { as, rs, sts, api }
-    await ready(suite)
-  })
-  after(async () => {
-    await suite?.rs.close()
-    await suite?.api.close()
-    await suite?.sts.close()
-    await suite?.as.close()
-  })
+  useForSuite(
+    async (): Promise<DownstreamSuite> => {
+      const as = await startAuthorizationServer()
+      let resource = ''
+      const sts = await startFakeSts(as, () => resource)
+      const api = await startFakeTasksApi(as)
+      const rs = await startResourceServer(as, downstreamEnv(sts, api, extraEnv))
+      resource = rs.resource
+      return { as, rs, sts, api }
+    },
+    async ({ as, rs, sts, api }) => {
+      await rs.close()
+      await api.close()
+      await sts.close()
+      await as.close()
+    },
+    ready,
+  )
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

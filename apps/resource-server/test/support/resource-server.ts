@@ -6,12 +6,12 @@ import {
   type SigningKey,
   type SignAccessTokenOptions,
 } from '@ema/tokens'
-import { after, before } from 'node:test'
 import { listen, type Listening } from '@ema/server-kit'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { createResourceServerApp } from '../../src/app.ts'
 import { loadConfig, type ResourceServerConfig } from '../../src/config.ts'
+import { useForSuite } from '@ema/test-kit'
 
 /** The test plays the MCP authorization server: a JWKS endpoint on an ephemeral port, and a minting key. */
 export interface FakeAuthorizationServer {
@@ -136,14 +136,15 @@ export function useResourceServer(
   env: Record<string, string> = {},
   options: { now?: () => Date } = {},
 ): void {
-  let suite: ResourceServerSuite | undefined
-  before(async () => {
-    const as = await startAuthorizationServer()
-    suite = { as, rs: await startResourceServer(as, env, options) }
-    await ready(suite)
-  })
-  after(async () => {
-    await suite?.rs.close()
-    await suite?.as.close()
-  })
+  useForSuite(
+    async (): Promise<ResourceServerSuite> => {
+      const as = await startAuthorizationServer()
+      return { as, rs: await startResourceServer(as, env, options) }
+    },
+    async ({ as, rs }) => {
+      await rs.close()
+      await as.close()
+    },
+    ready,
+  )
 }
