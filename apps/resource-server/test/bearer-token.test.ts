@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { generateSigningKey, signAccessToken, signIdJag } from '@ema/tokens'
 import { listen } from '@ema/server-kit'
+import { parseChallenge } from '@ema/test-kit'
 import {
   ALICE,
   CLIENT_ID,
   INITIALIZE,
-  parseChallenge,
   postMcp,
   startResourceServer,
   type FakeAuthorizationServer,

@@ -3,10 +3,10 @@ import { test } from 'node:test'
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import { InsufficientScopeError } from '@ema/tokens'
 import { assertToolScope } from '../src/tool-scopes.ts'
+import { parseChallenge } from '@ema/test-kit'
 import {
   connectClient,
   INITIALIZE,
-  parseChallenge,
   postMcp,
   type FakeAuthorizationServer,
   type RunningResourceServer,

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { generateSigningKey, signIdJag } from '@ema/tokens'
+import { parseChallenge } from '@ema/test-kit'
 import {
   AGENT,
   ALICE,
   MCP_SERVER,
-  parseChallenge,
   startAuthorizationServer,
   startTasksApi,
   type FakeAuthorizationServer,

@@ -20,6 +20,7 @@ export { decodeBasic, fakeJwt, startFakeServer, type FakeServer, type ReceivedRe
 export { jwtAttackWiring, type JwtAttackWiringOptions } from './jwt-attack-wiring.ts'
 export { formPairs, postForm, type FormFields } from './post-form.ts'
 export { jwtForge, type JwtCraft, type JwtForge } from './jwt-forge.ts'
+export { parseChallenge } from './parse-challenge.ts'
 export { readRefusal } from './read-refusal.ts'
 export { refusalTable, type RefusalRow, type RefusalTableOptions } from './refusal-table.ts'
 export { signRaw } from './sign-raw.ts'

@@ -112,15 +112,6 @@ export function postMcp(url: string, body: unknown, headers: Record<string, stri
   })
 }
 
-/** Parses `Bearer a="b", c="d"` into `{ a: 'b', c: 'd' }`; also returns the scheme. */
-export function parseChallenge(header: string | null): { scheme: string; params: Record<string, string> } {
-  if (header === null) throw new Error('no WWW-Authenticate header')
-  const [scheme = '', rest = ''] = header.split(/ (.*)/s)
-  const params: Record<string, string> = {}
-  for (const match of rest.matchAll(/([a-z_]+)="([^"]*)"/g)) params[match[1]!] = match[2]!
-  return { scheme, params }
-}
-
 /** What a suite runs against: the fake authorization server and an MCP server that trusts it. */
 export interface ResourceServerSuite {
   as: FakeAuthorizationServer

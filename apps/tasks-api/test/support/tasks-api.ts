@@ -84,12 +84,3 @@ export async function startTasksApi(
   )
   return { config, url: l.url, store, lines, close: () => l.close() }
 }
-
-/** Parses `Bearer a="b", c="d"` into its scheme and parameters. */
-export function parseChallenge(header: string | null): { scheme: string; params: Record<string, string> } {
-  if (header === null) throw new Error('no WWW-Authenticate header')
-  const [scheme = '', rest = ''] = header.split(/ (.*)/s)
-  const params: Record<string, string> = {}
-  for (const match of rest.matchAll(/([a-z_]+)="([^"]*)"/g)) params[match[1]!] = match[2]!
-  return { scheme, params }
-}
