@@ -62,8 +62,8 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): RequestListener 
   app.use(
     demoResetRoutes({
       config: config.demoReset,
-      reset: () => {
-        policy.reset()
+      reset: async () => {
+        await policy.reset()
         return ['idp: the demo policy is back in force (sign-in sessions are kept)']
       },
       log: deps.log,

@@ -6,9 +6,15 @@ import { connectRedis, type RedisConnection } from '../src/index.ts'
 
 export type { RunningRedisServer }
 
-/** A redis-server of its own for a test file: `REDIS_SERVER` names the program, default `redis-server` on the PATH. */
-export function startRedisServer(): Promise<RunningRedisServer> {
-  return startRedis(process.env.REDIS_SERVER === undefined ? {} : { command: process.env.REDIS_SERVER })
+/**
+ * A redis-server of its own for a test file: `REDIS_SERVER` names the program, default `redis-server`
+ * on the PATH; on `port`, else a free one.
+ */
+export function startRedisServer(port?: number): Promise<RunningRedisServer> {
+  return startRedis({
+    ...(process.env.REDIS_SERVER === undefined ? {} : { command: process.env.REDIS_SERVER }),
+    ...(port === undefined ? {} : { port }),
+  })
 }
 
 /** A logger that keeps its lines, so a test can read what was logged (and that no secret was). */
