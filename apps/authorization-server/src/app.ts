@@ -67,10 +67,10 @@ export function createAuthorizationServerApp(
   const provider = createProvider(config, { ...deps, log })
   provider.use(requirePost(TOKEN_PATH, log)) // AS-07
   // SEC-07: per-client rate limits at the token, revocation and introspection endpoints, before
-  // oidc-provider does any work of its own (decisions 0010, 0080).
+  // oidc-provider does any work of its own (decisions 0010, 0081).
   provider.use(
     rateLimitTokenEndpoint({
-      paths: [TOKEN_PATH, REVOCATION_PATH, INTROSPECTION_PATH], // SEC-07, SEC-09 (decision 0080)
+      paths: [TOKEN_PATH, REVOCATION_PATH, INTROSPECTION_PATH], // SEC-07, SEC-09 (decision 0081)
       perMinute: config.tokenRateLimitPerMinute,
       now: deps.now,
       log,

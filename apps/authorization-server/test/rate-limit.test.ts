@@ -79,7 +79,7 @@ test('SEC-07 failed client authentication is charged to the address, not to the 
   assert.equal((await attempt(OTHER)).status, 400)
 })
 
-describe('SEC-07 SEC-09 the revocation and introspection endpoints are rate-limited per client too (decision 0080)', () => {
+describe('SEC-07 SEC-09 the revocation and introspection endpoints are rate-limited per client too (decision 0081)', () => {
   const limit = 2
   let moment = Date.parse('2031-01-01T00:00:00Z')
   let server: OboAs

@@ -26,7 +26,7 @@ const WINDOW_MS = 60_000
 
 /**
  * SEC-07, IDP-27: rate-limits a token endpoint per client (and the AS's RFC 7009 revocation and
- * RFC 7662 introspection endpoints, decision 0080). A fixed one-minute window per key; the
+ * RFC 7662 introspection endpoints, decision 0081). A fixed one-minute window per key; the
  * request that would exceed `perMinute` in its window gets HTTP 429 (RFC 6585 §4) with
  * `Retry-After` (seconds until the window ends) and the JSON body
  * `{ "error": "temporarily_unavailable", "error_description": … }` (decision 0010).
