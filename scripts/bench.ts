@@ -271,6 +271,15 @@ process.on('exit', () => {
   for (const role of running) if (!role.hasExited()) role.child.kill('SIGKILL')
 })
 
+/** Keeps a started role for `stopAll`, and notes it if it exits while the benchmark runs. */
+function watch(role: RunningRole): void {
+  running.push(role)
+  role.child.once('exit', () => {
+    if (stopping || role.stopRequested()) return
+    died ??= role
+  })
+}
+
 function assertAllAlive(): void {
   if (died !== undefined)
     throw new Error(
@@ -720,13 +729,7 @@ async function main(): Promise<number> {
       await startRoles([spec], {
         env: { ...env, REDIS_URL: redis.url, AS_SIGNING_KEYS, AS_PORT: String(port), LOG_LEVEL: 'error' },
         outputLimit: OUTPUT_TAIL,
-        started: (role) => {
-          running.push(role)
-          role.child.once('exit', () => {
-            if (stopping || role.stopRequested()) return
-            died ??= role
-          })
-        },
+        started: watch,
       })
     }
   }
@@ -753,13 +756,7 @@ async function main(): Promise<number> {
           LOG_LEVEL: 'error',
         },
         outputLimit: OUTPUT_TAIL,
-        started: (role) => {
-          running.push(role)
-          role.child.once('exit', () => {
-            if (stopping || role.stopRequested()) return
-            died ??= role
-          })
-        },
+        started: watch,
       },
     )
   }
@@ -768,13 +765,7 @@ async function main(): Promise<number> {
     await startRoles([spec], {
       env: { ...(ours ? env : process.env), ...peerEnv, LOG_LEVEL: 'warn' },
       outputLimit: OUTPUT_TAIL,
-      started: (role) => {
-        running.push(role)
-        role.child.once('exit', () => {
-          if (stopping || role.stopRequested()) return
-          died ??= role
-        })
-      },
+      started: watch,
     })
   }
 

@@ -36,11 +36,6 @@ const AS = 'http://localhost:5804'
 const RS = 'http://localhost:5805/mcp'
 const ADMIN = basicAuthorization('admin', 'admin-password')
 const RESET_SECRET = 'admin-policy-on-redis-reset-secret'
-const URN = {
-  TOKEN_EXCHANGE: 'urn:ietf:params:oauth:grant-type:token-exchange',
-  ID_TOKEN: 'urn:ietf:params:oauth:token-type:id_token',
-  ID_JAG: 'urn:ietf:params:oauth:token-type:id-jag',
-}
 
 let redis: RunningRedisServer
 let env: NodeJS.ProcessEnv
@@ -127,10 +122,10 @@ const exchangeAt = async (instance: string, idToken: string) =>
         authorization: basicAuthorization('acme-agent', 'acme-agent-idp-secret'),
       },
       body: new URLSearchParams({
-        grant_type: URN.TOKEN_EXCHANGE,
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
         subject_token: idToken,
-        subject_token_type: URN.ID_TOKEN,
-        requested_token_type: URN.ID_JAG,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+        requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
         audience: AS,
         resource: RS,
       }),

@@ -65,3 +65,29 @@ export async function assertUnavailableWithin(
 }
 
 export type { LogFields }
+
+/** A redis-server of a test file's own and two ready connections to it: two instances of one role. */
+export interface TwoInstancesOnOneRedis {
+  redis: RunningRedisServer
+  one: RedisConnection
+  two: RedisConnection
+  /** Closes both connections, then stops the server. */
+  close(): Promise<void>
+}
+
+/** Starts {@link TwoInstancesOnOneRedis} (on `port`, else a free one). */
+export async function twoInstancesOnOneRedis(port?: number): Promise<TwoInstancesOnOneRedis> {
+  const redis = await startRedisServer(port)
+  const one = await readyConnection(redis.url)
+  const two = await readyConnection(redis.url)
+  return {
+    redis,
+    one,
+    two,
+    close: async () => {
+      await one.close()
+      await two.close()
+      await redis.stop()
+    },
+  }
+}

@@ -6,29 +6,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { AuditEvent } from '@ema/server-kit'
-import { RedisAuditTrail, RedisVersionedDocument, auditKey, documentKey, type RedisConnection } from '../src/index.ts'
-import {
-  assertUnavailableWithin,
-  readyConnection,
-  startRedisServer,
-  waitUntil,
-  type RunningRedisServer,
-} from './helpers.ts'
+import { RedisAuditTrail, RedisVersionedDocument, auditKey, documentKey } from '../src/index.ts'
+import { assertUnavailableWithin, twoInstancesOnOneRedis, waitUntil, type TwoInstancesOnOneRedis } from './helpers.ts'
 
-let redis: RunningRedisServer
-let one: RedisConnection
-let two: RedisConnection
-
+let shared: TwoInstancesOnOneRedis
 before(async () => {
-  redis = await startRedisServer(5800)
-  one = await readyConnection(redis.url)
-  two = await readyConnection(redis.url)
+  shared = await twoInstancesOnOneRedis(5800)
 })
-after(async () => {
-  await one.close()
-  await two.close()
-  await redis.stop()
-})
+after(() => shared.close())
 
 const event = (jti: string): AuditEvent => ({
   time: new Date().toISOString(),
@@ -40,8 +25,8 @@ const event = (jti: string): AuditEvent => ({
 
 describe('RedisVersionedDocument', () => {
   test('IDP-13 a write at one instance is seen at the other by its revision; a cleared document keeps a new revision', async () => {
-    const first = new RedisVersionedDocument({ connection: one, prefix: 'test:doc', name: 'policy:default' })
-    const second = new RedisVersionedDocument({ connection: two, prefix: 'test:doc', name: 'policy:default' })
+    const first = new RedisVersionedDocument({ connection: shared.one, prefix: 'test:doc', name: 'policy:default' })
+    const second = new RedisVersionedDocument({ connection: shared.two, prefix: 'test:doc', name: 'policy:default' })
     assert.equal(first.key, documentKey('test:doc', 'policy:default'))
     assert.deepEqual(await second.read(), { revision: '', text: undefined })
     const written = await first.write('{"v":1}', '')
@@ -54,8 +39,8 @@ describe('RedisVersionedDocument', () => {
   })
 
   test('IDP-13 writes are compare-and-set: of two edits from the same revision, one wins, the other is told', async () => {
-    const a = new RedisVersionedDocument({ connection: one, prefix: 'test:cas', name: 'policy:default' })
-    const b = new RedisVersionedDocument({ connection: two, prefix: 'test:cas', name: 'policy:default' })
+    const a = new RedisVersionedDocument({ connection: shared.one, prefix: 'test:cas', name: 'policy:default' })
+    const b = new RedisVersionedDocument({ connection: shared.two, prefix: 'test:cas', name: 'policy:default' })
     const base = (await a.read()).revision
     const results = await Promise.all([a.write('{"from":"a"}', base), b.write('{"from":"b"}', base)])
     assert.equal(results.filter((result) => result !== undefined).length, 1)
@@ -66,8 +51,8 @@ describe('RedisVersionedDocument', () => {
 
 describe('RedisAuditTrail', () => {
   test('IDP-13 events appended at one instance are read at the other, newest first, capped', async () => {
-    const first = new RedisAuditTrail({ connection: one, prefix: 'test:audit', keep: 5 })
-    const second = new RedisAuditTrail({ connection: two, prefix: 'test:audit', keep: 5 })
+    const first = new RedisAuditTrail({ connection: shared.one, prefix: 'test:audit', keep: 5 })
+    const second = new RedisAuditTrail({ connection: shared.two, prefix: 'test:audit', keep: 5 })
     for (let i = 1; i <= 200; i++) await first.append(event(String(i)))
     const recent = await second.recent()
     assert.deepEqual(
@@ -75,16 +60,16 @@ describe('RedisAuditTrail', () => {
       ['200', '199', '198'],
     )
     assert.ok(recent.length <= 5)
-    const length = await one.run((redis) => redis.xLen(auditKey('test:audit')))
+    const length = await shared.one.run((redis) => redis.xLen(auditKey('test:audit')))
     assert.ok(length < 200, `the stream is trimmed (MAXLEN ~), it holds ${length}`)
   })
 })
 
 describe('when Redis is gone', () => {
   test('IDP-13 every operation fails closed within the command timeout, and works again when Redis is back', async () => {
-    const document = new RedisVersionedDocument({ connection: one, prefix: 'test:down', name: 'policy:default' })
-    const trail = new RedisAuditTrail({ connection: one, prefix: 'test:down' })
-    await redis.stop()
+    const document = new RedisVersionedDocument({ connection: shared.one, prefix: 'test:down', name: 'policy:default' })
+    const trail = new RedisAuditTrail({ connection: shared.one, prefix: 'test:down' })
+    await shared.redis.stop()
     try {
       await assertUnavailableWithin(() => document.revision(), 1_000)
       await assertUnavailableWithin(() => document.read(), 1_000)
@@ -92,9 +77,9 @@ describe('when Redis is gone', () => {
       await assertUnavailableWithin(() => trail.append(event('x')), 1_000)
       await assertUnavailableWithin(() => trail.recent(), 1_000)
     } finally {
-      await redis.start()
+      await shared.redis.start()
     }
-    await waitUntil(() => one.isReady, 5_000)
+    await waitUntil(() => shared.one.isReady, 5_000)
     assert.equal(await document.revision(), '')
     await trail.append(event('back'))
     assert.equal((await trail.recent())[0]?.jti, 'back')
