@@ -48,6 +48,7 @@ export function openRedisPolicyStore(options: OpenRedisPolicyStoreOptions): Poli
     name: `policy:${options.variant}`,
   })
   let kept: { revision: string; policy: EnterprisePolicy } | undefined
+  let loading: Promise<{ revision: string; policy: EnterprisePolicy }> | undefined
 
   /** The policy a stored text stands for: the demo policy when there is none. */
   const parse = (text: string | undefined): EnterprisePolicy => {
@@ -85,7 +86,13 @@ export function openRedisPolicyStore(options: OpenRedisPolicyStoreOptions): Poli
     async current() {
       const revision = await document.revision() // one round trip per exchange
       if (kept !== undefined && kept.revision === revision) return kept.policy
-      return (await load()).policy
+      // A new revision: concurrent exchanges share one read of it. A shared read that started before
+      // this revision was written may return the one before; then this exchange reads again.
+      loading ??= load().finally(() => {
+        loading = undefined
+      })
+      const loaded = await loading
+      return loaded.revision === revision ? loaded.policy : (await load()).policy
     },
     async replace(next) {
       const policy = parseEnterprisePolicy(next, world)
