@@ -11,7 +11,7 @@ import { assertUnavailableWithin, twoInstancesOnOneRedis, waitUntil, type TwoIns
 
 let shared: TwoInstancesOnOneRedis
 before(async () => {
-  shared = await twoInstancesOnOneRedis(5800)
+  shared = await twoInstancesOnOneRedis(5807)
 })
 after(() => shared.close())
 
