@@ -37,3 +37,12 @@ export function userCodeKey(prefix: string, userCode: string): string {
 export function revocationKey(prefix: string, jti: string): string {
   return `${prefix}:revoked:${sha256(jti)}`
 }
+
+/** A shared document (e.g. the IdP's policy: `policy:<variant>`); `name` comes from configuration, not from outside. */
+export function documentKey(prefix: string, name: string): string {
+  return `${prefix}:${name}`
+}
+
+export function auditKey(prefix: string): string {
+  return `${prefix}:audit`
+}

@@ -19,6 +19,7 @@ export { isNonEmptyJwks, urlReadiness, type UrlReadinessOptions } from './readin
 export { OpenStreams } from './open-streams.ts'
 export {
   createAuditLog,
+  InMemoryAuditTrail,
   parseAuditDestination,
   type AuditDecision,
   type AuditDestination,
@@ -26,6 +27,7 @@ export {
   type AuditEventInput,
   type AuditLog,
   type AuditLogOptions,
+  type AuditTrail,
 } from './audit-log.ts'
 export {
   DEMO_RESET_PATH,

@@ -129,7 +129,8 @@ async function issueIdJag(
     target.mcpServer,
   )
   // IDP-13 … IDP-17: the administrator's policy in force now (edits apply to the next exchange).
-  const decision = decidePolicy(deps.policy.current(), {
+  // A shared store that cannot answer refuses the exchange (503), never decides on a stale copy (decision 0080).
+  const decision = decidePolicy(await deps.policy.current(), {
     user,
     clientId: client.client_id,
     audience: target.authorizationServer.issuer,
