@@ -79,14 +79,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       await session.transport.handleRequest(req, res, req.body)
       return
     }
-    if (req.method !== 'POST' || !isInitializeRequest(req.body) || req.auth === undefined) {
-      res.status(400).json({
-        jsonrpc: '2.0',
-        error: { code: -32000, message: 'Bad Request: no valid session id; start a session with initialize' },
-        id: null,
-      })
-      return
-    }
+    if (req.method !== 'POST' || !isInitializeRequest(req.body) || req.auth === undefined) return noSessionYet(res)
     const principal = principalOf(req.auth)
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
@@ -126,6 +119,15 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       return sessions.size
     },
   }
+}
+
+/** The answer to a request without a session id that is not an `initialize`: 400, start with initialize. */
+export function noSessionYet(res: Response): void {
+  res.status(400).json({
+    jsonrpc: '2.0',
+    error: { code: -32000, message: 'Bad Request: no valid session id; start a session with initialize' },
+    id: null,
+  })
 }
 
 /** The Streamable HTTP answer for an unknown session: 404, so the client starts a new one. */

@@ -2,10 +2,9 @@ import { mcpSessionKey, type RedisConnection } from '@ema/redis-store'
 import { redact } from '@ema/tokens'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
-import type { Logger } from '@ema/server-kit'
 import type { RequestHandler, Response } from 'express'
 import type { AuthenticatedRequest } from './bearer-token.ts'
-import { sessionNotFound, type McpSessions, type McpSessionsOptions } from './mcp-sessions.ts'
+import { noSessionYet, sessionNotFound, type McpSessions, type McpSessionsOptions } from './mcp-sessions.ts'
 import { principalOf, samePrincipal, type Principal } from './principal.ts'
 
 export interface SharedMcpSessionsOptions extends Pick<McpSessionsOptions, 'createServer' | 'log'> {
@@ -90,14 +89,7 @@ export function createSharedMcpSessions(options: SharedMcpSessionsOptions): McpS
       await serve(req, res)
       return
     }
-    if (req.method !== 'POST' || !isInitializeRequest(req.body) || req.auth === undefined) {
-      res.status(400).json({
-        jsonrpc: '2.0',
-        error: { code: -32000, message: 'Bad Request: no valid session id; start a session with initialize' },
-        id: null,
-      })
-      return
-    }
+    if (req.method !== 'POST' || !isInitializeRequest(req.body) || req.auth === undefined) return noSessionYet(res)
     const principal = principalOf(req.auth)
     const newId = crypto.randomUUID()
     // RS-19: bound at creation, before the client learns the id.

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
-import { startRedisServer, type RunningRedisServer } from '@ema/demo-kit'
+import { probeHealth, startRedisServer, waitForReady, type RunningRedisServer } from '@ema/demo-kit'
 import { startRoleProcess, type RoleProcess } from '@ema/test-kit'
 import { ALICE, BOB, INITIALIZE, postMcp, startAuthorizationServer, type FakeAuthorizationServer } from './support.ts'
 
@@ -144,18 +144,13 @@ test('Redis down: 503 temporarily_unavailable within the timeout at both instanc
       assert.equal(opening.status, 503)
       assert.equal(((await opening.json()) as { error: string }).error, 'temporarily_unavailable')
       assert.ok(Date.now() - started < 3000, 'no hang')
-      assert.equal((await fetch(`${INSTANCE[index]}/readyz`)).status, 503)
-      assert.equal((await fetch(`${INSTANCE[index]}/healthz`)).status, 200)
+      assert.deepEqual(await probeHealth(INSTANCE[index]), { healthz: 200, readyz: 503 }, 'out of rotation, alive')
     }
   } finally {
     await redis.start()
   }
   // This Redis keeps nothing across its restart (no persistence), so the session is gone: 404, and a new one works.
-  const deadline = Date.now() + 10_000
-  while ((await fetch(`${INSTANCE[0]}/readyz`)).status !== 200) {
-    assert.ok(Date.now() < deadline, 'ready again within 10 s')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  await waitForReady(`${INSTANCE[0]}/readyz`, 10_000)
   assert.equal((await listTools(0, alice, session)).status, 404)
   const fresh = await openSession(0, alice)
   assert.equal((await listTools(1, alice, fresh)).status, 200)

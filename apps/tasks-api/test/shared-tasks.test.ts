@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
-import { startRedisServer, type RunningRedisServer } from '@ema/demo-kit'
+import { probeHealth, startRedisServer, waitForReady, type RunningRedisServer } from '@ema/demo-kit'
 import { startRoleProcess, type RoleProcess } from '@ema/test-kit'
 import { ALICE, startAuthorizationServer, type FakeAuthorizationServer } from './support.ts'
 
@@ -116,17 +116,12 @@ test('Redis down: 503 temporarily_unavailable within the timeout at both instanc
         assert.equal(typeof body.error_description, 'string')
       }
       assert.ok(Date.now() - started < 3000, 'no hang')
-      assert.equal((await fetch(`${INSTANCE[index]}/readyz`)).status, 503)
-      assert.equal((await fetch(`${INSTANCE[index]}/healthz`)).status, 200)
+      assert.deepEqual(await probeHealth(INSTANCE[index]), { healthz: 200, readyz: 503 }, 'out of rotation, alive')
     }
   } finally {
     await redis.start()
   }
-  const deadline = Date.now() + 10_000
-  while ((await fetch(`${INSTANCE[1]}/readyz`)).status !== 200) {
-    assert.ok(Date.now() < deadline, 'ready again within 10 s')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  await waitForReady(`${INSTANCE[1]}/readyz`, 10_000)
   assert.equal((await addTask(1, 'after Redis came back')).status, 201)
   assert.deepEqual(await titles(0), ['after Redis came back'], 'this Redis keeps nothing across its own restart')
   for (const role of instances) assert.doesNotMatch(role.output(), /server_error/)
