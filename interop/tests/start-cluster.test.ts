@@ -85,6 +85,8 @@ test('npm run start:cluster: Redis, 2 instances each of the IdP, the AS, the MCP
     for (const instance of INSTANCES) assert.equal((await fetch(`${instance}/readyz`)).status, 200, instance)
     const jwks = (await (await fetch(`${URLS.IDP_ISSUER}/jwks`)).json()) as { keys: unknown[] }
     assert.equal(jwks.keys.length, 2, 'the IdP publishes both configured keys')
+    const asJwks = (await (await fetch(`${URLS.AS_ISSUER}/jwks`)).json()) as { keys: unknown[] }
+    assert.equal(asJwks.keys.length, 2, 'the AS publishes both configured keys')
 
     const alice = await signInAtIdp({
       idp: URLS.IDP_ISSUER,

@@ -150,7 +150,7 @@ test('Redis down: 503 temporarily_unavailable within the timeout at both instanc
     await redis.start()
   }
   // This Redis keeps nothing across its restart (no persistence), so the session is gone: 404, and a new one works.
-  await waitForReady(`${INSTANCE[0]}/readyz`, 10_000)
+  await Promise.all(INSTANCE.map((origin) => waitForReady(`${origin}/readyz`, 10_000))) // each reconnects on its own
   assert.equal((await listTools(0, alice, session)).status, 404)
   const fresh = await openSession(0, alice)
   assert.equal((await listTools(1, alice, fresh)).status, 200)

@@ -67,9 +67,8 @@ export function loadConfig(env: Record<string, string | undefined> = {}): TasksA
     .filter((a) => a !== '')
   if (allowedActors.length === 0)
     throw new TypeError('TASKS_API_ALLOWED_ACTORS names no actor: no token could ever be accepted')
-  const id = identifier.pathname === '/' ? identifier.origin : identifier.href
   return {
-    identifier: id,
+    identifier: identifier.pathname === '/' ? identifier.origin : identifier.href,
     port: e.TASKS_API_PORT !== undefined ? Number(e.TASKS_API_PORT) : defaultPort(identifier),
     // Issuers are compared exactly, so AS_ISSUER is kept as written, not re-serialised.
     authorizationServer: { issuer: e.AS_ISSUER, jwksUri: jwksUri.href },
@@ -79,7 +78,10 @@ export function loadConfig(env: Record<string, string | undefined> = {}): TasksA
     logLevel: parseLogLevel(env.LOG_LEVEL),
     shutdownTimeoutMs: loadShutdownTimeoutMs(env),
     demoReset: readDemoReset(env),
-    runtime: loadRuntimeConfig(env, `ema:tasks-api:${id}`),
+    runtime: loadRuntimeConfig(
+      env,
+      `ema:tasks-api:${identifier.pathname === '/' ? identifier.origin : identifier.href}`,
+    ),
   }
 }
 

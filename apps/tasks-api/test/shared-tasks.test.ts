@@ -121,7 +121,7 @@ test('Redis down: 503 temporarily_unavailable within the timeout at both instanc
   } finally {
     await redis.start()
   }
-  await waitForReady(`${INSTANCE[1]}/readyz`, 10_000)
+  await Promise.all(INSTANCE.map((origin) => waitForReady(`${origin}/readyz`, 10_000))) // each reconnects on its own
   assert.equal((await addTask(1, 'after Redis came back')).status, 201)
   assert.deepEqual(await titles(0), ['after Redis came back'], 'this Redis keeps nothing across its own restart')
   for (const role of instances) assert.doesNotMatch(role.output(), /server_error/)
