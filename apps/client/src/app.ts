@@ -1,6 +1,8 @@
 import express, { type Request, type Response } from 'express'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import type { RedisConnection } from '@ema/redis-store'
 import { demoResetRoutes, DEMO_RESET_PATH, healthRoutes, type Logger, type OpenStreams } from '@ema/server-kit'
+import { TemporarilyUnavailableError } from '@ema/tokens'
 import type { ClientConfig } from './config.ts'
 import { connectToTasks, DISPLAY_NAMES } from './connect-to-tasks.ts'
 import { asFlowError, callMcpTool, stepUpSignInFor, type FlowError, type RefusingRole } from '@ema/id-jag-client'
@@ -39,6 +41,8 @@ export interface ClientAppDeps {
   draining?: () => boolean
   /** Holds the `/events` streams, for a shutdown to end when draining begins. */
   openStreams?: OpenStreams
+  /** Decision 0090: with a Redis connection (REDIS_URL), sessions are shared by every instance under `config.runtime.redisKeyPrefix`. */
+  redis?: RedisConnection
 }
 
 /**
@@ -57,7 +61,12 @@ export interface ClientAppDeps {
  */
 export function createClientApp(config: ClientConfig, deps: ClientAppDeps): express.Express {
   const app = express()
-  const sessions = new SessionStore(config.sessionSecret)
+  const sessions = new SessionStore(
+    config.sessionSecret,
+    deps.redis === undefined ? {} : { shared: { connection: deps.redis, prefix: config.runtime.redisKeyPrefix } },
+  )
+  /** The session of each request, read once when it arrives (from Redis, when shared). */
+  const sessionOf = new WeakMap<Request, Session>()
   const tap = new TrafficTap(deps.fetch, () => deps.now().getTime())
   const signIn = new SignIn(config, { fetch: tap.fetch })
   const classic =
@@ -101,6 +110,38 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     next()
   })
   serveStaticAssets(app)
+  app.use(async (req, res, next) => {
+    const session = await sessions.fromCookie(readCookie(req.headers.cookie, SESSION_COOKIE)) // Redis down → 503
+    if (session !== undefined) sessionOf.set(req, session)
+    if (sessions.shared) saveBeforeResponding(req, res)
+    next()
+  })
+
+  /**
+   * Shared sessions (decision 0090): the session is written back before the response goes out, so that
+   * the request the browser sends next, at whichever instance, sees it. When Redis cannot take it, a
+   * response not yet sent becomes a 503.
+   */
+  const saveBeforeResponding = (req: Request, res: Response): void => {
+    const end = res.end.bind(res) as (...args: unknown[]) => Response
+    res.end = ((...args: unknown[]) => {
+      const session = sessionOf.get(req)
+      if (session === undefined) return end(...args)
+      sessions.save(session).then(
+        () => end(...args),
+        (error: unknown) => {
+          deps.log?.error('the session could not be saved', { error: error instanceof Error ? error : String(error) })
+          if (res.headersSent) return end(...args)
+          res.removeHeader('location')
+          res.statusCode = 503
+          res.setHeader('content-type', 'application/json; charset=utf-8')
+          res.setHeader('retry-after', '1')
+          end(JSON.stringify(storeUnavailable))
+        },
+      )
+      return res
+    }) as Response['end']
+  }
 
   /** Runs `fn` with every request it makes recorded as an arrow of the session's timeline. */
   const recorded = <T>(session: Session, fn: () => Promise<T>): Promise<T> =>
@@ -116,12 +157,12 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     session.timeline.end(result)
   }
 
-  const current = (req: Request): Session | undefined =>
-    sessions.fromCookie(readCookie(req.headers.cookie, SESSION_COOKIE))
+  const current = (req: Request): Session | undefined => sessionOf.get(req)
   const currentOrNew = (req: Request, res: Response): Session => {
     const existing = current(req)
     if (existing !== undefined) return existing
     const session = sessions.create()
+    sessionOf.set(req, session)
     // The browser holds only this opaque, signed id; every token stays on the server (CL-34).
     res.cookie(SESSION_COOKIE, sessions.cookieValue(session), {
       httpOnly: true,
@@ -554,6 +595,12 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
 
   // Last resort: never an HTML stack page.
   app.use((error: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
+    if (error instanceof TemporarilyUnavailableError) {
+      // The shared session store cannot answer (decision 0090): refused, never served without the session.
+      deps.log?.warn('the session store is unavailable', { error: error.description })
+      if (!res.headersSent) res.status(503).set('retry-after', '1').json(storeUnavailable)
+      return
+    }
     deps.log?.error('unexpected error', { error: error instanceof Error ? error : String(error) })
     if (res.headersSent) return
     res.status(500).type('text').send('Acme Agent hit an unexpected error; see its log.')
@@ -561,6 +608,12 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
 
   return app
 }
+
+/** The answer while the shared session store (Redis) cannot be reached. */
+const storeUnavailable = {
+  error: 'temporarily_unavailable',
+  error_description: 'Acme Agent cannot reach its session store right now; try again in a moment',
+} as const
 
 /** The notice after a reset, from `?reset=` (a fixed vocabulary, never echoed). */
 function readResetNotice(value: unknown): 'done' | 'partial' | undefined {

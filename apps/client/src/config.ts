@@ -9,10 +9,12 @@
 import { type ClientRegistration, type Env, readClientRegistration, readUrl } from '@ema/id-jag-client'
 import {
   type DemoResetConfig,
+  loadRuntimeConfig,
   loadShutdownTimeoutMs,
   type LogLevel,
   parseLogLevel,
   readDemoReset,
+  type RuntimeConfig,
 } from '@ema/server-kit'
 
 export type { Env }
@@ -99,6 +101,8 @@ export interface ClientConfig extends ChainConfig {
    */
   classicClient: ClientRegistration | undefined
   demoReset: (DemoResetConfig & { roles: Array<{ name: string; url: string }> }) | undefined
+  /** REDIS_URL and the rest (decisions 0040, 0090): with Redis, web sessions are shared by every instance. */
+  runtime: RuntimeConfig
 }
 
 /** Reads configuration from environment variables, with the demo world's defaults. Throws on invalid values. */
@@ -120,6 +124,11 @@ export function loadConfig(env: Env): ClientConfig {
   })
 
   const port = Number(new URL(clientUrl).port || (new URL(clientUrl).protocol === 'https:' ? 443 : 80))
+  const runtime = loadRuntimeConfig(env, `ema:client:${clientUrl}`)
+  if (runtime.redisUrl !== undefined && (env.CLIENT_SESSION_SECRET ?? '') === '')
+    throw new TypeError(
+      'REDIS_URL shares sessions between instances: set CLIENT_SESSION_SECRET, the same on every instance',
+    )
   return {
     clientUrl,
     port: env.CLIENT_PORT === undefined ? port : Number(env.CLIENT_PORT),
@@ -142,6 +151,7 @@ export function loadConfig(env: Env): ClientConfig {
           })
         : undefined,
     demoReset: readDemoResetRoles(env, urls, allowInsecureHttp),
+    runtime,
   }
 }
 

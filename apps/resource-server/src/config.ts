@@ -1,9 +1,11 @@
 import {
   type AuditDestination,
+  loadRuntimeConfig,
   loadShutdownTimeoutMs,
   type LogLevel,
   parseAuditDestination,
   parseLogLevel,
+  type RuntimeConfig,
 } from '@ema/server-kit'
 import type { TokenExchangeConfig } from '@ema/token-exchange'
 import { z } from 'zod'
@@ -68,6 +70,8 @@ export interface ResourceServerConfig {
   tokenIntrospection: TokenIntrospectionConfig | undefined
   /** MCP_TRACE_DOWNSTREAM=true: tool results carry the second hop in `_meta["io.ema/downstream"]` (demo only). */
   traceDownstream: boolean
+  /** REDIS_URL and the rest (decisions 0040, 0090): with Redis, MCP sessions are shared by every instance. */
+  runtime: RuntimeConfig
 }
 
 /** The tools of the MCP server "Tasks" and the scope each one needs (RS-07). */
@@ -182,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Resour
     tokenIntrospection: tokenIntrospectionConfig(e, tokenExchange, downstreamTimeoutMs, allowInsecureHttp),
     downstreamTimeoutMs,
     traceDownstream: e.MCP_TRACE_DOWNSTREAM === 'true',
+    runtime: loadRuntimeConfig(env, `ema:resource-server:${resourceHref(resourceUrl)}`),
   }
 }
 

@@ -12,6 +12,7 @@ import {
   urlReadiness,
   type GracefulShutdown,
 } from '@ema/server-kit'
+import { connectRedis } from '@ema/redis-store'
 import { loadClientCertificate } from '@ema/token-exchange'
 import { createResourceServerApp } from './app.ts'
 import { loadConfig, type ResourceServerConfig } from './config.ts'
@@ -69,8 +70,16 @@ const audit = createAuditLog({
   onWriteError: (error) =>
     log.error('cannot write the audit log (AUDIT_LOG)', { error: error instanceof Error ? error : String(error) }),
 })
+// Decision 0090: with REDIS_URL, MCP sessions (and their owners, RS-19) are records in Redis that any
+// instance serves and a restart keeps; an unreachable Redis → 503, never a session served unchecked.
+const { runtime } = config
+const redis =
+  runtime.redisUrl === undefined
+    ? undefined
+    : connectRedis({ url: runtime.redisUrl, commandTimeoutMs: runtime.redisCommandTimeoutMs, log })
 // Ready when the AS keys are at hand (fetched lately, or within the hour the verifier keeps the last good
-// set); the token exchange and the Tasks API are other roles' readiness, not this one's.
+// set) and, with REDIS_URL, Redis answers PING; the token exchange and the Tasks API are other roles'
+// readiness, not this one's.
 const jwksReady = urlReadiness(config.authorizationServer.jwksUri, { accept: isNonEmptyJwks })
 const openStreams = new OpenStreams()
 let shutdown: GracefulShutdown | undefined
@@ -79,22 +88,29 @@ const app = createResourceServerApp(config, {
   authorizationServerKeys,
   log,
   audit,
-  ready: jwksReady,
+  ready: async () => {
+    await jwksReady()
+    await redis?.ping()
+  },
   draining: () => shutdown?.draining() ?? false,
   openStreams,
+  ...(redis === undefined ? {} : { redis }),
 })
 
 const listening = await startOrExitAsync('resource-server', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
 // SIGTERM: stop accepting, end the GET event streams, let tool calls in flight finish (SHUTDOWN_TIMEOUT_MS),
-// then close every MCP session's transport and exit 0. Sessions live in this process: clients start new ones.
+// then close every MCP session's transport (and Redis) and exit 0. Without Redis, sessions live in this
+// process: clients start new ones; with it, they live on for the other instances.
 shutdown = gracefulShutdown({
   servers: [listening.server],
   log,
   timeoutMs: config.shutdownTimeoutMs,
   onDrain: () => openStreams.endAll(),
-  closers: [() => app.closeMcpSessions()],
+  closers: [() => app.closeMcpSessions(), ...(redis === undefined ? [] : [() => redis.close()])],
 })
 log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {
+  sessions: redis === undefined ? 'memory' : 'redis',
+  ...(redis === undefined ? {} : { key_prefix: runtime.redisKeyPrefix }),
   as_issuer: config.authorizationServer.issuer,
   as_jwks_uri: config.authorizationServer.jwksUri,
   protected_resource_metadata: protectedResourceMetadataUrl(config.resource),

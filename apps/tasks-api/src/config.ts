@@ -1,9 +1,11 @@
 import {
   type DemoResetConfig,
+  loadRuntimeConfig,
   loadShutdownTimeoutMs,
   type LogLevel,
   parseLogLevel,
   readDemoReset,
+  type RuntimeConfig,
 } from '@ema/server-kit'
 import { z } from 'zod'
 
@@ -31,6 +33,8 @@ export interface TasksApiConfig {
   shutdownTimeoutMs: number
   /** DEMO_RESET=true with DEMO_RESET_SECRET: `POST /demo/reset` empties every list (demo only). Undefined when off. */
   demoReset: DemoResetConfig | undefined
+  /** REDIS_URL and the rest (decisions 0040, 0090): with Redis, the tasks are shared by every instance and kept across restarts. */
+  runtime: RuntimeConfig
 }
 
 /** The scope each route needs (contract: GET /tasks and GET /whoami read, POST /tasks writes). */
@@ -74,6 +78,10 @@ export function loadConfig(env: Record<string, string | undefined> = {}): TasksA
     logLevel: parseLogLevel(env.LOG_LEVEL),
     shutdownTimeoutMs: loadShutdownTimeoutMs(env),
     demoReset: readDemoReset(env),
+    runtime: loadRuntimeConfig(
+      env,
+      `ema:tasks-api:${identifier.pathname === '/' ? identifier.origin : identifier.href}`,
+    ),
   }
 }
 

@@ -10,8 +10,10 @@ import {
   urlReadiness,
   type GracefulShutdown,
 } from '@ema/server-kit'
+import { connectRedis } from '@ema/redis-store'
 import { createTasksApiApp } from './app.ts'
 import { loadConfig, type TasksApiConfig } from './config.ts'
+import { createRedisTaskStore } from './redis-task-store.ts'
 
 const { config, authorizationServerKeys } = startOrExit(
   'tasks-api',
@@ -40,21 +42,42 @@ if (config.allowInsecureHttp) {
   )
 }
 
-// Ready when the AS keys are at hand: fetched lately, or within the hour the verifier keeps the last good set.
+// Decision 0090: with REDIS_URL the tasks live in Redis, shared by every instance and kept across
+// restarts; an unreachable Redis → 503 temporarily_unavailable, never a 500.
+const { runtime } = config
+const redis =
+  runtime.redisUrl === undefined
+    ? undefined
+    : connectRedis({ url: runtime.redisUrl, commandTimeoutMs: runtime.redisCommandTimeoutMs, log })
+// Ready when the AS keys are at hand (fetched lately, or within the hour the verifier keeps the last good
+// set) and, with REDIS_URL, Redis answers PING.
 const jwksReady = urlReadiness(config.authorizationServer.jwksUri, { accept: isNonEmptyJwks })
 let shutdown: GracefulShutdown | undefined
 const app = createTasksApiApp(config, {
   now: () => new Date(),
   authorizationServerKeys,
   log,
-  ready: jwksReady,
+  ...(redis === undefined
+    ? {}
+    : { store: createRedisTaskStore({ connection: redis, prefix: runtime.redisKeyPrefix }) }),
+  ready: async () => {
+    await jwksReady()
+    await redis?.ping()
+  },
   draining: () => shutdown?.draining() ?? false,
 })
 
 const listening = await startOrExitAsync('tasks-api', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
-// SIGTERM: stop accepting, finish requests in flight (SHUTDOWN_TIMEOUT_MS), exit 0. The tasks live in this process.
-shutdown = gracefulShutdown({ servers: [listening.server], log, timeoutMs: config.shutdownTimeoutMs })
+// SIGTERM: stop accepting, finish requests in flight (SHUTDOWN_TIMEOUT_MS), close Redis, exit 0.
+shutdown = gracefulShutdown({
+  servers: [listening.server],
+  log,
+  timeoutMs: config.shutdownTimeoutMs,
+  closers: redis === undefined ? [] : [() => redis.close()],
+})
 log.info(`Tasks API ready at ${config.identifier}`, {
+  store: redis === undefined ? 'memory (lost on restart)' : 'redis',
+  ...(redis === undefined ? {} : { key_prefix: runtime.redisKeyPrefix }),
   as_issuer: config.authorizationServer.issuer,
   allowed_actors: config.allowedActors,
 })

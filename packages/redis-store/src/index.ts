@@ -19,4 +19,9 @@ export {
   userCodeKey,
   documentKey,
   auditKey,
+  taskListKey,
+  taskOwnersKey,
+  taskWritesKey,
+  mcpSessionKey,
+  webSessionKey,
 } from './keys.ts'
