@@ -3,7 +3,6 @@ import {
   importSigningKeys,
   InMemoryReplayStore,
   InMemoryRevocationStore,
-  remoteKeySet,
   type IssuerKeys,
   type ReplayStore,
   type RevocationStore,
@@ -17,6 +16,7 @@ import {
   gracefulShutdown,
   listen,
   listenTls,
+  loggedRemoteKeySet,
   startOrExit,
   startOrExitAsync,
   type GracefulShutdown,
@@ -100,15 +100,11 @@ const keySets = startOrExit(
     new Map<string, JWTVerifyGetKey>(
       config.trustedIdps.map((idp) => [
         idp.issuer,
-        remoteKeySet(idp.jwks_uri, {
+        loggedRemoteKeySet(idp.jwks_uri, {
           allowInsecureHttp: config.allowInsecureHttp,
-          onStaleKeys: (cause, ageMs) =>
-            log.warn('the IdP JWKS cannot be fetched; using the last good keys', {
-              idp: idp.issuer,
-              jwks_uri: idp.jwks_uri,
-              age_s: Math.round(ageMs / 1000),
-              cause: describeCause(cause),
-            }),
+          log,
+          owner: 'the IdP',
+          fields: { idp: idp.issuer },
         }),
       ]),
     ),

@@ -42,3 +42,4 @@ export { parseUrlSetting, readUrl, type ReadUrlOptions } from './config/read-url
 export { readPort } from './config/read-port.ts'
 export { parseJson, readJson } from './config/read-json.ts'
 export { PrivateJwk, readPrivateJwk } from './config/read-private-jwk.ts'
+export { loggedRemoteKeySet, type LoggedRemoteKeySetOptions } from './logged-remote-key-set.ts'
