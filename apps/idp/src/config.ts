@@ -198,26 +198,7 @@ export function loadConfig(env: Env): IdpConfig {
   const e = parsed.data
   const allowInsecureHttp = env.ALLOW_INSECURE_HTTP === 'true'
   const urls = demoUrls(env, allowInsecureHttp)
-  const world = loadDemoWorld(e.IDP_WORLD_FILE ?? DEFAULT_WORLD_FILE, {
-    label: e.IDP_WORLD_FILE === undefined ? 'apps/idp/demo-world.json' : `IDP_WORLD_FILE ${e.IDP_WORLD_FILE}`,
-    settings: { ...urls, ACME_AGENT_IDP_SECRET: e.ACME_AGENT_IDP_SECRET },
-    // Env `AGENT_CLI_JWKS`: the public keys of the "Acme Agent CLI". Absent or empty → it is not registered.
-    jwkSets: {
-      AGENT_CLI_JWKS: env.AGENT_CLI_JWKS?.trim() ? parsePublicJwks(env.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS') : undefined,
-    },
-    parseClients: (value, label) => parseClientRegistrations(value, label, allowInsecureHttp),
-  })
-  const policy = world.policies[e.IDP_DEMO_POLICY]
-  if (policy === undefined)
-    throw new TypeError(
-      `IDP_DEMO_POLICY=${e.IDP_DEMO_POLICY} is not a policy of the data file; choose one of ${Object.keys(world.policies).join(', ')}`,
-    )
-  // IDP_DEMO_ATTACKS=true adds the demo attack world (docs/demo-world.md, "Break it") to the data file's.
-  const demo =
-    e.IDP_DEMO_ATTACKS === 'true'
-      ? withDemoAttackWorld(world, policy, { asIssuer: urls.AS_ISSUER, rsResource: urls.RS_RESOURCE })
-      : { clients: world.clients, authorizationServers: world.authorizationServers, policy }
-  const extraClients = readJson(env, 'IDP_CLIENTS', z.unknown())
+  const world = readWorld(env, e, urls, allowInsecureHttp)
   return {
     organizationName: world.organizationName,
     issuer: urls.IDP_ISSUER,
@@ -233,6 +214,50 @@ export function loadConfig(env: Env): IdpConfig {
     tokenRateLimitPerMinute: e.TOKEN_RATE_LIMIT_PER_MINUTE,
     demoAttacks: e.IDP_DEMO_ATTACKS === 'true',
     demoReset: readDemoReset(env),
+    users: world.users,
+    clients: world.clients,
+    authorizationServers: world.authorizationServers,
+    policy: world.policy,
+    policyVariant: e.IDP_DEMO_POLICY,
+    worldFile: e.IDP_WORLD_FILE ?? DEFAULT_WORLD_FILE,
+    policyStateFile: policyStateFile(e.IDP_POLICY_STATE_FILE, e.IDP_DEMO_POLICY),
+    auditLog: parseAuditDestination(env.AUDIT_LOG),
+    accessTokenLifetimeSeconds: e.ACCESS_TOKEN_LIFETIME_SECONDS,
+  }
+}
+
+/**
+ * The demo world: the data file (env `IDP_WORLD_FILE`, default apps/idp/demo-world.json) with the
+ * policy variant `IDP_DEMO_POLICY`, plus {@link withDemoAttackWorld} with `IDP_DEMO_ATTACKS=true`, plus
+ * the clients of env `IDP_CLIENTS`.
+ */
+function readWorld(
+  env: Env,
+  e: z.output<typeof Settings>,
+  urls: ReturnType<typeof demoUrls>,
+  allowInsecureHttp: boolean,
+) {
+  const world = loadDemoWorld(e.IDP_WORLD_FILE ?? DEFAULT_WORLD_FILE, {
+    label: e.IDP_WORLD_FILE === undefined ? 'apps/idp/demo-world.json' : `IDP_WORLD_FILE ${e.IDP_WORLD_FILE}`,
+    settings: { ...urls, ACME_AGENT_IDP_SECRET: e.ACME_AGENT_IDP_SECRET },
+    // Env `AGENT_CLI_JWKS`: the public keys of the "Acme Agent CLI". Absent or empty → it is not registered.
+    jwkSets: {
+      AGENT_CLI_JWKS: env.AGENT_CLI_JWKS?.trim() ? parsePublicJwks(env.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS') : undefined,
+    },
+    parseClients: (value, label) => parseClientRegistrations(value, label, allowInsecureHttp),
+  })
+  const policy = world.policies[e.IDP_DEMO_POLICY]
+  if (policy === undefined)
+    throw new TypeError(
+      `IDP_DEMO_POLICY=${e.IDP_DEMO_POLICY} is not a policy of the data file; choose one of ${Object.keys(world.policies).join(', ')}`,
+    )
+  const demo =
+    e.IDP_DEMO_ATTACKS === 'true'
+      ? withDemoAttackWorld(world, policy, { asIssuer: urls.AS_ISSUER, rsResource: urls.RS_RESOURCE })
+      : { clients: world.clients, authorizationServers: world.authorizationServers, policy }
+  const extraClients = readJson(env, 'IDP_CLIENTS', z.unknown())
+  return {
+    organizationName: world.organizationName,
     users: requireUniqueSubjects(world.users),
     clients: requireUniqueClientIds([
       ...demo.clients,
@@ -240,11 +265,6 @@ export function loadConfig(env: Env): IdpConfig {
     ]),
     authorizationServers: demo.authorizationServers,
     policy: demo.policy,
-    policyVariant: e.IDP_DEMO_POLICY,
-    worldFile: e.IDP_WORLD_FILE ?? DEFAULT_WORLD_FILE,
-    policyStateFile: policyStateFile(e.IDP_POLICY_STATE_FILE, e.IDP_DEMO_POLICY),
-    auditLog: parseAuditDestination(env.AUDIT_LOG),
-    accessTokenLifetimeSeconds: e.ACCESS_TOKEN_LIFETIME_SECONDS,
   }
 }
 
