@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.ts'
 
 insecureHttpRule({
   role: 'authorization server',
+  main: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
   loadConfig,
   secureEnv: {
     AS_ISSUER: 'https://as.example',

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { insecureHttpRule } from '@ema/test-kit'
 import { loadConfig } from '../src/config.ts'
 
 insecureHttpRule({
   role: 'client app',
+  main: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
   loadConfig,
   secureEnv: {
     CLIENT_URL: 'https://agent.example',

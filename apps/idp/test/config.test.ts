@@ -16,6 +16,7 @@ const BASE = {
 
 insecureHttpRule({
   role: 'IdP',
+  main: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
   loadConfig,
   secureEnv: BASE,
   loopbackUrls: {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { insecureHttpRule } from '@ema/test-kit'
 import { loadConfig } from '../src/config.ts'
 
 insecureHttpRule({
   role: 'MCP server',
+  main: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
   loadConfig,
   secureEnv: {
     RS_RESOURCE: 'https://tasks.example/mcp',

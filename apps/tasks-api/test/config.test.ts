@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { insecureHttpRule } from '@ema/test-kit'
 import { loadConfig } from '../src/config.ts'
 
 insecureHttpRule({
   role: 'Tasks API',
+  main: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
   loadConfig,
   secureEnv: { TASKS_API_URL: 'https://tasks-api.example', AS_ISSUER: 'https://as.example' },
   loopbackUrls: {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
 
 export interface InsecureHttpRuleOptions {
@@ -13,6 +14,12 @@ export interface InsecureHttpRuleOptions {
   secureEnv: Record<string, string>
   /** The URL variables this role reads, each with a plain-http loopback URL it accepts with the switch on. */
   loopbackUrls: Record<string, string>
+  /**
+   * The role's `src/main.ts` (an absolute path), for a server role: it is started once with the first
+   * variable on a non-loopback http host, and must stop with its one `cannot start:` line and exit
+   * code 1, never a stack trace.
+   */
+  main?: string
 }
 
 /** A non-loopback host, in place of the loopback one: `http://localhost:4001/x` → `http://idp.internal:4001/x`. */
@@ -42,6 +49,26 @@ export function insecureHttpRule(options: InsecureHttpRuleOptions): void {
   test(`SEC-01 CL-48 the ${role} accepts the secure configuration without ALLOW_INSECURE_HTTP`, () => {
     assert.doesNotThrow(() => loadConfig(secureEnv))
   })
+  const [first] = Object.entries(options.loopbackUrls)
+  if (options.main !== undefined && first !== undefined) {
+    const main = options.main
+    test(`SEC-01 the ${role}'s main.ts stops on a non-loopback http ${first[0]} with one start-up line and exit code 1, no stack trace`, () => {
+      const run = spawnSync(process.execPath, [main], {
+        env: {
+          PATH: process.env.PATH,
+          ...secureEnv,
+          ALLOW_INSECURE_HTTP: 'true',
+          [first[0]]: awayFromLoopback(first[1]),
+        },
+        encoding: 'utf8',
+        timeout: 30_000,
+      })
+      const output = run.stdout + run.stderr
+      assert.equal(run.status, 1, output)
+      assert.match(output, new RegExp(`cannot start: ${first[0]} is plain http to idp\\.internal`))
+      assert.doesNotMatch(output, /\n\s+at /)
+    })
+  }
   for (const [name, loopback] of Object.entries(options.loopbackUrls)) {
     const away = awayFromLoopback(loopback)
     test(`SEC-01 CL-48 the ${role}'s ${name}: http to loopback with ALLOW_INSECURE_HTTP=true only, else refused in one line`, () => {
