@@ -2,13 +2,13 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import {
   asFlowError,
   callMcpTool,
-  type Env,
   FlowError,
   formatStepLine,
   type SignInResult,
   stepUpSignInFor,
   type StepUpSignIn,
 } from '@ema/id-jag-client'
+import type { Env } from '@ema/server-kit'
 import { type AgentConfig, loadAgentConfig } from './agent-config.ts'
 import { type AgentState, deleteAgentState, readAgentState, writeAgentState } from './agent-state.ts'
 import { connectAsSignedInUser, explainIdpRefusal } from './connect-as-signed-in-user.ts'

@@ -17,7 +17,7 @@ const config: ClientConfig = startOrExit('client', () => loadConfig(process.env)
 const log = createLogger({ name: 'client', level: config.logLevel })
 if (config.allowInsecureHttp) {
   log.warn(
-    'allowInsecureHttp is ON: ID tokens, ID-JAGs, access tokens and client secrets travel over plain HTTP. Local demos only.',
+    'ALLOW_INSECURE_HTTP is ON: ID tokens, ID-JAGs, access tokens and client secrets travel over plain HTTP to loopback hosts. Local demos only.',
   )
 }
 // Decision 0090: with REDIS_URL, web sessions (sign-ins in progress, the signed-in user and ID token)

@@ -1,11 +1,10 @@
-import { remoteKeySet, type VerifyAccessTokenOptions } from '@ema/tokens'
 import {
   createAuditLog,
   createLogger,
-  describeCause,
   gracefulShutdown,
   isNonEmptyJwks,
   listen,
+  loggedRemoteKeySet,
   OpenStreams,
   startOrExit,
   startOrExitAsync,
@@ -13,32 +12,23 @@ import {
   type GracefulShutdown,
 } from '@ema/server-kit'
 import { connectRedis } from '@ema/redis-store'
+import { CLIENT_AUTH_METHOD } from '@ema/tokens'
 import { loadClientCertificate } from '@ema/token-exchange'
 import { createResourceServerApp } from './app.ts'
-import { loadConfig, type ResourceServerConfig } from './config.ts'
+import { loadConfig } from './config.ts'
 import { protectedResourceMetadataUrl } from './protected-resource-metadata.ts'
 
-const { config, authorizationServerKeys } = startOrExit(
-  'resource-server',
-  (): { config: ResourceServerConfig; authorizationServerKeys: VerifyAccessTokenOptions['keys'] } => {
-    const config = loadConfig(process.env)
-    // The authorization server's keys: one cached, rate-limited remote key set for the whole process.
-    // During a JWKS outage the last good set keeps serving for an hour (decision 0014).
-    return {
-      config,
-      authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, {
-        allowInsecureHttp: config.allowInsecureHttp,
-        onStaleKeys: (cause, ageMs) =>
-          log.warn('the authorization server JWKS cannot be fetched; using the last good keys', {
-            jwks_uri: config.authorizationServer.jwksUri,
-            age_s: Math.round(ageMs / 1000),
-            cause: describeCause(cause),
-          }),
-      }),
-    }
-  },
-)
+const config = startOrExit('resource-server', () => loadConfig(process.env)) // one line, not a stack trace
 const log = createLogger({ name: 'resource-server', level: config.logLevel })
+// The authorization server's keys: one cached, rate-limited remote key set for the whole process.
+// During a JWKS outage the last good set keeps serving for an hour (decision 0014).
+const authorizationServerKeys = startOrExit('resource-server', () =>
+  loggedRemoteKeySet(config.authorizationServer.jwksUri, {
+    allowInsecureHttp: config.allowInsecureHttp,
+    log,
+    owner: 'the authorization server',
+  }),
+)
 
 // OBO-07: a certificate that cannot be read is a start-up failure in words, not a failing tool later.
 startOrExit('resource-server', () => {
@@ -121,6 +111,6 @@ log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {
     config.tokenExchange === undefined
       ? 'none configured'
       : config.tokenExchange.clientCertificate !== undefined
-        ? 'tls_client_auth'
-        : 'client_secret_basic',
+        ? CLIENT_AUTH_METHOD.TLS_CLIENT_AUTH
+        : CLIENT_AUTH_METHOD.CLIENT_SECRET_BASIC,
 })

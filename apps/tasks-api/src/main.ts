@@ -1,10 +1,9 @@
-import { remoteKeySet, type VerifyAccessTokenOptions } from '@ema/tokens'
 import {
   createLogger,
-  describeCause,
   gracefulShutdown,
   isNonEmptyJwks,
   listen,
+  loggedRemoteKeySet,
   startOrExit,
   startOrExitAsync,
   urlReadiness,
@@ -12,30 +11,19 @@ import {
 } from '@ema/server-kit'
 import { connectRedis } from '@ema/redis-store'
 import { createTasksApiApp } from './app.ts'
-import { loadConfig, type TasksApiConfig } from './config.ts'
+import { loadConfig } from './config.ts'
 import { createRedisTaskStore } from './redis-task-store.ts'
 
-const { config, authorizationServerKeys } = startOrExit(
-  'tasks-api',
-  (): { config: TasksApiConfig; authorizationServerKeys: VerifyAccessTokenOptions['keys'] } => {
-    const config = loadConfig(process.env)
-    // One cached, rate-limited remote key set for the whole process (as at the MCP server, decision 0014).
-    return {
-      config,
-      authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, {
-        allowInsecureHttp: config.allowInsecureHttp,
-        onStaleKeys: (cause, ageMs) =>
-          log.warn('the authorization server JWKS cannot be fetched; using the last good keys', {
-            jwks_uri: config.authorizationServer.jwksUri,
-            age_s: Math.round(ageMs / 1000),
-            cause: describeCause(cause),
-          }),
-      }),
-    }
-  },
-)
+const config = startOrExit('tasks-api', () => loadConfig(process.env)) // one line, not a stack trace
 const log = createLogger({ name: 'tasks-api', level: config.logLevel })
-
+// One cached, rate-limited remote key set for the whole process (as at the MCP server, decision 0014).
+const authorizationServerKeys = startOrExit('tasks-api', () =>
+  loggedRemoteKeySet(config.authorizationServer.jwksUri, {
+    allowInsecureHttp: config.allowInsecureHttp,
+    log,
+    owner: 'the authorization server',
+  }),
+)
 if (config.allowInsecureHttp) {
   log.warn(
     'ALLOW_INSECURE_HTTP is ON: access tokens travel over plain HTTP and the AS keys are fetched over plain HTTP. Local demos only.',

@@ -36,3 +36,10 @@ export {
   type DemoResetConfig,
   type DemoResetRoutesOptions,
 } from './demo-reset.ts'
+export { type Env } from './config/env.ts'
+export { firstIssue } from './config/first-issue.ts'
+export { parseUrlSetting, readUrl, type ReadUrlOptions } from './config/read-url.ts'
+export { readPort } from './config/read-port.ts'
+export { parseJson, readJson } from './config/read-json.ts'
+export { PrivateJwk, readPrivateJwk } from './config/read-private-jwk.ts'
+export { loggedRemoteKeySet, type LoggedRemoteKeySetOptions } from './logged-remote-key-set.ts'

@@ -12,7 +12,8 @@ import {
   type SigningKey,
 } from '@ema/tokens'
 import type { TokenEndpointGrantContext } from 'oidc-provider'
-import { DEMO_EXPIRED_PARAMETER, type DirectoryUser, type IdpConfig, type RegisteredClient } from '../config.ts'
+import type { DirectoryUser, IdpConfig, RegisteredClient } from '../config.ts'
+import { DEMO_EXPIRED_PARAMETER } from '../demo-attack-world.ts'
 import { decidePolicy } from '../policy/decide-policy.ts'
 import type { PolicyStore } from '../policy/policy-store.ts'
 import { enforcePolicyDecision, requireDefinedScopes } from './apply-enterprise-policy.ts'
