@@ -133,6 +133,19 @@ const AS_REDIS = [BASE_PORT + 20, BASE_PORT + 21].map((port, i) => ({
 let redis: RunningRedisServer | undefined
 
 /**
+ * Decision 0080: an IdP with REDIS_URL on base+22, on a redis-server of its own (so that its commands
+ * are counted apart): before every exchange it reads the policy's revision (one HGET), and it appends
+ * each decision to the shared audit trail (one XADD, not awaited by the exchange).
+ */
+const IDP_REDIS = {
+  name: 'idp-redis',
+  port: BASE_PORT + 22,
+  url: `http://localhost:${BASE_PORT + 22}`,
+  keyPrefix: 'ema-bench:idp',
+}
+let idpRedis: RunningRedisServer | undefined
+
+/**
  * Decision 0060: MCP servers with TOKEN_INTROSPECTION=on, the RFC 7662 call to the AS after the local
  * checks: one with the default 10 s cache of a positive answer (per token), one asking on every request
  * (TOKEN_INTROSPECTION_CACHE_SECONDS=0), the cost of a revocation window of zero.
@@ -243,6 +256,7 @@ async function stopAll(): Promise<void> {
   stopping = true
   await Promise.all(running.map((role) => role.stop()))
   await redis?.stop()
+  await idpRedis?.stop()
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -256,6 +270,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 process.on('exit', () => {
   for (const role of running) if (!role.hasExited()) role.child.kill('SIGKILL')
 })
+
+/** Keeps a started role for `stopAll`, and notes it if it exits while the benchmark runs. */
+function watch(role: RunningRole): void {
+  running.push(role)
+  role.child.once('exit', () => {
+    if (stopping || role.stopRequested()) return
+    died ??= role
+  })
+}
 
 function assertAllAlive(): void {
   if (died !== undefined)
@@ -286,8 +309,8 @@ async function postForm(
 }
 
 /** RFC 8693 at the IdP: ID token → ID-JAG. */
-async function exchange(idToken: string): Promise<string> {
-  const { status, json } = await postForm(`${urls.idp}/token`, basic(IDP_CLIENT.id, IDP_CLIENT.secret), {
+async function exchange(idToken: string, tokenUrl = `${urls.idp}/token`): Promise<string> {
+  const { status, json } = await postForm(tokenUrl, basic(IDP_CLIENT.id, IDP_CLIENT.secret), {
     grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
     requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
     audience: urls.as,
@@ -555,6 +578,7 @@ const PEER_MCP_BEARER = 'peer: MCP SDK server, bearer auth'
 const PEER_MCP = 'peer: MCP SDK server, no auth'
 const REDEEM_REDIS = 'jwt-bearer, replay store on Redis'
 const REDEEM_REDIS_TWO = 'jwt-bearer, Redis, 2 AS alternately'
+const EXCHANGE_REDIS = 'token exchange, policy on Redis'
 
 /** Our rows next to the peers of the same run; `goal` is issue 11's target ratio, where it sets one. */
 const COMPARISONS: Array<{ ours: string; peer: string; goal?: number }> = [
@@ -581,6 +605,19 @@ function printRedisShare(trip: { setNxMs: number; pingMs: number } | undefined, 
       `${(share * 100).toFixed(1)}% of a redemption's p50 on one Redis-backed AS (${ms(one.result.p50)} ms; in memory ${ms(memory.result.p50)} ms, ` +
       `difference ${ms(one.result.p50 - memory.result.p50)} ms); srv CPU ms/req in memory ${cpuPerRequest(memory)}, on Redis ${cpuPerRequest(one)}; ` +
       `two instances on one Redis: ${Math.round(two.result.perSecond)} req/s (${(two.result.perSecond / (one.result.perSecond || 1)).toFixed(2)}× one instance, on the same server core).`,
+  )
+}
+
+/** What the policy's check on Redis (decision 0080) adds to a token exchange: the commands, the HGET round trip, the rows' difference. */
+function printPolicyCheckCost(hgetMs: number | undefined, commandsPerExchange: number): void {
+  const memory = rows.find((row) => row.name === EXCHANGE)
+  const onRedis = rows.find((row) => row.name === EXCHANGE_REDIS)
+  if (hgetMs === undefined || memory === undefined || onRedis === undefined) return
+  console.log(
+    `the policy on Redis: ${commandsPerExchange.toFixed(2)} Redis commands per exchange (the HGET of the policy's revision, awaited; the audit trail's XADD, not awaited); ` +
+      `an HGET round trip p50 ${ms(hgetMs)} ms, ${((hgetMs / onRedis.result.p50) * 100).toFixed(1)}% of an exchange's p50 on the Redis-backed IdP ` +
+      `(${ms(onRedis.result.p50)} ms; in memory ${ms(memory.result.p50)} ms, difference ${ms(onRedis.result.p50 - memory.result.p50)} ms); ` +
+      `srv CPU ms/req in memory ${cpuPerRequest(memory)}, on Redis ${cpuPerRequest(onRedis)}.`,
   )
 }
 
@@ -649,7 +686,7 @@ async function main(): Promise<number> {
     `roles        idp ${urls.idp}, as ${urls.as}, mcp ${urls.rs}; LOG_LEVEL=warn, TOKEN_RATE_LIMIT_PER_MINUTE=0`,
   )
   console.log(
-    `redis        ${hasRedisServer() ? `a redis-server on a free port; ${AS_REDIS.map(({ name, port }) => `${name} :${port}`).join(', ')} (REDIS_URL, one AS_SIGNING_KEYS)` : 'none: redis-server is not installed, the Redis rows are skipped'}`,
+    `redis        ${hasRedisServer() ? `a redis-server on a free port; ${AS_REDIS.map(({ name, port }) => `${name} :${port}`).join(', ')} (REDIS_URL, one AS_SIGNING_KEYS); another for ${IDP_REDIS.name} :${IDP_REDIS.port} (its policy and audit trail)` : 'none: redis-server is not installed, the Redis rows are skipped'}`,
   )
   console.log(`peers        ${PEER_SPECS.map(({ spec }) => `${spec.name} :${spec.port}`).join(', ')}`)
   console.log(
@@ -692,28 +729,43 @@ async function main(): Promise<number> {
       await startRoles([spec], {
         env: { ...env, REDIS_URL: redis.url, AS_SIGNING_KEYS, AS_PORT: String(port), LOG_LEVEL: 'error' },
         outputLimit: OUTPUT_TAIL,
-        started: (role) => {
-          running.push(role)
-          role.child.once('exit', () => {
-            if (stopping || role.stopRequested()) return
-            died ??= role
-          })
-        },
+        started: watch,
       })
     }
+  }
+  // Decision 0080: an IdP whose policy and audit trail are on a Redis of its own.
+  if (hasRedisServer()) {
+    idpRedis = await startRedisServer()
+    await startRoles(
+      [
+        {
+          name: IDP_REDIS.name,
+          cwd: appFolder('idp'),
+          port: IDP_REDIS.port,
+          readyUrl: `${IDP_REDIS.url}/readyz`,
+          ...serverCpus,
+        },
+      ],
+      {
+        env: {
+          ...env,
+          REDIS_URL: idpRedis.url,
+          REDIS_KEY_PREFIX: IDP_REDIS.keyPrefix,
+          IDP_ISSUER: IDP_REDIS.url,
+          IDP_PORT: String(IDP_REDIS.port),
+          LOG_LEVEL: 'error',
+        },
+        outputLimit: OUTPUT_TAIL,
+        started: watch,
+      },
+    )
   }
   for (const { spec, env: peerEnv } of [...OUR_EXTRA_SPECS, ...PEER_SPECS]) {
     const ours = OUR_EXTRA_SPECS.some((extra) => extra.spec.name === spec.name)
     await startRoles([spec], {
       env: { ...(ours ? env : process.env), ...peerEnv, LOG_LEVEL: 'warn' },
       outputLimit: OUTPUT_TAIL,
-      started: (role) => {
-        running.push(role)
-        role.child.once('exit', () => {
-          if (stopping || role.stopRequested()) return
-          died ??= role
-        })
-      },
+      started: watch,
     })
   }
 
@@ -731,6 +783,20 @@ async function main(): Promise<number> {
   await whoami(firstToken, await openSession(urls.rs, firstToken))
   await refused()
   for (const { tokenUrl } of redis === undefined ? [] : AS_REDIS) await redeem(await exchange(idToken), tokenUrl)
+  const idTokenAtRedisIdp =
+    idpRedis === undefined
+      ? undefined
+      : (
+          await signInAtIdp({
+            idp: IDP_REDIS.url,
+            redirectUri: `${urls.client}/callback`,
+            clientId: IDP_CLIENT.id,
+            clientAuth: clientSecretBasic(IDP_CLIENT.id, IDP_CLIENT.secret),
+            username: USER.username,
+            password: USER.password,
+          })
+        ).id_token
+  if (idTokenAtRedisIdp !== undefined) await exchange(idTokenAtRedisIdp, `${IDP_REDIS.url}/token`)
   await redeemAtPeer(await exchange(idToken))
   await clientCredentialsAtPeer()
   console.log(`signed in as ${USER.username}; exchange, redemption, whoami and each peer answered once. Measuring:`)
@@ -776,6 +842,9 @@ async function main(): Promise<number> {
   let usedTwo = 0
   const redisProbe = redis === undefined ? undefined : await RedisProbe.open(redis.port)
   const commandsBefore = (await redisProbe?.commandsProcessed()) ?? 0
+  const idpRedisProbe = idpRedis === undefined ? undefined : await RedisProbe.open(idpRedis.port)
+  const idpCommandsBefore = (await idpRedisProbe?.commandsProcessed()) ?? 0
+  let exchangesOnRedis = 0
   // The bare peer keeps no replay store, so one ID-JAG serves its row.
   const peerIdJag = await exchange(idToken)
   console.log(
@@ -789,6 +858,19 @@ async function main(): Promise<number> {
       operation: () => getOk(`${urls.idp}/.well-known/openid-configuration`),
     },
     { name: EXCHANGE, serving: ['idp'], baseline: BASE_A, operation: () => exchange(idToken).then(() => undefined) },
+    ...(idTokenAtRedisIdp === undefined
+      ? []
+      : [
+          {
+            name: EXCHANGE_REDIS,
+            serving: [IDP_REDIS.name],
+            baseline: EXCHANGE,
+            operation: () => {
+              exchangesOnRedis++
+              return exchange(idTokenAtRedisIdp, `${IDP_REDIS.url}/token`).then(() => undefined)
+            },
+          },
+        ]),
     {
       name: BASE_B,
       serving: ['as'],
@@ -841,6 +923,12 @@ async function main(): Promise<number> {
       : ((await redisProbe.commandsProcessed()) - commandsBefore - 1) / (usedOne + usedTwo)
   const redisTrip = await redisProbe?.roundTrips(0.5)
   redisProbe?.close()
+  const commandsPerExchange =
+    idpRedisProbe === undefined
+      ? Number.NaN
+      : ((await idpRedisProbe.commandsProcessed()) - idpCommandsBefore - 1) / exchangesOnRedis
+  const hgetMs = await idpRedisProbe?.hgetRoundTrip(`${IDP_REDIS.keyPrefix}:policy:default`, 0.5)
+  idpRedisProbe?.close()
 
   // The MCP server: one session per worker, all with one fresh access token (it lives 600 s).
   const accessToken = await redeem(await exchange(idToken))
@@ -903,6 +991,7 @@ async function main(): Promise<number> {
   printComparisons()
   printHopCost()
   printRedisShare(redisTrip, commandsPerRedemption)
+  printPolicyCheckCost(hgetMs, commandsPerExchange)
   printIntrospectionCost()
   console.log('')
   console.log('req/s and latencies count only requests that got the expected answer (200 with a token or')

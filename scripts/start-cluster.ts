@@ -1,8 +1,8 @@
 // `npm run start:cluster`: the demo world as a small production-shaped deployment on one machine:
-// Redis (REDIS_URL, else a redis-server started here on a free port), two IdP instances and two
-// authorization server instances sharing it (state, signing keys, cookie keys), each pair behind a
-// round-robin proxy on the issuer's port (a stand-in for a load balancer), plus the MCP server, the
-// Tasks API and the client. Logs prefixed by instance; Ctrl-C stops everything (SIGTERM: each role
+// Redis (REDIS_URL, else a redis-server started here on a free port), two instances each of the IdP,
+// the authorization server, the MCP server and the Tasks API sharing it (state, signing keys, cookie
+// keys), each pair behind a round-robin proxy on the role's public port (a stand-in for a load
+// balancer), plus the client. Logs prefixed by instance; Ctrl-C stops everything (SIGTERM: each role
 // drains and exits 0). See docs/deployment.md.
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,11 +31,15 @@ for (const name of Object.keys(env))
     delete env[name]
 delete env.IDP_PORT
 delete env.AS_PORT
+delete env.RS_PORT
+delete env.TASKS_API_PORT
 
 const ports = (name: string, fallback: string): number[] =>
   (env[name] ?? fallback).split(',').map((port) => Number(port.trim()))
 const idpPorts = ports('IDP_INSTANCE_PORTS', '4101,4201')
 const asPorts = ports('AS_INSTANCE_PORTS', '4102,4202')
+const rsPorts = ports('RS_INSTANCE_PORTS', '4103,4203')
+const tasksApiPorts = ports('TASKS_API_INSTANCE_PORTS', '4104,4204')
 
 const fail = (message: string): never => {
   console.error(`[setup] ${message}`)
@@ -76,30 +80,34 @@ async function stopped(code: number): Promise<void> {
   process.exit(code)
 }
 
-// The public URLs of the two scaled roles: a round-robin proxy on each issuer's port.
+// The public URLs of the scaled roles: a round-robin proxy on each one's port.
 try {
   proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.IDP_ISSUER).port), targets: idpPorts }))
   proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.AS_ISSUER).port), targets: asPorts }))
+  proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.RS_RESOURCE).port), targets: rsPorts }))
+  proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.TASKS_API_URL).port), targets: tasksApiPorts }))
 } catch (error) {
   console.error(`[setup] cannot listen on an issuer's port: ${error instanceof Error ? error.message : String(error)}`)
   await stopped(1)
 }
 
-if (await runDemoRoles(demoRoles(env, { idp: idpPorts, as: asPorts }), env, stopped)) {
+if (
+  await runDemoRoles(demoRoles(env, { idp: idpPorts, as: asPorts, tasksApi: tasksApiPorts, rs: rsPorts }), env, stopped)
+) {
   const bold = (s: string) => `\x1b[1m${s}\x1b[0m`
   console.log(`
 ${bold('MCP Enterprise-Managed Authorization: the cluster is running.')}
 
   ${bold('Open the demo')}       ${env.CLIENT_URL}   (alice / alice-password …, as with npm start)
 
-  Redis               ${redis === undefined ? 'REDIS_URL' : `127.0.0.1:${redis.port}`}  (replay store, sessions, grants, rate limits)
+  Redis               ${redis === undefined ? 'REDIS_URL' : `127.0.0.1:${redis.port}`}  (replay store, sessions, grants, rate limits, MCP sessions, tasks)
   Acme SSO (IdP)      ${env.IDP_ISSUER}  → round robin over ${idpPorts.map(local).join(', ')}
   MCP auth server     ${env.AS_ISSUER}  → round robin over ${asPorts.map(local).join(', ')}
-  MCP server Tasks    ${env.RS_RESOURCE}
-  Tasks API           ${env.TASKS_API_URL}
+  MCP server Tasks    ${env.RS_RESOURCE}  → round robin over ${rsPorts.map(local).join(', ')}
+  Tasks API           ${env.TASKS_API_URL}  → round robin over ${tasksApiPorts.map(local).join(', ')}
 
   Each instance answers /healthz and /readyz. Stop one instance (kill -TERM <pid>) and the
-  other carries on; sign-ins, refresh tokens and redeemed ID-JAGs live in Redis.
+  other carries on; sign-ins, refresh tokens, redeemed ID-JAGs, MCP sessions and tasks live in Redis.
   Ctrl-C stops everything.
 `)
 }

@@ -52,7 +52,7 @@ async function postForm(
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
-async function exchange(idToken: string, secret = IDP_SECRET) {
+async function exchange(idToken: string, secret = IDP_SECRET, scope?: string) {
   return postForm(
     `${urls.idp}/token`,
     {
@@ -62,9 +62,24 @@ async function exchange(idToken: string, secret = IDP_SECRET) {
       subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
       audience: urls.as,
       resource: urls.rs,
+      ...(scope === undefined ? {} : { scope }),
     },
     basic('acme-agent', secret),
   )
+}
+
+/** The IdP's admin JSON API with the administrator's password (HTTP Basic), as a script calls it. */
+async function adminApi(method: string, path: string, body?: unknown): Promise<number> {
+  const response = await fetch(`${urls.idp}/admin/api${path}`, {
+    method,
+    headers: {
+      authorization: basic('admin', 'admin-password'),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  await response.arrayBuffer()
+  return response.status
 }
 
 async function redeem(idJag: string, secret = AS_SECRET) {
@@ -89,12 +104,13 @@ async function mcp(token: string, body: unknown, sessionId?: string): Promise<Re
   })
 }
 
-test('SEC-05 CL-34 no role logs a token, assertion, secret or password during the whole chain and its refusals, in its log or its audit trail', async () => {
+test('SEC-05 CL-34 SEC-13 no role logs a token, assertion, secret or password during the whole chain, its refusals, the admin API and revocation, in its log or its audit trail', async () => {
   const credentials: Record<string, string> = {
     IDP_SECRET,
     AS_SECRET,
     'alice-password': 'alice-password',
     'carol-password': 'carol-password',
+    'admin-password': 'admin-password',
   }
 
   const idToken = await idTokenOf('alice', 'alice-password')
@@ -163,6 +179,45 @@ test('SEC-05 CL-34 no role logs a token, assertion, secret or password during th
   assert.equal((await mcp(idJag, { jsonrpc: '2.0', id: 3, method: 'tools/list' })).status, 401)
   assert.equal((await mcp(`${accessToken}x`, { jsonrpc: '2.0', id: 4, method: 'tools/list' })).status, 401)
 
+  // A tool call refused for scope (RS-07): an access token for tasks.read only, then add_task.
+  const readOnlyIdJag = String((await exchange(idToken, IDP_SECRET, 'tasks.read')).body.access_token)
+  credentials['read-only ID-JAG'] = readOnlyIdJag
+  const readOnlyToken = String((await redeem(readOnlyIdJag)).body.access_token)
+  credentials['read-only access token'] = readOnlyToken
+  const readOnlyInit = await mcp(readOnlyToken, {
+    jsonrpc: '2.0',
+    id: 7,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'log-test', version: '1' } },
+  })
+  const readOnlySession = readOnlyInit.headers.get('mcp-session-id') ?? ''
+  await readOnlyInit.body?.cancel()
+  const refusedTool = await mcp(
+    readOnlyToken,
+    { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'add_task', arguments: { title: 'no' } } },
+    readOnlySession,
+  )
+  assert.equal(refusedTool.status, 403)
+  await refusedTool.body?.cancel()
+
+  // The administrator's API (HTTP Basic with the admin password): an edit, its refusal, the trail.
+  assert.equal(await adminApi('PUT', '/users/alice', { disabled: true }), 200)
+  assert.equal((await exchange(idToken)).body.error, 'access_denied')
+  assert.equal(await adminApi('PUT', '/users/alice', { disabled: false }), 200)
+  assert.equal(await adminApi('GET', '/audit'), 200)
+
+  // RFC 7009: the client revokes its access token (decision 0060); the token is in the request body.
+  const revoked = await fetch(`${urls.as}/revoke`, {
+    method: 'POST',
+    headers: {
+      authorization: basic('acme-agent-tasks', AS_SECRET),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ token: readOnlyToken }),
+  })
+  assert.equal(revoked.status, 200)
+  await revoked.body?.cancel()
+
   await new Promise((resolve) => setTimeout(resolve, 200)) // let the last lines arrive
   const audit = readFileSync(auditFile, 'utf8')
   const events = audit
@@ -218,6 +273,32 @@ test('SEC-05 CL-34 no role logs a token, assertion, secret or password during th
       ['list_tasks', 'granted'],
       ['add_task', 'granted'],
     ],
+  )
+  const readOnlyJti = jtiOf(readOnlyToken)
+  const refusedCall = events.find(
+    (event) => event.role === 'resource-server' && event.event === 'tool_call' && event.jti === readOnlyJti,
+  )
+  assert.equal(refusedCall?.decision, 'refused', audit)
+  assert.equal(refusedCall?.error, 'insufficient_scope')
+  assert.ok(
+    events.some(
+      (event) =>
+        event.role === 'idp' &&
+        event.user === 'alice' &&
+        event.decision === 'refused' &&
+        event.rule === 'disabled-user:alice',
+    ),
+    audit,
+  )
+  assert.ok(
+    events.some(
+      (event) =>
+        event.role === 'authorization-server' &&
+        event.event === 'revocation' &&
+        event.jti === readOnlyJti &&
+        event.decision === 'granted',
+    ),
+    audit,
   )
   assert.ok(
     events.some(

@@ -54,22 +54,29 @@ export class RedisProbe {
    * redemption) and of `PING`, one at a time for `seconds` each.
    */
   async roundTrips(seconds: number): Promise<{ setNxMs: number; pingMs: number }> {
-    const median = async (next: () => string[]): Promise<number> => {
-      const samples: number[] = []
-      const end = performance.now() + seconds * 1000
-      while (performance.now() < end) {
-        const start = performance.now()
-        await this.send(...next())
-        samples.push(performance.now() - start)
-      }
-      samples.sort((a, b) => a - b)
-      return samples[Math.floor(samples.length / 2)] ?? Number.NaN
-    }
     let n = 0
     return {
-      setNxMs: await median(() => ['SET', `ema:bench:probe:${n++}`, '1', 'NX', 'PX', '60000']),
-      pingMs: await median(() => ['PING']),
+      setNxMs: await this.#median(seconds, () => ['SET', `ema:bench:probe:${n++}`, '1', 'NX', 'PX', '60000']),
+      pingMs: await this.#median(seconds, () => ['PING']),
     }
+  }
+
+  /** Median milliseconds of `HGET <key> revision`: what the IdP's policy check sends per exchange (decision 0080). */
+  hgetRoundTrip(key: string, seconds: number): Promise<number> {
+    return this.#median(seconds, () => ['HGET', key, 'revision'])
+  }
+
+  /** Median milliseconds of one command, sent one at a time for `seconds`. */
+  async #median(seconds: number, next: () => string[]): Promise<number> {
+    const samples: number[] = []
+    const end = performance.now() + seconds * 1000
+    while (performance.now() < end) {
+      const start = performance.now()
+      await this.send(...next())
+      samples.push(performance.now() - start)
+    }
+    samples.sort((a, b) => a - b)
+    return samples[Math.floor(samples.length / 2)] ?? Number.NaN
   }
 
   close(): void {

@@ -10,33 +10,42 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type ClientRegistration, type Env, parsePrivateJwk, readClientRegistration, readUrl } from '@ema/id-jag-client'
+import { type ClientRegistration, readClientRegistration } from '@ema/id-jag-client'
+import { type Env, firstIssue, parseJson, PrivateJwk, readUrl, type ReadUrlOptions } from '@ema/server-kit'
 import type { JWK } from 'jose'
-
-export type { Env }
+import { z } from 'zod'
 
 export interface AgentConfig {
-  /** The enterprise IdP ("Acme SSO") the organisation configured (CL-10: IdP discovery is out of scope). */
+  /** CL-10: the enterprise IdP the organisation configured (no IdP discovery). Env `IDP_ISSUER`, default `http://localhost:4001`. */
   idpIssuer: string
-  /** The MCP server the agent is configured with: its RFC 9728 resource identifier (CL-03, CL-21). */
+  /** CL-03, CL-21: the MCP server's RFC 9728 resource identifier. Env `RS_RESOURCE`, default `http://localhost:4003/mcp`. */
   mcpServerUrl: string
-  /** The MCP authorization server protected resource metadata must name; undefined accepts the first listed. */
+  /**
+   * The MCP authorization server the protected resource metadata must name. Env `AS_ISSUER`, default
+   * `http://localhost:4002`; set it empty to accept the first one the metadata lists.
+   */
   expectedAuthorizationServer: string | undefined
-  /** Registration at the IdP (used for sign-in and for the token exchange, CL-27). */
+  /**
+   * CL-27: the registration at the IdP (sign-in and the token exchange). Env `AGENT_IDP_CLIENT_ID`,
+   * `_SECRET`, `_PRIVATE_JWK`, `_AUTH_METHOD`; default `acme-agent-cli` with the key of `AGENT_CLI_KEY_FILE`.
+   */
   idpClient: ClientRegistration
-  /** Registration at the MCP authorization server (used for the jwt-bearer grant, CL-37). */
+  /** CL-37: the registration at the MCP authorization server. Env `AGENT_AS_CLIENT_*`; default `acme-agent-cli-tasks`, same key. */
   authorizationServerClient: ClientRegistration
-  /** Scopes requested for the MCP server (CL-22, CL-40). */
+  /** CL-22, CL-40: the scopes asked for at the MCP server. Env `AGENT_SCOPE`, default `tasks.read tasks.write`. */
   scope: string
-  /** Scopes requested at sign-in: with `offline_access`, for the IdP refresh token kept for later runs (CL-45). */
+  /**
+   * CL-45: the scopes asked for at sign-in. Env `AGENT_SIGN_IN_SCOPE`, default `openid profile
+   * offline_access`: the IdP refresh token is kept for later runs.
+   */
   signInScope: string
-  /** Plain `http:` URLs are refused unless this is true (CL-48). Local demos only. */
+  /** CL-48: env `ALLOW_INSECURE_HTTP=true`: plain http to loopback hosts (decision 0024). Default off: https only. */
   allowInsecureHttp: boolean
-  /** Where the signed-in state (IdP refresh token, ID token, access token) is kept between runs. */
+  /** Where the signed-in state (IdP refresh token, ID token, access token) is kept. Env `AGENT_STATE_FILE`, default `.demo/agent-cli-state.json`. */
   stateFile: string
-  /** The loopback address the sign-in redirect comes back to (RFC 8252 §7.3: an IP literal, not "localhost"). */
+  /** RFC 8252 §7.3: the loopback address the sign-in redirect comes back to (an IP literal, not "localhost"). */
   loopbackHost: string
-  /** How long `login` waits for the browser, in ms. */
+  /** How long `login` waits for the browser. Env `AGENT_LOGIN_TIMEOUT_SECONDS`, default 300. */
   loginTimeoutMs: number
 }
 
@@ -45,59 +54,53 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 const DEFAULT_KEY_FILE = path.join(repoRoot, '.demo', 'agent-cli-key.json')
 const DEFAULT_STATE_FILE = path.join(repoRoot, '.demo', 'agent-cli-state.json')
 
-/** Reads the CLI's configuration from the environment, with the demo world's defaults. Throws on invalid values. */
-export function loadAgentConfig(env: Env): AgentConfig {
-  const allowInsecureHttp = env.ALLOW_INSECURE_HTTP === 'true'
-  const urls = {
-    idpIssuer: readUrl(env, 'IDP_ISSUER', 'http://localhost:4001', allowInsecureHttp),
-    mcpServerUrl: readUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', allowInsecureHttp),
-    // Set to empty to accept whatever authorization server the protected resource metadata names.
-    expectedAuthorizationServer:
-      env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp),
-  }
+const Settings = z.object({
+  AGENT_LOGIN_TIMEOUT_SECONDS: z.coerce.number().positive('must be a positive number').default(300),
+})
 
-  // One key pair, read once, serves both registrations unless a registration is given its own
-  // credential (<prefix>_PRIVATE_JWK or <prefix>_SECRET).
+/** Reads and checks the configuration. @throws {TypeError} one line naming the variable at fault. */
+export function loadAgentConfig(env: Env): AgentConfig {
+  const settings = Settings.safeParse(env)
+  if (!settings.success) throw new TypeError(firstIssue(settings.error))
+  const urls: ReadUrlOptions = { allowInsecureHttp: env.ALLOW_INSECURE_HTTP === 'true' }
+  // One key pair, read once, serves both registrations unless each is given its own credential.
   const ownCredential = (prefix: string) =>
     env[`${prefix}_PRIVATE_JWK`] !== undefined || env[`${prefix}_SECRET`] !== undefined
-  const fileKey =
+  const key =
     ownCredential('AGENT_IDP_CLIENT') && ownCredential('AGENT_AS_CLIENT')
       ? undefined
       : readKeyFile(env.AGENT_CLI_KEY_FILE ?? DEFAULT_KEY_FILE)
-  const idpClient = readClientRegistration(env, 'AGENT_IDP_CLIENT', { clientId: 'acme-agent-cli', privateJwk: fileKey })
-  const authorizationServerClient = readClientRegistration(env, 'AGENT_AS_CLIENT', {
-    clientId: 'acme-agent-cli-tasks',
-    privateJwk: fileKey,
-  })
-
-  const loginTimeoutSeconds = Number(env.AGENT_LOGIN_TIMEOUT_SECONDS ?? 300)
-  if (!Number.isFinite(loginTimeoutSeconds) || loginTimeoutSeconds <= 0)
-    throw new Error('AGENT_LOGIN_TIMEOUT_SECONDS must be a positive number')
   return {
-    ...urls,
-    idpClient,
-    authorizationServerClient,
+    idpIssuer: readUrl(env, 'IDP_ISSUER', 'http://localhost:4001', urls),
+    mcpServerUrl: readUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', urls),
+    expectedAuthorizationServer:
+      env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', urls),
+    idpClient: readClientRegistration(env, 'AGENT_IDP_CLIENT', { clientId: 'acme-agent-cli', privateJwk: key }),
+    authorizationServerClient: readClientRegistration(env, 'AGENT_AS_CLIENT', {
+      clientId: 'acme-agent-cli-tasks',
+      privateJwk: key,
+    }),
     scope: env.AGENT_SCOPE ?? 'tasks.read tasks.write',
     signInScope: env.AGENT_SIGN_IN_SCOPE ?? 'openid profile offline_access',
     stateFile: env.AGENT_STATE_FILE ?? DEFAULT_STATE_FILE,
     loopbackHost: '127.0.0.1',
-    loginTimeoutMs: loginTimeoutSeconds * 1000,
-    allowInsecureHttp,
+    loginTimeoutMs: settings.data.AGENT_LOGIN_TIMEOUT_SECONDS * 1000,
+    allowInsecureHttp: urls.allowInsecureHttp,
   }
 }
 
+/** The CLI's private key, from the file `npm start` writes (or AGENT_CLI_KEY_FILE). */
 function readKeyFile(file: string): JWK {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(
-        `The agent's private key ${file} does not exist. \`npm start\` creates it (and registers its public half at the IdP and the authorization server); or set AGENT_CLI_KEY_FILE`,
-        { cause: error },
-      )
-    }
-    throw new Error(`The agent's private key ${file} cannot be read: ${(error as Error).message}`, { cause: error })
+    throw new TypeError(
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `The agent's private key ${file} does not exist. \`npm start\` creates it (and registers its public half at the IdP and the authorization server); or set AGENT_CLI_KEY_FILE`
+        : `The agent's private key ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause: error },
+    )
   }
-  return parsePrivateJwk(text, `The agent's key file ${file}`)
+  return parseJson(text, `The agent's key file ${file}`, PrivateJwk) as JWK
 }

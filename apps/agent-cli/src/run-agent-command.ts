@@ -2,13 +2,13 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import {
   asFlowError,
   callMcpTool,
-  type Env,
   FlowError,
   formatStepLine,
   type SignInResult,
   stepUpSignInFor,
   type StepUpSignIn,
 } from '@ema/id-jag-client'
+import type { Env } from '@ema/server-kit'
 import { type AgentConfig, loadAgentConfig } from './agent-config.ts'
 import { type AgentState, deleteAgentState, readAgentState, writeAgentState } from './agent-state.ts'
 import { connectAsSignedInUser, explainIdpRefusal } from './connect-as-signed-in-user.ts'
@@ -193,7 +193,16 @@ async function useTools(
     state = await readAgentState(config.stateFile)
     if (state === undefined)
       throw new FlowError('login_required', 'The step-up sign-in was not kept; sign in again: npm run agent -- login')
-    chain = await connect({ ...state, accessToken: undefined })
+    chain = await connect({ ...state, accessToken: undefined }).catch((retryError: unknown) => {
+      // CL-35: one step-up per run. A second refusal is told as such, never answered with another sign-in.
+      if (stepUpSignInFor(retryError) === undefined) throw retryError
+      const refusal = asFlowError(retryError)
+      throw new FlowError(
+        refusal.error,
+        `still refused after a fresh sign-in; the agent does not ask again in this run (ask the administrator about the policy): ${refusal.message}`,
+        { cause: retryError, refusedBy: refusal.refusedBy, status: refusal.status },
+      )
+    })
   }
   const { connection } = chain
   try {

@@ -66,10 +66,11 @@ export function createAuthorizationServerApp(
   const log = deps.log ?? createLogger({ name: 'authorization-server', level: config.logLevel })
   const provider = createProvider(config, { ...deps, log })
   provider.use(requirePost(TOKEN_PATH, log)) // AS-07
-  // SEC-07: per-client rate limit, before oidc-provider does any work of its own (decision 0010).
+  // SEC-07: per-client rate limits at the token, revocation and introspection endpoints, before
+  // oidc-provider does any work of its own (decisions 0010, 0081).
   provider.use(
     rateLimitTokenEndpoint({
-      tokenPath: TOKEN_PATH,
+      paths: [TOKEN_PATH, REVOCATION_PATH, INTROSPECTION_PATH], // SEC-07, SEC-09 (decision 0081)
       perMinute: config.tokenRateLimitPerMinute,
       now: deps.now,
       log,

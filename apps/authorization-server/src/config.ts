@@ -1,26 +1,40 @@
 import {
   type AuditDestination,
   type DemoResetConfig,
+  type Env,
+  firstIssue,
   loadRuntimeConfig,
-  readDemoReset,
+  type LogLevel,
   parseAuditDestination,
   parseLogLevel,
+  readDemoReset,
+  readJson,
+  readPort,
+  readUrl,
+  type ReadUrlOptions,
   type RuntimeConfig,
 } from '@ema/server-kit'
+import {
+  CLIENT_AUTH_METHOD,
+  type ClientAuthMethodName,
+  parsePublicJwks,
+  signingKeysFromEnv,
+  TOKEN_EXCHANGE_PROFILE,
+} from '@ema/tokens'
+import type { JWK } from 'jose'
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import type { JWK } from 'jose'
-import type { LogLevel } from '@ema/server-kit'
-import { parsePublicJwks, signingKeysFromEnv, TOKEN_EXCHANGE_PROFILE } from '@ema/tokens'
+import { isOnBehalfOfClient } from './client-kinds.ts'
+import { Clients, DownstreamApis, McpServers, TrustedIdps } from './registration-schemas.ts'
+import { requireConsistentRegistrations } from './require-consistent-registrations.ts'
 
 /**
  * Configuration of the MCP authorization server.
  *
- * Everything a starter fork must change lives in this file: the issuer, the trusted IdPs, the
- * registered clients, the MCP servers and their scopes, lifetimes and the signing key. Every value
- * has a documented default (the demo world, docs/demo-world.md) and can be overridden by an
- * environment variable. `loadConfig` is a pure function of the given env; only main.ts passes
- * `process.env`.
+ * Everything a starter fork must change lives here: the issuer, the trusted IdPs, the registered
+ * clients, the MCP servers and their scopes, lifetimes and the signing keys. Each field names its
+ * variable, its default and why; the defaults are the demo world (docs/demo-world.md), so `npm start`
+ * works with no set-up. Only main.ts passes `process.env`.
  */
 
 /**
@@ -60,8 +74,7 @@ export interface RegisteredClient {
    * (RFC 8705 §2.1) works only at the mTLS endpoint alias (AS_MTLS_* configured). `none` (a public
    * client, SEC-14) only for an interactive client: never for jwt-bearer (AS-09) or token exchange (OBO-07).
    */
-  token_endpoint_auth_method:
-    'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'none'
+  token_endpoint_auth_method: ClientAuthMethodName
   /**
    * SEC-08: the redirect URIs of an interactive client, matched exactly. Present → the client uses the
    * authorization code flow (and only it); absent → an EMA client.
@@ -149,32 +162,50 @@ export interface McpServer {
  * default `ema:as:<issuer>`).
  */
 export interface AuthorizationServerConfig extends RuntimeConfig {
-  /** This server's issuer identifier; ID-JAGs must carry it as `aud` (AS-01, AS-17). */
+  /**
+   * AS-01, AS-17: this server's issuer identifier; ID-JAGs must carry it as `aud`. Env `AS_ISSUER`,
+   * default `http://localhost:4002`, kept as written (compared exactly), without query or fragment.
+   */
   issuer: string
-  /** Port to listen on; taken from the issuer URL unless AS_PORT is set. */
+  /** Env `AS_PORT`, default the port of the issuer URL (behind a proxy they differ). */
   port: number
-  /** Permit plain-http URLs (local demos only; logged loudly). */
+  /** Env `ALLOW_INSECURE_HTTP=true`: plain http to loopback hosts (decision 0024), logged loudly. Default off: https only. */
   allowInsecureHttp: boolean
+  /**
+   * AS-16: env `TRUSTED_IDPS` (JSON). Default: the demo IdP at `IDP_ISSUER` (default
+   * `http://localhost:4001`), namespace `acme`, vouching for the demo EMA clients.
+   */
   trustedIdps: TrustedIdp[]
+  /**
+   * Env `CLIENTS` (JSON). Default: Acme Agent (`acme-agent-tasks`), the agent CLI when `AGENT_CLI_JWKS`
+   * gives its public keys, the MCP server's token exchange client, and the demo switches' clients.
+   */
   clients: RegisteredClient[]
+  /** AS-24, AS-26: env `MCP_SERVERS` (JSON). Default: Tasks at `RS_RESOURCE` (default `http://localhost:4003/mcp`). */
   mcpServers: McpServer[]
-  /** The downstream APIs of the on-behalf-of token exchange (OBO-05, OBO-10). */
+  /**
+   * OBO-05, OBO-10: env `DOWNSTREAM_APIS` (JSON). Default: the Tasks API at `TASKS_API_URL` (default
+   * `http://localhost:4004`), every scope to every client switched on for OBO, scopes mapped to themselves.
+   */
   downstreamApis: DownstreamApi[]
-  /** OBO-16: the most actors an issued token's `act` chain may hold; a deeper chain is `invalid_request`. */
+  /** OBO-16: the most actors an issued token's `act` chain may hold. Env `MAX_DELEGATION_DEPTH` (2 to 20), default 5, Auth0's limit. */
   maxDelegationDepth: number
-  /** RFC 8705: the mTLS endpoint alias; absent → no alias, and no client may use tls_client_auth. */
+  /** RFC 8705 §5: env `AS_MTLS_CERT_FILE`, `_KEY_FILE`, `_CA_FILE` (all three or none), `AS_MTLS_URL`. Absent → no alias, no tls_client_auth. */
   mtls?: MtlsConfig
-  /** The authorization code flow's sign-in at the enterprise IdP (decision 0050). */
+  /**
+   * Decision 0050: the authorization code flow's sign-in at the enterprise IdP. Env `SIGN_IN_IDP_ISSUER`
+   * (default the first trusted IdP), `SIGN_IN_IDP_CLIENT_ID` / `_SECRET` (default this server's demo registration).
+   */
   signInIdp: SignInIdp
-  /** Keys that sign this server's cookies (sessions, interactions) and derive the consent form's CSRF token. */
+  /** Sign this server's cookies and derive the consent form's CSRF token. Env `AS_COOKIE_KEYS` (comma-separated). */
   cookieKeys: string[]
   /** `ephemeral` when AS_COOKIE_KEYS is not set: keys generated at start-up (logged loudly). */
   cookieKeysSource: 'configured' | 'ephemeral'
-  /** Access token lifetime (AS-39). */
+  /** AS-39: access token lifetime. Env `ACCESS_TOKEN_LIFETIME_SECONDS`, default 600. */
   accessTokenLifetimeSeconds: number
-  /** Allowed clock skew when checking ID-JAG times (AS-20, AS-21, AS-22). */
+  /** AS-20, AS-21, AS-22: allowed clock skew when checking ID-JAG times. Env `CLOCK_SKEW_SECONDS` (0 to 300), default 30. */
   clockSkewSeconds: number
-  /** Longest accepted ID-JAG lifetime, `exp − iat` (AS-21). */
+  /** AS-21: longest accepted ID-JAG lifetime, `exp − iat`. Env `MAX_ID_JAG_LIFETIME_SECONDS`, default 600. */
   maxIdJagLifetimeSeconds: number
   /**
    * AS-23: most redeemed ID-JAGs the in-memory replay store holds (each until its `exp` + skew); past
@@ -184,7 +215,7 @@ export interface AuthorizationServerConfig extends RuntimeConfig {
    * default lifetimes). Not used with REDIS_URL: Redis expires its keys itself.
    */
   replayStoreMaxEntries: number
-  /** SEC-07: token requests per client (or per address) per minute; over it → 429. `0` = no limit. */
+  /** SEC-07: token requests per client (or per address) per minute; over it → 429. Env `TOKEN_RATE_LIMIT_PER_MINUTE`, default 600; `0` = no limit. */
   tokenRateLimitPerMinute: number
   /**
    * Env `AS_DEMO_ATTACKS=true` (`npm start` and the browser tests set it; off by default): the demo
@@ -212,6 +243,7 @@ export interface AuthorizationServerConfig extends RuntimeConfig {
    * private JWK). Every instance of one deployment must have the same keys.
    */
   signingKeys?: JWK[]
+  /** Env `LOG_LEVEL`: `debug`, `info` (default), `warn` or `error`. */
   logLevel: LogLevel
   /** Env `AUDIT_LOG`: `stdout` (default), `off`, or a file of JSON lines (server-kit's audit events). */
   auditLog: AuditDestination
@@ -228,7 +260,7 @@ export const DEMO_ATTACK_WORLD = {
   OTHER_CLIENT: {
     client_id: 'other-agent',
     client_secret: 'other-agent-secret',
-    token_endpoint_auth_method: 'client_secret_basic',
+    token_endpoint_auth_method: CLIENT_AUTH_METHOD.CLIENT_SECRET_BASIC,
   },
 } as const
 
@@ -241,294 +273,76 @@ export const DEMO_ATTACK_WORLD = {
 export const DEMO_CLASSIC_CLIENT = {
   client_id: 'acme-agent-classic',
   client_secret: 'acme-agent-classic-secret',
-  token_endpoint_auth_method: 'client_secret_basic',
+  token_endpoint_auth_method: CLIENT_AUTH_METHOD.CLIENT_SECRET_BASIC,
   client_name: 'Acme Agent (classic MCP authorization)',
   redirectPath: '/classic/callback',
 } as const
 
-/** The demo-world defaults (docs/demo-world.md). */
-export const DEFAULTS = {
-  IDP_ISSUER: 'http://localhost:4001',
+/** The demo world's names and secrets (docs/demo-world.md). */
+const DEMO = {
   IDP_SUBJECT_NAMESPACE: 'acme',
-  AS_ISSUER: 'http://localhost:4002',
-  RS_RESOURCE: 'http://localhost:4003/mcp',
   RS_SCOPES: ['tasks.read', 'tasks.write'],
-  CLIENT_ID: 'acme-agent-tasks',
-  CLIENT_SECRET: 'acme-agent-as-secret',
+  TASKS_API_SCOPES: ['tasks.read', 'tasks.write'],
   /** The "Acme Agent CLI", registered by default only when AGENT_CLI_JWKS gives its public keys. */
   AGENT_CLI_CLIENT_ID: 'acme-agent-cli-tasks',
-  /** The MCP server's own client here, for the on-behalf-of token exchange (docs/demo-world.md). */
+  /** The MCP server's own client here, for the on-behalf-of token exchange; its secret only when mTLS is off. */
   MCP_SERVER_CLIENT_ID: 'tasks-mcp-server',
-  /** Its secret, used only when mTLS is off (the secret variant). */
   MCP_SERVER_CLIENT_SECRET: 'tasks-mcp-server-secret',
   /** Its certificate subject when mTLS is on (RFC 8705 §2.1.2). */
   MCP_SERVER_CLIENT_SUBJECT_DN: 'CN=tasks-mcp-server',
-  /** The Tasks API, the default downstream API. */
-  TASKS_API_URL: 'http://localhost:4004',
-  TASKS_API_SCOPES: ['tasks.read', 'tasks.write'],
-  AS_MTLS_URL: 'https://localhost:4012',
-  /** OBO-16: Auth0's limit of nested `act` levels. */
-  MAX_DELEGATION_DEPTH: 5,
-  ACCESS_TOKEN_LIFETIME_SECONDS: 600,
-  CLOCK_SKEW_SECONDS: 30,
-  MAX_ID_JAG_LIFETIME_SECONDS: 600,
-  REPLAY_STORE_MAX_ENTRIES: 2_000_000,
-  TOKEN_RATE_LIMIT_PER_MINUTE: 600,
-  /** This server's client at the IdP for the authorization code flow's sign-in (docs/demo-world.md). */
-  SIGN_IN_IDP_CLIENT_ID: 'mcp-authorization-server',
-  SIGN_IN_IDP_CLIENT_SECRET: 'mcp-authorization-server-idp-secret',
 } as const
 
-/** This server's redirect URI at the sign-in IdP: below the issuer (decision 0050). */
-export function signInRedirectUri(issuer: string): string {
-  return `${issuer.replace(/\/$/, '')}/interaction/callback`
-}
-
-const Url = z.string().url()
-/** AS-19: `|` separates the namespace from the IdP's `sub`, so it may not occur in the namespace. */
-const SubjectNamespace = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[^|\s]+$/, 'subject_namespace must not contain "|" or whitespace')
-const TrustedIdps = z
-  .array(
-    z
-      .object({
-        issuer: Url,
-        jwks_uri: Url,
-        subject_namespace: SubjectNamespace.optional(),
-        client_ids: z
-          .array(z.string().min(1), {
-            error: 'client_ids is required: the clients registered here that this IdP may vouch for (AS-16)',
-          })
-          .min(1, 'client_ids must name at least one registered client (AS-16)'),
-      })
-      .strict(),
-  )
-  .min(1)
-const Jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) })
-const Clients = z
-  .array(
-    z
-      .object({
-        client_id: z.string().min(1),
-        client_secret: z.string().min(1).optional(),
-        token_endpoint_auth_method: z.enum([
-          'client_secret_basic',
-          'client_secret_post',
-          'private_key_jwt',
-          'tls_client_auth',
-          'none',
-        ]),
-        jwks: Jwks.optional(),
-        jwks_uri: Url.optional(),
-        tls_client_auth_subject_dn: z.string().min(1).optional(),
-        token_exchange: z
-          .object({ allow_any_profile_of_type: z.array(z.string().min(1)) })
-          .strict()
-          .optional(),
-        resource_server_identifier: Url.optional(),
-        redirect_uris: z.array(Url).min(1, 'redirect_uris must name at least one redirect URI').optional(),
-        application_type: z.enum(['web', 'native']).optional(),
-        client_name: z.string().min(1).max(100).optional(),
-      })
-      .strict()
-      .refine(
-        (c) => {
-          switch (c.token_endpoint_auth_method) {
-            case 'private_key_jwt':
-              return c.jwks !== undefined || c.jwks_uri !== undefined
-            case 'tls_client_auth':
-              return c.tls_client_auth_subject_dn !== undefined && c.client_secret === undefined
-            case 'none':
-              return c.client_secret === undefined
-            default:
-              return c.client_secret !== undefined
-          }
-        },
-        {
-          message:
-            'client_secret_* clients need client_secret; private_key_jwt clients need jwks or jwks_uri; tls_client_auth clients need tls_client_auth_subject_dn and no client_secret; none (public) clients have no client_secret',
-        },
-      ),
-  )
-  .min(1)
-const ScopeToken = z
-  .string()
-  .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope must be a non-empty scope token (RFC 6749 §3.3)')
-const McpServers = z.array(z.object({ resource: Url, scopes: z.array(ScopeToken).min(1) }).strict()).min(1)
-const DownstreamApis = z.array(
-  z
-    .object({
-      identifier: Url,
-      scopes: z.array(ScopeToken).min(1),
-      client_grants: z.array(z.object({ client_id: z.string().min(1), scopes: z.array(ScopeToken).min(1) }).strict()),
-      scope_mapping: z.record(ScopeToken, z.array(ScopeToken)).optional(),
-    })
-    .strict(),
-)
 const PositiveInt = z.coerce.number().int().positive()
-const PrivateJwk = z
-  .record(z.string(), z.unknown())
-  .refine((jwk) => typeof jwk.d === 'string', { message: 'must be a private JWK (with "d")' })
+/** The settings that are neither URLs (server-kit's `readUrl`) nor JSON registrations (`readJson`). */
+const Settings = z.object({
+  AS_DEMO_ATTACKS: z.string().optional(),
+  DEMO_CLASSIC: z.string().optional(),
+  MAX_DELEGATION_DEPTH: z.coerce.number().int().min(2).max(20).default(5),
+  ACCESS_TOKEN_LIFETIME_SECONDS: PositiveInt.default(600),
+  CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  MAX_ID_JAG_LIFETIME_SECONDS: PositiveInt.default(600),
+  REPLAY_STORE_MAX_ENTRIES: PositiveInt.default(2_000_000),
+  TOKEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  AS_COOKIE_KEYS: z
+    .string()
+    .optional()
+    .transform((keys) => (keys ?? '').split(',').flatMap((key) => (key.trim() === '' ? [] : [key.trim()]))),
+  SIGN_IN_IDP_CLIENT_ID: z.string().min(1).default('mcp-authorization-server'),
+  SIGN_IN_IDP_CLIENT_SECRET: z.string().min(1).default('mcp-authorization-server-idp-secret'),
+})
+type Settings = z.output<typeof Settings>
 
-/** Builds the configuration from environment variables (see the README for each one). */
-export function loadConfig(env: Record<string, string | undefined>): AuthorizationServerConfig {
-  const allowInsecureHttp = env.ALLOW_INSECURE_HTTP === 'true'
-  const demoAttacks = env.AS_DEMO_ATTACKS === 'true'
-  const demoClassic = env.DEMO_CLASSIC === 'true'
-  const issuer = parse(Url, env.AS_ISSUER ?? DEFAULTS.AS_ISSUER, 'AS_ISSUER')
-  const idpIssuer = env.IDP_ISSUER ?? DEFAULTS.IDP_ISSUER
-  const resource = env.RS_RESOURCE ?? DEFAULTS.RS_RESOURCE
-  // The agent CLI's public keys (docs/demo-world.md). Checked whenever set, even if CLIENTS replaces
-  // the defaults, so a private key in it never goes unnoticed (CL-49).
-  const agentCliJwks =
-    env.AGENT_CLI_JWKS === undefined || env.AGENT_CLI_JWKS.trim() === ''
-      ? undefined
-      : parsePublicJwks(env.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS')
-  // Explicit CLIENTS / TRUSTED_IDPS are taken as given: the CLI joins only the demo defaults.
-  const agentCli: RegisteredClient | undefined =
-    agentCliJwks !== undefined && env.CLIENTS === undefined
-      ? // AS-08, AS-10: a program on a user's machine authenticates with a key pair, not a shared secret.
-        { client_id: DEFAULTS.AGENT_CLI_CLIENT_ID, token_endpoint_auth_method: 'private_key_jwt', jwks: agentCliJwks }
-      : undefined
-
-  const trustedIdps: TrustedIdp[] =
-    env.TRUSTED_IDPS !== undefined
-      ? parse(TrustedIdps, parseJson(env.TRUSTED_IDPS, 'TRUSTED_IDPS'), 'TRUSTED_IDPS').map((idp) => ({
-          issuer: idp.issuer,
-          jwks_uri: idp.jwks_uri,
-          subject_namespace: idp.subject_namespace ?? idp.issuer, // AS-19: the issuer itself is unique
-          client_ids: idp.client_ids,
-        }))
-      : [
-          {
-            issuer: idpIssuer,
-            jwks_uri: `${idpIssuer.replace(/\/$/, '')}/jwks`,
-            subject_namespace: DEFAULTS.IDP_SUBJECT_NAMESPACE,
-            // AS-16: the demo IdP vouches for the demo clients, the CLI included when it is registered.
-            client_ids: agentCli === undefined ? [DEFAULTS.CLIENT_ID] : [DEFAULTS.CLIENT_ID, agentCli.client_id],
-          },
-        ]
-  const mtls = loadMtlsConfig(env)
-  const clients: RegisteredClient[] =
-    env.CLIENTS !== undefined
-      ? (parse(Clients, parseJson(env.CLIENTS, 'CLIENTS'), 'CLIENTS') as RegisteredClient[])
-      : [
-          {
-            client_id: DEFAULTS.CLIENT_ID,
-            client_secret: DEFAULTS.CLIENT_SECRET,
-            token_endpoint_auth_method: 'client_secret_basic',
-          },
-          ...(agentCli === undefined ? [] : [agentCli]),
-          mcpServerClient(resource, mtls !== undefined),
-          ...(demoAttacks ? [{ ...DEMO_ATTACK_WORLD.OTHER_CLIENT }] : []),
-          ...(demoClassic ? [demoClassicClient(env.CLIENT_URL ?? 'http://localhost:3000')] : []),
-        ]
-  requireDistinctTrustedIdps(trustedIdps, clients, env.TRUSTED_IDPS !== undefined)
-  const mcpServers =
-    env.MCP_SERVERS !== undefined
-      ? parse(McpServers, parseJson(env.MCP_SERVERS, 'MCP_SERVERS'), 'MCP_SERVERS')
-      : [
-          { resource, scopes: [...DEFAULTS.RS_SCOPES] },
-          ...(demoAttacks
-            ? [
-                {
-                  resource: DEMO_ATTACK_WORLD.OTHER_MCP_SERVER.resource,
-                  scopes: [...DEMO_ATTACK_WORLD.OTHER_MCP_SERVER.scopes],
-                },
-              ]
-            : []),
-        ]
-  requireUsableClients(clients, mcpServers, mtls, env.CLIENTS !== undefined)
-  const downstreamApis: DownstreamApi[] =
-    env.DOWNSTREAM_APIS !== undefined
-      ? parse(DownstreamApis, parseJson(env.DOWNSTREAM_APIS, 'DOWNSTREAM_APIS'), 'DOWNSTREAM_APIS').map((api) => ({
-          ...api,
-          scope_mapping: api.scope_mapping ?? identityMapping(api.scopes),
-        }))
-      : [
-          {
-            identifier: env.TASKS_API_URL ?? DEFAULTS.TASKS_API_URL,
-            scopes: [...DEFAULTS.TASKS_API_SCOPES],
-            // By default every client switched on for OBO may obtain every scope of the Tasks API.
-            client_grants: clients
-              .filter(isOnBehalfOfClient)
-              .map((client) => ({ client_id: client.client_id, scopes: [...DEFAULTS.TASKS_API_SCOPES] })),
-            scope_mapping: identityMapping(DEFAULTS.TASKS_API_SCOPES),
-          },
-        ]
-  requireValidDownstreamApis(
-    downstreamApis,
-    clients,
-    mcpServers,
-    env.DOWNSTREAM_APIS !== undefined ? 'DOWNSTREAM_APIS' : 'the default downstream API (TASKS_API_URL)',
-  )
-
-  // SEC: every URL is https unless the insecure demo mode is switched on explicitly.
-  const urls: Array<[string, string]> = [
-    ['AS_ISSUER', issuer],
-    ...trustedIdps.flatMap((idp): Array<[string, string]> => [
-      ['TRUSTED_IDPS issuer', idp.issuer],
-      ['TRUSTED_IDPS jwks_uri', idp.jwks_uri],
-    ]),
-    ...mcpServers.map((server): [string, string] => ['MCP_SERVERS resource', server.resource]),
-    ...clients.flatMap((client): Array<[string, string]> =>
-      client.jwks_uri === undefined ? [] : [['CLIENTS jwks_uri', client.jwks_uri]],
-    ),
-    // Downstream API identifiers are names (the issued token's `aud`) that this server never calls,
-    // so they are not held to the https rule; the Tasks API itself decides how it is served.
-  ]
-  for (const [name, url] of urls) requireSecureUrl(url, name, allowInsecureHttp)
-  const issuerUrl = new URL(issuer)
-  if (issuerUrl.search !== '' || issuerUrl.hash !== '')
-    throw new TypeError(`AS_ISSUER must not carry a query or fragment (RFC 8414 §2): ${issuer}`)
-  requireSafeRedirectUris(clients, allowInsecureHttp, env.CLIENTS !== undefined)
-  const signInIdp = loadSignInIdp(env, issuer, trustedIdps)
-  const cookieKeys =
-    env.AS_COOKIE_KEYS?.split(',')
-      .map((key) => key.trim())
-      .filter((key) => key !== '') ?? []
-
+/** Reads and checks the configuration. @throws {TypeError} one line naming the variable at fault. */
+export function loadConfig(env: Env): AuthorizationServerConfig {
+  const parsed = Settings.safeParse(env)
+  if (!parsed.success) throw new TypeError(firstIssue(parsed.error))
+  const s = parsed.data
+  const urls: ReadUrlOptions = { allowInsecureHttp: env.ALLOW_INSECURE_HTTP === 'true' }
+  const issuer = readUrl(env, 'AS_ISSUER', 'http://localhost:4002', urls)
+  if (new URL(issuer).search !== '') throw new TypeError('AS_ISSUER must not carry a query (RFC 8414 §2)')
+  const mtls = loadMtlsConfig(env, urls)
+  const registrations = readRegistrations(env, s, urls, mtls !== undefined)
+  requireConsistentRegistrations(registrations, mtls, urls.allowInsecureHttp)
   return {
     issuer,
-    port: env.AS_PORT !== undefined ? parse(PositiveInt, env.AS_PORT, 'AS_PORT') : portOf(issuerUrl),
-    allowInsecureHttp,
-    trustedIdps,
-    clients,
-    mcpServers,
-    downstreamApis,
-    maxDelegationDepth:
-      env.MAX_DELEGATION_DEPTH !== undefined
-        ? parse(z.coerce.number().int().min(2).max(20), env.MAX_DELEGATION_DEPTH, 'MAX_DELEGATION_DEPTH')
-        : DEFAULTS.MAX_DELEGATION_DEPTH,
+    port: readPort(env, 'AS_PORT', issuer),
+    allowInsecureHttp: urls.allowInsecureHttp,
+    trustedIdps: registrations.trustedIdps,
+    clients: registrations.clients,
+    mcpServers: registrations.mcpServers,
+    downstreamApis: registrations.downstreamApis,
+    maxDelegationDepth: s.MAX_DELEGATION_DEPTH,
     ...(mtls === undefined ? {} : { mtls }),
-    signInIdp,
-    cookieKeys: cookieKeys.length > 0 ? cookieKeys : [randomBytes(32).toString('base64url')],
-    cookieKeysSource: cookieKeys.length > 0 ? 'configured' : 'ephemeral',
-    accessTokenLifetimeSeconds:
-      env.ACCESS_TOKEN_LIFETIME_SECONDS !== undefined
-        ? parse(PositiveInt, env.ACCESS_TOKEN_LIFETIME_SECONDS, 'ACCESS_TOKEN_LIFETIME_SECONDS')
-        : DEFAULTS.ACCESS_TOKEN_LIFETIME_SECONDS,
-    clockSkewSeconds:
-      env.CLOCK_SKEW_SECONDS !== undefined
-        ? parse(z.coerce.number().int().min(0).max(300), env.CLOCK_SKEW_SECONDS, 'CLOCK_SKEW_SECONDS')
-        : DEFAULTS.CLOCK_SKEW_SECONDS,
-    maxIdJagLifetimeSeconds:
-      env.MAX_ID_JAG_LIFETIME_SECONDS !== undefined
-        ? parse(PositiveInt, env.MAX_ID_JAG_LIFETIME_SECONDS, 'MAX_ID_JAG_LIFETIME_SECONDS')
-        : DEFAULTS.MAX_ID_JAG_LIFETIME_SECONDS,
-    replayStoreMaxEntries:
-      env.REPLAY_STORE_MAX_ENTRIES !== undefined
-        ? parse(PositiveInt, env.REPLAY_STORE_MAX_ENTRIES, 'REPLAY_STORE_MAX_ENTRIES')
-        : DEFAULTS.REPLAY_STORE_MAX_ENTRIES,
-    tokenRateLimitPerMinute:
-      env.TOKEN_RATE_LIMIT_PER_MINUTE !== undefined
-        ? parse(z.coerce.number().int().min(0), env.TOKEN_RATE_LIMIT_PER_MINUTE, 'TOKEN_RATE_LIMIT_PER_MINUTE')
-        : DEFAULTS.TOKEN_RATE_LIMIT_PER_MINUTE,
-    demoAttacks,
-    demoClassic,
+    signInIdp: readSignInIdp(env, s, issuer, registrations.trustedIdps),
+    cookieKeys: s.AS_COOKIE_KEYS.length > 0 ? s.AS_COOKIE_KEYS : [randomBytes(32).toString('base64url')],
+    cookieKeysSource: s.AS_COOKIE_KEYS.length > 0 ? 'configured' : 'ephemeral',
+    accessTokenLifetimeSeconds: s.ACCESS_TOKEN_LIFETIME_SECONDS,
+    clockSkewSeconds: s.CLOCK_SKEW_SECONDS,
+    maxIdJagLifetimeSeconds: s.MAX_ID_JAG_LIFETIME_SECONDS,
+    replayStoreMaxEntries: s.REPLAY_STORE_MAX_ENTRIES,
+    tokenRateLimitPerMinute: s.TOKEN_RATE_LIMIT_PER_MINUTE,
+    demoAttacks: s.AS_DEMO_ATTACKS === 'true',
+    demoClassic: s.DEMO_CLASSIC === 'true',
     demoReset: readDemoReset(env),
     ...signingKeys(env),
     logLevel: parseLogLevel(env.LOG_LEVEL),
@@ -537,57 +351,124 @@ export function loadConfig(env: Record<string, string | undefined>): Authorizati
   }
 }
 
-/** AS_SIGNING_KEY keeps its older parse; AS_SIGNING_KEYS / AS_SIGNING_KEYS_FILE give several (rotation). */
-function signingKeys(
-  env: Record<string, string | undefined>,
-): Pick<AuthorizationServerConfig, 'signingKey' | 'signingKeys'> {
-  if (env.AS_SIGNING_KEY !== undefined && env.AS_SIGNING_KEYS === undefined && env.AS_SIGNING_KEYS_FILE === undefined) {
-    const key = parse(PrivateJwk, parseJson(env.AS_SIGNING_KEY, 'AS_SIGNING_KEY'), 'AS_SIGNING_KEY') as JWK
-    return { signingKey: key, signingKeys: [key] }
+/**
+ * The registrations: each list from its JSON variable, taken as given, else the demo world's (where
+ * the agent CLI joins only the demo defaults, and the demo switches add their parties).
+ */
+function readRegistrations(env: Env, s: Settings, urls: ReadUrlOptions, mtls: boolean) {
+  // Checked whenever set, even if CLIENTS replaces the defaults, so a private key in it never goes unnoticed (CL-49).
+  const agentCliJwks = env.AGENT_CLI_JWKS?.trim() ? parsePublicJwks(env.AGENT_CLI_JWKS, 'AGENT_CLI_JWKS') : undefined
+  const configured = {
+    clients: readJson(env, 'CLIENTS', Clients) as RegisteredClient[] | undefined,
+    trustedIdps: readJson(env, 'TRUSTED_IDPS', TrustedIdps),
+    mcpServers: readJson(env, 'MCP_SERVERS', McpServers),
+    downstreamApis: readJson(env, 'DOWNSTREAM_APIS', DownstreamApis),
   }
-  const keys = signingKeysFromEnv(env, 'AS')
-  return keys === undefined ? {} : { signingKey: keys[0]!, signingKeys: keys }
+  const resource = () => readUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', urls)
+  const clients = configured.clients ?? demoClients(env, s, resource(), mtls, agentCliJwks)
+  const agentCli = configured.clients === undefined && agentCliJwks !== undefined
+  return {
+    clients,
+    trustedIdps:
+      configured.trustedIdps?.map((idp) => ({ ...idp, subject_namespace: idp.subject_namespace ?? idp.issuer })) ?? // AS-19: the issuer itself is unique
+      demoTrustedIdps(readUrl(env, 'IDP_ISSUER', 'http://localhost:4001', urls), agentCli),
+    mcpServers: configured.mcpServers ?? demoMcpServers(resource(), s.AS_DEMO_ATTACKS === 'true'),
+    downstreamApis:
+      configured.downstreamApis?.map((api) => ({
+        ...api,
+        scope_mapping: api.scope_mapping ?? identityMapping(api.scopes),
+      })) ?? demoDownstreamApis(env.TASKS_API_URL ?? 'http://localhost:4004', clients),
+    fromEnv: {
+      clients: configured.clients !== undefined,
+      trustedIdps: configured.trustedIdps !== undefined,
+      downstreamApis: configured.downstreamApis !== undefined,
+    },
+  }
+}
+
+/** The demo clients: Acme Agent, the agent CLI (with AGENT_CLI_JWKS), the MCP server's OBO client, and the demo switches' clients. */
+function demoClients(
+  env: Env,
+  s: Settings,
+  resource: string,
+  mtls: boolean,
+  agentCliJwks: { keys: JWK[] } | undefined,
+): RegisteredClient[] {
+  return [
+    {
+      client_id: 'acme-agent-tasks',
+      client_secret: 'acme-agent-as-secret',
+      token_endpoint_auth_method: CLIENT_AUTH_METHOD.CLIENT_SECRET_BASIC,
+    },
+    // AS-08, AS-10: a program on a user's machine authenticates with a key pair, not a shared secret.
+    ...(agentCliJwks === undefined
+      ? []
+      : [
+          {
+            client_id: DEMO.AGENT_CLI_CLIENT_ID,
+            token_endpoint_auth_method: CLIENT_AUTH_METHOD.PRIVATE_KEY_JWT,
+            jwks: agentCliJwks,
+          },
+        ]),
+    mcpServerClient(resource, mtls),
+    ...(s.AS_DEMO_ATTACKS === 'true' ? [{ ...DEMO_ATTACK_WORLD.OTHER_CLIENT }] : []),
+    ...(s.DEMO_CLASSIC === 'true' ? [demoClassicClient(env.CLIENT_URL ?? 'http://localhost:3000')] : []),
+  ]
+}
+
+/** AS-16: the demo IdP vouches for the demo's EMA clients, the CLI included when it is registered. */
+function demoTrustedIdps(idpIssuer: string, agentCli: boolean): TrustedIdp[] {
+  return [
+    {
+      issuer: idpIssuer,
+      jwks_uri: `${idpIssuer.replace(/\/$/, '')}/jwks`,
+      subject_namespace: DEMO.IDP_SUBJECT_NAMESPACE,
+      client_ids: agentCli ? ['acme-agent-tasks', DEMO.AGENT_CLI_CLIENT_ID] : ['acme-agent-tasks'],
+    },
+  ]
+}
+
+/** Tasks, and with AS_DEMO_ATTACKS the second MCP server of the demo attack world. */
+function demoMcpServers(resource: string, demoAttacks: boolean): McpServer[] {
+  const { OTHER_MCP_SERVER } = DEMO_ATTACK_WORLD
+  return [
+    { resource, scopes: [...DEMO.RS_SCOPES] },
+    ...(demoAttacks ? [{ resource: OTHER_MCP_SERVER.resource, scopes: [...OTHER_MCP_SERVER.scopes] }] : []),
+  ]
+}
+
+/** The Tasks API: every scope to every client switched on for OBO, each scope mapped to itself. */
+function demoDownstreamApis(identifier: string, clients: readonly RegisteredClient[]): DownstreamApi[] {
+  return [
+    {
+      identifier,
+      scopes: [...DEMO.TASKS_API_SCOPES],
+      client_grants: clients
+        .filter(isOnBehalfOfClient)
+        .map((client) => ({ client_id: client.client_id, scopes: [...DEMO.TASKS_API_SCOPES] })),
+      scope_mapping: identityMapping(DEMO.TASKS_API_SCOPES),
+    },
+  ]
 }
 
 /**
- * AS-16, AS-19: each trusted IdP is recognised once, maps its users into a namespace of its own and
- * vouches only for clients registered here.
+ * The MCP server's demo client (docs/demo-world.md): switched on for OBO, tied to the MCP server, and
+ * authenticating with its certificate when the mTLS alias is served, else with its secret.
  */
-function requireDistinctTrustedIdps(
-  trustedIdps: readonly TrustedIdp[],
-  clients: readonly RegisteredClient[],
-  fromEnv: boolean,
-): void {
-  const where = fromEnv ? 'TRUSTED_IDPS' : 'the default trusted IdP (IDP_ISSUER)'
-  const issuers = new Set<string>()
-  const namespaces = new Map<string, string>()
-  const registered = new Set(clients.map((client) => client.client_id))
-  for (const idp of trustedIdps) {
-    if (issuers.has(idp.issuer)) throw new TypeError(`invalid TRUSTED_IDPS: issuer ${idp.issuer} is listed twice`)
-    issuers.add(idp.issuer)
-    // AS-19: the namespace is what keeps two IdPs' users apart; it must be a valid, unique alias.
-    parse(SubjectNamespace, idp.subject_namespace, `${where} subject_namespace of ${idp.issuer}`)
-    const holder = namespaces.get(idp.subject_namespace)
-    if (holder !== undefined) {
-      throw new TypeError(
-        `invalid TRUSTED_IDPS: subject_namespace "${idp.subject_namespace}" is used by both ${holder} and ${idp.issuer}; each trusted IdP needs its own`,
-      )
-    }
-    namespaces.set(idp.subject_namespace, idp.issuer)
-    // AS-16: an IdP can only be bound to client relationships that exist here.
-    for (const clientId of idp.client_ids) {
-      if (!registered.has(clientId)) {
-        throw new TypeError(
-          `invalid ${where}: client_ids of ${idp.issuer} names "${clientId}", which is not a client registered in CLIENTS${fromEnv ? '' : '; set TRUSTED_IDPS to choose its client_ids'}`,
-        )
-      }
-      // Decision 0050: an interactive registration uses the authorization code flow only; it never redeems ID-JAGs.
-      if (clients.some((client) => client.client_id === clientId && isInteractiveClient(client))) {
-        throw new TypeError(
-          `invalid ${where}: client_ids of ${idp.issuer} names "${clientId}", an interactive client (it has redirect_uris); ID-JAGs are redeemed by EMA clients, registered without redirect_uris`,
-        )
-      }
-    }
+function mcpServerClient(resource: string, mtls: boolean): RegisteredClient {
+  return {
+    client_id: DEMO.MCP_SERVER_CLIENT_ID,
+    ...(mtls
+      ? {
+          token_endpoint_auth_method: CLIENT_AUTH_METHOD.TLS_CLIENT_AUTH,
+          tls_client_auth_subject_dn: DEMO.MCP_SERVER_CLIENT_SUBJECT_DN,
+        }
+      : {
+          token_endpoint_auth_method: CLIENT_AUTH_METHOD.CLIENT_SECRET_BASIC,
+          client_secret: DEMO.MCP_SERVER_CLIENT_SECRET,
+        }),
+    token_exchange: { allow_any_profile_of_type: [TOKEN_EXCHANGE_PROFILE.ON_BEHALF_OF] },
+    resource_server_identifier: resource,
   }
 }
 
@@ -597,48 +478,22 @@ function demoClassicClient(clientUrl: string): RegisteredClient {
   return { ...registration, redirect_uris: [`${clientUrl.replace(/\/$/, '')}${redirectPath}`] }
 }
 
-/** Decision 0050: the client uses the authorization code flow (it registered redirect URIs). */
-export function isInteractiveClient(client: RegisteredClient): boolean {
-  return client.redirect_uris !== undefined
+/** Each scope maps to itself. */
+function identityMapping(scopes: readonly string[]): Record<string, string[]> {
+  return Object.fromEntries(scopes.map((scope) => [scope, [scope]]))
 }
 
-/** RFC 8252 §7.3: loopback IP literals, to which a native client may redirect over plain http. */
-const LOOPBACK_IP = /^(127(?:\.\d{1,3}){3}|\[::1\])$/
-
-/**
- * SEC-01, SEC-08: redirect URIs are https, or http to a loopback host with ALLOW_INSECURE_HTTP, or (a
- * `native` client) http to a loopback IP literal (RFC 8252 §7.3, §8.3); never with a fragment
- * (RFC 6749 §3.1.2).
- */
-function requireSafeRedirectUris(
-  clients: readonly RegisteredClient[],
-  allowInsecureHttp: boolean,
-  fromEnv: boolean,
-): void {
-  const where = fromEnv ? 'CLIENTS' : 'the default clients'
-  for (const client of clients) {
-    for (const uri of client.redirect_uris ?? []) {
-      const url = new URL(uri)
-      if (url.hash !== '' || uri.includes('#'))
-        throw new TypeError(
-          `invalid ${where}: a redirect URI of "${client.client_id}" has a fragment (RFC 6749 §3.1.2)`,
-        )
-      if (client.application_type === 'native' && url.protocol === 'http:' && LOOPBACK_IP.test(url.hostname)) continue
-      requireSecureUrl(uri, `CLIENTS redirect URI of "${client.client_id}"`, allowInsecureHttp)
-    }
-  }
+/** `AS_SIGNING_KEYS`, `AS_SIGNING_KEYS_FILE` or `AS_SIGNING_KEY` (tokens' `signingKeysFromEnv`); none → main.ts generates one. */
+function signingKeys(env: Env): Pick<AuthorizationServerConfig, 'signingKey' | 'signingKeys'> {
+  const keys = signingKeysFromEnv(env, 'AS')
+  return keys === undefined ? {} : { signingKey: keys[0]!, signingKeys: keys }
 }
 
 /**
  * Decision 0050: the IdP that signs users in for the authorization code flow. SIGN_IN_IDP_ISSUER
- * names one of the trusted IdPs (default: the first one); SIGN_IN_IDP_CLIENT_ID and
- * SIGN_IN_IDP_CLIENT_SECRET are this server's registration there (demo defaults).
+ * names one of the trusted IdPs (default: the first one); this server's redirect URI there is below its issuer.
  */
-function loadSignInIdp(
-  env: Record<string, string | undefined>,
-  issuer: string,
-  trustedIdps: readonly TrustedIdp[],
-): SignInIdp {
+function readSignInIdp(env: Env, s: Settings, issuer: string, trustedIdps: readonly TrustedIdp[]): SignInIdp {
   const idpIssuer = env.SIGN_IN_IDP_ISSUER ?? trustedIdps[0]?.issuer
   if (idpIssuer === undefined || !trustedIdps.some((idp) => idp.issuer === idpIssuer)) {
     throw new TypeError(
@@ -647,202 +502,35 @@ function loadSignInIdp(
   }
   return {
     issuer: idpIssuer,
-    clientId: parse(
-      z.string().min(1),
-      env.SIGN_IN_IDP_CLIENT_ID ?? DEFAULTS.SIGN_IN_IDP_CLIENT_ID,
-      'SIGN_IN_IDP_CLIENT_ID',
-    ),
-    clientSecret: parse(
-      z.string().min(1),
-      env.SIGN_IN_IDP_CLIENT_SECRET ?? DEFAULTS.SIGN_IN_IDP_CLIENT_SECRET,
-      'SIGN_IN_IDP_CLIENT_SECRET',
-    ),
-    redirectUri: signInRedirectUri(issuer),
-  }
-}
-
-/** OBO-10: the client is switched on for the on-behalf-of token exchange (Auth0's configuration shape). */
-export function isOnBehalfOfClient(client: RegisteredClient): boolean {
-  return client.token_exchange?.allow_any_profile_of_type.includes(TOKEN_EXCHANGE_PROFILE.ON_BEHALF_OF) === true
-}
-
-/**
- * The MCP server's demo client (docs/demo-world.md): switched on for OBO, tied to the MCP server, and
- * authenticating with its certificate when the mTLS alias is served, else with its secret.
- */
-function mcpServerClient(resource: string, mtls: boolean): RegisteredClient {
-  const authentication: Pick<
-    RegisteredClient,
-    'token_endpoint_auth_method' | 'client_secret' | 'tls_client_auth_subject_dn'
-  > = mtls
-    ? {
-        token_endpoint_auth_method: 'tls_client_auth',
-        tls_client_auth_subject_dn: DEFAULTS.MCP_SERVER_CLIENT_SUBJECT_DN,
-      }
-    : { token_endpoint_auth_method: 'client_secret_basic', client_secret: DEFAULTS.MCP_SERVER_CLIENT_SECRET }
-  return {
-    client_id: DEFAULTS.MCP_SERVER_CLIENT_ID,
-    ...authentication,
-    token_exchange: { allow_any_profile_of_type: [TOKEN_EXCHANGE_PROFILE.ON_BEHALF_OF] },
-    resource_server_identifier: resource,
+    clientId: s.SIGN_IN_IDP_CLIENT_ID,
+    clientSecret: s.SIGN_IN_IDP_CLIENT_SECRET,
+    redirectUri: `${issuer.replace(/\/$/, '')}/interaction/callback`,
   }
 }
 
 /** RFC 8705 §5: AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE and AS_MTLS_CA_FILE switch the alias on, all three or none. */
-function loadMtlsConfig(env: Record<string, string | undefined>): MtlsConfig | undefined {
+function loadMtlsConfig(env: Env, urls: ReadUrlOptions): MtlsConfig | undefined {
   const files = {
     AS_MTLS_CERT_FILE: env.AS_MTLS_CERT_FILE,
     AS_MTLS_KEY_FILE: env.AS_MTLS_KEY_FILE,
     AS_MTLS_CA_FILE: env.AS_MTLS_CA_FILE,
   }
-  const given = Object.entries(files).filter(([, value]) => value !== undefined && value !== '')
-  if (given.length === 0) return undefined
-  if (given.length !== 3) {
-    const missing = Object.keys(files).filter((name) => !given.some(([given]) => given === name))
+  const missing = Object.keys(files).filter((name) => !files[name as keyof typeof files])
+  if (missing.length === 3) return undefined
+  if (missing.length > 0)
     throw new TypeError(
       `the mTLS endpoint alias needs AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE and AS_MTLS_CA_FILE together; missing ${missing.join(', ')}`,
     )
-  }
-  const url = parse(Url, env.AS_MTLS_URL ?? DEFAULTS.AS_MTLS_URL, 'AS_MTLS_URL').replace(/\/$/, '')
+  const url = readUrl(env, 'AS_MTLS_URL', 'https://localhost:4012', urls).replace(/\/$/, '')
   const parsed = new URL(url)
   if (parsed.protocol !== 'https:') throw new TypeError(`AS_MTLS_URL must be https (RFC 8705 needs TLS): ${url}`)
-  if (parsed.search !== '' || parsed.hash !== '' || parsed.pathname !== '/')
+  if (parsed.search !== '' || parsed.pathname !== '/')
     throw new TypeError(`AS_MTLS_URL must be an origin without path, query or fragment: ${url}`)
   return {
     url,
-    port: portOf(parsed),
+    port: parsed.port === '' ? 443 : Number(parsed.port),
     certFile: files.AS_MTLS_CERT_FILE ?? '',
     keyFile: files.AS_MTLS_KEY_FILE ?? '',
     caFile: files.AS_MTLS_CA_FILE ?? '',
   }
-}
-
-/** OBO-10, RFC 8705: a client's switches must be usable as configured. */
-function requireUsableClients(
-  clients: readonly RegisteredClient[],
-  mcpServers: readonly McpServer[],
-  mtls: MtlsConfig | undefined,
-  fromEnv: boolean,
-): void {
-  const where = fromEnv ? 'CLIENTS' : 'the default clients'
-  const ids = new Set<string>()
-  for (const client of clients) {
-    if (ids.has(client.client_id))
-      throw new TypeError(`invalid ${where}: client_id "${client.client_id}" is listed twice`)
-    ids.add(client.client_id)
-    if (client.token_endpoint_auth_method === 'tls_client_auth' && mtls === undefined) {
-      throw new TypeError(
-        `invalid ${where}: client "${client.client_id}" uses tls_client_auth, which needs the mTLS endpoint alias; set AS_MTLS_CERT_FILE, AS_MTLS_KEY_FILE and AS_MTLS_CA_FILE`,
-      )
-    }
-    if (
-      client.resource_server_identifier !== undefined &&
-      !mcpServers.some((server) => server.resource === client.resource_server_identifier)
-    ) {
-      throw new TypeError(
-        `invalid ${where}: client "${client.client_id}" is tied to ${client.resource_server_identifier} (resource_server_identifier), which is not a registered MCP server (MCP_SERVERS)`,
-      )
-    }
-    if (isOnBehalfOfClient(client) && client.resource_server_identifier === undefined) {
-      throw new TypeError(
-        `invalid ${where}: client "${client.client_id}" is switched on for on_behalf_of_token_exchange but names no resource_server_identifier (the MCP server it is tied to, OBO-10)`,
-      )
-    }
-    if (isInteractiveClient(client)) {
-      // Decision 0050: an interactive registration is only that; EMA and OBO use registrations of their own.
-      if (client.token_exchange !== undefined || client.resource_server_identifier !== undefined) {
-        throw new TypeError(
-          `invalid ${where}: client "${client.client_id}" has redirect_uris (an interactive client, authorization code flow only) and token exchange settings; register the MCP server's token exchange client separately`,
-        )
-      }
-    } else {
-      // AS-09, OBO-07: a public client can only use the authorization code flow, which needs redirect_uris.
-      if (client.token_endpoint_auth_method === 'none') {
-        throw new TypeError(
-          `invalid ${where}: client "${client.client_id}" is public (token_endpoint_auth_method none) without redirect_uris; public clients may only use the authorization code flow (SEC-14), so give it redirect_uris`,
-        )
-      }
-      if (client.application_type !== undefined || client.client_name !== undefined) {
-        throw new TypeError(
-          `invalid ${where}: client "${client.client_id}" has application_type or client_name, which only interactive clients (with redirect_uris) use`,
-        )
-      }
-    }
-  }
-}
-
-/** OBO-05, OBO-10: each downstream API is distinct from every MCP server, and grants only what it defines to clients that exist. */
-function requireValidDownstreamApis(
-  apis: readonly DownstreamApi[],
-  clients: readonly RegisteredClient[],
-  mcpServers: readonly McpServer[],
-  where: string,
-): void {
-  const identifiers = new Set<string>()
-  for (const api of apis) {
-    if (new URL(api.identifier).hash !== '' || api.identifier.includes('#'))
-      throw new TypeError(`invalid ${where}: identifier ${api.identifier} must not have a fragment (RFC 8707 §2)`)
-    if (identifiers.has(api.identifier))
-      throw new TypeError(`invalid ${where}: identifier ${api.identifier} is listed twice`)
-    identifiers.add(api.identifier)
-    // An MCP server's own tokens must never be obtainable by exchange (OBO-01: no passthrough, no laundering).
-    if (mcpServers.some((server) => server.resource === api.identifier))
-      throw new TypeError(`invalid ${where}: ${api.identifier} is an MCP server (MCP_SERVERS), not a downstream API`)
-    for (const grant of api.client_grants) {
-      const client = clients.find((candidate) => candidate.client_id === grant.client_id)
-      if (client === undefined)
-        throw new TypeError(
-          `invalid ${where}: client_grants of ${api.identifier} names "${grant.client_id}", which is not a client registered in CLIENTS`,
-        )
-      const unknown = grant.scopes.filter((scope) => !api.scopes.includes(scope))
-      if (unknown.length > 0)
-        throw new TypeError(
-          `invalid ${where}: client_grants of ${api.identifier} gives "${grant.client_id}" scopes the API does not define: ${unknown.join(' ')}`,
-        )
-    }
-    for (const [inbound, mapped] of Object.entries(api.scope_mapping)) {
-      const unknown = mapped.filter((scope) => !api.scopes.includes(scope))
-      if (unknown.length > 0)
-        throw new TypeError(
-          `invalid ${where}: scope_mapping of ${api.identifier} maps "${inbound}" to scopes the API does not define: ${unknown.join(' ')}`,
-        )
-    }
-  }
-}
-
-/** Each scope maps to itself. */
-function identityMapping(scopes: readonly string[]): Record<string, string[]> {
-  return Object.fromEntries(scopes.map((scope) => [scope, [scope]]))
-}
-
-function requireSecureUrl(url: string, name: string, allowInsecureHttp: boolean): void {
-  const { protocol } = new URL(url)
-  if (protocol === 'https:') return
-  if (protocol === 'http:' && allowInsecureHttp) return
-  throw new TypeError(
-    `${name} ${url} is not https; set ALLOW_INSECURE_HTTP=true to allow plain http (local demos only)`,
-  )
-}
-
-function portOf(url: URL): number {
-  if (url.port !== '') return Number(url.port)
-  return url.protocol === 'https:' ? 443 : 80
-}
-
-function parseJson(value: string, name: string): unknown {
-  try {
-    return JSON.parse(value)
-  } catch (cause) {
-    throw new TypeError(`${name} is not valid JSON`, { cause })
-  }
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
-  const result = schema.safeParse(value)
-  if (!result.success) {
-    const issue = result.error.issues[0]
-    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''
-    throw new TypeError(`invalid ${name}${where}: ${issue?.message ?? 'invalid value'}`)
-  }
-  return result.data
 }

@@ -6,6 +6,7 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider'
 import {
+  CLIENT_AUTH_METHOD,
   GRANT_TYPE,
   InMemoryRevocationStore,
   type IssuerKeys,
@@ -14,7 +15,8 @@ import {
   type SigningKey,
 } from '@ema/tokens'
 import type { AuditLog, Logger } from '@ema/server-kit'
-import { isInteractiveClient, type AuthorizationServerConfig, type RegisteredClient } from './config.ts'
+import { isInteractiveClient } from './client-kinds.ts'
+import type { AuthorizationServerConfig, RegisteredClient } from './config.ts'
 import { AUTHORIZATION_SERVER_METADATA } from './authorization-server-metadata.ts'
 import { defaultScope } from './authorization/default-scope.ts'
 import { mcpServerResourceIndicators } from './authorization/mcp-server-resource-indicators.ts'
@@ -59,7 +61,12 @@ export interface CreateProviderDeps {
  * (authorization code + PKCE, SEC-14, decision 0050) only: the jwt-bearer grant (AS-09) and the token
  * exchange (OBO-07) refuse it, and no EMA client may register it (loadConfig).
  */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const
+const CLIENT_AUTH_METHODS = [
+  CLIENT_AUTH_METHOD.CLIENT_SECRET_BASIC,
+  CLIENT_AUTH_METHOD.CLIENT_SECRET_POST,
+  CLIENT_AUTH_METHOD.PRIVATE_KEY_JWT,
+  CLIENT_AUTH_METHOD.NONE,
+]
 
 /** Lifetimes of oidc-provider's artifacts in the authorization code flow, in seconds (decision 0050). */
 const TTL = {
@@ -73,7 +80,7 @@ const TTL = {
   Grant: 3600,
 } as const
 /** RFC 8705 §2.1: offered only when the mTLS endpoint alias is served. */
-const MTLS_CLIENT_AUTH_METHOD = 'tls_client_auth'
+const MTLS_CLIENT_AUTH_METHOD = CLIENT_AUTH_METHOD.TLS_CLIENT_AUTH
 
 /**
  * oidc-provider as an MCP authorization server: the token endpoint with client authentication,

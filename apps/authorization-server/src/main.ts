@@ -3,7 +3,6 @@ import {
   importSigningKeys,
   InMemoryReplayStore,
   InMemoryRevocationStore,
-  remoteKeySet,
   type IssuerKeys,
   type ReplayStore,
   type RevocationStore,
@@ -17,6 +16,7 @@ import {
   gracefulShutdown,
   listen,
   listenTls,
+  loggedRemoteKeySet,
   startOrExit,
   startOrExitAsync,
   type GracefulShutdown,
@@ -92,21 +92,22 @@ const revocationStore: RevocationStore =
 let shutdown: GracefulShutdown | undefined
 
 // AS-13, AS-15, AS-16: one cached key set per trusted IdP, built once at start-up. During a JWKS
-// outage the last good set keeps serving for an hour (decision 0014); the first use is logged.
-const keySets = new Map<string, JWTVerifyGetKey>(
-  config.trustedIdps.map((idp) => [
-    idp.issuer,
-    remoteKeySet(idp.jwks_uri, {
-      allowInsecureHttp: config.allowInsecureHttp,
-      onStaleKeys: (cause, ageMs) =>
-        log.warn('the IdP JWKS cannot be fetched; using the last good keys', {
-          idp: idp.issuer,
-          jwks_uri: idp.jwks_uri,
-          age_s: Math.round(ageMs / 1000),
-          cause: describeCause(cause),
+// outage the last good set keeps serving for an hour (decision 0014); the first use is logged. A JWKS
+// URL remoteKeySet refuses is one start-up line, never a stack trace.
+const keySets = startOrExit(
+  'authorization-server',
+  () =>
+    new Map<string, JWTVerifyGetKey>(
+      config.trustedIdps.map((idp) => [
+        idp.issuer,
+        loggedRemoteKeySet(idp.jwks_uri, {
+          allowInsecureHttp: config.allowInsecureHttp,
+          log,
+          owner: 'the IdP',
+          fields: { idp: idp.issuer },
         }),
-    }),
-  ]),
+      ]),
+    ),
 )
 const issuerKeys: IssuerKeys = (issuer) => keySets.get(issuer)
 

@@ -160,9 +160,13 @@ test('SEC-01 SEC-08 redirect URIs: https; http only to loopback with ALLOW_INSEC
     })
   assert.throws(
     () => loadConfig({ ...HTTPS, CLIENTS: web('http://web.example/cb') }),
-    /redirect URI of "web".*not https/,
+    /redirect URI of "web" is plain http \(http:\/\/web\.example\): use https, or set ALLOW_INSECURE_HTTP=true/,
   )
-  assert.throws(() => loadConfig({ ...HTTPS, CLIENTS: web('http://localhost:5999/cb') }), /not https/)
+  assert.throws(() => loadConfig({ ...HTTPS, CLIENTS: web('http://localhost:5999/cb') }), /is plain http/)
+  assert.throws(
+    () => loadConfig({ ALLOW_INSECURE_HTTP: 'true', CLIENTS: web('http://web.example/cb') }),
+    /redirect URI of "web" is plain http to web\.example, which is not a loopback host/,
+  )
   assert.throws(() => loadConfig({ ...HTTPS, CLIENTS: web('https://web.example/cb#frag') }), /fragment/)
   assert.doesNotThrow(() =>
     loadConfig({ ...HTTPS, CLIENTS: web('http://127.0.0.1/cb', { application_type: 'native' }) }),

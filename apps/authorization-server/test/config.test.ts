@@ -3,7 +3,27 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { generateSigningKey, publicJwks } from '@ema/tokens'
+import { insecureHttpRule } from '@ema/test-kit'
 import { loadConfig } from '../src/config.ts'
+
+insecureHttpRule({
+  role: 'authorization server',
+  main: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
+  loadConfig,
+  secureEnv: {
+    AS_ISSUER: 'https://as.example',
+    IDP_ISSUER: 'https://idp.example',
+    RS_RESOURCE: 'https://tasks.example/mcp',
+    AS_MTLS_CERT_FILE: 'cert.pem',
+    AS_MTLS_KEY_FILE: 'key.pem',
+    AS_MTLS_CA_FILE: 'ca.pem',
+  },
+  loopbackUrls: {
+    AS_ISSUER: 'http://localhost:4002',
+    IDP_ISSUER: 'http://127.0.0.1:4001',
+    RS_RESOURCE: 'http://[::1]:4003/mcp',
+  },
+})
 
 test('config defaults follow the demo world', () => {
   const config = loadConfig({ ALLOW_INSECURE_HTTP: 'true' })

@@ -3,7 +3,8 @@
  * requests per client per minute, on a clock the test moves.
  */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
+import { AGENT, MCP_CLIENT, mintSubjectToken, startOboAs, type OboAs } from './support/on-behalf-of.ts'
 import {
   CLIENT_ID,
   CLIENT_SECRET,
@@ -76,4 +77,66 @@ test('SEC-07 failed client authentication is charged to the address, not to the 
   // … until the window ends.
   clock += 60_000
   assert.equal((await attempt(OTHER)).status, 400)
+})
+
+describe('SEC-07 SEC-09 the revocation and introspection endpoints are rate-limited per client too (decision 0081)', () => {
+  const limit = 2
+  let moment = Date.parse('2031-01-01T00:00:00Z')
+  let server: OboAs
+  before(async () => {
+    server = await startOboAs({ env: { TOKEN_RATE_LIMIT_PER_MINUTE: String(limit) }, now: () => new Date(moment) })
+  })
+  after(() => server.close())
+
+  const post = (path: string, token: string, client: { id: string; secret: string }) =>
+    fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token }),
+    })
+
+  /** The answer over the limit: 429, Retry-After, no-store and the OAuth error JSON (decision 0010's shape). */
+  async function assertLimited(res: Response, path: string, retryAfter: string): Promise<void> {
+    assert.equal(res.status, 429)
+    assert.equal(res.headers.get('retry-after'), retryAfter)
+    assert.equal(res.headers.get('cache-control'), 'no-store')
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
+    assert.deepEqual(await res.json(), {
+      error: 'temporarily_unavailable',
+      error_description: `too many requests to ${path}; retry after ${retryAfter} s`,
+    })
+  }
+
+  test('SEC-09 SEC-07 over the limit at /revoke: 429 temporarily_unavailable with Retry-After, and the token is not revoked', async () => {
+    const token = await mintSubjectToken(server, { now: Math.floor(moment / 1000) })
+    const other = await mintSubjectToken(server, { now: Math.floor(moment / 1000) })
+    for (let i = 0; i < limit; i++) assert.equal((await post('/revoke', other, AGENT)).status, 200)
+    moment += 20_000
+    await assertLimited(await post('/revoke', token, AGENT), '/revoke', '40')
+    const answer = (await (await post('/introspect', token, MCP_CLIENT)).json()) as Record<string, unknown>
+    assert.equal(answer.active, true, 'the refused revocation had no effect')
+  })
+
+  test('SEC-09 SEC-07 over the limit at /introspect: 429 with Retry-After; the token endpoint and the next window are unaffected', async () => {
+    moment += 60_000
+    const token = await mintSubjectToken(server, { now: Math.floor(moment / 1000) })
+    for (let i = 0; i < limit; i++) assert.equal((await post('/introspect', token, MCP_CLIENT)).status, 200)
+    await assertLimited(await post('/introspect', token, MCP_CLIENT), '/introspect', '60')
+    // Its own windows: the same client's token requests are still counted apart (401/400, not 429).
+    const tokenRequest = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${MCP_CLIENT.id}:${MCP_CLIENT.secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    })
+    assert.notEqual(tokenRequest.status, 429)
+    await tokenRequest.body?.cancel()
+    moment += 60_000
+    assert.equal((await post('/introspect', token, MCP_CLIENT)).status, 200, 'a new window after a minute')
+  })
 })

@@ -86,10 +86,12 @@ describe('revocation (RFC 7009) and introspection (RFC 7662) of our access token
     assert.ok(as.logs.some((line) => line.includes('access token revoked')))
     assert.ok(!as.logs.some((line) => line.includes(token)), 'the token is never logged')
     const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }
-    const event = audit.recent().find((candidate) => candidate.event === 'revocation' && candidate.jti === jti.jti)
+    const event = (await audit.recent()).find(
+      (candidate) => candidate.event === 'revocation' && candidate.jti === jti.jti,
+    )
     assert.equal(event?.decision, 'granted')
     assert.equal(event?.['client_id'], AGENT.id)
-    assert.ok(!JSON.stringify(audit.recent()).includes(token), 'nor written to the audit trail')
+    assert.ok(!JSON.stringify(await audit.recent()).includes(token), 'nor written to the audit trail')
   })
 
   test('a revoked token can no longer be exchanged on behalf of its user (400 invalid_request)', async () => {
@@ -110,7 +112,9 @@ describe('revocation (RFC 7009) and introspection (RFC 7662) of our access token
       assert.equal(response.status, 200)
     }
     assert.equal((await introspect(as, token))['active'], true)
-    const refused = audit.recent().filter((event) => event.event === 'revocation' && event.decision === 'refused')
+    const refused = (await audit.recent()).filter(
+      (event) => event.event === 'revocation' && event.decision === 'refused',
+    )
     assert.ok(refused.some((event) => event['client_id'] === OTHER_CLIENT.id))
   })
 

@@ -1,6 +1,8 @@
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import type { RedisConnection } from '@ema/redis-store'
 import { demoResetRoutes, DEMO_RESET_PATH, healthRoutes, type Logger, type OpenStreams } from '@ema/server-kit'
+import { TemporarilyUnavailableError } from '@ema/tokens'
 import type { ClientConfig } from './config.ts'
 import { connectToTasks, DISPLAY_NAMES } from './connect-to-tasks.ts'
 import { asFlowError, callMcpTool, stepUpSignInFor, type FlowError, type RefusingRole } from '@ema/id-jag-client'
@@ -40,6 +42,8 @@ export interface ClientAppDeps {
   draining?: () => boolean
   /** Holds the `/events` streams, for a shutdown to end when draining begins. */
   openStreams?: OpenStreams
+  /** Decision 0090: with a Redis connection (REDIS_URL), sessions are shared by every instance under `config.runtime.redisKeyPrefix`. */
+  redis?: RedisConnection
 }
 
 /**
@@ -89,6 +93,12 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
     next()
   })
   serveStaticAssets(app)
+  app.use(async (req, res, next) => {
+    const session = await ctx.sessions.fromCookie(readCookie(req.headers.cookie, SESSION_COOKIE)) // Redis down → 503
+    if (session !== undefined) ctx.sessionOf.set(req, session)
+    if (ctx.sessions.shared) saveBeforeResponding(ctx, req, res)
+    next()
+  })
 
   app.get('/', (req, res) => showPage(ctx, req, res))
   app.get('/events', (req, res) => streamTimeline(ctx, req, res))
@@ -103,12 +113,50 @@ export function createClientApp(config: ClientConfig, deps: ClientAppDeps): expr
   app.post('/logout', (req, res) => logOut(ctx, req, res))
   // Last resort: never an HTML stack page.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof TemporarilyUnavailableError) {
+      // The shared session store cannot answer (decision 0090): refused, never served without the session.
+      deps.log?.warn('the session store is unavailable', { error: error.description })
+      if (!res.headersSent) res.status(503).set('retry-after', '1').json(storeUnavailable)
+      return
+    }
     deps.log?.error('unexpected error', { error: error instanceof Error ? error : String(error) })
     if (res.headersSent) return
     res.status(500).type('text').send('Acme Agent hit an unexpected error; see its log.')
   })
 
   return app
+}
+
+/** The answer while the shared session store (Redis) cannot be reached. */
+const storeUnavailable = {
+  error: 'temporarily_unavailable',
+  error_description: 'Acme Agent cannot reach its session store right now; try again in a moment',
+} as const
+
+/**
+ * Shared sessions (decision 0090): the session is written back before the response goes out, so that
+ * the request the browser sends next, at whichever instance, sees it. When Redis cannot take it, a
+ * response not yet sent becomes a 503.
+ */
+function saveBeforeResponding(ctx: ClientAppContext, req: Request, res: Response): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => Response
+  res.end = ((...args: unknown[]) => {
+    const session = ctx.sessionOf.get(req)
+    if (session === undefined) return end(...args)
+    ctx.sessions.save(session).then(
+      () => end(...args),
+      (error: unknown) => {
+        ctx.deps.log?.error('the session could not be saved', { error: error instanceof Error ? error : String(error) })
+        if (res.headersSent) return end(...args)
+        res.removeHeader('location')
+        res.statusCode = 503
+        res.setHeader('content-type', 'application/json; charset=utf-8')
+        res.setHeader('retry-after', '1')
+        end(JSON.stringify(storeUnavailable))
+      },
+    )
+    return res
+  }) as Response['end']
 }
 
 /** The page's form fields; each is optional, and one of the wrong type (a repeated field) counts as absent. */
@@ -131,6 +179,8 @@ interface ClientAppContext {
   config: ClientConfig
   deps: ClientAppDeps
   sessions: SessionStore
+  /** The session of each request, read once when it arrives (from Redis, when shared). */
+  sessionOf: WeakMap<Request, Session>
   tap: TrafficTap
   signIn: SignIn
   classic: ClassicConnect | undefined
@@ -146,7 +196,11 @@ interface ClientAppContext {
 }
 
 function clientAppContext(config: ClientConfig, deps: ClientAppDeps): ClientAppContext {
-  const sessions = new SessionStore(config.sessionSecret)
+  const sessions = new SessionStore(
+    config.sessionSecret,
+    deps.redis === undefined ? {} : { shared: { connection: deps.redis, prefix: config.runtime.redisKeyPrefix } },
+  )
+  const sessionOf = new WeakMap<Request, Session>()
   const tap = new TrafficTap(deps.fetch, () => deps.now().getTime())
   const secureCookie = new URL(config.clientUrl).protocol === 'https:'
   const origins: RoleOrigins = {
@@ -154,12 +208,12 @@ function clientAppContext(config: ClientConfig, deps: ClientAppDeps): ClientAppC
     authorizationServer: config.expectedAuthorizationServer,
     mcpServerUrl: config.mcpServerUrl,
   }
-  const current = (req: Request): Session | undefined =>
-    sessions.fromCookie(readCookie(req.headers.cookie, SESSION_COOKIE))
+  const current = (req: Request): Session | undefined => sessionOf.get(req)
   return {
     config,
     deps,
     sessions,
+    sessionOf,
     tap,
     signIn: new SignIn(config, { fetch: tap.fetch }),
     classic:
@@ -185,6 +239,7 @@ function clientAppContext(config: ClientConfig, deps: ClientAppDeps): ClientAppC
       const existing = current(req)
       if (existing !== undefined) return existing
       const session = sessions.create()
+      sessionOf.set(req, session)
       // The browser holds only this opaque, signed id; every token stays on the server (CL-34).
       res.cookie(SESSION_COOKIE, sessions.cookieValue(session), {
         httpOnly: true,

@@ -1,42 +1,50 @@
-/**
- * Configuration of the MCP client app "Acme Agent".
- *
- * Everything a fork must change lives in {@link loadConfig}: the IdP it signs users in with, the MCP
- * server it is configured to use, and the client's two registrations (one at the IdP, one at the MCP
- * authorization server, IDP-21). Defaults are the demo world of `docs/demo-world.md`.
- */
-
-import { type ClientRegistration, type Env, readClientRegistration, readUrl } from '@ema/id-jag-client'
+import { type ClientRegistration, readClientRegistration } from '@ema/id-jag-client'
 import {
   type DemoResetConfig,
+  type Env,
+  loadRuntimeConfig,
   loadShutdownTimeoutMs,
   type LogLevel,
   parseLogLevel,
   readDemoReset,
+  readPort,
+  readUrl,
+  type ReadUrlOptions,
+  type RuntimeConfig,
 } from '@ema/server-kit'
 
-export type { Env }
-
-/** What the chain needs: the IdP, the MCP server and the two registrations. */
+/**
+ * Configuration of the MCP client app "Acme Agent". Everything a fork changes: the IdP it signs users
+ * in with, the MCP server it uses, and its two registrations (one at the IdP, one at the MCP
+ * authorization server, IDP-21). Each field names its variable, its default and why; the defaults are
+ * the demo world (docs/demo-world.md), so `npm start` works with no set-up. Only main.ts passes
+ * `process.env`.
+ */
 export interface ChainConfig {
-  /** The enterprise IdP ("Acme SSO") the organisation configured (CL-10: IdP discovery is out of scope). */
+  /** CL-10: the enterprise IdP the organisation configured (no IdP discovery). Env `IDP_ISSUER`, default `http://localhost:4001`. */
   idpIssuer: string
-  /** The MCP server the agent is configured with: its RFC 9728 resource identifier (CL-03, CL-21). */
+  /** CL-03, CL-21: the MCP server's RFC 9728 resource identifier. Env `RS_RESOURCE`, default `http://localhost:4003/mcp`. */
   mcpServerUrl: string
   /**
-   * The MCP authorization server issuer we expect protected resource metadata to name. Optional
-   * cross-check: when set, discovery refuses any other authorization server.
+   * The MCP authorization server the protected resource metadata must name (a cross-check). Env
+   * `AS_ISSUER`, default `http://localhost:4002`; set it empty to accept the one the metadata names.
    */
   expectedAuthorizationServer: string | undefined
-  /** Registration at the IdP (used for SSO and for the token exchange, CL-27). */
+  /**
+   * CL-27: the registration at the IdP (sign-in and the token exchange). Env `IDP_CLIENT_ID`,
+   * `IDP_CLIENT_SECRET`, `IDP_CLIENT_PRIVATE_JWK`, `IDP_CLIENT_AUTH_METHOD`; default `acme-agent` with its demo secret.
+   */
   idpClient: ClientRegistration
-  /** Registration at the MCP authorization server (used for the jwt-bearer grant, CL-37). */
+  /**
+   * CL-37: the registration at the MCP authorization server (the jwt-bearer grant). Env `AS_CLIENT_*`
+   * as above; default `acme-agent-tasks` with its demo secret.
+   */
   authorizationServerClient: ClientRegistration
-  /** Scopes requested for the MCP server (CL-22, CL-40). */
+  /** CL-22, CL-40: the scopes asked for at the MCP server. Env `CLIENT_SCOPE`, default `tasks.read tasks.write`. */
   scope: string
-  /** Scopes requested at sign-in. */
+  /** The scopes asked for at sign-in. Env `CLIENT_SIGN_IN_SCOPE`, default `openid profile`. */
   signInScope: string
-  /** Plain `http:` URLs are refused unless this is true (CL-48). Local demos only. */
+  /** CL-48: env `ALLOW_INSECURE_HTTP=true`: plain http to loopback hosts (decision 0024). Default off: https only. */
   allowInsecureHttp: boolean
 }
 
@@ -68,113 +76,121 @@ export const DEMO_ATTACK_WORLD: DemoAttackWorld = {
   ungrantedScope: 'tasks.admin',
 }
 
-/** The web app's configuration: the chain's, plus where it listens and its session cookie. */
+/** The web app's configuration: the chain's, plus where it listens, its session cookie and the demo switches. */
 export interface ClientConfig extends ChainConfig {
-  /** Where this app is reachable, e.g. `http://localhost:3000`. The redirect URI is `${clientUrl}/callback`. */
+  /** Where this app is reachable; the redirect URI is `${clientUrl}/callback`. Env `CLIENT_URL`, default `http://localhost:3000`. */
   clientUrl: string
-  /** Port to listen on, taken from {@link clientUrl}. */
+  /** Env `CLIENT_PORT`, default the port of {@link clientUrl}. */
   port: number
-  /** Secret used to sign the session cookie. */
+  /** Signs the session cookie. Env `CLIENT_SESSION_SECRET`, default random per process (sessions live in memory and die with it); required with `REDIS_URL`, the same on every instance. */
   sessionSecret: string
-  /** LOG_LEVEL: `debug`, `info` (default), `warn` or `error`. */
+  /** Env `LOG_LEVEL`: `debug`, `info` (default), `warn` or `error`. */
   logLevel: LogLevel
-  /** SHUTDOWN_TIMEOUT_MS: on SIGTERM, most milliseconds requests in flight get to finish. Default 10000. */
+  /** Env `SHUTDOWN_TIMEOUT_MS`: on SIGTERM, most milliseconds requests in flight get to finish. Default 10000. */
   shutdownTimeoutMs: number
+  /** Env `REDIS_URL` and the rest of server-kit's runtime settings (decision 0040); key prefix `ema:client:<clientUrl>`. With Redis, web sessions are shared by every instance (decision 0090). */
+  runtime: RuntimeConfig
   /**
-   * `CLIENT_DEMO_ATTACKS=true` (set by `npm start` and the browser tests; off by default): the page's
-   * "Break it" panel, which sends deliberately wrong requests to the real roles. Undefined when off.
+   * Env `CLIENT_DEMO_ATTACKS=true` (`npm start` and the browser tests; default off): the page's "Break
+   * it" panel, which sends deliberately wrong requests to the real roles. Undefined when off.
    */
   demoAttacks: DemoAttackWorld | undefined
   /**
-   * `DEMO_RESET=true` with `DEMO_RESET_SECRET` (set by `npm start` and the browser tests; off by default):
+   * Env `DEMO_CLASSIC=true` (`npm start` and the browser tests; default off): the page's "with and
+   * without enterprise-managed authorization" toggle connects, without, through the MCP authorization
+   * server's own authorization code flow and consent screen, as this second registration there (an
+   * interactive client, redirect URI `${clientUrl}/classic/callback`; env `AS_CLASSIC_CLIENT_ID` /
+   * `AS_CLASSIC_CLIENT_SECRET`). Undefined when off. The EMA registration is {@link authorizationServerClient}.
+   */
+  classicClient: ClientRegistration | undefined
+  /**
+   * Env `DEMO_RESET=true` with `DEMO_RESET_SECRET` (`npm start` and the browser tests; default off):
    * `POST /demo/reset` ends every session here, and the page's "Reset the demo" button also calls the
    * other roles' `POST /demo/reset` (docs/walkthrough.md, "Reset"). Undefined when off.
    */
-  /**
-   * `DEMO_CLASSIC=true` (set by `npm start` and the browser tests; off by default): the page's "with and
-   * without enterprise-managed authorization" toggle connects, without, through the MCP authorization
-   * server's own authorization code flow and consent screen, as this second registration there (an
-   * interactive client, redirect URI `${clientUrl}/classic/callback`; env AS_CLASSIC_CLIENT_ID /
-   * AS_CLASSIC_CLIENT_SECRET). Undefined when off. The EMA registration is {@link authorizationServerClient}.
-   */
-  classicClient: ClientRegistration | undefined
   demoReset: (DemoResetConfig & { roles: Array<{ name: string; url: string }> }) | undefined
 }
 
-/** Reads configuration from environment variables, with the demo world's defaults. Throws on invalid values. */
+/** Reads and checks the configuration. @throws {TypeError} one line naming the variable at fault. */
 export function loadConfig(env: Env): ClientConfig {
-  const allowInsecureHttp = env.ALLOW_INSECURE_HTTP === 'true'
-
-  // ---- what a fork edits: URLs ------------------------------------------------------------
-  const clientUrl = readUrl(env, 'CLIENT_URL', 'http://localhost:3000', allowInsecureHttp)
-  const urls = readChainUrls(env, allowInsecureHttp)
-
-  // ---- what a fork edits: the client's two registrations (IDP-21) ------------------------
-  const idpClient = readClientRegistration(env, 'IDP_CLIENT', {
-    clientId: 'acme-agent',
-    clientSecret: 'acme-agent-idp-secret',
-  })
-  const authorizationServerClient = readClientRegistration(env, 'AS_CLIENT', {
-    clientId: 'acme-agent-tasks',
-    clientSecret: 'acme-agent-as-secret',
-  })
-
-  const port = Number(new URL(clientUrl).port || (new URL(clientUrl).protocol === 'https:' ? 443 : 80))
+  const urls: ReadUrlOptions = { allowInsecureHttp: env.ALLOW_INSECURE_HTTP === 'true' }
+  const clientUrl = chainUrl(env, 'CLIENT_URL', 'http://localhost:3000', urls)
+  const chain = readChainUrls(env, urls)
+  if (env.REDIS_URL !== undefined && env.REDIS_URL !== '' && (env.CLIENT_SESSION_SECRET ?? '') === '')
+    throw new TypeError(
+      'REDIS_URL shares sessions between instances: set CLIENT_SESSION_SECRET, the same on every instance',
+    )
   return {
     clientUrl,
-    port: env.CLIENT_PORT === undefined ? port : Number(env.CLIENT_PORT),
-    ...urls,
-    idpClient,
-    authorizationServerClient,
+    port: readPort(env, 'CLIENT_PORT', clientUrl),
+    ...chain,
+    idpClient: readClientRegistration(env, 'IDP_CLIENT', acmeAgentAtIdp()),
+    authorizationServerClient: readClientRegistration(env, 'AS_CLIENT', acmeAgentAtAuthorizationServer()),
     scope: env.CLIENT_SCOPE ?? 'tasks.read tasks.write',
     signInScope: env.CLIENT_SIGN_IN_SCOPE ?? 'openid profile',
-    allowInsecureHttp,
-    // A random per-process secret is fine for in-memory sessions: they die with the process anyway.
+    allowInsecureHttp: urls.allowInsecureHttp,
     sessionSecret: env.CLIENT_SESSION_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     shutdownTimeoutMs: loadShutdownTimeoutMs(env),
+    runtime: loadRuntimeConfig(env, `ema:client:${clientUrl}`),
     demoAttacks: env.CLIENT_DEMO_ATTACKS === 'true' ? DEMO_ATTACK_WORLD : undefined,
     classicClient:
-      env.DEMO_CLASSIC === 'true'
-        ? readClientRegistration(env, 'AS_CLASSIC_CLIENT', {
-            clientId: 'acme-agent-classic',
-            clientSecret: 'acme-agent-classic-secret',
-          })
-        : undefined,
-    demoReset: readDemoResetRoles(env, urls, allowInsecureHttp),
+      env.DEMO_CLASSIC === 'true' ? readClientRegistration(env, 'AS_CLASSIC_CLIENT', acmeAgentClassic()) : undefined,
+    demoReset: readDemoResetRoles(env, chain, urls),
   }
+}
+
+/** The demo's registration at the IdP (docs/demo-world.md). */
+function acmeAgentAtIdp() {
+  return { clientId: 'acme-agent', clientSecret: 'acme-agent-idp-secret' }
+}
+
+/** The demo's EMA registration at the MCP authorization server (IDP-21: another client_id there). */
+function acmeAgentAtAuthorizationServer() {
+  return { clientId: 'acme-agent-tasks', clientSecret: 'acme-agent-as-secret' }
+}
+
+/** The demo's interactive registration at the MCP authorization server (DEMO_CLASSIC, decision 0050). */
+function acmeAgentClassic() {
+  return { clientId: 'acme-agent-classic', clientSecret: 'acme-agent-classic-secret' }
 }
 
 /** The demo reset and the roles the page's button resets besides this one (their `POST /demo/reset`). */
 function readDemoResetRoles(
   env: Env,
-  urls: Pick<ChainConfig, 'idpIssuer' | 'expectedAuthorizationServer'>,
-  allowInsecureHttp: boolean,
+  chain: Pick<ChainConfig, 'idpIssuer' | 'expectedAuthorizationServer'>,
+  urls: ReadUrlOptions,
 ): ClientConfig['demoReset'] {
   const demoReset = readDemoReset(env)
   if (demoReset === undefined) return undefined
-  const authorizationServer =
-    urls.expectedAuthorizationServer ?? readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp)
   return {
     ...demoReset,
     roles: [
-      { name: 'Acme SSO', url: urls.idpIssuer },
-      { name: 'MCP authorization server', url: authorizationServer },
-      { name: 'Tasks API', url: readUrl(env, 'TASKS_API_URL', 'http://localhost:4004', allowInsecureHttp) },
+      { name: 'Acme SSO', url: chain.idpIssuer },
+      {
+        name: 'MCP authorization server',
+        url: chain.expectedAuthorizationServer ?? chainUrl(env, 'AS_ISSUER', 'http://localhost:4002', urls),
+      },
+      { name: 'Tasks API', url: chainUrl(env, 'TASKS_API_URL', 'http://localhost:4004', urls) },
     ],
   }
 }
 
-/** The URLs the web app and the agent share (CL-10, CL-03), with the demo world's defaults. */
+/** The URLs of the chain (CL-10, CL-03), with the demo world's defaults. */
 function readChainUrls(
   env: Env,
-  allowInsecureHttp: boolean,
+  urls: ReadUrlOptions,
 ): Pick<ChainConfig, 'idpIssuer' | 'mcpServerUrl' | 'expectedAuthorizationServer'> {
   return {
-    idpIssuer: readUrl(env, 'IDP_ISSUER', 'http://localhost:4001', allowInsecureHttp),
-    mcpServerUrl: readUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', allowInsecureHttp),
-    // Set to empty to accept whatever authorization server the protected resource metadata names.
+    idpIssuer: chainUrl(env, 'IDP_ISSUER', 'http://localhost:4001', urls),
+    mcpServerUrl: chainUrl(env, 'RS_RESOURCE', 'http://localhost:4003/mcp', urls),
     expectedAuthorizationServer:
-      env.AS_ISSUER === '' ? undefined : readUrl(env, 'AS_ISSUER', 'http://localhost:4002', allowInsecureHttp),
+      env.AS_ISSUER === '' ? undefined : chainUrl(env, 'AS_ISSUER', 'http://localhost:4002', urls),
   }
+}
+
+/** server-kit's `readUrl`, without the trailing slash of a bare origin (`https://idp.example/` → `https://idp.example`). */
+function chainUrl(env: Env, name: string, fallback: string, urls: ReadUrlOptions): string {
+  const value = readUrl(env, name, fallback, urls)
+  return value.endsWith('/') && new URL(value).pathname === '/' ? value.slice(0, -1) : value
 }

@@ -27,6 +27,14 @@ export interface RunResult {
 
 type Listener = (event: TimelineEvent) => void
 
+/** A timeline as data, without its listeners: what a shared session store keeps (decision 0090). */
+export interface TimelineState {
+  run: RunInfo
+  arrows: SequenceArrow[]
+  nextArrowId: number
+  nextRunId: number
+}
+
 /**
  * One session's sequence diagram: the current run's arrows, in the order their requests started,
  * and the listeners (the page's event streams) told about each arrow as it completes.
@@ -78,6 +86,20 @@ export class Timeline {
   /** The whole current state, for a page that (re)connects. */
   snapshot(): TimelineEvent {
     return { type: 'run', run: this.#run, arrows: [...this.#arrows], lifelines: LIFELINES }
+  }
+
+  /** The timeline as data, for a session store to keep. */
+  state(): TimelineState {
+    return { run: this.#run, arrows: [...this.#arrows], nextArrowId: this.#nextArrowId, nextRunId: this.#nextRunId }
+  }
+
+  /** Takes `state` (written by another instance), keeping the listeners, and tells them the whole of it. */
+  restore(state: TimelineState): void {
+    this.#run = state.run
+    this.#arrows = [...state.arrows]
+    this.#nextArrowId = state.nextArrowId
+    this.#nextRunId = state.nextRunId
+    this.#emit(this.snapshot())
   }
 
   subscribe(listener: Listener): () => void {

@@ -1,6 +1,30 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { insecureHttpRule } from '@ema/test-kit'
 import { loadConfig } from '../src/config.ts'
+
+insecureHttpRule({
+  role: 'client app',
+  main: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
+  loadConfig,
+  secureEnv: {
+    CLIENT_URL: 'https://agent.example',
+    IDP_ISSUER: 'https://idp.example',
+    RS_RESOURCE: 'https://tasks.example/mcp',
+    AS_ISSUER: 'https://as.example',
+    TASKS_API_URL: 'https://tasks-api.example',
+    DEMO_RESET: 'true',
+    DEMO_RESET_SECRET: 'a-demo-reset-secret',
+  },
+  loopbackUrls: {
+    CLIENT_URL: 'http://localhost:3000',
+    IDP_ISSUER: 'http://localhost:4001',
+    RS_RESOURCE: 'http://127.0.0.1:4003/mcp',
+    AS_ISSUER: 'http://[::1]:4002',
+    TASKS_API_URL: 'http://localhost:4004',
+  },
+})
 
 describe('loadConfig', () => {
   test('defaults follow the demo world', () => {
@@ -72,7 +96,7 @@ describe('loadConfig', () => {
     assert.equal(config.idpClient.clientSecret, 'acme-agent-idp-secret') // the other leg is untouched
     assert.throws(
       () => loadConfig({ ALLOW_INSECURE_HTTP: 'true', AS_CLIENT_PRIVATE_JWK: '{not json' }),
-      /AS_CLIENT_PRIVATE_JWK is not JSON/,
+      /AS_CLIENT_PRIVATE_JWK is not valid JSON/,
     )
     assert.throws(
       () =>

@@ -76,9 +76,9 @@ test("the page's Reset button calls every role's /demo/reset with the secret (se
   const client = await startClient({
     DEMO_RESET: 'true',
     DEMO_RESET_SECRET: SECRET,
-    IDP_ISSUER: 'http://idp.test',
-    AS_ISSUER: 'http://as.test',
-    TASKS_API_URL: 'http://tasks.test',
+    IDP_ISSUER: 'https://idp.test',
+    AS_ISSUER: 'https://as.test',
+    TASKS_API_URL: 'https://tasks.test',
   })
   try {
     const page = await (await fetch(client.url)).text()
@@ -107,9 +107,9 @@ test("the page's Reset button calls every role's /demo/reset with the secret (se
     assert.equal(response.status, 303)
     assert.equal(response.headers.get('location'), '/?reset=done')
     assert.deepEqual(client.sent, [
-      { url: 'http://idp.test/demo/reset', authorization: `Bearer ${SECRET}` },
-      { url: 'http://as.test/demo/reset', authorization: `Bearer ${SECRET}` },
-      { url: 'http://tasks.test/demo/reset', authorization: `Bearer ${SECRET}` },
+      { url: 'https://idp.test/demo/reset', authorization: `Bearer ${SECRET}` },
+      { url: 'https://as.test/demo/reset', authorization: `Bearer ${SECRET}` },
+      { url: 'https://tasks.test/demo/reset', authorization: `Bearer ${SECRET}` },
     ])
     assert.equal(await eventsStatus(client.url, cookie), 204)
     assert.match(await (await fetch(`${client.url}/?reset=done`)).text(), /data-testid="reset-notice"/)

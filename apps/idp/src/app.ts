@@ -62,8 +62,8 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): RequestListener 
   app.use(
     demoResetRoutes({
       config: config.demoReset,
-      reset: () => {
-        policy.reset()
+      reset: async () => {
+        await policy.reset()
         return ['idp: the demo policy is back in force (sign-in sessions are kept)']
       },
       log: deps.log,
@@ -81,7 +81,7 @@ export function createIdpApp(config: IdpConfig, deps: IdpDeps): RequestListener 
   // IDP-27, SEC-07: per-client rate limit, before oidc-provider does any work of its own (decision 0010).
   provider.use(
     rateLimitTokenEndpoint({
-      tokenPath: TOKEN_PATH,
+      paths: [TOKEN_PATH],
       perMinute: config.tokenRateLimitPerMinute,
       now: deps.now,
       log: deps.log,

@@ -1,4 +1,4 @@
-import { GRANT_TYPE, METADATA, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
+import { CLIENT_AUTH_METHOD, GRANT_TYPE, METADATA, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
 import type { AuditLog, Logger } from '@ema/server-kit'
 import {
   assertClientAssertionAudience,
@@ -6,7 +6,8 @@ import {
   requireClientAuthentication,
 } from '@ema/provider-kit'
 import Provider, { type Account, type AdapterFactory, type ClientMetadata, type Configuration } from 'oidc-provider'
-import { DEMO_EXPIRED_PARAMETER, type IdpConfig, type RegisteredClient } from './config.ts'
+import type { IdpConfig, RegisteredClient } from './config.ts'
+import { DEMO_EXPIRED_PARAMETER } from './demo-attack-world.ts'
 import { defaultScope } from './default-scope.ts'
 import { tokenExchangeGrant } from './grants/token-exchange.ts'
 import { TOKEN_EXCHANGE_PARAMETERS } from './grants/token-exchange-request.ts'
@@ -51,7 +52,12 @@ export function createProvider(config: IdpConfig, deps: CreateProviderDeps): Pro
     cookies: { keys: config.cookieKeys },
     // IDP-09: the client authentication methods the token endpoint accepts. `none` exists only so that
     // public clients can sign users in; they are refused at the token exchange (IDP-10).
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    clientAuthMethods: [
+      CLIENT_AUTH_METHOD.CLIENT_SECRET_BASIC,
+      CLIENT_AUTH_METHOD.CLIENT_SECRET_POST,
+      CLIENT_AUTH_METHOD.PRIVATE_KEY_JWT,
+      CLIENT_AUTH_METHOD.NONE,
+    ],
     // IDP-09: a private_key_jwt client assertion's `aud` must be exactly this IdP's issuer, as one string
     // (RFC 7523bis, decision 0013); oidc-provider alone would also take the token endpoint URL or an array.
     assertJwtClientAuthClaimsAndHeader: assertClientAssertionAudience,

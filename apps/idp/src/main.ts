@@ -8,10 +8,11 @@ import {
   type GracefulShutdown,
 } from '@ema/server-kit'
 import { generateSigningKey, importSigningKeys } from '@ema/tokens'
-import { connectRedis, redisOidcAdapter, RedisRateLimitWindows } from '@ema/redis-store'
+import { connectRedis, redisOidcAdapter, RedisAuditTrail, RedisRateLimitWindows } from '@ema/redis-store'
 import { createIdpApp } from './app.ts'
 import { loadConfig, type IdpConfig } from './config.ts'
 import { openPolicyStore } from './policy/policy-store.ts'
+import { openRedisPolicyStore } from './policy/redis-policy-store.ts'
 
 // The only file that reads process.env.
 // A configuration mistake (for example an AGENT_CLI_JWKS holding a private key) is one line, not a stack trace.
@@ -43,29 +44,41 @@ if (config.cookieKeysSource === 'ephemeral') {
   )
 }
 
-// The administrator's policy: the state file's edits when there are some (a broken file is one line per problem), else the demo policy.
-const policy = startOrExit('idp', () =>
-  openPolicyStore({ demoPolicy: config.policy, world: config, file: config.policyStateFile }),
-)
-log.info(
-  policy.file === undefined
-    ? `policy: the ${config.policyVariant} demo policy; admin edits are kept in memory only (IDP_POLICY_STATE_FILE=off)`
-    : `policy: the ${config.policyVariant} demo policy${JSON.stringify(policy.current()) === JSON.stringify(policy.demoPolicy) ? '' : ' as edited'}; admin edits are kept in ${policy.file}`,
-)
-const audit = createAuditLog({
-  role: 'idp',
-  destination: config.auditLog,
-  onWriteError: (error) =>
-    log.error('cannot write the audit log (AUDIT_LOG); events are kept in memory only', {
-      error: error instanceof Error ? error : String(error),
-    }),
-})
-
 // Decision 0040: with REDIS_URL, oidc-provider's state and the rate-limit windows are shared and kept.
 const store =
   config.redisUrl === undefined
     ? undefined
     : connectRedis({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, log })
+// The administrator's policy and the audit trail the console shows: with REDIS_URL in Redis, shared by
+// every instance (decision 0080); else the state file's edits (a broken file is one line per problem), or the demo policy.
+const policy =
+  store === undefined
+    ? startOrExit('idp', () =>
+        openPolicyStore({ demoPolicy: config.policy, world: config, file: config.policyStateFile }),
+      )
+    : openRedisPolicyStore({
+        demoPolicy: config.policy,
+        world: config,
+        connection: store,
+        prefix: config.redisKeyPrefix,
+        variant: config.policyVariant,
+        log,
+      })
+log.info(
+  `policy: the ${config.policyVariant} demo policy${store === undefined && JSON.stringify(await policy.current()) !== JSON.stringify(policy.demoPolicy) ? ' as edited' : ''}; admin edits are kept ${policy.keptIn}${store === undefined && config.policyStateFile === undefined ? ' (IDP_POLICY_STATE_FILE=off)' : ''}`,
+)
+const audit = createAuditLog({
+  role: 'idp',
+  destination: config.auditLog,
+  ...(store === undefined ? {} : { trail: new RedisAuditTrail({ connection: store, prefix: config.redisKeyPrefix }) }),
+  onWriteError: (error) =>
+    log.error(
+      store === undefined
+        ? 'cannot write the audit log (AUDIT_LOG); events are kept in memory only'
+        : 'cannot write the audit log (AUDIT_LOG) or keep an event in the shared trail (Redis)',
+      { error: error instanceof Error ? error : String(error) },
+    ),
+})
 let shutdown: GracefulShutdown | undefined
 const app = createIdpApp(config, {
   signingKey,

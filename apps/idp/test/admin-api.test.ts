@@ -90,7 +90,7 @@ describe('authentication and privilege', () => {
   })
 
   test('IDP-13 alice, a user who is not an administrator, gets 403 and changes nothing', async () => {
-    const before = JSON.stringify(idp.policy.current())
+    const before = JSON.stringify(await idp.policy.current())
     for (const [method, path, body] of [
       ['GET', '/policy'],
       ['POST', '/rules', denyBob],
@@ -104,7 +104,7 @@ describe('authentication and privilege', () => {
         error_description: 'alice is not an administrator of Acme SSO',
       })
     }
-    assert.equal(JSON.stringify(idp.policy.current()), before)
+    assert.equal(JSON.stringify(await idp.policy.current()), before)
   })
 
   test('IDP-13 a session cookie without the x-csrf-token header cannot change anything', async () => {
@@ -298,12 +298,12 @@ describe('validation: every mistake is a 400 naming the path, never a 500, and c
   ]
   for (const [name, method, path, body, message] of cases) {
     test(`IDP-13 ${name}`, async () => {
-      const before = JSON.stringify(idp.policy.current())
+      const before = JSON.stringify(await idp.policy.current())
       const res = await api(method, path, { body })
       assert.equal(res.status, 400, res.text)
       assert.equal(res.body?.error, 'invalid_request')
       assert.match(String(res.body?.error_description), message)
-      assert.equal(JSON.stringify(idp.policy.current()), before)
+      assert.equal(JSON.stringify(await idp.policy.current()), before)
     })
   }
 
@@ -330,13 +330,13 @@ describe('persistence', () => {
     assert.deepEqual(readdirSync(stateDir), ['idp-policy.json'], 'no temporary file is left behind')
     const second = await startIdp({ policyStateFile: file })
     try {
-      assert.deepEqual(second.policy.current().disabledUsers, ['carol'], 'a restart keeps the edit')
+      assert.deepEqual((await second.policy.current()).disabledUsers, ['carol'], 'a restart keeps the edit')
     } finally {
       await second.close()
     }
     assert.equal((await api('POST', '/reset')).status, 200)
     assert.equal(existsSync(file), false)
-    assert.deepEqual(idp.policy.current().disabledUsers, [])
+    assert.deepEqual((await idp.policy.current()).disabledUsers, [])
     assert.equal(readFileSync(new URL('../demo-world.json', import.meta.url), 'utf8'), tracked)
   })
 

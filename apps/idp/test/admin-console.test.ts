@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { ACME_AGENT, RS_RESOURCE, exchange, signIn, startIdp, type TestIdp } from './support/idp.ts'
+import {
+  ACME_AGENT,
+  RS_RESOURCE,
+  consoleBrowser,
+  csrfOf,
+  exchange,
+  signIn,
+  signInAtConsole,
+  startIdp,
+  type TestIdp,
+} from './support/idp.ts'
 
 // The server-rendered admin console at /admin (issue 12): sign-in for administrators only, a session
 // cookie that is HttpOnly and SameSite=Strict, a synchronizer token on every form, escaped output.
@@ -11,38 +21,8 @@ before(async () => {
 })
 after(() => idp.close())
 
-/** A browser of sorts: keeps the admin cookies, never follows redirects. */
-function browser() {
-  const jar = new Map<string, string>()
-  const request = async (method: string, path: string, form?: Record<string, string>) => {
-    const headers: Record<string, string> = {}
-    if (jar.size > 0) headers.cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ')
-    if (form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
-    const res = await fetch(new URL(path, idp.url), {
-      method,
-      headers,
-      redirect: 'manual',
-      body: form === undefined ? undefined : new URLSearchParams(form),
-    })
-    for (const cookie of res.headers.getSetCookie()) {
-      const [pair = ''] = cookie.split(';')
-      const [name = '', value = ''] = pair.split('=')
-      if (value === '') jar.delete(name)
-      else jar.set(name, value)
-    }
-    return { status: res.status, headers: res.headers, html: await res.text() }
-  }
-  return { jar, request }
-}
-
-const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? ''
-
-async function signInToConsole(username: string, password: string) {
-  const b = browser()
-  const page = await b.request('GET', '/admin/login')
-  const res = await b.request('POST', '/admin/login', { username, password, csrf: csrfOf(page.html) })
-  return { ...b, res }
-}
+const browser = () => consoleBrowser(idp.url)
+const signInToConsole = (username: string, password: string) => signInAtConsole(idp.url, username, password)
 
 test('IDP-13 /admin without a session sends the browser to the admin sign-in page', async () => {
   const res = await browser().request('GET', '/admin')
@@ -101,14 +81,14 @@ test('IDP-13 a wrong password re-renders the sign-in with 401; a sign-in post wi
 
 test('IDP-13 CSRF: a form post with the session cookie but without (or with another) synchronizer token is 403 and changes nothing', async () => {
   const admin = await signInToConsole('admin', 'admin-password')
-  const before = JSON.stringify(idp.policy.current())
+  const before = JSON.stringify(await idp.policy.current())
   assert.equal((await admin.request('POST', '/admin/users/bob', { disabled: 'true' })).status, 403)
   assert.equal(
     (await admin.request('POST', '/admin/users/bob', { disabled: 'true', csrf: 'x'.repeat(43) })).status,
     403,
   )
   assert.equal((await admin.request('POST', '/admin/reset', {})).status, 403)
-  assert.equal(JSON.stringify(idp.policy.current()), before)
+  assert.equal(JSON.stringify(await idp.policy.current()), before)
   // The same session through the JSON API needs the x-csrf-token header too.
   const cookie = `acme_admin_session=${admin.jar.get('acme_admin_session') ?? ''}`
   const api = await fetch(new URL('/admin/api/users/bob', idp.url), {
@@ -118,7 +98,7 @@ test('IDP-13 CSRF: a form post with the session cookie but without (or with anot
   })
   assert.equal(api.status, 403)
   assert.equal(((await api.json()) as { error: string }).error, 'invalid_csrf_token')
-  assert.equal(JSON.stringify(idp.policy.current()), before)
+  assert.equal(JSON.stringify(await idp.policy.current()), before)
 })
 
 test("IDP-13 IDP-55 the console adds a deny rule for bob, bob's next exchange is refused naming it, the audit page shows the denial; deleting it restores bob", async () => {

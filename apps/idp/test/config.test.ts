@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { generateSigningKey, publicJwks } from '@ema/tokens'
+import { insecureHttpRule } from '@ema/test-kit'
 import { loadConfig } from '../src/config.ts'
 import { resolveTarget } from '../src/grants/resolve-target.ts'
 
@@ -12,6 +13,19 @@ const BASE = {
   RS_RESOURCE: 'https://mcp.chat.example/mcp',
   CLIENT_URL: 'https://agent.example',
 }
+
+insecureHttpRule({
+  role: 'IdP',
+  main: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
+  loadConfig,
+  secureEnv: BASE,
+  loopbackUrls: {
+    IDP_ISSUER: 'http://localhost:4001',
+    AS_ISSUER: 'http://127.0.0.1:4002',
+    RS_RESOURCE: 'http://[::1]:4003/mcp',
+    CLIENT_URL: 'http://localhost:3000',
+  },
+})
 
 test('IDP-03 an authorization server issuer with a trailing slash is kept exactly and accepted as audience', () => {
   const config = loadConfig(BASE)
@@ -37,7 +51,7 @@ test('an IdP issuer with a trailing slash is refused with a clear message', () =
 test('SEC-01 plain http URLs are refused unless ALLOW_INSECURE_HTTP=true, and then only for loopback', () => {
   assert.throws(
     () => loadConfig({ ...BASE, IDP_ISSUER: 'http://localhost:4001' }),
-    /IDP_ISSUER=http:\/\/localhost:4001 is plain http/,
+    /^TypeError: IDP_ISSUER is plain http \(http:\/\/localhost:4001\): use https, or set ALLOW_INSECURE_HTTP=true/,
   )
   assert.equal(
     loadConfig({ ...BASE, IDP_ISSUER: 'http://localhost:4001', ALLOW_INSECURE_HTTP: 'true' }).issuer,
@@ -45,7 +59,7 @@ test('SEC-01 plain http URLs are refused unless ALLOW_INSECURE_HTTP=true, and th
   )
   assert.throws(
     () => loadConfig({ ...BASE, IDP_ISSUER: 'http://idp.example', ALLOW_INSECURE_HTTP: 'true' }),
-    /plain http/,
+    /^TypeError: IDP_ISSUER is plain http to idp\.example, which is not a loopback host: ALLOW_INSECURE_HTTP=true allows http only to localhost/,
   )
 })
 

@@ -20,13 +20,13 @@ test('POST /demo/reset is a JSON 404 when DEMO_RESET is off', async () => {
 test('POST /demo/reset: a wrong secret → 401 and the edit stays; the right one puts the demo policy back', async () => {
   const idp = await startIdp({ env: { DEMO_RESET: 'true', DEMO_RESET_SECRET: SECRET } })
   try {
-    idp.policy.update((draft) => ({ ...draft, rules: [] }))
-    assert.notDeepEqual(idp.policy.current(), idp.policy.demoPolicy)
+    await idp.policy.update((draft) => ({ ...draft, rules: [] }))
+    assert.notDeepEqual(await idp.policy.current(), idp.policy.demoPolicy)
     assert.equal((await reset(idp.url, 'wrong-secret')).status, 401)
-    assert.notDeepEqual(idp.policy.current(), idp.policy.demoPolicy)
+    assert.notDeepEqual(await idp.policy.current(), idp.policy.demoPolicy)
     const ok = await reset(idp.url, SECRET)
     assert.equal(ok.status, 200)
-    assert.deepEqual(idp.policy.current(), idp.policy.demoPolicy)
+    assert.deepEqual(await idp.policy.current(), idp.policy.demoPolicy)
   } finally {
     await idp.close()
   }

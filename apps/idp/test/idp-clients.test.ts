@@ -111,11 +111,11 @@ test('IDP-09 SEC-01 an invalid IDP_CLIENTS is refused at start-up with a message
     ],
     [
       JSON.stringify([{ ...web, redirect_uris: ['http://localhost:6274/cb'] }]),
-      /^IDP_CLIENTS at 0\.redirect_uris: http:\/\/localhost:6274 is plain http/,
+      /^IDP_CLIENTS at 0\.redirect_uris is plain http \(http:\/\/localhost:6274\): use https, or set ALLOW_INSECURE_HTTP=true/,
     ],
     [
       JSON.stringify([{ ...SUITE_CLIENT, application_type: 'web' }]),
-      /^IDP_CLIENTS at 0\.redirect_uris: http:\/\/127\.0\.0\.1:5400 is plain http/,
+      /^IDP_CLIENTS at 0\.redirect_uris is plain http \(http:\/\/127\.0\.0\.1:5400\)/,
     ],
   ]
   for (const [value, message] of refused) {

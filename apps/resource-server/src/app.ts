@@ -1,9 +1,11 @@
+import type { RedisConnection } from '@ema/redis-store'
 import { createLogger, healthRoutes, type AuditLog, type Logger, type OpenStreams } from '@ema/server-kit'
 import type { VerifyAccessTokenOptions } from '@ema/tokens'
 import express, { type ErrorRequestHandler } from 'express'
 import { requireBearerToken } from './bearer-token.ts'
 import type { ResourceServerConfig } from './config.ts'
 import { createMcpSessions } from './mcp-sessions.ts'
+import { createSharedMcpSessions } from './shared-mcp-sessions.ts'
 import {
   protectedResourceMetadataPath,
   protectedResourceMetadataUrl,
@@ -41,6 +43,11 @@ export interface ResourceServerDeps {
   draining?: () => boolean
   /** Holds the standalone GET event streams, for a shutdown to end when draining begins. */
   openStreams?: OpenStreams
+  /**
+   * Decision 0090: with a Redis connection (REDIS_URL), MCP sessions are records in Redis under
+   * `config.runtime.redisKeyPrefix`, served by any instance; without, they live in this process.
+   */
+  redis?: RedisConnection
 }
 
 /** The app, and what a shutdown needs of it once the requests in flight are done. */
@@ -60,18 +67,18 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
     config.tokenIntrospection === undefined
       ? undefined
       : createTokenIntrospector(config.tokenIntrospection, { now: () => deps.now().getTime(), log })
-  const sessions = createMcpSessions({
-    createServer: () =>
-      createTasksServer({
-        toolScopes: config.toolScopes,
-        tasksApiScopes: config.tasksApi.toolScopes,
-        onBehalfOf,
-        traceDownstream: config.traceDownstream,
-        log,
-      }),
-    log,
-    openStreams: deps.openStreams,
-  })
+  const createServer = () =>
+    createTasksServer({
+      toolScopes: config.toolScopes,
+      tasksApiScopes: config.tasksApi.toolScopes,
+      onBehalfOf,
+      traceDownstream: config.traceDownstream,
+      log,
+    })
+  const sessions =
+    deps.redis === undefined
+      ? createMcpSessions({ createServer, log, openStreams: deps.openStreams })
+      : createSharedMcpSessions({ createServer, log, connection: deps.redis, prefix: config.runtime.redisKeyPrefix })
 
   const app = express()
   app.disable('x-powered-by')

@@ -1,43 +1,34 @@
-import { remoteKeySet, type VerifyAccessTokenOptions } from '@ema/tokens'
 import {
   createAuditLog,
   createLogger,
-  describeCause,
   gracefulShutdown,
   isNonEmptyJwks,
   listen,
+  loggedRemoteKeySet,
   OpenStreams,
   startOrExit,
   startOrExitAsync,
   urlReadiness,
   type GracefulShutdown,
 } from '@ema/server-kit'
+import { connectRedis } from '@ema/redis-store'
+import { CLIENT_AUTH_METHOD } from '@ema/tokens'
 import { loadClientCertificate } from '@ema/token-exchange'
 import { createResourceServerApp } from './app.ts'
-import { loadConfig, type ResourceServerConfig } from './config.ts'
+import { loadConfig } from './config.ts'
 import { protectedResourceMetadataUrl } from './protected-resource-metadata.ts'
 
-const { config, authorizationServerKeys } = startOrExit(
-  'resource-server',
-  (): { config: ResourceServerConfig; authorizationServerKeys: VerifyAccessTokenOptions['keys'] } => {
-    const config = loadConfig(process.env)
-    // The authorization server's keys: one cached, rate-limited remote key set for the whole process.
-    // During a JWKS outage the last good set keeps serving for an hour (decision 0014).
-    return {
-      config,
-      authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, {
-        allowInsecureHttp: config.allowInsecureHttp,
-        onStaleKeys: (cause, ageMs) =>
-          log.warn('the authorization server JWKS cannot be fetched; using the last good keys', {
-            jwks_uri: config.authorizationServer.jwksUri,
-            age_s: Math.round(ageMs / 1000),
-            cause: describeCause(cause),
-          }),
-      }),
-    }
-  },
-)
+const config = startOrExit('resource-server', () => loadConfig(process.env)) // one line, not a stack trace
 const log = createLogger({ name: 'resource-server', level: config.logLevel })
+// The authorization server's keys: one cached, rate-limited remote key set for the whole process.
+// During a JWKS outage the last good set keeps serving for an hour (decision 0014).
+const authorizationServerKeys = startOrExit('resource-server', () =>
+  loggedRemoteKeySet(config.authorizationServer.jwksUri, {
+    allowInsecureHttp: config.allowInsecureHttp,
+    log,
+    owner: 'the authorization server',
+  }),
+)
 
 // OBO-07: a certificate that cannot be read is a start-up failure in words, not a failing tool later.
 startOrExit('resource-server', () => {
@@ -69,8 +60,16 @@ const audit = createAuditLog({
   onWriteError: (error) =>
     log.error('cannot write the audit log (AUDIT_LOG)', { error: error instanceof Error ? error : String(error) }),
 })
+// Decision 0090: with REDIS_URL, MCP sessions (and their owners, RS-19) are records in Redis that any
+// instance serves and a restart keeps; an unreachable Redis → 503, never a session served unchecked.
+const { runtime } = config
+const redis =
+  runtime.redisUrl === undefined
+    ? undefined
+    : connectRedis({ url: runtime.redisUrl, commandTimeoutMs: runtime.redisCommandTimeoutMs, log })
 // Ready when the AS keys are at hand (fetched lately, or within the hour the verifier keeps the last good
-// set); the token exchange and the Tasks API are other roles' readiness, not this one's.
+// set) and, with REDIS_URL, Redis answers PING; the token exchange and the Tasks API are other roles'
+// readiness, not this one's.
 const jwksReady = urlReadiness(config.authorizationServer.jwksUri, { accept: isNonEmptyJwks })
 const openStreams = new OpenStreams()
 let shutdown: GracefulShutdown | undefined
@@ -79,22 +78,29 @@ const app = createResourceServerApp(config, {
   authorizationServerKeys,
   log,
   audit,
-  ready: jwksReady,
+  ready: async () => {
+    await jwksReady()
+    await redis?.ping()
+  },
   draining: () => shutdown?.draining() ?? false,
   openStreams,
+  ...(redis === undefined ? {} : { redis }),
 })
 
 const listening = await startOrExitAsync('resource-server', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
 // SIGTERM: stop accepting, end the GET event streams, let tool calls in flight finish (SHUTDOWN_TIMEOUT_MS),
-// then close every MCP session's transport and exit 0. Sessions live in this process: clients start new ones.
+// then close every MCP session's transport (and Redis) and exit 0. Without Redis, sessions live in this
+// process: clients start new ones; with it, they live on for the other instances.
 shutdown = gracefulShutdown({
   servers: [listening.server],
   log,
   timeoutMs: config.shutdownTimeoutMs,
   onDrain: () => openStreams.endAll(),
-  closers: [() => app.closeMcpSessions()],
+  closers: [() => app.closeMcpSessions(), ...(redis === undefined ? [] : [() => redis.close()])],
 })
 log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {
+  sessions: redis === undefined ? 'memory' : 'redis',
+  ...(redis === undefined ? {} : { key_prefix: runtime.redisKeyPrefix }),
   as_issuer: config.authorizationServer.issuer,
   as_jwks_uri: config.authorizationServer.jwksUri,
   protected_resource_metadata: protectedResourceMetadataUrl(config.resource),
@@ -105,6 +111,6 @@ log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {
     config.tokenExchange === undefined
       ? 'none configured'
       : config.tokenExchange.clientCertificate !== undefined
-        ? 'tls_client_auth'
-        : 'client_secret_basic',
+        ? CLIENT_AUTH_METHOD.TLS_CLIENT_AUTH
+        : CLIENT_AUTH_METHOD.CLIENT_SECRET_BASIC,
 })

@@ -28,14 +28,14 @@ export interface McpSessions {
   handleMcpRequest: RequestHandler
   /** Closes every session's transport (and its MCP server), e.g. once a shutdown has drained the requests. */
   closeAll(): Promise<void>
-  /** How many sessions are open (for logs and tests). */
+  /** How many sessions this process holds a transport for (for logs and tests; 0 when they are shared on Redis). */
   readonly size: number
 }
 
 const SESSION_HEADER = 'mcp-session-id'
 
 /**
- * Stateful Streamable HTTP sessions, each bound to the principal (`client_id`, `iss`, `sub`) of the
+ * In-process Streamable HTTP sessions (without REDIS_URL; with it, `createSharedMcpSessions`), each bound to the principal (`client_id`, `iss`, `sub`) of the
  * token that created it (RS-19, MCP-A/25-11 §Session Hijacking). Session ids are random UUIDs.
  * DELETE with the session id ends a session (the SDK transport handles it).
  */
@@ -77,10 +77,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       await session.transport.handleRequest(req, res, req.body)
       return
     }
-    if (req.method !== 'POST' || !isInitializeRequest(req.body) || req.auth === undefined) {
-      res.status(400).json(jsonRpcError(-32000, 'Bad Request: no valid session id; start a session with initialize'))
-      return
-    }
+    if (req.method !== 'POST' || !isInitializeRequest(req.body) || req.auth === undefined) return noSessionYet(res)
     const principal = principalOf(req.auth)
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
@@ -122,7 +119,12 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
   }
 }
 
+/** The answer to a request without a session id that is not an `initialize`: 400, start with initialize. */
+export function noSessionYet(res: Response): void {
+  res.status(400).json(jsonRpcError(-32000, 'Bad Request: no valid session id; start a session with initialize'))
+}
+
 /** The Streamable HTTP answer for an unknown session: 404, so the client starts a new one. */
-function sessionNotFound(res: Response): void {
-  res.status(404).json({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null })
+export function sessionNotFound(res: Response): void {
+  res.status(404).json(jsonRpcError(-32001, 'Session not found'))
 }

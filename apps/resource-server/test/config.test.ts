@@ -1,6 +1,31 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { insecureHttpRule } from '@ema/test-kit'
 import { loadConfig } from '../src/config.ts'
+
+insecureHttpRule({
+  role: 'MCP server',
+  main: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
+  loadConfig,
+  secureEnv: {
+    RS_RESOURCE: 'https://tasks.example/mcp',
+    AS_ISSUER: 'https://as.example',
+    CLIENT_URL: 'https://agent.example',
+    TASKS_API_URL: 'https://tasks-api.example',
+    TOKEN_EXCHANGE_CLIENT_SECRET: 'tasks-mcp-server-secret',
+    TOKEN_INTROSPECTION: 'on',
+  },
+  loopbackUrls: {
+    RS_RESOURCE: 'http://localhost:4003/mcp',
+    AS_ISSUER: 'http://localhost:4002',
+    AS_JWKS_URI: 'http://127.0.0.1:4002/jwks',
+    CLIENT_URL: 'http://localhost:3000',
+    TASKS_API_URL: 'http://localhost:4004',
+    TOKEN_EXCHANGE_URL: 'http://localhost:4002/token',
+    TOKEN_INTROSPECTION_URL: 'http://[::1]:4002/introspect',
+  },
+})
 
 test('config defaults follow the demo world', () => {
   const config = loadConfig({ ALLOW_INSECURE_HTTP: 'true' })

@@ -139,7 +139,7 @@ describe('TOKEN_INTROSPECTION (decision 0060, RFC 7662)', () => {
           TOKEN_EXCHANGE_CLIENT_SECRET: 's',
           TOKEN_INTROSPECTION_CACHE_SECONDS: '301',
         }),
-      /TOKEN_INTROSPECTION_CACHE_SECONDS must be from 0 to 300/,
+      /invalid TOKEN_INTROSPECTION_CACHE_SECONDS: must be from 0 to 300/,
     )
   })
 

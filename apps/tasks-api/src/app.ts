@@ -42,8 +42,8 @@ export function createTasksApiApp(config: TasksApiConfig, deps: TasksApiDeps): e
   app.use(
     demoResetRoutes({
       config: config.demoReset,
-      reset: () => {
-        store.clear()
+      reset: async () => {
+        await store.clear()
         return ['tasks-api: every task list emptied']
       },
       log,

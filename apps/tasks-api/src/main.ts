@@ -1,60 +1,71 @@
-import { remoteKeySet, type VerifyAccessTokenOptions } from '@ema/tokens'
 import {
   createLogger,
-  describeCause,
   gracefulShutdown,
   isNonEmptyJwks,
   listen,
+  loggedRemoteKeySet,
   startOrExit,
   startOrExitAsync,
   urlReadiness,
   type GracefulShutdown,
 } from '@ema/server-kit'
+import { connectRedis } from '@ema/redis-store'
 import { createTasksApiApp } from './app.ts'
-import { loadConfig, type TasksApiConfig } from './config.ts'
+import { loadConfig } from './config.ts'
+import { createRedisTaskStore } from './redis-task-store.ts'
 
-const { config, authorizationServerKeys } = startOrExit(
-  'tasks-api',
-  (): { config: TasksApiConfig; authorizationServerKeys: VerifyAccessTokenOptions['keys'] } => {
-    const config = loadConfig(process.env)
-    // One cached, rate-limited remote key set for the whole process (as at the MCP server, decision 0014).
-    return {
-      config,
-      authorizationServerKeys: remoteKeySet(config.authorizationServer.jwksUri, {
-        allowInsecureHttp: config.allowInsecureHttp,
-        onStaleKeys: (cause, ageMs) =>
-          log.warn('the authorization server JWKS cannot be fetched; using the last good keys', {
-            jwks_uri: config.authorizationServer.jwksUri,
-            age_s: Math.round(ageMs / 1000),
-            cause: describeCause(cause),
-          }),
-      }),
-    }
-  },
-)
+const config = startOrExit('tasks-api', () => loadConfig(process.env)) // one line, not a stack trace
 const log = createLogger({ name: 'tasks-api', level: config.logLevel })
-
+// One cached, rate-limited remote key set for the whole process (as at the MCP server, decision 0014).
+const authorizationServerKeys = startOrExit('tasks-api', () =>
+  loggedRemoteKeySet(config.authorizationServer.jwksUri, {
+    allowInsecureHttp: config.allowInsecureHttp,
+    log,
+    owner: 'the authorization server',
+  }),
+)
 if (config.allowInsecureHttp) {
   log.warn(
     'ALLOW_INSECURE_HTTP is ON: access tokens travel over plain HTTP and the AS keys are fetched over plain HTTP. Local demos only.',
   )
 }
 
-// Ready when the AS keys are at hand: fetched lately, or within the hour the verifier keeps the last good set.
+// Decision 0090: with REDIS_URL the tasks live in Redis, shared by every instance and kept across
+// restarts; an unreachable Redis → 503 temporarily_unavailable, never a 500.
+const { runtime } = config
+const redis =
+  runtime.redisUrl === undefined
+    ? undefined
+    : connectRedis({ url: runtime.redisUrl, commandTimeoutMs: runtime.redisCommandTimeoutMs, log })
+// Ready when the AS keys are at hand (fetched lately, or within the hour the verifier keeps the last good
+// set) and, with REDIS_URL, Redis answers PING.
 const jwksReady = urlReadiness(config.authorizationServer.jwksUri, { accept: isNonEmptyJwks })
 let shutdown: GracefulShutdown | undefined
 const app = createTasksApiApp(config, {
   now: () => new Date(),
   authorizationServerKeys,
   log,
-  ready: jwksReady,
+  ...(redis === undefined
+    ? {}
+    : { store: createRedisTaskStore({ connection: redis, prefix: runtime.redisKeyPrefix }) }),
+  ready: async () => {
+    await jwksReady()
+    await redis?.ping()
+  },
   draining: () => shutdown?.draining() ?? false,
 })
 
 const listening = await startOrExitAsync('tasks-api', () => listen({ port: config.port }, app)) // EADDRINUSE → one line
-// SIGTERM: stop accepting, finish requests in flight (SHUTDOWN_TIMEOUT_MS), exit 0. The tasks live in this process.
-shutdown = gracefulShutdown({ servers: [listening.server], log, timeoutMs: config.shutdownTimeoutMs })
+// SIGTERM: stop accepting, finish requests in flight (SHUTDOWN_TIMEOUT_MS), close Redis, exit 0.
+shutdown = gracefulShutdown({
+  servers: [listening.server],
+  log,
+  timeoutMs: config.shutdownTimeoutMs,
+  closers: redis === undefined ? [] : [() => redis.close()],
+})
 log.info(`Tasks API ready at ${config.identifier}`, {
+  store: redis === undefined ? 'memory (lost on restart)' : 'redis',
+  ...(redis === undefined ? {} : { key_prefix: runtime.redisKeyPrefix }),
   as_issuer: config.authorizationServer.issuer,
   allowed_actors: config.allowedActors,
 })

@@ -21,14 +21,19 @@ export interface TaskOwner {
   sub: string
 }
 
-/** Per-user tasks plus an audit trail of every write. */
+/**
+ * Per-user tasks plus an audit trail of every write: in the process (`createInMemoryTaskStore`), or on
+ * Redis with REDIS_URL (`createRedisTaskStore`), shared by every instance and kept across restarts.
+ * A store that cannot answer rejects with StoreUnavailableError (503 `temporarily_unavailable`).
+ */
 export interface TaskStore {
-  list(owner: TaskOwner): Task[]
-  add(owner: TaskOwner, title: string, record: WriteRecord): Task
-  /** Every write, oldest first (at most the last 10 000). */
-  writes(): WriteRecord[]
+  list(owner: TaskOwner): Promise<Task[]>
+  /** @throws {TaskLimitError} when the owner already holds the most tasks allowed. */
+  add(owner: TaskOwner, title: string, record: WriteRecord): Promise<Task>
+  /** Every write, oldest first (at most the last {@link MAX_WRITES}). */
+  writes(): Promise<WriteRecord[]>
   /** Forgets every task and write: the demo's start (`POST /demo/reset`). */
-  clear(): void
+  clear(): Promise<void>
 }
 
 export interface InMemoryTaskStoreOptions {
@@ -44,7 +49,8 @@ export class TaskLimitError extends Error {
   }
 }
 
-const MAX_WRITES = 10_000
+/** How many writes the audit trail keeps. */
+export const MAX_WRITES = 10_000
 
 /** An in-memory TaskStore; everything is lost on restart. */
 export function createInMemoryTaskStore(options: InMemoryTaskStoreOptions = {}): TaskStore {
@@ -53,8 +59,8 @@ export function createInMemoryTaskStore(options: InMemoryTaskStoreOptions = {}):
   const writes: WriteRecord[] = []
   const keyOf = (owner: TaskOwner): string => JSON.stringify([owner.iss, owner.sub])
   return {
-    list: (owner) => [...(tasksByOwner.get(keyOf(owner)) ?? [])],
-    add: (owner, title, record) => {
+    list: async (owner) => [...(tasksByOwner.get(keyOf(owner)) ?? [])],
+    add: async (owner, title, record) => {
       const key = keyOf(owner)
       const tasks = tasksByOwner.get(key) ?? []
       if (tasks.length >= maxTasksPerUser) throw new TaskLimitError(maxTasksPerUser)
@@ -64,8 +70,8 @@ export function createInMemoryTaskStore(options: InMemoryTaskStoreOptions = {}):
       if (writes.length > MAX_WRITES) writes.shift()
       return task
     },
-    writes: () => [...writes],
-    clear: () => {
+    writes: async () => [...writes],
+    clear: async () => {
       tasksByOwner.clear()
       writes.length = 0
     },

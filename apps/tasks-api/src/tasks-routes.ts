@@ -36,22 +36,22 @@ export function tasksRoutes(deps: TasksRoutesDeps): express.Router {
     })
   })
 
-  router.get('/tasks', requireScope(TASKS_API_SCOPES.READ), (req: DelegatedRequest, res) => {
-    send(res, 200, { tasks: deps.store.list(ownerOf(delegationOf(req))) })
+  router.get('/tasks', requireScope(TASKS_API_SCOPES.READ), async (req: DelegatedRequest, res) => {
+    send(res, 200, { tasks: await deps.store.list(ownerOf(delegationOf(req))) })
   })
 
   router.post(
     '/tasks',
     requireScope(TASKS_API_SCOPES.WRITE),
     express.json({ limit: '16kb' }),
-    (req: DelegatedRequest, res) => {
+    async (req: DelegatedRequest, res) => {
       const d = delegationOf(req)
       const parsed = AddTaskRequest.safeParse(req.body)
       if (!parsed.success)
         throw new InvalidRequestError('the body must be JSON {"title": string} with 1 to 200 characters')
       let task
       try {
-        task = deps.store.add(ownerOf(d), parsed.data.title, {
+        task = await deps.store.add(ownerOf(d), parsed.data.title, {
           sub: d.claims.sub,
           actor: d.actor,
           client_id: d.claims.client_id,

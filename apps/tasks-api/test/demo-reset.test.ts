@@ -27,14 +27,14 @@ test('POST /demo/reset: a wrong secret → 401 and nothing cleared; the right on
   const api = await startTasksApi(as.issuer, { DEMO_RESET: 'true', DEMO_RESET_SECRET: SECRET })
   try {
     const owner = { iss: as.issuer, ...ALICE_OWNER }
-    api.store.add(owner, 'before the reset', record)
+    await api.store.add(owner, 'before the reset', record)
     const wrong = await fetch(`${api.url}/demo/reset`, { method: 'POST', headers: { authorization: 'Bearer nope' } })
     assert.equal(wrong.status, 401)
-    assert.equal(api.store.list(owner).length, 1)
+    assert.equal((await api.store.list(owner)).length, 1)
     const ok = await fetch(`${api.url}/demo/reset`, { method: 'POST', headers: { authorization: `Bearer ${SECRET}` } })
     assert.equal(ok.status, 200)
-    assert.deepEqual(api.store.list(owner), [])
-    assert.deepEqual(api.store.writes(), [])
+    assert.deepEqual(await api.store.list(owner), [])
+    assert.deepEqual(await api.store.writes(), [])
     assert.ok(
       api.lines.some((line) => line.includes('DEMO_RESET is ON')),
       'logged loudly',

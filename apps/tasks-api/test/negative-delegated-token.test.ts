@@ -200,9 +200,12 @@ test('OBO-13 TASKS_API_ALLOWED_ACTORS replaces the allowed actors', async () => 
   }
 })
 
-test('no refused request wrote a task', () => {
-  assert.ok(!api.store.writes().some((w) => w.sub !== ALICE || w.actor !== MCP_SERVER))
-  assert.equal(api.store.list({ iss: as.issuer, sub: ALICE }).filter((t) => t.title === 'must not be added').length, 0)
+test('no refused request wrote a task', async () => {
+  assert.ok(!(await api.store.writes()).some((w) => w.sub !== ALICE || w.actor !== MCP_SERVER))
+  assert.equal(
+    (await api.store.list({ iss: as.issuer, sub: ALICE })).filter((t) => t.title === 'must not be added').length,
+    0,
+  )
 })
 
 function signAt(audience: string, actor: string): Promise<string> {

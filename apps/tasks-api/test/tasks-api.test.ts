@@ -57,7 +57,7 @@ test('OBO-13 POST /tasks records which actor acted for which user; GET /tasks li
   assert.equal(task.added_by.actor, MCP_SERVER)
   assert.equal(task.added_by.client_id, MCP_SERVER)
   assert.ok(!Number.isNaN(Date.parse(task.added_by.at ?? '')))
-  assert.deepEqual(api.store.writes().at(-1), task.added_by)
+  assert.deepEqual((await api.store.writes()).at(-1), task.added_by)
   assert.ok(api.lines.some((line) => line.includes('task added') && line.includes(`"actor":"${MCP_SERVER}"`)))
 
   const listed = await call('/tasks', await as.mint({ scope: 'tasks.read' }))

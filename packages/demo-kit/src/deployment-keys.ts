@@ -3,9 +3,10 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 /**
- * The secrets every instance of a demo deployment must share (decision 0040): the IdP's and the
+ * The secrets every instance of a demo deployment must share (decisions 0040, 0090): the IdP's and the
  * authorization server's signing keys (two each, so that the JWKS shows rotation: the first signs,
- * the second is published), and the IdP's cookie keys. As environment values for the roles.
+ * the second is published), the IdP's and the authorization server's cookie keys, and the secret
+ * that signs the client app's session cookie. As environment values for the roles.
  */
 export interface DeploymentKeys {
   file: string
@@ -14,7 +15,20 @@ export interface DeploymentKeys {
     IDP_SIGNING_KEYS: string
     AS_SIGNING_KEYS: string
     IDP_COOKIE_KEYS: string
+    AS_COOKIE_KEYS: string
+    CLIENT_SESSION_SECRET: string
   }
+}
+
+const secret = () => randomBytes(32).toString('base64url')
+
+/** Each value, made when absent: a file from before a secret was added keeps its keys and gains the new one. */
+const MAKERS: { [name in keyof DeploymentKeys['env']]: () => string } = {
+  IDP_SIGNING_KEYS: () => JSON.stringify({ keys: [privateKey(), privateKey()] }),
+  AS_SIGNING_KEYS: () => JSON.stringify({ keys: [privateKey(), privateKey()] }),
+  IDP_COOKIE_KEYS: () => [secret(), secret()].join(','),
+  AS_COOKIE_KEYS: () => [secret(), secret()].join(','),
+  CLIENT_SESSION_SECRET: secret,
 }
 
 function privateKey(): JsonWebKey {
@@ -33,25 +47,25 @@ function privateKey(): JsonWebKey {
  * Demo keys only: a real deployment keeps its keys in its secret store (docs/deployment.md).
  */
 export function ensureDeploymentKeys(file: string): DeploymentKeys {
+  let kept: Partial<Record<string, unknown>> = {}
   try {
-    const env = JSON.parse(readFileSync(file, 'utf8')) as DeploymentKeys['env']
-    if (
-      typeof env.IDP_SIGNING_KEYS === 'string' &&
-      typeof env.AS_SIGNING_KEYS === 'string' &&
-      typeof env.IDP_COOKIE_KEYS === 'string'
-    ) {
-      return { file, created: false, env }
-    }
+    kept = JSON.parse(readFileSync(file, 'utf8')) as Partial<Record<string, unknown>>
   } catch {
     // absent or unreadable: made afresh below
   }
-  const env: DeploymentKeys['env'] = {
-    IDP_SIGNING_KEYS: JSON.stringify({ keys: [privateKey(), privateKey()] }),
-    AS_SIGNING_KEYS: JSON.stringify({ keys: [privateKey(), privateKey()] }),
-    IDP_COOKIE_KEYS: [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')].join(','),
+  const env = {} as DeploymentKeys['env']
+  let created = false
+  for (const [name, make] of Object.entries(MAKERS) as Array<[keyof DeploymentKeys['env'], () => string]>) {
+    const value = kept[name]
+    if (typeof value === 'string') env[name] = value
+    else {
+      env[name] = make()
+      created = true
+    }
   }
+  if (!created) return { file, created, env }
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(file, JSON.stringify(env, null, 2), { mode: 0o600 })
   chmodSync(file, 0o600)
-  return { file, created: true, env }
+  return { file, created, env }
 }

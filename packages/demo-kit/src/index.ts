@@ -47,3 +47,5 @@ export {
 } from './start-redis-server.ts'
 export { ensureDeploymentKeys, type DeploymentKeys } from './deployment-keys.ts'
 export { startRoundRobinProxy, type RoundRobinProxy, type RoundRobinProxyOptions } from './round-robin-proxy.ts'
+export { waitForReady } from './wait-for-ready.ts'
+export { probeHealth } from './probe-health.ts'

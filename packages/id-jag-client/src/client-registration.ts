@@ -1,10 +1,15 @@
+import { CLIENT_AUTH_METHOD } from '@ema/tokens'
 import type { JWK } from 'jose'
 
 /**
  * Token endpoint client authentication methods this client supports (RFC 7591 §2 names): the two
  * shared-secret methods of RFC 6749 §2.3.1 and `private_key_jwt` (RFC 7523 §2.2, CL-28).
  */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const
+export const CLIENT_AUTH_METHODS = [
+  CLIENT_AUTH_METHOD.CLIENT_SECRET_BASIC,
+  CLIENT_AUTH_METHOD.CLIENT_SECRET_POST,
+  CLIENT_AUTH_METHOD.PRIVATE_KEY_JWT,
+] as const
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number]
 
 /**

@@ -54,7 +54,7 @@ export { type Step, type StepRecorder } from './step.ts'
 export { formatStepLine } from './format-step-line.ts'
 
 // Configuration helpers.
-export { type Env, parsePrivateJwk, readClientRegistration, readUrl } from './read-client-registration.ts'
+export { readClientRegistration } from './read-client-registration.ts'
 
 // The second hop an MCP server of this project reports in a tool result (MCP_TRACE_DOWNSTREAM).
 export { DOWNSTREAM_TRACE_KEY, DownstreamTrace, readDownstreamTrace } from './read-downstream-trace.ts'

@@ -4,8 +4,12 @@ import type { Context, Middleware } from 'koa'
 import { InMemoryRateLimitWindows, type RateLimitWindow, type RateLimitWindows } from './rate-limit-windows.ts'
 
 export interface RateLimitTokenEndpointOptions {
-  /** oidc-provider's `routes.token`: only requests to it are counted. */
-  tokenPath: string
+  /**
+   * The routes whose POSTs are counted: oidc-provider's `routes.token`, and at the MCP authorization
+   * server also `routes.revocation` and `routes.introspection` (they authenticate clients as the token
+   * endpoint does). Each route has its own windows: a client's introspections never use up its token requests.
+   */
+  paths: readonly string[]
   /** Requests one client (or one address) may make per minute; `0` switches the limit off. */
   perMinute: number
   /** The clock that starts and ends windows (injected, so tests can move it). */
@@ -21,7 +25,8 @@ export interface RateLimitTokenEndpointOptions {
 const WINDOW_MS = 60_000
 
 /**
- * SEC-07, IDP-27: rate-limits a token endpoint per client. A fixed one-minute window per key; the
+ * SEC-07, IDP-27: rate-limits a token endpoint per client (and the AS's RFC 7009 revocation and
+ * RFC 7662 introspection endpoints, decision 0081). A fixed one-minute window per key; the
  * request that would exceed `perMinute` in its window gets HTTP 429 (RFC 6585 §4) with
  * `Retry-After` (seconds until the window ends) and the JSON body
  * `{ "error": "temporarily_unavailable", "error_description": … }` (decision 0010).
@@ -45,15 +50,16 @@ const WINDOW_MS = 60_000
  * per-request listener (decision 0023).
  */
 export function rateLimitTokenEndpoint(options: RateLimitTokenEndpointOptions): Middleware {
-  const { tokenPath, perMinute, now, log } = options
+  const { perMinute, now, log } = options
+  const paths = new Set(options.paths)
   if (perMinute === 0) return (_ctx, next) => next()
   const windows = options.windows ?? new InMemoryRateLimitWindows()
 
   const refuse = (ctx: Context, key: string, window: RateLimitWindow, at: number): void => {
     const retryAfter = Math.max(1, Math.ceil((window.endsAt - at) / 1000))
-    log.warn('token endpoint rate limit reached', { key, limit: perMinute, retry_after: retryAfter })
+    log.warn('rate limit reached', { path: ctx.path, key, limit: perMinute, retry_after: retryAfter })
     const { headers, body } = oauthErrorResponse(
-      new TemporarilyUnavailableError(`too many token requests; retry after ${retryAfter} s`),
+      new TemporarilyUnavailableError(`too many requests to ${ctx.path}; retry after ${retryAfter} s`),
     )
     ctx.status = 429
     ctx.set({ ...headers, 'retry-after': String(retryAfter) })
@@ -61,11 +67,12 @@ export function rateLimitTokenEndpoint(options: RateLimitTokenEndpointOptions): 
   }
 
   return async function rateLimitTokenEndpointMiddleware(ctx, next) {
-    if (ctx.path !== tokenPath || ctx.method !== 'POST') return next()
+    if (!paths.has(ctx.path) || ctx.method !== 'POST') return next()
     const at = now().getTime()
-    const addressKey = `address:${ctx.req.socket.remoteAddress ?? 'unknown'}`
+    // One set of windows per route (the path is part of every key).
+    const addressKey = `${ctx.path} address:${ctx.req.socket.remoteAddress ?? 'unknown'}`
     const clientId = presentedBasicClientId(ctx.get('authorization'))
-    const key = clientId === undefined ? addressKey : `client:${clientId}`
+    const key = clientId === undefined ? addressKey : `${ctx.path} client:${clientId}`
     try {
       // An address that keeps failing client authentication is stopped even when it names a new
       // client_id each time (the address window counts only those failures and unnamed requests).

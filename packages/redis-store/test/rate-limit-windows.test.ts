@@ -63,7 +63,7 @@ describe('RedisRateLimitWindows', () => {
       const app = new Koa()
       app.use(
         rateLimitTokenEndpoint({
-          tokenPath: '/token',
+          paths: ['/token'],
           perMinute: 3,
           now: () => new Date(),
           log: recordingLogger().log,

@@ -40,10 +40,46 @@ export interface AuditEventInput {
 export type AuditDestination = { kind: 'stdout' } | { kind: 'off' } | { kind: 'file'; path: string }
 
 export interface AuditLog {
-  /** Stamps, sanitises, writes and keeps one event; returns the event as written. Never throws. */
+  /** Stamps, sanitises, writes and keeps one event (in its trail); returns the event as written. Never throws. */
   record(event: AuditEventInput): AuditEvent
-  /** The events kept in memory (at most `keep`), newest first: what an admin console shows. */
-  recent(): AuditEvent[]
+  /**
+   * The events kept in the trail, newest first: what an admin console shows. Rejects with
+   * `StoreUnavailableError` (`@ema/tokens`) when a shared trail cannot answer.
+   */
+  recent(): Promise<AuditEvent[]>
+}
+
+/**
+ * Where an audit log keeps the recent events an admin console shows: this process's memory
+ * ({@link InMemoryAuditTrail}, the default), or a store every instance of the role shares
+ * (`@ema/redis-store`'s `RedisAuditTrail`), so that each instance's console shows every instance's decisions.
+ * The JSON lines for a SIEM (`AUDIT_LOG`) are written by each process whatever the trail.
+ */
+export interface AuditTrail {
+  /** Keeps one (already sanitised) event. Rejects when a shared store cannot; the audit log reports it. */
+  append(event: AuditEvent): Promise<void>
+  /** The kept events, newest first. Rejects with `StoreUnavailableError` when a shared store cannot answer. */
+  recent(): Promise<AuditEvent[]>
+}
+
+/** The trail of one process: the last `keep` events (default 1000; 0 keeps none), in memory. */
+export class InMemoryAuditTrail implements AuditTrail {
+  readonly #kept: AuditEvent[] = []
+  readonly #keep: number
+
+  constructor(keep = 1000) {
+    this.#keep = keep
+  }
+
+  async append(event: AuditEvent): Promise<void> {
+    if (this.#keep <= 0) return
+    this.#kept.push(event)
+    if (this.#kept.length > this.#keep) this.#kept.shift()
+  }
+
+  async recent(): Promise<AuditEvent[]> {
+    return this.#kept.slice().reverse()
+  }
 }
 
 export interface AuditLogOptions {
@@ -54,9 +90,14 @@ export interface AuditLogOptions {
   now?: () => Date
   /** For `stdout`: where lines go (default `process.stdout`). Tests pass their own. */
   write?: (line: string) => void
-  /** How many recent events to keep in memory for {@link AuditLog.recent}. Default 1000; 0 keeps none. */
+  /** How many recent events the default trail keeps in memory for {@link AuditLog.recent}. Default 1000; 0 keeps none. */
   keep?: number
-  /** Told once when the audit file cannot be written (the event is still kept in memory). */
+  /** Where recent events are kept for an admin console. Default: an {@link InMemoryAuditTrail} of `keep` events. */
+  trail?: AuditTrail
+  /**
+   * Told once when the audit file cannot be written (the event is still kept in the trail), and once
+   * per outage when a shared trail cannot keep an event (the line is still written).
+   */
   onWriteError?: (error: unknown) => void
 }
 
@@ -81,9 +122,9 @@ export function parseAuditDestination(raw: string | undefined, name = 'AUDIT_LOG
  */
 export function createAuditLog(options: AuditLogOptions): AuditLog {
   const now = options.now ?? (() => new Date())
-  const keep = options.keep ?? 1000
-  const kept: AuditEvent[] = []
+  const trail = options.trail ?? new InMemoryAuditTrail(options.keep)
   const destination = options.destination
+  let trailFailing = false
   let fileReady = false
   let reportedFailure = false
   const writeLine = (line: string): void => {
@@ -112,13 +153,18 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const { event: name, decision, ...fields } = sanitise(input)
       const ordered: AuditEvent = { time: now().toISOString(), role: options.role, event: name, decision, ...fields }
       writeLine(JSON.stringify(ordered))
-      if (keep > 0) {
-        kept.push(ordered)
-        if (kept.length > keep) kept.shift()
-      }
+      trail.append(ordered).then(
+        () => {
+          trailFailing = false
+        },
+        (error: unknown) => {
+          if (!trailFailing) options.onWriteError?.(error)
+          trailFailing = true
+        },
+      )
       return ordered
     },
-    recent: () => kept.slice().reverse(),
+    recent: () => trail.recent(),
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { TemporarilyUnavailableError } from '@ema/tokens'
 import type { Logger } from './logger.ts'
 
 /** The demo reset's path, below every role's root. */
@@ -94,7 +95,10 @@ export function demoResetRoutes(
         },
         (error: unknown) => {
           options.log?.error('demo reset failed', { error: error instanceof Error ? error : String(error) })
-          answer(res, 500, { error: 'server_error', error_description: 'the reset failed; see this role’s log' })
+          // A shared store that cannot answer (decision 0040) is the 503 every other request gets.
+          if (error instanceof TemporarilyUnavailableError)
+            answer(res, 503, { error: error.error, error_description: error.description }, { 'retry-after': '1' })
+          else answer(res, 500, { error: 'server_error', error_description: 'the reset failed; see this role’s log' })
         },
       )
   }

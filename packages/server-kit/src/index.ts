@@ -20,6 +20,7 @@ export { isNonEmptyJwks, urlReadiness, type UrlReadinessOptions } from './readin
 export { OpenStreams } from './open-streams.ts'
 export {
   createAuditLog,
+  InMemoryAuditTrail,
   parseAuditDestination,
   type AuditDecision,
   type AuditDestination,
@@ -27,6 +28,7 @@ export {
   type AuditEventInput,
   type AuditLog,
   type AuditLogOptions,
+  type AuditTrail,
 } from './audit-log.ts'
 export {
   DEMO_RESET_PATH,
@@ -35,3 +37,10 @@ export {
   type DemoResetConfig,
   type DemoResetRoutesOptions,
 } from './demo-reset.ts'
+export { type Env } from './config/env.ts'
+export { firstIssue } from './config/first-issue.ts'
+export { parseUrlSetting, readUrl, type ReadUrlOptions } from './config/read-url.ts'
+export { readPort } from './config/read-port.ts'
+export { parseJson, readJson } from './config/read-json.ts'
+export { PrivateJwk, readPrivateJwk } from './config/read-private-jwk.ts'
+export { loggedRemoteKeySet, type LoggedRemoteKeySetOptions } from './logged-remote-key-set.ts'

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { createAuditLog, parseAuditDestination } from '../src/index.ts'
+import { createAuditLog, parseAuditDestination, type AuditEvent, type AuditTrail } from '../src/index.ts'
 
 const NOW = new Date('2026-01-02T03:04:05.000Z')
 
@@ -54,7 +54,7 @@ test('SEC-05 an audit event never carries a credential: credential-named fields 
   assert.match(line, /could not read \[redacted JWT\] at all/)
 })
 
-test('AUDIT_LOG: unset and stdout write to stdout, off writes nothing, anything else is a file of JSON lines', () => {
+test('AUDIT_LOG: unset and stdout write to stdout, off writes nothing, anything else is a file of JSON lines', async () => {
   assert.deepEqual(parseAuditDestination(undefined), { kind: 'stdout' })
   assert.deepEqual(parseAuditDestination(''), { kind: 'stdout' })
   assert.deepEqual(parseAuditDestination('stdout'), { kind: 'stdout' })
@@ -84,10 +84,10 @@ test('AUDIT_LOG: unset and stdout write to stdout, off writes nothing, anything 
     write: () => assert.fail('off writes nothing'),
   })
   silent.record({ event: 'x', decision: 'granted' })
-  assert.equal(silent.recent().length, 1, 'still kept for the admin view')
+  assert.equal((await silent.recent()).length, 1, 'still kept for the admin view')
 })
 
-test('recent() is newest first and bounded by keep; an unwritable file never throws', () => {
+test('recent() is newest first and bounded by keep; an unwritable file never throws', async () => {
   const failures: unknown[] = []
   const aFile = join(mkdtempSync(join(tmpdir(), 'audit-')), 'a-file')
   writeFileSync(aFile, '')
@@ -99,8 +99,45 @@ test('recent() is newest first and bounded by keep; an unwritable file never thr
   })
   for (const jti of ['1', '2', '3']) audit.record({ event: 'token_exchange', decision: 'granted', jti })
   assert.deepEqual(
-    audit.recent().map((event) => event.jti),
+    (await audit.recent()).map((event) => event.jti),
     ['3', '2'],
   )
   assert.equal(failures.length, 1, 'reported once')
+})
+
+test('a trail that cannot keep an event is reported once per outage; the line is still written and record never throws', async () => {
+  const failures: unknown[] = []
+  const lines: string[] = []
+  let failing = true
+  const kept: AuditEvent[] = []
+  const trail: AuditTrail = {
+    append: async (event) => {
+      if (failing) throw new Error('store down')
+      kept.push(event)
+    },
+    recent: async () => kept.slice().reverse(),
+  }
+  const audit = createAuditLog({
+    role: 'idp',
+    destination: { kind: 'stdout' },
+    write: (line) => lines.push(line),
+    trail,
+    onWriteError: (error) => failures.push(error),
+  })
+  audit.record({ event: 'token_exchange', decision: 'granted', jti: '1' })
+  audit.record({ event: 'token_exchange', decision: 'granted', jti: '2' })
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(lines.length, 2, 'written for the SIEM whatever the trail')
+  assert.equal(failures.length, 1, 'one report per outage')
+  failing = false
+  audit.record({ event: 'token_exchange', decision: 'granted', jti: '3' })
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.deepEqual(
+    (await audit.recent()).map((event) => event.jti),
+    ['3'],
+  )
+  failing = true
+  audit.record({ event: 'token_exchange', decision: 'refused', jti: '4' })
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(failures.length, 2, 'a new outage is reported again')
 })

@@ -37,6 +37,20 @@ export const TOKEN_EXCHANGE_PROFILE = {
   ON_BEHALF_OF: 'on_behalf_of_token_exchange', // AUTH0-OBO Prerequisites
 } as const
 
+/**
+ * Token endpoint client authentication methods (`token_endpoint_auth_method`, RFC 7591 §2): the
+ * names every role's registrations, metadata and client use. Which of them a role offers is its own
+ * choice (AS-08, AS-10, IDP-09, CL-28).
+ */
+export const CLIENT_AUTH_METHOD = {
+  CLIENT_SECRET_BASIC: 'client_secret_basic', // RFC 6749 §2.3.1
+  CLIENT_SECRET_POST: 'client_secret_post', // RFC 6749 §2.3.1
+  PRIVATE_KEY_JWT: 'private_key_jwt', // RFC 7523 §2.2, OIDC Core §9
+  TLS_CLIENT_AUTH: 'tls_client_auth', // RFC 8705 §2.1
+  NONE: 'none', // RFC 7591 §2: a public client
+} as const
+export type ClientAuthMethodName = (typeof CLIENT_AUTH_METHOD)[keyof typeof CLIENT_AUTH_METHOD]
+
 /** Client assertion type for private_key_jwt (RFC 7523 §2.2). */
 export const CLIENT_ASSERTION_TYPE = {
   JWT_BEARER: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',

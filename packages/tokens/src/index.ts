@@ -1,6 +1,7 @@
 export {
   ASYMMETRIC_ALGORITHMS,
   CLIENT_ASSERTION_TYPE,
+  CLIENT_AUTH_METHOD,
   EXTENSION_ID,
   GRANT_PROFILE,
   GRANT_TYPE,
@@ -11,6 +12,7 @@ export {
   TOKEN_TYPE,
   WELL_KNOWN,
   type AsymmetricAlgorithm,
+  type ClientAuthMethodName,
   type GrantType,
   type TokenType,
 } from './constants.ts'

@@ -1,5 +1,6 @@
 import { TOKEN_EXCHANGE_PROFILE, UnauthorizedClientError } from '@ema/tokens'
-import { isOnBehalfOfClient, type RegisteredClient } from '../config.ts'
+import { isOnBehalfOfClient } from '../client-kinds.ts'
+import type { RegisteredClient } from '../config.ts'
 import type { AuthenticatedClient } from './require-confidential-client.ts'
 
 /** A client switched on for the on-behalf-of exchange, and the MCP server it is tied to. */

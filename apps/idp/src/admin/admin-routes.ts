@@ -1,6 +1,7 @@
 import type { AuditEvent, AuditLog, Logger } from '@ema/server-kit'
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
+import { StoreUnavailableError, TemporarilyUnavailableError } from '@ema/tokens'
 import type { DirectoryUser, IdpConfig } from '../config.ts'
 import { authenticate } from '../interactions/sign-in.ts'
 import {
@@ -98,14 +99,14 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   })
   api.use(json)
 
-  api.get('/policy', (_req, res) => {
-    res.json(policy.current())
+  api.get('/policy', async (_req, res) => {
+    res.json(await policy.current())
   })
-  api.put('/policy', (req, res) => {
-    apply(res, () => policy.replace(req.body), 'replaced the policy')
+  api.put('/policy', async (req, res) => {
+    await apply(res, () => policy.replace(req.body), 'replaced the policy')
   })
-  api.post('/rules', (req, res) => {
-    apply(
+  api.post('/rules', async (req, res) => {
+    await apply(
       res,
       () =>
         policy.update((draft) => ({
@@ -116,9 +117,9 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       201,
     )
   })
-  api.put('/rules/:id', (req, res) => {
+  api.put('/rules/:id', async (req, res) => {
     const id = String(req.params.id)
-    if (!policy.current().rules.some((rule) => rule.id === id))
+    if (!(await policy.current()).rules.some((rule) => rule.id === id))
       return apiError(res, 404, 'not_found', `there is no rule "${id}"`)
     const body: unknown = req.body
     if (typeof body !== 'object' || body === null || Array.isArray(body))
@@ -130,7 +131,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
         'invalid_request',
         `the body's id must be "${id}" (a rule keeps its id; delete it and add another to rename)`,
       )
-    apply(
+    await apply(
       res,
       () =>
         policy.update((draft) =>
@@ -147,20 +148,20 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       `changed rule ${id}`,
     )
   })
-  api.delete('/rules/:id', (req, res) => {
+  api.delete('/rules/:id', async (req, res) => {
     const id = String(req.params.id)
-    if (!policy.current().rules.some((rule) => rule.id === id))
+    if (!(await policy.current()).rules.some((rule) => rule.id === id))
       return apiError(res, 404, 'not_found', `there is no rule "${id}"`)
-    apply(
+    await apply(
       res,
       () => policy.update((draft) => ({ ...draft, rules: draft.rules.filter((rule) => rule.id !== id) })),
       `deleted rule ${id}`,
     )
   })
-  api.get('/directory', (_req, res) => {
-    res.json(directoryView(config, policy.current()))
+  api.get('/directory', async (_req, res) => {
+    res.json(directoryView(config, await policy.current()))
   })
-  api.put('/users/:username', (req, res) => {
+  api.put('/users/:username', async (req, res) => {
     const username = String(req.params.username)
     const body = z
       .object({ disabled: z.boolean({ error: 'disabled must be true or false' }) })
@@ -170,13 +171,13 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       return apiError(res, 400, 'invalid_request', body.error.issues[0]?.message ?? 'expected {"disabled": true|false}')
     if (!config.users.some((user) => user.username === username))
       return apiError(res, 404, 'not_found', `there is no user "${username}"`)
-    apply(
+    await apply(
       res,
       () => policy.update((draft) => setUserDisabled(draft, username, body.data.disabled)),
       `${body.data.disabled ? 'disabled' : 'enabled'} user ${username}`,
     )
   })
-  api.put('/client-access', (req, res) => {
+  api.put('/client-access', async (req, res) => {
     const body = z
       .object({
         client: z.string().min(1),
@@ -192,25 +193,25 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
         'invalid_request',
         `${body.error.issues[0]?.path.join('.') || 'body'}: ${body.error.issues[0]?.message ?? 'expected {"client", "resource", "enabled"}'}`,
       )
-    apply(
+    await apply(
       res,
       () => policy.update((draft) => setClientAccess(draft, body.data.client, body.data.resource, body.data.enabled)),
       `switched ${body.data.client} ${body.data.enabled ? 'on' : 'off'} for ${body.data.resource}`,
     )
   })
-  api.post('/reset', (_req, res) => {
-    const reset = policy.reset()
-    log.info('admin: reset the policy to the demo policy', { admin: String(res.locals.admin) })
-    res.json(reset)
+  api.post('/reset', async (_req, res) => {
+    await apply(res, () => policy.reset(), 'reset the policy to the demo policy')
   })
-  api.get('/audit', (req, res) => {
-    res.json({ events: filterAudit(audit.recent(), readFilter(req)) })
+  api.get('/audit', async (req, res) => {
+    res.json({ events: filterAudit(await audit.recent(), readFilter(req)) })
   })
   api.get('/revocation-window', (_req, res) => {
     res.json(revocationWindow(config))
   })
   api.use((_req, res) => apiError(res, 404, 'not_found', 'no such admin API endpoint'))
   api.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // Decision 0080: the shared store (Redis) cannot answer: 503, nothing read or changed, never a 500.
+    if (isStoreUnavailable(error)) return apiError(res, 503, 'temporarily_unavailable', storeUnavailable(error))
     // express.json's own refusals (malformed JSON, too large) carry a 4xx status; anything else is ours.
     const status =
       typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number'
@@ -282,9 +283,14 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     return authenticate(config.users, decoded.slice(0, colon), decoded.slice(colon + 1))
   }
 
-  function apply(res: Response, change: () => EnterprisePolicy, what: string, status = 200): void {
+  async function apply(
+    res: Response,
+    change: () => Promise<EnterprisePolicy>,
+    what: string,
+    status = 200,
+  ): Promise<void> {
     try {
-      const next = change()
+      const next = await change()
       log.info(`admin: ${what}`, { admin: String(res.locals.admin) })
       res.status(status).json(next)
     } catch (error) {
@@ -295,6 +301,10 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
           issues: error.issues,
         })
         return
+      }
+      if (isStoreUnavailable(error)) {
+        log.warn(`admin: not saved (${what}): the policy store cannot be reached`, { admin: String(res.locals.admin) })
+        return apiError(res, 503, 'temporarily_unavailable', `${storeUnavailable(error)}; the change was not made`)
       }
       log.error('admin: a change could not be saved', { error: error instanceof Error ? error : String(error) })
       apiError(res, 500, 'server_error', 'the change could not be saved; the policy in force is unchanged')
@@ -400,16 +410,17 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     next()
   })
 
-  router.get('/', (_req, res) => {
+  router.get('/', async (_req, res) => {
+    const [current, recent] = await Promise.all([policy.current(), audit.recent()])
     const session = sessionOf(res)
     const notice = session.notice
     session.notice = undefined
     res.type('html').send(
       renderDashboard({
         config,
-        policy: policy.current(),
+        policy: current,
         context: contextOf(res),
-        recent: audit.recent(),
+        recent,
         ...(notice === undefined ? {} : { notice }),
       }),
     )
@@ -423,9 +434,9 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       .type('html')
       .send(renderRuleForm({ config, context: contextOf(res), values: ruleFormValues(undefined), editing: false }))
   })
-  router.post('/rules', (req, res) => {
+  router.post('/rules', async (req, res) => {
     const values = readRuleForm(req.body)
-    htmlChange(
+    await htmlChange(
       res,
       () =>
         policy.update((draft) => ({
@@ -441,18 +452,19 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       },
     )
   })
-  router.get('/rules/:id', (req, res) => {
-    const rule = policy.current().rules.find((candidate) => candidate.id === req.params.id)
+  router.get('/rules/:id', async (req, res) => {
+    const rule = (await policy.current()).rules.find((candidate) => candidate.id === req.params.id)
     if (rule === undefined) return htmlError(res, 404, `There is no rule "${String(req.params.id)}".`)
     res
       .type('html')
       .send(renderRuleForm({ config, context: contextOf(res), values: ruleFormValues(rule), editing: true }))
   })
-  router.post('/rules/:id', (req, res) => {
+  router.post('/rules/:id', async (req, res) => {
     const id = String(req.params.id)
-    if (!policy.current().rules.some((rule) => rule.id === id)) return htmlError(res, 404, `There is no rule "${id}".`)
+    if (!(await policy.current()).rules.some((rule) => rule.id === id))
+      return htmlError(res, 404, `There is no rule "${id}".`)
     const values = { ...readRuleForm(req.body), id }
-    htmlChange(
+    await htmlChange(
       res,
       () =>
         policy.update((draft) =>
@@ -475,50 +487,49 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       },
     )
   })
-  router.post('/rules/:id/delete', (req, res) => {
+  router.post('/rules/:id/delete', async (req, res) => {
     const id = String(req.params.id)
-    if (!policy.current().rules.some((rule) => rule.id === id)) return htmlError(res, 404, `There is no rule "${id}".`)
-    htmlChange(
+    if (!(await policy.current()).rules.some((rule) => rule.id === id))
+      return htmlError(res, 404, `There is no rule "${id}".`)
+    await htmlChange(
       res,
       () => policy.update((draft) => ({ ...draft, rules: draft.rules.filter((rule) => rule.id !== id) })),
       `deleted rule ${id}`,
     )
   })
-  router.post('/users/:username', (req, res) => {
+  router.post('/users/:username', async (req, res) => {
     const username = String(req.params.username)
     if (!config.users.some((user) => user.username === username))
       return htmlError(res, 404, `There is no user "${username}".`)
     const disabled = formField(req.body, 'disabled') === 'true'
-    htmlChange(
+    await htmlChange(
       res,
       () => policy.update((draft) => setUserDisabled(draft, username, disabled)),
       `${disabled ? 'disabled' : 'enabled'} user ${username}`,
     )
   })
-  router.post('/client-access', (req, res) => {
+  router.post('/client-access', async (req, res) => {
     const client = formField(req.body, 'client')
     const resource = formField(req.body, 'resource')
     const enabled = formField(req.body, 'enabled') === 'true'
-    htmlChange(
+    await htmlChange(
       res,
       () => policy.update((draft) => setClientAccess(draft, client, resource, enabled)),
       `switched ${client} ${enabled ? 'on' : 'off'} for ${resource}`,
     )
   })
-  router.post('/reset', (_req, res) => {
-    policy.reset()
-    log.info('admin: reset the policy to the demo policy', { admin: String(res.locals.admin) })
-    sessionOf(res).notice = 'Reset to the demo policy. It applies to the next token exchange.'
-    res.redirect(303, '/admin')
+  router.post('/reset', async (_req, res) => {
+    await htmlChange(res, () => policy.reset(), 'reset to the demo policy')
   })
-  router.get('/audit', (req, res) => {
+  router.get('/audit', async (req, res) => {
     const filter = readFilter(req)
-    res
-      .type('html')
-      .send(renderAuditPage({ events: filterAudit(audit.recent(), filter), filter, context: contextOf(res), config }))
+    const events = filterAudit(await audit.recent(), filter)
+    res.type('html').send(renderAuditPage({ events, filter, context: contextOf(res), config }))
   })
   router.use((_req, res) => htmlError(res, 404, 'There is no such page in the admin console.'))
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // Decision 0080: the shared store (Redis) cannot answer: a 503 page that says so, never a 500.
+    if (isStoreUnavailable(error)) return htmlError(res, 503, `${capitalize(storeUnavailable(error))}.`)
     const status =
       typeof error === 'object' &&
       error !== null &&
@@ -539,14 +550,14 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     )
   })
 
-  function htmlChange(
+  async function htmlChange(
     res: Response,
-    change: () => EnterprisePolicy,
+    change: () => Promise<EnterprisePolicy>,
     what: string,
     onInvalid?: (issues: readonly PolicyIssue[]) => void,
-  ): void {
+  ): Promise<void> {
     try {
-      change()
+      await change()
       log.info(`admin: ${what}`, { admin: String(res.locals.admin) })
       sessionOf(res).notice = `Saved: ${what}. It applies to the next token exchange.`
       res.redirect(303, '/admin')
@@ -558,6 +569,10 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
           400,
           `Not saved: ${error.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
         )
+      }
+      if (isStoreUnavailable(error)) {
+        log.warn(`admin: not saved (${what}): the policy store cannot be reached`, { admin: String(res.locals.admin) })
+        return htmlError(res, 503, `Not saved: ${storeUnavailable(error)}. Try again in a moment.`)
       }
       log.error('admin: a change could not be saved', { error: error instanceof Error ? error : String(error) })
       htmlError(res, 500, 'The change could not be saved; the policy in force is unchanged.')
@@ -585,6 +600,22 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   }
 
   return router
+}
+
+/** A shared store (Redis, decision 0080) that cannot answer: `StoreUnavailableError` and its kin, 503 `temporarily_unavailable`. */
+function isStoreUnavailable(error: unknown): error is TemporarilyUnavailableError {
+  return error instanceof TemporarilyUnavailableError
+}
+
+/** What the administrator is told when the shared store cannot answer (never the cause). */
+function storeUnavailable(error: TemporarilyUnavailableError): string {
+  return error instanceof StoreUnavailableError
+    ? 'the shared store (Redis) that keeps the policy and the audit trail cannot be reached'
+    : error.description
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 function sessionOf(res: Response): AdminSession {

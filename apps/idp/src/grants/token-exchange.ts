@@ -12,7 +12,8 @@ import {
   type SigningKey,
 } from '@ema/tokens'
 import type { TokenEndpointGrantContext } from 'oidc-provider'
-import { DEMO_EXPIRED_PARAMETER, type DirectoryUser, type IdpConfig, type RegisteredClient } from '../config.ts'
+import type { DirectoryUser, IdpConfig, RegisteredClient } from '../config.ts'
+import { DEMO_EXPIRED_PARAMETER } from '../demo-attack-world.ts'
 import { decidePolicy } from '../policy/decide-policy.ts'
 import type { PolicyStore } from '../policy/policy-store.ts'
 import { enforcePolicyDecision, requireDefinedScopes } from './apply-enterprise-policy.ts'
@@ -129,7 +130,8 @@ async function issueIdJag(
     target.mcpServer,
   )
   // IDP-13 … IDP-17: the administrator's policy in force now (edits apply to the next exchange).
-  const decision = decidePolicy(deps.policy.current(), {
+  // A shared store that cannot answer refuses the exchange (503), never decides on a stale copy (decision 0080).
+  const decision = decidePolicy(await deps.policy.current(), {
     user,
     clientId: client.client_id,
     audience: target.authorizationServer.issuer,

@@ -85,7 +85,7 @@ export function signInRoutes(provider: Provider, config: IdpConfig, policy: Poli
           return
         }
         // The administrator disabled this account (admin console): no new sign-in either.
-        if (policy.current().disabledUsers.includes(user.username)) {
+        if ((await policy.current()).disabledUsers.includes(user.username)) {
           log.info('sign-in refused: account disabled', { sub: user.sub, username: user.username })
           res
             .status(403)

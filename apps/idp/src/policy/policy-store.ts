@@ -11,22 +11,26 @@ import {
 /**
  * The policy in force at the IdP. Every token exchange reads `current()`, so an administrator's
  * change applies to the next exchange, without a restart. Changes are validated against the
- * world first and, when a state file is configured, written to it atomically (a temporary file in
- * the same folder, then a rename), never to the tracked data file.
+ * world first, then kept: in this process and, when a state file is configured, in that file
+ * (written atomically: a temporary file in the same folder, then a rename), never in the tracked
+ * data file; or, with `REDIS_URL`, in Redis, shared by every instance (redis-policy-store.ts, decision 0080).
+ *
+ * A store that cannot answer (Redis unreachable) rejects with `StoreUnavailableError` (503): the
+ * exchange is refused, never decided on a policy that may be stale (fail closed).
  */
 export interface PolicyStore {
-  current(): EnterprisePolicy
+  current(): Promise<EnterprisePolicy>
   /** Validates `next` (a whole policy, e.g. from the admin API) and puts it in force. */
-  replace(next: unknown): EnterprisePolicy
+  replace(next: unknown): Promise<EnterprisePolicy>
   /** Applies a change to a copy of the current policy, validates the result and puts it in force. */
-  update(change: (draft: EnterprisePolicy) => EnterprisePolicy): EnterprisePolicy
+  update(change: (draft: EnterprisePolicy) => EnterprisePolicy): Promise<EnterprisePolicy>
   /** Puts the demo policy (the data file's, for the chosen variant) back in force. */
-  reset(): EnterprisePolicy
+  reset(): Promise<EnterprisePolicy>
   /** The demo policy a reset returns to. */
   readonly demoPolicy: EnterprisePolicy
   readonly world: PolicyWorld
-  /** Where changes are kept across restarts; undefined → memory only. */
-  readonly file: string | undefined
+  /** Where changes are kept, in words for the start-up log: `in memory only`, `in <file>`, `in Redis (<key>)`. */
+  readonly keptIn: string
 }
 
 export interface OpenPolicyStoreOptions {
@@ -37,8 +41,8 @@ export interface OpenPolicyStoreOptions {
 }
 
 /**
- * Opens the policy store: the state file's policy when the file exists (edits survive a restart),
- * else the demo policy.
+ * Opens the policy store of one process: the state file's policy when the file exists (edits survive
+ * a restart), else the demo policy.
  * @throws {TypeError} when the state file cannot be read or is not a valid policy for this world,
  *   one line per problem naming the file and the path, and how to recover.
  */
@@ -53,17 +57,17 @@ export function openPolicyStore(options: OpenPolicyStoreOptions): PolicyStore {
     return clone(policy)
   }
   return {
-    current: () => policy,
-    replace: (next) => commit(parseEnterprisePolicy(next, world)),
-    update: (change) => commit(parseEnterprisePolicy(change(clone(policy)), world)),
-    reset: () => {
+    current: async () => policy,
+    replace: async (next) => commit(parseEnterprisePolicy(next, world)),
+    update: async (change) => commit(parseEnterprisePolicy(change(clone(policy)), world)),
+    reset: async () => {
       if (file !== undefined) rmSync(file, { force: true })
       policy = clone(demoPolicy)
       return clone(policy)
     },
     demoPolicy,
     world,
-    file,
+    keptIn: file === undefined ? 'in memory only' : `in ${file}`,
   }
 }
 

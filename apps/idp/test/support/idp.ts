@@ -6,7 +6,7 @@ import {
   signInAtIdp,
   type ClientAuthentication,
 } from '@ema/demo-kit'
-import { createAuditLog, createLogger, listen, type AuditLog, type Listening } from '@ema/server-kit'
+import { createAuditLog, createLogger, listen, type AuditLog, type AuditTrail, type Listening } from '@ema/server-kit'
 import {
   generateSigningKey,
   GRANT_TYPE,
@@ -75,6 +75,10 @@ export interface StartIdpOptions {
   deps?: Pick<IdpDeps, 'adapter' | 'rateLimitWindows' | 'ready'>
   /** A state file for admin edits (default: none, memory only). */
   policyStateFile?: string
+  /** Another policy store (default: openPolicyStore on `policyStateFile`), e.g. on Redis (decision 0080). */
+  policyStore?: (config: IdpConfig) => PolicyStore
+  /** Where the audit log keeps recent events (default: in memory), e.g. on Redis. */
+  auditTrail?: AuditTrail
 }
 
 /** Starts Acme SSO on an ephemeral port, with the demo world plus three test clients. */
@@ -118,13 +122,16 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   const log = createLogger({ name: 'idp', write: (line) => logs.push(line) })
   const clock = options.now ?? (() => new Date())
   const now = () => new Date(clock().getTime() + offsetSeconds * 1000)
-  const policy = openPolicyStore({ demoPolicy: config.policy, world: config, file: options.policyStateFile })
+  const policy =
+    options.policyStore?.(config) ??
+    openPolicyStore({ demoPolicy: config.policy, world: config, file: options.policyStateFile })
   const auditLines: string[] = []
   const audit = createAuditLog({
     role: 'idp',
     destination: { kind: 'stdout' },
     write: (line) => auditLines.push(line),
     now,
+    ...(options.auditTrail === undefined ? {} : { trail: options.auditTrail }),
   })
   const app = createIdpApp(config, { signingKey, now, log, policy, audit, ...options.deps })
   listening.server.on('request', app)
@@ -292,4 +299,39 @@ export function useIdp(ready: (idp: TestIdp) => unknown, options: StartIdpOption
     (idp) => idp.close(),
     ready,
   )
+}
+
+/** A browser of sorts for the admin console at `base`: keeps the admin cookies, never follows redirects. */
+export function consoleBrowser(base: string) {
+  const jar = new Map<string, string>()
+  const request = async (method: string, path: string, form?: Record<string, string>) => {
+    const headers: Record<string, string> = {}
+    if (jar.size > 0) headers.cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ')
+    if (form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
+    const res = await fetch(new URL(path, base), {
+      method,
+      headers,
+      redirect: 'manual',
+      body: form === undefined ? undefined : new URLSearchParams(form),
+    })
+    for (const cookie of res.headers.getSetCookie()) {
+      const [pair = ''] = cookie.split(';')
+      const [name = '', value = ''] = pair.split('=')
+      if (value === '') jar.delete(name)
+      else jar.set(name, value)
+    }
+    return { status: res.status, headers: res.headers, html: await res.text() }
+  }
+  return { jar, request }
+}
+
+/** The synchronizer (CSRF) token of a console page's forms. */
+export const csrfOf = (html: string): string => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? ''
+
+/** Signs in at the admin console at `base` (its login form, with its login CSRF token). */
+export async function signInAtConsole(base: string, username: string, password: string) {
+  const b = consoleBrowser(base)
+  const page = await b.request('GET', '/admin/login')
+  const res = await b.request('POST', '/admin/login', { username, password, csrf: csrfOf(page.html) })
+  return { ...b, res }
 }

@@ -6,9 +6,15 @@ import { connectRedis, type RedisConnection } from '../../src/index.ts'
 
 export type { RunningRedisServer }
 
-/** A redis-server of its own for a test file: `REDIS_SERVER` names the program, default `redis-server` on the PATH. */
-export function startRedisServer(): Promise<RunningRedisServer> {
-  return startRedis(process.env.REDIS_SERVER === undefined ? {} : { command: process.env.REDIS_SERVER })
+/**
+ * A redis-server of its own for a test file: `REDIS_SERVER` names the program, default `redis-server`
+ * on the PATH; on `port`, else a free one.
+ */
+export function startRedisServer(port?: number): Promise<RunningRedisServer> {
+  return startRedis({
+    ...(process.env.REDIS_SERVER === undefined ? {} : { command: process.env.REDIS_SERVER }),
+    ...(port === undefined ? {} : { port }),
+  })
 }
 
 /** A logger that keeps its lines, so a test can read what was logged (and that no secret was). */
@@ -59,3 +65,29 @@ export async function assertUnavailableWithin(
 }
 
 export type { LogFields }
+
+/** A redis-server of a test file's own and two ready connections to it: two instances of one role. */
+export interface TwoInstancesOnOneRedis {
+  redis: RunningRedisServer
+  one: RedisConnection
+  two: RedisConnection
+  /** Closes both connections, then stops the server. */
+  close(): Promise<void>
+}
+
+/** Starts {@link TwoInstancesOnOneRedis} (on `port`, else a free one). */
+export async function twoInstancesOnOneRedis(port?: number): Promise<TwoInstancesOnOneRedis> {
+  const redis = await startRedisServer(port)
+  const one = await readyConnection(redis.url)
+  const two = await readyConnection(redis.url)
+  return {
+    redis,
+    one,
+    two,
+    close: async () => {
+      await one.close()
+      await two.close()
+      await redis.stop()
+    },
+  }
+}
