@@ -4,12 +4,9 @@
 import { spawn } from 'node:child_process'
 import { constants as osConstants } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { withDemoUrls } from './demo-roles.ts'
 
-const env = { ...process.env }
-env.IDP_ISSUER ??= 'http://localhost:4001'
-env.AS_ISSUER ??= 'http://localhost:4002'
-env.RS_RESOURCE ??= 'http://localhost:4003/mcp'
-env.ALLOW_INSECURE_HTTP ??= 'true'
+const env = withDemoUrls({ ...process.env })
 
 const entry = fileURLToPath(new URL('../apps/agent-cli/src/main.ts', import.meta.url))
 const child = spawn(process.execPath, [entry, ...process.argv.slice(2)], { env, stdio: 'inherit' })

@@ -13,6 +13,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { JWT_ATTACK_FAMILIES } from '@ema/test-kit'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const ID = /\b(?:CL|IDP|AS|RS|OBO|SEC)-\d{2}\b/g
@@ -98,9 +99,11 @@ const TITLE = new RegExp(String.raw`\b(?:test|it)(?:\.only)?\(\s*` + LITERAL, 'g
 // (the row may span lines; id and attack belong to one object literal).
 const TABLE_ROW = new RegExp(String.raw`\bid:\s*` + LITERAL + String.raw`[^{}]*?\battack:\s*` + LITERAL, 'g')
 // The JWT attack catalogue (@ema/test-kit) is wired with a map from attack family to ID,
-// `ids: { alg: 'AS-14', … }`, and each family's tests are titled `${ids[family]} refuses …` at run time.
+// `ids: { alg: 'AS-14', … }`, or one ID for every family, `ids: 'IDP-05'`, and each family's tests are
+// titled `${jwtAttackId(ids, family)} refuses …` at run time.
 const CATALOGUE_IDS = /\bids:\s*\{([^}]*)\}/g
 const CATALOGUE_PAIR = /(['"]?)([\w-]+)\1:\s*'((?:CL|IDP|AS|RS|OBO|SEC)-\d{2})'/g
+const CATALOGUE_ONE_ID = /\bids:\s*'((?:CL|IDP|AS|RS|OBO|SEC)-\d{2})'/g
 const unescape = (text: string) => text.replace(/\\(.)/g, '$1')
 
 const proven = new Map<string, string[]>()
@@ -111,6 +114,9 @@ for (const file of tests) {
     ...[...text.matchAll(TABLE_ROW)].map((m) => `${unescape(m[2]!)} refuses ${unescape(m[4]!)}`),
     ...[...text.matchAll(CATALOGUE_IDS)].flatMap((map) =>
       [...map[1]!.matchAll(CATALOGUE_PAIR)].map((m) => `${m[3]!} refuses the attack catalogue's ${m[2]!} family`),
+    ),
+    ...[...text.matchAll(CATALOGUE_ONE_ID)].flatMap((m) =>
+      JWT_ATTACK_FAMILIES.map((family) => `${m[1]!} refuses the attack catalogue's ${family} family`),
     ),
   ]
   for (const title of titles) {

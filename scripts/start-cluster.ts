@@ -4,7 +4,6 @@
 // keys), each pair behind a round-robin proxy on the role's public port (a stand-in for a load
 // balancer), plus the client. Logs prefixed by instance; Ctrl-C stops everything (SIGTERM: each role
 // drains and exits 0). See docs/deployment.md.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
@@ -15,15 +14,10 @@ import {
   type RoundRobinProxy,
   type RunningRedisServer,
 } from '@ema/demo-kit'
+import { demoRoles, runDemoRoles, withDemoUrls } from './demo-roles.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const env: NodeJS.ProcessEnv = { ...process.env }
-env.IDP_ISSUER ??= 'http://localhost:4001'
-env.AS_ISSUER ??= 'http://localhost:4002'
-env.RS_RESOURCE ??= 'http://localhost:4003/mcp'
-env.CLIENT_URL ??= 'http://localhost:3000'
-env.TASKS_API_URL ??= 'http://localhost:4004'
-env.ALLOW_INSECURE_HTTP ??= 'true'
+const env = withDemoUrls({ ...process.env })
 // The MCP server's on-behalf-of exchange: its secret at the AS's plain token endpoint (no mTLS alias here).
 env.TOKEN_EXCHANGE_CLIENT_ID ??= 'tasks-mcp-server'
 env.TOKEN_EXCHANGE_URL ??= `${env.AS_ISSUER}/token`
@@ -77,130 +71,29 @@ if (env.REDIS_URL === undefined || env.REDIS_URL === '') {
   console.log('[setup] using the Redis at REDIS_URL')
 }
 
-interface Instance {
-  name: string
-  folder: string
-  readyUrl: string
-  env: NodeJS.ProcessEnv
-  colour: number
-}
 const local = (port: number) => `http://localhost:${port}`
-const instances: Instance[] = [
-  ...idpPorts.map((port, i) => ({
-    name: `idp-${i + 1}`,
-    folder: 'apps/idp',
-    readyUrl: `${local(port)}/readyz`,
-    env: { ...env, IDP_PORT: String(port) },
-    colour: 35,
-  })),
-  ...asPorts.map((port, i) => ({
-    name: `auth-server-${i + 1}`,
-    folder: 'apps/authorization-server',
-    readyUrl: `${local(port)}/readyz`,
-    env: { ...env, AS_PORT: String(port) },
-    colour: 33,
-  })),
-  ...tasksApiPorts.map((port, i) => ({
-    name: `tasks-api-${i + 1}`,
-    folder: 'apps/tasks-api',
-    readyUrl: `${local(port)}/readyz`,
-    env: { ...env, TASKS_API_PORT: String(port) },
-    colour: 34,
-  })),
-  ...rsPorts.map((port, i) => ({
-    name: `mcp-server-${i + 1}`,
-    folder: 'apps/resource-server',
-    readyUrl: `${local(port)}/readyz`,
-    env: { ...env, RS_PORT: String(port) },
-    colour: 36,
-  })),
-  { name: 'client', folder: 'apps/client', readyUrl: `${env.CLIENT_URL}/`, env, colour: 32 },
-]
-
-const width = Math.max(...instances.map((instance) => instance.name.length))
-const children: ChildProcess[] = []
 const proxies: RoundRobinProxy[] = []
-let stopping = false
-
-async function stop(code: number): Promise<void> {
-  if (stopping) return
-  stopping = true
-  const exits = children
-    .filter((child) => child.exitCode === null && child.signalCode === null)
-    .map((child) => new Promise<void>((done) => child.once('exit', () => done())))
-  for (const child of children) child.kill('SIGTERM') // each role drains, closes Redis, exits 0
-  const timer = setTimeout(() => {
-    for (const child of children) child.kill('SIGKILL')
-  }, 15_000)
-  await Promise.all(exits)
-  clearTimeout(timer)
+/** Once every role has drained and exited (SIGTERM: each closes Redis and exits 0): the proxies and Redis. */
+async function stopped(code: number): Promise<void> {
   await Promise.all(proxies.map((proxy) => proxy.close()))
   await redis?.stop()
   process.exit(code)
 }
-process.on('SIGINT', () => void stop(0))
-process.on('SIGTERM', () => void stop(0))
 
 // The public URLs of the scaled roles: a round-robin proxy on each one's port.
 try {
-  proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.IDP_ISSUER!).port), targets: idpPorts }))
-  proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.AS_ISSUER!).port), targets: asPorts }))
-  proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.RS_RESOURCE!).port), targets: rsPorts }))
-  proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.TASKS_API_URL!).port), targets: tasksApiPorts }))
+  proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.IDP_ISSUER).port), targets: idpPorts }))
+  proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.AS_ISSUER).port), targets: asPorts }))
+  proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.RS_RESOURCE).port), targets: rsPorts }))
+  proxies.push(await startRoundRobinProxy({ port: Number(new URL(env.TASKS_API_URL).port), targets: tasksApiPorts }))
 } catch (error) {
   console.error(`[setup] cannot listen on an issuer's port: ${error instanceof Error ? error.message : String(error)}`)
-  await stop(1)
+  await stopped(1)
 }
 
-for (const instance of instances) {
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    cwd: join(root, instance.folder),
-    env: instance.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const prefix = `\x1b[${instance.colour}m${instance.name.padEnd(width)} |\x1b[0m `
-  for (const [stream, out] of [
-    [child.stdout!, process.stdout],
-    [child.stderr!, process.stderr],
-  ] as const) {
-    let buffered = ''
-    stream.setEncoding('utf8')
-    stream.on('data', (chunk: string) => {
-      buffered += chunk
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      for (const line of lines) out.write(prefix + line + '\n')
-    })
-  }
-  child.on('exit', (code, signal) => {
-    if (stopping) return
-    console.error(`${prefix}exited (${signal ?? code}); stopping everything.`)
-    void stop(1)
-  })
-  children.push(child)
-}
-
-async function waitUntilReady(instance: Instance, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    const status = await fetch(instance.readyUrl, { signal: AbortSignal.timeout(2_000) }).then(
-      (r) => r.status,
-      () => 0,
-    )
-    if (status === 200) return
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  throw new Error(`${instance.name} did not answer at ${instance.readyUrl} within 30 s`)
-}
-
-try {
-  const deadline = Date.now() + 30_000
-  await Promise.all(instances.map((instance) => waitUntilReady(instance, deadline)))
-} catch (error) {
-  console.error(String(error))
-  await stop(1)
-}
-
-if (!stopping) {
+if (
+  await runDemoRoles(demoRoles(env, { idp: idpPorts, as: asPorts, tasksApi: tasksApiPorts, rs: rsPorts }), env, stopped)
+) {
   const bold = (s: string) => `\x1b[1m${s}\x1b[0m`
   console.log(`
 ${bold('MCP Enterprise-Managed Authorization: the cluster is running.')}

@@ -1,28 +1,14 @@
 // `npm start`: every role on localhost with in-memory defaults, logs prefixed by role, and the URLs
 // to open once all of them answer. Ctrl-C stops them all; if one dies, all stop.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
-import { type AgentCliKey, ensureAgentCliKey, ensureDemoPki } from '@ema/demo-kit'
 import { fileURLToPath } from 'node:url'
+import { type AgentCliKey, ensureAgentCliKey, ensureDemoPki, protectedResourceMetadataUrl } from '@ema/demo-kit'
+import { demoRoles, runDemoRoles, withDemoUrls } from './demo-roles.ts'
 
-interface Role {
-  name: string
-  folder: string
-  /** A URL that answers 200 once the role is ready. */
-  readyUrl: string
-  colour: number
-}
-
-const env = { ...process.env }
-env.IDP_ISSUER ??= 'http://localhost:4001'
-env.AS_ISSUER ??= 'http://localhost:4002'
-env.RS_RESOURCE ??= 'http://localhost:4003/mcp'
-env.CLIENT_URL ??= 'http://localhost:3000'
-env.TASKS_API_URL ??= 'http://localhost:4004'
-// Opt in, loudly, to plain http on localhost: every role warns about it at start-up (style rule 10).
-env.ALLOW_INSECURE_HTTP ??= 'true'
+// Plain http on localhost is opted into loudly: every role warns about it at start-up (style rule 10).
+const env = withDemoUrls({ ...process.env })
 // The client app's "Break it" panel replays the chain with one thing wrong against the real roles; each
 // role opts in to its small demo-only part, loudly (docs/walkthrough.md). Set any of them to false to leave it out.
 env.CLIENT_DEMO_ATTACKS ??= 'true'
@@ -128,88 +114,9 @@ if (env.TOKEN_EXCHANGE_CLIENT_CERT_FILE === undefined && env.TOKEN_EXCHANGE_CLIE
 }
 env.MCP_TRACE_DOWNSTREAM ??= 'true'
 
-const resource = new URL(env.RS_RESOURCE)
-const prmUrl = `${resource.origin}/.well-known/oauth-protected-resource${resource.pathname === '/' ? '' : resource.pathname}`
+const prmUrl = protectedResourceMetadataUrl(env.RS_RESOURCE)
 
-const roles: Role[] = [
-  { name: 'idp', folder: 'apps/idp', readyUrl: `${env.IDP_ISSUER}/.well-known/openid-configuration`, colour: 35 },
-  {
-    name: 'auth-server',
-    folder: 'apps/authorization-server',
-    readyUrl: `${env.AS_ISSUER}/.well-known/oauth-authorization-server`,
-    colour: 33,
-  },
-  {
-    name: 'tasks-api',
-    folder: 'apps/tasks-api',
-    readyUrl: `${env.TASKS_API_URL}/.well-known/oauth-protected-resource`,
-    colour: 34,
-  },
-  { name: 'mcp-server', folder: 'apps/resource-server', readyUrl: prmUrl, colour: 36 },
-  { name: 'client', folder: 'apps/client', readyUrl: `${env.CLIENT_URL}/`, colour: 32 },
-]
-
-const width = Math.max(...roles.map((r) => r.name.length))
-const children: ChildProcess[] = []
-let stopping = false
-
-for (const role of roles) {
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    cwd: `${root}/${role.folder}`,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const prefix = `\x1b[${role.colour}m${role.name.padEnd(width)} |\x1b[0m `
-  const relay = (stream: NodeJS.ReadableStream, out: NodeJS.WritableStream) => {
-    let buffered = ''
-    stream.setEncoding('utf8')
-    stream.on('data', (chunk: string) => {
-      buffered += chunk
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      for (const line of lines) out.write(prefix + line + '\n')
-    })
-  }
-  relay(child.stdout!, process.stdout)
-  relay(child.stderr!, process.stderr)
-  child.on('exit', (code, signal) => {
-    if (stopping) return
-    console.error(`${prefix}exited (${signal ?? code}); stopping every role.`)
-    stop(1)
-  })
-  children.push(child)
-}
-
-function stop(code: number): void {
-  stopping = true
-  for (const child of children) child.kill('SIGTERM')
-  setTimeout(() => process.exit(code), 500).unref()
-}
-process.on('SIGINT', () => stop(0))
-process.on('SIGTERM', () => stop(0))
-
-async function waitUntilReady(role: Role, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(role.readyUrl)
-      if (response.ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  throw new Error(`${role.name} did not answer at ${role.readyUrl} within 30 s`)
-}
-
-try {
-  const deadline = Date.now() + 30_000
-  await Promise.all(roles.map((role) => waitUntilReady(role, deadline)))
-} catch (error) {
-  console.error(String(error))
-  stop(1)
-}
-
-if (!stopping) {
+if (await runDemoRoles(demoRoles(env), env, (code) => process.exit(code))) {
   const bold = (s: string) => `\x1b[1m${s}\x1b[0m`
   console.log(`
 ${bold('MCP Enterprise-Managed Authorization: every role is running.')}

@@ -1,21 +1,10 @@
 import { expect, test, type Page } from '@playwright/test'
 import { urls } from '../playwright.config.ts'
+import { signInToAgent } from './support/acme-agent.ts'
 
 // The enterprise administrator's seat (issue 12) in a real browser: the admin removes bob's access at
 // Acme SSO's console, bob's next attempt in Acme Agent is refused with access_denied naming the rule,
 // the audit trail shows the denial with the rule, and restoring the access makes it work again.
-
-async function signInToAgent(page: Page, username: string, password: string): Promise<void> {
-  await page.goto('/')
-  await page
-    .getByRole('button', { name: 'Sign in with Acme SSO' })
-    .or(page.getByRole('link', { name: 'Sign in with Acme SSO' }))
-    .click()
-  await page.getByLabel('Username').fill(username)
-  await page.getByLabel('Password').fill(password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page.getByText(/Signed in as/)).toBeVisible()
-}
 
 async function signInToConsole(page: Page, username: string, password: string): Promise<void> {
   await page.goto(`${urls.idp}/admin`)

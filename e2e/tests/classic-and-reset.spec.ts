@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test'
 import { demoResetSecret, urls } from '../playwright.config.ts'
+import { callTool } from './support/acme-agent.ts'
 
 // Issue 13: "with and without enterprise-managed authorization" (the classic MCP flow's consent screen
 // beside the EMA chain, which has none), and the demo reset (every role back at the demo's start).
@@ -14,12 +15,6 @@ async function signIn(page: Page, username: string): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).click()
   await expect(page.getByText(/Signed in as/)).toBeVisible()
   await expect(page.locator('#diagram g.arrow').first()).toBeVisible()
-}
-
-async function callTool(page: Page, tool: string, title?: string): Promise<void> {
-  await page.getByLabel('Tool').selectOption(tool)
-  if (title !== undefined) await page.getByLabel('Task title').fill(title)
-  await page.getByRole('button', { name: 'Call tool' }).click()
 }
 
 test('without EMA: alice connects the classic way, sees the AS consent screen, approves, and the tool call works; with EMA there is no consent screen', async ({

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
+import { callTool } from './support/acme-agent.ts'
 
 // The whole sequence in a real browser: SSO at Acme SSO → token exchange (ID token → ID-JAG) at the
 // IdP under the administrator's policy → jwt-bearer (ID-JAG → access token) at the MCP authorization
@@ -21,12 +22,6 @@ async function signIn(page: Page, username: string, password: string): Promise<v
 
 async function connect(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Connect to Tasks' }).click()
-}
-
-async function callTool(page: Page, tool: string, title?: string): Promise<void> {
-  await page.getByLabel('Tool').selectOption(tool)
-  if (title !== undefined) await page.getByLabel('Task title').fill(title)
-  await page.getByRole('button', { name: 'Call tool' }).click()
 }
 
 test('alice signs in, the chain runs, and whoami, add_task and list_tasks work (CL-17, CL-36, AS-37, RS-10)', async ({

@@ -1,20 +1,13 @@
 import { expect, test, type Page } from '@playwright/test'
 import { urls } from '../playwright.config.ts'
+import { signInToAgent } from './support/acme-agent.ts'
 
 // Step 8 in a real browser: the MCP server exchanges alice's access token at the authorization server
 // (RFC 8693 on-behalf-of) and calls the Tasks API with the new token; with MCP_TRACE_DOWNSTREAM on,
 // the tool result carries the second hop in _meta, and the page shows it.
 
 async function signInAndConnect(page: Page, username: string, password: string): Promise<void> {
-  await page.goto('/')
-  await page
-    .getByRole('button', { name: 'Sign in with Acme SSO' })
-    .or(page.getByRole('link', { name: 'Sign in with Acme SSO' }))
-    .click()
-  await page.getByLabel('Username').fill(username)
-  await page.getByLabel('Password').fill(password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page.getByText(/Signed in as/)).toBeVisible()
+  await signInToAgent(page, username, password)
   await page.getByRole('button', { name: 'Connect to Tasks' }).click()
   await expect(page.locator('[data-testid="step"][data-status="error"]')).toHaveCount(0)
 }

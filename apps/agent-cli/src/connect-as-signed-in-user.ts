@@ -88,38 +88,43 @@ export async function connectAsSignedInUser(
   const kept = state.accessToken
   try {
     const chain = await runChain({
-      ...DISPLAY_NAMES,
-      mcpServerUrl: config.mcpServerUrl,
-      expectedAuthorizationServer: config.expectedAuthorizationServer,
-      subjectToken: subject.token,
-      subjectTokenType: subject.type,
-      idp: async () => {
-        deps.record({ title: 'Subject token for the token exchange', status: 'ok', notes: [subject.reason] })
-        return idpTokenEndpoint(
-          await discoverIdp({ ...config, idpName: DISPLAY_NAMES.idpName }, deps.fetch),
-          DISPLAY_NAMES.idpName,
-        )
+      mcpServer: {
+        url: config.mcpServerUrl,
+        name: DISPLAY_NAMES.serverName,
+        expectedAuthorizationServer: config.expectedAuthorizationServer,
       },
-      idpClient: config.idpClient,
-      authorizationServerClient: config.authorizationServerClient,
+      idp: {
+        name: DISPLAY_NAMES.idpName,
+        endpoint: async () => {
+          deps.record({ title: 'Subject token for the token exchange', status: 'ok', notes: [subject.reason] })
+          return idpTokenEndpoint(
+            await discoverIdp({ ...config, idpName: DISPLAY_NAMES.idpName }, deps.fetch),
+            DISPLAY_NAMES.idpName,
+          )
+        },
+      },
+      client: { atIdp: config.idpClient, atAuthorizationServer: config.authorizationServerClient },
+      subject: { token: subject.token, type: subject.type },
       scope: config.scope,
       pinnedScope: deps.pinnedScope,
-      fetch: deps.fetch,
-      allowInsecureHttp: config.allowInsecureHttp,
-      record: deps.record,
       cachedAccessToken:
         kept === undefined ? undefined : { ...kept, accessToken: kept.token, grantedScope: kept.grantedScope },
+      fetch: deps.fetch,
+      allowInsecureHttp: config.allowInsecureHttp,
       now,
-      // Every access token: the first one and each one the MCP SDK re-acquires later (CL-44, CL-46).
-      onAccessToken: ({ accessToken, grantedScope, authorizationServer, resource }) =>
-        keep({
-          token: accessToken,
-          grantedScope,
-          authorizationServer,
-          resource,
-          clientId,
-          expiresAt: now() + (accessToken.expires_in ?? 0) * 1000,
-        }),
+      observers: {
+        record: deps.record,
+        // Every access token: the first one and each one the MCP SDK re-acquires later (CL-44, CL-46).
+        onAccessToken: ({ accessToken, grantedScope, authorizationServer, resource }) =>
+          keep({
+            token: accessToken,
+            grantedScope,
+            authorizationServer,
+            resource,
+            clientId,
+            expiresAt: now() + (accessToken.expires_in ?? 0) * 1000,
+          }),
+      },
     })
     return { ...chain, subject }
   } catch (error) {

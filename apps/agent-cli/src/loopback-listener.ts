@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { escapeHtml } from '@ema/server-kit'
 
 export interface CallbackListener {
   redirectUri: string
@@ -56,7 +57,7 @@ export async function listenForCallback(host: string, state: string): Promise<Ca
 
 /** Answers the browser with a small page, and resolves once the answer is sent (or the browser left). */
 export function answerBrowser(res: ServerResponse, status: number, message: string): Promise<void> {
-  const escaped = message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+  const escaped = escapeHtml(message)
   // `connection: close`: nothing keeps the listener alive after the sign-in.
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',

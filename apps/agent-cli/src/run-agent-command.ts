@@ -17,7 +17,7 @@ import { signInThroughBrowser } from './sign-in-through-browser.ts'
 import { stateFromIdToken } from './state-from-id-token.ts'
 import { describeDownstreamTrace } from './describe-downstream-trace.ts'
 
-export const USAGE = `Acme Agent CLI: the Enterprise-Managed Authorization chain without a browser at hand.
+const USAGE = `Acme Agent CLI: the Enterprise-Managed Authorization chain without a browser at hand.
 
 Usage: npm run agent -- <command>
 

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { generateSigningKey, publicJwks, type SigningKey } from '@ema/tokens'
 import {
@@ -11,7 +11,8 @@ import {
   startIdp,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+  useJwtBearer,
+} from './support/jwt-bearer.ts'
 
 // The "Acme Agent CLI" as the demo registers it here: AGENT_CLI_JWKS set, CLIENTS left to the
 // defaults, so acme-agent-cli-tasks joins them as a private_key_jwt client (docs/demo-world.md).
@@ -20,15 +21,16 @@ let idp: TestIdp
 let as: TestAs
 let cliKey: SigningKey
 
-before(async () => {
-  idp = await startIdp({ clientIds: [CLIENT_ID, CLI_CLIENT_ID] })
-  cliKey = await generateSigningKey('ES256')
-  as = await startAs([idp], { AGENT_CLI_JWKS: JSON.stringify(publicJwks([cliKey])) })
-})
-after(async () => {
-  await as.close()
-  await idp.close()
-})
+useJwtBearer(
+  (suite) => ({ idp, as } = suite),
+  async () => {
+    cliKey = await generateSigningKey('ES256')
+    return {
+      idp: { clientIds: [CLIENT_ID, CLI_CLIENT_ID] },
+      env: { AGENT_CLI_JWKS: JSON.stringify(publicJwks([cliKey])) },
+    }
+  },
+)
 
 test('AS-08 AS-10 AS-18 acme-agent-cli-tasks redeems its ID-JAG, authenticated by private_key_jwt', async () => {
   const assertion = await mintIdJag(idp, as, { claims: { client_id: CLI_CLIENT_ID } })

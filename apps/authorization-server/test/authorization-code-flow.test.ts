@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { clientSecretBasic, logInAtIdp, signInAtIdp } from '@ema/demo-kit'
 import { GRANT_TYPE, JWT_TYP, TOKEN_TYPE } from '@ema/tokens'
@@ -13,22 +13,17 @@ import {
   pkce,
   PUBLIC_CLIENT,
   redeemCode,
-  startWorld,
+  useWorld,
   WEB_CLIENT,
   type World,
-} from './authorization-code-support.ts'
+} from './support/authorization-code.ts'
 
 // Decision 0050: the authorization code flow of the MCP authorization server, on the wire, against the
 // real IdP and the real MCP server (each its own process): authorize → sign-in at the IdP → consent →
 // code → token with PKCE → the MCP server accepts the token exactly like a jwt-bearer one (CL-09).
 
 let world: World
-before(async () => {
-  world = await startWorld()
-})
-after(async () => {
-  await world?.roles.stop()
-})
+useWorld((started) => (world = started))
 
 /** Runs the whole browser part for `client` and returns the authorization response at its redirect URI. */
 async function authorize(

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { CLIENT_ID, startAs, startIdp, type TestAs, type TestIdp } from './helpers.ts'
+import { CLIENT_ID, startAs, startIdp, type TestAs, type TestIdp } from './support/jwt-bearer.ts'
 
 // Decision 0050: when the sign-in IdP cannot be used (here: a stand-in IdP that publishes keys but no
 // OpenID configuration), the authorization request ends at the client with temporarily_unavailable,

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { logInAtIdp } from '@ema/demo-kit'
 import { GRANT_TYPE } from '@ema/tokens'
@@ -10,11 +10,11 @@ import {
   pkce,
   PUBLIC_CLIENT,
   redeemCode,
-  startWorld,
+  useWorld,
   WEB_CLIENT,
   type Step,
   type World,
-} from './authorization-code-support.ts'
+} from './support/authorization-code.ts'
 
 // Decision 0050, SEC-08: every refusal of the authorization code flow, on the wire against the real
 // IdP (each role its own process). Errors that can go to the client's redirect URI carry `state` and
@@ -22,12 +22,7 @@ import {
 // a stack trace or a token.
 
 let world: World
-before(async () => {
-  world = await startWorld()
-})
-after(async () => {
-  await world?.roles.stop()
-})
+useWorld((started) => (world = started))
 
 /** A GET to the authorization endpoint with `params`, not followed. */
 async function authorizeOnce(params: Record<string, string | undefined>): Promise<Step> {

@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import { mintIdJag, readRefusal, redeem, startAs, startIdp, type TestAs, type TestIdp } from './helpers.ts'
+import { test } from 'node:test'
+import { mintIdJag, readRefusal, redeem, type TestAs, type TestIdp, useJwtBearer } from './support/jwt-bearer.ts'
 
 // AS-28 is knowingly unmet (docs/security.md): this server knows no RFC 9396 authorization details type,
 // so authorization details, in the request or in the ID-JAG, fail closed instead of being ignored.
 
 let idp: TestIdp
 let as: TestAs
-before(async () => {
-  idp = await startIdp({ subjectNamespace: 'acme' })
-  as = await startAs([idp])
-})
-after(async () => {
-  await as.close()
-  await idp.close()
-})
+useJwtBearer(
+  (suite) => ({ idp, as } = suite),
+  () => ({ idp: { subjectNamespace: 'acme' } }),
+)
 
 test('AS-28 a jwt-bearer request with authorization_details is refused with 400 invalid_authorization_details, and the ID-JAG stays unused', async () => {
   const idJag = await mintIdJag(idp, as)

@@ -1,18 +1,11 @@
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { GRANT_PROFILE, GRANT_TYPE, WELL_KNOWN } from '@ema/tokens'
-import { startAs, startIdp, type TestAs, type TestIdp } from './helpers.ts'
+import { type TestAs, type TestIdp, useJwtBearer } from './support/jwt-bearer.ts'
 
 let idp: TestIdp
 let as: TestAs
-before(async () => {
-  idp = await startIdp()
-  as = await startAs([idp])
-})
-after(async () => {
-  await as.close()
-  await idp.close()
-})
+useJwtBearer((suite) => ({ idp, as } = suite))
 
 async function metadata(path: string): Promise<Record<string, unknown>> {
   const res = await fetch(as.url + path)

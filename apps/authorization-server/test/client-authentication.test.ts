@@ -1,37 +1,29 @@
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { generateSigningKey, publicJwks, type SigningKey } from '@ema/tokens'
+import { generateSigningKey, type SigningKey } from '@ema/tokens'
 import {
   CLIENT_ID,
-  CLIENT_SECRET,
   mintIdJag,
   readRefusal,
   redeem,
-  startAs,
-  startIdp,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+  useJwtBearer,
+  twoClientAuthentications,
+  PKJWT_CLIENT,
+} from './support/jwt-bearer.ts'
 
-const PKJWT_CLIENT = 'acme-agent-tasks-pkjwt'
 let idp: TestIdp
 let as: TestAs
 let clientKey: SigningKey
 
-before(async () => {
-  idp = await startIdp()
-  clientKey = await generateSigningKey('ES256')
-  as = await startAs([idp], {
-    CLIENTS: JSON.stringify([
-      { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
-      { client_id: PKJWT_CLIENT, token_endpoint_auth_method: 'private_key_jwt', jwks: publicJwks([clientKey]) },
-    ]),
-  })
-})
-after(async () => {
-  await as.close()
-  await idp.close()
-})
+useJwtBearer(
+  (suite) => ({ idp, as } = suite),
+  async () => {
+    clientKey = await generateSigningKey('ES256')
+    return { env: { CLIENTS: twoClientAuthentications(clientKey) } }
+  },
+)
 
 test('AS-08 accepts client_secret_basic', async () => {
   const res = await redeem(as, await mintIdJag(idp, as), { auth: { method: 'client_secret_basic' } })

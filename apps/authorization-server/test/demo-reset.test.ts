@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { mintIdJag, readRefusal, redeem, startAs, startIdp } from './helpers.ts'
+import { mintIdJag, readRefusal, redeem, startAs, startIdp } from './support/jwt-bearer.ts'
 
 const SECRET = 'authorization-server-demo-reset-secret'
 const reset = (url: string, secret: string) =>

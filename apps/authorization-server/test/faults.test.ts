@@ -10,7 +10,7 @@ import {
   startFaultyIdp,
   type FaultyIdp,
   type TestAs,
-} from './helpers.ts'
+} from './support/jwt-bearer.ts'
 
 /**
  * Faults and limits at the MCP authorization server, over real HTTP: the IdP's JWKS endpoint goes

@@ -8,10 +8,10 @@
  * `access_token`; a 200 only for the unmodified ID-JAG. `FUZZ_RUNS` cases per property (`npm run fuzz`).
  */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import fc from 'fast-check'
 import { basicAuthorization } from '@ema/demo-kit'
-import { anyClaimValue, fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/test-kit'
+import { anyClaimValue, fuzzJwtMutations, fuzzRuns, fuzzTokenRequestForms, readRefusal } from '@ema/test-kit'
 import { GRANT_TYPE } from '@ema/tokens'
 import {
   CLIENT_ID,
@@ -19,23 +19,18 @@ import {
   mintIdJag,
   redeem,
   RESOURCE,
-  startAs,
-  startIdp,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+  useJwtBearer,
+} from './support/jwt-bearer.ts'
 
 let idp: TestIdp
 let as: TestAs
 
-before(async () => {
-  idp = await startIdp()
-  as = await startAs([idp], { TOKEN_RATE_LIMIT_PER_MINUTE: '0' }) // the fuzzer outruns any limit
-})
-after(async () => {
-  await as.close()
-  await idp.close()
-})
+useJwtBearer(
+  (suite) => ({ idp, as } = suite),
+  () => ({ env: { TOKEN_RATE_LIMIT_PER_MINUTE: '0' } }),
+) // the fuzzer outruns any limit
 
 const BASIC = basicAuthorization(CLIENT_ID, CLIENT_SECRET)
 const FORM_NAMES = [
@@ -52,67 +47,21 @@ const FORM_NAMES = [
 ]
 
 test('AS-07 AS-08 SEC-04 random form parameters and headers at /token: never a 5xx, never a token, always a JSON OAuth error', async () => {
-  await fc.assert(
-    fc.asyncProperty(
-      fc.array(
-        fc.tuple(
-          fc.oneof(fc.constantFrom(...FORM_NAMES), fc.string()),
-          fc.oneof(fc.string(), fc.constantFrom(GRANT_TYPE.JWT_BEARER, CLIENT_ID, RESOURCE, 'a.b.c')),
-        ),
-        { maxLength: 8 },
-      ),
-      fc.option(
-        fc.oneof(
-          fc.constant(BASIC),
-          fc.string().map((s) => `Basic ${s}`),
-          fc.string().map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
-          fc.string(),
-        ),
-        { nil: undefined },
-      ),
-      fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data', ''),
-      async (pairs, authorization, contentType) => {
-        const headers: Record<string, string> = { accept: 'application/json' }
-        if (contentType !== '') headers['content-type'] = contentType
-        if (authorization !== undefined) headers.authorization = authorization.replace(/[^\x20-\x7e]/g, '?')
-        const body =
-          contentType === 'application/json'
-            ? JSON.stringify(Object.fromEntries(pairs))
-            : new URLSearchParams(pairs).toString()
-        const res = await fetch(`${as.url}/token`, { method: 'POST', headers, body })
-        assert.notEqual(res.status, 200, 'no ID-JAG was presented, so no token')
-        await readRefusal(res)
-      },
-    ),
-    { numRuns: FUZZ_RUNS },
-  )
+  await fuzzTokenRequestForms({
+    url: () => `${as.url}/token`,
+    names: FORM_NAMES,
+    values: [GRANT_TYPE.JWT_BEARER, CLIENT_ID, RESOURCE, 'a.b.c'],
+    authorization: BASIC,
+  })
 })
 
 test('SEC-04 mutated ID-JAGs at /token: never a 5xx, a token only for the unmodified ID-JAG, always a JSON OAuth error', async () => {
-  await fc.assert(
-    fc.asyncProperty(
-      fc.option(
-        jwtMutation(
-          ['typ', 'alg', 'kid', 'crit', 'b64', 'jku', 'jwk', 'x5u'],
-          ['iss', 'sub', 'aud', 'client_id', 'resource', 'scope', 'jti', 'iat', 'exp', 'nbf'],
-        ),
-        { nil: undefined, freq: 10 },
-      ),
-      async (mutation) => {
-        const valid = await mintIdJag(idp, as) // a fresh jti each time (AS-23)
-        const assertion = mutation === undefined ? valid : safely(() => mutation.apply(valid))
-        const res = await redeem(as, assertion)
-        if (assertion === valid) {
-          assert.equal(res.status, 200, `the unmodified ID-JAG is accepted: ${await res.text()}`)
-          return
-        }
-        if (res.status === 200 && sameBytes(valid, assertion)) return
-        assert.notEqual(res.status, 200, `${mutation?.kind}: a token for a mutated ID-JAG ${assertion}`)
-        await readRefusal(res)
-      },
-    ),
-    { numRuns: FUZZ_RUNS },
-  )
+  await fuzzJwtMutations({
+    label: 'ID-JAG',
+    claimNames: ['iss', 'sub', 'aud', 'client_id', 'resource', 'scope', 'jti', 'iat', 'exp', 'nbf'],
+    genuine: () => mintIdJag(idp, as), // a fresh jti each time (AS-23)
+    send: (assertion) => redeem(as, assertion),
+  })
 })
 
 test('SEC-04 ID-JAGs re-signed by the trusted IdP with random claim values and aud shapes: never a 5xx, a token only when every claim is unchanged', async () => {

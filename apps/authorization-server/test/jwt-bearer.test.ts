@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import { generateSigningKey, JWT_TYP } from '@ema/tokens'
@@ -15,18 +15,15 @@ import {
   unsignedJwt,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+  useJwtBearer,
+} from './support/jwt-bearer.ts'
 
 let idp: TestIdp
 let as: TestAs
-before(async () => {
-  idp = await startIdp({ subjectNamespace: 'acme' })
-  as = await startAs([idp])
-})
-after(async () => {
-  await as.close()
-  await idp.close()
-})
+useJwtBearer(
+  (suite) => ({ idp, as } = suite),
+  () => ({ idp: { subjectNamespace: 'acme' } }),
+)
 
 /** Redeems `assertion` and asserts a refusal with `status` and `error`, and no access token. */
 async function expectRefusal(

@@ -26,7 +26,7 @@ import {
   type ExchangeAuth,
   type ExchangeOptions,
   type OboAs,
-} from './obo-support.ts'
+} from './support/on-behalf-of.ts'
 
 const TLS_CLIENT = 'tasks-mcp-server-tls'
 const OTHER_TLS_CLIENT = 'notes-mcp-server-tls'

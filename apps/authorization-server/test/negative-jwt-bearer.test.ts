@@ -6,15 +6,13 @@
  * the rest are this endpoint's own rules. Every refusal is pinned by assertOAuthRefusal. Rows already
  * covered by jwt-bearer.test.ts and client-authentication.test.ts are not repeated.
  */
-import { after, before } from 'node:test'
 import { basicAuthorization } from '@ema/demo-kit'
-import { jwtAttackWiring, refusalTable, type RefusalRow } from '@ema/test-kit'
+import { formPairs, jwtAttackWiring, postForm, refusalTable, type FormFields, type RefusalRow } from '@ema/test-kit'
 import { SignJWT } from 'jose'
 import {
   generateSigningKey,
   GRANT_TYPE,
   JWT_TYP,
-  publicJwks,
   signAccessToken,
   signClientAssertion,
   type SigningKey,
@@ -25,17 +23,17 @@ import {
   mintIdJag,
   redeem,
   RESOURCE,
-  startAs,
-  startIdp,
   type MintOptions,
   type RedeemOptions,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+  useJwtBearer,
+  twoClientAuthentications,
+  PKJWT_CLIENT,
+} from './support/jwt-bearer.ts'
 
 /** The frozen "now" of the authorization server, in seconds. */
 const T = Math.floor(Date.now() / 1000)
-const PKJWT_CLIENT = 'acme-agent-tasks-pkjwt'
 const NO_STORE = { 'cache-control': 'no-store' }
 
 let idp: TestIdp
@@ -43,25 +41,18 @@ let as: TestAs
 let clientKey: SigningKey
 let attackerKey: SigningKey
 
-before(async () => {
-  idp = await startIdp({ subjectNamespace: 'acme' })
-  clientKey = await generateSigningKey('ES256')
-  attackerKey = await generateSigningKey('ES256')
-  as = await startAs(
-    [idp],
-    {
-      CLIENTS: JSON.stringify([
-        { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
-        { client_id: PKJWT_CLIENT, token_endpoint_auth_method: 'private_key_jwt', jwks: publicJwks([clientKey]) },
-      ]),
-    },
-    { now: () => new Date(T * 1000) },
-  )
-})
-after(async () => {
-  await as.close()
-  await idp.close()
-})
+useJwtBearer(
+  (suite) => ({ idp, as } = suite),
+  async () => {
+    clientKey = await generateSigningKey('ES256')
+    attackerKey = await generateSigningKey('ES256')
+    return {
+      idp: { subjectNamespace: 'acme' },
+      env: { CLIENTS: twoClientAuthentications(clientKey) },
+      options: { now: () => new Date(T * 1000) },
+    }
+  },
+)
 
 /** An ID-JAG as our IdP would mint it, at the frozen `T`, with overrides. */
 const mint = (options: MintOptions = {}) => mintIdJag(idp, as, { now: T, ...options })
@@ -348,101 +339,49 @@ interface RequestRow extends RefusalRow {
 
 const basic = (id = CLIENT_ID, secret = CLIENT_SECRET) => basicAuthorization(id, secret)
 const FORM = 'application/x-www-form-urlencoded'
+const post = (fields: FormFields, headers: Record<string, string> = { authorization: basic() }, contentType?: string) =>
+  postForm(`${as.url}/token`, fields, headers, contentType)
+/** A jwt-bearer grant with a fresh ID-JAG, and further fields. */
+const grant = async (fields: FormFields = {}): Promise<FormFields> => ({
+  grant_type: GRANT_TYPE.JWT_BEARER,
+  assertion: await mint(),
+  ...fields,
+})
+/** A private_key_jwt client assertion of `clientId`, signed with the registered key. */
+const clientAssertion = async (clientId: string): Promise<FormFields> => ({
+  client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+  client_assertion: await signClientAssertion({ clientId, audience: as.url, now: new Date(), key: clientKey }),
+})
 
-/** POSTs raw pairs to /token with the given headers. */
-async function post(
-  pairs: Array<[string, string]>,
-  headers: Record<string, string> = { authorization: basic() },
-  contentType = FORM,
-): Promise<Response> {
-  return fetch(`${as.url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': contentType, accept: 'application/json', ...headers },
-    body: new URLSearchParams(pairs).toString(),
-  })
-}
-
+// Each row refuses with 400 invalid_request unless it says otherwise.
 const requestRows: RequestRow[] = [
   {
     id: 'AS-08',
     attack: 'Basic and client_secret in the body at once (RFC 6749 §2.3)',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post([
-        ['grant_type', GRANT_TYPE.JWT_BEARER],
-        ['assertion', await mint()],
-        ['client_id', CLIENT_ID],
-        ['client_secret', CLIENT_SECRET],
-      ]),
+    send: async () => post(await grant({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET })),
   },
   {
     id: 'AS-08',
     attack: 'Basic and a private_key_jwt client assertion at once',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post([
-        ['grant_type', GRANT_TYPE.JWT_BEARER],
-        ['assertion', await mint()],
-        ['client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
-        [
-          'client_assertion',
-          await signClientAssertion({ clientId: PKJWT_CLIENT, audience: as.url, now: new Date(), key: clientKey }),
-        ],
-      ]),
+    send: async () => post(await grant(await clientAssertion(PKJWT_CLIENT))),
   },
   {
     id: 'AS-08',
     attack: 'client_secret and client_assertion in the body at once',
-    status: 400,
-    error: 'invalid_request',
     send: async () =>
-      post(
-        [
-          ['grant_type', GRANT_TYPE.JWT_BEARER],
-          ['assertion', await mint()],
-          ['client_id', PKJWT_CLIENT],
-          ['client_secret', 'x'],
-          ['client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
-          [
-            'client_assertion',
-            await signClientAssertion({ clientId: PKJWT_CLIENT, audience: as.url, now: new Date(), key: clientKey }),
-          ],
-        ],
-        {},
-      ),
+      post(await grant({ client_id: PKJWT_CLIENT, client_secret: 'x', ...(await clientAssertion(PKJWT_CLIENT)) }), {}),
   },
   {
     id: 'AS-08',
     attack: 'a Basic header for one client and client_id of another in the body',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post([
-        ['grant_type', GRANT_TYPE.JWT_BEARER],
-        ['assertion', await mint()],
-        ['client_id', PKJWT_CLIENT],
-      ]),
+    send: async () => post(await grant({ client_id: PKJWT_CLIENT })),
   },
   {
     id: 'AS-08',
     attack: 'private_key_jwt by a client registered for client_secret_basic',
     status: 401,
     error: 'invalid_client',
-    send: async () =>
-      post(
-        [
-          ['grant_type', GRANT_TYPE.JWT_BEARER],
-          ['assertion', await mint()],
-          ['client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
-          [
-            'client_assertion',
-            await signClientAssertion({ clientId: CLIENT_ID, audience: as.url, now: new Date(), key: clientKey }),
-          ],
-        ],
-        {},
-      ),
+    send: async () => post(await grant(await clientAssertion(CLIENT_ID)), {}),
   },
   {
     id: 'AS-08',
@@ -450,60 +389,33 @@ const requestRows: RequestRow[] = [
     status: 401,
     error: 'invalid_client',
     send: async () =>
-      post(
-        [
-          ['grant_type', GRANT_TYPE.JWT_BEARER],
-          ['assertion', await mint({ claims: { client_id: PKJWT_CLIENT } })],
-        ],
-        { authorization: basic(PKJWT_CLIENT, 'guess') },
-      ),
+      post(await grant({ assertion: await mint({ claims: { client_id: PKJWT_CLIENT } }) }), {
+        authorization: basic(PKJWT_CLIENT, 'guess'),
+      }),
   },
   {
     id: 'AS-08',
     attack: 'a Basic header that is not base64',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post(
-        [
-          ['grant_type', GRANT_TYPE.JWT_BEARER],
-          ['assertion', await mint()],
-        ],
-        { authorization: 'Basic %%%not-base64%%%' },
-      ),
+    send: async () => post(await grant(), { authorization: 'Basic %%%not-base64%%%' }),
   },
   {
     id: 'AS-07',
     attack: 'a JSON body where a form is required',
-    status: 400,
-    error: 'invalid_request',
     send: async () =>
       fetch(`${as.url}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: basic() },
-        body: JSON.stringify({ grant_type: GRANT_TYPE.JWT_BEARER, assertion: await mint() }),
+        body: JSON.stringify(await grant()),
       }),
   },
   {
     id: 'AS-07',
     attack: 'a form body labelled text/plain',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post(
-        [
-          ['grant_type', GRANT_TYPE.JWT_BEARER],
-          ['assertion', await mint()],
-        ],
-        { authorization: basic() },
-        'text/plain',
-      ),
+    send: async () => post(await grant(), { authorization: basic() }, 'text/plain'),
   },
   {
     id: 'AS-07',
     attack: 'a multipart/form-data body',
-    status: 400,
-    error: 'invalid_request',
     send: async () => {
       const form = new FormData()
       form.append('grant_type', GRANT_TYPE.JWT_BEARER)
@@ -514,182 +426,91 @@ const requestRows: RequestRow[] = [
   {
     id: 'AS-07',
     attack: 'a POST with no body at all',
-    status: 400,
-    error: 'invalid_request',
     send: () => fetch(`${as.url}/token`, { method: 'POST', headers: { authorization: basic() } }),
   },
   {
     id: 'AS-07',
     attack: 'the parameters in the query string of an empty POST (SEC-02)',
-    status: 400,
-    error: 'invalid_request',
     send: async () =>
-      fetch(
-        `${as.url}/token?${new URLSearchParams({ grant_type: GRANT_TYPE.JWT_BEARER, assertion: await mint() }).toString()}`,
-        { method: 'POST', headers: { 'content-type': FORM, authorization: basic() }, body: '' },
-      ),
+      fetch(`${as.url}/token?${new URLSearchParams(formPairs(await grant())).toString()}`, {
+        method: 'POST',
+        headers: { 'content-type': FORM, authorization: basic() },
+        body: '',
+      }),
   },
   {
     id: 'AS-07',
     attack: 'GET instead of POST, parameters in the query',
     status: 405,
-    error: 'invalid_request',
     send: async () =>
-      fetch(
-        `${as.url}/token?${new URLSearchParams({ grant_type: GRANT_TYPE.JWT_BEARER, assertion: await mint() }).toString()}`,
-        { headers: { authorization: basic() } },
-      ),
+      fetch(`${as.url}/token?${new URLSearchParams(formPairs(await grant())).toString()}`, {
+        headers: { authorization: basic() },
+      }),
   },
   {
     id: 'AS-07',
     attack: 'PUT instead of POST',
     status: 405,
-    error: 'invalid_request',
     send: async () =>
       fetch(`${as.url}/token`, {
         method: 'PUT',
         headers: { 'content-type': FORM, authorization: basic() },
-        body: new URLSearchParams({ grant_type: GRANT_TYPE.JWT_BEARER, assertion: await mint() }),
+        body: new URLSearchParams(formPairs(await grant())),
       }),
   },
-  {
-    id: 'AS-07',
-    attack: 'a missing grant_type',
-    status: 400,
-    error: 'invalid_request',
-    send: async () => post([['assertion', await mint()]]),
-  },
-  {
-    id: 'AS-07',
-    attack: 'an empty grant_type',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post([
-        ['grant_type', ''],
-        ['assertion', await mint()],
-      ]),
-  },
+  { id: 'AS-07', attack: 'a missing grant_type', send: async () => post({ assertion: await mint() }) },
+  { id: 'AS-07', attack: 'an empty grant_type', send: async () => post(await grant({ grant_type: '' })) },
   {
     id: 'AS-07',
     attack: 'grant_type twice (same value)',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post([
-        ['grant_type', GRANT_TYPE.JWT_BEARER],
-        ['grant_type', GRANT_TYPE.JWT_BEARER],
-        ['assertion', await mint()],
-      ]),
+    send: async () => post(await grant({ grant_type: [GRANT_TYPE.JWT_BEARER, GRANT_TYPE.JWT_BEARER] })),
   },
   {
     id: 'AS-07',
     attack: 'grant_type twice (jwt-bearer and client_credentials)',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post([
-        ['grant_type', GRANT_TYPE.JWT_BEARER],
-        ['grant_type', 'client_credentials'],
-        ['assertion', await mint()],
-      ]),
+    send: async () => post(await grant({ grant_type: [GRANT_TYPE.JWT_BEARER, 'client_credentials'] })),
   },
   {
     id: 'AS-07',
     attack: 'two different assertions',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post([
-        ['grant_type', GRANT_TYPE.JWT_BEARER],
-        ['assertion', await mint()],
-        ['assertion', await mint({ claims: { scope: 'tasks.read' } })],
-      ]),
+    send: async () => post(await grant({ assertion: [await mint(), await mint({ claims: { scope: 'tasks.read' } })] })),
   },
   {
     id: 'AS-07',
     attack: 'a good assertion followed by an empty one',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post([
-        ['grant_type', GRANT_TYPE.JWT_BEARER],
-        ['assertion', await mint()],
-        ['assertion', ''],
-      ]),
+    send: async () => post(await grant({ assertion: [await mint(), ''] })),
   },
-  {
-    id: 'AS-07',
-    attack: 'scope twice',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post([
-        ['grant_type', GRANT_TYPE.JWT_BEARER],
-        ['assertion', await mint()],
-        ['scope', 'tasks.read'],
-        ['scope', 'tasks.write'],
-      ]),
-  },
-  {
-    id: 'AS-07',
-    attack: 'an empty assertion',
-    status: 400,
-    error: 'invalid_request',
-    send: () =>
-      post([
-        ['grant_type', GRANT_TYPE.JWT_BEARER],
-        ['assertion', ''],
-      ]),
-  },
+  { id: 'AS-07', attack: 'scope twice', send: async () => post(await grant({ scope: ['tasks.read', 'tasks.write'] })) },
+  { id: 'AS-07', attack: 'an empty assertion', send: () => post({ grant_type: GRANT_TYPE.JWT_BEARER, assertion: '' }) },
   {
     id: 'AS-07',
     attack: 'an unknown grant_type ("password")',
-    status: 400,
     error: 'unsupported_grant_type',
-    send: () =>
-      post([
-        ['grant_type', 'password'],
-        ['username', 'alice'],
-        ['password', 'alice-password'],
-      ]),
+    send: () => post({ grant_type: 'password', username: 'alice', password: 'alice-password' }),
   },
-  // The AS has a token exchange of its own now (OBO): an ID-JAG is no subject token there (OBO-09).
+  // The AS has a token exchange of its own (OBO): an ID-JAG is no subject token there (OBO-09).
   {
     id: 'AS-07 OBO-09',
     attack: "the IdP's token-exchange grant at the AS (an ID-JAG as subject_token)",
-    status: 400,
-    error: 'invalid_request',
     send: async () =>
-      post([
-        ['grant_type', GRANT_TYPE.TOKEN_EXCHANGE],
-        ['subject_token', await mint()],
-        ['subject_token_type', 'urn:ietf:params:oauth:token-type:id-jag'],
-      ]),
+      post({
+        grant_type: GRANT_TYPE.TOKEN_EXCHANGE,
+        subject_token: await mint(),
+        subject_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
+      }),
   },
   {
     id: 'AS-07',
     attack: 'the jwt-bearer URN in upper case',
-    status: 400,
     error: 'unsupported_grant_type',
-    send: async () =>
-      post([
-        ['grant_type', GRANT_TYPE.JWT_BEARER.toUpperCase()],
-        ['assertion', await mint()],
-      ]),
+    send: async () => post(await grant({ grant_type: GRANT_TYPE.JWT_BEARER.toUpperCase() })),
   },
   // Decision 0050: the grant exists, for interactive registrations only; an EMA client is not registered for it.
   {
     id: 'AS-07',
     attack: 'the authorization_code grant by an EMA client',
-    status: 400,
     error: 'unauthorized_client',
-    send: () =>
-      post([
-        ['grant_type', 'authorization_code'],
-        ['code', 'x'],
-        ['redirect_uri', 'http://localhost/cb'],
-      ]),
+    send: () => post({ grant_type: 'authorization_code', code: 'x', redirect_uri: 'http://localhost/cb' }),
   },
 ]
 

@@ -29,7 +29,7 @@ import {
   type ExchangeOptions,
   type MintSubjectOptions,
   type OboAs,
-} from './obo-support.ts'
+} from './support/on-behalf-of.ts'
 
 /** The frozen "now" of the authorization server, in seconds. */
 const T = Math.floor(Date.now() / 1000)

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { AGENT, MCP_CLIENT, mintSubjectToken, startOboAs, type OboAs } from './obo-support.ts'
+import { AGENT, MCP_CLIENT, mintSubjectToken, startOboAs, type OboAs } from './support/on-behalf-of.ts'
 import {
   CLIENT_ID,
   CLIENT_SECRET,
@@ -14,7 +14,7 @@ import {
   type RedeemOptions,
   type TestAs,
   type TestIdp,
-} from './helpers.ts'
+} from './support/jwt-bearer.ts'
 
 const LIMIT = 3
 const OTHER: RedeemOptions['auth'] = { method: 'client_secret_basic', clientId: 'other-client', secret: 'other-secret' }

@@ -11,7 +11,7 @@ import {
   mintSubjectToken,
   startOboAs,
   type OboAs,
-} from './obo-support.ts'
+} from './support/on-behalf-of.ts'
 
 /** SEC-09, RFC 7009, RFC 7662, decision 0060: revocation and introspection of this server's access tokens. */
 

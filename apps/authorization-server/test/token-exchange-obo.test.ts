@@ -3,7 +3,7 @@
  * what an MCP server's client gets, checked on the wire. The refusals are in
  * negative-token-exchange-obo.test.ts.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createLocalJWKSet, SignJWT } from 'jose'
 import { GRANT_TYPE, JWT_TYP, TOKEN_TYPE, generateSigningKey, publicJwks, verifyAccessToken } from '@ema/tokens'
@@ -20,17 +20,13 @@ import {
   exchange,
   mintSubjectToken,
   startOboAs,
+  useOboAs,
   type OboAs,
-} from './obo-support.ts'
+} from './support/on-behalf-of.ts'
 
 let as: OboAs
 
-before(async () => {
-  as = await startOboAs()
-})
-after(async () => {
-  await as.close()
-})
+useOboAs((started) => (as = started))
 
 /** Verifies an issued token with the server's published JWKS, as the downstream API does (OBO-18). */
 async function verifyAtApi(token: string, audience: string) {

@@ -26,20 +26,23 @@ export async function connectToTasks(session: Session, config: ClientConfig, dep
   delete session.mcp
 
   const { connection } = await runChain({
-    ...DISPLAY_NAMES,
-    mcpServerUrl: config.mcpServerUrl,
-    expectedAuthorizationServer: config.expectedAuthorizationServer,
-    subjectToken: idToken,
-    idp: () => deps.signIn.tokenEndpoint(),
-    idpClient: config.idpClient,
-    authorizationServerClient: config.authorizationServerClient,
+    mcpServer: {
+      url: config.mcpServerUrl,
+      name: DISPLAY_NAMES.serverName,
+      expectedAuthorizationServer: config.expectedAuthorizationServer,
+    },
+    idp: { name: DISPLAY_NAMES.idpName, endpoint: () => deps.signIn.tokenEndpoint() },
+    client: { atIdp: config.idpClient, atAuthorizationServer: config.authorizationServerClient },
+    subject: { token: idToken },
     scope: config.scope,
     fetch: deps.fetch,
     allowInsecureHttp: config.allowInsecureHttp,
-    record,
-    // Every access token, the first and each one the SDK re-acquires later (CL-44, CL-46).
-    onAccessToken: ({ grantedScope }) => {
-      session.grantedScope = grantedScope
+    observers: {
+      record,
+      // Every access token, the first and each one the SDK re-acquires later (CL-44, CL-46).
+      onAccessToken: ({ grantedScope }) => {
+        session.grantedScope = grantedScope
+      },
     },
   })
   session.mcp = connection

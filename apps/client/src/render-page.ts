@@ -1,3 +1,4 @@
+import { escapeHtml } from '@ema/server-kit'
 import type { Step } from '@ema/id-jag-client'
 import { DEMO_ATTACKS, findAttack, SIGN_IN_ATTACK } from './demo-attacks.ts'
 import { roleName } from './sequence-arrow.ts'
@@ -225,13 +226,4 @@ function formatMap(map: Record<string, string>, separator: string): string {
   return Object.entries(map)
     .map(([name, value]) => `${name}${separator}${value}`)
     .join('\n')
-}
-
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
 }

@@ -70,7 +70,7 @@ export function lifelineOf(url: string, origins: RoleOrigins): LifelineId | unde
 }
 
 /** The step's name, from what the request is (the spec's words). */
-export function nameExchange(exchange: Exchange, to: LifelineId | undefined): string {
+function nameExchange(exchange: Exchange, to: LifelineId | undefined): string {
   const { request } = exchange
   const url = new URL(request.url)
   const grant = request.params?.grant_type
@@ -104,7 +104,7 @@ export function nameExchange(exchange: Exchange, to: LifelineId | undefined): st
  * Whether the diagram shows an exchange: the MCP transport's own traffic (its notifications, the
  * optional event stream, closing the session) is left out unless refused.
  */
-export function isShownExchange(exchange: Exchange, mcpServerUrl: string): boolean {
+function isShownExchange(exchange: Exchange, mcpServerUrl: string): boolean {
   if (!URL.canParse(exchange.request.url) || new URL(exchange.request.url).href !== new URL(mcpServerUrl).href)
     return true
   const status = exchange.response?.status

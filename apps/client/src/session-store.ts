@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Tool } from '@modelcontextprotocol/sdk/types.js'
-import type { McpConnection, Step } from '@ema/id-jag-client'
+import type { McpConnection, PendingSignIn, Step } from '@ema/id-jag-client'
 import { webSessionKey, type RedisClient, type RedisConnection } from '@ema/redis-store'
 import { Timeline, type TimelineState } from './timeline.ts'
 
@@ -15,7 +15,7 @@ export interface SignedInUser {
 export interface Session {
   id: string
   /** Between the redirect to the IdP and the callback (CL-14, CL-15). */
-  pendingSignIn?: { state: string; nonce: string; codeVerifier: string; maxAge?: number }
+  pendingSignIn?: PendingSignIn
   /**
    * Set while the user is sent back to sign in for a step-up (IDP-56): after the callback, the chain
    * runs again once; `retried` keeps a second refusal from looping.

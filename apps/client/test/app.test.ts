@@ -6,7 +6,7 @@ import { listen, type Listening } from '@ema/server-kit'
 import { GRANT_PROFILE, GRANT_TYPE, TOKEN_TYPE } from '@ema/tokens'
 import { createClientApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
-import { fakeJwt, startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { fakeJwt, startFakeServer, type FakeServer } from '@ema/test-kit'
 
 /**
  * The whole app against three fakes: an OIDC IdP that also does the token exchange, an MCP
@@ -283,7 +283,7 @@ describe('Acme Agent app', () => {
       /<select id="tool" name="tool"><option value="list_tasks">list_tasks<\/option><option value="add_task">add_task<\/option><\/select>/,
     )
     html = await b.post('/call-tool', { tool: 'add_task', title: 'Prepare the demo' })
-    assert.match(html, /<pre data-testid="tool-result">added &quot;Prepare the demo&quot;<\/pre>/)
+    assert.match(html, /<pre data-testid="tool-result">added &#34;Prepare the demo&#34;<\/pre>/)
     assert.doesNotMatch(html, /role="alert"/)
     for (const secret of issuedSecrets) assert.ok(!html.includes(secret), 'a token reached the page')
     assert.ok(!html.includes('acme-agent-idp-secret') && !html.includes('acme-agent-as-secret'))

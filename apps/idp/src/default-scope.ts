@@ -2,7 +2,7 @@ import type { Middleware } from 'koa'
 import type { KoaContextWithOIDC } from 'oidc-provider'
 
 /** RFC 6749 §3.3: the pre-defined scope of an authorization request that names none: sign the user in. */
-export const DEFAULT_SCOPE = 'openid'
+const DEFAULT_SCOPE = 'openid'
 
 /**
  * RFC 6749 §3.3: a client may omit `scope`, and the server then MUST either use a pre-defined default

@@ -19,7 +19,7 @@ export interface DemoWorld {
 }
 
 /** The settings `${NAME}` may name in the file, and nothing else of the environment. */
-export const WORLD_SETTINGS = ['IDP_ISSUER', 'AS_ISSUER', 'RS_RESOURCE', 'CLIENT_URL', 'ACME_AGENT_IDP_SECRET'] as const
+const WORLD_SETTINGS = ['IDP_ISSUER', 'AS_ISSUER', 'RS_RESOURCE', 'CLIENT_URL', 'ACME_AGENT_IDP_SECRET'] as const
 export type WorldSettings = Record<(typeof WORLD_SETTINGS)[number], string>
 
 export interface LoadDemoWorldOptions {

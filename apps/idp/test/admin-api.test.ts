@@ -13,7 +13,7 @@ import {
   signInWithRefreshToken,
   startIdp,
   type TestIdp,
-} from './helpers.ts'
+} from './support/idp.ts'
 
 // The administrator's JSON API at /admin/api (issue 12): HTTP Basic for scripts, changes applied to
 // the next token exchange, validated, persisted atomically, and no privilege for anyone else.

@@ -10,7 +10,7 @@ import {
   signInAtConsole,
   startIdp,
   type TestIdp,
-} from './helpers.ts'
+} from './support/idp.ts'
 
 // The server-rendered admin console at /admin (issue 12): sign-in for administrators only, a session
 // cookie that is HttpOnly and SameSite=Strict, a synchronizer token on every form, escaped output.

@@ -20,7 +20,8 @@ import {
   startIdp,
   type ClientAuth,
   type TestIdp,
-} from './helpers.ts'
+  idTokenOf,
+} from './support/idp.ts'
 
 // The "Acme Agent CLI": a confidential native client that authenticates with private_key_jwt
 // (RFC 7523 §2.2) and signs users in through the system browser and a loopback redirect (RFC 8252 §7.3).
@@ -107,7 +108,7 @@ test('IDP-04 IDP-07 IDP-21 acme-agent-cli exchanges its own refresh token (offli
 })
 
 test('IDP-06 acme-agent-cli may not exchange an ID token issued to acme-agent', async () => {
-  const webIdToken = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
+  const webIdToken = await idTokenOf(idp, 'alice')
   assertRefused(await exchange(idp, { subject_token: webIdToken }, cli), 400, 'invalid_grant')
 })
 
@@ -255,7 +256,7 @@ test('RFC 8252 §7.3 acme-agent-cli may use its loopback redirect URI on any por
 })
 
 test('IDP-21 the web client acme-agent is unchanged: its ID-JAG still names acme-agent-tasks', async () => {
-  const idToken = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
+  const idToken = await idTokenOf(idp, 'alice')
   const res = await exchange(idp, { subject_token: idToken })
   assert.equal(res.status, 200, JSON.stringify(res.body))
   assert.equal(decodeJwt(String(res.body.access_token)).client_id, 'acme-agent-tasks')

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { decodeJwt } from 'jose'
 import {
   ACME_AGENT,
   AS_ISSUER,
   RS_RESOURCE,
   exchange,
-  signIn,
   signInWithRefreshToken,
-  startIdp,
   type TestIdp,
-} from './helpers.ts'
+  useIdp,
+  idTokenOf,
+} from './support/idp.ts'
 
 // Issue 12, item 2: every token exchange at the IdP, granted or refused, is one audit event in the
 // shape every role shares ({ time, role, event, decision, jti?, … }), and never holds a credential.
@@ -18,12 +18,11 @@ import {
 let idp: TestIdp
 let aliceIdToken: string
 let bobIdToken: string
-before(async () => {
-  idp = await startIdp()
-  aliceIdToken = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
-  bobIdToken = await signIn(idp, { client: ACME_AGENT, username: 'bob', password: 'bob-password' })
+useIdp(async (started) => {
+  idp = started
+  aliceIdToken = await idTokenOf(idp, 'alice')
+  bobIdToken = await idTokenOf(idp, 'bob')
 })
-after(() => idp.close())
 
 /** The audit lines written since `from`, parsed. */
 function eventsSince(from: number): Array<Record<string, unknown>> {
@@ -63,7 +62,7 @@ test("IDP-13 SEC-13 a granted exchange is one audit event, field by field, with 
 })
 
 test('IDP-55 SEC-13 a refused exchange is an audit event with the error, the rule, and no jti', async () => {
-  const carolIdToken = await signIn(idp, { client: ACME_AGENT, username: 'carol', password: 'carol-password' })
+  const carolIdToken = await idTokenOf(idp, 'carol')
   const from = idp.auditLines.length
   const res = await exchange(idp, { subject_token: carolIdToken })
   assert.equal(res.status, 400)

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import { ACME_AGENT, exchange, signIn, startIdp, type TestIdp } from './helpers.ts'
+import { test } from 'node:test'
+import { exchange, type TestIdp, useIdp, idTokenOf } from './support/idp.ts'
 
 // IDP-18 is knowingly unmet (docs/security.md): the IdP knows no RFC 9396 authorization details type,
 // so a request that carries authorization_details fails closed instead of being answered without them.
 
 let idp: TestIdp
 let aliceIdToken: string
-before(async () => {
-  idp = await startIdp()
-  aliceIdToken = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
+useIdp(async (started) => {
+  idp = started
+  aliceIdToken = await idTokenOf(idp, 'alice')
 })
-after(() => idp.close())
 
 const DETAILS = JSON.stringify([{ type: 'tasks', actions: ['read'] }])
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { startIdp } from './helpers.ts'
+import { startIdp } from './support/idp.ts'
 
 const SECRET = 'idp-demo-reset-secret-for-tests'
 const reset = (url: string, secret: string) =>

@@ -11,12 +11,12 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
 import { basicAuthorization } from '@ema/demo-kit'
-import { fuzzRuns, jwtMutation, readRefusal, safely, sameBytes } from '@ema/test-kit'
+import { fuzzJwtMutations, fuzzRuns, fuzzTokenRequestForms } from '@ema/test-kit'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { generateSigningKey, GRANT_TYPE, TOKEN_TYPE } from '@ema/tokens'
 import { createIdpApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
-import { ACME_AGENT, AS_ISSUER, CLIENT_URL, RS_RESOURCE, exchange, signIn } from './helpers.ts'
+import { ACME_AGENT, AS_ISSUER, CLIENT_URL, RS_RESOURCE, exchange, signIn } from './support/idp.ts'
 
 let idp: Listening
 let idToken: string
@@ -58,88 +58,41 @@ const FORM_NAMES = [
 ]
 
 test('IDP-04 IDP-09 SEC-04 random form parameters and headers at /token: never a 5xx, never a token, always a JSON OAuth error', async () => {
-  await fc.assert(
-    fc.asyncProperty(
-      fc.array(
-        fc.tuple(
-          fc.oneof(fc.constantFrom(...FORM_NAMES), fc.string()),
-          fc.oneof(
-            fc.string(),
-            fc.constantFrom(
-              GRANT_TYPE.TOKEN_EXCHANGE,
-              TOKEN_TYPE.ID_TOKEN,
-              TOKEN_TYPE.ID_JAG,
-              AS_ISSUER,
-              RS_RESOURCE,
-              'acme-agent',
-              'a.b.c',
-            ),
-          ),
-        ),
-        { maxLength: 8 },
-      ),
-      fc.option(
-        fc.oneof(
-          fc.constant(BASIC),
-          fc.string().map((s) => `Basic ${s}`),
-          fc.string().map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
-          fc.string(),
-        ),
-        { nil: undefined },
-      ),
-      fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data', ''),
-      async (pairs, authorization, contentType) => {
-        const headers: Record<string, string> = { accept: 'application/json' }
-        if (contentType !== '') headers['content-type'] = contentType
-        if (authorization !== undefined) headers.authorization = authorization.replace(/[^\x20-\x7e]/g, '?')
-        const body =
-          contentType === 'application/json'
-            ? JSON.stringify(Object.fromEntries(pairs))
-            : new URLSearchParams(pairs).toString()
-        const res = await fetch(`${idp.url}/token`, { method: 'POST', headers, body })
-        assert.notEqual(res.status, 200, 'no ID token was presented, so no token')
-        await readRefusal(res)
-      },
-    ),
-    { numRuns: FUZZ_RUNS },
-  )
+  await fuzzTokenRequestForms({
+    url: () => `${idp.url}/token`,
+    names: FORM_NAMES,
+    values: [
+      GRANT_TYPE.TOKEN_EXCHANGE,
+      TOKEN_TYPE.ID_TOKEN,
+      TOKEN_TYPE.ID_JAG,
+      AS_ISSUER,
+      RS_RESOURCE,
+      'acme-agent',
+      'a.b.c',
+    ],
+    authorization: BASIC,
+  })
 })
 
 test('IDP-05 SEC-04 mutated ID tokens as subject_token: never a 5xx, an ID-JAG only for the unmodified ID token, always a JSON OAuth error', async () => {
-  await fc.assert(
-    fc.asyncProperty(
-      fc.option(
-        jwtMutation(
-          ['typ', 'alg', 'kid', 'crit', 'b64', 'jku', 'jwk', 'x5u'],
-          ['iss', 'sub', 'aud', 'azp', 'iat', 'exp', 'nbf', 'auth_time', 'nonce'],
-        ),
-        { nil: undefined, freq: 10 },
-      ),
-      async (mutation) => {
-        const subjectToken = mutation === undefined ? idToken : safely(() => mutation.apply(idToken))
-        const res = await fetch(`${idp.url}/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: BASIC },
-          body: new URLSearchParams({
-            grant_type: GRANT_TYPE.TOKEN_EXCHANGE,
-            requested_token_type: TOKEN_TYPE.ID_JAG,
-            subject_token_type: TOKEN_TYPE.ID_TOKEN,
-            audience: AS_ISSUER,
-            resource: RS_RESOURCE,
-            subject_token: subjectToken,
-          }),
-        })
-        if (subjectToken === idToken) {
-          assert.equal(res.status, 200, `the unmodified ID token is accepted: ${await res.text()}`)
-          return
-        }
-        if (res.status === 200 && sameBytes(idToken, subjectToken)) return
-        assert.notEqual(res.status, 200, `${mutation?.kind}: an ID-JAG for a mutated ID token ${subjectToken}`)
-        await readRefusal(res)
-      },
-    ),
-    { numRuns: FUZZ_RUNS },
-  )
+  await fuzzJwtMutations({
+    label: 'ID token',
+    claimNames: ['iss', 'sub', 'aud', 'azp', 'iat', 'exp', 'nbf', 'auth_time', 'nonce'],
+    genuine: () => idToken,
+    send: (subjectToken) =>
+      fetch(`${idp.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: BASIC },
+        body: new URLSearchParams({
+          grant_type: GRANT_TYPE.TOKEN_EXCHANGE,
+          requested_token_type: TOKEN_TYPE.ID_JAG,
+          subject_token_type: TOKEN_TYPE.ID_TOKEN,
+          audience: AS_ISSUER,
+          resource: RS_RESOURCE,
+          subject_token: subjectToken,
+        }),
+      }),
+  })
 })
 
 test('IDP-14 IDP-44 random audience, resource and scope with a valid ID token: never a 5xx, always a JSON OAuth error when refused', async () => {

@@ -11,7 +11,7 @@ import {
   startIdp,
   type ClientAuth,
   type TestIdp,
-} from './helpers.ts'
+} from './support/idp.ts'
 
 // A third-party client (the MCP Inspector, say) registered through IDP_CLIENTS, on the wire.
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { logInAtIdp } from '@ema/demo-kit'
 import { generateSigningKey, GRANT_TYPE, publicJwks, TOKEN_TYPE } from '@ema/tokens'
 import { loadConfig } from '../src/config.ts'
-import { AS_ISSUER, signIn, startIdp } from './helpers.ts'
+import { AS_ISSUER, signIn, startIdp } from './support/idp.ts'
 
 const BASE = {
   IDP_ISSUER: 'https://acme.idp.example',

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { GRANT_TYPE, METADATA, TOKEN_TYPE, WELL_KNOWN } from '@ema/tokens'
-import { jsonObject, startIdp, type TestIdp } from './helpers.ts'
+import { jsonObject, type TestIdp, useIdp } from './support/idp.ts'
 
 let idp: TestIdp
-before(async () => {
-  idp = await startIdp()
-})
-after(() => idp.close())
+useIdp((started) => (idp = started))
 
 for (const path of [WELL_KNOWN.OPENID_CONFIGURATION, WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER]) {
   test(`IDP-01 IDP-02 ${path} advertises ID-JAG issuance, the token-exchange grant and jwks_uri`, async () => {

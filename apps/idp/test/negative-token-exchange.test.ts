@@ -7,9 +7,17 @@
  * assertOAuthRefusal, `Cache-Control: no-store` included (IDP-51). Rows already in
  * token-exchange.test.ts are not repeated.
  */
-import { after, before } from 'node:test'
 import { basicAuthorization } from '@ema/demo-kit'
-import { jwtAttackWiring, jwtForge, refusalTable, type AttackTarget, type RefusalRow } from '@ema/test-kit'
+import {
+  formPairs,
+  jwtAttackWiring,
+  jwtForge,
+  postForm,
+  refusalTable,
+  type AttackTarget,
+  type FormFields,
+  type RefusalRow,
+} from '@ema/test-kit'
 import {
   generateSigningKey,
   GRANT_TYPE,
@@ -25,11 +33,11 @@ import {
   AS_ISSUER,
   RS_RESOURCE,
   postExchange,
-  signIn,
-  startIdp,
   type ExchangeParams,
   type TestIdp,
-} from './helpers.ts'
+  useIdp,
+  idTokenOf,
+} from './support/idp.ts'
 
 /** The frozen "now" of the token exchange, in seconds. */
 const T = Math.floor(Date.now() / 1000)
@@ -41,13 +49,15 @@ let aliceIdToken: string
 let bobIdToken: string
 let attackerKey: SigningKey
 
-before(async () => {
-  idp = await startIdp({ now: () => new Date(T * 1000) })
-  attackerKey = await generateSigningKey('ES256')
-  aliceIdToken = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
-  bobIdToken = await signIn(idp, { client: ACME_AGENT, username: 'bob', password: 'bob-password' })
-})
-after(() => idp.close())
+useIdp(
+  async (started) => {
+    idp = started
+    attackerKey = await generateSigningKey('ES256')
+    aliceIdToken = await idTokenOf(idp, 'alice')
+    bobIdToken = await idTokenOf(idp, 'bob')
+  },
+  { now: () => new Date(T * 1000) },
+)
 
 /** Alice's ID token as this IdP would issue it to acme-agent, at `T`. */
 const target = (): AttackTarget => ({
@@ -74,24 +84,7 @@ const subjectToken = (craft: { claims?: Record<string, unknown> } = {}) => jwtFo
 
 jwtAttackWiring('subject token: the RFC 8725 catalogue', {
   kind: { typ: JWT_TYP.CLIENT_ASSERTION, typMayBeAbsent: true },
-  ids: {
-    alg: 'IDP-05',
-    kid: 'IDP-05',
-    signature: 'IDP-05',
-    'key-headers': 'IDP-05',
-    crit: 'IDP-05',
-    shape: 'IDP-05',
-    size: 'IDP-05',
-    nesting: 'IDP-05',
-    duplicates: 'IDP-05',
-    'claim-types': 'IDP-05',
-    exp: 'IDP-05',
-    iat: 'IDP-05',
-    nbf: 'IDP-05',
-    lifetime: 'IDP-05',
-    iss: 'IDP-05',
-    typ: 'IDP-05',
-  },
+  ids: 'IDP-05',
   target,
   send: (subject) => postExchange(idp, { subject_token: subject }),
   status: 400,
@@ -107,27 +100,28 @@ interface Row extends RefusalRow {
   subject?: () => Promise<string> | string
   /** Further parameters; `undefined` removes a default one. A function is called when the row runs. */
   params?: ExchangeParams | (() => ExchangeParams)
-  error: string
 }
 
-function table(name: string, rows: Row[]): void {
-  refusalTable(name, rows, {
-    send: async (row) =>
-      postExchange(idp, {
-        subject_token: row.subject === undefined ? aliceIdToken : await row.subject(),
-        ...(typeof row.params === 'function' ? row.params() : row.params),
-      }),
-    status: 400,
-    error: 'invalid_grant',
-    headers: NO_STORE,
-  })
-}
+/** A table whose rows are refused with `error` unless they name their own. */
+const tableOf =
+  (error: string) =>
+  (name: string, rows: Row[]): void =>
+    refusalTable(name, rows, {
+      send: async (row) =>
+        postExchange(idp, {
+          subject_token: row.subject === undefined ? aliceIdToken : await row.subject(),
+          ...(typeof row.params === 'function' ? row.params() : row.params),
+        }),
+      status: 400,
+      error,
+      headers: NO_STORE,
+    })
+const table = tableOf('invalid_grant')
 
 const subjectRow = (id: string, attack: string, subject: () => Promise<string> | string): Row => ({
   id,
   attack,
   subject,
-  error: 'invalid_grant',
 })
 
 table('subject token: sub and aud (IDP-05, IDP-06)', [
@@ -183,73 +177,34 @@ table('subject token: other tokens of this system (IDP-05, IDP-26, RFC 8725 §3.
 // ---------------------------------------------------------------------------------------------
 // The request parameters (IDP-03, IDP-04, IDP-12, IDP-14 … IDP-16, RFC 8693 §2.1)
 
-table('audience / resource pairing (IDP-03, IDP-14, IDP-54)', [
-  {
-    id: 'IDP-03',
-    attack: 'an audience with a trailing slash',
-    params: { audience: `${AS_ISSUER}/` },
-    error: 'invalid_target',
-  },
-  {
-    id: 'IDP-03',
-    attack: 'an audience in upper case',
-    params: { audience: AS_ISSUER.toUpperCase() },
-    error: 'invalid_target',
-  },
+tableOf('invalid_target')('audience / resource pairing (IDP-03, IDP-14, IDP-54)', [
+  { id: 'IDP-03', attack: 'an audience with a trailing slash', params: { audience: `${AS_ISSUER}/` } },
+  { id: 'IDP-03', attack: 'an audience in upper case', params: { audience: AS_ISSUER.toUpperCase() } },
   {
     id: 'IDP-03',
     attack: 'an audience that extends the AS issuer (prefix match)',
     params: { audience: `${AS_ISSUER}0` },
-    error: 'invalid_target',
   },
   {
     id: 'IDP-03',
     attack: 'an audience that is a prefix of the AS issuer',
     params: { audience: AS_ISSUER.slice(0, -1) },
-    error: 'invalid_target',
   },
-  {
-    id: 'IDP-14',
-    attack: 'audience = the MCP server (resource) instead of its AS',
-    params: { audience: RS_RESOURCE },
-    error: 'invalid_target',
-  },
-  {
-    id: 'IDP-26',
-    attack: 'audience = this IdP itself',
-    params: () => ({ audience: idp.url }),
-    error: 'invalid_target',
-  },
-  { id: 'IDP-14', attack: 'resource = the AS issuer', params: { resource: AS_ISSUER }, error: 'invalid_target' },
-  {
-    id: 'IDP-14',
-    attack: 'a resource with a trailing slash',
-    params: { resource: `${RS_RESOURCE}/` },
-    error: 'invalid_target',
-  },
-  {
-    id: 'IDP-14',
-    attack: 'a resource in upper case',
-    params: { resource: RS_RESOURCE.toUpperCase() },
-    error: 'invalid_target',
-  },
+  { id: 'IDP-14', attack: 'audience = the MCP server (resource) instead of its AS', params: { audience: RS_RESOURCE } },
+  { id: 'IDP-26', attack: 'audience = this IdP itself', params: () => ({ audience: idp.url }) },
+  { id: 'IDP-14', attack: 'resource = the AS issuer', params: { resource: AS_ISSUER } },
+  { id: 'IDP-14', attack: 'a resource with a trailing slash', params: { resource: `${RS_RESOURCE}/` } },
+  { id: 'IDP-14', attack: 'a resource in upper case', params: { resource: RS_RESOURCE.toUpperCase() } },
   {
     id: 'IDP-14',
     attack: 'a resource that extends the MCP server (prefix match)',
     params: { resource: `${RS_RESOURCE}-admin` },
-    error: 'invalid_target',
   },
-  {
-    id: 'IDP-14',
-    attack: 'a resource with a fragment',
-    params: { resource: `${RS_RESOURCE}#x` },
-    error: 'invalid_target',
-  },
+  { id: 'IDP-14', attack: 'a resource with a fragment', params: { resource: `${RS_RESOURCE}#x` } },
   {
     id: 'IDP-14',
     attack: 'an unknown audience with the right resource',
     params: { audience: 'http://localhost:1/other-as' },
-    error: 'invalid_target',
   },
   {
     id: 'IDP-03',
@@ -259,106 +214,60 @@ table('audience / resource pairing (IDP-03, IDP-14, IDP-54)', [
   },
 ])
 
-table('missing and unsupported parameters (IDP-04, IDP-12, IDP-29, RFC 8693 §2.1)', [
-  {
-    id: 'IDP-29',
-    attack: 'no requested_token_type',
-    params: { requested_token_type: undefined },
-    error: 'invalid_request',
-  },
-  {
-    id: 'IDP-29',
-    attack: 'requested_token_type id_token',
-    params: { requested_token_type: TOKEN_TYPE.ID_TOKEN },
-    error: 'invalid_request',
-  },
+tableOf('invalid_request')('missing and unsupported parameters (IDP-04, IDP-12, IDP-29, RFC 8693 §2.1)', [
+  { id: 'IDP-29', attack: 'no requested_token_type', params: { requested_token_type: undefined } },
+  { id: 'IDP-29', attack: 'requested_token_type id_token', params: { requested_token_type: TOKEN_TYPE.ID_TOKEN } },
   {
     id: 'IDP-29',
     attack: 'requested_token_type refresh_token',
     params: { requested_token_type: TOKEN_TYPE.REFRESH_TOKEN },
-    error: 'invalid_request',
   },
   {
     id: 'IDP-29',
     attack: 'requested_token_type jwt',
     params: { requested_token_type: 'urn:ietf:params:oauth:token-type:jwt' },
-    error: 'invalid_request',
   },
   {
     id: 'IDP-29',
     attack: 'requested_token_type id-jag in upper case',
     params: { requested_token_type: TOKEN_TYPE.ID_JAG.toUpperCase() },
-    error: 'invalid_request',
   },
-  {
-    id: 'IDP-04',
-    attack: 'no subject_token_type',
-    params: { subject_token_type: undefined },
-    error: 'invalid_request',
-  },
-  {
-    id: 'IDP-04',
-    attack: 'subject_token_type access_token',
-    params: { subject_token_type: TOKEN_TYPE.ACCESS_TOKEN },
-    error: 'invalid_request',
-  },
+  { id: 'IDP-04', attack: 'no subject_token_type', params: { subject_token_type: undefined } },
+  { id: 'IDP-04', attack: 'subject_token_type access_token', params: { subject_token_type: TOKEN_TYPE.ACCESS_TOKEN } },
   {
     id: 'IDP-07',
     attack: 'an ID token presented as subject_token_type refresh_token',
     params: { subject_token_type: TOKEN_TYPE.REFRESH_TOKEN },
     error: 'invalid_grant',
   },
-  {
-    id: 'IDP-04',
-    attack: 'subject_token_type id-jag',
-    params: { subject_token_type: TOKEN_TYPE.ID_JAG },
-    error: 'invalid_request',
-  },
+  { id: 'IDP-04', attack: 'subject_token_type id-jag', params: { subject_token_type: TOKEN_TYPE.ID_JAG } },
   {
     id: 'IDP-04',
     attack: 'subject_token_type jwt',
     params: { subject_token_type: 'urn:ietf:params:oauth:token-type:jwt' },
-    error: 'invalid_request',
   },
-  {
-    id: 'IDP-04',
-    attack: 'subject_token_type "id_token" without the URN',
-    params: { subject_token_type: 'id_token' },
-    error: 'invalid_request',
-  },
-  { id: 'IDP-05', attack: 'an empty subject_token', subject: () => '', error: 'invalid_request' },
-  {
-    id: 'IDP-12',
-    attack: 'an actor_token without actor_token_type',
-    params: { actor_token: 'x.y.z' },
-    error: 'invalid_request',
-  },
+  { id: 'IDP-04', attack: 'subject_token_type "id_token" without the URN', params: { subject_token_type: 'id_token' } },
+  { id: 'IDP-05', attack: 'an empty subject_token', subject: () => '' },
+  { id: 'IDP-12', attack: 'an actor_token without actor_token_type', params: { actor_token: 'x.y.z' } },
   {
     id: 'IDP-12',
     attack: 'an actor_token_type without actor_token',
     params: { actor_token_type: TOKEN_TYPE.ID_TOKEN },
-    error: 'invalid_request',
   },
   {
     id: 'IDP-12',
     attack: "bob's ID token as actor_token, with actor_token_type",
     params: () => ({ actor_token: bobIdToken, actor_token_type: TOKEN_TYPE.ID_TOKEN }),
-    error: 'invalid_request',
   },
 ])
 
-table('scope games (IDP-16, IDP-17, IDP-55)', [
-  { id: 'IDP-16', attack: 'scope "openid" only', params: { scope: 'openid' }, error: 'invalid_scope' },
-  { id: 'IDP-16', attack: 'scope in upper case', params: { scope: 'TASKS.READ' }, error: 'invalid_scope' },
-  { id: 'IDP-16', attack: 'a wildcard scope', params: { scope: 'tasks.*' }, error: 'invalid_scope' },
-  { id: 'IDP-16', attack: 'a prefix of a scope ("tasks")', params: { scope: 'tasks' }, error: 'invalid_scope' },
-  {
-    id: 'IDP-16',
-    attack: 'scopes joined by a tab',
-    params: { scope: 'tasks.read\ttasks.write' },
-    error: 'invalid_scope',
-  },
-  { id: 'IDP-16', attack: 'scope "offline_access"', params: { scope: 'offline_access' }, error: 'invalid_scope' },
+tableOf('invalid_scope')('scope games (IDP-16, IDP-17, IDP-55)', [
+  { id: 'IDP-16', attack: 'scope "openid" only', params: { scope: 'openid' } },
+  { id: 'IDP-16', attack: 'scope in upper case', params: { scope: 'TASKS.READ' } },
+  { id: 'IDP-16', attack: 'a wildcard scope', params: { scope: 'tasks.*' } },
+  { id: 'IDP-16', attack: 'a prefix of a scope ("tasks")', params: { scope: 'tasks' } },
+  { id: 'IDP-16', attack: 'scopes joined by a tab', params: { scope: 'tasks.read\ttasks.write' } },
+  { id: 'IDP-16', attack: 'scope "offline_access"', params: { scope: 'offline_access' } },
   {
     id: 'IDP-17',
     attack: 'bob asking for tasks.write plus an undefined scope',
@@ -373,201 +282,127 @@ table('scope games (IDP-16, IDP-17, IDP-55)', [
 
 const basic = (id = CLIENT, secret = 'acme-agent-idp-secret') => basicAuthorization(id, secret)
 const FORM = 'application/x-www-form-urlencoded'
+const post = (fields: FormFields, headers: Record<string, string> = { authorization: basic() }, contentType?: string) =>
+  postForm(`${idp.url}/token`, fields, headers, contentType)
 
-function exchangePairs(subject: string): Array<[string, string]> {
-  return [
-    ['grant_type', GRANT_TYPE.TOKEN_EXCHANGE],
-    ['requested_token_type', TOKEN_TYPE.ID_JAG],
-    ['subject_token_type', TOKEN_TYPE.ID_TOKEN],
-    ['subject_token', subject],
-    ['audience', AS_ISSUER],
-    ['resource', RS_RESOURCE],
-  ]
-}
-
-function post(
-  pairs: Array<[string, string]>,
-  headers: Record<string, string> = { authorization: basic() },
-  contentType = FORM,
-): Promise<Response> {
-  return fetch(`${idp.url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': contentType, accept: 'application/json', ...headers },
-    body: new URLSearchParams(pairs).toString(),
-  })
-}
+/** Alice's valid token exchange, and further fields (an array: the parameter repeated; empty: left out). */
+const exchange = (fields: FormFields = {}): FormFields => ({
+  grant_type: GRANT_TYPE.TOKEN_EXCHANGE,
+  requested_token_type: TOKEN_TYPE.ID_JAG,
+  subject_token_type: TOKEN_TYPE.ID_TOKEN,
+  subject_token: aliceIdToken,
+  audience: AS_ISSUER,
+  resource: RS_RESOURCE,
+  ...fields,
+})
+/** A private_key_jwt client assertion of `clientId`, signed with a key nobody registered. */
+const clientAssertion = async (clientId: string): Promise<FormFields> => ({
+  client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+  client_assertion: await signClientAssertion({ clientId, audience: idp.url, now: new Date(), key: attackerKey }),
+})
 
 interface RequestRow extends RefusalRow {
   send: () => Promise<Response>
 }
 
+// Each row refuses with 400 invalid_request unless it says otherwise.
 const requestRows: RequestRow[] = [
   {
     id: 'IDP-09',
     attack: 'Basic and client_secret in the body at once (RFC 6749 §2.3)',
-    status: 400,
-    error: 'invalid_request',
-    send: () =>
-      post([...exchangePairs(aliceIdToken), ['client_id', CLIENT], ['client_secret', 'acme-agent-idp-secret']]),
+    send: () => post(exchange({ client_id: CLIENT, client_secret: 'acme-agent-idp-secret' })),
   },
   {
     id: 'IDP-09',
     attack: 'Basic and a client assertion at once',
-    status: 400,
-    error: 'invalid_request',
-    send: async () =>
-      post([
-        ...exchangePairs(aliceIdToken),
-        ['client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
-        [
-          'client_assertion',
-          await signClientAssertion({ clientId: CLIENT, audience: idp.url, now: new Date(), key: attackerKey }),
-        ],
-      ]),
+    send: async () => post(exchange(await clientAssertion(CLIENT))),
   },
   {
     id: 'IDP-09',
     attack: 'a Basic header for acme-agent and client_id other-app in the body',
-    status: 400,
-    error: 'invalid_request',
-    send: () => post([...exchangePairs(aliceIdToken), ['client_id', 'other-app']]),
+    send: () => post(exchange({ client_id: 'other-app' })),
   },
   {
     id: 'IDP-09',
     attack: 'a private_key_jwt assertion signed with a key the client never registered',
     status: 401,
     error: 'invalid_client',
-    send: async () =>
-      post(
-        [
-          ...exchangePairs(aliceIdToken),
-          ['client_id', 'jwt-client'],
-          ['client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
-          [
-            'client_assertion',
-            await signClientAssertion({ clientId: 'jwt-client', audience: idp.url, now: new Date(), key: attackerKey }),
-          ],
-        ],
-        {},
-      ),
+    send: async () => post(exchange({ client_id: 'jwt-client', ...(await clientAssertion('jwt-client')) }), {}),
   },
   {
     id: 'IDP-51',
     attack: 'a JSON body where a form is required',
-    status: 400,
-    error: 'invalid_request',
     send: () =>
       fetch(`${idp.url}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: basic() },
-        body: JSON.stringify(Object.fromEntries(exchangePairs(aliceIdToken))),
+        body: JSON.stringify(exchange()),
       }),
   },
   {
     id: 'IDP-51',
     attack: 'a form body labelled text/plain',
-    status: 400,
-    error: 'invalid_request',
-    send: () => post(exchangePairs(aliceIdToken), { authorization: basic() }, 'text/plain'),
+    send: () => post(exchange(), { authorization: basic() }, 'text/plain'),
   },
   {
     id: 'IDP-51',
     attack: 'a POST with no body',
-    status: 400,
-    error: 'invalid_request',
     send: () => fetch(`${idp.url}/token`, { method: 'POST', headers: { authorization: basic() } }),
   },
   {
     id: 'SEC-02',
     attack: 'the parameters (and the ID token) in the query string of an empty POST',
-    status: 400,
-    error: 'invalid_request',
     send: () =>
-      fetch(`${idp.url}/token?${new URLSearchParams(exchangePairs(aliceIdToken)).toString()}`, {
+      fetch(`${idp.url}/token?${new URLSearchParams(formPairs(exchange())).toString()}`, {
         method: 'POST',
         headers: { 'content-type': FORM, authorization: basic() },
         body: '',
       }),
   },
-  {
-    id: 'IDP-51',
-    attack: 'a missing grant_type',
-    status: 400,
-    error: 'invalid_request',
-    send: () => post(exchangePairs(aliceIdToken).filter(([name]) => name !== 'grant_type')),
-  },
+  { id: 'IDP-51', attack: 'a missing grant_type', send: () => post(exchange({ grant_type: [] })) },
   {
     id: 'IDP-51',
     attack: 'grant_type twice',
-    status: 400,
-    error: 'invalid_request',
-    send: () => post([...exchangePairs(aliceIdToken), ['grant_type', GRANT_TYPE.TOKEN_EXCHANGE]]),
+    send: () => post(exchange({ grant_type: [GRANT_TYPE.TOKEN_EXCHANGE, GRANT_TYPE.TOKEN_EXCHANGE] })),
   },
   {
     id: 'IDP-51',
     attack: 'subject_token twice (alice and bob)',
-    status: 400,
-    error: 'invalid_request',
-    send: () => post([...exchangePairs(aliceIdToken), ['subject_token', bobIdToken]]),
+    send: () => post(exchange({ subject_token: [aliceIdToken, bobIdToken] })),
   },
   {
     id: 'IDP-51',
     attack: 'audience twice',
-    status: 400,
-    error: 'invalid_request',
-    send: () => post([...exchangePairs(aliceIdToken), ['audience', 'http://localhost:1/other-as']]),
+    send: () => post(exchange({ audience: [AS_ISSUER, 'http://localhost:1/other-as'] })),
   },
   {
     id: 'IDP-15',
     attack: 'resource twice',
-    status: 400,
-    error: 'invalid_request',
-    send: () => post([...exchangePairs(aliceIdToken), ['resource', 'http://localhost:1/other-mcp']]),
+    send: () => post(exchange({ resource: [RS_RESOURCE, 'http://localhost:1/other-mcp'] })),
   },
-  {
-    id: 'IDP-16',
-    attack: 'scope twice',
-    status: 400,
-    error: 'invalid_request',
-    send: () => post([...exchangePairs(aliceIdToken), ['scope', 'tasks.read'], ['scope', 'tasks.write']]),
-  },
+  { id: 'IDP-16', attack: 'scope twice', send: () => post(exchange({ scope: ['tasks.read', 'tasks.write'] })) },
   {
     id: 'IDP-29',
     attack: 'requested_token_type twice',
-    status: 400,
-    error: 'invalid_request',
-    send: () => post([...exchangePairs(aliceIdToken), ['requested_token_type', TOKEN_TYPE.ACCESS_TOKEN]]),
+    send: () => post(exchange({ requested_token_type: [TOKEN_TYPE.ID_JAG, TOKEN_TYPE.ACCESS_TOKEN] })),
   },
   {
     id: 'IDP-51',
     attack: 'an unknown grant_type ("password")',
-    status: 400,
     error: 'unsupported_grant_type',
-    send: () =>
-      post([
-        ['grant_type', 'password'],
-        ['username', 'alice'],
-        ['password', 'alice-password'],
-      ]),
+    send: () => post({ grant_type: 'password', username: 'alice', password: 'alice-password' }),
   },
   {
     id: 'IDP-26',
     attack: 'the jwt-bearer grant with an ID-JAG at the IdP',
-    status: 400,
     error: 'unsupported_grant_type',
-    send: () =>
-      post([
-        ['grant_type', GRANT_TYPE.JWT_BEARER],
-        ['assertion', aliceIdToken],
-      ]),
+    send: () => post({ grant_type: GRANT_TYPE.JWT_BEARER, assertion: aliceIdToken }),
   },
   {
     id: 'IDP-51',
     attack: 'the token-exchange URN in upper case',
-    status: 400,
     error: 'unsupported_grant_type',
-    send: () =>
-      post([['grant_type', GRANT_TYPE.TOKEN_EXCHANGE.toUpperCase()], ...exchangePairs(aliceIdToken).slice(1)]),
+    send: () => post(exchange({ grant_type: GRANT_TYPE.TOKEN_EXCHANGE.toUpperCase() })),
   },
 ]
 

@@ -21,7 +21,7 @@ import {
   signInAtConsole,
   startIdp,
   type TestIdp,
-} from './helpers.ts'
+} from './support/idp.ts'
 
 const PREFIX = 'test:idp-policy'
 const ADMIN = `Basic ${Buffer.from('admin:admin-password').toString('base64')}`

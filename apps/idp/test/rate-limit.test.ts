@@ -8,7 +8,15 @@ import { createLogger, listen, type Listening } from '@ema/server-kit'
 import { generateSigningKey } from '@ema/tokens'
 import { createIdpApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
-import { ACME_AGENT, AS_ISSUER, CLIENT_URL, REDIRECT_URI, RS_RESOURCE, exchange, type ClientAuth } from './helpers.ts'
+import {
+  ACME_AGENT,
+  AS_ISSUER,
+  CLIENT_URL,
+  REDIRECT_URI,
+  RS_RESOURCE,
+  exchange,
+  type ClientAuth,
+} from './support/idp.ts'
 
 const LIMIT = 3
 const OTHER: ClientAuth = { method: 'client_secret_basic', clientId: 'other-app', secret: 'other-app-secret' }

@@ -9,7 +9,7 @@ import { startRedisServer, type RunningRedisServer } from '@ema/demo-kit'
 import { createLogger } from '@ema/server-kit'
 import { connectRedis, redisOidcAdapter, RedisRateLimitWindows, type RedisConnection } from '@ema/redis-store'
 import { generateSigningKey, TOKEN_TYPE, type SigningKey } from '@ema/tokens'
-import { ACME_AGENT, exchange, signInWithRefreshToken, startIdp, type TestIdp } from './helpers.ts'
+import { ACME_AGENT, exchange, signInWithRefreshToken, startIdp, type TestIdp } from './support/idp.ts'
 
 const COOKIE_KEYS = 'test-cookie-key-one,test-cookie-key-two'
 const PREFIX = 'test:idp'

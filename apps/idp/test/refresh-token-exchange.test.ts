@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, mock, test } from 'node:test'
+import { mock, test } from 'node:test'
 import { GRANT_TYPE, TOKEN_TYPE } from '@ema/tokens'
 import { decodeJwt } from 'jose'
 import {
@@ -10,19 +10,18 @@ import {
   authenticate,
   exchange,
   signInWithRefreshToken,
-  startIdp,
   type ClientAuth,
   type TestIdp,
-} from './helpers.ts'
+  useIdp,
+} from './support/idp.ts'
 
 let idp: TestIdp
 let alice: { idToken: string; refreshToken: string }
 
-before(async () => {
-  idp = await startIdp()
+useIdp(async (started) => {
+  idp = started
   alice = await signInWithRefreshToken(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
 })
-after(() => idp.close())
 
 /** An RFC 8693 token exchange with a refresh token as the subject token (CL-19, CL-24, CL-25). */
 function exchangeRefreshToken(

@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { logInAtIdp } from '@ema/demo-kit'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
-import { ACME_AGENT, authenticate, REDIRECT_URI, signIn, startIdp, type TestIdp } from './helpers.ts'
+import { ACME_AGENT, authenticate, REDIRECT_URI, type TestIdp, useIdp, idTokenOf } from './support/idp.ts'
 
 let idp: TestIdp
-before(async () => {
-  idp = await startIdp()
-})
-after(() => idp.close())
+useIdp((started) => (idp = started))
 
 test('sign-in: alice signs in with code + PKCE and gets an ES256 ID token with sub, name, email, groups', async () => {
-  const idToken = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
+  const idToken = await idTokenOf(idp, 'alice')
   assert.equal(decodeProtectedHeader(idToken).alg, 'ES256')
   const claims = decodeJwt(idToken)
   assert.equal(claims.iss, idp.url)

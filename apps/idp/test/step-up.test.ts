@@ -1,18 +1,28 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import { ACME_AGENT, RS_RESOURCE, exchange, signIn, signInWithRefreshToken, startIdp, type TestIdp } from './helpers.ts'
+import { test } from 'node:test'
+import {
+  ACME_AGENT,
+  RS_RESOURCE,
+  exchange,
+  signInWithRefreshToken,
+  type TestIdp,
+  useIdp,
+  idTokenOf,
+} from './support/idp.ts'
 
 // IDP_DEMO_POLICY=step-up: tasks.write is sensitive, with max_age 60 (IDP-17, IDP-20, IDP-56, SEC-11, SEC-15).
 
 let idp: TestIdp
 let aliceIdToken: string
 let bobIdToken: string
-before(async () => {
-  idp = await startIdp({ env: { IDP_DEMO_POLICY: 'step-up' } })
-  aliceIdToken = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
-  bobIdToken = await signIn(idp, { client: ACME_AGENT, username: 'bob', password: 'bob-password' })
-})
-after(() => idp.close())
+useIdp(
+  async (started) => {
+    idp = started
+    aliceIdToken = await idTokenOf(idp, 'alice')
+    bobIdToken = await idTokenOf(idp, 'bob')
+  },
+  { env: { IDP_DEMO_POLICY: 'step-up' } },
+)
 
 test('IDP-17 IDP-20 a fresh sign-in gets the sensitive scope', async () => {
   idp.setClockOffsetSeconds(0)
@@ -73,7 +83,7 @@ test('IDP-56 a new sign-in (prompt=login) satisfies max_age again', async () => 
     )
     // oidc-provider's clock is the real one: this sign-in's auth_time is now, which the exchange clock (30 s ahead) sees as 30 s old.
     idp.setClockOffsetSeconds(30)
-    const fresh = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
+    const fresh = await idTokenOf(idp, 'alice')
     assert.equal((await exchange(idp, { subject_token: fresh, scope: 'tasks.write' })).body.scope, 'tasks.write')
   } finally {
     idp.setClockOffsetSeconds(0)

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { JWT_TYP, TOKEN_TYPE, verifyIdJag } from '@ema/tokens'
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import {
@@ -10,22 +10,22 @@ import {
   RS_RESOURCE,
   exchange,
   signIn,
-  startIdp,
   type TestIdp,
-} from './helpers.ts'
+  useIdp,
+  idTokenOf,
+} from './support/idp.ts'
 
 let idp: TestIdp
 let aliceIdToken: string
 let bobIdToken: string
 let carolIdToken: string
 
-before(async () => {
-  idp = await startIdp()
-  aliceIdToken = await signIn(idp, { client: ACME_AGENT, username: 'alice', password: 'alice-password' })
-  bobIdToken = await signIn(idp, { client: ACME_AGENT, username: 'bob', password: 'bob-password' })
-  carolIdToken = await signIn(idp, { client: ACME_AGENT, username: 'carol', password: 'carol-password' })
+useIdp(async (started) => {
+  idp = started
+  aliceIdToken = await idTokenOf(idp, 'alice')
+  bobIdToken = await idTokenOf(idp, 'bob')
+  carolIdToken = await idTokenOf(idp, 'carol')
 })
-after(() => idp.close())
 
 /** Every refusal: the status, the wire error code, a description, and no ID-JAG. */
 function assertRefused(

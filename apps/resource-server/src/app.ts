@@ -20,6 +20,7 @@ import { createTasksApiClient, type TasksApiClient } from './tasks-api-client.ts
 import { createTasksServer } from './tasks-server.ts'
 import { requireToolScopes } from './tool-scopes.ts'
 import { createTokenIntrospector } from './token-introspection.ts'
+import { jsonRpcError } from './json-rpc-error.ts'
 
 export interface ResourceServerDeps {
   now: () => Date
@@ -116,9 +117,7 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
     if (isBodyParserError(error)) {
       // Body limits (256 KB JSON, 16 KB form): 413, 415 or 400 as body-parser says, always as JSON-RPC.
       const code = error.type === 'entity.parse.failed' ? -32700 : -32600
-      res
-        .status(error.status)
-        .json({ jsonrpc: '2.0', error: { code, message: `Invalid request body: ${error.type}` }, id: null })
+      res.status(error.status).json(jsonRpcError(code, `Invalid request body: ${error.type}`))
       return
     }
     // The one place a refusal becomes a response (RS-05 … RS-08); never an HTML stack page.
@@ -131,10 +130,7 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
 function allowOnly(methods: readonly string[]): express.RequestHandler {
   return (req, res, next) => {
     if (methods.includes(req.method)) return next()
-    res
-      .status(405)
-      .set('allow', methods.join(', '))
-      .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed' }, id: null })
+    res.status(405).set('allow', methods.join(', ')).json(jsonRpcError(-32000, 'Method not allowed'))
   }
 }
 

@@ -5,6 +5,7 @@ import type { Logger, OpenStreams } from '@ema/server-kit'
 import type { RequestHandler, Response } from 'express'
 import type { AuthenticatedRequest } from './bearer-token.ts'
 import { principalOf, samePrincipal, type Principal } from './principal.ts'
+import { jsonRpcError } from './json-rpc-error.ts'
 
 interface McpSession {
   transport: StreamableHTTPServerTransport
@@ -68,10 +69,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       if (req.method === 'GET') {
         // The standalone event stream never finishes on its own: a shutdown ends it, and refuses new ones.
         if (options.openStreams?.ended === true) {
-          res
-            .status(503)
-            .set('retry-after', '1')
-            .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Shutting down' }, id: null })
+          res.status(503).set('retry-after', '1').json(jsonRpcError(-32000, 'Shutting down'))
           return
         }
         options.openStreams?.add(res)
@@ -123,14 +121,10 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
 
 /** The answer to a request without a session id that is not an `initialize`: 400, start with initialize. */
 export function noSessionYet(res: Response): void {
-  res.status(400).json({
-    jsonrpc: '2.0',
-    error: { code: -32000, message: 'Bad Request: no valid session id; start a session with initialize' },
-    id: null,
-  })
+  res.status(400).json(jsonRpcError(-32000, 'Bad Request: no valid session id; start a session with initialize'))
 }
 
 /** The Streamable HTTP answer for an unknown session: 404, so the client starts a new one. */
 export function sessionNotFound(res: Response): void {
-  res.status(404).json({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null })
+  res.status(404).json(jsonRpcError(-32001, 'Session not found'))
 }

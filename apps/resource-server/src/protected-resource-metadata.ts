@@ -27,7 +27,7 @@ export function protectedResourceMetadataUrl(resource: string): string {
 }
 
 /** Builds the document for this MCP server. */
-export function protectedResourceMetadata(config: ResourceServerConfig): ProtectedResourceMetadata {
+function protectedResourceMetadata(config: ResourceServerConfig): ProtectedResourceMetadata {
   return {
     resource: config.resource, // RS-02, RFC 9728 §3.3: identical to the identifier the URL was formed from
     authorization_servers: [config.authorizationServer.issuer], // RS-01: in EMA, the MCP authorization server

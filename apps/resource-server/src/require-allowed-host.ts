@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express'
+import { jsonRpcError } from './json-rpc-error.ts'
 
 /** `host[:port]`: a DNS name or IPv4 address, or a bracketed IPv6 address, and an optional port. */
 const HOST =
@@ -49,8 +50,6 @@ export function requireAllowedHost(allowedHosts: readonly string[], protocol: 'h
       return
     }
     const shown = raw === undefined ? '(none)' : JSON.stringify(raw.replace(/[^\x20-\x7e]/g, '?').slice(0, 100))
-    res
-      .status(403)
-      .json({ jsonrpc: '2.0', error: { code: -32000, message: `Forbidden: Host ${shown} is not allowed` }, id: null })
+    res.status(403).json(jsonRpcError(-32000, `Forbidden: Host ${shown} is not allowed`))
   }
 }

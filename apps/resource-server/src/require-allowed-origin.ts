@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express'
+import { jsonRpcError } from './json-rpc-error.ts'
 
 /**
  * DNS-rebinding protection for the MCP endpoint (MCP Streamable HTTP transport, "Security Warning"):
@@ -13,10 +14,6 @@ export function requireAllowedOrigin(allowedOrigins: readonly string[]): Request
       next()
       return
     }
-    res.status(403).json({
-      jsonrpc: '2.0',
-      error: { code: -32000, message: `Forbidden: Origin ${origin} is not allowed` },
-      id: null,
-    })
+    res.status(403).json(jsonRpcError(-32000, `Forbidden: Origin ${origin} is not allowed`))
   }
 }

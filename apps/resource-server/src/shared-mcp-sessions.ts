@@ -4,6 +4,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
 import type { RequestHandler, Response } from 'express'
 import type { AuthenticatedRequest } from './bearer-token.ts'
+import { jsonRpcError } from './json-rpc-error.ts'
 import { noSessionYet, sessionNotFound, type McpSessions, type McpSessionsOptions } from './mcp-sessions.ts'
 import { principalOf, samePrincipal, type Principal } from './principal.ts'
 
@@ -78,11 +79,7 @@ export function createSharedMcpSessions(options: SharedMcpSessionsOptions): McpS
         res
           .status(405)
           .set('allow', 'POST, DELETE')
-          .json({
-            jsonrpc: '2.0',
-            error: { code: -32000, message: 'This server offers no standalone SSE stream' },
-            id: null,
-          })
+          .json(jsonRpcError(-32000, 'This server offers no standalone SSE stream'))
         return
       }
       res.setHeader(SESSION_HEADER, sessionId)

@@ -1,30 +1,25 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { generateSigningKey, signAccessToken, signIdJag } from '@ema/tokens'
 import { listen } from '@ema/server-kit'
+import { parseChallenge } from '@ema/test-kit'
 import {
   ALICE,
   CLIENT_ID,
   INITIALIZE,
-  parseChallenge,
   postMcp,
-  startAuthorizationServer,
   startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+  useResourceServer,
+} from './support/resource-server.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
 let metadataUrl: string
-before(async () => {
-  as = await startAuthorizationServer()
-  rs = await startResourceServer(as)
+useResourceServer((suite) => {
+  ;({ as, rs } = suite)
   metadataUrl = `${rs.url}/.well-known/oauth-protected-resource/mcp`
-})
-after(async () => {
-  await rs.close()
-  await as.close()
 })
 
 /** Asserts a 401 invalid_token with the full challenge (RS-05, RS-06, RS-08). */

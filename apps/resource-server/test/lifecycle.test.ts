@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
 import { listen } from '@ema/server-kit'
 import { generateSigningKey, publicJwks, signAccessToken } from '@ema/tokens'
-import { startRoleProcess } from '@ema/test-kit'
-import { ALICE, CLIENT_ID, INITIALIZE, postMcp } from './support.ts'
+import { assertAliveNotReady, startRoleProcess } from '@ema/test-kit'
+import { ALICE, CLIENT_ID, INITIALIZE, postMcp } from './support/resource-server.ts'
 
 // Process tests: the real main.ts, on ports 5730–5760.
 const APP = fileURLToPath(new URL('..', import.meta.url))
@@ -99,12 +99,7 @@ test('/readyz is 503 while the AS JWKS cannot be fetched; /healthz stays 200', a
     readyUrl: `${ORIGIN}/healthz`,
   })
   try {
-    assert.equal((await fetch(`${ORIGIN}/healthz`)).status, 200)
-    const ready = await fetch(`${ORIGIN}/readyz`)
-    assert.equal(ready.status, 503)
-    assert.deepEqual(await ready.json(), { status: 'unavailable' })
-    role.child.kill('SIGTERM')
-    assert.deepEqual(await role.exited, { code: 0, signal: null })
+    await assertAliveNotReady(role, ORIGIN)
   } finally {
     role.kill()
   }

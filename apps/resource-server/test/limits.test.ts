@@ -4,7 +4,7 @@ import { generateSigningKey, publicJwks, remoteKeySet, signAccessToken } from '@
 import { listen, type Listening } from '@ema/server-kit'
 import { createResourceServerApp } from '../src/app.ts'
 import { loadConfig, type ResourceServerConfig } from '../src/config.ts'
-import { INITIALIZE, postMcp } from './support.ts'
+import { INITIALIZE, postMcp } from './support/resource-server.ts'
 
 /**
  * Limits at the MCP endpoint: bodies, bearer length, header block. Every refusal is JSON (never

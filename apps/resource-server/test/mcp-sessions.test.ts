@@ -1,27 +1,19 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import {
   ALICE,
   BOB,
   connectClient,
   INITIALIZE,
   postMcp,
-  startAuthorizationServer,
-  startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+  useResourceServer,
+} from './support/resource-server.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
-before(async () => {
-  as = await startAuthorizationServer()
-  rs = await startResourceServer(as)
-})
-after(async () => {
-  await rs.close()
-  await as.close()
-})
+useResourceServer((suite) => ({ as, rs } = suite))
 
 const LIST_TASKS = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'list_tasks', arguments: {} } }
 const VERSION = { 'mcp-protocol-version': '2025-06-18' }

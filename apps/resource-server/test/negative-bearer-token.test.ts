@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import {
   jwtAttackWiring,
   jwtForge,
@@ -25,11 +25,10 @@ import {
   CLIENT_ID,
   INITIALIZE,
   postMcp,
-  startAuthorizationServer,
-  startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+  useResourceServer,
+} from './support/resource-server.ts'
 
 /** The frozen "now" of the MCP server, in seconds. */
 const T = Math.floor(Date.now() / 1000)
@@ -40,16 +39,15 @@ let rs: RunningResourceServer
 let attackerKey: SigningKey
 let idpKey: SigningKey
 
-before(async () => {
-  as = await startAuthorizationServer()
-  rs = await startResourceServer(as, {}, { now: () => new Date(T * 1000) })
-  attackerKey = await generateSigningKey('ES256')
-  idpKey = await generateSigningKey('ES256')
-})
-after(async () => {
-  await rs.close()
-  await as.close()
-})
+useResourceServer(
+  async (suite) => {
+    ;({ as, rs } = suite)
+    attackerKey = await generateSigningKey('ES256')
+    idpKey = await generateSigningKey('ES256')
+  },
+  {},
+  { now: () => new Date(T * 1000) },
+)
 
 /** The access token our authorization server issues for alice, at `T`. */
 const target = (): AttackTarget => ({
@@ -283,89 +281,61 @@ interface PresentationRow extends RefusalRow {
 }
 
 const body = JSON.stringify(INITIALIZE)
+/** An initialize request to /mcp with these Authorization headers (an array: the header sent several times). */
+const withAuthorization = (authorization: string | string[]) => raw('POST', '/mcp', { authorization }, body)
+// Each row refuses with 400 invalid_request unless it says otherwise.
 const presentationRows: PresentationRow[] = [
   {
     id: 'RS-08',
     attack: 'two Authorization headers, both the same valid token',
-    status: 400,
-    error: 'invalid_request',
     send: async () => {
       const t = await token()
-      return raw('POST', '/mcp', { authorization: [`Bearer ${t}`, `Bearer ${t}`] }, body)
+      return withAuthorization([`Bearer ${t}`, `Bearer ${t}`])
     },
   },
   {
     id: 'RS-08',
     attack: 'two Authorization headers, a valid token first and garbage second',
-    status: 400,
-    error: 'invalid_request',
-    send: async () => raw('POST', '/mcp', { authorization: [`Bearer ${await token()}`, 'Bearer garbage'] }, body),
+    send: async () => withAuthorization([`Bearer ${await token()}`, 'Bearer garbage']),
   },
   {
     id: 'RS-08',
     attack: "two Authorization headers, another user's token second",
-    status: 400,
-    error: 'invalid_request',
     send: async () =>
-      raw(
-        'POST',
-        '/mcp',
-        { authorization: [`Bearer ${await token()}`, `Bearer ${await token({ claims: { sub: 'u-1002' } })}`] },
-        body,
-      ),
+      withAuthorization([`Bearer ${await token()}`, `Bearer ${await token({ claims: { sub: 'u-1002' } })}`]),
   },
   {
     id: 'RS-08',
     attack: 'a Basic header and a Bearer header at once',
-    status: 400,
-    error: 'invalid_request',
-    send: async () => raw('POST', '/mcp', { authorization: ['Basic YWxpY2U6cHc=', `Bearer ${await token()}`] }, body),
+    send: async () => withAuthorization(['Basic YWxpY2U6cHc=', `Bearer ${await token()}`]),
   },
   {
     id: 'RS-08',
     attack: 'two Bearer credentials in one header ("Bearer a, Bearer b")',
-    status: 400,
-    error: 'invalid_request',
     send: async () => {
       const t = await token()
-      return raw('POST', '/mcp', { authorization: `Bearer ${t}, Bearer ${t}` }, body)
+      return withAuthorization(`Bearer ${t}, Bearer ${t}`)
     },
   },
-  {
-    id: 'RS-08',
-    attack: '"Bearer" with no token',
-    status: 400,
-    error: 'invalid_request',
-    send: () => raw('POST', '/mcp', { authorization: 'Bearer' }, body),
-  },
+  { id: 'RS-08', attack: '"Bearer" with no token', send: () => withAuthorization('Bearer') },
   {
     id: 'RS-08',
     attack: '"Bearer" and the token separated by a tab',
-    status: 400,
-    error: 'invalid_request',
-    send: async () => raw('POST', '/mcp', { authorization: `Bearer\t${await token()}` }, body),
+    send: async () => withAuthorization(`Bearer\t${await token()}`),
   },
   {
     id: 'RS-08',
     attack: 'a token followed by another word',
-    status: 400,
-    error: 'invalid_request',
-    send: async () => raw('POST', '/mcp', { authorization: `Bearer ${await token()} extra` }, body),
+    send: async () => withAuthorization(`Bearer ${await token()} extra`),
   },
-  {
-    id: 'RS-08',
-    attack: 'a quoted token',
-    status: 400,
-    error: 'invalid_request',
-    send: async () => raw('POST', '/mcp', { authorization: `Bearer "${await token()}"` }, body),
-  },
+  { id: 'RS-08', attack: 'a quoted token', send: async () => withAuthorization(`Bearer "${await token()}"`) },
   {
     id: 'RS-05',
     attack: 'the token under another scheme ("Token <jwt>")',
     status: 401,
     error: 'invalid_token',
     headers: NO_BEARER,
-    send: async () => raw('POST', '/mcp', { authorization: `Token ${await token()}` }, body),
+    send: async () => withAuthorization(`Token ${await token()}`),
   },
   {
     id: 'RS-05',
@@ -373,7 +343,7 @@ const presentationRows: PresentationRow[] = [
     status: 401,
     error: 'invalid_token',
     headers: NO_BEARER,
-    send: async () => raw('POST', '/mcp', { authorization: `Bearer${await token()}` }, body),
+    send: async () => withAuthorization(`Bearer${await token()}`),
   },
   {
     id: 'RS-05',
@@ -381,34 +351,26 @@ const presentationRows: PresentationRow[] = [
     status: 401,
     error: 'invalid_token',
     headers: NO_BEARER,
-    send: async () => raw('POST', '/mcp', { authorization: await token() }, body),
+    send: async () => withAuthorization(await token()),
   },
   {
     id: 'RS-12',
     attack: 'a query-string token on GET (SSE stream)',
-    status: 400,
-    error: 'invalid_request',
     send: async () => raw('GET', `/mcp?access_token=${await token()}`, {}),
   },
   {
     id: 'RS-12',
     attack: 'a query-string token on DELETE',
-    status: 400,
-    error: 'invalid_request',
     send: async () => raw('DELETE', `/mcp?access_token=${await token()}`, { 'mcp-session-id': 'x' }),
   },
   {
     id: 'RS-12',
     attack: 'an empty access_token query parameter next to a valid header',
-    status: 400,
-    error: 'invalid_request',
     send: async () => raw('POST', '/mcp?access_token=', { authorization: `Bearer ${await token()}` }, body),
   },
   {
     id: 'RS-12',
     attack: 'a query-string token twice',
-    status: 400,
-    error: 'invalid_request',
     send: async () => {
       const t = await token()
       return raw('POST', `/mcp?access_token=${t}&access_token=${t}`, {}, body)
@@ -430,7 +392,7 @@ describe('how the token is presented, accepted (RS-08)', () => {
     ['RS-08 accepts "Bearer" followed by two spaces (RFC 6750 §2.1: 1*SP)', (t: string) => `Bearer  ${t}`],
   ] as const) {
     test(title, async () => {
-      const res = await raw('POST', '/mcp', { authorization: header(await token()) }, body)
+      const res = await withAuthorization(header(await token()))
       assert.equal(res.status, 200, await res.text())
     })
   }

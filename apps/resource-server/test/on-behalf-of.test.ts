@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { beforeEach, describe, test } from 'node:test'
 import { createLogger, listen } from '@ema/server-kit'
 import { remoteKeySet } from '@ema/tokens'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
@@ -8,23 +8,21 @@ import { loadConfig } from '../src/config.ts'
 import {
   downstreamEnv,
   MCP_SERVER_CLIENT,
-  startFakeSts,
-  startFakeTasksApi,
   type FakeSts,
   type FakeTasksApi,
-} from './downstream-support.ts'
+  useDownstream,
+} from './support/downstream.ts'
 import {
   ALICE,
   BOB,
   CLIENT_ID,
   connectClient,
   postMcp,
-  startAuthorizationServer,
   startResourceServer,
   INITIALIZE,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+} from './support/resource-server.ts'
 
 // OBO-01 … OBO-17 at the MCP server: every tool reaches the Tasks API with a token exchanged for it
 // (RFC 8693, down-scoped per tool), never the inbound one; refusals by the authorization server or the
@@ -34,20 +32,9 @@ let as: FakeAuthorizationServer
 let sts: FakeSts
 let api: FakeTasksApi
 let rs: RunningResourceServer
-before(async () => {
-  as = await startAuthorizationServer()
-  sts = await startFakeSts(as, () => rs.resource)
-  api = await startFakeTasksApi(as)
-  rs = await startResourceServer(
-    as,
-    downstreamEnv(sts, api, { MCP_TRACE_DOWNSTREAM: 'true', DOWNSTREAM_TIMEOUT_MS: '10000' }),
-  )
-})
-after(async () => {
-  await rs.close()
-  await api.close()
-  await sts.close()
-  await as.close()
+useDownstream((suite) => ({ as, rs, sts, api } = suite), {
+  MCP_TRACE_DOWNSTREAM: 'true',
+  DOWNSTREAM_TIMEOUT_MS: '10000',
 })
 beforeEach(() => {
   sts.requests.length = 0

@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import {
-  startAuthorizationServer,
-  startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+  useResourceServer,
+} from './support/resource-server.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
-before(async () => {
-  as = await startAuthorizationServer()
-  rs = await startResourceServer(as)
-})
-after(async () => {
-  await rs.close()
-  await as.close()
-})
+useResourceServer((suite) => ({ as, rs } = suite))
 
 test('RS-01 RS-02 RS-03 RS-04 serves RFC 9728 metadata at the path-inserted well-known URL', async () => {
   const res = await fetch(`${rs.url}/.well-known/oauth-protected-resource/mcp`)

@@ -9,7 +9,7 @@ import {
   startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+} from './support/resource-server.ts'
 
 /** A raw POST with a chosen Host header (fetch does not let a caller set Host). */
 function postWithHost(

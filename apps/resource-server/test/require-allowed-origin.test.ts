@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import {
   INITIALIZE,
   postMcp,
-  startAuthorizationServer,
-  startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+  useResourceServer,
+} from './support/resource-server.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
-before(async () => {
-  as = await startAuthorizationServer()
-  rs = await startResourceServer(as, { CLIENT_URL: 'http://localhost:3100' })
-})
-after(async () => {
-  await rs.close()
-  await as.close()
-})
+useResourceServer((suite) => ({ as, rs } = suite), { CLIENT_URL: 'http://localhost:3100' })
 
 test('DNS-rebinding protection: a disallowed Origin is refused with 403 before the token is looked at', async () => {
   const token = await as.mint()

@@ -9,7 +9,14 @@ import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 import { probeHealth, startRedisServer, waitForReady, type RunningRedisServer } from '@ema/demo-kit'
 import { startRoleProcess, type RoleProcess } from '@ema/test-kit'
-import { ALICE, BOB, INITIALIZE, postMcp, startAuthorizationServer, type FakeAuthorizationServer } from './support.ts'
+import {
+  ALICE,
+  BOB,
+  INITIALIZE,
+  postMcp,
+  startAuthorizationServer,
+  type FakeAuthorizationServer,
+} from './support/resource-server.ts'
 
 const APP = fileURLToPath(new URL('..', import.meta.url))
 // One deployment: one resource identifier (the balancer's), two instances on their own ports.

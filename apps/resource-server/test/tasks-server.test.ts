@@ -1,40 +1,19 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import {
-  downstreamEnv,
-  startFakeSts,
-  startFakeTasksApi,
-  type FakeSts,
-  type FakeTasksApi,
-} from './downstream-support.ts'
+import { test } from 'node:test'
+import { useDownstream } from './support/downstream.ts'
 import {
   ALICE,
   BOB,
   CLIENT_ID,
   connectClient,
-  startAuthorizationServer,
-  startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
+} from './support/resource-server.ts'
 
-// The tools over the Tasks API (stand-ins for the AS's token exchange and the Tasks API, downstream-support.ts).
+// The tools over the Tasks API (stand-ins for the AS's token exchange and the Tasks API, support/downstream.ts).
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
-let sts: FakeSts
-let api: FakeTasksApi
-before(async () => {
-  as = await startAuthorizationServer()
-  sts = await startFakeSts(as, () => rs.resource)
-  api = await startFakeTasksApi(as)
-  rs = await startResourceServer(as, downstreamEnv(sts, api))
-})
-after(async () => {
-  await rs.close()
-  await api.close()
-  await sts.close()
-  await as.close()
-})
+useDownstream((suite) => ({ as, rs } = suite))
 
 function textOf(result: unknown): unknown {
   const content = (result as { content: Array<{ type: string; text: string }> }).content

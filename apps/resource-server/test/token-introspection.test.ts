@@ -5,7 +5,7 @@ import { generateSigningKey, publicJwks, remoteKeySet, signAccessToken, type Sig
 import { listen, type Listening } from '@ema/server-kit'
 import { createResourceServerApp } from '../src/app.ts'
 import { loadConfig, type ResourceServerConfig } from '../src/config.ts'
-import { INITIALIZE, postMcp } from './support.ts'
+import { INITIALIZE, postMcp } from './support/resource-server.ts'
 
 /**
  * Decision 0060: TOKEN_INTROSPECTION=on. The test plays the authorization server: its JWKS and an RFC 7662

@@ -1,43 +1,24 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import { InsufficientScopeError } from '@ema/tokens'
 import { assertToolScope } from '../src/tool-scopes.ts'
+import { parseChallenge } from '@ema/test-kit'
 import {
   connectClient,
   INITIALIZE,
-  parseChallenge,
   postMcp,
-  startAuthorizationServer,
-  startResourceServer,
   type FakeAuthorizationServer,
   type RunningResourceServer,
-} from './support.ts'
-import {
-  downstreamEnv,
-  startFakeSts,
-  startFakeTasksApi,
-  type FakeSts,
-  type FakeTasksApi,
-} from './downstream-support.ts'
+} from './support/resource-server.ts'
+import { useDownstream } from './support/downstream.ts'
 
 let as: FakeAuthorizationServer
 let rs: RunningResourceServer
-let sts: FakeSts
-let api: FakeTasksApi
 let metadataUrl: string
-before(async () => {
-  as = await startAuthorizationServer()
-  sts = await startFakeSts(as, () => rs.resource)
-  api = await startFakeTasksApi(as)
-  rs = await startResourceServer(as, downstreamEnv(sts, api))
+useDownstream((suite) => {
+  ;({ as, rs } = suite)
   metadataUrl = `${rs.url}/.well-known/oauth-protected-resource/mcp`
-})
-after(async () => {
-  await rs.close()
-  await api.close()
-  await sts.close()
-  await as.close()
 })
 
 /** Opens a session by hand and returns its id. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ALICE, startAuthorizationServer, startTasksApi } from './support.ts'
+import { ALICE, startAuthorizationServer, startTasksApi } from './support/tasks-api.ts'
 
 const SECRET = 'tasks-api-demo-reset-secret'
 const ALICE_OWNER = { sub: ALICE }

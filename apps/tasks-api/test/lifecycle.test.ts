@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
 import { listen } from '@ema/server-kit'
 import { generateSigningKey, publicJwks, signAccessToken } from '@ema/tokens'
-import { startRoleProcess } from '@ema/test-kit'
-import { ACT, ALICE, MCP_SERVER } from './support.ts'
+import { assertAliveNotReady, startRoleProcess } from '@ema/test-kit'
+import { ACT, ALICE, MCP_SERVER } from './support/tasks-api.ts'
 
 // Process tests: the real main.ts, on ports 5730–5760.
 const APP = fileURLToPath(new URL('..', import.meta.url))
@@ -65,12 +65,7 @@ test('/readyz is 503 while the AS JWKS cannot be fetched; /healthz stays 200', a
     readyUrl: `${URL_}/healthz`,
   })
   try {
-    assert.equal((await fetch(`${URL_}/healthz`)).status, 200)
-    const ready = await fetch(`${URL_}/readyz`)
-    assert.equal(ready.status, 503)
-    assert.deepEqual(await ready.json(), { status: 'unavailable' })
-    role.child.kill('SIGTERM')
-    assert.deepEqual(await role.exited, { code: 0, signal: null })
+    await assertAliveNotReady(role, URL_)
   } finally {
     role.kill()
   }

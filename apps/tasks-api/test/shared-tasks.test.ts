@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 import { probeHealth, startRedisServer, waitForReady, type RunningRedisServer } from '@ema/demo-kit'
 import { startRoleProcess, type RoleProcess } from '@ema/test-kit'
-import { ALICE, startAuthorizationServer, type FakeAuthorizationServer } from './support.ts'
+import { ALICE, startAuthorizationServer, type FakeAuthorizationServer } from './support/tasks-api.ts'
 
 const APP = fileURLToPath(new URL('..', import.meta.url))
 const IDENTIFIER = 'http://localhost:5775' // the deployment's identifier (the balancer's), the tokens' aud

@@ -9,7 +9,7 @@ import {
   startTasksApi,
   type FakeAuthorizationServer,
   type RunningTasksApi,
-} from './support.ts'
+} from './support/tasks-api.ts'
 
 let as: FakeAuthorizationServer
 let api: RunningTasksApi

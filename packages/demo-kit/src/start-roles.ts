@@ -14,6 +14,8 @@ export interface RoleSpec {
   port?: number
   /** The script to run, relative to `cwd` (default `src/main.ts`). */
   entry?: string
+  /** Set for this role only, over `StartRolesOptions.env` (e.g. the port of one of several instances). */
+  env?: NodeJS.ProcessEnv
   /** Pin the process to these CPUs (`taskset -c`, e.g. "0"), where taskset exists; else ignored. */
   cpus?: string
 }
@@ -41,7 +43,7 @@ export interface RunningRoles {
 }
 
 export interface StartRolesOptions {
-  /** The whole environment of every role. */
+  /** The whole environment of every role (plus its own `RoleSpec.env`). */
   env: NodeJS.ProcessEnv
   /** Called as soon as each role is spawned, before it is ready: lets the caller stop it on Ctrl-C. */
   started?: (role: RunningRole) => void
@@ -102,7 +104,11 @@ function spawnRole(spec: RoleSpec, options: StartRolesOptions): RunningRole {
   // taskset execs the command, so the child's pid (and its /proc CPU time) is the role's own.
   const [command, ...args] =
     spec.cpus !== undefined && TASKSET !== undefined ? [TASKSET, '-c', spec.cpus, ...argv] : argv
-  const child = spawn(command!, args, { cwd: spec.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command!, args, {
+    cwd: spec.cwd,
+    env: { ...options.env, ...spec.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const limit = options.outputLimit
   let text = ''
   const keep = (chunk: Buffer) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { afterEach, test } from 'node:test'
 import { clientSecretBasic, describeTokenResponse, logInAtIdp, signInAtIdp } from '../src/index.ts'
-import { fakeIdp, type FakeIdp, type Handler } from './fake-idp.ts'
+import { fakeIdp, type FakeIdp, type Handler } from './support/fake-idp.ts'
 
 const REDIRECT_URI = 'http://client.invalid/callback'
 const LOGIN_FORM =

@@ -50,6 +50,19 @@ test('starts a role, waits until it answers, collects its output prefixed by nam
   assert.match(running.output(), new RegExp(`^web \\| starting on ${port}\\nweb \\| bye`))
 })
 
+test("a role's own env is set over the common one", async () => {
+  const port = await freePort()
+  const spec: RoleSpec = {
+    name: 'own-env',
+    cwd: role('own-env', SERVER),
+    readyUrl: `http://localhost:${port}/`,
+    env: { DEMO_PORT: String(port) },
+  }
+  const running = await startRoles([spec], { env: { ...process.env, DEMO_PORT: '9' } })
+  await running.stop()
+  assert.match(running.output(), new RegExp(`^own-env \\| starting on ${port}\n`))
+})
+
 test('refuses a role that exits before it is ready, with its output', async () => {
   const spec: RoleSpec = {
     name: 'crash',

@@ -5,12 +5,19 @@ import { FlowError } from './flow-error.ts'
  * RFC 8414 §2: when `token_endpoint_auth_methods_supported` is omitted, the default is
  * `client_secret_basic`.
  */
-export const DEFAULT_TOKEN_ENDPOINT_AUTH_METHODS: readonly string[] = ['client_secret_basic']
+const DEFAULT_TOKEN_ENDPOINT_AUTH_METHODS: readonly string[] = ['client_secret_basic']
 
-/** The token endpoint a method is chosen for: who it is, and what its metadata advertises. */
+/** A token endpoint being called: who it is, where, and what its metadata advertises. */
 export interface TokenEndpointServer {
   /** Shown in messages: the IdP's name from configuration, or "the MCP authorization server". */
   name: string
+  tokenEndpoint: string
+  /**
+   * The server's issuer identifier: the `aud` of a `private_key_jwt` assertion (RFC 7523 §3 allows
+   * the issuer or the token endpoint; the issuer is the unambiguous choice). Falls back to
+   * {@link tokenEndpoint} when unknown.
+   */
+  issuer?: string | undefined
   /** Its `token_endpoint_auth_methods_supported` (RFC 8414 §2), if it publishes one. */
   authMethodsSupported?: readonly string[] | undefined
 }
@@ -36,7 +43,10 @@ export interface ClientAuthChoice {
  * @throws {FlowError} `unsupported_client_authentication` when the two sides share no method, or the
  *   registration lacks the credential its pinned method needs.
  */
-export function chooseClientAuthMethod(client: ClientRegistration, server: TokenEndpointServer): ClientAuthChoice {
+export function chooseClientAuthMethod(
+  client: ClientRegistration,
+  server: Pick<TokenEndpointServer, 'name' | 'authMethodsSupported'>,
+): ClientAuthChoice {
   const listed = server.authMethodsSupported
   const supported = listed ?? DEFAULT_TOKEN_ENDPOINT_AUTH_METHODS
   const source = listed === undefined ? 'the RFC 8414 default, as the metadata lists none' : 'listed in its metadata'

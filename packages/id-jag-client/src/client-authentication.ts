@@ -17,17 +17,6 @@ export interface PublicClientIdentification {
 /** Who the client is at a token endpoint: a registration with credentials, or a public identification. */
 export type TokenEndpointClient = ClientRegistration | PublicClientIdentification
 
-/** The token endpoint being called: its metadata's auth methods, and the audience of a client assertion. */
-export interface TokenEndpointTarget extends TokenEndpointServer {
-  tokenEndpoint: string
-  /**
-   * The server's issuer identifier: the `aud` of a `private_key_jwt` assertion (RFC 7523 §3 allows
-   * the issuer or the token endpoint; the issuer is the unambiguous choice). Falls back to
-   * {@link tokenEndpoint} when unknown.
-   */
-  issuer?: string | undefined
-}
-
 /** What was used, for the page. */
 export type AppliedClientAuthentication = ClientAuthChoice | { method: 'none'; reason: string }
 
@@ -51,7 +40,7 @@ const CLIENT_ASSERTION_LIFETIME_SECONDS = 60
  */
 export async function applyClientAuthentication(
   client: TokenEndpointClient,
-  target: TokenEndpointTarget,
+  target: TokenEndpointServer,
   headers: Headers,
   params: URLSearchParams,
   now: Date = new Date(),

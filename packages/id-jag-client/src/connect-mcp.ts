@@ -115,7 +115,7 @@ export async function callMcpTool(
  * Maps an MCP server refusal to plain words with its OAuth code: 403 `insufficient_scope` (RFC 6750
  * §3.1, CL-46: the SDK already retried once with a fresh token), 401 `invalid_token`.
  */
-export function explainMcpError(
+function explainMcpError(
   error: unknown,
   challenge: { status: number; header: string | null } | undefined,
   serverName: string,

@@ -21,7 +21,7 @@ export interface DiscoverAuthorizationServerOptions {
 }
 
 /** The plain-words refusal of CL-06/CL-07. */
-export const NO_ID_JAG_PROFILE = 'the authorization server does not advertise the ID-JAG grant profile'
+const NO_ID_JAG_PROFILE = 'the authorization server does not advertise the ID-JAG grant profile'
 
 /** The step note when CL-06's profile list is absent but CL-07's jwt-bearer grant is listed. */
 export const PROFILE_NOT_ADVERTISED_NOTE =

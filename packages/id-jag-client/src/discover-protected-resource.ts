@@ -99,7 +99,7 @@ async function probeWithoutToken(options: DiscoverProtectedResourceOptions): Pro
 }
 
 /** CL-02: `/.well-known/oauth-protected-resource/<path>` first, then the root (RFC 9728 §3.1). */
-export function wellKnownCandidates(mcpServerUrl: string): string[] {
+function wellKnownCandidates(mcpServerUrl: string): string[] {
   const url = new URL(mcpServerUrl)
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')
   const root = `${url.origin}${WELL_KNOWN.OAUTH_PROTECTED_RESOURCE}`

@@ -1,10 +1,7 @@
 import { assertTrustworthyUrl } from '@ema/tokens'
 import { z } from 'zod'
-import {
-  applyClientAuthentication,
-  type TokenEndpointClient,
-  type TokenEndpointTarget,
-} from './client-authentication.ts'
+import type { TokenEndpointServer } from './choose-client-auth-method.ts'
+import { applyClientAuthentication, type TokenEndpointClient } from './client-authentication.ts'
 import { fetchOrFail } from './fetch-metadata.ts'
 import { FlowError, type RefusingRole } from './flow-error.ts'
 
@@ -19,7 +16,7 @@ const OAuthErrorResponse = z.object({
 
 export interface TokenRequest {
   /** The token endpoint, its issuer and metadata, and its name in messages. */
-  server: TokenEndpointTarget
+  server: TokenEndpointServer
   /** Whose token endpoint it is: carried by a refusal as `refusedBy`. */
   role: RefusingRole
   client: TokenEndpointClient

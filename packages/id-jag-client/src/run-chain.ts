@@ -32,38 +32,49 @@ export interface AccessTokenGrant {
 }
 
 export interface RunChainOptions {
-  /** The MCP server URL the agent is configured with: its resource identifier (CL-03, CL-21). */
-  mcpServerUrl: string
-  /** The MCP server's display name, from configuration (messages and steps). */
-  serverName: string
-  /** If set, the authorization server the protected resource metadata must name (configuration cross-check). */
-  expectedAuthorizationServer?: string | undefined
-  /** The IdP's display name, from configuration (messages and steps). */
-  idpName: string
-  /** The IdP's token endpoint, or how to look it up: looked up only when an ID-JAG is needed. */
-  idp: IdpTokenEndpoint | (() => Promise<IdpTokenEndpoint>)
-  /** The client's identification at the IdP for the token exchange (CL-27). */
-  idpClient: TokenEndpointClient
-  /** The client's registration at the MCP authorization server: the `client_id` the IdP puts in the ID-JAG (CL-37). */
-  authorizationServerClient: ClientRegistration
-  /** The signed-in user's ID token (CL-24), or the IdP refresh token with {@link subjectTokenType} (CL-45). */
-  subjectToken: string
-  subjectTokenType?: 'id_token' | 'refresh_token'
+  /** The MCP server the agent is configured with. */
+  mcpServer: {
+    /** Its URL: the resource identifier (CL-03, CL-21). */
+    url: string
+    /** Its display name, from configuration (messages and steps). */
+    name: string
+    /** If set, the authorization server its protected resource metadata must name (configuration cross-check). */
+    expectedAuthorizationServer?: string | undefined
+  }
+  /** The enterprise IdP. */
+  idp: {
+    /** Its display name, from configuration (messages and steps). */
+    name: string
+    /** Its token endpoint, or how to look it up: looked up only when an ID-JAG is needed. */
+    endpoint: IdpTokenEndpoint | (() => Promise<IdpTokenEndpoint>)
+  }
+  /** Who the client is at each token endpoint. */
+  client: {
+    /** Its identification at the IdP for the token exchange (CL-27). */
+    atIdp: TokenEndpointClient
+    /** Its registration at the MCP authorization server: the `client_id` the IdP puts in the ID-JAG (CL-37). */
+    atAuthorizationServer: ClientRegistration
+  }
+  /** The signed-in user's ID token (CL-24), or the IdP refresh token (CL-45). */
+  subject: { token: string; type?: 'id_token' | 'refresh_token' | undefined }
   /** Scopes to ask for when the 401 challenge names none; if absent, the PRM's `scopes_supported` (CL-22). */
   scope?: string | undefined
   /** Scopes the operator pinned (least privilege), ahead of the challenge's; a step-up adds to them (CL-46). */
   pinnedScope?: string | undefined
   /** A token kept from an earlier run, used while {@link usableCachedToken} allows it (CL-43, CL-44). */
   cachedAccessToken?: CachedAccessToken | undefined
-  /** Told about every access token issued: the first one and each later one the SDK re-acquires. */
-  onAccessToken?: (grant: AccessTokenGrant) => void | Promise<void>
   fetch: typeof fetch
   /** Plain http is refused unless this is true, and even then only to loopback hosts (CL-48). */
   allowInsecureHttp: boolean
-  /** Receives the chain's steps, built from its recorded traffic (redacted, CL-34). */
-  record?: StepRecorder
   /** The clock, in epoch ms; default `Date.now`. */
   now?: () => number
+  /** Who watches the run. */
+  observers?: {
+    /** Receives the chain's steps, built from its recorded traffic (redacted, CL-34). */
+    record?: StepRecorder | undefined
+    /** Told about every access token issued: the first one and each later one the SDK re-acquires. */
+    onAccessToken?: ((grant: AccessTokenGrant) => void | Promise<void>) | undefined
+  }
 }
 
 export interface ChainResult {
@@ -92,20 +103,21 @@ export interface ChainResult {
  * flow (CL-09). The first refusal throws a `FlowError`.
  */
 export async function runChain(options: RunChainOptions): Promise<ChainResult> {
+  const { mcpServer, idp: idpOptions, client, observers = {} } = options
   const steps =
-    options.record === undefined
+    observers.record === undefined
       ? undefined
       : new StepView(
-          { idpName: options.idpName, serverName: options.serverName, mcpServerUrl: options.mcpServerUrl },
-          options.record,
+          { idpName: idpOptions.name, serverName: mcpServer.name, mcpServerUrl: mcpServer.url },
+          observers.record,
         )
   const fetch = steps === undefined ? options.fetch : recordTraffic(options.fetch, (exchange) => steps.add(exchange))
   const now = options.now ?? Date.now
   const { allowInsecureHttp } = options
   try {
     const protectedResource = await discoverProtectedResource({
-      mcpServerUrl: options.mcpServerUrl,
-      expectedAuthorizationServer: options.expectedAuthorizationServer,
+      mcpServerUrl: mcpServer.url,
+      expectedAuthorizationServer: mcpServer.expectedAuthorizationServer,
       fetch,
       allowInsecureHttp,
     })
@@ -126,15 +138,16 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
     let idpLookup: Promise<IdpTokenEndpoint> | undefined
     let idJag: IdJag | undefined
     const obtainIdJag = async ({ scope: requested }: { scope: string | undefined }): Promise<string> => {
-      const idp = await (idpLookup ??= typeof options.idp === 'function' ? options.idp() : Promise.resolve(options.idp))
+      const { endpoint } = idpOptions
+      const idp = await (idpLookup ??= typeof endpoint === 'function' ? endpoint() : Promise.resolve(endpoint))
       idJag = await requestIdJag({
         tokenEndpoint: idp.tokenEndpoint,
         issuer: idp.issuer,
         authMethodsSupported: idp.authMethodsSupported, // CL-27, CL-28: the method is chosen per leg
-        idpName: options.idpName,
-        client: options.idpClient,
-        subjectToken: options.subjectToken, // CL-24
-        subjectTokenType: options.subjectTokenType, // CL-45
+        idpName: idpOptions.name,
+        client: client.atIdp,
+        subjectToken: options.subject.token, // CL-24
+        subjectTokenType: options.subject.type, // CL-45
         audience: authorizationServer.issuer, // CL-20: the RAS issuer from its verified metadata
         resource, // CL-21
         scope: requested,
@@ -153,16 +166,16 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
     const reusable = usableCachedToken(options.cachedAccessToken, {
       issuer: authorizationServer.issuer,
       resource,
-      clientId: options.authorizationServerClient.clientId,
+      clientId: client.atAuthorizationServer.clientId,
       pinnedScope: options.pinnedScope,
       now: now(),
     })
-    const { onAccessToken } = options
+    const { onAccessToken } = observers
     let saving: Promise<void> | void = undefined
     const authProvider = new IdJagOAuthClientProvider({
       authorizationServer: authorizationServer.issuer,
       resource,
-      client: options.authorizationServerClient,
+      client: client.atAuthorizationServer,
       ...(scope === undefined ? {} : { scope }),
       ...(reusable === undefined ? {} : { tokens: reusable.accessToken }), // CL-43: only a token this authorization server issued for this resource
       discoveryState: {
@@ -196,10 +209,10 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
     }
 
     const connection = await connectMcp({
-      mcpServerUrl: options.mcpServerUrl,
+      mcpServerUrl: mcpServer.url,
       authProvider,
       fetch,
-      serverName: options.serverName,
+      serverName: mcpServer.name,
       steps,
       onInsufficientScope: (challenged) => authProvider.noteInsufficientScope(challenged), // CL-46: ask for the union
     })

@@ -16,7 +16,7 @@ export interface CachedAccessToken {
 }
 
 /** A cached token with less than this left is not reused: it could expire mid-request. */
-export const ACCESS_TOKEN_EXPIRY_MARGIN_MS = 30_000
+const ACCESS_TOKEN_EXPIRY_MARGIN_MS = 30_000
 
 export interface CachedTokenContext {
   /** The authorization server the protected resource names now, and the resource. */

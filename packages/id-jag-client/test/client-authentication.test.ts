@@ -8,7 +8,7 @@ import { applyClientAuthentication } from '../src/client-authentication.ts'
 import { FlowError } from '../src/flow-error.ts'
 import { requestIdJag } from '../src/request-id-jag.ts'
 import type { Step } from '../src/step.ts'
-import { fakeJwt, startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { fakeJwt, startFakeServer, type FakeServer } from '@ema/test-kit'
 import { tracedFetch } from './support/traced-fetch.ts'
 
 const TARGET = { name: 'Test AS', tokenEndpoint: 'https://as.example/token', issuer: 'https://as.example' }

@@ -5,7 +5,7 @@ import { callMcpTool, connectMcp } from '../src/connect-mcp.ts'
 import { FlowError } from '../src/flow-error.ts'
 import type { Step } from '../src/step.ts'
 import { IdJagOAuthClientProvider } from '../src/id-jag-oauth-client-provider.ts'
-import { startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { startFakeServer, type FakeServer } from '@ema/test-kit'
 import { tracedFetch } from './support/traced-fetch.ts'
 
 /**

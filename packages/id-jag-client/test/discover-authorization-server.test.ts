@@ -8,7 +8,7 @@ import {
 } from '../src/discover-authorization-server.ts'
 import type { Step } from '../src/step.ts'
 import { FlowError } from '../src/flow-error.ts'
-import { startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { startFakeServer, type FakeServer } from '@ema/test-kit'
 import { tracedFetch } from './support/traced-fetch.ts'
 
 describe('discoverAuthorizationServer', () => {

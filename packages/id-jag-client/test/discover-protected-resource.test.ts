@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import { discoverProtectedResource } from '../src/discover-protected-resource.ts'
 import { FlowError } from '../src/flow-error.ts'
 import type { Step } from '../src/step.ts'
-import { startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { startFakeServer, type FakeServer } from '@ema/test-kit'
 import { tracedFetch } from './support/traced-fetch.ts'
 
 describe('discoverProtectedResource', () => {

@@ -8,7 +8,7 @@ import {
   type IdJagOAuthClientProviderOptions,
   MAX_STEP_UPS,
 } from '../src/id-jag-oauth-client-provider.ts'
-import { decodeBasic, startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { decodeBasic, startFakeServer, type FakeServer } from '@ema/test-kit'
 
 const RESOURCE = 'http://localhost:4003/mcp'
 

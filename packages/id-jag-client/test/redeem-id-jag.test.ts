@@ -5,7 +5,7 @@ import type { ClientRegistration } from '../src/client-registration.ts'
 import { FlowError } from '../src/flow-error.ts'
 import { IdJagOAuthClientProvider } from '../src/id-jag-oauth-client-provider.ts'
 import { redeemIdJag } from '../src/redeem-id-jag.ts'
-import { decodeBasic, fakeJwt, startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { decodeBasic, fakeJwt, startFakeServer, type FakeServer } from '@ema/test-kit'
 
 const ID_JAG = fakeJwt({ alg: 'ES256', typ: 'oauth-id-jag+jwt' }, { sub: 'u-1001', client_id: 'acme-agent-tasks' })
 const ACCESS_TOKEN = fakeJwt({ alg: 'ES256', typ: 'at+jwt' }, { sub: 'u-1001', scope: 'tasks.read' })

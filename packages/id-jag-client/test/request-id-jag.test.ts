@@ -5,7 +5,7 @@ import type { ClientRegistration } from '../src/client-registration.ts'
 import { FlowError } from '../src/flow-error.ts'
 import { requestIdJag } from '../src/request-id-jag.ts'
 import type { Step } from '../src/step.ts'
-import { decodeBasic, fakeJwt, startFakeServer, type FakeServer } from './support/fake-server.ts'
+import { decodeBasic, fakeJwt, startFakeServer, type FakeServer } from '@ema/test-kit'
 import { tracedFetch } from './support/traced-fetch.ts'
 
 const ID_TOKEN = fakeJwt({ alg: 'ES256' }, { iss: 'http://localhost:4001', sub: 'u-1001' })

@@ -12,7 +12,7 @@ import {
   redisOidcAdapter,
   type RedisConnection,
 } from '../src/index.ts'
-import { readyConnection, startRedisServer, waitUntil, type RunningRedisServer } from './helpers.ts'
+import { readyConnection, startRedisServer, waitUntil, type RunningRedisServer } from './support/redis-server.ts'
 
 let redis: RunningRedisServer
 let connection: RedisConnection

@@ -8,7 +8,13 @@ import { rateLimitTokenEndpoint } from '@ema/provider-kit'
 import { listen, type Listening } from '@ema/server-kit'
 import Koa from 'koa'
 import { RedisRateLimitWindows, type RedisConnection } from '../src/index.ts'
-import { readyConnection, recordingLogger, startRedisServer, waitUntil, type RunningRedisServer } from './helpers.ts'
+import {
+  readyConnection,
+  recordingLogger,
+  startRedisServer,
+  waitUntil,
+  type RunningRedisServer,
+} from './support/redis-server.ts'
 
 let redis: RunningRedisServer
 let one: RedisConnection

@@ -12,7 +12,7 @@ import {
   startRedisServer,
   waitUntil,
   type RunningRedisServer,
-} from './helpers.ts'
+} from './support/redis-server.ts'
 
 let redis: RunningRedisServer
 let one: RedisConnection

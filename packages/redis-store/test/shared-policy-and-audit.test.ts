@@ -7,7 +7,12 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { AuditEvent } from '@ema/server-kit'
 import { RedisAuditTrail, RedisVersionedDocument, auditKey, documentKey } from '../src/index.ts'
-import { assertUnavailableWithin, twoInstancesOnOneRedis, waitUntil, type TwoInstancesOnOneRedis } from './helpers.ts'
+import {
+  assertUnavailableWithin,
+  twoInstancesOnOneRedis,
+  waitUntil,
+  type TwoInstancesOnOneRedis,
+} from './support/redis-server.ts'
 
 let shared: TwoInstancesOnOneRedis
 before(async () => {

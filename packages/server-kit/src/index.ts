@@ -8,6 +8,7 @@ export {
 } from './logger.ts'
 export { oauthErrorResponse, type OAuthErrorResponse, type OAuthErrorResponseOptions } from './oauth-error-response.ts'
 export { describeCause } from './describe-cause.ts'
+export { escapeHtml } from './escape-html.ts'
 export { startOrExit, startOrExitAsync } from './start-or-exit.ts'
 export { listen, type ListenOptions, type Listening } from './listen.ts'
 export { listenTls, type ListenTlsOptions, type ListeningTls } from './listen-tls.ts'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { AttackTarget } from './attack-target.ts'
-import { JWT_BOUNDARIES, jwtAttacks, type JwtAttackFamily, type JwtKind } from './jwt-attacks.ts'
+import { JWT_BOUNDARIES, jwtAttackId, jwtAttacks, type JwtAttackIds, type JwtKind } from './jwt-attacks.ts'
 import { jwtForge } from './jwt-forge.ts'
 import { assertOAuthRefusal, type ExpectedRefusal } from './assert-oauth-refusal.ts'
 import type { RefusalTableOptions } from './refusal-table.ts'
@@ -9,7 +9,7 @@ import type { RefusalTableOptions } from './refusal-table.ts'
 export interface JwtAttackWiringOptions extends Pick<RefusalTableOptions<never>, 'status' | 'error' | 'headers'> {
   kind: JwtKind
   /** The requirement each family proves at this endpoint. */
-  ids: Record<JwtAttackFamily, string>
+  ids: JwtAttackIds
   /** Read when a test runs (the servers start in `before`). */
   target(): AttackTarget
   /** Presents a token to the endpoint. */
@@ -27,7 +27,7 @@ export interface JwtAttackWiringOptions extends Pick<RefusalTableOptions<never>,
 export function jwtAttackWiring(name: string, options: JwtAttackWiringOptions): void {
   describe(`${name}: one attack per family`, () => {
     for (const row of jwtAttacks(options.kind, { onePerFamily: true })) {
-      test(`${options.ids[row.family]} refuses ${row.attack}`, async () => {
+      test(`${jwtAttackId(options.ids, row.family)} refuses ${row.attack}`, async () => {
         const target = options.target()
         const expected: ExpectedRefusal = {
           status: options.status,
@@ -41,7 +41,7 @@ export function jwtAttackWiring(name: string, options: JwtAttackWiringOptions): 
   })
   describe(`${name}: the time edges are exact`, () => {
     for (const row of JWT_BOUNDARIES) {
-      test(`${options.ids[row.family]} accepts ${row.boundary}`, async () => {
+      test(`${jwtAttackId(options.ids, row.family)} accepts ${row.boundary}`, async () => {
         const res = await options.send(await jwtForge(options.target()).sign({ claims: row.claims(options.target()) }))
         if (options.accepted) await options.accepted(res)
         else assert.equal(res.status, 200, await res.text())

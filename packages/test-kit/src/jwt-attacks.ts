@@ -26,6 +26,17 @@ export const JWT_ATTACK_FAMILIES = [
 ] as const
 export type JwtAttackFamily = (typeof JWT_ATTACK_FAMILIES)[number]
 
+/**
+ * The requirement each family proves at one verifier or endpoint: one ID for every family, or one per
+ * family. scripts/spec-map.ts reads either form (`ids: 'IDP-05'`, `ids: { alg: 'AS-14', … }`) as a test per family.
+ */
+export type JwtAttackIds = string | Record<JwtAttackFamily, string>
+
+/** The ID a family's tests are titled with. */
+export function jwtAttackId(ids: JwtAttackIds, family: JwtAttackFamily): string {
+  return typeof ids === 'string' ? ids : ids[family]
+}
+
 /** One attack: what it is, how to build it from the genuine token, and the refusal it must meet. */
 export interface JwtAttack {
   family: JwtAttackFamily

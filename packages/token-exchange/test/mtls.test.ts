@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { createTokenExchanger, loadClientCertificate, TokenExchangeError } from '../src/index.ts'
-import { startFakeSts, type FakeSts } from './fake-sts.ts'
+import { startFakeSts, type FakeSts } from './support/fake-sts.ts'
 
 // OBO-07, OBO-21, RFC 8705 §2.1: the exchanger authenticates with a client certificate over mTLS.
 // The test makes a throw-away CA and two certificates with the openssl command line (skipped without it).

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { createLogger } from '@ema/server-kit'
 import { createTokenExchanger, TokenExchangeError, type TokenExchangeConfig } from '../src/index.ts'
-import { startFakeSts, success, type FakeSts } from './fake-sts.ts'
+import { startFakeSts, success, type FakeSts } from './support/fake-sts.ts'
 
 const SUBJECT_TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1LTEwMDEifQ.subject-token-signature-part'
 const SECRET = 'tasks-mcp-server-secret'

@@ -1,3 +1,4 @@
+import { escapeHtml } from '@ema/server-kit'
 /** What the consent screen shows: who asks, for which MCP server, which scopes, on whose behalf. */
 export interface ConsentPageOptions {
   /** Where the form posts. */
@@ -83,8 +84,4 @@ export function renderAuthorizationErrorPage(options: { status: number; error: s
     status: options.status,
     message: `${options.error}${options.description === undefined ? '' : `: ${options.description}`}`,
   })
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }

@@ -7,7 +7,7 @@ import type { StepRecorder } from '@ema/id-jag-client'
 import type { ConformanceContext } from './conformance-context.ts'
 
 /** The tool the conformance MCP server offers; called when listed. */
-export const CONFORMANCE_TOOL = 'test-tool'
+const CONFORMANCE_TOOL = 'test-tool'
 
 export interface RunConformanceFlowOptions {
   /** The MCP server URL the suite passed as the last argument: the resource identifier (CL-03). */
@@ -50,16 +50,13 @@ export async function runConformanceFlow(options: RunConformanceFlowOptions): Pr
 
   // No configured scope: the challenge's scope, else PRM scopes_supported, else none (the suite advertises none).
   const { connection, grantedScope, accessToken } = await runChain({
-    mcpServerUrl: options.mcpServerUrl,
-    subjectToken: context.idp_id_token,
-    idpName: 'Conformance IdP',
-    idp: { tokenEndpoint: context.idp_token_endpoint },
-    idpClient,
-    authorizationServerClient,
-    serverName: 'conformance',
+    mcpServer: { url: options.mcpServerUrl, name: 'conformance' },
+    idp: { name: 'Conformance IdP', endpoint: { tokenEndpoint: context.idp_token_endpoint } },
+    client: { atIdp: idpClient, atAuthorizationServer: authorizationServerClient },
+    subject: { token: context.idp_id_token },
     fetch: options.fetch,
     allowInsecureHttp: options.allowInsecureHttp,
-    record,
+    observers: { record },
   })
   try {
     const tools = connection.tools.map((tool) => tool.name)

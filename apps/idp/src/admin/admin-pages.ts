@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@ema/server-kit'
 import type { DirectoryUser, IdpConfig } from '../config.ts'
-import { escapeHtml as e } from '../interactions/login-page.ts'
+import { escapeHtml as e } from '@ema/server-kit'
 import { ANY, groupsOf, type EnterprisePolicy, type PolicyIssue, type PolicyRule } from '../policy/enterprise-policy.ts'
 
 // The admin console's pages, rendered on the server like the login page. Every value that comes from

@@ -29,7 +29,7 @@ export interface AdminSessionsOptions {
 }
 
 /** The session cookie: HttpOnly, SameSite=Strict, path /admin, never readable by scripts or sent cross-site. */
-export const ADMIN_SESSION_COOKIE = 'acme_admin_session'
+const ADMIN_SESSION_COOKIE = 'acme_admin_session'
 /** The login form's CSRF cookie (double submit: the form carries the same value). */
 export const ADMIN_LOGIN_COOKIE = 'acme_admin_login'
 

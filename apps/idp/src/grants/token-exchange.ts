@@ -19,7 +19,7 @@ import type { PolicyStore } from '../policy/policy-store.ts'
 import { enforcePolicyDecision, requireDefinedScopes } from './apply-enterprise-policy.ts'
 import { resolveTarget, type Target } from './resolve-target.ts'
 import { readTokenExchangeRequest, type TokenExchangeRequest } from './token-exchange-request.ts'
-import { verifySubjectRefreshToken, type SubjectRefreshTokenClaims } from './verify-subject-refresh-token.ts'
+import { verifySubjectRefreshToken, type SubjectClaims } from './verify-subject-refresh-token.ts'
 import { verifySubjectToken } from './verify-subject-token.ts'
 
 export interface TokenExchangeDeps {
@@ -207,9 +207,6 @@ function requireConfidentialClient(ctx: TokenEndpointGrantContext, config: IdpCo
   }
   return registered
 }
-
-/** The claims of the subject token that the grant uses, whichever kind it is. */
-type SubjectClaims = SubjectRefreshTokenClaims
 
 /** Verifies the subject token with the verifier for its `subject_token_type` (IDP-04, CL-25). */
 async function verifySubject(

@@ -1,6 +1,5 @@
-import { InvalidGrantError } from '@ema/tokens'
+import { InvalidGrantError, type IdTokenClaims } from '@ema/tokens'
 import type Provider from 'oidc-provider'
-import type { SubjectTokenClaims } from './verify-subject-token.ts'
 
 export interface VerifySubjectRefreshTokenOptions {
   /** The oidc-provider instance of this IdP (`ctx.oidc.provider`): the refresh token's issuer and store. */
@@ -10,10 +9,11 @@ export interface VerifySubjectRefreshTokenOptions {
 }
 
 /**
- * What a refresh token says about its subject: who, and how and when they signed in (IDP-45).
- * The rest of the subject's claims are assembled fresh from the directory (IDP-08).
+ * What the grant uses of a subject token, either kind; all that a refresh token says about its
+ * subject: who, and how and when they signed in (IDP-45). The rest of the subject's claims are
+ * assembled fresh from the directory (IDP-08).
  */
-export type SubjectRefreshTokenClaims = Pick<SubjectTokenClaims, 'sub' | 'auth_time' | 'acr' | 'amr'>
+export type SubjectClaims = Pick<IdTokenClaims, 'sub' | 'auth_time' | 'acr' | 'amr'>
 
 /**
  * Validates the subject token of a token exchange as a refresh token this IdP issued to the calling
@@ -30,7 +30,7 @@ export type SubjectRefreshTokenClaims = Pick<SubjectTokenClaims, 'sub' | 'auth_t
 export async function verifySubjectRefreshToken(
   subjectToken: string,
   options: VerifySubjectRefreshTokenOptions,
-): Promise<SubjectRefreshTokenClaims> {
+): Promise<SubjectClaims> {
   const { provider, clientId } = options
   // IDP-07: issued by this IdP and not revoked (revocation deletes it from the store). The store may
   // also drop expired tokens (the in-memory adapter does), hence the third reason.

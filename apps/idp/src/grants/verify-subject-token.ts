@@ -15,8 +15,6 @@ export interface VerifySubjectTokenOptions {
   clockSkewSeconds: number
 }
 
-export type SubjectTokenClaims = IdTokenClaims
-
 /**
  * Validates the subject token of a token exchange as an ID token this IdP issued to the calling
  * client (IDP-05, IDP-06), with the token library's strict `verifyIdToken`: `typ` absent or `JWT`
@@ -31,7 +29,7 @@ export type SubjectTokenClaims = IdTokenClaims
 export async function verifySubjectToken(
   subjectToken: string,
   options: VerifySubjectTokenOptions,
-): Promise<SubjectTokenClaims> {
+): Promise<IdTokenClaims> {
   return verifyIdToken(subjectToken, {
     issuer: options.issuer,
     keys: keySetOf(options.key),

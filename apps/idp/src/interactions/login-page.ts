@@ -1,3 +1,4 @@
+import { escapeHtml } from '@ema/server-kit'
 import type { DirectoryUser } from '../config.ts'
 
 export interface LoginPageOptions {
@@ -81,9 +82,4 @@ export function renderSignInErrorPage(options: { status: number; message: string
     <p>Go back to the application and start signing in again.</p>
   </body>
 </html>`
-}
-
-/** Escapes the five HTML-special characters; everything rendered from data goes through it. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }

@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider'
 import { z } from 'zod'
 import type { DirectoryUser, IdpConfig } from '../config.ts'
 import type { PolicyStore } from '../policy/policy-store.ts'
+import { interactionPath } from '../create-provider.ts'
 import { renderLoginPage } from './login-page.ts'
 
 const LoginForm = z.object({
@@ -30,7 +31,7 @@ export function signInRoutes(provider: Provider, config: IdpConfig, policy: Poli
       if (interaction.prompt.name === 'login') {
         res.type('html').send(
           renderLoginPage({
-            action: `/interaction/${interaction.uid}/login`,
+            action: `${interactionPath(interaction.uid)}/login`,
             clientId: clientIdOf(interaction.params),
             users: config.users,
           }),
@@ -74,7 +75,7 @@ export function signInRoutes(provider: Provider, config: IdpConfig, policy: Poli
             .type('html')
             .send(
               renderLoginPage({
-                action: `/interaction/${interaction.uid}/login`,
+                action: `${interactionPath(interaction.uid)}/login`,
                 clientId: clientIdOf(interaction.params),
                 users: config.users,
                 error: 'Wrong username or password.',
@@ -91,7 +92,7 @@ export function signInRoutes(provider: Provider, config: IdpConfig, policy: Poli
             .type('html')
             .send(
               renderLoginPage({
-                action: `/interaction/${interaction.uid}/login`,
+                action: `${interactionPath(interaction.uid)}/login`,
                 clientId: clientIdOf(interaction.params),
                 users: config.users,
                 error: `The account ${user.username} is disabled by the administrator.`,

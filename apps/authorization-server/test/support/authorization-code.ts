@@ -9,6 +9,7 @@ import {
   type DemoWorldUrls,
   type RunningRoles,
 } from '@ema/demo-kit'
+import { useForSuite } from '@ema/test-kit'
 
 // The real IdP, authorization server and MCP server, each its own process (as `npm start` runs them),
 // on free ports, for the authorization code flow suites (decision 0050). Apps never import apps: the
@@ -285,4 +286,9 @@ export function claimsOf(jwt: string): Record<string, unknown> {
 
 export function headerOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[0] ?? '', 'base64url').toString()) as Record<string, unknown>
+}
+
+/** Starts the world before the suite's tests, hands it to `ready`, and stops its roles after. */
+export function useWorld(ready: (world: World) => unknown): void {
+  useForSuite(startWorld, (world) => world.roles.stop(), ready)
 }

@@ -11,10 +11,16 @@ import {
 } from '@ema/tokens'
 import { listen, type Listening } from '@ema/server-kit'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { FakeAuthorizationServer } from './support.ts'
+import {
+  startAuthorizationServer,
+  startResourceServer,
+  type FakeAuthorizationServer,
+  type ResourceServerSuite,
+} from './resource-server.ts'
+import { useForSuite } from '@ema/test-kit'
 
 // Stand-ins for the MCP server's two downstream peers, on ephemeral ports, built on the fake AS of
-// support.ts: its token endpoint speaking RFC 8693 on-behalf-of (per docs/obo contract), and a Tasks
+// resource-server.ts: its token endpoint speaking RFC 8693 on-behalf-of (per docs/obo contract), and a Tasks
 // API that verifies what it receives as the real one does (aud, act). Real HTTP both ways.
 
 export const MCP_SERVER_CLIENT = 'tasks-mcp-server'
@@ -198,6 +204,37 @@ export function downstreamEnv(
     TASKS_API_URL: api.url,
     ...extra,
   }
+}
+
+/** A suite against the MCP server with its downstream peers: the token exchange and the Tasks API stand-ins. */
+export interface DownstreamSuite extends ResourceServerSuite {
+  sts: FakeSts
+  api: FakeTasksApi
+}
+
+/**
+ * Starts the fake authorization server, the two downstream stand-ins and an MCP server wired to them
+ * (plus `extraEnv`) before the suite's tests, hands them to `ready`, and closes all four after them.
+ */
+export function useDownstream(ready: (suite: DownstreamSuite) => unknown, extraEnv: Record<string, string> = {}): void {
+  useForSuite(
+    async (): Promise<DownstreamSuite> => {
+      const as = await startAuthorizationServer()
+      let resource = ''
+      const sts = await startFakeSts(as, () => resource)
+      const api = await startFakeTasksApi(as)
+      const rs = await startResourceServer(as, downstreamEnv(sts, api, extraEnv))
+      resource = rs.resource
+      return { as, rs, sts, api }
+    },
+    async ({ as, rs, sts, api }) => {
+      await rs.close()
+      await api.close()
+      await sts.close()
+      await as.close()
+    },
+    ready,
+  )
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

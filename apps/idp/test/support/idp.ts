@@ -15,9 +15,10 @@ import {
   TOKEN_TYPE,
   type SigningKey,
 } from '@ema/tokens'
-import { createIdpApp, type IdpDeps } from '../src/app.ts'
-import { loadConfig, type Env, type IdpConfig, type RegisteredClient } from '../src/config.ts'
-import { openPolicyStore, type PolicyStore } from '../src/policy/policy-store.ts'
+import { createIdpApp, type IdpDeps } from '../../src/app.ts'
+import { loadConfig, type Env, type IdpConfig, type RegisteredClient } from '../../src/config.ts'
+import { openPolicyStore, type PolicyStore } from '../../src/policy/policy-store.ts'
+import { useForSuite } from '@ema/test-kit'
 
 export const AS_ISSUER = 'http://localhost:4902'
 export const RS_RESOURCE = 'http://localhost:4903/mcp'
@@ -284,6 +285,20 @@ export async function jsonObject(response: Response): Promise<Record<string, unk
   const json: unknown = await response.json()
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('expected a JSON object')
   return Object.fromEntries(Object.entries(json))
+}
+
+/** A demo user's ID token for acme-agent: `username` signs in with the demo password (`<username>-password`). */
+export function idTokenOf(idp: { url: string }, username: string): Promise<string> {
+  return signIn(idp, { client: ACME_AGENT, username, password: `${username}-password` })
+}
+
+/** Starts the IdP (with `options`) before the suite's tests, hands it to `ready`, and closes it after. */
+export function useIdp(ready: (idp: TestIdp) => unknown, options: StartIdpOptions = {}): void {
+  useForSuite(
+    () => startIdp(options),
+    (idp) => idp.close(),
+    ready,
+  )
 }
 
 /** A browser of sorts for the admin console at `base`: keeps the admin cookies, never follows redirects. */

@@ -9,8 +9,9 @@ import {
 import { listen, type Listening } from '@ema/server-kit'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { createResourceServerApp } from '../src/app.ts'
-import { loadConfig, type ResourceServerConfig } from '../src/config.ts'
+import { createResourceServerApp } from '../../src/app.ts'
+import { loadConfig, type ResourceServerConfig } from '../../src/config.ts'
+import { useForSuite } from '@ema/test-kit'
 
 /** The test plays the MCP authorization server: a JWKS endpoint on an ephemeral port, and a minting key. */
 export interface FakeAuthorizationServer {
@@ -111,11 +112,30 @@ export function postMcp(url: string, body: unknown, headers: Record<string, stri
   })
 }
 
-/** Parses `Bearer a="b", c="d"` into `{ a: 'b', c: 'd' }`; also returns the scheme. */
-export function parseChallenge(header: string | null): { scheme: string; params: Record<string, string> } {
-  if (header === null) throw new Error('no WWW-Authenticate header')
-  const [scheme = '', rest = ''] = header.split(/ (.*)/s)
-  const params: Record<string, string> = {}
-  for (const match of rest.matchAll(/([a-z_]+)="([^"]*)"/g)) params[match[1]!] = match[2]!
-  return { scheme, params }
+/** What a suite runs against: the fake authorization server and an MCP server that trusts it. */
+export interface ResourceServerSuite {
+  as: FakeAuthorizationServer
+  rs: RunningResourceServer
+}
+
+/**
+ * Starts the suite's fake authorization server and MCP server (with `env`) before its tests, hands
+ * them to `ready`, and closes both after them.
+ */
+export function useResourceServer(
+  ready: (suite: ResourceServerSuite) => unknown,
+  env: Record<string, string> = {},
+  options: { now?: () => Date } = {},
+): void {
+  useForSuite(
+    async (): Promise<ResourceServerSuite> => {
+      const as = await startAuthorizationServer()
+      return { as, rs: await startResourceServer(as, env, options) }
+    },
+    async ({ as, rs }) => {
+      await rs.close()
+      await as.close()
+    },
+    ready,
+  )
 }

@@ -1,5 +1,6 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import express from 'express'
-import { listen, type Listening } from '@ema/server-kit'
 
 /** What a fake server received. */
 export interface ReceivedRequest {
@@ -10,9 +11,13 @@ export interface ReceivedRequest {
   body: Record<string, unknown>
 }
 
-export interface FakeServer extends Listening {
+export interface FakeServer {
   app: express.Express
   received: ReceivedRequest[]
+  server: Server
+  /** `http://localhost:<port>`. */
+  url: string
+  close(): Promise<void>
 }
 
 /**
@@ -33,8 +38,17 @@ export async function startFakeServer(): Promise<FakeServer> {
     })
     next()
   })
-  const listening = await listen({ port: 0 }, app)
-  return { ...listening, app, received }
+  const server = createServer(app)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, 'localhost', () => resolve())
+  })
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    })
+  return { app, received, server, url: `http://localhost:${(server.address() as AddressInfo).port}`, close }
 }
 
 /** Decodes an HTTP Basic Authorization header into its form-decoded id and secret. */

@@ -2,8 +2,9 @@
  * Test support for the on-behalf-of token exchange (OBO) and mTLS suites: an authorization server on
  * an ephemeral port whose signing key the test knows (so it can mint subject tokens exactly as the
  * server would, and forge them), the OBO clients and downstream APIs, and a token exchange request.
- * Self-contained on purpose (only src/ and the packages), so it does not depend on helpers.ts.
+ * Self-contained on purpose (only src/ and the packages), so it does not depend on jwt-bearer.ts.
  */
+import { basicAuthorization } from '@ema/demo-kit'
 import { SignJWT } from 'jose'
 import {
   GRANT_TYPE,
@@ -15,8 +16,9 @@ import {
   type SigningKey,
 } from '@ema/tokens'
 import { createLogger, listen, listenTls, type AuditLog, type ListeningTls } from '@ema/server-kit'
-import { loadConfig, type AuthorizationServerConfig } from '../src/config.ts'
-import { createAuthorizationServerApp } from '../src/app.ts'
+import { loadConfig, type AuthorizationServerConfig } from '../../src/config.ts'
+import { createAuthorizationServerApp } from '../../src/app.ts'
+import { useForSuite } from '@ema/test-kit'
 
 export const MCP_SERVER = 'http://localhost:4003/mcp'
 export const OTHER_MCP_SERVER = 'http://localhost:4013/mcp'
@@ -234,7 +236,7 @@ export function authenticate(form: URLSearchParams, auth: ExchangeAuth): Record<
     accept: 'application/json',
   }
   if (auth.method === 'client_secret_basic') {
-    headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(auth.id)}:${encodeURIComponent(auth.secret)}`).toString('base64')}`
+    headers.authorization = basicAuthorization(auth.id, auth.secret)
   } else if (auth.method === 'client_secret_post') {
     form.append('client_id', auth.id)
     form.append('client_secret', auth.secret)
@@ -258,4 +260,13 @@ export function decodeJwtParts(jwt: string): { header: Record<string, unknown>; 
     .slice(0, 2)
     .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>)
   return { header: header ?? {}, claims: claims ?? {} }
+}
+
+/** Starts the authorization server with the OBO clients before the suite's tests, hands it to `ready`, and closes it after. */
+export function useOboAs(ready: (as: OboAs) => unknown): void {
+  useForSuite(
+    () => startOboAs(),
+    (as) => as.close(),
+    ready,
+  )
 }

@@ -2,7 +2,7 @@ import { startRedisServer as startRedis, type RunningRedisServer } from '@ema/de
 import { createLogger, type LogFields, type Logger } from '@ema/server-kit'
 import { StoreUnavailableError } from '@ema/tokens'
 import assert from 'node:assert/strict'
-import { connectRedis, type RedisConnection } from '../src/index.ts'
+import { connectRedis, type RedisConnection } from '../../src/index.ts'
 
 export type { RunningRedisServer }
 

@@ -7,9 +7,9 @@ import {
   type SigningKey,
 } from '@ema/tokens'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
-import { createTasksApiApp } from '../src/app.ts'
-import { loadConfig, type TasksApiConfig } from '../src/config.ts'
-import { createInMemoryTaskStore, type TaskStore } from '../src/task-store.ts'
+import { createTasksApiApp } from '../../src/app.ts'
+import { loadConfig, type TasksApiConfig } from '../../src/config.ts'
+import { createInMemoryTaskStore, type TaskStore } from '../../src/task-store.ts'
 
 export const ALICE = 'acme|u-1001'
 export const MCP_SERVER = 'tasks-mcp-server'
@@ -83,13 +83,4 @@ export async function startTasksApi(
     }),
   )
   return { config, url: l.url, store, lines, close: () => l.close() }
-}
-
-/** Parses `Bearer a="b", c="d"` into its scheme and parameters. */
-export function parseChallenge(header: string | null): { scheme: string; params: Record<string, string> } {
-  if (header === null) throw new Error('no WWW-Authenticate header')
-  const [scheme = '', rest = ''] = header.split(/ (.*)/s)
-  const params: Record<string, string> = {}
-  for (const match of rest.matchAll(/([a-z_]+)="([^"]*)"/g)) params[match[1]!] = match[2]!
-  return { scheme, params }
 }

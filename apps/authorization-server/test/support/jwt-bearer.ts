@@ -13,12 +13,23 @@ import {
   type SigningKey,
 } from '@ema/tokens'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
-import { loadConfig, type AuthorizationServerConfig } from '../src/config.ts'
-import { createAuthorizationServerApp } from '../src/app.ts'
+import { loadConfig, type AuthorizationServerConfig } from '../../src/config.ts'
+import { createAuthorizationServerApp } from '../../src/app.ts'
+import { useForSuite } from '@ema/test-kit'
 
 export const RESOURCE = 'http://localhost:4003/mcp'
 export const CLIENT_ID = 'acme-agent-tasks'
 export const CLIENT_SECRET = 'acme-agent-as-secret'
+/** A second registration of the agent, authenticated by private_key_jwt (see {@link twoClientAuthentications}). */
+export const PKJWT_CLIENT = 'acme-agent-tasks-pkjwt'
+
+/** CLIENTS with the agent by client_secret_basic and {@link PKJWT_CLIENT} by private_key_jwt with `key`. */
+export function twoClientAuthentications(key: SigningKey): string {
+  return JSON.stringify([
+    { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, token_endpoint_auth_method: 'client_secret_basic' },
+    { client_id: PKJWT_CLIENT, token_endpoint_auth_method: 'private_key_jwt', jwks: publicJwks([key]) },
+  ])
+}
 
 /** A stand-in IdP: a JWKS endpoint on an ephemeral port, and a signing key to mint ID-JAGs with. */
 export interface TestIdp {
@@ -321,4 +332,39 @@ export async function startFaultyIdp(): Promise<FaultyIdp> {
     },
   }
   return idp
+}
+
+/** What a suite runs against: the IdP stand-in and the authorization server trusting it. */
+export interface JwtBearerSuite {
+  idp: TestIdp
+  as: TestAs
+}
+
+/** How a suite's IdP stand-in and authorization server are started. */
+export interface JwtBearerSetup {
+  idp?: StartIdpOptions
+  env?: Record<string, string>
+  options?: StartAsOptions
+}
+
+/**
+ * Starts the IdP stand-in and the authorization server trusting it before the suite's tests, as
+ * `setup` says (called first, so it may make keys), hands them to `ready`, and closes both after.
+ */
+export function useJwtBearer(
+  ready: (suite: JwtBearerSuite) => unknown,
+  setup: () => JwtBearerSetup | Promise<JwtBearerSetup> = () => ({}),
+): void {
+  useForSuite(
+    async (): Promise<JwtBearerSuite> => {
+      const { idp: idpOptions, env, options } = await setup()
+      const idp = await startIdp(idpOptions)
+      return { idp, as: await startAs([idp], env, options) }
+    },
+    async ({ idp, as }) => {
+      await as.close()
+      await idp.close()
+    },
+    ready,
+  )
 }
