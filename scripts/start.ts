@@ -188,15 +188,21 @@ function stop(code: number): void {
 process.on('SIGINT', () => stop(0))
 process.on('SIGTERM', () => stop(0))
 
+/** Milliseconds since this process was launched (performance.now() counts from the process's start), per role once it answers. */
+const readyAfterMs = new Map<string, number>()
+
 async function waitUntilReady(role: Role, deadline: number): Promise<void> {
   while (Date.now() < deadline) {
     try {
       const response = await fetch(role.readyUrl)
-      if (response.ok) return
+      if (response.ok) {
+        readyAfterMs.set(role.name, performance.now())
+        return
+      }
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error(`${role.name} did not answer at ${role.readyUrl} within 30 s`)
 }
@@ -209,10 +215,15 @@ try {
   stop(1)
 }
 
+/** A duration in milliseconds as seconds, e.g. "1.42 s". */
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`
+}
+
 if (!stopping) {
   const bold = (s: string) => `\x1b[1m${s}\x1b[0m`
   console.log(`
-${bold('MCP Enterprise-Managed Authorization: every role is running.')}
+${bold('MCP Enterprise-Managed Authorization: every role is running.')} Ready ${seconds(Math.max(...readyAfterMs.values()))} after launch (${roles.map((role) => `${role.name} ${seconds(readyAfterMs.get(role.name) ?? Number.NaN)}`).join(', ')}).
 
   ${bold('Open the demo')}       ${env.CLIENT_URL}
                       sign in as alice / alice-password (tasks.read + tasks.write),
