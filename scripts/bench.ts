@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: throughput and latency of the token path and of the MCP endpoint, each next to a
- * baseline of the same server measured in the same run (docs/benchmarks.md). Starts the IdP, the
- * authorization server and the MCP server as their own processes on ports BENCH_BASE_PORT+1 … +3
- * (default 5301-5303; +0 is only the client URL in the IdP's redirect URI), signs alice in over
- * HTTP, loads each operation for BENCH_SECONDS at BENCH_CONCURRENCY after a warm-up, prints a
- * table, and stops the roles (also on an error or Ctrl-C). Exits 1 if any request failed.
- * Figures are printed, never asserted. Where redis-server is installed, the redemption is measured
- * again against one and two AS instances on one Redis (base+20, +21), with the Redis round trip's share.
+ * baseline of the same server and next to peers measured in the same run (docs/benchmarks.md).
+ * Starts the IdP, the authorization server, the Tasks API and the MCP server as their own processes
+ * on ports BENCH_BASE_PORT+1 … +4 (default 5501-5504; +0 is only the client URL in the IdP's redirect
+ * URI), more of ours and the peers above them, signs alice in over HTTP, loads each operation for
+ * BENCH_SECONDS at BENCH_CONCURRENCY after a warm-up, prints a table, and stops every process (also on
+ * an error or Ctrl-C). Exits 1 if any request failed. Figures are printed, never asserted. Where
+ * redis-server is installed, the redemption is measured again against one and two AS instances on one
+ * Redis (base+20, +21), with the Redis round trip's share.
  */
 import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto'
@@ -276,6 +277,16 @@ process.on('exit', () => {
   for (const role of running) if (!role.hasExited()) role.child.kill('SIGKILL')
 })
 
+/** Keeps a started process for the stop at the end, and notes (and says) that it exited during the run. */
+function track(role: RunningRole): void {
+  running.push(role)
+  role.child.once('exit', () => {
+    if (stopping || role.stopRequested()) return
+    died ??= role
+    console.error(`\n${role.spec.name} exited (${role.child.exitCode ?? role.child.signalCode})`)
+  })
+}
+
 function assertAllAlive(): void {
   if (died !== undefined)
     throw new Error(
@@ -386,6 +397,18 @@ async function clientCredentialsAtPeer(): Promise<void> {
   )
   if (status !== 200 || typeof json['access_token'] !== 'string')
     throw new Error(`peer client_credentials: ${describeTokenResponse(status, json)}`)
+}
+
+/** alice signs in at an IdP of the demo world (authorization code + PKCE, acme-agent): her ID token. */
+function signInAlice(idp: string): ReturnType<typeof signInAtIdp> {
+  return signInAtIdp({
+    idp,
+    redirectUri: `${urls.client}/callback`,
+    clientId: IDP_CLIENT.id,
+    clientAuth: clientSecretBasic(IDP_CLIENT.id, IDP_CLIENT.secret),
+    username: USER.username,
+    password: USER.password,
+  })
 }
 
 /** whoami must answer for alice, as the AS names her. */
@@ -762,14 +785,7 @@ async function main(): Promise<number> {
   await startRoles(ROLES, {
     env,
     outputLimit: OUTPUT_TAIL,
-    started: (role) => {
-      running.push(role)
-      role.child.once('exit', () => {
-        if (stopping || role.stopRequested()) return
-        died ??= role
-        console.error(`\n${role.spec.name} exited (${role.child.exitCode ?? role.child.signalCode})`)
-      })
-    },
+    started: track,
   }).catch((error: unknown) => {
     // Otherwise another server on the port would answer the ready check while ours dies of EADDRINUSE.
     if (error instanceof PortInUseError)
@@ -794,13 +810,7 @@ async function main(): Promise<number> {
       await startRoles([spec], {
         env: { ...env, REDIS_URL: redis.url, AS_SIGNING_KEYS, AS_PORT: String(port), LOG_LEVEL: 'error' },
         outputLimit: OUTPUT_TAIL,
-        started: (role) => {
-          running.push(role)
-          role.child.once('exit', () => {
-            if (stopping || role.stopRequested()) return
-            died ??= role
-          })
-        },
+        started: track,
       })
     }
   }
@@ -809,35 +819,15 @@ async function main(): Promise<number> {
     await startRoles([spec], {
       env: { ...(ours ? env : process.env), LOG_LEVEL: 'warn', ...peerEnv },
       outputLimit: OUTPUT_TAIL,
-      started: (role) => {
-        running.push(role)
-        role.child.once('exit', () => {
-          if (stopping || role.stopRequested()) return
-          died ??= role
-        })
-      },
+      started: track,
     })
   }
 
   // One of each, unmeasured: fail fast with a clear message, and let the AS fetch the IdP's keys
   // and the MCP server the AS's keys (both cache them) before anything is timed.
-  const { id_token: idToken } = await signInAtIdp({
-    idp: urls.idp,
-    redirectUri: `${urls.client}/callback`,
-    clientId: IDP_CLIENT.id,
-    clientAuth: clientSecretBasic(IDP_CLIENT.id, IDP_CLIENT.secret),
-    username: USER.username,
-    password: USER.password,
-  })
+  const { id_token: idToken } = await signInAlice(urls.idp)
   // alice at the second IdP (LOG_LEVEL=info), for the logging A/B row.
-  const { id_token: idTokenInfo } = await signInAtIdp({
-    idp: IDP_INFO.url,
-    redirectUri: `${urls.client}/callback`,
-    clientId: IDP_CLIENT.id,
-    clientAuth: clientSecretBasic(IDP_CLIENT.id, IDP_CLIENT.secret),
-    username: USER.username,
-    password: USER.password,
-  })
+  const { id_token: idTokenInfo } = await signInAlice(IDP_INFO.url)
   await exchange(idTokenInfo, IDP_INFO.url)
   const firstToken = await redeem(await exchange(idToken))
   await whoami(firstToken, await openSession(urls.rs, firstToken))
@@ -1002,13 +992,7 @@ async function main(): Promise<number> {
         PEER_DOWNSTREAM_TOKEN: downstreamToken,
       },
       outputLimit: OUTPUT_TAIL,
-      started: (role) => {
-        running.push(role)
-        role.child.once('exit', () => {
-          if (stopping || role.stopRequested()) return
-          died ??= role
-        })
-      },
+      started: track,
     },
   )
   const peerDownstreamSessions = await Promise.all(
