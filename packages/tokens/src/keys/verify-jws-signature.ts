@@ -30,8 +30,8 @@ const keyObjects = new WeakMap<CryptoKey, KeyObject>()
  * JWK Set selection by `kid`, `kty`, `alg`, `use`, with its errors), the key fitting the algorithm (type,
  * curve or hash, RSA at least 2048 bits, usable to verify), the signature, and last an unencoded
  * payload (`b64: false`), which no JWT may use (RFC 7797 §7). Throws jose's error classes, so the
- * caller tells the failures apart as it did with jose; a synchronous node:crypto verification costs a
- * fraction of a WebCrypto round trip (decision 0070).
+ * caller tells the failures apart as it did with jose. A synchronous node:crypto verification costs
+ * less CPU than jose's WebCrypto path and no hand-off to libuv's thread pool (decision 0070).
  *
  * Does NOT check `alg` against an allow-list, nor decode the payload or check any claim: the caller
  * (`verifyJwtStrictly`) does, before and after.
