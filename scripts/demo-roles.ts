@@ -93,6 +93,7 @@ export async function runDemoRoles(
   try {
     await startRoles(roles, {
       env,
+      together: true,
       outputLimit: 20_000,
       started: (role) => {
         running.push(role)

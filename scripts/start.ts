@@ -116,10 +116,11 @@ env.MCP_TRACE_DOWNSTREAM ??= 'true'
 
 const prmUrl = protectedResourceMetadataUrl(env.RS_RESOURCE)
 
+const launchedAt = performance.now()
 if (await runDemoRoles(demoRoles(env), env, (code) => process.exit(code))) {
   const bold = (s: string) => `\x1b[1m${s}\x1b[0m`
   console.log(`
-${bold('MCP Enterprise-Managed Authorization: every role is running.')}
+${bold('MCP Enterprise-Managed Authorization: every role is running.')} Ready ${((performance.now() - launchedAt) / 1000).toFixed(2)} s after the roles were launched (${(performance.now() / 1000).toFixed(2)} s after this script started).
 
   ${bold('Open the demo')}       ${env.CLIENT_URL}
                       sign in as alice / alice-password (tasks.read + tasks.write),

@@ -21,7 +21,7 @@ interface JsonRpcResponse {
 }
 
 /** initialize, then notifications/initialized; returns the session the server opened. */
-export async function openSession(endpoint: string, accessToken: string): Promise<McpSession> {
+export async function openSession(endpoint: string, accessToken: string | undefined): Promise<McpSession> {
   const response = await fetch(endpoint, {
     method: 'POST',
     headers: headers(accessToken),
@@ -62,23 +62,48 @@ export async function callTool(
   name: string,
   args: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
+  const { result, text } = await request(endpoint, accessToken, session, 'tools/call', { name, arguments: args })
+  if (result['isError'] === true) throw new Error(`tools/call ${name}: tool error ${text.slice(0, 300)}`)
+  const structured = result['structuredContent']
+  if (typeof structured !== 'object' || structured === null) throw new Error(`tools/call ${name}: no structuredContent`)
+  return structured as Record<string, unknown>
+}
+
+/** `ping` in the session (MCP basic utilities): an empty result, no tool run. Throws on any failure. */
+export async function ping(endpoint: string, accessToken: string | undefined, session: McpSession): Promise<void> {
+  const { result, text } = await request(endpoint, accessToken, session, 'ping', undefined)
+  if (Object.keys(result).length !== 0) throw new Error(`ping: a non-empty result ${text.slice(0, 300)}`)
+}
+
+/** One JSON-RPC request in the session; its result, or an Error for any other answer. */
+async function request(
+  endpoint: string,
+  accessToken: string | undefined,
+  session: McpSession,
+  method: string,
+  params: Record<string, unknown> | undefined,
+): Promise<{ result: Record<string, unknown>; text: string }> {
   const id = session.nextId++
   const response = await fetch(endpoint, {
     method: 'POST',
     headers: headers(accessToken, session),
-    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }),
+    body: JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }),
   })
   const text = await response.text()
-  if (response.status !== 200) throw new Error(`tools/call ${name}: ${response.status} ${text.slice(0, 300)}`)
+  const what = method === 'tools/call' ? `tools/call ${String(params?.['name'])}` : method
+  if (response.status !== 200) throw new Error(`${what}: ${response.status} ${text.slice(0, 300)}`)
   const answer = readResponse(text, response.headers.get('content-type'), id)
   if (answer.error !== undefined)
-    throw new Error(`tools/call ${name}: JSON-RPC error ${answer.error.code} ${answer.error.message}`)
-  const result = answer.result
-  if (result === undefined || result['isError'] === true)
-    throw new Error(`tools/call ${name}: tool error ${text.slice(0, 300)}`)
-  const structured = result['structuredContent']
-  if (typeof structured !== 'object' || structured === null) throw new Error(`tools/call ${name}: no structuredContent`)
-  return structured as Record<string, unknown>
+    throw new Error(`${what}: JSON-RPC error ${answer.error.code} ${answer.error.message}`)
+  if (answer.result === undefined) throw new Error(`${what}: no result in ${text.slice(0, 300)}`)
+  return { result: answer.result, text }
+}
+
+/** DELETE the session (Streamable HTTP): the server forgets it. */
+export async function closeSession(endpoint: string, accessToken: string, session: McpSession): Promise<void> {
+  const response = await fetch(endpoint, { method: 'DELETE', headers: headers(accessToken, session) })
+  await response.arrayBuffer()
+  if (response.status !== 200) throw new Error(`DELETE session: ${response.status}`)
 }
 
 /** The headers of every MCP request: JSON in, JSON or SSE out, the token, and the session once there is one. */

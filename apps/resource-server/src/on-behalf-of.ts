@@ -131,7 +131,10 @@ export function createOnBehalfOf(deps: OnBehalfOfDeps): OnBehalfOf {
       }
       const trace: DownstreamTrace = {
         exchange: { request: exchanged.trace.request, status: exchanged.trace.status, cached: exchanged.fromCache },
-        downstream_token_claims: inspectJwt(exchanged.accessToken)?.claims ?? {},
+        // Decoded only when the trace is shown (MCP_TRACE_DOWNSTREAM), not on every tool call.
+        get downstream_token_claims() {
+          return inspectJwt(exchanged.accessToken)?.claims ?? {}
+        },
       }
       try {
         const response = await deps.tasksApi.call(exchanged.accessToken, request) //   OBO-01: the exchanged token only

@@ -1,5 +1,6 @@
 import type { Logger } from '@ema/server-kit'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
@@ -20,6 +21,14 @@ export interface TasksServerOptions {
 }
 
 /**
+ * Made once per process, not per MCP session: the SDK's JSON Schema validator (a new Server would
+ * otherwise build its own Ajv instance, milliseconds of CPU for every `initialize`) and the tools'
+ * input schemas. Neither holds anything of a session.
+ */
+const JSON_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator()
+const ADD_TASK_INPUT = { title: z.string().min(1).max(200).describe('What needs doing (1 to 200 characters)') }
+
+/**
  * The MCP server "Tasks": three tools over the user's tasks, which live in the Tasks API. One
  * instance serves one MCP session; every tool reads the caller from `extra.authInfo` and calls the
  * Tasks API on their behalf with an exchanged token (OBO-01). A refusal by the authorization server or
@@ -28,7 +37,10 @@ export interface TasksServerOptions {
 export function createTasksServer(options: TasksServerOptions): McpServer {
   const { toolScopes, tasksApiScopes } = options
   const scopeOf = (tool: string): string | null => toolScopes[tool] ?? null
-  const server = new McpServer({ name: 'tasks', title: 'Tasks', version: '0.1.0' })
+  const server = new McpServer(
+    { name: 'tasks', title: 'Tasks', version: '0.1.0' },
+    { jsonSchemaValidator: JSON_SCHEMA_VALIDATOR },
+  )
 
   /** Runs a tool's Tasks API call and turns its answer, or its refusal, into a tool result. */
   const viaTasksApi = async (
@@ -104,7 +116,7 @@ export function createTasksServer(options: TasksServerOptions): McpServer {
     {
       title: 'Add a task',
       description: 'Adds a task to your list in the Tasks API. Needs the scope tasks.write.',
-      inputSchema: { title: z.string().min(1).max(200).describe('What needs doing (1 to 200 characters)') },
+      inputSchema: ADD_TASK_INPUT,
     },
     ({ title }, extra) => {
       const authInfo = assertToolScope(extra.authInfo, scopeOf('add_task')) // RS-07

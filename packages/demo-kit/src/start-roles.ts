@@ -49,6 +49,13 @@ export interface StartRolesOptions {
   started?: (role: RunningRole) => void
   /** Keep only the last this many characters of each role's output (default: all of it). */
   outputLimit?: number
+  /**
+   * Start every role at once and wait for all of them (`npm start`: about half the time on two cores),
+   * instead of one after the other. Each role's ready URL must then turn 200 on its own once the roles
+   * it needs are up, as every role's does. Default false: one after the other, so that a failure names
+   * the first role at fault.
+   */
+  together?: boolean
 }
 
 /** A role's port was taken before anything started: another server would answer its ready check. */
@@ -67,7 +74,8 @@ const KILL_AFTER_MS = 5_000
 
 /**
  * Starts each role as its own process (`node src/main.ts` in its folder, as `npm start` does), one
- * after the other, each ready (its ready URL answers 200) before the next starts. Roles are reached
+ * after the other, each ready (its ready URL answers 200) before the next starts, or all at once
+ * (`together`). Roles are reached
  * over HTTP only: nothing of theirs is imported. Throws, after stopping whatever it started, if a
  * port is taken (PortInUseError), a role exits while it is awaited, or one is not ready within 30 s.
  */
@@ -79,12 +87,17 @@ export async function startRoles(specs: readonly RoleSpec[], options: StartRoles
   const stop = async (): Promise<void> => {
     await Promise.all(roles.map((role) => role.stop()))
   }
+  const start = (spec: RoleSpec): RunningRole => {
+    const role = spawnRole(spec, options)
+    roles.push(role)
+    options.started?.(role)
+    return role
+  }
   try {
-    for (const spec of specs) {
-      const role = spawnRole(spec, options)
-      roles.push(role)
-      options.started?.(role)
-      await waitUntilReady(role)
+    if (options.together === true) {
+      await Promise.all(specs.map(start).map((role) => waitUntilReady(role)))
+    } else {
+      for (const spec of specs) await waitUntilReady(start(spec))
     }
   } catch (error) {
     await stop()
@@ -165,7 +178,7 @@ async function waitUntilReady(role: RunningRole): Promise<void> {
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error(`${spec.name} did not answer ${spec.readyUrl} within ${READY_TIMEOUT_MS / 1000} s:\n${role.output()}`)
 }

@@ -152,7 +152,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       // time, role, event and decision first, so that a line reads from its start.
       const { event: name, decision, ...fields } = sanitise(input)
       const ordered: AuditEvent = { time: now().toISOString(), role: options.role, event: name, decision, ...fields }
-      writeLine(JSON.stringify(ordered))
+      if (destination.kind !== 'off') writeLine(JSON.stringify(ordered))
       trail.append(ordered).then(
         () => {
           trailFailing = false

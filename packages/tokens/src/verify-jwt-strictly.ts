@@ -3,7 +3,7 @@ import {
   decodeJwt,
   decodeProtectedHeader,
   errors as joseErrors,
-  jwtVerify,
+  UnsecuredJWT,
   type JWTPayload,
   type JWTVerifyGetKey,
   type ProtectedHeaderParameters,
@@ -11,8 +11,11 @@ import {
 import { ASYMMETRIC_ALGORITHMS } from './constants.ts'
 import { TemporarilyUnavailableError, type OAuthError, type OAuthErrorOptions } from './errors.ts'
 import { isKeySetOutage } from './keys/remote-key-set.ts'
+import { verifyJwsSignature } from './keys/verify-jws-signature.ts'
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/
+/** `{"alg":"none"}`: the header under which jose's claims validation reads a payload whose signature was verified already. */
+const UNSECURED_HEADER = Buffer.from('{"alg":"none"}').toString('base64url')
 
 /** Resolves a trusted issuer to the keys that may sign for it; `undefined` means "not trusted". */
 export type IssuerKeys = (issuer: string) => JWTVerifyGetKey | undefined
@@ -109,10 +112,13 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
   const keys = options.issuerKeys(unverified.iss)
   if (keys === undefined) throw reject(`the ${label} issuer ${show(unverified.iss)} is not trusted`)
 
+  // Decision 0070: the signature through node:crypto (`verifyJwsSignature`, jose's rules and errors),
+  // then the claims set through jose: `UnsecuredJWT.decode` runs the same claims validation as
+  // `jwtVerify` (a JSON object, `iss`, `exp`, `nbf`, `iat`, the clock tolerance) on the payload just verified.
   let claims: JWTPayload
   try {
-    ;({ payload: claims } = await jwtVerify(token, keys, {
-      algorithms: [...algorithms],
+    await verifyJwsSignature(parts as [string, string, string], header, keys)
+    ;({ payload: claims } = UnsecuredJWT.decode(`${UNSECURED_HEADER}.${parts[1]}.`, {
       currentDate: options.now,
       clockTolerance: options.clockSkewSeconds,
       issuer: unverified.iss,
