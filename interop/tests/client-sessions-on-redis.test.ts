@@ -69,7 +69,7 @@ before(async () => {
     ALLOW_INSECURE_HTTP: 'true',
     LOG_LEVEL: 'debug',
     CLIENT_SESSION_SECRET: 'a-secret-every-client-instance-shares',
-    REDIS_COMMAND_TIMEOUT_MS: '300',
+    REDIS_COMMAND_TIMEOUT_MS: '1000', // the default; a tighter one turns a loaded CI machine into 503s
   }
   // The IdP keeps its own state in memory here: only the client's sessions are under test.
   running.push(

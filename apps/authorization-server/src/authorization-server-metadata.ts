@@ -10,7 +10,7 @@ import { GRANT_PROFILE, METADATA } from '@ema/tokens'
  * `grant_types_supported`, next to jwt-bearer and the token exchange.
  *
  * AS-02: the ID-JAG grant profile is advertised. AS-03: oidc-provider lists every registered grant
- * type, jwt-bearer included, in `grant_types_supported`. AS-05: no trusted issuer, tenant or client
+ * type, jwt-bearer included, in `grant_types_supported`. AS-05, SEC-17: no trusted issuer, tenant or client
  * is ever listed here: advertising the profile promises only the processing rules (AS-04).
  */
 export const AUTHORIZATION_SERVER_METADATA = {

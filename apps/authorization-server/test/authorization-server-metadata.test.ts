@@ -46,7 +46,7 @@ test('AS-03 lists jwt-bearer in grant_types_supported, and no refresh_token gran
   assert.ok(!doc.grant_types_supported.includes(GRANT_TYPE.REFRESH_TOKEN))
 })
 
-test('AS-05 does not reveal the trusted issuers anywhere in the metadata', async () => {
+test('AS-05 SEC-17 does not reveal the trusted issuers anywhere in the metadata', async () => {
   const text = JSON.stringify(await metadata(WELL_KNOWN.OAUTH_AUTHORIZATION_SERVER))
   assert.ok(!text.includes(idp.issuer), 'the trusted IdP issuer must not appear in public metadata')
 })

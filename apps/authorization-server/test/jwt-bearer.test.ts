@@ -141,6 +141,26 @@ describe('ID-JAG validation', () => {
     ])
   })
 
+  test('SEC-18 AS-16 trust comes from iss alone: an untrusted iss is refused even with a sub_id naming the trusted IdP', async () => {
+    const subId = { format: 'iss_sub', iss: idp.issuer, sub: 'u-1001' }
+    await expectRefusal(await mintIdJag(idp, as, { claims: { iss: 'http://localhost:1/evil-idp', sub_id: subId } }), [
+      'invalid_grant',
+      /not trusted/,
+    ])
+  })
+
+  test('SEC-18 AS-19 a sub_id naming another issuer and user changes nothing: the subject comes from iss and sub', async () => {
+    const subId = { format: 'iss_sub', iss: 'http://localhost:1/evil-idp', sub: 'u-9999' }
+    const res = await redeem(as, await mintIdJag(idp, as, { claims: { sub_id: subId } }))
+    assert.equal(res.status, 200)
+    const { access_token: accessToken } = (await res.json()) as { access_token: string }
+    const claims = decodeClaims(accessToken)
+    assert.equal(claims.sub, 'acme|u-1001')
+    assert.equal(claims.idp, idp.issuer)
+    assert.equal(claims.idp_sub, 'u-1001')
+    assert.equal(claims.sub_id, undefined)
+  })
+
   test('AS-17 rejects an aud array with two values', async () => {
     await expectRefusal(await mintIdJag(idp, as, { claims: { aud: [as.url, 'http://localhost:4999'] } }), [
       'invalid_grant',
@@ -153,7 +173,7 @@ describe('ID-JAG validation', () => {
     assert.equal(res.status, 200)
   })
 
-  test('AS-17 AS-32 rejects an ID-JAG whose aud is another authorization server', async () => {
+  test('AS-17 AS-32 SEC-16 rejects an ID-JAG whose aud is another authorization server', async () => {
     await expectRefusal(await mintIdJag(idp, as, { claims: { aud: 'http://localhost:4999' } }), [
       'invalid_grant',
       /audience/,
@@ -276,7 +296,7 @@ describe('resource (AS-24, AS-25)', () => {
     assert.equal(res.status, 200)
   })
 
-  test('AS-24 rejects a resource parameter that differs from the ID-JAG resource with invalid_target (ambiguity 6)', async () => {
+  test('AS-24 SEC-10 rejects a resource parameter that differs from the ID-JAG resource with invalid_target (ambiguity 6)', async () => {
     await expectRefusal(await mintIdJag(idp, as), 'invalid_target', { resource: 'http://localhost:4999/mcp' })
   })
 

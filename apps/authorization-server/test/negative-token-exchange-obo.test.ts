@@ -514,8 +514,8 @@ table('the request (OBO-03 … OBO-08)', [
 
 table('the downstream API (OBO-05, OBO-16)', [
   {
-    id: 'OBO-16',
-    attack: 'an unknown audience',
+    id: 'OBO-16 OBO-20',
+    attack: 'an unknown audience (an API of another trust domain: that hop needs its own ID-JAG)',
     options: { params: { audience: 'https://payroll.example' } },
     error: 'invalid_target',
     description: /^"https:\/\/payroll\.example" is not a downstream API of this authorization server$/,

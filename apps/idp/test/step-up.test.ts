@@ -31,7 +31,7 @@ test('IDP-17 IDP-20 a fresh sign-in gets the sensitive scope', async () => {
   assert.equal(res.body.scope, 'tasks.read tasks.write')
 })
 
-test('IDP-56 SEC-15 a sign-in older than max_age asking for a sensitive scope is answered insufficient_user_authentication (400) with max_age, naming the rule', async () => {
+test('IDP-56 SEC-11 SEC-15 a sign-in older than max_age asking for a sensitive scope is answered insufficient_user_authentication (400) with max_age, naming the rule', async () => {
   idp.setClockOffsetSeconds(61)
   try {
     const res = await exchange(idp, { subject_token: aliceIdToken, scope: 'tasks.read tasks.write' })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { JWT_TYP, TOKEN_TYPE, verifyIdJag } from '@ema/tokens'
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import {
   ACME_AGENT,
   AS_ISSUER,
@@ -81,6 +81,27 @@ test('IDP-19 IDP-21 IDP-37 IDP-38 IDP-39 IDP-40 IDP-41 IDP-42 IDP-43 IDP-44 IDP-
   assert.ok(!logged.includes(idJag) && !logged.includes(aliceIdToken), 'tokens never reach the log')
 })
 
+test('SEC-06 SEC-18 the ID-JAG carries the claims the profile needs and nothing of the ID token beyond them: no name, email, groups or sub_id', async () => {
+  const res = await exchange(idp, { subject_token: aliceIdToken, scope: 'tasks.read' })
+  assert.equal(res.status, 200, JSON.stringify(res.body))
+  const payload = decodeJwt(String(res.body.access_token))
+  assert.deepEqual(Object.keys(payload).sort(), [
+    'amr',
+    'aud',
+    'auth_time',
+    'client_id',
+    'exp',
+    'iat',
+    'iss',
+    'jti',
+    'resource',
+    'scope',
+    'sub',
+  ])
+  const idToken = decodeJwt(aliceIdToken)
+  assert.ok(idToken.email !== undefined && idToken.name !== undefined, 'the ID token does carry the PII left out')
+})
+
 test('IDP-43 two exchanges give two different jti', async () => {
   const a = await exchange(idp, { subject_token: aliceIdToken })
   const b = await exchange(idp, { subject_token: aliceIdToken })
@@ -140,7 +161,7 @@ test('IDP-13 IDP-55 bob asking only for tasks.write is refused with access_denie
   assertRefused(res, 400, 'access_denied')
 })
 
-test('IDP-09 IDP-57 a token exchange without client authentication is 401 invalid_client', async () => {
+test('IDP-09 IDP-57 SEC-11 a token exchange without client authentication is 401 invalid_client', async () => {
   assertRefused(await exchange(idp, { subject_token: aliceIdToken }, null), 401, 'invalid_client')
 })
 
@@ -253,7 +274,7 @@ test('IDP-03 IDP-54 an unknown audience is invalid_target', async () => {
   )
 })
 
-test('IDP-14 IDP-54 a resource the audience does not govern is invalid_target', async () => {
+test('IDP-14 IDP-54 SEC-10 a resource the audience does not govern is invalid_target', async () => {
   assertRefused(
     await exchange(idp, { subject_token: aliceIdToken, resource: 'http://localhost:9999/mcp' }),
     400,

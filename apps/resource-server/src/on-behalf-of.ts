@@ -137,7 +137,7 @@ export function createOnBehalfOf(deps: OnBehalfOfDeps): OnBehalfOf {
         },
       }
       try {
-        const response = await deps.tasksApi.call(exchanged.accessToken, request) //   OBO-01: the exchanged token only
+        const response = await deps.tasksApi.call(exchanged.accessToken, request) //   OBO-01, RS-15: the exchanged token only
         trace.api = { method: response.method, url: response.url, status: response.status }
         return { response, trace }
       } catch (error) {

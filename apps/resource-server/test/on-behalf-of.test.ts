@@ -77,7 +77,7 @@ async function call(
 }
 
 describe('the exchange and the call', () => {
-  test('OBO-01 OBO-03 OBO-05 OBO-06 list_tasks exchanges the inbound token for a tasks.read token for the Tasks API and calls it with that token only', async () => {
+  test('OBO-01 OBO-03 OBO-05 OBO-06 RS-15 list_tasks exchanges the inbound token for a tasks.read token for the Tasks API and calls it with that token only', async () => {
     const inbound = await mintFor('u-obo-1')
     const result = await call(inbound, 'list_tasks')
     assert.equal(result.isError, undefined, textOf(result))

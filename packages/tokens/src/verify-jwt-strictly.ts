@@ -54,7 +54,8 @@ const KEY_BEARING_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
  * The checks every JWT we accept shares: shape, unique member names in header and claims (AS-33),
  * no nesting (`cty`, AS-31), explicit `typ`, algorithm allow-list, no self-declared keys, trusted
  * `iss`, signature, and `exp`/`iat`/`nbf` with bounded skew and lifetime and `exp` after `iat`.
- * Audience and the claims specific to one kind of JWT are left to the caller.
+ * Audience and the claims specific to one kind of JWT are left to the caller. SEC-22: RFC 8725 §3's
+ * rules in one place, so that each kind's explicit `typ` keeps it from passing another kind's verifier.
  */
 export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictlyOptions): Promise<VerifiedJwt> {
   const { reject, label } = options

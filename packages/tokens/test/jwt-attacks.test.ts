@@ -161,3 +161,20 @@ for (const [name, { ids, target, verify, refusal }] of Object.entries(verifiers)
     }
   })
 }
+
+// SEC-22 (RFC 8725 §3.11, §3.12): explicit typing keeps the kinds apart. A genuine token of one kind,
+// signed by a key every verifier here trusts, never passes another kind's verifier.
+describe('one kind of JWT presented as another', () => {
+  for (const [tokenKind, token] of Object.entries(verifiers)) {
+    for (const [verifierKind, other] of Object.entries(verifiers)) {
+      if (tokenKind === verifierKind) continue
+      test(`SEC-22 ${verifierKind.split(' ')[0]} refuses a genuine ${token.target.label}`, async () => {
+        await assert.rejects(other.verify(await jwtForge(token.target).sign()), (error: unknown) => {
+          assert.ok(error instanceof OAuthError, `expected an OAuthError, got ${String(error)}`)
+          assert.deepEqual({ status: error.status, error: error.error }, other.refusal)
+          return true
+        })
+      })
+    }
+  }
+})

@@ -112,9 +112,9 @@ async function redeemIdJag(
   requireUnboundIdJag(idJag) // AS-29 (b): key-bound ID-JAGs need DPoP, which is not offered here
   requireNoAuthorizationDetails(idJag) // AS-28: an ID-JAG's RFC 9396 grant is refused, never ignored
   const idp = requireTrustedClientRelationship(idJag, client, deps.trustedIdps) // AS-16
-  const subject = resolveLocalSubject(idJag, idp) // AS-19, AS-40
+  const subject = resolveLocalSubject(idJag, idp) // AS-19, AS-40; SEC-18: from iss and sub, never sub_id
   bind({ local_sub: subject.sub })
-  const server = requireRegisteredResource(idJag, request.resource, deps.mcpServers) // AS-24, AS-25, AS-32
+  const server = requireRegisteredResource(idJag, request.resource, deps.mcpServers) // AS-24, AS-25, AS-32, SEC-10
   const scope = grantScope(idJag, request.scope, server) // AS-26, AS-27
   bind({ resource: server.resource, scope: scope.join(' ') })
 

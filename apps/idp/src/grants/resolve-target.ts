@@ -35,7 +35,7 @@ export function resolveTarget(
     return { authorizationServer, mcpServer: only }
   }
 
-  // IDP-14: reject the request when the audience is not the authorization server for that resource.
+  // IDP-14, SEC-10: reject the request when the audience is not the authorization server for that resource.
   const mcpServer = authorizationServer.resources.find((server) => server.resource === request.resource)
   if (mcpServer === undefined) {
     throw new InvalidTargetError(`${authorizationServer.issuer} does not govern the resource "${request.resource}"`)

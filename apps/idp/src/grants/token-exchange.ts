@@ -157,7 +157,7 @@ async function issueIdJag(
     config.demoAttacks && (ctx.oidc.params as Record<string, unknown>)[DEMO_EXPIRED_PARAMETER] === 'true'
   record.scopeGranted = scope
   const idJag = await signIdJag({
-    // IDP-37 … IDP-48
+    // IDP-37 … IDP-48; SEC-06: these claims only, no profile claim of the ID token, no sub_id (SEC-18)
     issuer: config.issuer, // IDP-39
     audience: target.authorizationServer.issuer, // IDP-41
     subject: user.sub, // IDP-40

@@ -49,7 +49,7 @@ export async function verifyIdJag(assertion: string, options: VerifyIdJagOptions
     label: 'ID-JAG',
   })
 
-  // AS-17: aud is our issuer, as a string or an array with exactly one element equal to it.
+  // AS-17, SEC-16: aud is our issuer (an ID-JAG for another server is never redeemed here), as a string or an array with exactly one element equal to it.
   const aud = claims.aud
   const single = Array.isArray(aud) ? (aud.length === 1 ? aud[0] : undefined) : aud
   if (single !== options.audience) {
