@@ -1,12 +1,5 @@
-import {
-  asFlowError,
-  type ChainResult,
-  discoverIdp,
-  FlowError,
-  idpTokenEndpoint,
-  runChain,
-  type StepRecorder,
-} from '@ema/id-jag-client'
+import { type StepRecorder, StepView } from '@ema/chain-steps'
+import { asFlowError, type ChainResult, discoverIdp, FlowError, idpTokenEndpoint, runChain } from '@ema/id-jag-client'
 import type { AgentConfig } from './agent-config.ts'
 import { type AgentState, keepAccessToken } from './agent-state.ts'
 
@@ -113,7 +106,7 @@ export async function connectAsSignedInUser(
       allowInsecureHttp: config.allowInsecureHttp,
       now,
       observers: {
-        record: deps.record,
+        traffic: new StepView({ ...DISPLAY_NAMES, mcpServerUrl: config.mcpServerUrl }, deps.record),
         // Every access token: the first one and each one the MCP SDK re-acquires later (CL-44, CL-46).
         onAccessToken: ({ accessToken, grantedScope, authorizationServer, resource }) =>
           keep({

@@ -3,11 +3,11 @@ import {
   asFlowError,
   callMcpTool,
   FlowError,
-  formatStepLine,
   type SignInResult,
   stepUpSignInFor,
   type StepUpSignIn,
 } from '@ema/id-jag-client'
+import { formatStepLine, type Step } from '@ema/chain-steps'
 import type { Env } from '@ema/server-kit'
 import { type AgentConfig, loadAgentConfig } from './agent-config.ts'
 import { type AgentState, deleteAgentState, readAgentState, writeAgentState } from './agent-state.ts'
@@ -170,7 +170,7 @@ async function useTools(
 ): Promise<number> {
   let state = await readAgentState(config.stateFile)
   if (state === undefined) throw new FlowError('login_required', 'Not signed in: npm run agent -- login')
-  const record = (step: Parameters<typeof formatStepLine>[0]) => io.err(formatStepLine(step))
+  const record = (step: Step) => io.err(formatStepLine(step))
   const connect = (signedIn: AgentState) =>
     connectAsSignedInUser(config, signedIn, {
       fetch: io.fetch,
@@ -212,7 +212,6 @@ async function useTools(
       return 0
     }
     const result: CallToolResult = await callMcpTool(connection, command.tool, command.arguments, {
-      record,
       grantedScope: chain.grantedScope,
     }).catch((error: unknown) => {
       throw explainIdpRefusal(error, chain.subject)

@@ -594,10 +594,7 @@ async function callTool(ctx: ClientAppContext, req: Request, res: Response): Pro
   let failure: FlowError | undefined
   try {
     const result = await ctx.recorded(session, () =>
-      callMcpTool(connection, tool.name, args, {
-        record: (step) => session.steps.push(step),
-        grantedScope: session.grantedScope,
-      }),
+      callMcpTool(connection, tool.name, args, { grantedScope: session.grantedScope }),
     )
     session.toolResult = { tool: tool.name, text: describeResult(result) }
     for (const arrow of downstreamArrows(result._meta, { startedAt, durationMs: ctx.now() - startedAt }, ctx.origins))

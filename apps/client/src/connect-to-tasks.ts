@@ -1,4 +1,5 @@
-import { runChain, type StepRecorder } from '@ema/id-jag-client'
+import { StepView } from '@ema/chain-steps'
+import { runChain } from '@ema/id-jag-client'
 import type { ClientConfig } from './config.ts'
 import type { Session } from './session-store.ts'
 import type { SignIn } from './sign-in.ts'
@@ -21,7 +22,6 @@ export const DISPLAY_NAMES = { idpName: 'Acme SSO', serverName: 'Tasks' } as con
 export async function connectToTasks(session: Session, config: ClientConfig, deps: ConnectToTasksDeps): Promise<void> {
   const idToken = session.idToken
   if (idToken === undefined) throw new Error('not signed in')
-  const record: StepRecorder = (step) => session.steps.push(step)
   await session.mcp?.close().catch(() => {})
   delete session.mcp
 
@@ -38,7 +38,9 @@ export async function connectToTasks(session: Session, config: ClientConfig, dep
     fetch: deps.fetch,
     allowInsecureHttp: config.allowInsecureHttp,
     observers: {
-      record,
+      traffic: new StepView({ ...DISPLAY_NAMES, mcpServerUrl: config.mcpServerUrl }, (step) =>
+        session.steps.push(step),
+      ),
       // Every access token, the first and each one the SDK re-acquires later (CL-44, CL-46).
       onAccessToken: ({ grantedScope }) => {
         session.grantedScope = grantedScope

@@ -1,5 +1,5 @@
 import { escapeHtml } from '@ema/server-kit'
-import type { Step } from '@ema/id-jag-client'
+import type { Step } from '@ema/chain-steps'
 import { DEMO_ATTACKS, findAttack, SIGN_IN_ATTACK } from './demo-attacks.ts'
 import { roleName } from './sequence-arrow.ts'
 import type { Session } from './session-store.ts'

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Tool } from '@modelcontextprotocol/sdk/types.js'
-import type { McpConnection, PendingSignIn, Step } from '@ema/id-jag-client'
+import type { Step } from '@ema/chain-steps'
+import type { McpConnection, PendingSignIn } from '@ema/id-jag-client'
 import { webSessionKey, type RedisClient, type RedisConnection } from '@ema/redis-store'
 import { Timeline, type TimelineState } from './timeline.ts'
 

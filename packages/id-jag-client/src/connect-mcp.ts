@@ -4,8 +4,7 @@ import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js'
 import { EXTENSION_ID, parseScope } from '@ema/tokens'
 import { asFlowError, FlowError } from './flow-error.ts'
-import type { StepRecorder } from './step.ts'
-import type { StepView } from './step-view.ts'
+import type { TrafficObserver } from './traffic-observer.ts'
 import { parseBearerChallenge } from './www-authenticate.ts'
 
 export interface ConnectMcpOptions {
@@ -17,8 +16,8 @@ export interface ConnectMcpOptions {
   serverName?: string
   /** How this client introduces itself in `initialize`; default `id-jag-client`. */
   clientInfo?: { name: string; version: string }
-  /** The view of the traffic `fetch` records, kept so that {@link callMcpTool} can end each call's steps. */
-  steps?: StepView | undefined
+  /** The observer of the traffic `fetch` records, kept so that {@link callMcpTool} can end each call. */
+  observer?: TrafficObserver | undefined
   /** Told about every 403 `insufficient_scope` challenge before the SDK steps up (CL-46). */
   onInsufficientScope?: (challengedScope: string | undefined) => void
 }
@@ -31,8 +30,8 @@ export interface McpConnection {
   /** The last 401/403 challenge the MCP server sent, for explaining a refusal in plain words. */
   lastChallenge(): { status: number; header: string | null } | undefined
   close(): Promise<void>
-  /** The step view of this connection's traffic, if it is recorded. */
-  steps: StepView | undefined
+  /** The observer of this connection's traffic, if it is recorded. */
+  observer: TrafficObserver | undefined
 }
 
 /**
@@ -75,7 +74,7 @@ export async function connectMcp(options: ConnectMcpOptions): Promise<McpConnect
       serverName,
       lastChallenge: () => lastChallenge,
       close: () => client.close(),
-      steps: options.steps,
+      observer: options.observer,
     }
   } catch (error) {
     await client.close().catch(() => {})
@@ -84,16 +83,15 @@ export async function connectMcp(options: ConnectMcpOptions): Promise<McpConnect
 }
 
 /**
- * Calls one tool. A refusal becomes a {@link FlowError} with the wire error code; `record`, if given,
- * receives the call's steps (and any re-acquired token's) from the connection's recorded traffic.
+ * Calls one tool. A refusal becomes a {@link FlowError} with the wire error code; the connection's
+ * observer, if any, sees the call's traffic (and any re-acquired token's), then the end of the call.
  */
 export async function callMcpTool(
   connection: McpConnection,
   name: string,
   args: Record<string, unknown>,
-  options: { record?: StepRecorder; grantedScope?: string | undefined } = {},
+  options: { grantedScope?: string | undefined } = {},
 ): Promise<CallToolResult> {
-  if (options.record !== undefined) connection.steps?.recordTo(options.record)
   const before = connection.lastChallenge()
   try {
     return (await connection.client.callTool({ name, arguments: args })) as CallToolResult
@@ -107,7 +105,7 @@ export async function callMcpTool(
       options.grantedScope,
     )
   } finally {
-    connection.steps?.flush()
+    connection.observer?.flush?.()
   }
 }
 

@@ -27,6 +27,9 @@ export {
   AuthorizationServerMetadata,
   discoverAuthorizationServer,
   type DiscoverAuthorizationServerOptions,
+  idJagProfileNote,
+  metadataCandidates,
+  PROFILE_NOT_ADVERTISED_NOTE,
 } from './discover-authorization-server.ts'
 export { type IdJag, requestIdJag, type RequestIdJagOptions } from './request-id-jag.ts'
 export { AccessTokenResponse, redeemIdJag, type RedeemIdJagOptions } from './redeem-id-jag.ts'
@@ -46,12 +49,11 @@ export { discoverIdp, type IdpClientConfig, idpTokenEndpoint } from './discover-
 export { openidClientAuthentication } from './openid-client-authentication.ts'
 export { type PendingSignIn, redeemSignInResponse, type SignInResult } from './redeem-sign-in-response.ts'
 
-// Errors, traffic and steps.
+// Errors and traffic.
 export { asFlowError, FlowError, stepUpSignInFor, type RefusingRole, type StepUpSignIn } from './flow-error.ts'
 export { type Exchange, recordTraffic, type TrafficRecorder } from './record-traffic.ts'
-export { StepView, type StepViewNames } from './step-view.ts'
-export { type Step, type StepRecorder } from './step.ts'
-export { formatStepLine } from './format-step-line.ts'
+export { type ReusedAccessToken, type TrafficObserver } from './traffic-observer.ts'
+export { type BearerChallenge, parseBearerChallenge } from './www-authenticate.ts'
 
 // Configuration helpers.
 export { readClientRegistration } from './read-client-registration.ts'

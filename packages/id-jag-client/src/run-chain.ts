@@ -8,8 +8,7 @@ import { IdJagOAuthClientProvider } from './id-jag-oauth-client-provider.ts'
 import { recordTraffic } from './record-traffic.ts'
 import { type AccessTokenResponse, redeemIdJag } from './redeem-id-jag.ts'
 import { type IdJag, requestIdJag } from './request-id-jag.ts'
-import type { StepRecorder } from './step.ts'
-import { StepView } from './step-view.ts'
+import type { TrafficObserver } from './traffic-observer.ts'
 import { type CachedAccessToken, usableCachedToken } from './usable-cached-token.ts'
 
 /** Where the IdP takes the token exchange, and what its metadata says about client authentication. */
@@ -36,14 +35,14 @@ export interface RunChainOptions {
   mcpServer: {
     /** Its URL: the resource identifier (CL-03, CL-21). */
     url: string
-    /** Its display name, from configuration (messages and steps). */
+    /** Its display name in error messages, from configuration. */
     name: string
     /** If set, the authorization server its protected resource metadata must name (configuration cross-check). */
     expectedAuthorizationServer?: string | undefined
   }
   /** The enterprise IdP. */
   idp: {
-    /** Its display name, from configuration (messages and steps). */
+    /** Its display name in error messages, from configuration. */
     name: string
     /** Its token endpoint, or how to look it up: looked up only when an ID-JAG is needed. */
     endpoint: IdpTokenEndpoint | (() => Promise<IdpTokenEndpoint>)
@@ -70,8 +69,8 @@ export interface RunChainOptions {
   now?: () => number
   /** Who watches the run. */
   observers?: {
-    /** Receives the chain's steps, built from its recorded traffic (redacted, CL-34). */
-    record?: StepRecorder | undefined
+    /** Sees every request and response through `fetch`, redacted (CL-34), and a kept token's reuse. */
+    traffic?: TrafficObserver | undefined
     /** Told about every access token issued: the first one and each later one the SDK re-acquires. */
     onAccessToken?: ((grant: AccessTokenGrant) => void | Promise<void>) | undefined
   }
@@ -104,14 +103,9 @@ export interface ChainResult {
  */
 export async function runChain(options: RunChainOptions): Promise<ChainResult> {
   const { mcpServer, idp: idpOptions, client, observers = {} } = options
-  const steps =
-    observers.record === undefined
-      ? undefined
-      : new StepView(
-          { idpName: idpOptions.name, serverName: mcpServer.name, mcpServerUrl: mcpServer.url },
-          observers.record,
-        )
-  const fetch = steps === undefined ? options.fetch : recordTraffic(options.fetch, (exchange) => steps.add(exchange))
+  const { traffic } = observers
+  const fetch =
+    traffic === undefined ? options.fetch : recordTraffic(options.fetch, (exchange) => traffic.exchange(exchange))
   const now = options.now ?? Date.now
   const { allowInsecureHttp } = options
   try {
@@ -199,9 +193,12 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
     let grantedScope: string | undefined
     if (reusable !== undefined) {
       ;({ accessToken, grantedScope } = reusable)
-      steps?.note('Access token kept from an earlier run (no exchange needed)', [
-        `issued by ${reusable.authorizationServer} for ${reusable.resource}; expires in ${Math.round((reusable.expiresAt - now()) / 1000)} s; granted scope: ${grantedScope ?? '(none)'}`,
-      ])
+      traffic?.reusedAccessToken?.({
+        authorizationServer: reusable.authorizationServer,
+        resource: reusable.resource,
+        expiresIn: Math.round((reusable.expiresAt - now()) / 1000),
+        grantedScope,
+      })
     } else {
       accessToken = await redeemIdJag(authProvider, { authorizationServer, fetch })
       await saving
@@ -213,11 +210,11 @@ export async function runChain(options: RunChainOptions): Promise<ChainResult> {
       authProvider,
       fetch,
       serverName: mcpServer.name,
-      steps,
+      observer: traffic,
       onInsufficientScope: (challenged) => authProvider.noteInsufficientScope(challenged), // CL-46: ask for the union
     })
     return { connection, protectedResource, authorizationServer, scope, idJag, accessToken, grantedScope }
   } finally {
-    steps?.flush()
+    traffic?.flush?.()
   }
 }

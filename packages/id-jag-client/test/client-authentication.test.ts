@@ -7,9 +7,9 @@ import { chooseClientAuthMethod } from '../src/choose-client-auth-method.ts'
 import { applyClientAuthentication } from '../src/client-authentication.ts'
 import { FlowError } from '../src/flow-error.ts'
 import { requestIdJag } from '../src/request-id-jag.ts'
-import type { Step } from '../src/step.ts'
+import type { Exchange } from '../src/record-traffic.ts'
 import { fakeJwt, startFakeServer, type FakeServer } from '@ema/test-kit'
-import { tracedFetch } from './support/traced-fetch.ts'
+import { recordedFetch } from './support/recorded-fetch.ts'
 
 const TARGET = { name: 'Test AS', tokenEndpoint: 'https://as.example/token', issuer: 'https://as.example' }
 
@@ -206,15 +206,15 @@ describe('requestIdJag with a public IdP identification', () => {
   })
   after(() => idp.close())
 
-  test('CL-27 sends client_id and no credential on the wire, and the step shows none', async () => {
-    const steps: Step[] = []
+  test('CL-27 sends client_id and no credential on the wire, and the recorded traffic shows the same', async () => {
+    const exchanges: Exchange[] = []
     const result = await requestIdJag({
       tokenEndpoint: `${idp.url}/token`,
       subjectToken: fakeJwt({ alg: 'ES256' }, { sub: 'u' }),
       audience: 'http://localhost:4002',
       resource: 'http://localhost:4003/mcp',
       client: { clientId: 'conformance-test-idp-client', authMethod: 'none' },
-      fetch: tracedFetch(steps),
+      fetch: recordedFetch(exchanges),
       allowInsecureHttp: true,
     })
     assert.equal(result.assertion, ID_JAG)
@@ -222,6 +222,7 @@ describe('requestIdJag with a public IdP identification', () => {
     assert.equal(received.headers.authorization, undefined)
     assert.equal(received.body.client_id, 'conformance-test-idp-client')
     assert.equal('client_secret' in received.body, false)
-    assert.equal(steps[0]?.request?.params?.client_id, 'conformance-test-idp-client')
+    assert.equal(exchanges[0]?.request.params?.client_id, 'conformance-test-idp-client')
+    assert.equal(exchanges[0]?.request.headers.authorization, undefined)
   })
 })

@@ -3,13 +3,12 @@ import { after, before, describe, test } from 'node:test'
 import { GRANT_PROFILE, GRANT_TYPE } from '@ema/tokens'
 import {
   discoverAuthorizationServer,
+  idJagProfileNote,
   metadataCandidates,
   PROFILE_NOT_ADVERTISED_NOTE,
 } from '../src/discover-authorization-server.ts'
-import type { Step } from '../src/step.ts'
 import { FlowError } from '../src/flow-error.ts'
 import { startFakeServer, type FakeServer } from '@ema/test-kit'
-import { tracedFetch } from './support/traced-fetch.ts'
 
 describe('discoverAuthorizationServer', () => {
   let as: FakeServer
@@ -81,21 +80,12 @@ describe('discoverAuthorizationServer', () => {
     })
   })
 
-  test('CL-06 CL-07 accepts jwt-bearer alone when authorization_grant_profiles_supported is absent, and says so in the step', async () => {
+  test('CL-06 CL-07 accepts jwt-bearer alone when authorization_grant_profiles_supported is absent, and notes it', async () => {
     const { authorization_grant_profiles_supported: _absent, ...withoutProfiles } = good()
     documents = { '/.well-known/oauth-authorization-server': withoutProfiles }
-    const steps: Step[] = []
-    const traced = tracedFetch(steps)
-    const metadata = await discoverAuthorizationServer({
-      authorizationServer: as.url,
-      fetch: traced,
-      allowInsecureHttp: true,
-    })
-    traced.flush()
+    const metadata = await discoverAuthorizationServer({ authorizationServer: as.url, fetch, allowInsecureHttp: true })
     assert.equal(metadata.token_endpoint, `${as.url}/token`)
-    assert.equal(steps.length, 1)
-    assert.equal(steps[0]!.status, 'ok')
-    assert.ok(steps[0]!.notes?.includes(PROFILE_NOT_ADVERTISED_NOTE))
+    assert.equal(idJagProfileNote(metadata), PROFILE_NOT_ADVERTISED_NOTE)
   })
 
   test('CL-06 CL-07 stops when neither the ID-JAG grant profile nor jwt-bearer is advertised', async () => {

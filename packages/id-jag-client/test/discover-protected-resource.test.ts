@@ -2,9 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { discoverProtectedResource } from '../src/discover-protected-resource.ts'
 import { FlowError } from '../src/flow-error.ts'
-import type { Step } from '../src/step.ts'
 import { startFakeServer, type FakeServer } from '@ema/test-kit'
-import { tracedFetch } from './support/traced-fetch.ts'
 
 describe('discoverProtectedResource', () => {
   let rs: FakeServer
@@ -26,31 +24,24 @@ describe('discoverProtectedResource', () => {
   })
   after(() => rs.close())
 
-  const discover = (steps: Step[] = [], expectedAuthorizationServer?: string) => {
-    const traced = tracedFetch(steps, { mcpServerUrl: `${rs.url}/mcp` })
-    return discoverProtectedResource({
+  const discover = (expectedAuthorizationServer?: string) =>
+    discoverProtectedResource({
       mcpServerUrl: `${rs.url}/mcp`,
       expectedAuthorizationServer,
-      fetch: traced,
+      fetch,
       allowInsecureHttp: true,
-    }).finally(() => traced.flush())
-  }
+    })
 
   test('CL-02 uses resource_metadata from the 401 WWW-Authenticate challenge', async () => {
     challenge = `Bearer resource_metadata="${rs.url}/custom/prm", scope="tasks.read tasks.write"`
     prm = { '/custom/prm': { resource: `${rs.url}/mcp`, authorization_servers: ['http://localhost:4002'] } }
     rs.received.length = 0
-    const steps: Step[] = []
-    const found = await discover(steps)
+    const found = await discover()
     assert.equal(found.metadataUrl, `${rs.url}/custom/prm`)
     assert.equal(found.challengedScope, 'tasks.read tasks.write')
     assert.deepEqual(
       rs.received.map((r) => `${r.method} ${r.path}`),
       ['POST /mcp', 'GET /custom/prm'],
-    )
-    assert.deepEqual(
-      steps.map((s) => s.status),
-      ['ok', 'ok'],
     )
   })
 
@@ -92,7 +83,7 @@ describe('discoverProtectedResource', () => {
       },
     }
     await assert.rejects(
-      discover([], 'http://localhost:4002'),
+      discover('http://localhost:4002'),
       (error: unknown) => error instanceof FlowError && /4002/.test(error.message),
     )
   })
@@ -100,14 +91,12 @@ describe('discoverProtectedResource', () => {
   test('CL-03 refuses protected resource metadata whose resource differs from the configured MCP server', async () => {
     challenge = `Bearer resource_metadata="${rs.url}/custom/prm"`
     prm = { '/custom/prm': { resource: `${rs.url}/other`, authorization_servers: ['http://localhost:4002'] } }
-    const steps: Step[] = []
-    await assert.rejects(discover(steps), (error: unknown) => {
+    await assert.rejects(discover(), (error: unknown) => {
       assert.ok(error instanceof FlowError)
       assert.equal(error.error, 'invalid_resource_metadata')
       assert.match(error.message, /not the configured MCP server/)
       return true
     })
-    assert.equal(steps.at(-1)?.status, 'error')
   })
 
   test('CL-03 refuses a resource that differs only by a trailing slash', async () => {

@@ -4,9 +4,9 @@ import { GRANT_TYPE, TOKEN_TYPE } from '@ema/tokens'
 import type { ClientRegistration } from '../src/client-registration.ts'
 import { FlowError } from '../src/flow-error.ts'
 import { requestIdJag } from '../src/request-id-jag.ts'
-import type { Step } from '../src/step.ts'
+import type { Exchange } from '../src/record-traffic.ts'
 import { decodeBasic, fakeJwt, startFakeServer, type FakeServer } from '@ema/test-kit'
-import { tracedFetch } from './support/traced-fetch.ts'
+import { recordedFetch } from './support/recorded-fetch.ts'
 
 const ID_TOKEN = fakeJwt({ alg: 'ES256' }, { iss: 'http://localhost:4001', sub: 'u-1001' })
 const ID_JAG = fakeJwt(
@@ -44,9 +44,8 @@ describe('requestIdJag', () => {
   })
   after(() => idp.close())
 
-  const request = (client: ClientRegistration = basicClient, steps: Step[] = []) => {
-    const traced = tracedFetch(steps)
-    return requestIdJag({
+  const request = (client: ClientRegistration = basicClient, exchanges: Exchange[] = []) =>
+    requestIdJag({
       tokenEndpoint: `${idp.url}/token`,
       subjectToken: ID_TOKEN,
       audience: 'http://localhost:4002',
@@ -54,11 +53,10 @@ describe('requestIdJag', () => {
       scope: 'tasks.read tasks.write',
       client,
       authMethodsSupported: ['client_secret_basic', 'client_secret_post'],
-      fetch: traced,
+      fetch: recordedFetch(exchanges),
       allowInsecureHttp: true,
       idpName: 'Acme SSO',
-    }).finally(() => traced.flush())
-  }
+    })
 
   test('CL-17 CL-18 CL-19 CL-20 CL-21 CL-22 CL-24 CL-25 CL-26 sends exactly the token exchange parameters, form-encoded', async () => {
     const result = await request()
@@ -96,13 +94,11 @@ describe('requestIdJag', () => {
 
   test('CL-30 refuses a response whose issued_token_type is not id-jag', async () => {
     reply.body.issued_token_type = TOKEN_TYPE.ACCESS_TOKEN
-    const steps: Step[] = []
-    await assert.rejects(request(basicClient, steps), (error: unknown) => {
+    await assert.rejects(request(), (error: unknown) => {
       assert.ok(error instanceof FlowError)
       assert.match(error.message, /instead of an ID-JAG/)
       return true
     })
-    assert.equal(steps.at(-1)?.status, 'error')
   })
 
   test('CL-30 accepts token_type n_a case-insensitively and refuses Bearer', async () => {
@@ -132,17 +128,17 @@ describe('requestIdJag', () => {
     })
   })
 
-  test('CL-34 the recorded step shows the decoded ID-JAG but never a token or secret in full', async () => {
-    const steps: Step[] = []
-    await request(basicClient, steps)
-    const shown = JSON.stringify(steps)
-    assert.ok(!shown.includes(ID_TOKEN), 'ID token leaked into the step')
-    assert.ok(!shown.includes(ID_JAG), 'ID-JAG leaked into the step')
+  test('CL-34 the recorded traffic keeps the decoded ID-JAG but never a token or secret in full', async () => {
+    const exchanges: Exchange[] = []
+    await request(basicClient, exchanges)
+    const shown = JSON.stringify(exchanges)
+    assert.ok(!shown.includes(ID_TOKEN), 'ID token leaked into the traffic')
+    assert.ok(!shown.includes(ID_JAG), 'ID-JAG leaked into the traffic')
     assert.ok(
       !shown.includes(Buffer.from('acme-agent:acme+agent%2Fidp%3Asecret').toString('base64')),
       'client secret leaked',
     )
-    assert.equal(steps[0]?.title, 'Token exchange at Acme SSO (RFC 8693)')
-    assert.deepEqual((steps[0]?.tokens?.[0]?.header as { typ: string }).typ, 'oauth-id-jag+jwt')
+    assert.equal(exchanges.length, 1)
+    assert.equal((exchanges[0]?.response?.jwts?.access_token?.header as { typ: string }).typ, 'oauth-id-jag+jwt')
   })
 })

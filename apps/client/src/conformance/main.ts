@@ -4,7 +4,7 @@
 import { assertTrustworthyUrl } from '@ema/tokens'
 import { asFlowError } from '@ema/id-jag-client'
 import { parseConformanceContext } from './conformance-context.ts'
-import { formatStepLine } from '@ema/id-jag-client'
+import { formatStepLine } from '@ema/chain-steps'
 import { runConformanceFlow } from './run-conformance-flow.ts'
 
 const log = (line: string) => process.stderr.write(`[conformance-client] ${line}\n`)

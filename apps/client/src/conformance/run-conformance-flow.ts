@@ -1,9 +1,9 @@
+import { type StepRecorder, StepView } from '@ema/chain-steps'
 import { redact } from '@ema/tokens'
 import type { ClientRegistration } from '@ema/id-jag-client'
 import type { PublicClientIdentification } from '@ema/id-jag-client'
 import { callMcpTool } from '@ema/id-jag-client'
 import { runChain } from '@ema/id-jag-client'
-import type { StepRecorder } from '@ema/id-jag-client'
 import type { ConformanceContext } from './conformance-context.ts'
 
 /** The tool the conformance MCP server offers; called when listed. */
@@ -49,20 +49,21 @@ export async function runConformanceFlow(options: RunConformanceFlowOptions): Pr
   }
 
   // No configured scope: the challenge's scope, else PRM scopes_supported, else none (the suite advertises none).
+  const names = { idpName: 'Conformance IdP', serverName: 'conformance', mcpServerUrl: options.mcpServerUrl }
   const { connection, grantedScope, accessToken } = await runChain({
-    mcpServer: { url: options.mcpServerUrl, name: 'conformance' },
-    idp: { name: 'Conformance IdP', endpoint: { tokenEndpoint: context.idp_token_endpoint } },
+    mcpServer: { url: options.mcpServerUrl, name: names.serverName },
+    idp: { name: names.idpName, endpoint: { tokenEndpoint: context.idp_token_endpoint } },
     client: { atIdp: idpClient, atAuthorizationServer: authorizationServerClient },
     subject: { token: context.idp_id_token },
     fetch: options.fetch,
     allowInsecureHttp: options.allowInsecureHttp,
-    observers: { record },
+    observers: { traffic: new StepView(names, record) },
   })
   try {
     const tools = connection.tools.map((tool) => tool.name)
     const calledTool = tools.includes(CONFORMANCE_TOOL) ? CONFORMANCE_TOOL : undefined
     if (calledTool !== undefined) {
-      const result = await callMcpTool(connection, calledTool, {}, { record, grantedScope })
+      const result = await callMcpTool(connection, calledTool, {}, { grantedScope })
       if (result.isError === true) throw new Error(`the MCP server answered ${calledTool} with isError: true`)
     }
     return { tools, calledTool, accessTokenPreview: redact(accessToken.access_token) }

@@ -1,10 +1,15 @@
+import {
+  type Exchange,
+  idJagProfileNote,
+  metadataCandidates,
+  parseBearerChallenge,
+  type ReusedAccessToken,
+  type TrafficObserver,
+} from '@ema/id-jag-client'
 import { GRANT_TYPE, TOKEN_RESPONSE_TYPE, TOKEN_TYPE, WELL_KNOWN } from '@ema/tokens'
-import { idJagProfileNote, metadataCandidates } from './discover-authorization-server.ts'
-import type { Exchange } from './record-traffic.ts'
 import type { Step, StepRecorder } from './step.ts'
-import { parseBearerChallenge } from './www-authenticate.ts'
 
-/** The display names a view needs, from configuration: nothing in this package names a demo. */
+/** The display names a view needs, from configuration: the only place the chain's steps get them. */
 export interface StepViewNames {
   /** The IdP in titles, e.g. "Token exchange at <idpName>". */
   idpName: string
@@ -17,7 +22,8 @@ export interface StepViewNames {
 type Pending = { kind: 'metadata'; step: Step; notes: string[] } | { kind: 'mcp-refusal'; step: Step; note: string }
 
 /**
- * Turns recorded traffic into the chain's steps, one per protocol step: the unauthenticated MCP
+ * Turns the traffic `runChain` records (its `observers.traffic`) into the chain's steps, one per
+ * protocol step: the unauthenticated MCP
  * probe, protected resource metadata, authorization server metadata, the token exchange at the IdP,
  * the jwt-bearer grant (the first one, or one the MCP SDK made later), the MCP connection with its tool
  * list, and each tool call.
@@ -32,9 +38,9 @@ type Pending = { kind: 'metadata'; step: Step; notes: string[] } | { kind: 'mcp-
  * those. Does NOT redact: the traffic is redacted when recorded
  * (`recordTraffic`).
  */
-export class StepView {
+export class StepView implements TrafficObserver {
   readonly #names: StepViewNames
-  #onStep: StepRecorder
+  readonly #onStep: StepRecorder
   #pending: Pending | undefined
   /** Whether the MCP server has been sent a token: a jwt-bearer grant after that is a re-acquisition. */
   #connected = false
@@ -47,13 +53,8 @@ export class StepView {
     this.#onStep = onStep
   }
 
-  /** Sends later steps to `onStep` instead (e.g. a page's tool call). */
-  recordTo(onStep: StepRecorder): void {
-    this.#onStep = onStep
-  }
-
   /** Adds one recorded exchange; emits the steps it completes. */
-  add(exchange: Exchange): void {
+  exchange(exchange: Exchange): void {
     const pending = this.#pending
     this.#pending = undefined
     const kind =
@@ -89,10 +90,16 @@ export class StepView {
     }
   }
 
-  /** A step that is not traffic, e.g. "Access token kept from an earlier run". */
-  note(title: string, notes: string[]): void {
+  /** The one step that is not traffic: a kept access token reused (CL-43, CL-44). */
+  reusedAccessToken(token: ReusedAccessToken): void {
     this.flush()
-    this.#emit({ title, status: 'ok', notes })
+    this.#emit({
+      title: 'Access token kept from an earlier run (no exchange needed)',
+      status: 'ok',
+      notes: [
+        `issued by ${token.authorizationServer} for ${token.resource}; expires in ${token.expiresIn} s; granted scope: ${token.grantedScope ?? '(none)'}`,
+      ],
+    })
   }
 
   /** Ends an operation: a step still waiting for the next exchange is emitted as it stands. */
