@@ -1,7 +1,8 @@
 // What `npm start`, `npm run start:cluster` and `npm run agent` share: the demo's local URLs, one
 // description of its roles, and running them with demo-kit's startRoles, their output relayed line by
 // line behind a coloured `name |`, everything stopped on Ctrl-C or when one role exits.
-import { appFolder, protectedResourceMetadataUrl, startRoles, type RoleSpec, type RunningRole } from '@ema/demo-kit'
+import { appFolder, protectedResourceMetadataUrl } from '@ema/demo-kit/demo-world'
+import { startRoles, type RoleSpec, type RunningRole } from '@ema/demo-kit/start-roles'
 
 /** The demo's URLs on localhost and plain http opted into loudly (every role warns); what is set wins. */
 export function withDemoUrls(env: NodeJS.ProcessEnv) {

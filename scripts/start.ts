@@ -4,7 +4,10 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type AgentCliKey, ensureAgentCliKey, ensureDemoPki, protectedResourceMetadataUrl } from '@ema/demo-kit'
+// demo-kit's parts one by one (package.json "exports"): its index would load what a start does not need.
+import { type AgentCliKey, ensureAgentCliKey } from '@ema/demo-kit/agent-cli-key'
+import { ensureDemoPki } from '@ema/demo-kit/demo-pki'
+import { protectedResourceMetadataUrl } from '@ema/demo-kit/demo-world'
 import { demoRoles, runDemoRoles, withDemoUrls } from './demo-roles.ts'
 
 // Plain http on localhost is opted into loudly: every role warns about it at start-up (style rule 10).

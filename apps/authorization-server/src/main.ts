@@ -21,13 +21,6 @@ import {
   startOrExitAsync,
   type GracefulShutdown,
 } from '@ema/server-kit'
-import {
-  connectRedis,
-  redisOidcAdapter,
-  RedisRateLimitWindows,
-  RedisReplayStore,
-  RedisRevocationStore,
-} from '@ema/redis-store'
 import type { JWTVerifyGetKey } from 'jose'
 import { loadConfig, type AuthorizationServerConfig } from './config.ts'
 import { createAuthorizationServerApp } from './app.ts'
@@ -68,13 +61,12 @@ if (signingKey.source === 'ephemeral') {
 }
 
 // Decision 0040: with REDIS_URL, redeemed ID-JAGs, oidc-provider's state and the rate-limit windows are
-// shared by every instance and kept across restarts; an unreachable Redis → 503, never a replay.
-const store =
-  config.redisUrl === undefined
-    ? undefined
-    : connectRedis({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, log })
+// shared by every instance and kept across restarts; an unreachable Redis → 503, never a replay. The
+// Redis client is loaded only then: the in-memory default starts without it.
+const shared = config.redisUrl === undefined ? undefined : await sharedStores(config.redisUrl)
+const store = shared?.connection
 const replayStore: ReplayStore =
-  store === undefined
+  shared === undefined
     ? new InMemoryReplayStore({
         maxEntries: config.replayStoreMaxEntries,
         onNearlyFull: (size, maxEntries) =>
@@ -83,12 +75,9 @@ const replayStore: ReplayStore =
             max_entries: maxEntries,
           }),
       })
-    : new RedisReplayStore({ connection: store, prefix: config.redisKeyPrefix })
+    : shared.replayStore
 // RFC 7009 (decision 0060): revoked access tokens, by jti until their exp; shared like the replay store.
-const revocationStore: RevocationStore =
-  store === undefined
-    ? new InMemoryRevocationStore()
-    : new RedisRevocationStore({ connection: store, prefix: config.redisKeyPrefix })
+const revocationStore: RevocationStore = shared?.revocationStore ?? new InMemoryRevocationStore()
 let shutdown: GracefulShutdown | undefined
 
 // AS-13, AS-15, AS-16: one cached key set per trusted IdP, built once at start-up. During a JWKS
@@ -128,12 +117,7 @@ const app = createAuthorizationServerApp(config, {
   issuerKeys,
   replayStore,
   revocationStore,
-  ...(store === undefined
-    ? {}
-    : {
-        adapter: redisOidcAdapter({ connection: store, prefix: config.redisKeyPrefix }),
-        rateLimitWindows: new RedisRateLimitWindows({ connection: store, prefix: config.redisKeyPrefix }),
-      }),
+  ...(shared === undefined ? {} : { adapter: shared.adapter, rateLimitWindows: shared.rateLimitWindows }),
   ready: async () => {
     await store?.ping()
   },
@@ -172,6 +156,21 @@ log.info(`MCP authorization server ready at ${config.issuer}`, {
   sign_in_idp: config.signInIdp.issuer,
   downstream_apis: config.downstreamApis.map((api) => api.identifier),
 })
+
+/** The stores every instance shares on the Redis at `url` (decision 0040). */
+async function sharedStores(url: string) {
+  const { connectRedis, redisOidcAdapter, RedisRateLimitWindows, RedisReplayStore, RedisRevocationStore } =
+    await import('@ema/redis-store')
+  const connection = connectRedis({ url, commandTimeoutMs: config.redisCommandTimeoutMs, log })
+  const prefix = config.redisKeyPrefix
+  return {
+    connection,
+    replayStore: new RedisReplayStore({ connection, prefix }),
+    revocationStore: new RedisRevocationStore({ connection, prefix }),
+    adapter: redisOidcAdapter({ connection, prefix }),
+    rateLimitWindows: new RedisRateLimitWindows({ connection, prefix }),
+  }
+}
 
 /** A PEM file named by configuration; a missing or unreadable one is one clear start-up line. */
 function readPem(file: string, name: string): string {

@@ -8,7 +8,6 @@ import {
   urlReadiness,
   type GracefulShutdown,
 } from '@ema/server-kit'
-import { connectRedis } from '@ema/redis-store'
 import { createClientApp } from './app.ts'
 import { type ClientConfig, loadConfig } from './config.ts'
 
@@ -26,7 +25,11 @@ const { runtime } = config
 const redis =
   runtime.redisUrl === undefined
     ? undefined
-    : connectRedis({ url: runtime.redisUrl, commandTimeoutMs: runtime.redisCommandTimeoutMs, log })
+    : (await import('@ema/redis-store')).connectRedis({
+        url: runtime.redisUrl,
+        commandTimeoutMs: runtime.redisCommandTimeoutMs,
+        log,
+      })
 // Ready when the IdP's discovery document answers for IDP_ISSUER (sign-in needs it) and, with REDIS_URL,
 // Redis answers PING (sessions need it).
 const idpReady = urlReadiness(`${config.idpIssuer.replace(/\/$/, '')}/.well-known/openid-configuration`, {

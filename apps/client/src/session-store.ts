@@ -2,7 +2,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Tool } from '@modelcontextprotocol/sdk/types.js'
 import type { Step } from '@ema/chain-steps'
 import type { McpConnection, PendingSignIn } from '@ema/id-jag-client'
-import { webSessionKey, type RedisClient, type RedisConnection } from '@ema/redis-store'
+import type { RedisClient, RedisConnection } from '@ema/redis-store'
+import { webSessionKey } from '@ema/redis-store/keys'
 import { Timeline, type TimelineState } from './timeline.ts'
 
 /** The signed-in user, from the ID token (and userinfo when the ID token lacks the profile claims). */

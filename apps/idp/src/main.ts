@@ -8,11 +8,9 @@ import {
   type GracefulShutdown,
 } from '@ema/server-kit'
 import { generateSigningKey, importSigningKeys } from '@ema/tokens'
-import { connectRedis, redisOidcAdapter, RedisAuditTrail, RedisRateLimitWindows } from '@ema/redis-store'
 import { createIdpApp } from './app.ts'
 import { loadConfig, type IdpConfig } from './config.ts'
 import { openPolicyStore } from './policy/policy-store.ts'
-import { openRedisPolicyStore } from './policy/redis-policy-store.ts'
 
 // The only file that reads process.env.
 // A configuration mistake (for example an AGENT_CLI_JWKS holding a private key) is one line, not a stack trace.
@@ -45,32 +43,21 @@ if (config.cookieKeysSource === 'ephemeral') {
 }
 
 // Decision 0040: with REDIS_URL, oidc-provider's state and the rate-limit windows are shared and kept.
-const store =
-  config.redisUrl === undefined
-    ? undefined
-    : connectRedis({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, log })
 // The administrator's policy and the audit trail the console shows: with REDIS_URL in Redis, shared by
 // every instance (decision 0080); else the state file's edits (a broken file is one line per problem), or the demo policy.
+// The Redis client is loaded only with REDIS_URL: the in-memory default starts without it.
+const shared = config.redisUrl === undefined ? undefined : await sharedStores(config.redisUrl)
+const store = shared?.connection
 const policy =
-  store === undefined
-    ? startOrExit('idp', () =>
-        openPolicyStore({ demoPolicy: config.policy, world: config, file: config.policyStateFile }),
-      )
-    : openRedisPolicyStore({
-        demoPolicy: config.policy,
-        world: config,
-        connection: store,
-        prefix: config.redisKeyPrefix,
-        variant: config.policyVariant,
-        log,
-      })
+  shared?.policy ??
+  startOrExit('idp', () => openPolicyStore({ demoPolicy: config.policy, world: config, file: config.policyStateFile }))
 log.info(
   `policy: the ${config.policyVariant} demo policy${store === undefined && JSON.stringify(await policy.current()) !== JSON.stringify(policy.demoPolicy) ? ' as edited' : ''}; admin edits are kept ${policy.keptIn}${store === undefined && config.policyStateFile === undefined ? ' (IDP_POLICY_STATE_FILE=off)' : ''}`,
 )
 const audit = createAuditLog({
   role: 'idp',
   destination: config.auditLog,
-  ...(store === undefined ? {} : { trail: new RedisAuditTrail({ connection: store, prefix: config.redisKeyPrefix }) }),
+  ...(shared === undefined ? {} : { trail: shared.auditTrail }),
   onWriteError: (error) =>
     log.error(
       store === undefined
@@ -87,12 +74,7 @@ const app = createIdpApp(config, {
   log,
   policy,
   audit,
-  ...(store === undefined
-    ? {}
-    : {
-        adapter: redisOidcAdapter({ connection: store, prefix: config.redisKeyPrefix }),
-        rateLimitWindows: new RedisRateLimitWindows({ connection: store, prefix: config.redisKeyPrefix }),
-      }),
+  ...(shared === undefined ? {} : { adapter: shared.adapter, rateLimitWindows: shared.rateLimitWindows }),
   ready: async () => {
     await store?.ping()
   },
@@ -111,3 +93,25 @@ log.info(`Acme SSO (IdP) ready at ${config.issuer}; admin console at ${config.is
   ...(store === undefined ? {} : { key_prefix: config.redisKeyPrefix }),
   clients: config.clients.map((client) => client.client_id),
 })
+
+/** What every instance shares on the Redis at `url`: the connection, the policy, the audit trail, oidc-provider's state and the rate-limit windows. */
+async function sharedStores(url: string) {
+  const [{ connectRedis, redisOidcAdapter, RedisAuditTrail, RedisRateLimitWindows }, { openRedisPolicyStore }] =
+    await Promise.all([import('@ema/redis-store'), import('./policy/redis-policy-store.ts')])
+  const connection = connectRedis({ url, commandTimeoutMs: config.redisCommandTimeoutMs, log })
+  const prefix = config.redisKeyPrefix
+  return {
+    connection,
+    policy: openRedisPolicyStore({
+      demoPolicy: config.policy,
+      world: config,
+      connection,
+      prefix,
+      variant: config.policyVariant,
+      log,
+    }),
+    auditTrail: new RedisAuditTrail({ connection, prefix }),
+    adapter: redisOidcAdapter({ connection, prefix }),
+    rateLimitWindows: new RedisRateLimitWindows({ connection, prefix }),
+  }
+}

@@ -11,7 +11,6 @@ import {
   urlReadiness,
   type GracefulShutdown,
 } from '@ema/server-kit'
-import { connectRedis } from '@ema/redis-store'
 import { CLIENT_AUTH_METHOD } from '@ema/tokens'
 import { loadClientCertificate } from '@ema/token-exchange'
 import { createResourceServerApp } from './app.ts'
@@ -66,7 +65,11 @@ const { runtime } = config
 const redis =
   runtime.redisUrl === undefined
     ? undefined
-    : connectRedis({ url: runtime.redisUrl, commandTimeoutMs: runtime.redisCommandTimeoutMs, log })
+    : (await import('@ema/redis-store')).connectRedis({
+        url: runtime.redisUrl,
+        commandTimeoutMs: runtime.redisCommandTimeoutMs,
+        log,
+      })
 // Ready when the AS keys are at hand (fetched lately, or within the hour the verifier keeps the last good
 // set) and, with REDIS_URL, Redis answers PING; the token exchange and the Tasks API are other roles'
 // readiness, not this one's.

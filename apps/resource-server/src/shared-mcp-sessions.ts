@@ -1,4 +1,5 @@
-import { mcpSessionKey, type RedisConnection } from '@ema/redis-store'
+import type { RedisConnection } from '@ema/redis-store'
+import { mcpSessionKey } from '@ema/redis-store/keys'
 import { redact } from '@ema/tokens'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'

@@ -9,7 +9,6 @@ import {
   urlReadiness,
   type GracefulShutdown,
 } from '@ema/server-kit'
-import { connectRedis } from '@ema/redis-store'
 import { createTasksApiApp } from './app.ts'
 import { loadConfig } from './config.ts'
 import { createRedisTaskStore } from './redis-task-store.ts'
@@ -36,7 +35,11 @@ const { runtime } = config
 const redis =
   runtime.redisUrl === undefined
     ? undefined
-    : connectRedis({ url: runtime.redisUrl, commandTimeoutMs: runtime.redisCommandTimeoutMs, log })
+    : (await import('@ema/redis-store')).connectRedis({
+        url: runtime.redisUrl,
+        commandTimeoutMs: runtime.redisCommandTimeoutMs,
+        log,
+      })
 // Ready when the AS keys are at hand (fetched lately, or within the hour the verifier keeps the last good
 // set) and, with REDIS_URL, Redis answers PING.
 const jwksReady = urlReadiness(config.authorizationServer.jwksUri, { accept: isNonEmptyJwks })

@@ -1,4 +1,5 @@
-import { taskListKey, taskOwnersKey, taskWritesKey, type RedisConnection } from '@ema/redis-store'
+import type { RedisConnection } from '@ema/redis-store'
+import { taskListKey, taskOwnersKey, taskWritesKey } from '@ema/redis-store/keys'
 import { MAX_WRITES, TaskLimitError, type Task, type TaskStore, type WriteRecord } from './task-store.ts'
 
 export interface RedisTaskStoreOptions {

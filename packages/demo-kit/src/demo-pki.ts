@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { issueCertificate, type CertificateAndKey } from './issue-certificate.ts'
+import type { CertificateAndKey } from './issue-certificate.ts'
 
 /** The demo PKI's files (PEM), as the contract names them (docs/demo-world.md). */
 export interface DemoPki {
@@ -42,6 +42,8 @@ export async function ensureDemoPki(dir: string): Promise<DemoPki> {
   }
   if (isUsable(files)) return { ...files, created: false }
 
+  // The certificate generator (@peculiar/x509) is loaded only to make the files: most starts reuse them.
+  const { issueCertificate } = await import('./issue-certificate.ts')
   const ca = await issueCertificate({
     subject: 'CN=EMA Demo CA,O=MCP Enterprise-Managed Authorization demo',
     usage: 'ca',
