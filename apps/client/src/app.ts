@@ -42,7 +42,7 @@ export interface ClientAppDeps {
   draining?: () => boolean
   /** Holds the `/events` streams, for a shutdown to end when draining begins. */
   openStreams?: OpenStreams
-  /** Decision 0090: with a Redis connection (REDIS_URL), sessions are shared by every instance under `config.runtime.redisKeyPrefix`. */
+  /** Decision 0090: with a Redis connection (REDIS_URL), sessions are shared by every instance under `config.redisKeyPrefix`. */
   redis?: RedisConnection
 }
 
@@ -198,7 +198,7 @@ interface ClientAppContext {
 function clientAppContext(config: ClientConfig, deps: ClientAppDeps): ClientAppContext {
   const sessions = new SessionStore(
     config.sessionSecret,
-    deps.redis === undefined ? {} : { shared: { connection: deps.redis, prefix: config.runtime.redisKeyPrefix } },
+    deps.redis === undefined ? {} : { shared: { connection: deps.redis, prefix: config.redisKeyPrefix } },
   )
   const sessionOf = new WeakMap<Request, Session>()
   const tap = new TrafficTap(deps.fetch, () => deps.now().getTime())

@@ -3,7 +3,6 @@ import {
   type DemoResetConfig,
   type Env,
   loadRuntimeConfig,
-  loadShutdownTimeoutMs,
   type LogLevel,
   parseLogLevel,
   readDemoReset,
@@ -77,7 +76,11 @@ export const DEMO_ATTACK_WORLD: DemoAttackWorld = {
 }
 
 /** The web app's configuration: the chain's, plus where it listens, its session cookie and the demo switches. */
-export interface ClientConfig extends ChainConfig {
+/**
+ * With {@link RuntimeConfig} (decision 0040: `SHUTDOWN_TIMEOUT_MS`, `REDIS_URL` and the rest; key prefix
+ * `ema:client:<clientUrl>`): with Redis, web sessions are shared by every instance (decision 0090).
+ */
+export interface ClientConfig extends ChainConfig, RuntimeConfig {
   /** Where this app is reachable; the redirect URI is `${clientUrl}/callback`. Env `CLIENT_URL`, default `http://localhost:3000`. */
   clientUrl: string
   /** Env `CLIENT_PORT`, default the port of {@link clientUrl}. */
@@ -86,10 +89,6 @@ export interface ClientConfig extends ChainConfig {
   sessionSecret: string
   /** Env `LOG_LEVEL`: `debug`, `info` (default), `warn` or `error`. */
   logLevel: LogLevel
-  /** Env `SHUTDOWN_TIMEOUT_MS`: on SIGTERM, most milliseconds requests in flight get to finish. Default 10000. */
-  shutdownTimeoutMs: number
-  /** Env `REDIS_URL` and the rest of server-kit's runtime settings (decision 0040); key prefix `ema:client:<clientUrl>`. With Redis, web sessions are shared by every instance (decision 0090). */
-  runtime: RuntimeConfig
   /**
    * Env `CLIENT_DEMO_ATTACKS=true` (`npm start` and the browser tests; default off): the page's "Break
    * it" panel, which sends deliberately wrong requests to the real roles. Undefined when off.
@@ -116,7 +115,8 @@ export function loadConfig(env: Env): ClientConfig {
   const urls: ReadUrlOptions = { allowInsecureHttp: env.ALLOW_INSECURE_HTTP === 'true' }
   const clientUrl = chainUrl(env, 'CLIENT_URL', 'http://localhost:3000', urls)
   const chain = readChainUrls(env, urls)
-  if (env.REDIS_URL !== undefined && env.REDIS_URL !== '' && (env.CLIENT_SESSION_SECRET ?? '') === '')
+  const runtime = loadRuntimeConfig(env, `ema:client:${clientUrl}`) // decision 0040
+  if (runtime.redisUrl !== undefined && (env.CLIENT_SESSION_SECRET ?? '') === '')
     throw new TypeError(
       'REDIS_URL shares sessions between instances: set CLIENT_SESSION_SECRET, the same on every instance',
     )
@@ -131,8 +131,7 @@ export function loadConfig(env: Env): ClientConfig {
     allowInsecureHttp: urls.allowInsecureHttp,
     sessionSecret: env.CLIENT_SESSION_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),
     logLevel: parseLogLevel(env.LOG_LEVEL),
-    shutdownTimeoutMs: loadShutdownTimeoutMs(env),
-    runtime: loadRuntimeConfig(env, `ema:client:${clientUrl}`),
+    ...runtime,
     demoAttacks: env.CLIENT_DEMO_ATTACKS === 'true' ? DEMO_ATTACK_WORLD : undefined,
     classicClient:
       env.DEMO_CLASSIC === 'true' ? readClientRegistration(env, 'AS_CLASSIC_CLIENT', acmeAgentClassic()) : undefined,

@@ -21,13 +21,12 @@ if (config.allowInsecureHttp) {
 }
 // Decision 0090: with REDIS_URL, web sessions (sign-ins in progress, the signed-in user and ID token)
 // are shared by every instance and kept across restarts; an unreachable Redis → 503.
-const { runtime } = config
 const redis =
-  runtime.redisUrl === undefined
+  config.redisUrl === undefined
     ? undefined
     : (await import('@ema/redis-store')).connectRedis({
-        url: runtime.redisUrl,
-        commandTimeoutMs: runtime.redisCommandTimeoutMs,
+        url: config.redisUrl,
+        commandTimeoutMs: config.redisCommandTimeoutMs,
         log,
       })
 // Ready when the IdP's discovery document answers for IDP_ISSUER (sign-in needs it) and, with REDIS_URL,
@@ -63,5 +62,5 @@ shutdown = gracefulShutdown({
 })
 log.info(`Acme Agent ready at ${config.clientUrl}`, {
   sessions: redis === undefined ? 'memory' : 'redis',
-  ...(redis === undefined ? {} : { key_prefix: runtime.redisKeyPrefix }),
+  ...(redis === undefined ? {} : { key_prefix: config.redisKeyPrefix }),
 })

@@ -45,7 +45,7 @@ export interface ResourceServerDeps {
   openStreams?: OpenStreams
   /**
    * Decision 0090: with a Redis connection (REDIS_URL), MCP sessions are records in Redis under
-   * `config.runtime.redisKeyPrefix`, served by any instance; without, they live in this process.
+   * `config.redisKeyPrefix`, served by any instance; without, they live in this process.
    */
   redis?: RedisConnection
 }
@@ -78,7 +78,7 @@ export function createResourceServerApp(config: ResourceServerConfig, deps: Reso
   const sessions =
     deps.redis === undefined
       ? createMcpSessions({ createServer, log, openStreams: deps.openStreams })
-      : createSharedMcpSessions({ createServer, log, connection: deps.redis, prefix: config.runtime.redisKeyPrefix })
+      : createSharedMcpSessions({ createServer, log, connection: deps.redis, prefix: config.redisKeyPrefix })
 
   const app = express()
   app.disable('x-powered-by')

@@ -3,7 +3,6 @@ import {
   type Env,
   firstIssue,
   loadRuntimeConfig,
-  loadShutdownTimeoutMs,
   type LogLevel,
   parseAuditDestination,
   parseLogLevel,
@@ -23,8 +22,11 @@ import type { TokenIntrospectionConfig } from './token-introspection.ts'
  * scope, and how we reach the Tasks API on the user's behalf. Each field names its variable, its
  * default and why; the defaults are the demo world (docs/demo-world.md), so `npm start` works with no
  * set-up. Only main.ts passes `process.env`.
+ *
+ * With {@link RuntimeConfig} (decision 0040: `SHUTDOWN_TIMEOUT_MS`, `REDIS_URL` and the rest; key prefix
+ * `ema:resource-server:<resource>`): with Redis, MCP sessions are shared by every instance (decision 0090).
  */
-export interface ResourceServerConfig {
+export interface ResourceServerConfig extends RuntimeConfig {
   /**
    * RS-02, RS-16: our canonical resource identifier. Env `RS_RESOURCE`, default
    * `http://localhost:4003/mcp`; lowercase scheme and host, no query, fragment or trailing slash.
@@ -64,10 +66,6 @@ export interface ResourceServerConfig {
   logLevel: LogLevel
   /** Env `AUDIT_LOG`: `stdout` (default), `off`, or a file of JSON lines (server-kit's audit events). */
   auditLog: AuditDestination
-  /** Env `SHUTDOWN_TIMEOUT_MS`: on SIGTERM, most milliseconds requests in flight get to finish. Default 10000. */
-  shutdownTimeoutMs: number
-  /** Env `REDIS_URL` and the rest of server-kit's runtime settings (decision 0040); key prefix `ema:resource-server:<resource>`. With Redis, MCP sessions are shared by every instance (decision 0090). */
-  runtime: RuntimeConfig
   /** OBO-01: the downstream Tasks API the tools call on the user's behalf. */
   tasksApi: {
     /**
@@ -175,8 +173,7 @@ export function loadConfig(env: Env = {}): ResourceServerConfig {
     allowInsecureHttp: urls.allowInsecureHttp,
     logLevel: parseLogLevel(env.LOG_LEVEL),
     auditLog: parseAuditDestination(env.AUDIT_LOG),
-    shutdownTimeoutMs: loadShutdownTimeoutMs(env),
-    runtime: loadRuntimeConfig(env, `ema:resource-server:${resource.href}`),
+    ...loadRuntimeConfig(env, `ema:resource-server:${resource.href}`), // decision 0040
     tasksApi: { url: identifierOf(tasksApiUrl), toolScopes: TASKS_API_TOOL_SCOPES },
     tokenExchange,
     tokenIntrospection: readTokenIntrospection(env, settings, tokenExchange, urls),

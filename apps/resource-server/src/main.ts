@@ -61,13 +61,12 @@ const audit = createAuditLog({
 })
 // Decision 0090: with REDIS_URL, MCP sessions (and their owners, RS-19) are records in Redis that any
 // instance serves and a restart keeps; an unreachable Redis → 503, never a session served unchecked.
-const { runtime } = config
 const redis =
-  runtime.redisUrl === undefined
+  config.redisUrl === undefined
     ? undefined
     : (await import('@ema/redis-store')).connectRedis({
-        url: runtime.redisUrl,
-        commandTimeoutMs: runtime.redisCommandTimeoutMs,
+        url: config.redisUrl,
+        commandTimeoutMs: config.redisCommandTimeoutMs,
         log,
       })
 // Ready when the AS keys are at hand (fetched lately, or within the hour the verifier keeps the last good
@@ -103,7 +102,7 @@ shutdown = gracefulShutdown({
 })
 log.info(`MCP server ${config.resourceName} ready at ${config.resource}`, {
   sessions: redis === undefined ? 'memory' : 'redis',
-  ...(redis === undefined ? {} : { key_prefix: runtime.redisKeyPrefix }),
+  ...(redis === undefined ? {} : { key_prefix: config.redisKeyPrefix }),
   as_issuer: config.authorizationServer.issuer,
   as_jwks_uri: config.authorizationServer.jwksUri,
   protected_resource_metadata: protectedResourceMetadataUrl(config.resource),

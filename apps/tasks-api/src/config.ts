@@ -3,7 +3,6 @@ import {
   type Env,
   firstIssue,
   loadRuntimeConfig,
-  loadShutdownTimeoutMs,
   type LogLevel,
   parseLogLevel,
   readDemoReset,
@@ -18,8 +17,11 @@ import { z } from 'zod'
  * its tokens carry), which authorization server it trusts, and which actors may call it on a user's
  * behalf. Each field names its variable, its default and why; the defaults are the demo world
  * (docs/demo-world.md), so `npm start` works with no set-up. Only main.ts passes `process.env`.
+ *
+ * With {@link RuntimeConfig} (decision 0040: `SHUTDOWN_TIMEOUT_MS`, `REDIS_URL` and the rest; key prefix
+ * `ema:tasks-api:<identifier>`): with Redis, the tasks are shared by every instance and kept across restarts (decision 0090).
  */
-export interface TasksApiConfig {
+export interface TasksApiConfig extends RuntimeConfig {
   /**
    * OBO-18: our identifier, exactly the `aud` of the tokens we accept. Env `TASKS_API_URL`, default
    * `http://localhost:4004`; kept without query, fragment or trailing slash, as it is compared exactly.
@@ -44,10 +46,6 @@ export interface TasksApiConfig {
   allowInsecureHttp: boolean
   /** Env `LOG_LEVEL`: `debug`, `info` (default), `warn` or `error`. */
   logLevel: LogLevel
-  /** Env `SHUTDOWN_TIMEOUT_MS`: on SIGTERM, most milliseconds requests in flight get to finish. Default 10000. */
-  shutdownTimeoutMs: number
-  /** Env `REDIS_URL` and the rest of server-kit's runtime settings (decision 0040); key prefix `ema:tasks-api:<identifier>`. With Redis, the tasks are shared by every instance and kept across restarts (decision 0090). */
-  runtime: RuntimeConfig
   /** Env `DEMO_RESET=true` with `DEMO_RESET_SECRET`: `POST /demo/reset` empties every list (demo only). Default off. */
   demoReset: DemoResetConfig | undefined
 }
@@ -81,8 +79,7 @@ export function loadConfig(env: Env = {}): TasksApiConfig {
     scopesSupported: [TASKS_API_SCOPES.READ, TASKS_API_SCOPES.WRITE],
     allowInsecureHttp,
     logLevel: parseLogLevel(env.LOG_LEVEL),
-    shutdownTimeoutMs: loadShutdownTimeoutMs(env),
-    runtime: loadRuntimeConfig(env, `ema:tasks-api:${identifier}`),
+    ...loadRuntimeConfig(env, `ema:tasks-api:${identifier}`), // decision 0040
     demoReset: readDemoReset(env),
   }
 }

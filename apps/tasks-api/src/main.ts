@@ -31,13 +31,12 @@ if (config.allowInsecureHttp) {
 
 // Decision 0090: with REDIS_URL the tasks live in Redis, shared by every instance and kept across
 // restarts; an unreachable Redis → 503 temporarily_unavailable, never a 500.
-const { runtime } = config
 const redis =
-  runtime.redisUrl === undefined
+  config.redisUrl === undefined
     ? undefined
     : (await import('@ema/redis-store')).connectRedis({
-        url: runtime.redisUrl,
-        commandTimeoutMs: runtime.redisCommandTimeoutMs,
+        url: config.redisUrl,
+        commandTimeoutMs: config.redisCommandTimeoutMs,
         log,
       })
 // Ready when the AS keys are at hand (fetched lately, or within the hour the verifier keeps the last good
@@ -48,9 +47,7 @@ const app = createTasksApiApp(config, {
   now: () => new Date(),
   authorizationServerKeys,
   log,
-  ...(redis === undefined
-    ? {}
-    : { store: createRedisTaskStore({ connection: redis, prefix: runtime.redisKeyPrefix }) }),
+  ...(redis === undefined ? {} : { store: createRedisTaskStore({ connection: redis, prefix: config.redisKeyPrefix }) }),
   ready: async () => {
     await jwksReady()
     await redis?.ping()
@@ -68,7 +65,7 @@ shutdown = gracefulShutdown({
 })
 log.info(`Tasks API ready at ${config.identifier}`, {
   store: redis === undefined ? 'memory (lost on restart)' : 'redis',
-  ...(redis === undefined ? {} : { key_prefix: runtime.redisKeyPrefix }),
+  ...(redis === undefined ? {} : { key_prefix: config.redisKeyPrefix }),
   as_issuer: config.authorizationServer.issuer,
   allowed_actors: config.allowedActors,
 })

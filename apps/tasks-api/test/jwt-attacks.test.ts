@@ -3,17 +3,16 @@
  * packages/tokens). One attack per family of the RFC 8725 catalogue (@ema/test-kit) over real HTTP,
  * with the API's clock frozen at `T`; packages/tokens runs the whole catalogue against the verifier.
  */
-import { after, before } from 'node:test'
+import { before } from 'node:test'
 import { jwtAttackWiring, type AttackTarget, type ExpectedRefusal } from '@ema/test-kit'
 import { generateSigningKey, JWT_TYP, type SigningKey } from '@ema/tokens'
 import {
   ACT,
   ALICE,
   MCP_SERVER,
-  startAuthorizationServer,
-  startTasksApi,
   type FakeAuthorizationServer,
   type RunningTasksApi,
+  useTasksApi,
 } from './support/tasks-api.ts'
 
 const T = Math.floor(Date.now() / 1000)
@@ -21,16 +20,9 @@ const T = Math.floor(Date.now() / 1000)
 let as: FakeAuthorizationServer
 let api: RunningTasksApi
 let attackerKey: SigningKey
+useTasksApi((suite) => ({ as, api } = suite), { now: () => new Date(T * 1000) })
 before(async () => {
-  let identifier = ''
-  as = await startAuthorizationServer(() => identifier)
-  api = await startTasksApi(as.issuer, {}, { now: () => new Date(T * 1000) })
-  identifier = api.config.identifier
   attackerKey = await generateSigningKey('ES256')
-})
-after(async () => {
-  await api.close()
-  await as.close()
 })
 
 /** The on-behalf-of token the authorization server issues for alice at `T`. */

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { generateSigningKey, signIdJag } from '@ema/tokens'
 import { parseChallenge } from '@ema/test-kit'
 import {
   AGENT,
   ALICE,
   MCP_SERVER,
-  startAuthorizationServer,
-  startTasksApi,
   type FakeAuthorizationServer,
+  startTasksApi,
   type RunningTasksApi,
+  useTasksApi,
 } from './support/tasks-api.ts'
 
 // OBO-01, OBO-13, OBO-18, OBO-19: every token the Tasks API must refuse, each with the RFC 6750 code,
@@ -17,16 +17,7 @@ import {
 
 let as: FakeAuthorizationServer
 let api: RunningTasksApi
-before(async () => {
-  let identifier = ''
-  as = await startAuthorizationServer(() => identifier)
-  api = await startTasksApi(as.issuer)
-  identifier = api.config.identifier
-})
-after(async () => {
-  await api.close()
-  await as.close()
-})
+useTasksApi((suite) => ({ as, api } = suite))
 
 interface Case {
   title: string

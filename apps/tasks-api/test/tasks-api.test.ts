@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import {
   ACT,
   AGENT,
   ALICE,
   MCP_SERVER,
-  startAuthorizationServer,
-  startTasksApi,
   type FakeAuthorizationServer,
   type RunningTasksApi,
+  useTasksApi,
 } from './support/tasks-api.ts'
 
 let as: FakeAuthorizationServer
 let api: RunningTasksApi
-before(async () => {
-  let identifier = ''
-  as = await startAuthorizationServer(() => identifier)
-  api = await startTasksApi(as.issuer)
-  identifier = api.config.identifier
-})
-after(async () => {
-  await api.close()
-  await as.close()
-})
+useTasksApi((suite) => ({ as, api } = suite))
 
 const call = (path: string, token: string, init: RequestInit = {}) =>
   fetch(`${api.url}${path}`, {

@@ -9,27 +9,24 @@ import { listen, type Listening } from '@ema/server-kit'
 import Koa from 'koa'
 import { RedisRateLimitWindows, type RedisConnection } from '../src/index.ts'
 import {
-  readyConnection,
   recordingLogger,
-  startRedisServer,
+  twoInstancesOnOneRedis,
   waitUntil,
   type RunningRedisServer,
+  type TwoInstancesOnOneRedis,
 } from './support/redis-server.ts'
 
 let redis: RunningRedisServer
 let one: RedisConnection
 let two: RedisConnection
 
+let shared: TwoInstancesOnOneRedis
+
 before(async () => {
-  redis = await startRedisServer()
-  one = await readyConnection(redis.url)
-  two = await readyConnection(redis.url)
+  shared = await twoInstancesOnOneRedis()
+  ;({ redis, one, two } = shared)
 })
-after(async () => {
-  await one.close()
-  await two.close()
-  await redis.stop()
-})
+after(() => shared.close())
 
 describe('RedisRateLimitWindows', () => {
   test('hit counts in one window of windowMs started by the first hit; peek reads it; unhit takes one back', async () => {

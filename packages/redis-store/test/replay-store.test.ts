@@ -8,26 +8,23 @@ import { after, before, describe, test } from 'node:test'
 import { RedisReplayStore, replayKey, type RedisConnection } from '../src/index.ts'
 import {
   assertUnavailableWithin,
-  readyConnection,
-  startRedisServer,
+  twoInstancesOnOneRedis,
   waitUntil,
   type RunningRedisServer,
+  type TwoInstancesOnOneRedis,
 } from './support/redis-server.ts'
 
 let redis: RunningRedisServer
 let one: RedisConnection
 let two: RedisConnection
 
+let shared: TwoInstancesOnOneRedis
+
 before(async () => {
-  redis = await startRedisServer()
-  one = await readyConnection(redis.url)
-  two = await readyConnection(redis.url)
+  shared = await twoInstancesOnOneRedis()
+  ;({ redis, one, two } = shared)
 })
-after(async () => {
-  await one.close()
-  await two.close()
-  await redis.stop()
-})
+after(() => shared.close())
 
 const inAMinute = () => new Date(Date.now() + 60_000)
 

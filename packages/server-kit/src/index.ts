@@ -15,7 +15,7 @@ export { listenTls, type ListenTlsOptions, type ListeningTls } from './listen-tl
 export { NoBearerTokenError, readBearerToken, type BearerTokenRequest } from './read-bearer-token.ts'
 export { HEALTH_PATHS, healthRoutes, type HealthRoutesOptions } from './health.ts'
 export { gracefulShutdown, type GracefulShutdown, type GracefulShutdownOptions } from './graceful-shutdown.ts'
-export { loadRuntimeConfig, loadShutdownTimeoutMs, type RuntimeConfig } from './runtime-config.ts'
+export { loadRuntimeConfig, type RuntimeConfig } from './runtime-config.ts'
 export { isNonEmptyJwks, urlReadiness, type UrlReadinessOptions } from './readiness.ts'
 export { OpenStreams } from './open-streams.ts'
 export {

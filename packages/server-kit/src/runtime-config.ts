@@ -33,14 +33,6 @@ export function loadRuntimeConfig(env: Record<string, string | undefined>, defau
   }
 }
 
-/**
- * Env `SHUTDOWN_TIMEOUT_MS` alone, for the roles that keep no shared state (the MCP server, the Tasks
- * API, the client app): on SIGTERM, most milliseconds requests in flight get to finish. Default 10000.
- */
-export function loadShutdownTimeoutMs(env: Record<string, string | undefined>): number {
-  return integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 300_000)
-}
-
 function integer(
   env: Record<string, string | undefined>,
   name: string,

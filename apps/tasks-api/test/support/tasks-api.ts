@@ -7,6 +7,7 @@ import {
   type SigningKey,
 } from '@ema/tokens'
 import { createLogger, listen, type Listening } from '@ema/server-kit'
+import { useForSuite } from '@ema/test-kit'
 import { createTasksApiApp } from '../../src/app.ts'
 import { loadConfig, type TasksApiConfig } from '../../src/config.ts'
 import { createInMemoryTaskStore, type TaskStore } from '../../src/task-store.ts'
@@ -83,4 +84,28 @@ export async function startTasksApi(
     }),
   )
   return { config, url: l.url, store, lines, close: () => l.close() }
+}
+
+/**
+ * A fake authorization server and the Tasks API trusting it, for the whole suite: the AS issues for
+ * the API's identifier once the API is up. `ready` receives both.
+ */
+export function useTasksApi(
+  ready: (suite: { as: FakeAuthorizationServer; api: RunningTasksApi }) => unknown,
+  options: { now?: () => Date } = {},
+): void {
+  useForSuite(
+    async () => {
+      let identifier = ''
+      const as = await startAuthorizationServer(() => identifier)
+      const api = await startTasksApi(as.issuer, {}, options)
+      identifier = api.config.identifier
+      return { as, api }
+    },
+    async ({ as, api }) => {
+      await api.close()
+      await as.close()
+    },
+    ready,
+  )
 }
