@@ -1,4 +1,9 @@
-import { parseScope, verifyAccessToken, type AccessTokenClaims, type VerifyAccessTokenOptions } from '@ema/tokens'
+import {
+  createAccessTokenVerifier,
+  parseScope,
+  type AccessTokenClaims,
+  type VerifyAccessTokenOptions,
+} from '@ema/tokens'
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import { readBearerToken, type Logger } from '@ema/server-kit'
 import type { Request, RequestHandler } from 'express'
@@ -22,17 +27,22 @@ export interface RequireBearerTokenDeps {
  * spec process it, and attaches the SDK's AuthInfo as `req.auth`.
  */
 export function requireBearerToken(config: ResourceServerConfig, deps: RequireBearerTokenDeps): RequestHandler {
+  const accessTokens = createAccessTokenVerifier({
+    issuer: config.authorizationServer.issuer,
+    keys: deps.authorizationServerKeys,
+    audience: config.resource,
+    cacheEntries: config.accessTokenCacheEntries, // decision 0100
+  })
+  const resource = new URL(config.resource)
+  // The AuthInfo of each remembered token's claims (the verifier hands out the same frozen object each time).
+  const authInfos = new WeakMap<AccessTokenClaims, AuthInfo>()
   return async (req: AuthenticatedRequest, _res, next) => {
     const token = readBearerToken(req) //                     RS-05, RS-08, RS-12 (server-kit, shared with the Tasks API)
-    const claims = await verifyAccessToken(token, {
-      //       RS-09, RS-10, RS-11
-      issuer: config.authorizationServer.issuer,
-      keys: deps.authorizationServerKeys,
-      audience: config.resource,
-      now: deps.now(),
-    })
+    const claims = await accessTokens.verify(token, deps.now()) // RS-09, RS-10, RS-11
     await deps.introspector?.requireActive(token, claims) // decision 0060: revoked → 401, AS unreachable → 503
-    req.auth = toAuthInfo(token, claims, config.resource)
+    let auth = authInfos.get(claims)
+    if (auth === undefined) authInfos.set(claims, (auth = toAuthInfo(token, claims, resource)))
+    req.auth = auth
     deps.log.debug('access token accepted', {
       jti: claims.jti,
       iss: claims.iss,
@@ -44,16 +54,16 @@ export function requireBearerToken(config: ResourceServerConfig, deps: RequireBe
   }
 }
 
-/** The shape the MCP SDK passes to tool handlers as `extra.authInfo`. */
-function toAuthInfo(token: string, claims: AccessTokenClaims, resource: string): AuthInfo {
+/** The shape the MCP SDK passes to tool handlers as `extra.authInfo`; frozen, as it is shared by the token's requests. */
+function toAuthInfo(token: string, claims: AccessTokenClaims, resource: URL): AuthInfo {
   const extra: Record<string, unknown> = { iss: claims.iss, sub: claims.sub, jti: claims.jti }
   if (typeof claims.idp === 'string') extra['idp'] = claims.idp
-  return {
+  return Object.freeze({
     token,
     clientId: claims.client_id,
-    scopes: parseScope(claims.scope),
+    scopes: Object.freeze(parseScope(claims.scope)) as string[],
     expiresAt: claims.exp,
-    resource: new URL(resource),
-    extra,
-  }
+    resource,
+    extra: Object.freeze(extra),
+  })
 }

@@ -92,6 +92,12 @@ export interface ResourceServerConfig extends RuntimeConfig {
   tokenIntrospection: TokenIntrospectionConfig | undefined
   /** Env `MCP_TRACE_DOWNSTREAM=true` (default off): tool results carry the second hop in `_meta["io.ema/downstream"]` (demo only). */
   traceDownstream: boolean
+  /**
+   * Decision 0100: how many verified access tokens are remembered, so that the next request with the
+   * same token skips the signature check (while the AS's key set still holds the key that verified it).
+   * Env `ACCESS_TOKEN_CACHE_ENTRIES`, default 10000 (a few kB each); 0 verifies every request in full.
+   */
+  accessTokenCacheEntries: number
 }
 
 /** The tools of the MCP server "Tasks" and the scope each one needs (RS-07). */
@@ -126,6 +132,7 @@ const Settings = z.object({
   TOKEN_EXCHANGE_CLIENT_CERT_FILE: z.string().min(1).optional(),
   TOKEN_EXCHANGE_CLIENT_KEY_FILE: z.string().min(1).optional(),
   TOKEN_EXCHANGE_CA_FILE: z.string().min(1).optional(),
+  ACCESS_TOKEN_CACHE_ENTRIES: WholeNumber.default('10000').transform(Number),
   /** OBO-17: how many exchanged tokens are kept for reuse; 0 exchanges on every call (the benchmark's cold row). */
   TOKEN_EXCHANGE_CACHE_ENTRIES: WholeNumber.default('1000').transform(Number),
   DOWNSTREAM_TIMEOUT_MS: WholeNumber.default('10000')
@@ -179,6 +186,7 @@ export function loadConfig(env: Env = {}): ResourceServerConfig {
     tokenIntrospection: readTokenIntrospection(env, settings, tokenExchange, urls),
     downstreamTimeoutMs: settings.DOWNSTREAM_TIMEOUT_MS,
     traceDownstream: settings.MCP_TRACE_DOWNSTREAM === 'true',
+    accessTokenCacheEntries: settings.ACCESS_TOKEN_CACHE_ENTRIES,
   }
 }
 

@@ -44,7 +44,8 @@ export function requireAllowedHost(allowedHosts: readonly string[], protocol: 'h
   const allowed = new Set(allowedHosts.map((host) => canonicalHost(host, protocol)))
   return (req, res, next) => {
     const raw = req.headers.host
-    const host = raw === undefined ? undefined : canonicalHost(raw, protocol)
+    // A Host already in its canonical form (what clients send) is found as it is, without parsing it.
+    const host = raw === undefined || allowed.has(raw) ? raw : canonicalHost(raw, protocol)
     if (host !== undefined && allowed.has(host)) {
       next()
       return

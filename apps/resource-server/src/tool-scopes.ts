@@ -32,6 +32,7 @@ export function requireToolScopes(
     const needed = new Set<string>()
     const tools: string[] = []
     for (const message of messages) {
+      if ((message as { method?: unknown } | null)?.method !== 'tools/call') continue // not a tool call: no scope
       const call = ToolsCallRequest.safeParse(message)
       if (!call.success) continue
       tools.push(call.data.params.name)

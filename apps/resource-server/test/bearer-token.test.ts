@@ -229,3 +229,23 @@ test('RS-10 when the authorization server keys cannot be fetched: 503 temporaril
     await lonelyRs.close()
   }
 })
+
+test('RS-10 a token the server has already accepted is refused once it expires (decision 0100: the remembered token is checked again)', async () => {
+  let now = new Date()
+  const server = await startResourceServer(as, {}, { now: () => now })
+  try {
+    const token = await as.mint({ now, expiresInSeconds: 600 })
+    const headers = { authorization: `Bearer ${token}` }
+    const accepted = await postMcp(server.resource, INITIALIZE, headers)
+    assert.equal(accepted.status, 200)
+    await accepted.body?.cancel()
+    now = new Date(now.getTime() + (600 + 31) * 1000) // past exp and the 30 s of clock skew
+    const res = await postMcp(server.resource, INITIALIZE, headers)
+    assert.equal(res.status, 401)
+    assert.equal(parseChallenge(res.headers.get('www-authenticate')).params['error'], 'invalid_token')
+    assert.match(((await res.json()) as { error_description: string }).error_description, /expired/)
+  } finally {
+    await server.close()
+    as.audience = rs.resource
+  }
+})

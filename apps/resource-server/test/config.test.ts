@@ -156,6 +156,13 @@ test('OBO-07 OBO-21 TOKEN_EXCHANGE_CLIENT_CERT_FILE/_KEY_FILE make an mTLS clien
     () => loadConfig({ ALLOW_INSECURE_HTTP: 'true', TOKEN_EXCHANGE_CACHE_ENTRIES: 'many' }),
     /TOKEN_EXCHANGE_CACHE_ENTRIES/,
   )
+  // Decision 0100: verified access tokens remembered, 10000 by default, 0 for none.
+  assert.equal(loadConfig({ ALLOW_INSECURE_HTTP: 'true' }).accessTokenCacheEntries, 10_000)
+  assert.equal(loadConfig({ ALLOW_INSECURE_HTTP: 'true', ACCESS_TOKEN_CACHE_ENTRIES: '0' }).accessTokenCacheEntries, 0)
+  assert.throws(
+    () => loadConfig({ ALLOW_INSECURE_HTTP: 'true', ACCESS_TOKEN_CACHE_ENTRIES: '-5' }),
+    /ACCESS_TOKEN_CACHE_ENTRIES/,
+  )
   assert.throws(
     () =>
       loadConfig({

@@ -48,6 +48,12 @@ export interface TasksApiConfig extends RuntimeConfig {
   logLevel: LogLevel
   /** Env `DEMO_RESET=true` with `DEMO_RESET_SECRET`: `POST /demo/reset` empties every list (demo only). Default off. */
   demoReset: DemoResetConfig | undefined
+  /**
+   * Decision 0100: how many verified access tokens are remembered, so that the next request with the
+   * same token skips the signature check (while the AS's key set still holds the key that verified it).
+   * Env `ACCESS_TOKEN_CACHE_ENTRIES`, default 10000 (a few kB each); 0 verifies every request in full.
+   */
+  accessTokenCacheEntries: number
 }
 
 /** The scope each route needs (contract: GET /tasks and GET /whoami read, POST /tasks writes). */
@@ -59,6 +65,7 @@ const Settings = z.object({
     .default('tasks-mcp-server')
     .transform((list) => list.split(',').flatMap((actor) => (actor.trim() === '' ? [] : [actor.trim()])))
     .refine((actors) => actors.length > 0, 'names no actor: no token could ever be accepted'),
+  ACCESS_TOKEN_CACHE_ENTRIES: z.string().regex(/^\d+$/, 'must be a whole number').default('10000').transform(Number),
 })
 
 /** Reads and checks the configuration. @throws {TypeError} one line naming the variable at fault. */
@@ -81,6 +88,7 @@ export function loadConfig(env: Env = {}): TasksApiConfig {
     logLevel: parseLogLevel(env.LOG_LEVEL),
     ...loadRuntimeConfig(env, `ema:tasks-api:${identifier}`), // decision 0040
     demoReset: readDemoReset(env),
+    accessTokenCacheEntries: parsed.data.ACCESS_TOKEN_CACHE_ENTRIES,
   }
 }
 

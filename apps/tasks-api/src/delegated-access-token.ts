@@ -3,7 +3,7 @@ import {
   actorChain,
   InvalidTokenError,
   parseScope,
-  verifyAccessToken,
+  createAccessTokenVerifier,
   type AccessTokenClaims,
   type VerifyAccessTokenOptions,
 } from '@ema/tokens'
@@ -32,7 +32,7 @@ export interface RequireDelegatedAccessTokenDeps {
 /**
  * OBO-18, OBO-13, OBO-01: authenticates a request to the Tasks API, in order:
  * 1. the bearer token, only from the Authorization header (server-kit `readBearerToken`, as at the MCP server);
- * 2. `verifyAccessToken` (packages/tokens, as at the MCP server): `typ` at+jwt, signature with the AS's
+ * 2. `createAccessTokenVerifier` (packages/tokens, as at the MCP server): `typ` at+jwt, signature with the AS's
  *    keys, `iss`, `aud` = our identifier, `exp`. The MCP server's own inbound token has `aud` = the MCP
  *    server, so passing it through fails here, loudly (OBO-01);
  * 3. delegation is required: a token without `act` is refused (OBO-19: no impersonation here);
@@ -45,15 +45,15 @@ export function requireDelegatedAccessToken(
   deps: RequireDelegatedAccessTokenDeps,
 ): RequestHandler {
   const allowed = new Set(config.allowedActors)
+  const accessTokens = createAccessTokenVerifier({
+    issuer: config.authorizationServer.issuer,
+    keys: deps.authorizationServerKeys,
+    audience: config.identifier,
+    cacheEntries: config.accessTokenCacheEntries, // decision 0100
+  })
   return async (req: DelegatedRequest, _res, next) => {
     const token = readBearerToken(req) //                          RS-05, RS-08, RS-12 at this API too
-    const claims = await verifyAccessToken(token, {
-      //             OBO-18: typ, signature, iss, aud, exp
-      issuer: config.authorizationServer.issuer,
-      keys: deps.authorizationServerKeys,
-      audience: config.identifier,
-      now: deps.now(),
-    })
+    const claims = await accessTokens.verify(token, deps.now()) // OBO-18: typ, signature, iss, aud, exp
     const chain = actorChain(claims) //                            RFC 8693 §4.1
     if (chain === undefined) throw new InvalidTokenError('delegation required: the token has no act claim') // OBO-19
     const actor = chain[0]!

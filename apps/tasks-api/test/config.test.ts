@@ -25,6 +25,7 @@ test('OBO-18 defaults follow the demo world; the identifier is canonical and the
     jwksUri: 'http://localhost:4002/jwks',
   })
   assert.deepEqual(config.allowedActors, ['tasks-mcp-server'])
+  assert.equal(config.accessTokenCacheEntries, 10_000) // decision 0100
   assert.equal(
     loadConfig({ TASKS_API_URL: 'HTTPS://API.example/v1/', AS_ISSUER: 'https://as.example' }).identifier,
     'https://api.example/v1',
@@ -40,6 +41,10 @@ test('OBO-13 a configuration mistake is one TypeError naming the variable', () =
   assert.throws(
     () => loadConfig({ ...secure, TASKS_API_ALLOWED_ACTORS: ' , ' }),
     /^TypeError: invalid TASKS_API_ALLOWED_ACTORS: names no actor/,
+  )
+  assert.throws(
+    () => loadConfig({ ...secure, ACCESS_TOKEN_CACHE_ENTRIES: 'all' }),
+    /^TypeError: invalid ACCESS_TOKEN_CACHE_ENTRIES: must be a whole number/,
   )
   assert.throws(
     () => loadConfig({ ...secure, TASKS_API_PORT: 'eighty' }),

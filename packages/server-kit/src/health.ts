@@ -33,9 +33,9 @@ export function healthRoutes(
     res.end(JSON.stringify(body))
   }
   return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next()
     const path = (req.url ?? '').split('?')[0]
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || (path !== HEALTH_PATHS.LIVE && path !== HEALTH_PATHS.READY))
-      return next()
+    if (path !== HEALTH_PATHS.LIVE && path !== HEALTH_PATHS.READY) return next()
     if (path === HEALTH_PATHS.LIVE) return answer(res, 200, { status: 'ok' })
     if (options.draining?.() === true) return answer(res, 503, { status: 'draining' })
     Promise.resolve()

@@ -56,6 +56,11 @@ export type { AccessTokenClaims } from './access-token/access-token-claims.ts'
 export { signAccessToken, type SignAccessTokenOptions } from './access-token/sign-access-token.ts'
 export { verifyAccessToken, type VerifyAccessTokenOptions } from './access-token/verify-access-token.ts'
 export {
+  createAccessTokenVerifier,
+  type AccessTokenVerifier,
+  type AccessTokenVerifierOptions,
+} from './access-token/access-token-verifier.ts'
+export {
   verifySubjectAccessToken,
   type ActorClaim,
   type MayActClaim,

@@ -11,7 +11,7 @@ import {
 import { ASYMMETRIC_ALGORITHMS } from './constants.ts'
 import { TemporarilyUnavailableError, type OAuthError, type OAuthErrorOptions } from './errors.ts'
 import { isKeySetOutage } from './keys/remote-key-set.ts'
-import { verifyJwsSignature } from './keys/verify-jws-signature.ts'
+import { verifyJwsSignature, type VerificationKey } from './keys/verify-jws-signature.ts'
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/
 /** `{"alg":"none"}`: the header under which jose's claims validation reads a payload whose signature was verified already. */
@@ -45,6 +45,8 @@ export interface VerifyJwtStrictlyOptions {
 export interface VerifiedJwt {
   header: ProtectedHeaderParameters
   claims: JWTPayload & { iss: string; exp: number; iat: number }
+  /** The issuer's key the signature verified with, as `issuerKeys` resolved it. */
+  key: VerificationKey
 }
 
 /** Headers that would let a token name its own verification key (RFC 8725 §3.10, CVE-2018-0114 and kin). */
@@ -117,8 +119,9 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
   // then the claims set through jose: `UnsecuredJWT.decode` runs the same claims validation as
   // `jwtVerify` (a JSON object, `iss`, `exp`, `nbf`, `iat`, the clock tolerance) on the payload just verified.
   let claims: JWTPayload
+  let key: VerificationKey
   try {
-    await verifyJwsSignature(parts as [string, string, string], header, keys)
+    key = await verifyJwsSignature(parts as [string, string, string], header, keys)
     ;({ payload: claims } = UnsecuredJWT.decode(`${UNSECURED_HEADER}.${parts[1]}.`, {
       currentDate: options.now,
       clockTolerance: options.clockSkewSeconds,
@@ -142,7 +145,26 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
   if (claims.exp - claims.iat > options.maxLifetimeSeconds) {
     throw reject(`the ${label} lives ${claims.exp - claims.iat} s; at most ${options.maxLifetimeSeconds} s is accepted`)
   }
-  return { header, claims: claims as VerifiedJwt['claims'] }
+  return { header, claims: claims as VerifiedJwt['claims'], key }
+}
+
+/**
+ * Whether the time-dependent checks of `verifyJwtStrictly` (and of jose's claims validation it runs)
+ * pass for these claims at `now`: `exp` not passed, `iat` and `nbf` not in the future, each with
+ * `clockSkewSeconds`, at whole seconds as there. Every other check of a token depends only on its
+ * bytes and the verifier's options (decision 0100).
+ */
+export function withinLifetime(
+  claims: { exp: number; iat: number; nbf?: number | undefined },
+  now: Date,
+  clockSkewSeconds: number,
+): boolean {
+  const seconds = Math.floor(now.getTime() / 1000)
+  return (
+    claims.exp + clockSkewSeconds > seconds &&
+    claims.iat <= seconds + clockSkewSeconds &&
+    (claims.nbf === undefined || claims.nbf <= seconds + clockSkewSeconds)
+  )
 }
 
 /**

@@ -1,7 +1,10 @@
 import { JWT_TYP } from '../constants.ts'
 import { InvalidTokenError } from '../errors.ts'
-import { verifyJwtStrictly, type IssuerKeys } from '../verify-jwt-strictly.ts'
+import { verifyJwtStrictly, type IssuerKeys, type VerifiedJwt } from '../verify-jwt-strictly.ts'
 import type { AccessTokenClaims } from './access-token-claims.ts'
+
+/** The clock skew an access token's `exp`, `iat` and `nbf` are checked with unless told otherwise. */
+export const ACCESS_TOKEN_CLOCK_SKEW_SECONDS = 30
 
 export interface VerifyAccessTokenOptions {
   /** The authorization server whose tokens this resource accepts (RS-10). */
@@ -12,7 +15,7 @@ export interface VerifyAccessTokenOptions {
   audience: string
   now: Date
   algorithms?: readonly string[]
-  /** Default 30. */
+  /** Default 30 (`ACCESS_TOKEN_CLOCK_SKEW_SECONDS`). */
   clockSkewSeconds?: number
   /** Default 86400. */
   maxLifetimeSeconds?: number
@@ -33,18 +36,27 @@ export interface VerifyAccessTokenOptions {
  * @throws {TemporarilyUnavailableError} when the authorization server's keys cannot be fetched.
  */
 export async function verifyAccessToken(token: string, options: VerifyAccessTokenOptions): Promise<AccessTokenClaims> {
+  return (await verifyAccessTokenJws(token, options)).claims
+}
+
+/** `verifyAccessToken`, also giving the token's header and the key that verified it (for `createAccessTokenVerifier`). */
+export async function verifyAccessTokenJws(
+  token: string,
+  options: VerifyAccessTokenOptions,
+): Promise<Omit<VerifiedJwt, 'claims'> & { claims: AccessTokenClaims }> {
   const reject = (description: string, opts?: { cause?: unknown }) => new InvalidTokenError(description, opts)
-  const { claims } = await verifyJwtStrictly(token, {
+  const verified = await verifyJwtStrictly(token, {
     typ: JWT_TYP.ACCESS_TOKEN,
     issuerKeys: (iss) => (iss === options.issuer ? options.keys : undefined),
     algorithms: options.algorithms,
     now: options.now,
-    clockSkewSeconds: options.clockSkewSeconds ?? 30,
+    clockSkewSeconds: options.clockSkewSeconds ?? ACCESS_TOKEN_CLOCK_SKEW_SECONDS,
     maxLifetimeSeconds: options.maxLifetimeSeconds ?? 86_400,
     maxLength: options.maxLength ?? 8192,
     reject,
     label: 'access token',
   })
+  const { claims } = verified
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
   if (!aud.includes(options.audience)) throw reject(`the access token is not for this resource (${options.audience})`) // RS-09
   if (typeof claims.sub !== 'string' || claims.sub === '') throw reject('the access token has no "sub" claim')
@@ -53,5 +65,5 @@ export async function verifyAccessToken(token: string, options: VerifyAccessToke
   if (typeof claims.jti !== 'string' || claims.jti === '') throw reject('the access token has no "jti" claim') // RFC 9068 §2.2
   if (claims.scope !== undefined && typeof claims.scope !== 'string')
     throw reject('the access token "scope" claim must be a string')
-  return claims as AccessTokenClaims
+  return { ...verified, claims: claims as AccessTokenClaims }
 }

@@ -37,12 +37,13 @@ const keyObjects = new WeakMap<CryptoKey, KeyObject>()
  * (`verifyJwtStrictly`) does, before and after.
  *
  * @param parts the three base64url segments of the compact JWS, already checked for their alphabet.
+ * @returns the key `keys` resolved and the signature verified with, as `keys` gave it.
  */
 export async function verifyJwsSignature(
   parts: readonly [string, string, string],
   header: ProtectedHeaderParameters,
   keys: JWTVerifyGetKey,
-): Promise<void> {
+): Promise<VerificationKey> {
   const alg = header.alg
   const required = typeof alg === 'string' ? REQUIRED_KEY[alg] : undefined
   if (alg === undefined || required === undefined)
@@ -64,7 +65,11 @@ export async function verifyJwsSignature(
   }
   if (!verified) throw new joseErrors.JWSSignatureVerificationFailed()
   if (!b64) throw new joseErrors.JWTInvalid('JWTs MUST NOT use unencoded payload')
+  return resolved as VerificationKey
 }
+
+/** A key a key set resolves for a JWS header: a WebCrypto key (jose's JWK Sets) or a public KeyObject. */
+export type VerificationKey = CryptoKey | KeyObject
 
 /** RFC 7515 §4.1.11 with `b64` (RFC 7797) the one extension understood, as jose checks `crit`; returns `b64`. */
 function criticalB64(header: ProtectedHeaderParameters): boolean {
