@@ -191,10 +191,35 @@ const IDP_INFO_SPEC = {
   },
   env: { IDP_ISSUER: IDP_INFO.url, LOG_LEVEL: 'info' },
 }
+/**
+ * Decision 0100: an MCP server on base+9 with ACCESS_TOKEN_CACHE_ENTRIES=0, verifying the access token
+ * in full (ECDSA and all) on every request, beside the first, which remembers the tokens it verified.
+ */
+const MCP_VERIFY_EVERY = { url: `http://localhost:${BASE_PORT + 9}/mcp`, port: BASE_PORT + 9 }
+const MCP_VERIFY_EVERY_SPEC = {
+  spec: {
+    name: 'mcp-verify-every',
+    cwd: appFolder('resource-server'),
+    port: MCP_VERIFY_EVERY.port,
+    readyUrl: `http://localhost:${MCP_VERIFY_EVERY.port}/.well-known/oauth-protected-resource/mcp`,
+    ...serverCpus,
+  },
+  env: {
+    RS_PORT: String(MCP_VERIFY_EVERY.port),
+    RS_ALLOWED_HOSTS: `localhost:${MCP_VERIFY_EVERY.port}`,
+    ACCESS_TOKEN_CACHE_ENTRIES: '0',
+  },
+}
 const MCP_INTROSPECT = introspectingMcp('mcp-introspect', 6, '10')
 const MCP_INTROSPECT_EVERY = introspectingMcp('mcp-introspect-every', 7, '0')
 /** Our own MCP servers besides the first: started with the demo world's env, not the peers'. */
-const OUR_EXTRA_SPECS = [MCP_COLD_SPEC, MCP_INTROSPECT.spec, MCP_INTROSPECT_EVERY.spec, IDP_INFO_SPEC]
+const OUR_EXTRA_SPECS = [
+  MCP_COLD_SPEC,
+  MCP_INTROSPECT.spec,
+  MCP_INTROSPECT_EVERY.spec,
+  IDP_INFO_SPEC,
+  MCP_VERIFY_EVERY_SPEC,
+]
 
 const PEER_SPECS = [
   {
@@ -632,6 +657,7 @@ const PEER_MCP_BEARER = 'peer: MCP SDK server, bearer auth'
 const PEER_MCP = 'peer: MCP SDK server, no auth'
 const PEER_MCP_DOWNSTREAM = 'peer: SDK server + Tasks API call, no auth'
 const PING = 'MCP ping (Bearer)'
+const PING_VERIFY_EVERY = 'MCP ping, token verified in full'
 const PEER_MCP_PING = 'peer: MCP SDK server ping, no auth'
 const PEER_MCP_BEARER_PING = 'peer: MCP SDK server ping, bearer'
 const EXCHANGE_INFO = 'token exchange, LOG_LEVEL=info'
@@ -698,6 +724,18 @@ function printHopCost(): void {
   console.log(
     `the on-behalf-of hop: a tool call with the exchange cache warm p50 ${ms(warm.p50)} ms, ${Math.round(warm.perSecond)} req/s; ` +
       `with an exchange on every call p50 ${ms(cold.p50)} ms, ${Math.round(cold.perSecond)} req/s (both call the Tasks API).`,
+  )
+}
+
+/** What remembering verified access tokens (decision 0100) saves on a request: `ping` with and without. */
+function printVerifiedTokenCacheShare(): void {
+  const cached = rows.find((row) => row.name === PING)
+  const every = rows.find((row) => row.name === PING_VERIFY_EVERY)
+  if (cached === undefined || every === undefined) return
+  console.log(
+    `remembered access tokens (decision 0100): ping ${Math.round(cached.result.perSecond)} req/s, p50 ${ms(cached.result.p50)} ms, ${cpuPerRequest(cached)} ms CPU/req; ` +
+      `with the token verified in full on every request ${Math.round(every.result.perSecond)} req/s, p50 ${ms(every.result.p50)} ms, ${cpuPerRequest(every)} ms CPU/req ` +
+      `(${(cached.result.perSecond / (every.result.perSecond || 1)).toFixed(2)}×).`,
   )
 }
 
@@ -1064,6 +1102,9 @@ async function main(): Promise<number> {
   const introspectEverySessions = await Promise.all(
     Array.from({ length: CONCURRENCY }, () => openSession(MCP_INTROSPECT_EVERY.url, accessToken)),
   )
+  const verifyEverySessions = await Promise.all(
+    Array.from({ length: CONCURRENCY }, () => openSession(MCP_VERIFY_EVERY.url, accessToken)),
+  )
   const peerSessions = await Promise.all(
     Array.from({ length: CONCURRENCY }, () => openSession(PEER.mcp.url, accessToken)),
   )
@@ -1159,6 +1200,11 @@ async function main(): Promise<number> {
       operation: (worker) => ping(urls.rs, accessToken, sessions[worker]!),
     },
     {
+      name: PING_VERIFY_EVERY,
+      serving: ['mcp-verify-every'],
+      operation: (worker) => ping(MCP_VERIFY_EVERY.url, accessToken, verifyEverySessions[worker]!),
+    },
+    {
       name: PEER_MCP_PING,
       serving: ['peer-mcp'],
       operation: (worker) => ping(PEER.mcp.url, accessToken, peerSessions[worker]!),
@@ -1201,6 +1247,7 @@ async function main(): Promise<number> {
   printRedisShare(redisTrip, commandsPerRedemption)
   printPolicyCheckCost(hgetMs, commandsPerExchange)
   printIntrospectionCost()
+  printVerifiedTokenCacheShare()
   console.log('')
   console.log('req/s and latencies count only requests that got the expected answer (200 with a token or')
   console.log("a tool result; 401 for the refusal); vs base = req/s over the same server's baseline row")
