@@ -1,7 +1,7 @@
 import {
   createAccessTokenVerifier,
   parseScope,
-  type AccessTokenClaims,
+  type FrozenAccessTokenClaims,
   type VerifyAccessTokenOptions,
 } from '@ema/tokens'
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
@@ -33,15 +33,14 @@ export function requireBearerToken(config: ResourceServerConfig, deps: RequireBe
     audience: config.resource,
     cacheEntries: config.accessTokenCacheEntries, // decision 0100
   })
-  const resource = new URL(config.resource)
   // The AuthInfo of each remembered token's claims (the verifier hands out the same frozen object each time).
-  const authInfos = new WeakMap<AccessTokenClaims, AuthInfo>()
+  const authInfos = new WeakMap<FrozenAccessTokenClaims, AuthInfo>()
   return async (req: AuthenticatedRequest, _res, next) => {
     const token = readBearerToken(req) //                     RS-05, RS-08, RS-12 (server-kit, shared with the Tasks API)
     const claims = await accessTokens.verify(token, deps.now()) // RS-09, RS-10, RS-11
     await deps.introspector?.requireActive(token, claims) // decision 0060: revoked → 401, AS unreachable → 503
     let auth = authInfos.get(claims)
-    if (auth === undefined) authInfos.set(claims, (auth = toAuthInfo(token, claims, resource)))
+    if (auth === undefined) authInfos.set(claims, (auth = toAuthInfo(token, claims, config.resource)))
     req.auth = auth
     deps.log.debug('access token accepted', {
       jti: claims.jti,
@@ -55,15 +54,16 @@ export function requireBearerToken(config: ResourceServerConfig, deps: RequireBe
 }
 
 /** The shape the MCP SDK passes to tool handlers as `extra.authInfo`; frozen, as it is shared by the token's requests. */
-function toAuthInfo(token: string, claims: AccessTokenClaims, resource: URL): AuthInfo {
+function toAuthInfo(token: string, claims: FrozenAccessTokenClaims, resource: string): AuthInfo {
   const extra: Record<string, unknown> = { iss: claims.iss, sub: claims.sub, jti: claims.jti }
   if (typeof claims.idp === 'string') extra['idp'] = claims.idp
   return Object.freeze({
     token,
     clientId: claims.client_id,
+    // The SDK types `scopes` as string[]; frozen, a write would throw instead of changing the next request's.
     scopes: Object.freeze(parseScope(claims.scope)) as string[],
     expiresAt: claims.exp,
-    resource,
+    resource: new URL(resource), // a URL's setters ignore freezing: one per token, not one for all
     extra: Object.freeze(extra),
   })
 }

@@ -95,7 +95,7 @@ export interface ResourceServerConfig extends RuntimeConfig {
   /**
    * Decision 0100: how many verified access tokens are remembered, so that the next request with the
    * same token skips the signature check (while the AS's key set still holds the key that verified it).
-   * Env `ACCESS_TOKEN_CACHE_ENTRIES`, default 10000 (a few kB each); 0 verifies every request in full.
+   * Env `ACCESS_TOKEN_CACHE_ENTRIES`, default 10000 (about 1 kB each), at most 1000000; 0 verifies every request in full.
    */
   accessTokenCacheEntries: number
 }
@@ -132,7 +132,9 @@ const Settings = z.object({
   TOKEN_EXCHANGE_CLIENT_CERT_FILE: z.string().min(1).optional(),
   TOKEN_EXCHANGE_CLIENT_KEY_FILE: z.string().min(1).optional(),
   TOKEN_EXCHANGE_CA_FILE: z.string().min(1).optional(),
-  ACCESS_TOKEN_CACHE_ENTRIES: WholeNumber.default('10000').transform(Number),
+  ACCESS_TOKEN_CACHE_ENTRIES: WholeNumber.default('10000')
+    .transform(Number)
+    .refine((entries) => entries <= 1_000_000, 'must be from 0 to 1000000'),
   /** OBO-17: how many exchanged tokens are kept for reuse; 0 exchanges on every call (the benchmark's cold row). */
   TOKEN_EXCHANGE_CACHE_ENTRIES: WholeNumber.default('1000').transform(Number),
   DOWNSTREAM_TIMEOUT_MS: WholeNumber.default('10000')

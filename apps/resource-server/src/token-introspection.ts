@@ -1,7 +1,7 @@
 import { Agent as HttpsAgent } from 'node:https'
 import type { Logger } from '@ema/server-kit'
 import { loadClientCertificate, postTokenRequest, type TokenExchangeConfig } from '@ema/token-exchange'
-import { InvalidTokenError, TemporarilyUnavailableError, type AccessTokenClaims } from '@ema/tokens'
+import { InvalidTokenError, TemporarilyUnavailableError, type FrozenAccessTokenClaims } from '@ema/tokens'
 import { readFileSync } from 'node:fs'
 
 /** TOKEN_INTROSPECTION=on: where and how this server asks the authorization server (RFC 7662, decision 0060). */
@@ -27,7 +27,7 @@ export interface TokenIntrospector {
    * @throws {InvalidTokenError} (401) when it says the token is not active: revoked.
    * @throws {TemporarilyUnavailableError} (503) when it cannot be asked or gives no usable answer: fail closed.
    */
-  requireActive(token: string, claims: AccessTokenClaims): Promise<void>
+  requireActive(token: string, claims: FrozenAccessTokenClaims): Promise<void>
   /** Introspections sent and cached answers used (for the benchmark and tests). */
   readonly stats: { introspections: number; cacheHits: number }
 }
@@ -82,7 +82,7 @@ export function createTokenIntrospector(
       cause === undefined ? undefined : { cause },
     )
 
-  const ask = async (token: string, claims: AccessTokenClaims): Promise<void> => {
+  const ask = async (token: string, claims: FrozenAccessTokenClaims): Promise<void> => {
     const form = new URLSearchParams({ token, token_type_hint: 'access_token' })
     const headers: Record<string, string> = {}
     if (mtls)

@@ -246,6 +246,6 @@ test('RS-10 a token the server has already accepted is refused once it expires (
     assert.match(((await res.json()) as { error_description: string }).error_description, /expired/)
   } finally {
     await server.close()
-    as.audience = rs.resource
+    ;(as as FakeAuthorizationServer & { audience?: string }).audience = rs.resource // startResourceServer pointed it at the other server
   }
 })

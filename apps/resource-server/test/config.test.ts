@@ -164,6 +164,10 @@ test('OBO-07 OBO-21 TOKEN_EXCHANGE_CLIENT_CERT_FILE/_KEY_FILE make an mTLS clien
     /ACCESS_TOKEN_CACHE_ENTRIES/,
   )
   assert.throws(
+    () => loadConfig({ ALLOW_INSECURE_HTTP: 'true', ACCESS_TOKEN_CACHE_ENTRIES: '1000001' }),
+    /ACCESS_TOKEN_CACHE_ENTRIES: must be from 0 to 1000000/,
+  )
+  assert.throws(
     () =>
       loadConfig({
         ALLOW_INSECURE_HTTP: 'true',

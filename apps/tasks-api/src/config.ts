@@ -51,7 +51,7 @@ export interface TasksApiConfig extends RuntimeConfig {
   /**
    * Decision 0100: how many verified access tokens are remembered, so that the next request with the
    * same token skips the signature check (while the AS's key set still holds the key that verified it).
-   * Env `ACCESS_TOKEN_CACHE_ENTRIES`, default 10000 (a few kB each); 0 verifies every request in full.
+   * Env `ACCESS_TOKEN_CACHE_ENTRIES`, default 10000 (about 1 kB each), at most 1000000; 0 verifies every request in full.
    */
   accessTokenCacheEntries: number
 }
@@ -65,7 +65,12 @@ const Settings = z.object({
     .default('tasks-mcp-server')
     .transform((list) => list.split(',').flatMap((actor) => (actor.trim() === '' ? [] : [actor.trim()])))
     .refine((actors) => actors.length > 0, 'names no actor: no token could ever be accepted'),
-  ACCESS_TOKEN_CACHE_ENTRIES: z.string().regex(/^\d+$/, 'must be a whole number').default('10000').transform(Number),
+  ACCESS_TOKEN_CACHE_ENTRIES: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .default('10000')
+    .transform(Number)
+    .refine((entries) => entries <= 1_000_000, 'must be from 0 to 1000000'),
 })
 
 /** Reads and checks the configuration. @throws {TypeError} one line naming the variable at fault. */

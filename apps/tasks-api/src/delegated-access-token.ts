@@ -4,7 +4,7 @@ import {
   InvalidTokenError,
   parseScope,
   createAccessTokenVerifier,
-  type AccessTokenClaims,
+  type FrozenAccessTokenClaims,
   type VerifyAccessTokenOptions,
 } from '@ema/tokens'
 import type { Request, RequestHandler } from 'express'
@@ -12,7 +12,7 @@ import type { TasksApiConfig } from './config.ts'
 
 /** A verified on-behalf-of access token: the user (`sub`), the party acting now and the chain before it. */
 export interface DelegatedAccessToken {
-  claims: AccessTokenClaims
+  claims: FrozenAccessTokenClaims
   scopes: string[]
   /** OBO-13: the current actor, the outermost `act.sub`. */
   actor: string

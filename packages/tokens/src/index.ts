@@ -59,6 +59,7 @@ export {
   createAccessTokenVerifier,
   type AccessTokenVerifier,
   type AccessTokenVerifierOptions,
+  type FrozenAccessTokenClaims,
 } from './access-token/access-token-verifier.ts'
 export {
   verifySubjectAccessToken,

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose'
+import { createLocalJWKSet, errors as joseErrors, type JWTVerifyGetKey } from 'jose'
 import {
   createAccessTokenVerifier,
   generateSigningKey,
   InvalidTokenError,
   publicJwks,
+  TemporarilyUnavailableError,
   signAccessToken,
   verifyAccessToken,
   type AccessTokenVerifierOptions,
@@ -20,7 +21,9 @@ const NOW = new Date('2025-06-01T12:00:00Z')
 const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000)
 
 const asKey = await generateSigningKey()
-const mint = (overrides: { audience?: string; now?: Date; subject?: string } = {}) =>
+const mint = (
+  overrides: { audience?: string; now?: Date; subject?: string; extraClaims?: Record<string, unknown> } = {},
+) =>
   signAccessToken({
     issuer: AS,
     subject: overrides.subject ?? 'local-user-1',
@@ -30,6 +33,7 @@ const mint = (overrides: { audience?: string; now?: Date; subject?: string } = {
     expiresInSeconds: 600,
     now: overrides.now ?? NOW,
     key: asKey,
+    ...(overrides.extraClaims === undefined ? {} : { extraClaims: overrides.extraClaims }),
   })
 
 /** A key set whose contents the test changes, as an AS's JWKS changes when it rotates its keys. */
@@ -91,6 +95,40 @@ describe('createAccessTokenVerifier (decision 0100)', () => {
     assert.match(await refusal(verifier.verify(token, at(-31))), /issued in the future/)
   })
 
+  test('RS-10 a remembered token is refused when the clock is before its nbf (beyond the skew)', async () => {
+    const verifier = createAccessTokenVerifier(verifierOptions())
+    const token = await mint({ extraClaims: { nbf: Math.floor(NOW.getTime() / 1000) + 60 } })
+    await verifier.verify(token, at(61))
+    const description = await refusal(verifier.verify(token, NOW))
+    assert.match(description, /not valid yet/)
+    assert.equal(description, await refusal(verifyAccessToken(token, { ...verifierOptions(), now: NOW })))
+  })
+
+  test('RS-10 when the key set cannot answer for a remembered token, it is asked once and the answer is 503', async () => {
+    let calls = 0
+    let down = false
+    const jwks = createLocalJWKSet(publicJwks([asKey]))
+    const keys: JWTVerifyGetKey = async (header, token) => {
+      calls++
+      if (down) throw new joseErrors.JWKSTimeout()
+      return jwks(header, token)
+    }
+    const verifier = createAccessTokenVerifier(verifierOptions({ keys }))
+    const token = await mint()
+    await verifier.verify(token, NOW)
+    down = true
+    calls = 0
+    await assert.rejects(verifier.verify(token, at(1)), (error: unknown) => {
+      assert.ok(
+        error instanceof TemporarilyUnavailableError,
+        `expected TemporarilyUnavailableError, got ${String(error)}`,
+      )
+      assert.equal(error.status, 503)
+      return true
+    })
+    assert.equal(calls, 1, 'one wait for the key set, not two')
+  })
+
   test('RS-10 a remembered token is verified in full again when the key that verified it leaves the key set', async () => {
     const keySet = changingKeySet(createLocalJWKSet(publicJwks([asKey])))
     const verifier = createAccessTokenVerifier(verifierOptions({ keys: keySet.keys }))
@@ -149,6 +187,13 @@ describe('createAccessTokenVerifier (decision 0100)', () => {
     assert.notEqual(await verifier.verify(tokens[0]!, NOW), claims[0], 'the oldest was forgotten')
     assert.equal(await verifier.verify(tokens[2]!, NOW), claims[2], 'the newest is remembered')
 
+    // Two first presentations of one token at once: one entry, and no other token evicted for it.
+    const pair = createAccessTokenVerifier(verifierOptions({ cacheEntries: 2 }))
+    const kept = await pair.verify(tokens[0]!, NOW)
+    await Promise.all([pair.verify(tokens[1]!, NOW), pair.verify(tokens[1]!, NOW)])
+    assert.equal(pair.size, 2)
+    assert.equal(await pair.verify(tokens[0]!, NOW), kept)
+
     const none = createAccessTokenVerifier(verifierOptions({ cacheEntries: 0 }))
     const token = await mint()
     assert.notEqual(await none.verify(token, NOW), await none.verify(token, NOW))
@@ -158,10 +203,14 @@ describe('createAccessTokenVerifier (decision 0100)', () => {
 
   test('remembered claims cannot be changed by one caller for the next', async () => {
     const verifier = createAccessTokenVerifier(verifierOptions())
-    const claims = await verifier.verify(await mint(), NOW)
+    const claims = await verifier.verify(await mint({ extraClaims: { act: { sub: 'agent' } } }), NOW)
     assert.throws(() => {
       ;(claims as { sub: string }).sub = 'someone-else'
     }, TypeError)
+    assert.throws(() => {
+      ;(claims.act as { sub: string }).sub = 'someone-else'
+    }, TypeError)
     assert.equal(claims.sub, 'local-user-1')
+    assert.equal(claims.act?.sub, 'agent')
   })
 })

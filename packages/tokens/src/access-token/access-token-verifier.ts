@@ -11,10 +11,18 @@ import {
 export interface AccessTokenVerifierOptions extends Omit<VerifyAccessTokenOptions, 'now'> {
   /**
    * How many verified tokens to remember (decision 0100), oldest forgotten first. Default 10,000
-   * (a few kB each: the token and its claims); 0 verifies every presentation in full.
+   * (about 1 kB each for a demo token and its claims); 0 verifies every presentation in full.
    */
   cacheEntries?: number
 }
+
+/** Claims a verifier hands out: shared by every presentation of the token, so nobody may change them (frozen). */
+export type FrozenAccessTokenClaims = DeepReadonly<AccessTokenClaims>
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? ReadonlyArray<DeepReadonly<U>>
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T
 
 export interface AccessTokenVerifier {
   /**
@@ -22,13 +30,13 @@ export interface AccessTokenVerifier {
    * A token verified before is answered from memory while the issuer's key set still resolves its
    * header to the key that verified it and its `exp`, `iat` and `nbf` still pass at `now`.
    */
-  verify(token: string, now: Date): Promise<AccessTokenClaims>
+  verify(token: string, now: Date): Promise<FrozenAccessTokenClaims>
   /** How many tokens are remembered now. */
   readonly size: number
 }
 
 interface Remembered {
-  claims: AccessTokenClaims
+  claims: FrozenAccessTokenClaims
   header: ProtectedHeaderParameters
   /** What the key set is asked again: the token's parts, as `verifyJwsSignature` passes them. */
   jws: Parameters<JWTVerifyGetKey>[1]
@@ -51,37 +59,55 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const skew = options.clockSkewSeconds ?? ACCESS_TOKEN_CLOCK_SKEW_SECONDS
   const remembered = new Map<string, Remembered>()
 
-  const stillValid = async (entry: Remembered, now: Date): Promise<boolean> => {
-    if (!withinLifetime(entry.claims, now, skew)) return false
-    try {
-      return (await options.keys(entry.header as Parameters<JWTVerifyGetKey>[0], entry.jws)) === entry.key
-    } catch {
-      return false // the full verification below gives the refusal its exact reason
-    }
-  }
-
   return {
     async verify(token, now) {
+      let keys = options.keys
       const entry = remembered.get(token)
       if (entry !== undefined) {
-        if (await stillValid(entry, now)) return entry.claims
+        if (withinLifetime(entry.claims, now, skew)) {
+          // Asked once: on a miss the full verification below reuses this answer (or its failure), so a
+          // JWKS outage costs one wait, not two.
+          const resolved = resolveKey(options.keys, entry)
+          try {
+            if ((await resolved) === entry.key) return entry.claims
+          } catch {
+            // the full verification below gives the refusal its exact reason
+          }
+          keys = answerOnceWith(resolved, options.keys)
+        }
         remembered.delete(token)
       }
-      const { claims, header, key } = await verifyAccessTokenJws(token, { ...options, now })
-      if (maxEntries === 0) return claims
+      const { claims, header, key } = await verifyAccessTokenJws(token, { ...options, keys, now })
+      const frozen = deepFreeze(claims) as FrozenAccessTokenClaims
+      if (maxEntries === 0) return frozen
+      remembered.delete(token) // verified twice at once: one entry, and no other token evicted for it
       if (remembered.size >= maxEntries) remembered.delete(remembered.keys().next().value!)
       const [protectedHeader, payload, signature] = token.split('.') as [string, string, string]
-      remembered.set(token, {
-        claims: deepFreeze(claims),
-        header,
-        jws: { protected: protectedHeader, payload, signature },
-        key,
-      })
-      return claims
+      remembered.set(token, { claims: frozen, header, jws: { protected: protectedHeader, payload, signature }, key })
+      return frozen
     },
     get size() {
       return remembered.size
     },
+  }
+}
+
+/** The key set's answer for a remembered token's header, a synchronous throw turned into a rejection. */
+function resolveKey(keys: JWTVerifyGetKey, entry: Remembered): ReturnType<JWTVerifyGetKey> {
+  try {
+    return keys(entry.header as Parameters<JWTVerifyGetKey>[0], entry.jws)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+/** A key set whose first answer is `first` (already asked for the same token), and `keys`' after it. */
+function answerOnceWith(first: ReturnType<JWTVerifyGetKey>, keys: JWTVerifyGetKey): JWTVerifyGetKey {
+  let pending: ReturnType<JWTVerifyGetKey> | undefined = first
+  return (header, token) => {
+    const answer = pending ?? keys(header, token)
+    pending = undefined
+    return answer
   }
 }
 
