@@ -77,7 +77,8 @@ export async function demoBundles(env: NodeJS.ProcessEnv): Promise<RoleBundles |
       )
     return bundles
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
+    // esbuild's message: "Build failed with 1 error:", then the first error with its file and line.
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n').slice(0, 2).join(' ')
     console.warn(`[setup] cannot bundle the roles (${reason}); every role runs node src/main.ts`)
     return undefined
   }
@@ -95,7 +96,7 @@ export function demoRoles(env: DemoEnv, instances: DemoInstances = {}, bundles?:
       ? {}
       : {
           entry: bundles.entries[folder]!,
-          env: { NODE_COMPILE_CACHE: env.NODE_COMPILE_CACHE ?? join(CACHE_DIR, 'compile-cache') },
+          env: { NODE_COMPILE_CACHE: env.NODE_COMPILE_CACHE ?? bundles.compileCacheDir },
         }
   return ROLES.flatMap(({ key, name, folder, colour, url, port }): DemoRole[] => {
     const cwd = appFolder(folder)

@@ -7,6 +7,8 @@ import { pathToFileURL } from 'node:url'
 export interface RoleBundles {
   /** The folder holding this build's files (under `cacheDir`). */
   dir: string
+  /** A folder for V8's compile cache of these bundles (NODE_COMPILE_CACHE), removed with them. */
+  compileCacheDir: string
   /** The bundle of each entry, by the name it was given (an absolute path). */
   entries: Record<string, string>
   /** True when this call bundled the sources (none kept yet, or one of the files they were made of changed). */
@@ -32,7 +34,7 @@ interface BuildRecord {
 }
 
 /** Bump on any change to the build below: builds kept from before are then remade. */
-const BUILD_FORMAT = 1
+const BUILD_FORMAT = 2
 
 /**
  * The roles as `npm start` runs them (decision 0105): each role's sources and every package they load,
@@ -54,53 +56,66 @@ export async function bundleRoles(options: BundleRolesOptions): Promise<RoleBund
   const recordFile = join(cacheDir, 'current.json')
   const kept = readRecord(recordFile)
   if (kept !== undefined && kept.key === key && unchanged(root, kept.inputs)) {
-    return { dir: join(cacheDir, kept.dir), entries: kept.entries, built: false }
+    const dir = join(cacheDir, kept.dir)
+    return { dir, compileCacheDir: join(dir, 'compile-cache'), entries: kept.entries, built: false }
   }
 
   const esbuild = await import('esbuild')
   const name = `build-${Date.now().toString(36)}-${process.pid}`
   const outdir = join(cacheDir, name)
   mkdirSync(outdir, { recursive: true })
-  const result = await esbuild.build({
-    absWorkingDir: root,
-    entryPoints: options.entries,
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: `node${process.versions.node}`,
-    keepNames: true,
-    sourcemap: 'linked',
-    metafile: true,
-    logLevel: 'silent',
-    // The CommonJS packages inside a bundle reach Node's built-ins through require.
-    banner: {
-      js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
-    },
-    plugins: [
-      {
-        name: 'each-file-keeps-its-location',
-        setup(build) {
-          build.onLoad({ filter: /\.([cm]?[jt]s)$/ }, async (args) => {
-            const text = await readFile(args.path, 'utf8')
-            return { contents: withOwnLocation(text, args.path), loader: /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js' }
-          })
-        },
+  const result = await esbuild
+    .build({
+      absWorkingDir: root,
+      entryPoints: options.entries,
+      outdir,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      // Resolved as Node resolves them: its conditions only (no bundler-only "module" condition), "main" only.
+      conditions: [],
+      mainFields: ['main'],
+      target: `node${process.versions.node}`,
+      keepNames: true,
+      sourcemap: 'linked',
+      metafile: true,
+      logLevel: 'silent',
+      // The CommonJS packages inside a bundle reach Node's built-ins through require.
+      banner: {
+        js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
       },
-    ],
-  })
+      plugins: [
+        {
+          name: 'each-file-keeps-its-location',
+          setup(build) {
+            build.onLoad({ filter: /\.([cm]?[jt]s)$/ }, async (args) => {
+              const text = await readFile(args.path, 'utf8')
+              return { contents: withOwnLocation(text, args.path), loader: /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js' }
+            })
+          },
+        },
+      ],
+    })
+    .catch((error: unknown) => {
+      rmSync(outdir, { recursive: true, force: true })
+      throw error
+    })
+    // esbuild's service process would otherwise stay beside the roles until this process exits.
+    .finally(() => esbuild.stop())
   const entries = Object.fromEntries(Object.keys(options.entries).map((entry) => [entry, join(outdir, `${entry}.js`)]))
   const record: BuildRecord = { key, dir: name, entries, inputs: inputsOf(root, Object.keys(result.metafile.inputs)) }
   const temporary = `${recordFile}.${process.pid}`
   writeFileSync(temporary, JSON.stringify(record))
   renameSync(temporary, recordFile)
-  // Older builds go; the one this replaces stays for a process that may still import one of its chunks.
+  // Older builds go; the one this replaces stays for a process that may still import one of its chunks,
+  // and so does any made in the last minute (another start's, being written or just started).
   for (const entry of readdirSync(cacheDir)) {
-    if (entry.startsWith('build-') && entry !== name && entry !== kept?.dir)
+    if (!entry.startsWith('build-') || entry === name || entry === kept?.dir) continue
+    if ((statOf(join(cacheDir, entry))?.mtimeMs ?? 0) < Date.now() - 60_000)
       rmSync(join(cacheDir, entry), { recursive: true, force: true })
   }
-  return { dir: outdir, entries, built: true }
+  return { dir: outdir, compileCacheDir: join(outdir, 'compile-cache'), entries, built: true }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bundleRoles } from '../src/bundle-roles.ts'
@@ -71,7 +71,8 @@ test('bundleRoles: a bundle runs as its sources do (files read beside a source, 
     assert.equal(again.entries.role, first.entries.role)
 
     // A source changes: the next call bundles again, into a new folder; the one before is kept for a
-    // process still loading its chunks, and the one before that goes.
+    // process still loading its chunks, and the one before that goes once it is a minute old; one made
+    // in the last minute (another start's) stays.
     writeFileSync(
       join(root, 'role', 'src', 'read-beside.ts'),
       `export class Reader {}\nexport const greeting = 'changed'\nexport const here = 'nowhere'\n`,
@@ -83,11 +84,16 @@ test('bundleRoles: a bundle runs as its sources do (files read beside a source, 
     assert.equal(existsSync(first.dir), true)
 
     writeFileSync(join(root, 'role', 'src', 'legacy.cjs'), `module.exports = { name: 'touched' }\n`)
+    const anotherStarts = join(cacheDir, 'build-another-start')
+    mkdirSync(anotherStarts)
+    const aMinuteAgo = new Date(Date.now() - 61_000)
+    utimesSync(first.dir, aMinuteAgo, aMinuteAgo)
     const third = await bundleRoles(options)
     assert.equal(third.built, true)
     assert.equal(existsSync(second.dir), true)
+    assert.equal(existsSync(anotherStarts), true)
     assert.equal(existsSync(first.dir), false)
-    assert.deepEqual(readdirSync(cacheDir).filter((entry) => entry.startsWith('build-')).length, 2)
+    assert.equal(readdirSync(cacheDir).filter((entry) => entry.startsWith('build-')).length, 3)
   } finally {
     rmSync(root, { recursive: true, force: true })
   }
