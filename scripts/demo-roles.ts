@@ -55,7 +55,7 @@ const CACHE_DIR = join(root, 'node_modules', '.cache', 'role-bundles')
 
 /**
  * Each role's bundle (decision 0105): the one kept in node_modules/.cache/role-bundles/ while none of
- * its sources changed, else made now (about 1.5 s), said in one `[setup]` line. Undefined, and the
+ * its sources changed, else made now (1 to 3 s), said in one `[setup]` line. Undefined, and the
  * roles run from source (`node src/main.ts`, as the tests run them), with START_FROM_SOURCE=true or
  * when bundling fails (said in one line, with the reason).
  */

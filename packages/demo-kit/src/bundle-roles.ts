@@ -55,7 +55,12 @@ export async function bundleRoles(options: BundleRolesOptions): Promise<RoleBund
   const key = JSON.stringify({ format: BUILD_FORMAT, node: process.version, entries: options.entries })
   const recordFile = join(cacheDir, 'current.json')
   const kept = readRecord(recordFile)
-  if (kept !== undefined && kept.key === key && unchanged(root, kept.inputs)) {
+  if (
+    kept !== undefined &&
+    kept.key === key &&
+    Object.values(kept.entries).every((entry) => statOf(entry) !== undefined) &&
+    unchanged(root, kept.inputs)
+  ) {
     const dir = join(cacheDir, kept.dir)
     return { dir, compileCacheDir: join(dir, 'compile-cache'), entries: kept.entries, built: false }
   }
@@ -122,7 +127,7 @@ export async function bundleRoles(options: BundleRolesOptions): Promise<RoleBund
  * A source as it runs from its own file: `import.meta.url` (and `.dirname`, `.filename`) and, in
  * CommonJS, `__dirname` and `__filename` name the source file, not the bundle.
  */
-export function withOwnLocation(text: string, file: string): string {
+function withOwnLocation(text: string, file: string): string {
   if (!text.includes('import.meta') && !text.includes('__dirname') && !text.includes('__filename')) return text
   if (text.includes('import.meta.resolve'))
     throw new Error(`${file}: import.meta.resolve cannot be bundled; run the roles from source`)

@@ -99,14 +99,20 @@ test('bundleRoles: a bundle runs as its sources do (files read beside a source, 
   }
 })
 
-test('bundleRoles: a package.json that steers a source (its type, its exports) is an input too', async () => {
+test('bundleRoles: a package.json that steers a source (its type, its exports) is an input too; a removed build is made again', async () => {
   const root = mkdtempSync(join(tmpdir(), 'bundle-roles-'))
   try {
     const main = writeRole(root, 'hello')
     const options = { root, entries: { role: main }, cacheDir: join(root, 'cache') }
     assert.equal((await bundleRoles(options)).built, true)
     writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module', name: 'renamed' }))
-    assert.equal((await bundleRoles(options)).built, true)
+    const remade = await bundleRoles(options)
+    assert.equal(remade.built, true)
+    // A build folder removed by hand (current.json left behind) is made again, never run from nowhere.
+    rmSync(remade.dir, { recursive: true })
+    const again = await bundleRoles(options)
+    assert.equal(again.built, true)
+    assert.equal(existsSync(again.entries.role!), true)
   } finally {
     rmSync(root, { recursive: true, force: true })
   }
