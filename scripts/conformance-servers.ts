@@ -1,6 +1,6 @@
 // `npm run conformance` (after the client scenario) and `npm test`: the MCP conformance suite's
 // authorization server scenarios against our IdP and our MCP authorization server, each started as its
-// own process (`node src/main.ts`, as `npm start` does) on ports 5401 and 5402. Port 5400 is the suite's
+// own process (`node src/main.ts`, from source: the code `npm start` bundles) on ports 5401 and 5402. Port 5400 is the suite's
 // OAuth callback listener. Other suites: e2e 5100–5103, interop 5200–5203.
 //
 // The suite is interactive for `authorization-code-grant`: it prints an authorization URL and waits

@@ -1,6 +1,9 @@
 // What `npm start`, `npm run start:cluster` and `npm run agent` share: the demo's local URLs, one
 // description of its roles, and running them with demo-kit's startRoles, their output relayed line by
 // line behind a coloured `name |`, everything stopped on Ctrl-C or when one role exits.
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { bundleRoles, type RoleBundles } from '@ema/demo-kit/bundle-roles'
 import { appFolder, protectedResourceMetadataUrl } from '@ema/demo-kit/demo-world'
 import { startRoles, type RoleSpec, type RunningRole } from '@ema/demo-kit/start-roles'
 
@@ -47,23 +50,68 @@ export type DemoInstances = Partial<Record<(typeof ROLES)[number]['key'], number
 
 const portOf = (url: string) => (new URL(url).port === '' ? undefined : Number(new URL(url).port))
 
+const root = fileURLToPath(new URL('..', import.meta.url))
+const CACHE_DIR = join(root, 'node_modules', '.cache', 'role-bundles')
+
+/**
+ * Each role's bundle (decision 0105): the one kept in node_modules/.cache/role-bundles/ while none of
+ * its sources changed, else made now (1 to 3 s), said in one `[setup]` line. Undefined, and the
+ * roles run from source (`node src/main.ts`, as the tests run them), with START_FROM_SOURCE=true or
+ * when bundling fails (said in one line, with the reason).
+ */
+export async function demoBundles(env: NodeJS.ProcessEnv): Promise<RoleBundles | undefined> {
+  if (env.START_FROM_SOURCE === 'true') {
+    console.log('[setup] START_FROM_SOURCE=true: every role runs node src/main.ts')
+    return undefined
+  }
+  const startedAt = performance.now()
+  try {
+    const bundles = await bundleRoles({
+      root,
+      cacheDir: CACHE_DIR,
+      entries: Object.fromEntries(ROLES.map(({ folder }) => [folder, join(appFolder(folder), 'src', 'main.ts')])),
+    })
+    if (bundles.built)
+      console.log(
+        `[setup] bundled the roles' sources in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (kept in node_modules/.cache/role-bundles/ until a source changes)`,
+      )
+    return bundles
+  } catch (error) {
+    // esbuild's message: "Build failed with 1 error:", then the first error with its file and line.
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n').slice(0, 2).join(' ')
+    console.warn(`[setup] cannot bundle the roles (${reason}); every role runs node src/main.ts`)
+    return undefined
+  }
+}
+
 /**
  * The roles at the URLs of `env` (withDemoUrls), in start order: the IdP, the auth server, the Tasks
- * API, the MCP server and the client. A role in `instances` runs once per port given (`idp-1`, `idp-2`,
- * ready at /readyz), and its public port is left to whatever balances them.
+ * API, the MCP server and the client, each from its bundle in `bundles` (with V8's compile cache beside
+ * them), else from source. A role in `instances` runs once per port given (`idp-1`, `idp-2`, ready at
+ * /readyz), and its public port is left to whatever balances them.
  */
-export function demoRoles(env: DemoEnv, instances: DemoInstances = {}): DemoRole[] {
+export function demoRoles(env: DemoEnv, instances: DemoInstances = {}, bundles?: RoleBundles): DemoRole[] {
+  const fromBundle = (folder: string): Partial<DemoRole> =>
+    bundles === undefined
+      ? {}
+      : {
+          entry: bundles.entries[folder]!,
+          env: { NODE_COMPILE_CACHE: env.NODE_COMPILE_CACHE ?? bundles.compileCacheDir },
+        }
   return ROLES.flatMap(({ key, name, folder, colour, url, port }): DemoRole[] => {
     const cwd = appFolder(folder)
     const ports = instances[key]
-    if (ports === undefined) return [{ name, cwd, colour, port: portOf(env[url]), readyUrl: READY[key](env[url]) }]
+    const bundle = fromBundle(folder)
+    if (ports === undefined)
+      return [{ name, cwd, colour, port: portOf(env[url]), readyUrl: READY[key](env[url]), ...bundle }]
     return ports.map((instancePort, i) => ({
       name: `${name}-${i + 1}`,
       cwd,
       colour,
       port: instancePort,
       readyUrl: `http://localhost:${instancePort}/readyz`,
-      env: { [port]: String(instancePort) },
+      ...bundle,
+      env: { ...bundle.env, [port]: String(instancePort) },
     }))
   })
 }

@@ -14,7 +14,7 @@ import {
   type RoundRobinProxy,
   type RunningRedisServer,
 } from '@ema/demo-kit'
-import { demoRoles, runDemoRoles, withDemoUrls } from './demo-roles.ts'
+import { demoBundles, demoRoles, runDemoRoles, withDemoUrls } from './demo-roles.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const env = withDemoUrls({ ...process.env })
@@ -91,8 +91,14 @@ try {
   await stopped(1)
 }
 
+// Decision 0105: each instance runs its role's bundle, as npm start does.
+const bundles = await demoBundles(env)
 if (
-  await runDemoRoles(demoRoles(env, { idp: idpPorts, as: asPorts, tasksApi: tasksApiPorts, rs: rsPorts }), env, stopped)
+  await runDemoRoles(
+    demoRoles(env, { idp: idpPorts, as: asPorts, tasksApi: tasksApiPorts, rs: rsPorts }, bundles),
+    env,
+    stopped,
+  )
 ) {
   const bold = (s: string) => `\x1b[1m${s}\x1b[0m`
   console.log(`

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { type AgentCliKey, ensureAgentCliKey } from '@ema/demo-kit/agent-cli-key'
 import { ensureDemoPki } from '@ema/demo-kit/demo-pki'
 import { protectedResourceMetadataUrl } from '@ema/demo-kit/demo-world'
-import { demoRoles, runDemoRoles, withDemoUrls } from './demo-roles.ts'
+import { demoBundles, demoRoles, runDemoRoles, withDemoUrls } from './demo-roles.ts'
 
 // Plain http on localhost is opted into loudly: every role warns about it at start-up (style rule 10).
 const env = withDemoUrls({ ...process.env })
@@ -118,9 +118,11 @@ if (env.TOKEN_EXCHANGE_CLIENT_CERT_FILE === undefined && env.TOKEN_EXCHANGE_CLIE
 env.MCP_TRACE_DOWNSTREAM ??= 'true'
 
 const prmUrl = protectedResourceMetadataUrl(env.RS_RESOURCE)
+// Decision 0105: each role runs as a bundle of its sources, made again only when one of them changed.
+const bundles = await demoBundles(env)
 
 const launchedAt = performance.now()
-if (await runDemoRoles(demoRoles(env), env, (code) => process.exit(code))) {
+if (await runDemoRoles(demoRoles(env, {}, bundles), env, (code) => process.exit(code))) {
   const bold = (s: string) => `\x1b[1m${s}\x1b[0m`
   console.log(`
 ${bold('MCP Enterprise-Managed Authorization: every role is running.')} Ready ${((performance.now() - launchedAt) / 1000).toFixed(2)} s after the roles were launched (${(performance.now() / 1000).toFixed(2)} s after this script started).

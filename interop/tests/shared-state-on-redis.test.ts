@@ -1,6 +1,6 @@
 /**
  * Decision 0040, issue 14: N instances of a role on one Redis, and restarts that forget nothing. Real
- * processes (`node src/main.ts` per role, as `npm start` runs them) on ports 5700-5720, a real
+ * processes (`node src/main.ts` per role: the sources `npm start` bundles) on ports 5700-5720, a real
  * redis-server of the test's own on a free port:
  *
  * - 50 concurrent redemptions of one ID-JAG spread over two authorization server processes → exactly one 200 (AS-23);

@@ -12,7 +12,7 @@ export interface RoleSpec {
   readyUrl: string
   /** The port it will listen on: if given, it must be free before any role starts. */
   port?: number
-  /** The script to run, relative to `cwd` (default `src/main.ts`). */
+  /** The script to run, relative to `cwd` or absolute (default `src/main.ts`; `npm start`: the role's bundle). */
   entry?: string
   /** Set for this role only, over `StartRolesOptions.env` (e.g. the port of one of several instances). */
   env?: NodeJS.ProcessEnv
@@ -73,8 +73,8 @@ const READY_TIMEOUT_MS = 30_000
 const KILL_AFTER_MS = 5_000
 
 /**
- * Starts each role as its own process (`node src/main.ts` in its folder, as `npm start` does), one
- * after the other, each ready (its ready URL answers 200) before the next starts, or all at once
+ * Starts each role as its own process (`node src/main.ts` in its folder, or the `entry` given: `npm start`
+ * gives each role's bundle, decision 0105), one after the other, each ready (its ready URL answers 200) before the next starts, or all at once
  * (`together`). Roles are reached
  * over HTTP only: nothing of theirs is imported. Throws, after stopping whatever it started, if a
  * port is taken (PortInUseError), a role exits while it is awaited, or one is not ready within 30 s.
