@@ -330,11 +330,16 @@ describe('refusals become tool errors naming who refused and the OAuth error cod
   test('an unreachable authorization server or Tasks API is a tool error naming it', async () => {
     const closed = await listen({ port: 0 })
     await closed.close()
-    const offline = await startResourceServer(
-      as,
-      downstreamEnv(sts, api, { TOKEN_EXCHANGE_URL: `${closed.url}/token` }),
-    )
-    const noApi = await startResourceServer(as, downstreamEnv(sts, api, { TASKS_API_URL: closed.url }))
+    // Each server listens on a free port, which may be the one just closed: start it again until it is not.
+    const startAwayFromClosed = async (env: Record<string, string>) => {
+      for (;;) {
+        const server = await startResourceServer(as, env)
+        if (new URL(server.url).port !== new URL(closed.url).port) return server
+        await server.close()
+      }
+    }
+    const offline = await startAwayFromClosed(downstreamEnv(sts, api, { TOKEN_EXCHANGE_URL: `${closed.url}/token` }))
+    const noApi = await startAwayFromClosed(downstreamEnv(sts, api, { TASKS_API_URL: closed.url }))
     sts.otherMcpResources.push(noApi.resource)
     try {
       const a = await call(
