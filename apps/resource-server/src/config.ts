@@ -10,6 +10,7 @@ import {
   readUrl,
   type ReadUrlOptions,
   type RuntimeConfig,
+  wholeNumber,
 } from '@ema/server-kit'
 import type { TokenExchangeConfig } from '@ema/token-exchange'
 import { z } from 'zod'
@@ -117,7 +118,6 @@ export const TASKS_API_TOOL_SCOPES = {
   add_task: 'tasks.write',
 } as const satisfies Record<string, string>
 
-const WholeNumber = z.string().regex(/^\d+$/, 'must be a whole number')
 /** Comma-separated values, blanks dropped. */
 const List = z
   .string()
@@ -132,20 +132,14 @@ const Settings = z.object({
   TOKEN_EXCHANGE_CLIENT_CERT_FILE: z.string().min(1).optional(),
   TOKEN_EXCHANGE_CLIENT_KEY_FILE: z.string().min(1).optional(),
   TOKEN_EXCHANGE_CA_FILE: z.string().min(1).optional(),
-  ACCESS_TOKEN_CACHE_ENTRIES: WholeNumber.default('10000')
-    .transform(Number)
-    .refine((entries) => entries <= 1_000_000, 'must be from 0 to 1000000'),
+  ACCESS_TOKEN_CACHE_ENTRIES: wholeNumber(10_000, { max: 1_000_000 }),
   /** OBO-17: how many exchanged tokens are kept for reuse; 0 exchanges on every call (the benchmark's cold row). */
-  TOKEN_EXCHANGE_CACHE_ENTRIES: WholeNumber.default('1000').transform(Number),
-  DOWNSTREAM_TIMEOUT_MS: WholeNumber.default('10000')
-    .transform(Number)
-    .refine((ms) => ms >= 100 && ms <= 120_000, 'must be from 100 to 120000'),
+  TOKEN_EXCHANGE_CACHE_ENTRIES: wholeNumber(1000),
+  DOWNSTREAM_TIMEOUT_MS: wholeNumber(10_000, { min: 100, max: 120_000 }),
   MCP_TRACE_DOWNSTREAM: z.enum(['true', 'false']).optional(),
   TOKEN_INTROSPECTION: z.enum(['on', 'off']).default('off'),
   /** How long an `active` answer is reused: the revocation window with introspection on. */
-  TOKEN_INTROSPECTION_CACHE_SECONDS: WholeNumber.default('10')
-    .transform(Number)
-    .refine((seconds) => seconds <= 300, 'must be from 0 to 300'),
+  TOKEN_INTROSPECTION_CACHE_SECONDS: wholeNumber(10, { max: 300 }),
 })
 type Settings = z.output<typeof Settings>
 

@@ -9,6 +9,7 @@ import {
   readPort,
   readUrl,
   type RuntimeConfig,
+  wholeNumber,
 } from '@ema/server-kit'
 import { z } from 'zod'
 
@@ -65,12 +66,7 @@ const Settings = z.object({
     .default('tasks-mcp-server')
     .transform((list) => list.split(',').flatMap((actor) => (actor.trim() === '' ? [] : [actor.trim()])))
     .refine((actors) => actors.length > 0, 'names no actor: no token could ever be accepted'),
-  ACCESS_TOKEN_CACHE_ENTRIES: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .default('10000')
-    .transform(Number)
-    .refine((entries) => entries <= 1_000_000, 'must be from 0 to 1000000'),
+  ACCESS_TOKEN_CACHE_ENTRIES: wholeNumber(10_000, { max: 1_000_000 }),
 })
 
 /** Reads and checks the configuration. @throws {TypeError} one line naming the variable at fault. */

@@ -131,17 +131,17 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
     throw describeJoseFailure(cause, options)
   }
 
-  const now = Math.floor(options.now.getTime() / 1000)
-  const skew = options.clockSkewSeconds
   if (typeof claims.exp !== 'number') throw reject(`the ${label} has no "exp" claim`)
   if (typeof claims.iat !== 'number') throw reject(`the ${label} has no "iat" claim`)
   // AS-21, AS-33: a token that expires no later than it was issued was never valid.
   if (claims.exp <= claims.iat)
     throw reject(`the ${label} expires (${iso(claims.exp)}) no later than it was issued (${iso(claims.iat)})`)
-  if (claims.exp + skew <= now) throw reject(`the ${label} expired at ${iso(claims.exp)}`)
-  if (claims.iat > now + skew) throw reject(`the ${label} was issued in the future (iat ${iso(claims.iat)})`)
-  if (claims.nbf !== undefined && claims.nbf > now + skew)
-    throw reject(`the ${label} is not valid before ${iso(claims.nbf)}`)
+  const outside = outsideLifetime(
+    { exp: claims.exp, iat: claims.iat, nbf: claims.nbf },
+    options.now,
+    options.clockSkewSeconds,
+  )
+  if (outside !== undefined) throw reject(`the ${label} ${outside}`)
   if (claims.exp - claims.iat > options.maxLifetimeSeconds) {
     throw reject(`the ${label} lives ${claims.exp - claims.iat} s; at most ${options.maxLifetimeSeconds} s is accepted`)
   }
@@ -149,22 +149,22 @@ export async function verifyJwtStrictly(token: string, options: VerifyJwtStrictl
 }
 
 /**
- * Whether the time-dependent checks of `verifyJwtStrictly` (and of jose's claims validation it runs)
- * pass for these claims at `now`: `exp` not passed, `iat` and `nbf` not in the future, each with
- * `clockSkewSeconds`, at whole seconds as there. Every other check of a token depends only on its
- * bytes and the verifier's options (decision 0100).
+ * The time-dependent checks of `verifyJwtStrictly`, at whole seconds with `clockSkewSeconds`: why
+ * these claims are not valid at `now` (`exp` passed, `iat` or `nbf` in the future), or undefined when
+ * they are. Every other check of a token depends only on its bytes and the verifier's options, so a
+ * remembered token is checked again with this alone (decision 0100).
  */
-export function withinLifetime(
+export function outsideLifetime(
   claims: { exp: number; iat: number; nbf?: number | undefined },
   now: Date,
   clockSkewSeconds: number,
-): boolean {
+): string | undefined {
   const seconds = Math.floor(now.getTime() / 1000)
-  return (
-    claims.exp + clockSkewSeconds > seconds &&
-    claims.iat <= seconds + clockSkewSeconds &&
-    (claims.nbf === undefined || claims.nbf <= seconds + clockSkewSeconds)
-  )
+  if (claims.exp + clockSkewSeconds <= seconds) return `expired at ${iso(claims.exp)}`
+  if (claims.iat > seconds + clockSkewSeconds) return `was issued in the future (iat ${iso(claims.iat)})`
+  if (claims.nbf !== undefined && claims.nbf > seconds + clockSkewSeconds)
+    return `is not valid before ${iso(claims.nbf)}`
+  return undefined
 }
 
 /**

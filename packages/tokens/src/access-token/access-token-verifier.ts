@@ -1,6 +1,6 @@
 import type { JWTVerifyGetKey, ProtectedHeaderParameters } from 'jose'
 import type { VerificationKey } from '../keys/verify-jws-signature.ts'
-import { withinLifetime } from '../verify-jwt-strictly.ts'
+import { outsideLifetime } from '../verify-jwt-strictly.ts'
 import type { AccessTokenClaims } from './access-token-claims.ts'
 import {
   ACCESS_TOKEN_CLOCK_SKEW_SECONDS,
@@ -64,7 +64,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       let keys = options.keys
       const entry = remembered.get(token)
       if (entry !== undefined) {
-        if (withinLifetime(entry.claims, now, skew)) {
+        if (outsideLifetime(entry.claims, now, skew) === undefined) {
           // Asked once: on a miss the full verification below reuses this answer (or its failure), so a
           // JWKS outage costs one wait, not two.
           const resolved = resolveKey(options.keys, entry)
